@@ -1,0 +1,125 @@
+"""Comm-IT: every route and every Lambda of the app, at a glance.
+
+Handlers only translate HTTP into calls of chalicelib/, which owns the logic.
+"""
+from chalice import Chalice, CognitoUserPoolAuthorizer, Response
+
+from chalicelib import auth, cognito, greeting, inputs, pages
+from chalicelib.config import deploy_value
+from chalicelib.errors import json_errors, json_response
+
+app = Chalice(app_name="comm-it")
+app.register_middleware(json_errors, "http")
+app.register_middleware(auth.guard(app), "http")
+
+user_pool = CognitoUserPoolAuthorizer(
+    "CommItUserPool", provider_arns=[deploy_value("USER_POOL_ARN")])
+
+
+def _body(*fields: str) -> dict:
+    return inputs.json_body(app.current_request.raw_body, *fields)
+
+
+def _ok(body: dict | None = None, status: int = 200) -> Response:
+    return json_response(status, body or {"ok": True})
+
+
+# --- Pages (public shells; the data behind /hello needs a token) ----------------
+
+@app.route("/")
+def home():
+    return pages.page("index.html", app.current_request)
+
+
+@app.route("/signup")
+def signup_page():
+    return pages.page("signup.html", app.current_request)
+
+
+@app.route("/confirm")
+def confirm_page():
+    return pages.page("confirm.html", app.current_request)
+
+
+@app.route("/login")
+def login_page():
+    return pages.page("login.html", app.current_request)
+
+
+@app.route("/forgot")
+def forgot_page():
+    return pages.page("forgot.html", app.current_request)
+
+
+@app.route("/reset")
+def reset_page():
+    return pages.page("reset.html", app.current_request)
+
+
+@app.route("/hello")
+def hello_page():
+    return pages.page("hello.html", app.current_request)
+
+
+# --- Account API -------------------------------------------------------------------
+
+@app.route("/api/auth/signup", methods=["POST"])
+def sign_up():
+    return _ok(cognito.sign_up(**_body("name", "email", "username", "password")), 201)
+
+
+@app.route("/api/auth/confirm", methods=["POST"])
+def confirm():
+    cognito.confirm(**_body("username", "code"))
+    return _ok()
+
+
+@app.route("/api/auth/resend", methods=["POST"])
+def resend():
+    cognito.resend(**_body("username"))
+    return _ok()
+
+
+@app.route("/api/auth/login", methods=["POST"])
+def log_in():
+    return _ok(cognito.log_in(**_body("username", "password")))
+
+
+@app.route("/api/auth/refresh", methods=["POST"])
+def refresh():
+    return _ok(cognito.refresh(_body("refreshToken")["refreshToken"]))
+
+
+@app.route("/api/auth/logout", methods=["POST"])
+def log_out():
+    cognito.log_out(_body("accessToken")["accessToken"])
+    return _ok()
+
+
+@app.route("/api/auth/forgot", methods=["POST"])
+def forgot_password():
+    cognito.forgot_password(**_body("username"))
+    return _ok()
+
+
+@app.route("/api/auth/reset", methods=["POST"])
+def reset_password():
+    cognito.reset_password(**_body("username", "code", "password"))
+    return _ok()
+
+
+# --- Guarded API: a valid Cognito ID token or 401 ------------------------------------
+
+@app.route("/api/auth/credentials", methods=["POST"], authorizer=user_pool)
+def aws_credentials():
+    return _ok(cognito.aws_credentials(auth.id_token(app.current_request)))
+
+
+@app.route("/api/greeting", authorizer=user_pool)
+def get_greeting():
+    return greeting.as_json(auth.claims(app.current_request))
+
+
+@app.route("/api/greeting/card", authorizer=user_pool)
+def get_greeting_card():
+    return greeting.as_html(auth.claims(app.current_request))

@@ -1,0 +1,1 @@
+"""Comm-IT's application code: everything here ships to Lambda."""

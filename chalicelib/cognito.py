@@ -1,0 +1,234 @@
+"""The Cognito flows: user pool sign-up, verification, sessions, password reset,
+and the identity pool's temporary AWS credentials.
+
+Cognito's own error codes become ApiErrors with messages a person can act on.
+Unknown users and wrong passwords share one answer, so the API does not reveal
+who has an account.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Callable, Mapping
+
+from chalicelib.aws import client, error_code
+from chalicelib.config import settings
+from chalicelib.errors import (ApiError, BadRequest, Conflict, Forbidden, ServiceUnavailable,
+                               TooManyRequests, Unauthorized)
+
+log = logging.getLogger(__name__)
+
+BAD_CREDENTIALS = "Incorrect username or password."
+CODE_MISMATCH = ("That verification code is not right. Check the latest email we sent, "
+                 "or ask for a new code.")
+THROTTLED = {"TooManyRequestsException", "LimitExceededException",
+             "TooManyFailedAttemptsException"}
+
+
+def _call(operation: str, errors: Mapping[str, Callable[[str], ApiError] | None],
+          service: str = "cognito-idp", **kwargs: Any) -> Any:
+    """Call a Cognito operation; map its errors. A mapping to None means 'treat as success'."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return getattr(client(service), operation)(**kwargs)
+    except ClientError as exc:
+        code = error_code(exc)
+        detail = exc.response.get("Error", {}).get("Message", "")
+        if code in errors:
+            make = errors[code]
+            if make is None:
+                return None
+            raise make(detail) from None
+        if code in THROTTLED:
+            raise TooManyRequests("Too many attempts. Wait a minute and try again.") from None
+        log.warning("%s %s failed: %s %s", service, operation, code, detail)
+    except BotoCoreError as exc:
+        log.warning("%s %s unreachable: %s", service, operation, exc)
+    raise ServiceUnavailable("The sign-in service did not answer. Please try again.")
+
+
+def _weak_password(detail: str) -> ApiError:
+    # Cognito says e.g. "Password did not conform with policy: Password must have numeric characters".
+    reason = detail.split("policy:", 1)[1].strip().rstrip(".") if "policy:" in detail else ""
+    return BadRequest(
+        "That password is too weak" + (f" ({reason})" if reason else "") + ". Use at least "
+        "8 characters, with upper- and lower-case letters and a number.",
+        code="InvalidPassword")
+
+
+def _invalid(detail: str) -> ApiError:
+    return BadRequest(detail or "One of the fields is not valid.", code="InvalidParameter")
+
+
+def _unauthorized(_: str) -> ApiError:
+    return Unauthorized(BAD_CREDENTIALS, code="NotAuthorized")
+
+
+def _code_mismatch(_: str) -> ApiError:
+    return BadRequest(CODE_MISMATCH, code="CodeMismatch")
+
+
+def _expired_code(_: str) -> ApiError:
+    return BadRequest("That code has expired. Ask for a new one.", code="ExpiredCode")
+
+
+def _already_confirmed(_: str) -> ApiError:
+    return Conflict("This account is already verified. You can log in.", code="AlreadyConfirmed")
+
+
+def sign_up(name: str, email: str, username: str, password: str) -> dict[str, Any]:
+    result = _call(
+        "sign_up",
+        {
+            "UsernameExistsException": lambda _: Conflict(
+                "That username is taken. Choose another one.", code="UsernameExists"),
+            "InvalidPasswordException": _weak_password,
+            "InvalidParameterException": _invalid,
+        },
+        ClientId=settings().user_pool_client_id,
+        Username=username,
+        Password=password,
+        UserAttributes=[{"Name": "name", "Value": name}, {"Name": "email", "Value": email}],
+    )
+    delivery = result.get("CodeDeliveryDetails") or {}
+    return {"username": username, "confirmed": bool(result.get("UserConfirmed")),
+            "codeSentTo": delivery.get("Destination", "")}
+
+
+def confirm(username: str, code: str) -> None:
+    _call(
+        "confirm_sign_up",
+        {
+            "CodeMismatchException": _code_mismatch,
+            # With PreventUserExistenceErrors AWS answers CodeMismatch for unknown users.
+            "UserNotFoundException": _code_mismatch,
+            "ExpiredCodeException": _expired_code,
+            "NotAuthorizedException": _already_confirmed,
+        },
+        ClientId=settings().user_pool_client_id,
+        Username=username,
+        ConfirmationCode=code,
+    )
+
+
+def resend(username: str) -> None:
+    _call(
+        "resend_confirmation_code",
+        {
+            "InvalidParameterException": _already_confirmed,
+            "UserNotFoundException": None,  # same answer as for a real user
+        },
+        ClientId=settings().user_pool_client_id,
+        Username=username,
+    )
+
+
+def log_in(username: str, password: str) -> dict[str, Any]:
+    result = _call(
+        "initiate_auth",
+        {
+            "NotAuthorizedException": _unauthorized,
+            "UserNotFoundException": _unauthorized,
+            "UserNotConfirmedException": lambda _: Forbidden(
+                "Your account is not verified yet. Enter the code we emailed you.",
+                code="UserNotConfirmed"),
+            "PasswordResetRequiredException": lambda _: Forbidden(
+                "You need to reset your password before you log in.",
+                code="PasswordResetRequired"),
+        },
+        ClientId=settings().user_pool_client_id,
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password},
+    )
+    if "AuthenticationResult" not in result:
+        # Self-service accounts never get a challenge (no MFA, no admin-created users).
+        log.warning("unexpected challenge %s for a self-service user", result.get("ChallengeName"))
+        raise Forbidden("This account needs a step the app does not support yet.",
+                        code="ChallengeRequired")
+    return _tokens(result["AuthenticationResult"])
+
+
+def refresh(refresh_token: str) -> dict[str, Any]:
+    result = _call(
+        "initiate_auth",
+        {"NotAuthorizedException": lambda _: Unauthorized(
+            "Your session has ended. Please log in again.", code="SessionExpired")},
+        ClientId=settings().user_pool_client_id,
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": refresh_token},
+    )
+    tokens = _tokens(result["AuthenticationResult"])
+    tokens["refreshToken"] = tokens["refreshToken"] or refresh_token
+    return tokens
+
+
+def log_out(access_token: str) -> None:
+    """Revoke every refresh token of the user (GlobalSignOut). Logging out twice is fine."""
+    _call("global_sign_out",
+          {"NotAuthorizedException": None, "UserNotFoundException": None},
+          AccessToken=access_token)
+
+
+def forgot_password(username: str) -> None:
+    _call(
+        "forgot_password",
+        {
+            "UserNotFoundException": None,
+            # No verified email to send to: same answer, nothing to leak.
+            "InvalidParameterException": None,
+            "NotAuthorizedException": None,
+        },
+        ClientId=settings().user_pool_client_id,
+        Username=username,
+    )
+
+
+def reset_password(username: str, code: str, password: str) -> None:
+    _call(
+        "confirm_forgot_password",
+        {
+            "CodeMismatchException": _code_mismatch,
+            "UserNotFoundException": _code_mismatch,
+            "ExpiredCodeException": _expired_code,
+            "InvalidPasswordException": _weak_password,
+            "InvalidParameterException": _invalid,
+        },
+        ClientId=settings().user_pool_client_id,
+        Username=username,
+        ConfirmationCode=code,
+        Password=password,
+    )
+
+
+def aws_credentials(id_token: str) -> dict[str, Any]:
+    """Exchange a verified ID token at the identity pool for temporary AWS credentials."""
+    cfg = settings()
+    logins = {cfg.issuer.removeprefix("https://"): id_token}
+    not_authorized = {"NotAuthorizedException": lambda _: Unauthorized(
+        "Your session is not valid. Please log in again.")}
+    identity = _call("get_id", not_authorized, service="cognito-identity",
+                     IdentityPoolId=cfg.identity_pool_id, Logins=logins)
+    result = _call("get_credentials_for_identity", not_authorized, service="cognito-identity",
+                   IdentityId=identity["IdentityId"], Logins=logins)
+    creds = result["Credentials"]
+    return {
+        "identityId": result["IdentityId"],
+        "accessKeyId": creds["AccessKeyId"],
+        "secretKey": creds["SecretKey"],
+        "sessionToken": creds["SessionToken"],
+        "expiration": _iso(creds["Expiration"]),
+    }
+
+
+def _iso(value: Any) -> str:
+    return value.isoformat() if hasattr(value, "isoformat") else str(value)
+
+
+def _tokens(result: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "idToken": result["IdToken"],
+        "accessToken": result["AccessToken"],
+        "refreshToken": result.get("RefreshToken", ""),
+        "expiresIn": int(result.get("ExpiresIn", 3600)),
+        "tokenType": result.get("TokenType", "Bearer"),
+    }

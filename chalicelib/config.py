@@ -1,0 +1,77 @@
+"""Configuration: read from the environment in one place, when first needed.
+
+`chalice local`/`deploy` apply the stage's environment variables before they
+import app.py, but `chalice.test.Client` applies them only while a request
+runs, so nothing here is read at import time except through `deploy_value`,
+which has a safe default for the decorators in app.py.
+"""
+from __future__ import annotations
+
+import functools
+import os
+from dataclasses import dataclass
+
+APP_NAME = "comm-it"
+
+# Placeholders for the values decorators need at import time. They are only
+# used where no stage configuration exists (unit tests, `chalice local`);
+# `chalice deploy` refuses to run without the real ones (see infra/deploy.py).
+_DEPLOY_DEFAULTS = {
+    "USER_POOL_ARN": "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_unset",
+    "PROFILE_QUEUE_NAME": f"{APP_NAME}-local-save-profile",
+    "ARCHIVE_QUEUE_NAME": f"{APP_NAME}-local-archive-profile",
+    "USERS_TABLE_STREAM_ARN": (
+        "arn:aws:dynamodb:us-east-1:000000000000:table/"
+        f"{APP_NAME}-local-users/stream/1970-01-01T00:00:00.000"
+    ),
+}
+
+
+def deploy_value(name: str) -> str:
+    """A value the decorators in app.py need while app.py is being imported."""
+    return os.environ.get(name) or _DEPLOY_DEFAULTS[name]
+
+
+@dataclass(frozen=True)
+class Settings:
+    stage: str
+    region: str
+    user_pool_id: str
+    user_pool_client_id: str
+    identity_pool_id: str
+    users_table: str
+    processed_events_table: str
+    users_bucket: str
+    user_events_topic_arn: str
+    jwks_url_override: str
+
+    @property
+    def issuer(self) -> str:
+        return f"https://cognito-idp.{self.region}.amazonaws.com/{self.user_pool_id}"
+
+    @property
+    def jwks_url(self) -> str:
+        # The local AWS serves the pool's keys at its own address; AWS at the issuer.
+        return self.jwks_url_override or f"{self.issuer}/.well-known/jwks.json"
+
+    @property
+    def name_parameter_prefix(self) -> str:
+        """Parameter Store hierarchy of the users' names: <prefix>/<sub>/name."""
+        return f"/{APP_NAME}/{self.stage}/users"
+
+
+@functools.lru_cache(maxsize=1)
+def settings() -> Settings:
+    env = os.environ
+    return Settings(
+        stage=env.get("APP_STAGE", "dev"),
+        region=env.get("AWS_REGION") or env.get("AWS_DEFAULT_REGION") or "us-east-1",
+        user_pool_id=env.get("USER_POOL_ID", ""),
+        user_pool_client_id=env.get("USER_POOL_CLIENT_ID", ""),
+        identity_pool_id=env.get("IDENTITY_POOL_ID", ""),
+        users_table=env.get("USERS_TABLE_NAME", ""),
+        processed_events_table=env.get("PROCESSED_EVENTS_TABLE_NAME", ""),
+        users_bucket=env.get("USERS_BUCKET_NAME", ""),
+        user_events_topic_arn=env.get("USER_EVENTS_TOPIC_ARN", ""),
+        jwks_url_override=env.get("COGNITO_JWKS_URL", ""),
+    )

@@ -1,0 +1,95 @@
+"""Errors the API answers with: a 4xx and {"error": "<Code>", "message": "<text>"}."""
+from __future__ import annotations
+
+import json
+import logging
+from typing import Callable
+
+from chalice import ChaliceUnhandledError, Response
+
+log = logging.getLogger(__name__)
+
+
+class ApiError(ChaliceUnhandledError):
+    """An error the person (or the client) can act on.
+
+    It subclasses ChaliceUnhandledError so that Chalice lets it reach the
+    `json_errors` middleware instead of turning it into its own 500.
+    """
+
+    status = 400
+    code = "BadRequest"
+
+    def __init__(self, message: str, *, code: str | None = None,
+                 status: int | None = None, headers: dict[str, str] | None = None):
+        super().__init__(message)
+        self.message = message
+        if code:
+            self.code = code
+        if status:
+            self.status = status
+        self.headers = headers or {}
+
+
+class BadRequest(ApiError):
+    status = 400
+    code = "BadRequest"
+
+
+class Unauthorized(ApiError):
+    status = 401
+    code = "Unauthorized"
+
+
+class Forbidden(ApiError):
+    status = 403
+    code = "Forbidden"
+
+
+class Conflict(ApiError):
+    status = 409
+    code = "Conflict"
+
+
+class TooManyRequests(ApiError):
+    status = 429
+    code = "TooManyRequests"
+
+
+class ServiceUnavailable(ApiError):
+    """A dependency (Cognito, SNS, ...) failed; the request itself was fine."""
+
+    status = 503
+    code = "ServiceUnavailable"
+
+
+def json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
+    return Response(
+        body=json.dumps(body),
+        status_code=status,
+        headers={"Content-Type": "application/json", "Cache-Control": "no-store",
+                 **(headers or {})},
+    )
+
+
+def json_errors(event, get_response: Callable):
+    """HTTP middleware: turn ApiError into its JSON answer; hide everything else."""
+    try:
+        response = get_response(event)
+    except ApiError as exc:
+        return json_response(exc.status, {"error": exc.code, "message": exc.message},
+                             exc.headers)
+    except Exception:  # never a stack trace to the client
+        log.exception("unhandled error on %s", getattr(event, "path", "?"))
+        return json_response(500, {"error": "InternalError",
+                                   "message": "Something went wrong on our side. Please try again."})
+    return _chalice_error_as_ours(response)
+
+
+def _chalice_error_as_ours(response: Response) -> Response:
+    """Chalice answers some errors itself (415, 405...) as {"Code", "Message"}: same shape as ours."""
+    body = response.body
+    if response.status_code >= 400 and isinstance(body, dict) and {"Code", "Message"} <= set(body):
+        return json_response(response.status_code, {"error": body["Code"], "message": body["Message"]},
+                             {k: v for k, v in response.headers.items() if k.lower() != "content-type"})
+    return response

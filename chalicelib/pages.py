@@ -1,0 +1,95 @@
+"""HTML pages, rendered from the Jinja templates in templates/ (autoescaped).
+
+The templates sit beside app.py: in the repository as templates/, and in the
+Lambda package at the same place through the vendor/templates link (Chalice
+copies vendor/ to the package root). Jinja is imported on first render only.
+"""
+from __future__ import annotations
+
+import functools
+import secrets
+from pathlib import Path
+from typing import Any
+
+from chalice import Response
+
+TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
+
+# Notices a page may show, chosen by a query parameter: never reflect raw text.
+NOTICES = {
+    "verified": "Your account is verified. Log in to continue.",
+    "reset": "Your password is changed. Log in with the new one.",
+    "signed-out": "You are logged out.",
+    "session-ended": "Your session has ended. Please log in again.",
+    "unconfirmed": "Your account is not verified yet. Enter the code we emailed you.",
+    "code-sent": "We sent a code to the email address of the account, if there is one.",
+}
+
+
+@functools.lru_cache(maxsize=1)
+def _environment():
+    import jinja2
+
+    return jinja2.Environment(
+        loader=jinja2.FileSystemLoader(str(TEMPLATES_DIR)),
+        autoescape=True,
+        undefined=jinja2.StrictUndefined,
+        trim_blocks=True,
+        lstrip_blocks=True,
+    )
+
+
+def render(template: str, **context: Any) -> str:
+    return _environment().get_template(template).render(**context)
+
+
+def base_href(request: Any) -> str:
+    """Where the app's pages live: "/" locally, "/<stage>/" behind API Gateway.
+
+    Every link and API call in the pages is relative to it, so the same pages
+    work at http://127.0.0.1:8000/ and at https://<api>.execute-api.../api/.
+    """
+    route = request.path
+    full = request.context.get("path") or route
+    prefix = full[: len(full) - len(route)] if full.endswith(route) else ""
+    return prefix.rstrip("/") + "/"
+
+
+def page(template: str, request: Any, **context: Any) -> Response:
+    """A whole page: the template, its notice, and headers that keep it safe."""
+    query = request.query_params or {}
+    nonce = secrets.token_urlsafe(16)
+    html = render(
+        template,
+        base=base_href(request),
+        nonce=nonce,
+        notice=NOTICES.get(query.get("notice", ""), ""),
+        username=query.get("username", "")[:128],
+        **context,
+    )
+    return html_response(html, csp_nonce=nonce)
+
+
+def fragment(template: str, **context: Any) -> Response:
+    """A piece of HTML that a page fetches and inserts (no scripts inside)."""
+    return html_response(render(template, **context))
+
+
+def html_response(html: str, status: int = 200, csp_nonce: str = "") -> Response:
+    script = f"'nonce-{csp_nonce}'" if csp_nonce else "'none'"
+    return Response(
+        body=html,
+        status_code=status,
+        headers={
+            "Content-Type": "text/html; charset=utf-8",
+            "Cache-Control": "no-store",
+            "Content-Security-Policy": (
+                f"default-src 'none'; script-src {script}; style-src {script}; "
+                "connect-src 'self'; img-src 'self' data:; form-action 'self'; "
+                "base-uri 'self'; frame-ancestors 'none'"
+            ),
+            "X-Content-Type-Options": "nosniff",
+            "Referrer-Policy": "no-referrer",
+            "X-Frame-Options": "DENY",
+        },
+    )

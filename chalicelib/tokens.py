@@ -1,0 +1,104 @@
+"""Cognito ID token verification: the app's own check, the same locally and in AWS.
+
+API Gateway's Cognito authorizer checks tokens only in AWS; `chalice local`
+checks nothing. So every guarded route verifies the ID token here too: RS256
+signature against the pool's published keys, expiry, issuer, audience (the app
+client) and token_use. PyJWT and cryptography are imported on first use only.
+"""
+from __future__ import annotations
+
+import json
+import logging
+import threading
+import time
+import urllib.request
+from typing import Any
+
+from chalicelib.config import settings
+from chalicelib.errors import Unauthorized
+
+log = logging.getLogger(__name__)
+
+KEYS_TTL_SECONDS = 6 * 3600
+# A token with an unknown key id makes us fetch the keys again, but not more
+# often than this: forged tokens must not turn into a flood of JWKS requests.
+MIN_REFETCH_SECONDS = 60
+LEEWAY_SECONDS = 5
+
+
+class _KeyCache:
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._keys: dict[str, dict[str, Any]] = {}  # url -> {kid: key}
+        self._fetched_at: dict[str, float] = {}
+
+    def key(self, url: str, kid: str) -> Any | None:
+        with self._lock:
+            keys = self._keys.get(url)
+            age = time.monotonic() - self._fetched_at.get(url, float("-inf"))
+            if keys is None or age > KEYS_TTL_SECONDS or (kid not in keys and age > MIN_REFETCH_SECONDS):
+                keys = self._keys[url] = self._fetch(url)
+                self._fetched_at[url] = time.monotonic()
+            return keys.get(kid)
+
+    @staticmethod
+    def _fetch(url: str) -> dict[str, Any]:
+        from jwt import PyJWK
+
+        try:
+            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (https or local AWS)
+                document = json.load(response)
+        except (OSError, ValueError) as exc:
+            log.error("cannot fetch the user pool's keys from %s: %s", url, exc)
+            raise Unauthorized("Your session could not be checked. Please log in again.") from None
+        keys = {}
+        for jwk in document.get("keys", []):
+            if jwk.get("kty") == "RSA" and jwk.get("kid"):
+                keys[jwk["kid"]] = PyJWK(jwk, algorithm="RS256").key
+        return keys
+
+
+_keys = _KeyCache()
+
+
+def bearer_token(authorization: str | None) -> str:
+    """The token of an Authorization header: `<token>` or `Bearer <token>`."""
+    value = (authorization or "").strip()
+    if value[:7].lower() == "bearer ":
+        value = value[7:].strip()
+    if not value:
+        raise Unauthorized("Log in to see this page.", code="MissingToken")
+    return value
+
+
+def verify_id_token(token: str) -> dict[str, Any]:
+    """The claims of a valid ID token of this app's user pool and client, or Unauthorized."""
+    import jwt
+
+    cfg = settings()
+    try:
+        header = jwt.get_unverified_header(token)
+        if header.get("alg") != "RS256":
+            raise jwt.InvalidAlgorithmError(f"alg {header.get('alg')!r} is not accepted")
+        key = _keys.key(cfg.jwks_url, str(header.get("kid", "")))
+        if key is None:
+            raise jwt.InvalidKeyError("unknown key id")
+        claims = jwt.decode(
+            token,
+            key,
+            algorithms=["RS256"],
+            audience=cfg.user_pool_client_id,
+            issuer=cfg.issuer,
+            leeway=LEEWAY_SECONDS,
+            options={"require": ["exp", "iat", "iss", "aud", "sub", "token_use"]},
+        )
+    except jwt.ExpiredSignatureError:
+        raise Unauthorized("Your session has expired. Please log in again.",
+                           code="TokenExpired") from None
+    except jwt.PyJWTError as exc:
+        log.info("rejected token: %s", exc)
+        raise Unauthorized("Your session is not valid. Please log in again.",
+                           code="InvalidToken") from None
+    if claims.get("token_use") != "id":
+        raise Unauthorized("Use the ID token from login.", code="InvalidToken")
+    return claims

@@ -1,0 +1,44 @@
+"""Reading infra/template.yaml, the one definition of the app's AWS resources.
+
+Used by `make deploy` (stack outputs -> the stage's environment variables) and
+by the local AWS (which creates the same resources from the same file).
+"""
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Any
+
+TEMPLATE_PATH = Path(__file__).resolve().parent / "template.yaml"
+
+_SCALAR_TAGS = {"Ref": lambda v: {"Ref": v},
+                "GetAtt": lambda v: {"Fn::GetAtt": v.split(".", 1)},
+                "Sub": lambda v: {"Fn::Sub": v}}
+
+
+def load(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    import yaml
+
+    class Loader(yaml.SafeLoader):
+        pass
+
+    def construct(tag: str):
+        def build(loader: yaml.SafeLoader, node: yaml.Node) -> Any:
+            if isinstance(node, yaml.ScalarNode):
+                value = loader.construct_scalar(node)
+                return _SCALAR_TAGS[tag](value) if tag in _SCALAR_TAGS else {f"Fn::{tag}": value}
+            if isinstance(node, yaml.SequenceNode):
+                return {f"Fn::{tag}": loader.construct_sequence(node, deep=True)}
+            return {f"Fn::{tag}": loader.construct_mapping(node, deep=True)}
+        return build
+
+    for tag in ("Ref", "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not",
+                "And", "Or", "FindInMap", "Base64", "ImportValue", "GetAZs"):
+        Loader.add_constructor(f"!{tag}", construct(tag))
+    with open(path, encoding="utf-8") as handle:
+        return yaml.load(handle, Loader=Loader)  # noqa: S506 (SafeLoader subclass)
+
+
+def env_name(output: str) -> str:
+    """Stack output name -> the app's environment variable: UserPoolId -> USER_POOL_ID."""
+    return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", output).upper()

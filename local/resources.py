@@ -1,0 +1,186 @@
+"""Create the resources of infra/template.yaml in the local AWS.
+
+A small interpreter for the resource types the template uses: the same names,
+key schema, stream view, pool policy, client flows and queue wiring as the stack
+in AWS, because they come from the same file. IAM roles and resource policies
+are skipped: moto does not enforce them (they are tested against the template
+instead).
+"""
+from __future__ import annotations
+
+import json
+import re
+from typing import Any, Callable
+
+from infra import template as infra_template
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+NOT_ENFORCED_LOCALLY = {"AWS::IAM::Role", "AWS::Cognito::IdentityPoolRoleAttachment",
+                        "AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy"}
+
+
+class Stack:
+    """The resources of one stage, created in the local AWS."""
+
+    def __init__(self, session: Any, stage: str, region: str, endpoint_url: str) -> None:
+        self._session = session
+        self._endpoint_url = endpoint_url
+        self.stage = stage
+        self.region = region
+        self.refs: dict[str, str] = {}
+        self.attrs: dict[str, dict[str, str]] = {}
+        self.outputs: dict[str, str] = {}
+
+    def client(self, service: str) -> Any:
+        return self._session.client(service, region_name=self.region,
+                                    endpoint_url=self._endpoint_url)
+
+    # --- intrinsic functions ------------------------------------------------------
+    def resolve(self, value: Any) -> Any:
+        if isinstance(value, list):
+            return [self.resolve(v) for v in value]
+        if not isinstance(value, dict):
+            return value
+        if set(value) == {"Ref"}:
+            return self._ref(value["Ref"])
+        if set(value) == {"Fn::GetAtt"}:
+            logical, attribute = value["Fn::GetAtt"]
+            return self.attrs[logical][attribute]
+        if set(value) == {"Fn::Sub"}:
+            return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub(m.group(1)), value["Fn::Sub"])
+        return {k: self.resolve(v) for k, v in value.items()}
+
+    def _ref(self, name: str) -> str:
+        pseudo = {"Stage": self.stage, "AWS::AccountId": ACCOUNT_ID, "AWS::Region": self.region}
+        return pseudo[name] if name in pseudo else self.refs[name]
+
+    def _sub(self, expression: str) -> str:
+        if expression.startswith("!"):
+            return "${" + expression[1:] + "}"
+        if "." in expression:
+            logical, attribute = expression.split(".", 1)
+            return self.attrs[logical][attribute]
+        return self._ref(expression)
+
+    # --- resources ------------------------------------------------------------------
+    def create(self, template: dict[str, Any]) -> dict[str, str]:
+        for logical, resource in template["Resources"].items():
+            kind = resource["Type"]
+            if kind in NOT_ENFORCED_LOCALLY:
+                continue
+            props = self.resolve(resource.get("Properties", {}))
+            ref, attrs = CREATORS[kind](self, props)
+            self.refs[logical] = ref
+            self.attrs[logical] = attrs
+        self.outputs = {name: self.resolve(out["Value"])
+                        for name, out in template.get("Outputs", {}).items()}
+        return self.outputs
+
+
+def _user_pool(stack: Stack, props: dict) -> tuple[str, dict]:
+    props = dict(props)
+    name = props.pop("UserPoolName")
+    pool = stack.client("cognito-idp").create_user_pool(PoolName=name, **props)["UserPool"]
+    provider = f"cognito-idp.{stack.region}.amazonaws.com/{pool['Id']}"
+    return pool["Id"], {"Arn": pool["Arn"], "ProviderName": provider,
+                        "ProviderURL": f"https://{provider}"}
+
+
+def _user_pool_client(stack: Stack, props: dict) -> tuple[str, dict]:
+    created = stack.client("cognito-idp").create_user_pool_client(**props)["UserPoolClient"]
+    return created["ClientId"], {}
+
+
+def _identity_pool(stack: Stack, props: dict) -> tuple[str, dict]:
+    created = stack.client("cognito-identity").create_identity_pool(**props)
+    return created["IdentityPoolId"], {"Name": created["IdentityPoolName"]}
+
+
+def _table(stack: Stack, props: dict) -> tuple[str, dict]:
+    ddb = stack.client("dynamodb")
+    name = props["TableName"]
+    args: dict[str, Any] = {
+        "TableName": name,
+        "AttributeDefinitions": props["AttributeDefinitions"],
+        "KeySchema": props["KeySchema"],
+        "BillingMode": props.get("BillingMode", "PAY_PER_REQUEST"),
+    }
+    if "StreamSpecification" in props:
+        args["StreamSpecification"] = {"StreamEnabled": True, **props["StreamSpecification"]}
+    if props.get("SSESpecification", {}).get("SSEEnabled"):
+        args["SSESpecification"] = {"Enabled": True}
+    table = ddb.create_table(**args)["TableDescription"]
+    if "TimeToLiveSpecification" in props:
+        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
+    pitr = props.get("PointInTimeRecoverySpecification")
+    if pitr:
+        ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification=pitr)
+    return name, {"Arn": table["TableArn"], "StreamArn": table.get("LatestStreamArn", "")}
+
+
+def _bucket(stack: Stack, props: dict) -> tuple[str, dict]:
+    s3 = stack.client("s3")
+    name = props["BucketName"]
+    if stack.region == "us-east-1":
+        s3.create_bucket(Bucket=name)
+    else:
+        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": stack.region})
+    if "PublicAccessBlockConfiguration" in props:
+        s3.put_public_access_block(Bucket=name,
+                                   PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+    if "BucketEncryption" in props:
+        rules = [{"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
+                 for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]
+        s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
+    if "VersioningConfiguration" in props:
+        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
+    return name, {"Arn": f"arn:aws:s3:::{name}"}
+
+
+def _topic(stack: Stack, props: dict) -> tuple[str, dict]:
+    arn = stack.client("sns").create_topic(Name=props["TopicName"])["TopicArn"]
+    return arn, {"TopicArn": arn, "TopicName": props["TopicName"]}
+
+
+def _queue(stack: Stack, props: dict) -> tuple[str, dict]:
+    sqs = stack.client("sqs")
+    attributes = {}
+    for key, value in props.items():
+        if key == "QueueName":
+            continue
+        if key == "RedrivePolicy":
+            value = json.dumps(value)
+        elif isinstance(value, bool):
+            value = str(value).lower()
+        attributes[key] = str(value)
+    url = sqs.create_queue(QueueName=props["QueueName"], Attributes=attributes)["QueueUrl"]
+    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    return url, {"Arn": arn, "QueueName": props["QueueName"], "QueueUrl": url}
+
+
+def _subscription(stack: Stack, props: dict) -> tuple[str, dict]:
+    attributes = {k: str(v).lower() if isinstance(v, bool) else str(v)
+                  for k, v in props.items() if k not in ("TopicArn", "Protocol", "Endpoint")}
+    arn = stack.client("sns").subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"],
+                                        Endpoint=props["Endpoint"], Attributes=attributes,
+                                        ReturnSubscriptionArn=True)["SubscriptionArn"]
+    return arn, {}
+
+
+CREATORS: dict[str, Callable[[Stack, dict], tuple[str, dict]]] = {
+    "AWS::Cognito::UserPool": _user_pool,
+    "AWS::Cognito::UserPoolClient": _user_pool_client,
+    "AWS::Cognito::IdentityPool": _identity_pool,
+    "AWS::DynamoDB::Table": _table,
+    "AWS::S3::Bucket": _bucket,
+    "AWS::SNS::Topic": _topic,
+    "AWS::SQS::Queue": _queue,
+    "AWS::SNS::Subscription": _subscription,
+}
+
+
+def create(session: Any, stage: str, region: str, endpoint_url: str) -> dict[str, str]:
+    """Create every resource of the template; return the app's environment variables."""
+    stack = Stack(session, stage, region, endpoint_url)
+    outputs = stack.create(infra_template.load())
+    return {infra_template.env_name(name): value for name, value in outputs.items()}

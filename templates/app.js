@@ -1,0 +1,156 @@
+"use strict";
+(function () {
+  var STORE = "comm-it.session";
+  var alertBox = document.getElementById("alert");
+
+  function showError(message) {
+    alertBox.textContent = message;
+    alertBox.hidden = false;
+  }
+  function clearError() { alertBox.hidden = true; alertBox.textContent = ""; }
+  function go(path) { window.location.assign(path); }
+  function q(name) { return encodeURIComponent(name); }
+
+  function session() {
+    try { return JSON.parse(sessionStorage.getItem(STORE) || "null"); } catch (e) { return null; }
+  }
+  function saveSession(tokens) { sessionStorage.setItem(STORE, JSON.stringify(tokens)); }
+  function dropSession() { sessionStorage.removeItem(STORE); }
+
+  // POST JSON to the API; always resolves to {status, data} with data.message set on errors.
+  function post(path, body) {
+    return fetch(path, {
+      method: "POST",
+      headers: { "Content-Type": "application/json" },
+      body: JSON.stringify(body || {})
+    }).then(function (response) {
+      return response.json().catch(function () { return {}; }).then(function (data) {
+        if (!response.ok && !data.message) { data.message = "Something went wrong. Please try again."; }
+        return { status: response.status, data: data };
+      });
+    }, function () {
+      return { status: 0, data: { error: "Offline", message: "Cannot reach Comm-IT. Check your connection and try again." } };
+    });
+  }
+
+  function fields(form) {
+    var values = {};
+    new FormData(form).forEach(function (value, key) { values[key] = value; });
+    return values;
+  }
+
+  // Wire a form to an API call: errors go to the alert, success to onDone.
+  function onSubmit(id, path, onDone, onError) {
+    var form = document.getElementById(id);
+    if (!form) { return; }
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearError();
+      var values = fields(form);
+      var buttons = form.querySelectorAll("button");
+      buttons.forEach(function (b) { b.disabled = true; });
+      post(path, values).then(function (result) {
+        buttons.forEach(function (b) { b.disabled = false; });
+        if (result.status >= 200 && result.status < 300) { return onDone(result.data, values); }
+        if (onError && onError(result.data, values)) { return; }
+        showError(result.data.message);
+      });
+    });
+  }
+
+  function refreshSession() {
+    var current = session();
+    if (!current || !current.refreshToken) { return Promise.resolve(false); }
+    return post("api/auth/refresh", { refreshToken: current.refreshToken }).then(function (result) {
+      if (result.status !== 200) { return false; }
+      saveSession(result.data);
+      return true;
+    });
+  }
+
+  var pages = {
+    signup: function () {
+      onSubmit("signup-form", "api/auth/signup", function (data, values) {
+        go("confirm?username=" + q(values.username));
+      });
+    },
+    confirm: function () {
+      onSubmit("confirm-form", "api/auth/confirm", function (data, values) {
+        go("login?notice=verified&username=" + q(values.username));
+      });
+      var status = document.getElementById("status");
+      document.getElementById("resend").addEventListener("click", function () {
+        clearError();
+        status.hidden = true;
+        var username = document.getElementById("username").value;
+        post("api/auth/resend", { username: username }).then(function (result) {
+          if (result.status !== 200) { return showError(result.data.message); }
+          status.textContent = "We sent a new code. Check your email.";
+          status.hidden = false;
+        });
+      });
+    },
+    login: function () {
+      onSubmit("login-form", "api/auth/login", function (data) {
+        saveSession(data);
+        go("hello");
+      }, function (data, values) {
+        if (data.error !== "UserNotConfirmed") { return false; }
+        go("confirm?notice=unconfirmed&username=" + q(values.username));
+        return true;
+      });
+    },
+    forgot: function () {
+      onSubmit("forgot-form", "api/auth/forgot", function (data, values) {
+        go("reset?notice=code-sent&username=" + q(values.username));
+      });
+    },
+    reset: function () {
+      onSubmit("reset-form", "api/auth/reset", function (data, values) {
+        go("login?notice=reset&username=" + q(values.username));
+      });
+    },
+    hello: function () {
+      var box = document.getElementById("greeting");
+      var tries = 0;
+      function load() {
+        var current = session();
+        if (!current) { return go("login"); }
+        fetch("api/greeting/card", { headers: { Authorization: current.idToken } }).then(function (response) {
+          if (response.status === 401) {
+            return refreshSession().then(function (ok) {
+              if (ok) { return load(); }
+              dropSession();
+              go("login?notice=session-ended");
+            });
+          }
+          if (response.status === 202 && tries < 30) {
+            tries += 1;
+            box.innerHTML = '<p class="status" role="status">Getting your greeting ready…</p>';
+            return setTimeout(load, 1000);
+          }
+          if (!response.ok) {
+            return response.json().catch(function () { return {}; }).then(function (data) {
+              box.innerHTML = "";
+              showError(data.message || "We could not load your greeting. Please reload the page.");
+            });
+          }
+          return response.text().then(function (html) { box.innerHTML = html; });
+        }, function () {
+          showError("Cannot reach Comm-IT. Check your connection and try again.");
+        });
+      }
+      document.getElementById("logout").addEventListener("click", function () {
+        var current = session();
+        dropSession();
+        var done = function () { go("login?notice=signed-out"); };
+        if (!current) { return done(); }
+        post("api/auth/logout", { accessToken: current.accessToken }).then(done);
+      });
+      load();
+    }
+  };
+
+  var page = pages[document.body.dataset.page];
+  if (page) { page(); }
+})();
