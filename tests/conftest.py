@@ -1,0 +1,127 @@
+"""Fixtures shared by the suite.
+
+One moto server (the same local AWS `make run` uses, Cognito gaps closed) runs
+for the whole session; every test that needs AWS starts from a reset server with
+the resources of infra/template.yaml freshly created in it.
+"""
+from __future__ import annotations
+
+import gzip
+import io
+import json
+import time
+import uuid
+from pathlib import Path
+from typing import Any, Callable
+
+import pytest
+
+from local.aws import LocalAWS
+from local.outbox import Outbox
+
+ROOT = Path(__file__).resolve().parent.parent
+PASSWORD = "Corr3ct-horse"
+
+
+@pytest.fixture(scope="session")
+def local_aws() -> LocalAWS:
+    aws = LocalAWS(Outbox(stream=io.StringIO())).start()
+    yield aws
+    aws.stop()
+
+
+@pytest.fixture
+def stack(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """A fresh local stack; its outputs are in os.environ like a deployed stage's."""
+    from chalicelib import config
+
+    local_aws.reset()
+    local_aws.outbox.messages.clear()
+    env = local_aws.create_resources("local")
+    for name, value in env.items():
+        monkeypatch.setenv(name, value)
+    config.settings.cache_clear()
+    yield env
+    config.settings.cache_clear()
+
+
+@pytest.fixture
+def outbox(local_aws: LocalAWS) -> Outbox:
+    return local_aws.outbox
+
+
+@pytest.fixture
+def client(stack: dict[str, str]):
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app, stage_name="local", project_dir=str(ROOT)) as test_client:
+        yield test_client
+
+
+def post(client: Any, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
+    """POST a JSON body through chalice's test client."""
+    raw = body if isinstance(body, (str, bytes)) else json.dumps(body)
+    return client.http.post(path, body=raw,
+                            headers={"Content-Type": "application/json", **(headers or {})})
+
+
+@pytest.fixture
+def register(client: Any, outbox: Outbox) -> Callable[..., dict[str, str]]:
+    """Sign up, verify with the emailed code, log in: returns the login tokens + who."""
+
+    def make(name: str = "Ada Lovelace", username: str | None = None,
+             password: str = PASSWORD, log_in: bool = True) -> dict[str, Any]:
+        username = username or f"user{uuid.uuid4().hex[:8]}"
+        email = f"{username}@example.com"
+        response = post(client, "/api/auth/signup",
+                        {"name": name, "email": email, "username": username, "password": password})
+        assert response.status_code == 201, response.body
+        code = outbox.last_code(email)
+        response = post(client, "/api/auth/confirm", {"username": username, "code": code})
+        assert response.status_code == 200, response.body
+        person = {"name": name, "email": email, "username": username, "password": password}
+        if log_in:
+            response = post(client, "/api/auth/login", {"username": username, "password": password})
+            assert response.status_code == 200, response.body
+            person.update(response.json_body)
+        return person
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def moto_signing_key() -> dict[str, Any]:
+    """The private key moto signs every pool's tokens with (a valid signature locally)."""
+    import moto.cognitoidp
+
+    path = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
+    return json.loads(gzip.decompress(path.read_bytes()))
+
+
+@pytest.fixture
+def make_token(stack: dict[str, str], moto_signing_key: dict[str, Any]) -> Callable[..., str]:
+    """An ID token signed with the pool's real key, with any claim overridden."""
+    import jwt
+
+    def make(key: Any = None, headers: dict[str, Any] | None = None, **claims: Any) -> str:
+        now = int(time.time())
+        payload = {
+            "iss": f"https://cognito-idp.us-east-1.amazonaws.com/{stack['USER_POOL_ID']}",
+            "sub": str(uuid.uuid4()),
+            "aud": stack["USER_POOL_CLIENT_ID"],
+            "token_use": "id",
+            "iat": now,
+            "auth_time": now,
+            "exp": now + 3600,
+            "cognito:username": "mallory",
+            "name": "Mallory",
+            "email": "mallory@example.com",
+        }
+        payload.update(claims)
+        payload = {k: v for k, v in payload.items() if v is not None}
+        return jwt.encode(payload, key or jwt.PyJWK(moto_signing_key).key, algorithm="RS256",
+                          headers={"kid": "dummy", **(headers or {})})
+
+    return make
