@@ -16,7 +16,7 @@ from infra import template as infra_template
 
 ACCOUNT_ID = "123456789012"  # moto's default account
 NOT_ENFORCED_LOCALLY = {"AWS::IAM::Role", "AWS::Cognito::IdentityPoolRoleAttachment",
-                        "AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy"}
+                        "AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::Cognito::IdentityPoolPrincipalTag"}
 
 
 class Stack:
