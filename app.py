@@ -4,7 +4,7 @@ Handlers only translate HTTP into calls of chalicelib/, which owns the logic.
 """
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
-from chalicelib import auth, cognito, greeting, inputs, pages
+from chalicelib import accounts, auth, cognito, greeting, inputs, pages, pipeline
 from chalicelib.config import deploy_value
 from chalicelib.errors import json_errors, json_response
 
@@ -82,7 +82,7 @@ def resend():
 
 @app.route("/api/auth/login", methods=["POST"])
 def log_in():
-    return _ok(cognito.log_in(**_body("username", "password")))
+    return _ok(accounts.log_in(**_body("username", "password")))
 
 
 @app.route("/api/auth/refresh", methods=["POST"])
@@ -123,3 +123,23 @@ def get_greeting():
 @app.route("/api/greeting/card", authorizer=user_pool)
 def get_greeting_card():
     return greeting.as_html(auth.claims(app.current_request))
+
+
+# --- The pipeline: Lambdas fed by SQS (fan-out of the login event) and the table stream ---
+
+@app.on_sqs_message(queue=deploy_value("PROFILE_QUEUE_NAME"), batch_size=10)
+def save_profile(event):
+    """User authenticated -> the user's record in DynamoDB."""
+    return pipeline.save_profiles(event)
+
+
+@app.on_sqs_message(queue=deploy_value("ARCHIVE_QUEUE_NAME"), batch_size=10)
+def archive_profile(event):
+    """User authenticated -> the user's JSON document in S3."""
+    return pipeline.archive_profiles(event)
+
+
+@app.on_dynamodb_record(stream_arn=deploy_value("USERS_TABLE_STREAM_ARN"), batch_size=10)
+def sync_name(event):
+    """Users table changed -> the user's name in Parameter Store."""
+    return pipeline.sync_names(event)

@@ -1,21 +1,45 @@
-"""The greeting: who is being greeted, for the API and the /hello page."""
+"""The greeting: "Hello, <name>", the name read from Parameter Store.
+
+The pipeline that writes the name is asynchronous, so right after the first
+login the name may not be there yet: the answer is then 202 with Retry-After,
+and the /hello page shows that it is getting ready and asks again.
+"""
 from __future__ import annotations
 
+import logging
 from typing import Any
 
 from chalice import Response
 
-from chalicelib import pages
-from chalicelib.errors import json_response
+from chalicelib import names, pages
+from chalicelib.errors import ServiceUnavailable, json_response
+
+log = logging.getLogger(__name__)
+
+PENDING = {"status": "pending",
+           "message": "Your greeting is being prepared. Try again in a moment."}
+RETRY_AFTER = {"Retry-After": "1"}
 
 
-def greeting(claims: dict[str, Any]) -> dict[str, str]:
-    return {"message": "hello", "name": claims.get("name") or claims.get("cognito:username", "")}
+def _name(claims: dict[str, Any]) -> str | None:
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    try:
+        return names.get(claims["sub"])
+    except (BotoCoreError, ClientError) as exc:
+        log.error("cannot read the name of %s: %s", claims["sub"], exc)
+        raise ServiceUnavailable("We could not load your greeting. Please try again.") from None
 
 
 def as_json(claims: dict[str, Any]) -> Response:
-    return json_response(200, greeting(claims))
+    name = _name(claims)
+    if name is None:
+        return json_response(202, PENDING, RETRY_AFTER)
+    return json_response(200, {"message": "hello", "name": name})
 
 
 def as_html(claims: dict[str, Any]) -> Response:
-    return pages.fragment("greeting.html", **greeting(claims))
+    name = _name(claims)
+    if name is None:
+        return pages.fragment("greeting_pending.html", status=202, headers=RETRY_AFTER)
+    return pages.fragment("greeting.html", name=name)

@@ -70,9 +70,12 @@ def page(template: str, request: Any, **context: Any) -> Response:
     return html_response(html, csp_nonce=nonce)
 
 
-def fragment(template: str, **context: Any) -> Response:
+def fragment(template: str, status: int = 200, headers: dict[str, str] | None = None,
+             **context: Any) -> Response:
     """A piece of HTML that a page fetches and inserts (no scripts inside)."""
-    return html_response(render(template, **context))
+    response = html_response(render(template, **context), status=status)
+    response.headers.update(headers or {})
+    return response
 
 
 def html_response(html: str, status: int = 200, csp_nonce: str = "") -> Response:

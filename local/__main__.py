@@ -15,7 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from local.aws import LocalAWS
+from local.aws import REGION, LocalAWS
 from local.outbox import Outbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -34,6 +34,14 @@ def _wait_for_app(url: str, child: subprocess.Popen, timeout: float = 30) -> Non
     raise SystemExit(f"chalice local did not answer at {url} within {timeout:.0f} s.")
 
 
+def _start_pump(aws: LocalAWS):
+    """Deliver SQS and stream events to the app's own handlers, as Lambda would."""
+    from app import app  # imported after the stack's values are in os.environ
+    from local.pump import Pump
+
+    return Pump(app, aws.session(), aws.endpoint, REGION).start()
+
+
 def main() -> int:
     port = int(os.environ.get("PORT", "8000"))
     aws_port = int(os.environ.get("LOCAL_AWS_PORT", "4566"))
@@ -47,11 +55,12 @@ def main() -> int:
         print(f"Cannot start the local AWS on port {aws_port}: {exc}. "
               "Set LOCAL_AWS_PORT to a free port.", file=sys.stderr)
         return 1
-    child = None
+    child = pump = None
     try:
-        env = {**os.environ, **aws.create_resources("local")}
+        os.environ.update(aws.create_resources("local"))
         child = subprocess.Popen([sys.executable, "-m", "local.serve", "--port", str(port)],
-                                 cwd=ROOT, env=env)
+                                 cwd=ROOT, env=os.environ.copy())
+        pump = _start_pump(aws)
         app_url = f"http://127.0.0.1:{port}/"
         _wait_for_app(app_url, child)
         print(f"App: {app_url}", flush=True)
@@ -61,6 +70,8 @@ def main() -> int:
             stop.wait(0.5)
         return 0 if stop.is_set() else (child.returncode or 1)
     finally:
+        if pump is not None:
+            pump.stop()
         if child is not None and child.poll() is None:
             child.terminate()
             try:

@@ -1,0 +1,207 @@
+"""Local event delivery: what Lambda's event source mappings do in AWS.
+
+`chalice local` runs routes only. The pump reads the local SQS queues and the
+users table's stream from the local AWS, builds the events in Lambda's shapes,
+invokes the app's own handlers (the ones app.py declares, found through
+`app.event_sources`), deletes what succeeded and redelivers what failed:
+
+- SQS: a batch of up to `batch_size` messages; on success all are deleted; on
+  failure none are (the handler has deleted the ones that succeeded) and the
+  rest become visible again after `retry_delay` seconds instead of the queue's
+  visibility timeout, to keep local feedback quick. The queue's redrive policy
+  moves a message to its dead-letter queue after maxReceiveCount receives.
+- DynamoDB stream: records in order from TRIM_HORIZON; a failed batch is
+  retried up to `stream_attempts` times (Lambda's MaximumRetryAttempts), then
+  skipped with a loud line.
+
+Every delivery and its outcome is printed on the console.
+"""
+from __future__ import annotations
+
+import threading
+import time
+import uuid
+from datetime import datetime
+from typing import Any, Callable
+
+from chalice.app import DynamoDBEventConfig, SQSEventConfig
+
+
+class _Context:
+    """The parts of Lambda's context object a handler may read."""
+
+    def __init__(self, function_name: str, timeout_s: int = 60) -> None:
+        self.function_name = function_name
+        self.aws_request_id = str(uuid.uuid4())
+        self.memory_limit_in_mb = 128
+        self._deadline = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+class Pump:
+    def __init__(self, app: Any, session: Any, endpoint: str, region: str,
+                 say: Callable[[str], None] = print, retry_delay: int = 2,
+                 stream_attempts: int = 3, idle_wait: float = 0.2) -> None:
+        self._app = app
+        self._session = session
+        self._endpoint = endpoint
+        self._region = region
+        self._say = say
+        self.retry_delay = retry_delay
+        self.stream_attempts = stream_attempts
+        self._idle_wait = idle_wait
+        self._stop = threading.Event()
+        self._threads: list[threading.Thread] = []
+
+    def _client(self, service: str) -> Any:
+        from botocore.config import Config
+
+        return self._session.client(service, region_name=self._region, endpoint_url=self._endpoint,
+                                    config=Config(retries={"max_attempts": 2}))
+
+    def start(self) -> "Pump":
+        for source in self._app.event_sources:
+            if isinstance(source, SQSEventConfig):
+                target = self._pump_queue
+            elif isinstance(source, DynamoDBEventConfig):
+                target = self._pump_stream
+            else:
+                continue
+            thread = threading.Thread(target=self._guarded, args=(target, source),
+                                      name=f"pump-{source.name}", daemon=True)
+            thread.start()
+            self._threads.append(thread)
+        return self
+
+    def stop(self, timeout: float = 5) -> None:
+        self._stop.set()
+        for thread in self._threads:
+            thread.join(timeout)
+
+    def _guarded(self, target: Callable[[Any], None], source: Any) -> None:
+        while not self._stop.is_set():
+            try:
+                target(source)
+            except Exception as exc:  # the local AWS went away or hiccuped: keep going
+                if self._stop.is_set():
+                    return
+                self._say(f"[event] {source.name}: delivery error {exc!r}; retrying")
+                self._stop.wait(1)
+
+    def _invoke(self, source: Any, event: dict[str, Any]) -> Any:
+        handler = self._app.handler_map[source.name]
+        return handler(event, _Context(source.name))
+
+    # --- SQS ------------------------------------------------------------------------
+    def _pump_queue(self, source: SQSEventConfig) -> None:
+        sqs = self._client("sqs")
+        url = sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
+        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        label = f"{source.name} <- sqs:{source.queue}"
+        while not self._stop.is_set():
+            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(source.batch_size, 10),
+                                           WaitTimeSeconds=1, AttributeNames=["All"],
+                                           MessageAttributeNames=["All"]).get("Messages", [])
+            if not messages:
+                continue
+            event = {"Records": [self._sqs_record(m, arn) for m in messages]}
+            try:
+                outcomes = self._invoke(source, event) or {}
+            except Exception as exc:
+                counts = ", ".join(m["Attributes"].get("ApproximateReceiveCount", "?") for m in messages)
+                self._say(f"[event] {label}: FAILED {type(exc).__name__}: {exc} "
+                          f"(receive counts {counts}); redelivering in {self.retry_delay} s")
+                for message in messages:
+                    self._retry_later(sqs, url, message)
+                continue
+            sqs.delete_message_batch(QueueUrl=url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+            for message in messages:
+                self._say(f"[event] {label} message {message['MessageId'][:8]}: "
+                          f"{outcomes.get(message['MessageId'], 'ok')}")
+
+    def _retry_later(self, sqs: Any, url: str, message: dict[str, Any]) -> None:
+        from botocore.exceptions import ClientError
+
+        try:
+            sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
+                                          VisibilityTimeout=self.retry_delay)
+        except ClientError:
+            pass  # the handler already deleted it (it succeeded within the failed batch)
+
+    def _sqs_record(self, message: dict[str, Any], arn: str) -> dict[str, Any]:
+        return {
+            "messageId": message["MessageId"],
+            "receiptHandle": message["ReceiptHandle"],
+            "body": message["Body"],
+            "attributes": message.get("Attributes", {}),
+            "messageAttributes": {
+                name: {"stringValue": value.get("StringValue"), "binaryValue": value.get("BinaryValue"),
+                       "stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+                for name, value in message.get("MessageAttributes", {}).items()},
+            "md5OfBody": message.get("MD5OfBody", ""),
+            "eventSource": "aws:sqs",
+            "eventSourceARN": arn,
+            "awsRegion": self._region,
+        }
+
+    # --- DynamoDB stream ------------------------------------------------------------
+    def _pump_stream(self, source: DynamoDBEventConfig) -> None:
+        streams = self._client("dynamodbstreams")
+        arn = source.stream_arn
+        table = arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+        label = f"{source.name} <- dynamodb-stream:{table}"
+        shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
+        iterators = [streams.get_shard_iterator(StreamArn=arn, ShardId=s["ShardId"],
+                                                ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+                     for s in shards]
+        while not self._stop.is_set():
+            busy = False
+            for index, iterator in enumerate(iterators):
+                if iterator is None:
+                    continue
+                page = streams.get_records(ShardIterator=iterator, Limit=source.batch_size)
+                records = page.get("Records", [])
+                if records:
+                    busy = True
+                    self._deliver_stream_batch(source, label, arn, records)
+                iterators[index] = page.get("NextShardIterator")
+            if not busy:
+                self._stop.wait(self._idle_wait)
+
+    def _deliver_stream_batch(self, source: Any, label: str, arn: str,
+                              records: list[dict[str, Any]]) -> None:
+        event = {"Records": [self._stream_record(r, arn) for r in records]}
+        for attempt in range(1, self.stream_attempts + 1):
+            try:
+                outcomes = self._invoke(source, event) or {}
+            except Exception as exc:
+                self._say(f"[event] {label}: FAILED {type(exc).__name__}: {exc} "
+                          f"(attempt {attempt} of {self.stream_attempts})")
+                if self._stop.wait(self.retry_delay):
+                    return
+                continue
+            for record in records:
+                self._say(f"[event] {label} {record['eventName']} {record['eventID'][:8]}: "
+                          f"{outcomes.get(record['eventID'], 'ok')}")
+            return
+        self._say(f"[event] {label}: gave up on {len(records)} record(s) after "
+                  f"{self.stream_attempts} attempts; skipping them")
+
+    def _stream_record(self, record: dict[str, Any], arn: str) -> dict[str, Any]:
+        data = dict(record["dynamodb"])
+        created = data.get("ApproximateCreationDateTime")
+        if isinstance(created, datetime):
+            data["ApproximateCreationDateTime"] = created.timestamp()
+        data.setdefault("ApproximateCreationDateTime", time.time())
+        return {
+            "eventID": record["eventID"],
+            "eventName": record["eventName"],
+            "eventVersion": record.get("eventVersion", "1.1"),
+            "eventSource": "aws:dynamodb",
+            "awsRegion": record.get("awsRegion", self._region),
+            "dynamodb": data,
+            "eventSourceARN": arn,
+        }
