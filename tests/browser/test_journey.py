@@ -1,0 +1,324 @@
+"""A person in a real Chromium, against `make run`'s stack: sign up to greeting and back.
+
+Codes are read off the stack's console outbox, like a person running `make run`
+would. Every test makes its own users (unique usernames), so the tests share
+one stack and run in any order.
+"""
+from __future__ import annotations
+
+import json
+import re
+import urllib.error
+import urllib.request
+import uuid
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.conftest import ARTIFACTS
+from tests.running import RunningStack
+
+pytestmark = pytest.mark.browser
+
+PASSWORD = "Corr3ct-horse"
+GREETING_TIMEOUT = 20_000  # ms: the name reaches the greeting through an async pipeline
+TRICKY_NAME = "Ada <b>Bold</b> & O'Brien"
+
+
+def unique(prefix: str = "user") -> str:
+    return f"{prefix}{uuid.uuid4().hex[:10]}"
+
+
+def api(stack: RunningStack, path: str, body: dict) -> tuple[int, dict]:
+    request = urllib.request.Request(stack.app_url + path, data=json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"}, method="POST")
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, json.loads(response.read() or b"{}")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"{}")
+
+
+def sign_up(stack: RunningStack, name: str = "Grace Hopper", verify: bool = True) -> dict:
+    """A user made through the API (not the UI under test): verified unless told not to."""
+    username = unique()
+    person = {"name": name, "email": f"{username}@example.com", "username": username,
+              "password": PASSWORD}
+    status, body = api(stack, "api/auth/signup", person)
+    assert status == 201, body
+    if verify:
+        code = stack.wait_for_code(person["email"])
+        status, body = api(stack, "api/auth/confirm", {"username": username, "code": code})
+        assert status == 200, body
+    return person
+
+
+def other_code(code: str) -> str:
+    return f"{(int(code) + 1) % 1_000_000:06d}"
+
+
+def path_of(stack: RunningStack, path: str) -> re.Pattern:
+    """The URL of an app page, with any query string."""
+    return re.compile("^" + re.escape(stack.app_url + path) + r"(\?.*)?$")
+
+
+def alert(page: Page):
+    return page.get_by_role("alert")
+
+
+def log_in(page: Page, stack: RunningStack, username: str, password: str) -> None:
+    if not path_of(stack, "login").match(page.url):
+        page.goto(stack.app_url + "login")
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(password)
+    page.get_by_role("button", name="Log in").click()
+
+
+def expect_greeting(page: Page, stack: RunningStack, name: str) -> None:
+    expect(page).to_have_url(path_of(stack, "hello"))
+    expect(page.locator("#greeting h1")).to_have_text(f"Hello, {name}", timeout=GREETING_TIMEOUT)
+
+
+def session_storage(page: Page) -> dict:
+    return page.evaluate("() => Object.fromEntries(Object.entries(sessionStorage))")
+
+
+# --- The whole journey ------------------------------------------------------------------
+
+def test_a_new_person_signs_up_verifies_logs_in_is_greeted_by_name_and_logs_out(
+        page: Page, running_stack: RunningStack):
+    stack = running_stack
+    username = unique("ada")
+    email = f"{username}@example.com"
+
+    page.goto(stack.app_url)
+    expect(page).to_have_title(re.compile("Comm-IT"))
+    page.get_by_role("main").get_by_role("link", name="Sign up").click()
+    expect(page).to_have_url(path_of(stack, "signup"))
+
+    page.get_by_label("Name", exact=True).fill(TRICKY_NAME)
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    mark = stack.mark()
+    page.get_by_role("button", name="Sign up").click()
+
+    # The verify page, with the username carried over.
+    expect(page).to_have_url(path_of(stack, "confirm"))
+    expect(page.get_by_role("heading", name="Verify your email")).to_be_visible()
+    expect(page.get_by_label("Username", exact=True)).to_have_value(username)
+    code = stack.wait_for_code(email, since=mark)
+
+    # A wrong code first: an error the person can read, and they stay on the page.
+    page.get_by_label("Verification code").fill(other_code(code))
+    page.get_by_role("button", name="Verify").click()
+    expect(alert(page)).to_be_visible()
+    expect(alert(page)).to_contain_text("code")
+    expect(page).to_have_url(path_of(stack, "confirm"))
+
+    page.get_by_label("Verification code").fill(code)
+    page.get_by_role("button", name="Verify").click()
+    expect(page).to_have_url(path_of(stack, "login"))
+    expect(page.get_by_role("status")).to_have_text("Your account is verified. Log in to continue.")
+    expect(page.get_by_label("Username", exact=True)).to_have_value(username)
+    expect(alert(page)).to_be_hidden()
+
+    # A wrong password and an unknown user get the same answer: no account enumeration.
+    log_in(page, stack, unique("nobody"), PASSWORD)
+    expect(alert(page)).to_be_visible()
+    unknown_user_message = alert(page).inner_text()
+    log_in(page, stack, username, "Wr0ng-password")
+    expect(alert(page)).to_be_visible()
+    expect(alert(page)).to_have_text(unknown_user_message)
+    expect(page).to_have_url(path_of(stack, "login"))
+    assert "password" in unknown_user_message.lower()
+
+    log_in(page, stack, username, PASSWORD)
+    expect_greeting(page, stack, TRICKY_NAME)
+    # The markup in the name is text on the page, never HTML.
+    assert page.locator("#greeting b").count() == 0
+    assert page.locator("#greeting h1").inner_text() == f"Hello, {TRICKY_NAME}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "greeting.png"), full_page=True)
+    assert any("idToken" in value for value in session_storage(page).values())
+
+    page.get_by_role("button", name="Log out").click()
+    expect(page).to_have_url(path_of(stack, "login"))
+    expect(page.get_by_role("status")).to_have_text("You are logged out.")
+    storage = session_storage(page)
+    assert not any("Token" in key or "Token" in value for key, value in storage.items()), storage
+
+    page.goto(stack.app_url + "hello")
+    expect(page).to_have_url(path_of(stack, "login"))
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    assert not [e for e in page.console_errors if "Content Security Policy" in e], page.console_errors
+
+
+# --- Sessions -----------------------------------------------------------------------------
+
+def test_visiting_hello_without_a_session_leads_to_the_login_page(
+        page: Page, running_stack: RunningStack):
+    page.goto(running_stack.app_url + "hello")
+    expect(page).to_have_url(path_of(running_stack, "login"))
+    expect(page.get_by_role("heading", name="Log in")).to_be_visible()
+    expect(page.get_by_label("Username", exact=True)).to_be_editable()
+
+
+def test_visiting_hello_with_a_broken_session_leads_to_login_with_a_notice(
+        page: Page, running_stack: RunningStack):
+    page.goto(running_stack.app_url)
+    page.evaluate("""() => sessionStorage.setItem("comm-it.session", JSON.stringify(
+        {idToken: "garbage", accessToken: "a.b.c", refreshToken: "garbage"}))""")
+    page.goto(running_stack.app_url + "hello")
+    expect(page).to_have_url(path_of(running_stack, "login"))
+    expect(page.get_by_role("status")).to_have_text("Your session has ended. Please log in again.")
+    assert session_storage(page) == {}
+
+
+# --- Sign-up errors ------------------------------------------------------------------------
+
+@pytest.mark.parametrize("case, expected", [
+    ("weak password", "password is too weak"),
+    ("invalid email", "Email is not valid"),
+    ("taken username", "username is taken"),
+])
+def test_a_sign_up_error_is_shown_in_the_alert_and_the_person_stays_on_the_form(
+        page: Page, running_stack: RunningStack, case: str, expected: str):
+    username = unique()
+    fields = {"Name": "Katherine Johnson", "Email": f"{username}@example.com",
+              "Username": username, "Password": PASSWORD}
+    if case == "weak password":
+        fields["Password"] = "weakpass"
+    elif case == "invalid email":
+        fields["Email"] = "not-an-email"
+    else:
+        fields["Username"] = sign_up(running_stack, verify=False)["username"]
+
+    page.goto(running_stack.app_url + "signup")
+    for label, value in fields.items():
+        page.get_by_label(label, exact=True).fill(value)
+    page.get_by_role("button", name="Sign up").click()
+
+    expect(alert(page)).to_be_visible()
+    expect(alert(page)).to_contain_text(re.compile(re.escape(expected), re.IGNORECASE))
+    expect(page).to_have_url(path_of(running_stack, "signup"))
+    # What the person typed is still there to correct.
+    expect(page.get_by_label("Name", exact=True)).to_have_value("Katherine Johnson")
+    expect(page.get_by_role("button", name="Sign up")).to_be_enabled()
+
+
+# --- Verification code ----------------------------------------------------------------------
+
+def test_resend_code_emails_a_new_code_that_verifies_the_account(
+        page: Page, running_stack: RunningStack):
+    stack = running_stack
+    person = sign_up(stack, verify=False)
+    first_code = stack.wait_for_code(person["email"])
+
+    page.goto(f"{stack.app_url}confirm?username={person['username']}")
+    mark = stack.mark()
+    page.get_by_role("button", name="Resend code").click()
+    expect(page.get_by_role("status")).to_have_text("We sent a new code. Check your email.")
+    new_code = stack.wait_for_code(person["email"], since=mark)
+    assert len(stack.codes(person["email"])) == 2
+
+    if new_code != first_code:  # the resent code replaces the first one
+        page.get_by_label("Verification code").fill(first_code)
+        page.get_by_role("button", name="Verify").click()
+        expect(alert(page)).to_be_visible()
+    page.get_by_label("Verification code").fill(new_code)
+    page.get_by_role("button", name="Verify").click()
+    expect(page).to_have_url(path_of(stack, "login"))
+    expect(page.get_by_role("status")).to_have_text("Your account is verified. Log in to continue.")
+
+
+def test_an_unverified_person_who_logs_in_is_sent_to_the_verify_page(
+        page: Page, running_stack: RunningStack):
+    stack = running_stack
+    person = sign_up(stack, name="Mary Jackson", verify=False)
+    log_in(page, stack, person["username"], PASSWORD)
+
+    expect(page).to_have_url(path_of(stack, "confirm"))
+    expect(page.get_by_role("status").first).to_have_text(
+        "Your account is not verified yet. Enter the code we emailed you.")
+    expect(page.get_by_label("Username", exact=True)).to_have_value(person["username"])
+
+    page.get_by_label("Verification code").fill(stack.wait_for_code(person["email"]))
+    page.get_by_role("button", name="Verify").click()
+    expect(page).to_have_url(path_of(stack, "login"))
+    log_in(page, stack, person["username"], PASSWORD)
+    expect_greeting(page, stack, "Mary Jackson")
+
+
+# --- Forgotten password --------------------------------------------------------------------------
+
+def test_a_person_who_forgot_the_password_resets_it_and_logs_in_with_the_new_one(
+        page: Page, running_stack: RunningStack):
+    stack = running_stack
+    person = sign_up(stack, name="Dorothy Vaughan")
+    new_password = "N3w-passphrase"
+
+    page.goto(stack.app_url + "login")
+    page.get_by_role("link", name="Forgot your password?").click()
+    expect(page).to_have_url(path_of(stack, "forgot"))
+    page.get_by_label("Username", exact=True).fill(person["username"])
+    mark = stack.mark()
+    page.get_by_role("button", name="Send reset code").click()
+
+    expect(page).to_have_url(path_of(stack, "reset"))
+    expect(page.get_by_role("status")).to_contain_text("We sent a code")
+    expect(page.get_by_label("Username", exact=True)).to_have_value(person["username"])
+    code = stack.wait_for_code(person["email"], since=mark)
+
+    page.get_by_label("Verification code").fill(other_code(code))
+    page.get_by_label("New password").fill(new_password)
+    page.get_by_role("button", name="Reset password").click()
+    expect(alert(page)).to_be_visible()
+    expect(page).to_have_url(path_of(stack, "reset"))
+
+    page.get_by_label("Verification code").fill(code)
+    page.get_by_role("button", name="Reset password").click()
+    expect(page).to_have_url(path_of(stack, "login"))
+    expect(page.get_by_role("status")).to_have_text("Your password is changed. Log in with the new one.")
+
+    log_in(page, stack, person["username"], PASSWORD)
+    expect(alert(page)).to_be_visible()
+    log_in(page, stack, person["username"], new_password)
+    expect_greeting(page, stack, "Dorothy Vaughan")
+
+
+# --- Layout ---------------------------------------------------------------------------------------
+
+PHONE = {"width": 390, "height": 844}
+LONG_NAME = "Hubert Blaine Wolfeschlegelsteinhausenbergerdorff-Wolfeschlegelsteinhausen"
+
+
+def horizontal_overflow(page: Page) -> int:
+    return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
+
+
+def test_every_page_fits_a_phone_screen_without_horizontal_scrolling(
+        page: Page, running_stack: RunningStack):
+    stack = running_stack
+    person = sign_up(stack, name=LONG_NAME)
+    page.set_viewport_size(PHONE)
+    ARTIFACTS.mkdir(exist_ok=True)
+    overflowing = {}
+    for name, path in [("home", ""), ("signup", "signup"), ("confirm", "confirm?username=someone"),
+                       ("login", "login?notice=verified&username=someone"), ("forgot", "forgot"),
+                       ("reset", "reset?notice=code-sent&username=someone")]:
+        page.goto(stack.app_url + path)
+        expect(page.get_by_role("heading", level=1)).to_be_visible()
+        page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)
+        overflowing[name] = horizontal_overflow(page)
+
+    # An error message and a long name must wrap too.
+    log_in(page, stack, person["username"], "Wr0ng-password")
+    expect(alert(page)).to_be_visible()
+    overflowing["login with an error"] = horizontal_overflow(page)
+    log_in(page, stack, person["username"], PASSWORD)
+    expect_greeting(page, stack, LONG_NAME)
+    page.screenshot(path=str(ARTIFACTS / "phone-hello.png"), full_page=True)
+    overflowing["hello"] = horizontal_overflow(page)
+
+    assert {name: px for name, px in overflowing.items() if px > 0} == {}
