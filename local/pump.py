@@ -106,7 +106,7 @@ class Pump:
                                            MessageAttributeNames=["All"]).get("Messages", [])
             if not messages:
                 continue
-            event = {"Records": [self._sqs_record(m, arn) for m in messages]}
+            event = {"Records": [sqs_record(m, arn, self._region) for m in messages]}
             try:
                 outcomes = self._invoke(source, event) or {}
             except Exception as exc:
@@ -131,27 +131,13 @@ class Pump:
         except ClientError:
             pass  # the handler already deleted it (it succeeded within the failed batch)
 
-    def _sqs_record(self, message: dict[str, Any], arn: str) -> dict[str, Any]:
-        return {
-            "messageId": message["MessageId"],
-            "receiptHandle": message["ReceiptHandle"],
-            "body": message["Body"],
-            "attributes": message.get("Attributes", {}),
-            "messageAttributes": {
-                name: {"stringValue": value.get("StringValue"), "binaryValue": value.get("BinaryValue"),
-                       "stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
-                for name, value in message.get("MessageAttributes", {}).items()},
-            "md5OfBody": message.get("MD5OfBody", ""),
-            "eventSource": "aws:sqs",
-            "eventSourceARN": arn,
-            "awsRegion": self._region,
-        }
-
     # --- DynamoDB stream ------------------------------------------------------------
     def _pump_stream(self, source: DynamoDBEventConfig) -> None:
         streams = self._client("dynamodbstreams")
-        arn = source.stream_arn
-        table = arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+        # The table named in the app's stream ARN, at its current stream: the ARN
+        # app.py saw at import time may predate a reset of the local AWS.
+        table = source.stream_arn.split(":table/", 1)[1].split("/stream/", 1)[0]
+        arn = self._client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
         label = f"{source.name} <- dynamodb-stream:{table}"
         shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
         iterators = [streams.get_shard_iterator(StreamArn=arn, ShardId=s["ShardId"],
@@ -173,7 +159,7 @@ class Pump:
 
     def _deliver_stream_batch(self, source: Any, label: str, arn: str,
                               records: list[dict[str, Any]]) -> None:
-        event = {"Records": [self._stream_record(r, arn) for r in records]}
+        event = {"Records": [stream_record(r, arn, self._region) for r in records]}
         for attempt in range(1, self.stream_attempts + 1):
             try:
                 outcomes = self._invoke(source, event) or {}
@@ -190,18 +176,38 @@ class Pump:
         self._say(f"[event] {label}: gave up on {len(records)} record(s) after "
                   f"{self.stream_attempts} attempts; skipping them")
 
-    def _stream_record(self, record: dict[str, Any], arn: str) -> dict[str, Any]:
-        data = dict(record["dynamodb"])
-        created = data.get("ApproximateCreationDateTime")
-        if isinstance(created, datetime):
-            data["ApproximateCreationDateTime"] = created.timestamp()
-        data.setdefault("ApproximateCreationDateTime", time.time())
-        return {
-            "eventID": record["eventID"],
-            "eventName": record["eventName"],
-            "eventVersion": record.get("eventVersion", "1.1"),
-            "eventSource": "aws:dynamodb",
-            "awsRegion": record.get("awsRegion", self._region),
-            "dynamodb": data,
-            "eventSourceARN": arn,
-        }
+
+def sqs_record(message: dict[str, Any], arn: str, region: str) -> dict[str, Any]:
+    """A message from ReceiveMessage, as Lambda hands it to an SQS handler."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {
+            name: {"stringValue": value.get("StringValue"), "binaryValue": value.get("BinaryValue"),
+                   "stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+            for name, value in message.get("MessageAttributes", {}).items()},
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": arn,
+        "awsRegion": region,
+    }
+
+
+def stream_record(record: dict[str, Any], arn: str, region: str) -> dict[str, Any]:
+    """A record from GetRecords, as Lambda hands it to a DynamoDB stream handler."""
+    data = dict(record["dynamodb"])
+    created = data.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        data["ApproximateCreationDateTime"] = created.timestamp()
+    data.setdefault("ApproximateCreationDateTime", time.time())
+    return {
+        "eventID": record["eventID"],
+        "eventName": record["eventName"],
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": record.get("awsRegion", region),
+        "dynamodb": data,
+        "eventSourceARN": arn,
+    }

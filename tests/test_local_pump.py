@@ -1,0 +1,103 @@
+"""The local pump delivers the pipeline's events like Lambda's event source
+mappings: through it, a login ends in DynamoDB, S3, Parameter Store and the greeting."""
+from __future__ import annotations
+
+import json
+import time
+from typing import Any, Callable
+
+import boto3
+import jwt
+import pytest
+
+from chalicelib import names
+
+from tests.conftest import post
+
+
+def wait_for(condition: Callable[[], Any], timeout: float = 15, what: str = "condition") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+@pytest.fixture
+def console(stack, local_aws):
+    from app import app
+    from local.pump import Pump
+
+    lines: list[str] = []
+    pump = Pump(app, local_aws.session(), local_aws.endpoint, "us-east-1", say=lines.append,
+                retry_delay=0, idle_wait=0.05).start()
+    yield lines
+    pump.stop()
+
+
+def aws(service: str, stack: dict[str, str]) -> Any:
+    return boto3.client(service, region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
+
+
+def test_a_login_reaches_dynamodb_s3_parameter_store_and_the_greeting(client, register, console, stack):
+    person = register(name="Grace Hopper")
+    auth = {"Authorization": person["idToken"]}
+    greeting = wait_for(lambda: (r := client.http.get("/api/greeting", headers=auth)).status_code == 200 and r,
+                        what="the greeting")
+    assert greeting.json_body == {"message": "hello", "name": "Grace Hopper"}
+
+    sub = jwt.decode(person["idToken"], options={"verify_signature": False})["sub"]
+    item = wait_for(lambda: aws("dynamodb", stack).get_item(
+        TableName=stack["USERS_TABLE_NAME"], Key={"sub": {"S": sub}}).get("Item"), what="the user's item")
+    assert item["name"]["S"] == "Grace Hopper" and item["username"]["S"] == person["username"]
+    assert item["login_count"]["N"] == "1"
+    document = json.loads(wait_for(lambda: aws("s3", stack).get_object(
+        Bucket=stack["USERS_BUCKET_NAME"], Key=f"users/{sub}/profile.json")["Body"].read(), what="S3"))
+    assert document["name"] == "Grace Hopper" and document["email"] == person["email"]
+    parameter = aws("ssm", stack).get_parameter(Name=f"/comm-it/local/users/{sub}/name")["Parameter"]
+    assert parameter["Value"] == "Grace Hopper"
+
+    # Parameter Store is the source of the greeting: change it there, the greeting follows.
+    aws("ssm", stack).put_parameter(Name=parameter["Name"], Value="Rear Admiral Hopper",
+                                    Type="String", Overwrite=True)
+    names.forget_cache()  # another Lambda container would see it within names.CACHE_SECONDS
+    renamed = client.http.get("/api/greeting", headers=auth)
+    assert renamed.json_body["name"] == "Rear Admiral Hopper"
+
+    assert any(line.startswith("[event] save_profile <- sqs:comm-it-local-save-profile") and
+               line.endswith(": applied") for line in console)
+    assert any("archive_profile <- sqs:comm-it-local-archive-profile" in line and line.endswith(": written")
+               for line in console)
+    assert any("sync_name <- dynamodb-stream:comm-it-local-users INSERT" in line and line.endswith(": written")
+               for line in console)
+
+
+def test_a_second_login_counts_without_rewriting_the_name(client, register, console, stack):
+    person = register()
+    post(client, "/api/auth/login", {"username": person["username"], "password": person["password"]})
+    items = wait_for(lambda: [i for i in aws("dynamodb", stack).scan(TableName=stack["USERS_TABLE_NAME"])["Items"]
+                              if i.get("login_count", {}).get("N") == "2"], what="two logins")
+    sub = items[0]["sub"]["S"]
+    wait_for(lambda: any("sync_name" in line and line.endswith(": unchanged") for line in console),
+             what="the MODIFY record")
+    version = aws("ssm", stack).get_parameter(Name=f"/comm-it/local/users/{sub}/name")["Parameter"]["Version"]
+    assert version == 1
+
+
+def test_a_poison_message_is_retried_then_dead_lettered_without_blocking_good_ones(client, register, console, stack):
+    sns, sqs = aws("sns", stack), aws("sqs", stack)
+    sns.publish(TopicArn=stack["USER_EVENTS_TOPIC_ARN"], Message='{"type": "user.authenticated"}')
+    person = register(name="Still Greeted")
+    greeting = wait_for(lambda: (r := client.http.get(
+        "/api/greeting", headers={"Authorization": person["idToken"]})).status_code == 200 and r,
+        what="the good event to get through")
+    assert greeting.json_body["name"] == "Still Greeted"
+
+    dlq = sqs.get_queue_url(QueueName="comm-it-local-save-profile-dlq")["QueueUrl"]
+    dead = wait_for(lambda: sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get("Messages"),
+                    timeout=30, what="the poison message in the dead-letter queue")
+    assert json.loads(dead[0]["Body"]) == {"type": "user.authenticated"}
+    failures = [line for line in console if "save_profile" in line and "FAILED" in line]
+    assert len(failures) >= 5  # retried up to the queue's maxReceiveCount before it moved
