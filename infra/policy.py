@@ -1,0 +1,168 @@
+"""The IAM policy of every Lambda of the app: the one definition of what the code may do.
+
+`chalice deploy` with `autogen_policy: false` gives each Lambda its own role
+(`comm-it-<stage>-<function>`) and reads that role's policy from the file named
+in `.chalice/config.json`. `make deploy` writes those files from GRANTS below
+and the stack's outputs, so every resource is an exact ARN of this stage.
+
+tests/test_iam_policy.py records every AWS call the app makes and proves each
+is allowed here, for the Lambda that makes it, and that nothing here goes
+unused. Add a grant when the code needs one; the test says which.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any, Callable, Mapping
+
+APP_NAME = "comm-it"
+
+# The Lambdas of app.py by the names Chalice gives them.
+API_HANDLER = "api_handler"   # every route
+SAVE_PROFILE = "save_profile"  # SQS: the user's record in DynamoDB
+ARCHIVE_PROFILE = "archive_profile"  # SQS: the user's JSON document in S3
+SYNC_NAME = "sync_name"  # DynamoDB stream: the name in Parameter Store
+FUNCTIONS = (API_HANDLER, SAVE_PROFILE, ARCHIVE_PROFILE, SYNC_NAME)
+
+# What a Lambda event source mapping needs from the function's role.
+SQS_POLLING = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
+STREAM_READING = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+
+
+@dataclass(frozen=True)
+class Targets:
+    """The exact ARNs of one stage, from the stack outputs (as environment variables)."""
+
+    env: Mapping[str, str]
+    stage: str
+
+    @property
+    def partition(self) -> str:
+        return self._arn_part(1)
+
+    @property
+    def region(self) -> str:
+        return self._arn_part(3)
+
+    @property
+    def account(self) -> str:
+        return self._arn_part(4)
+
+    def _arn_part(self, index: int) -> str:
+        # The users table is regional and in the stack's account: a reliable source.
+        return self["USERS_TABLE_ARN"].split(":")[index]
+
+    def __getitem__(self, name: str) -> str:
+        try:
+            value = self.env[name]
+        except KeyError:
+            raise KeyError(f"{name} is missing from the stage's configuration: "
+                           "run `make deploy` to record the stack outputs") from None
+        if not value:
+            raise KeyError(f"{name} is empty in the stage's configuration")
+        return value
+
+    def name_parameters(self) -> str:
+        """Every parameter under the stage's users hierarchy: /comm-it/<stage>/users/..."""
+        return (f"arn:{self.partition}:ssm:{self.region}:{self.account}:"
+                f"parameter/{APP_NAME}/{self.stage}/users/*")
+
+    def log_group(self, function: str) -> list[str]:
+        name = f"{APP_NAME}-{self.stage}" if function == API_HANDLER else \
+            f"{APP_NAME}-{self.stage}-{function}"
+        group = f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:/aws/lambda/{name}"
+        return [group, f"{group}:*"]
+
+
+@dataclass(frozen=True)
+class Grant:
+    sid: str
+    functions: tuple[str, ...]
+    actions: tuple[str, ...]
+    resources: Callable[[Targets], list[str]]
+    why: str
+    condition: dict[str, Any] = field(default_factory=dict)
+
+
+GRANTS: tuple[Grant, ...] = (
+    Grant("PublishUserAuthenticated", (API_HANDLER,), ("sns:Publish",),
+          lambda t: [t["USER_EVENTS_TOPIC_ARN"]],
+          "a successful login publishes the user-authenticated event"),
+    Grant("ReadGreetingName", (API_HANDLER,), ("ssm:GetParameter",),
+          lambda t: [t.name_parameters()],
+          "GET /api/greeting reads /comm-it/<stage>/users/<sub>/name"),
+    Grant("RecordLogin", (SAVE_PROFILE,), ("dynamodb:UpdateItem",),
+          lambda t: [t["USERS_TABLE_ARN"]],
+          "the login transaction updates the user's record"),
+    Grant("MarkEventProcessed", (SAVE_PROFILE,), ("dynamodb:PutItem",),
+          lambda t: [t["PROCESSED_EVENTS_TABLE_ARN"]],
+          "the same transaction writes the event id once (conditional put)"),
+    Grant("ConsumeProfileQueue", (SAVE_PROFILE,), (*SQS_POLLING, "sqs:GetQueueUrl"),
+          lambda t: [t["PROFILE_QUEUE_ARN"]],
+          ("the SQS event source; and when a batch partly fails the handler deletes what "
+           "succeeded itself (GetQueueUrl, DeleteMessageBatch): Chalice cannot turn on "
+           "ReportBatchItemFailures")),
+    Grant("ReadWriteProfileDocument", (ARCHIVE_PROFILE,), ("s3:GetObject", "s3:PutObject"),
+          lambda t: [f"{t['USERS_BUCKET_ARN']}/users/*"],
+          "users/<sub>/profile.json: read to keep newer data, then write"),
+    Grant("ListProfileDocuments", (ARCHIVE_PROFILE,), ("s3:ListBucket",),
+          lambda t: [t["USERS_BUCKET_ARN"]],
+          "so a missing profile.json is a 404, not a 403 (no listing outside users/)",
+          {"StringLikeIfExists": {"s3:prefix": ["users/*"]}}),
+    Grant("ConsumeArchiveQueue", (ARCHIVE_PROFILE,), (*SQS_POLLING, "sqs:GetQueueUrl"),
+          lambda t: [t["ARCHIVE_QUEUE_ARN"]],
+          ("the SQS event source; and when a batch partly fails the handler deletes what "
+           "succeeded itself (GetQueueUrl, DeleteMessageBatch): Chalice cannot turn on "
+           "ReportBatchItemFailures")),
+    Grant("ReadUsersStream", (SYNC_NAME,), STREAM_READING,
+          lambda t: [t["USERS_TABLE_STREAM_ARN"]],
+          "the DynamoDB stream event source"),
+    Grant("ListUsersStreams", (SYNC_NAME,), ("dynamodb:ListStreams",),
+          lambda t: [f"{t['USERS_TABLE_ARN']}/stream/*"],
+          "the DynamoDB stream event source"),
+    Grant("WriteNameParameters", (SYNC_NAME,), ("ssm:PutParameter", "ssm:DeleteParameter"),
+          lambda t: [t.name_parameters()],
+          "the name follows the record: put on INSERT/MODIFY, delete on REMOVE"),
+)
+
+
+def document(function: str, env: Mapping[str, str], stage: str) -> dict[str, Any]:
+    """The policy of one Lambda of one stage: its logs and its grants, nothing else."""
+    targets = Targets(env, stage)
+    statements: list[dict[str, Any]] = [{
+        "Sid": "WriteOwnLogs",
+        "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": targets.log_group(function),
+    }]
+    for grant in GRANTS:
+        if function not in grant.functions:
+            continue
+        statement: dict[str, Any] = {"Sid": grant.sid, "Effect": "Allow",
+                                     "Action": list(grant.actions),
+                                     "Resource": grant.resources(targets)}
+        if grant.condition:
+            statement["Condition"] = grant.condition
+        statements.append(statement)
+    return {"Version": "2012-10-17", "Statement": statements}
+
+
+def documents(env: Mapping[str, str], stage: str) -> dict[str, dict[str, Any]]:
+    """Every Lambda's policy of one stage, by function name."""
+    return {function: document(function, env, stage) for function in FUNCTIONS}
+
+
+def file_name(stage: str, function: str | None = None) -> str:
+    """The policy file in .chalice/ (without a function: the stage's fallback, logs only)."""
+    return f"policy-{stage}-{function}.json" if function else f"policy-{stage}.json"
+
+
+def fallback(env: Mapping[str, str], stage: str) -> dict[str, Any]:
+    """For a Lambda not listed in FUNCTIONS: only its logs (the iam test names what it lacks)."""
+    targets = Targets(env, stage)
+    group = (f"arn:{targets.partition}:logs:{targets.region}:{targets.account}:"
+             f"log-group:/aws/lambda/{APP_NAME}-{stage}-*")
+    return {"Version": "2012-10-17", "Statement": [{
+        "Sid": "WriteOwnLogs", "Effect": "Allow",
+        "Action": ["logs:CreateLogGroup", "logs:CreateLogStream", "logs:PutLogEvents"],
+        "Resource": [group, f"{group}:*"],
+    }]}

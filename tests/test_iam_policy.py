@@ -1,0 +1,454 @@
+"""Least privilege, proven: every AWS call the app makes is allowed by the policy
+infra/policy.py generates for the Lambda that makes it, and the policy allows
+nothing the app does not use.
+
+The app's flows run against the local AWS (every route, then each pipeline
+Lambda invoked with the events its event source would deliver). A botocore hook
+on the clients of chalicelib.aws records each call; each call becomes the IAM
+actions and exact resource ARNs AWS would authorize it against, and a small
+policy evaluator checks them. Calls the evaluator cannot map fail the test: map
+them here when the code starts using a new operation.
+"""
+from __future__ import annotations
+
+import json
+import re
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+import pytest
+from chalice.app import DynamoDBEventConfig, SQSEventConfig
+
+from infra import policy
+from tests.conftest import PASSWORD, post
+
+ROOT = Path(__file__).resolve().parent.parent
+
+# Cognito's public operations: called with a token or a client id, never authorized by IAM.
+UNAUTHENTICATED = {
+    ("cognito-idp", op) for op in ("SignUp", "ConfirmSignUp", "ResendConfirmationCode",
+                                   "InitiateAuth", "GlobalSignOut", "ForgotPassword",
+                                   "ConfirmForgotPassword")
+} | {("cognito-identity", "GetId"), ("cognito-identity", "GetCredentialsForIdentity")}
+
+
+@dataclass(frozen=True)
+class Need:
+    """One authorization AWS makes: this action on this resource, with this request context."""
+
+    action: str
+    resource: str
+    context: tuple[tuple[str, str], ...] = ()
+    call: str = ""
+
+
+@dataclass
+class Recorder:
+    function: str = ""
+    calls: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
+
+    def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
+        if self.function:
+            self.calls.append((self.function, model.service_model.service_name, model.name,
+                               json.loads(json.dumps(params, default=str))))
+
+
+# --- from a botocore call to what IAM checks ---------------------------------------
+
+class Arns:
+    def __init__(self, env: dict[str, str]) -> None:
+        _, self.partition, _, self.region, self.account, _ = env["USERS_TABLE_ARN"].split(":", 5)
+
+    def of(self, service: str, resource: str) -> str:
+        return f"arn:{self.partition}:{service}:{self.region}:{self.account}:{resource}"
+
+
+def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> list[Need]:
+    call = f"{service}:{operation}"
+    if (service, operation) in UNAUTHENTICATED:
+        return []
+    if service == "sns" and operation == "Publish":
+        return [Need("sns:Publish", params["TopicArn"], call=call)]
+    if service == "ssm" and operation in ("GetParameter", "PutParameter", "DeleteParameter"):
+        return [Need(f"ssm:{operation}", arns.of("ssm", "parameter/" + params["Name"].lstrip("/")),
+                     call=call)]
+    if service == "dynamodb" and operation == "TransactWriteItems":
+        kinds = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
+                 "ConditionCheck": "ConditionCheckItem"}
+        return [Need(f"dynamodb:{kinds[kind]}", arns.of("dynamodb", f"table/{body['TableName']}"),
+                     call=call)
+                for item in params["TransactItems"] for kind, body in item.items()]
+    if service == "dynamodb" and operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem",
+                                               "Query"):
+        return [Need(f"dynamodb:{operation}", arns.of("dynamodb", f"table/{params['TableName']}"),
+                     call=call)]
+    if service == "s3" and operation in ("GetObject", "HeadObject"):
+        bucket, key = params["Bucket"], params["Key"]
+        # The code treats a missing key as "no document yet": that is a 404 only
+        # with ListBucket, which S3 checks without an s3:prefix in the context.
+        return [Need("s3:GetObject", f"arn:{arns.partition}:s3:::{bucket}/{key}", call=call),
+                Need("s3:ListBucket", f"arn:{arns.partition}:s3:::{bucket}", call=call)]
+    if service == "s3" and operation == "PutObject":
+        return [Need("s3:PutObject", f"arn:{arns.partition}:s3:::{params['Bucket']}/{params['Key']}",
+                     call=call)]
+    if service == "sqs" and operation == "GetQueueUrl":
+        owner = params.get("QueueOwnerAWSAccountId", arns.account)
+        return [Need("sqs:GetQueueUrl",
+                     f"arn:{arns.partition}:sqs:{arns.region}:{owner}:{params['QueueName']}",
+                     call=call)]
+    if service == "sqs" and operation in ("DeleteMessage", "DeleteMessageBatch"):
+        *_, owner, name = params["QueueUrl"].rstrip("/").split("/")
+        return [Need("sqs:DeleteMessage", f"arn:{arns.partition}:sqs:{arns.region}:{owner}:{name}",
+                     call=call)]
+    raise AssertionError(f"{call} is not mapped to IAM actions in tests/test_iam_policy.py: "
+                         "map it (see the Service Authorization Reference) and grant it in "
+                         "infra/policy.py")
+
+
+def event_source_needs(app: Any, env: dict[str, str], arns: Arns) -> dict[str, list[Need]]:
+    """What Lambda's event source mappings do with each function's role."""
+    out: dict[str, list[Need]] = {}
+    for source in app.event_sources:
+        if isinstance(source, SQSEventConfig):
+            queue = arns.of("sqs", source.queue)
+            out.setdefault(source.name, []).extend(
+                Need(action, queue, call="event source mapping") for action in policy.SQS_POLLING)
+        elif isinstance(source, DynamoDBEventConfig):
+            stream = env["USERS_TABLE_STREAM_ARN"]  # what `make deploy` gives the decorator
+            out.setdefault(source.name, []).extend(
+                Need(action, stream, call="event source mapping") for action in policy.STREAM_READING)
+            out[source.name].append(Need("dynamodb:ListStreams",
+                                         env["USERS_TABLE_ARN"] + "/stream/*",
+                                         call="event source mapping"))
+        else:
+            raise AssertionError(f"event source {type(source).__name__} of {source.name}: "
+                                 "add what its mapping needs here and in infra/policy.py")
+    return out
+
+
+def log_needs(function: str, stage: str, arns: Arns) -> list[Need]:
+    name = f"comm-it-{stage}" if function == policy.API_HANDLER else f"comm-it-{stage}-{function}"
+    group = arns.of("logs", f"log-group:/aws/lambda/{name}")
+    stream = f"{group}:log-stream:2026/11/26/[$LATEST]0123abcd"
+    return [Need("logs:CreateLogGroup", group, call="Lambda runtime"),
+            Need("logs:CreateLogStream", stream, call="Lambda runtime"),
+            Need("logs:PutLogEvents", stream, call="Lambda runtime")]
+
+
+# --- a policy evaluator for the policies we generate ------------------------------
+
+def _wildcard(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+
+
+def _as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _conditions_hold(condition: dict[str, Any], context: dict[str, str]) -> bool:
+    for operator, tests in condition.items():
+        if_exists = operator.endswith("IfExists")
+        base = operator.removesuffix("IfExists")
+        for key, wanted in tests.items():
+            if key not in context:
+                if if_exists:
+                    continue
+                return False
+            if base == "StringLike":
+                ok = any(_wildcard(w, context[key]) for w in _as_list(wanted))
+            elif base == "StringEquals":
+                ok = context[key] in _as_list(wanted)
+            else:
+                raise AssertionError(f"condition operator {operator} is not modelled here")
+            if not ok:
+                return False
+    return True
+
+
+def allowed(document: dict[str, Any], need: Need) -> bool:
+    verdict = False
+    for statement in document["Statement"]:
+        assert not {"NotAction", "NotResource", "NotPrincipal"} & set(statement), statement
+        if not any(_wildcard(a, need.action, ignore_case=True) for a in _as_list(statement["Action"])):
+            continue
+        if not any(_wildcard(r, need.resource) for r in _as_list(statement["Resource"])):
+            continue
+        if not _conditions_hold(statement.get("Condition", {}), dict(need.context)):
+            continue
+        if statement["Effect"] == "Deny":
+            return False
+        verdict = True
+    return verdict
+
+
+# --- the flows -----------------------------------------------------------------------
+
+@pytest.fixture
+def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+    """Record every call made through chalicelib.aws's clients (fresh clients, hooked)."""
+    import boto3
+
+    from chalicelib import aws
+
+    record = Recorder()
+    session = boto3.session.Session()
+    session.events.register("provide-client-params", record)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
+    _cold_start()
+    yield record
+    _cold_start()
+
+
+def _cold_start() -> None:
+    """Forget what a warm Lambda container remembers (clients, queue URLs, cached names),
+    so every call a cold start makes is made and recorded."""
+    import importlib
+    import pkgutil
+
+    import chalicelib
+
+    for info in pkgutil.iter_modules(chalicelib.__path__):
+        module = importlib.import_module(f"chalicelib.{info.name}")
+        for value in list(vars(module).values()):
+            if callable(getattr(value, "cache_clear", None)) and \
+                    getattr(value, "__module__", "") == module.__name__:
+                value.cache_clear()
+        if callable(getattr(module, "forget_cache", None)):
+            module.forget_cache()
+
+
+def _sqs_event(sqs: Any, queue_url: str, region: str, extra_body: str | None = None) -> dict:
+    from local.pump import sqs_record
+
+    if extra_body is not None:
+        sqs.send_message(QueueUrl=queue_url, MessageBody=extra_body)
+    arn = sqs.get_queue_attributes(QueueUrl=queue_url,
+                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    messages = []
+    while True:
+        batch = sqs.receive_message(QueueUrl=queue_url, MaxNumberOfMessages=10,
+                                    AttributeNames=["All"], MessageAttributeNames=["All"],
+                                    WaitTimeSeconds=0).get("Messages", [])
+        if not batch:
+            break
+        messages.extend(batch)
+    assert messages, f"nothing to deliver from {queue_url}"
+    return {"Records": [sqs_record(m, arn, region) for m in messages]}
+
+
+def _stream_event(session: Any, stack: dict[str, str], region: str, seen: set[str]) -> dict:
+    from local.pump import stream_record
+
+    streams = session.client("dynamodbstreams", endpoint_url=stack["AWS_ENDPOINT_URL"])
+    arn = stack["USERS_TABLE_STREAM_ARN"]
+    records = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records += streams.get_records(ShardIterator=iterator, Limit=100)["Records"]
+    fresh = [r for r in records if r["eventID"] not in seen]
+    seen.update(r["eventID"] for r in fresh)
+    assert fresh, "the users table's stream has nothing new"
+    return {"Records": [stream_record(r, arn, region) for r in fresh]}
+
+
+def _invoke(client: Any, recorder: Recorder, name: str, event: dict, may_fail: bool = False) -> None:
+    recorder.function = name
+    try:
+        client.lambda_.invoke(name, event)
+    except Exception:
+        if not may_fail:
+            raise
+    finally:
+        recorder.function = ""
+
+
+def run_every_flow(client: Any, stack: dict[str, str], outbox: Any, recorder: Recorder,
+                   local_session: Any) -> None:
+    """Every route the app serves, then every Lambda of the pipeline, as in AWS."""
+    from app import app
+
+    region = stack["AWS_REGION"]
+    sqs = local_session.client("sqs", endpoint_url=stack["AWS_ENDPOINT_URL"])
+    ddb = local_session.client("dynamodb", endpoint_url=stack["AWS_ENDPOINT_URL"])
+    username = f"iam{uuid.uuid4().hex[:8]}"
+    email = f"{username}@example.com"
+
+    recorder.function = policy.API_HANDLER
+    assert post(client, "/api/auth/signup", {"name": "Ada", "email": email, "username": username,
+                                             "password": PASSWORD}).status_code == 201
+    assert post(client, "/api/auth/resend", {"username": username}).status_code == 200
+    assert post(client, "/api/auth/confirm", {"username": username,
+                                              "code": outbox.last_code(email)}).status_code == 200
+    login = post(client, "/api/auth/login", {"username": username, "password": PASSWORD})
+    assert login.status_code == 200, login.body
+    tokens = login.json_body
+    bearer = {"Authorization": f"Bearer {tokens['idToken']}"}
+    # Before the pipeline ran: the name is not in Parameter Store yet.
+    assert client.http.get("/api/greeting", headers=bearer).status_code < 500
+    recorder.function = ""
+
+    for source in app.event_sources:
+        if isinstance(source, SQSEventConfig):
+            url = sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
+            # A poison message in the batch: the handler deletes the good one itself.
+            _invoke(client, recorder, source.name,
+                    _sqs_event(sqs, url, region, extra_body="not an event"), may_fail=True)
+            # A second login, delivered alone: the document/record already exists.
+            recorder.function = policy.API_HANDLER
+            assert post(client, "/api/auth/login",
+                        {"username": username, "password": PASSWORD}).status_code == 200
+            recorder.function = ""
+            _invoke(client, recorder, source.name, _sqs_event(sqs, url, region))
+
+    seen: set[str] = set()
+    streams = [s for s in app.event_sources if isinstance(s, DynamoDBEventConfig)]
+    for source in streams:
+        _invoke(client, recorder, source.name, _stream_event(local_session, stack, region, seen))
+
+    recorder.function = policy.API_HANDLER
+    for path in ("/api/greeting", "/api/greeting/card"):
+        assert client.http.get(path, headers=bearer).status_code == 200
+    assert client.http.post("/api/auth/credentials", headers=bearer).status_code == 200
+    assert post(client, "/api/auth/refresh",
+                {"refreshToken": tokens["refreshToken"]}).status_code == 200
+    assert post(client, "/api/auth/forgot", {"username": username}).status_code == 200
+    assert post(client, "/api/auth/reset", {"username": username, "code": outbox.last_code(email),
+                                            "password": PASSWORD + "2"}).status_code == 200
+    assert post(client, "/api/auth/logout", {"accessToken": tokens["accessToken"]}).status_code == 200
+    recorder.function = ""
+
+    # The record removed: the stream Lambda removes the name.
+    items = ddb.scan(TableName=stack["USERS_TABLE_NAME"])["Items"]
+    assert items, "save_profile wrote no record"
+    for item in items:
+        ddb.delete_item(TableName=stack["USERS_TABLE_NAME"], Key={"sub": item["sub"]})
+    for source in streams:
+        _invoke(client, recorder, source.name, _stream_event(local_session, stack, region, seen))
+
+
+@pytest.fixture
+def flows(client: Any, stack: dict[str, str], outbox: Any, recorder: Recorder,
+          local_aws: Any) -> dict[str, list[Need]]:
+    """Every authorization the app needs, by Lambda: its calls, its event sources, its logs."""
+    from app import app
+
+    run_every_flow(client, stack, outbox, recorder, local_aws.session())
+    arns = Arns(stack)
+    by_function: dict[str, list[Need]] = {}
+    for function, service, operation, params in recorder.calls:
+        by_function.setdefault(function, []).extend(needs(service, operation, params, arns))
+    for function, extra in event_source_needs(app, stack, arns).items():
+        by_function.setdefault(function, []).extend(extra)
+    for function in list(by_function):
+        by_function[function].extend(log_needs(function, stack["APP_STAGE"], arns))
+    return by_function
+
+
+def _operations(recorder: Recorder) -> set[tuple[str, str, str]]:
+    return {(f, s, o) for f, s, o, _ in recorder.calls}
+
+
+# --- the proofs ------------------------------------------------------------------------
+
+def test_the_flows_exercise_every_lambda_and_every_kind_of_call(flows, recorder):
+    from app import app
+
+    functions = {policy.API_HANDLER} | {s.name for s in app.event_sources}
+    assert functions <= set(flows)
+    operations = _operations(recorder)
+    for expected in [("api_handler", "sns", "Publish"), ("api_handler", "ssm", "GetParameter"),
+                     ("api_handler", "cognito-idp", "InitiateAuth"),
+                     ("api_handler", "cognito-identity", "GetCredentialsForIdentity"),
+                     ("save_profile", "dynamodb", "TransactWriteItems"),
+                     ("save_profile", "sqs", "DeleteMessageBatch"),
+                     ("archive_profile", "s3", "GetObject"), ("archive_profile", "s3", "PutObject"),
+                     ("archive_profile", "sqs", "DeleteMessageBatch"),
+                     ("sync_name", "ssm", "PutParameter"), ("sync_name", "ssm", "DeleteParameter")]:
+        assert expected in operations, f"{expected} was never exercised"
+
+
+def test_every_aws_call_is_allowed_for_the_lambda_that_makes_it(flows, stack):
+    documents = policy.documents(stack, stack["APP_STAGE"])
+    denied = [f"{function}: {need.call} needs {need.action} on {need.resource}"
+              for function, required in flows.items() for need in required
+              if not allowed(documents.get(function, policy.fallback(stack, stack["APP_STAGE"])),
+                             need)]
+    assert denied == []
+
+
+def test_the_policy_grants_nothing_the_app_does_not_use(flows, stack):
+    unused = []
+    for function, document in policy.documents(stack, stack["APP_STAGE"]).items():
+        required = flows.get(function, [])
+        for statement in document["Statement"]:
+            for action in _as_list(statement["Action"]):
+                for resource in _as_list(statement["Resource"]):
+                    used = any(need.action.lower() == action.lower()
+                               and _wildcard(resource, need.resource) for need in required)
+                    # Log streams are matched by the group's ':*' form; the bare group by CreateLogGroup.
+                    if not used and action.startswith("logs:") and any(
+                            n.action.startswith("logs:") and _wildcard(resource, n.resource)
+                            for n in required):
+                        used = True
+                    if not used:
+                        unused.append(f"{function}: {statement['Sid']} {action} on {resource}")
+    assert unused == []
+
+
+def test_each_lambda_is_denied_what_only_another_lambda_needs(flows, stack):
+    documents = policy.documents(stack, stack["APP_STAGE"])
+    leaks = [f"{other} may {need.action} on {need.resource} ({function} needs it)"
+             for function, required in flows.items() for need in required
+             if not need.action.startswith("logs:")
+             for other, document in documents.items()
+             if other != function and allowed(document, need)
+             and not any(n.action == need.action and n.resource == need.resource
+                         for n in flows.get(other, []))]
+    assert leaks == []
+
+
+def test_no_statement_allows_every_action_or_every_resource(stack):
+    documents = [*policy.documents(stack, "dev").values(), policy.fallback(stack, "dev")]
+    for document in documents:
+        for statement in document["Statement"]:
+            actions, resources = _as_list(statement["Action"]), _as_list(statement["Resource"])
+            assert statement["Effect"] == "Allow"
+            assert not any(a == "*" or a.endswith(":*") for a in actions), statement
+            assert "*" not in resources, statement
+            assert all(r.startswith("arn:aws:") for r in resources), statement
+
+
+def test_every_lambda_of_the_app_has_its_own_policy():
+    from app import app
+
+    functions = {policy.API_HANDLER} | {s.name for s in app.event_sources} | \
+        {f.name for f in app.pure_lambda_functions}
+    assert functions == set(policy.FUNCTIONS)
+
+
+def test_the_dev_stage_uses_the_generated_policies_not_chalices_autogen():
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    dev = config["stages"]["dev"]
+    assert dev["autogen_policy"] is False
+    assert dev["iam_policy_file"] == policy.file_name("dev")
+    assert {name: entry["iam_policy_file"] for name, entry in dev["lambda_functions"].items()} == {
+        name: policy.file_name("dev", name) for name in policy.FUNCTIONS}
+    assert config["stages"]["local"] == {"environment_variables": {"APP_STAGE": "local"}}
+
+
+def test_the_evaluator_denies_what_no_statement_allows():
+    document = {"Statement": [
+        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::b/users/*"]},
+        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b",
+         "Condition": {"StringLikeIfExists": {"s3:prefix": ["users/*"]}}}]}
+    assert allowed(document, Need("s3:GetObject", "arn:aws:s3:::b/users/x/profile.json"))
+    assert allowed(document, Need("S3:getobject", "arn:aws:s3:::b/users/x/profile.json"))
+    assert not allowed(document, Need("s3:GetObject", "arn:aws:s3:::b/other/x"))
+    assert not allowed(document, Need("s3:PutObject", "arn:aws:s3:::b/users/x/profile.json"))
+    assert allowed(document, Need("s3:ListBucket", "arn:aws:s3:::b"))
+    assert allowed(document, Need("s3:ListBucket", "arn:aws:s3:::b", (("s3:prefix", "users/x/"),)))
+    assert not allowed(document, Need("s3:ListBucket", "arn:aws:s3:::b", (("s3:prefix", "logs/"),)))
