@@ -3,7 +3,9 @@
 moto confirms a sign-up whatever code it is given, generates no code, has no
 ResendConfirmationCode, and accepts any forgot-password code. Here sign-up,
 resend and forgot-password generate a 6-digit code and "email" it to the
-console outbox; confirm and reset check it (wrong code -> CodeMismatch).
+console outbox; confirm and reset check it (wrong code -> CodeMismatch). Like
+Cognito, no reset code goes to an address that was never verified, and a reset
+for an unknown user is UserNotFound.
 These patches apply to the moto server running in this process only.
 """
 from __future__ import annotations
@@ -89,12 +91,20 @@ def install(outbox: Outbox) -> None:
     original_forgot = CognitoIdpBackend.forgot_password
 
     def forgot_password(self, client_id: str, username: str):
+        for pool in self.user_pools.values():
+            user = pool._get_user(username) if client_id in pool.clients else None
+            if user is not None and user.attribute_lookup.get("email_verified") != "true":
+                # Like Cognito: no code for an address that was never verified.
+                raise errors.InvalidParameterException(
+                    "Cannot reset password for the user as there is no registered/verified "
+                    "email or phone_number")
         _, response = original_forgot(self, client_id, username)
         for pool in self.user_pools.values():
             user = pool._get_user(username) if client_id in pool.clients else None
             if user is not None:
                 user.comm_it_reset_code = _new_code()
                 outbox.send(_email(user), RESET_SUBJECT, user.comm_it_reset_code)
+        # moto would also return its own code in a response header: the outbox is the only way.
         return "", response
 
     original_confirm_forgot = CognitoIdpBackend.confirm_forgot_password
@@ -102,14 +112,19 @@ def install(outbox: Outbox) -> None:
     def confirm_forgot_password(self, client_id: str, username: str, password: str, code: str):
         for pool in self.user_pools.values():
             user = pool._get_user(username) if client_id in pool.clients else None
-            if user is None:
-                continue
-            expected = getattr(user, "comm_it_reset_code", None)
-            if not expected or not secrets.compare_digest(expected, code or ""):
-                raise errors.CodeMismatchException("Invalid verification code provided, please try again.")
-            self._validate_password(pool.id, password)
-            user.comm_it_reset_code = None
-        return original_confirm_forgot(self, client_id, username, password, code)
+            if user is not None:
+                break
+        else:
+            # moto would answer ResourceNotFound (the app's "service unavailable"); Cognito
+            # answers UserNotFound (CodeMismatch with PreventUserExistenceErrors).
+            raise errors.UserNotFoundError("Username/client id combination not found.")
+        expected = getattr(user, "comm_it_reset_code", None)
+        if not expected or not secrets.compare_digest(expected, code or ""):
+            raise errors.CodeMismatchException("Invalid verification code provided, please try again.")
+        self._validate_password(pool.id, password)
+        result = original_confirm_forgot(self, client_id, username, password, code)
+        user.comm_it_reset_code = None  # one use only
+        return result
 
     CognitoIdpBackend.sign_up = sign_up
     CognitoIdpBackend.forgot_password = forgot_password
