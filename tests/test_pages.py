@@ -1,0 +1,109 @@
+"""The HTML pages: rendered from templates/, escaped, safe headers, working
+behind API Gateway's stage prefix as well as at the root locally."""
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from chalicelib import pages
+
+PAGES = {
+    "/": "Welcome to Comm-IT",
+    "/signup": "Create your account",
+    "/confirm": "Verify your email",
+    "/login": "Log in",
+    "/forgot": "Forgot your password?",
+    "/reset": "Choose a new password",
+    "/hello": "Loading your greeting",
+}
+
+
+@pytest.fixture
+def page_client():
+    """Pages need no AWS: a bare test client."""
+    from pathlib import Path
+
+    from chalice.test import Client
+
+    from app import app
+
+    with Client(app, stage_name="local", project_dir=str(Path(__file__).parent.parent)) as client:
+        yield client
+
+
+@pytest.mark.parametrize("path,heading", PAGES.items())
+def test_every_page_renders_from_its_template_with_the_shared_layout(page_client, path, heading):
+    response = page_client.http.get(path)
+    html = response.body.decode()
+    assert response.status_code == 200
+    assert response.headers["Content-Type"] == "text/html; charset=utf-8"
+    assert heading in html
+    assert '<a class="brand" href="./">Comm-IT</a>' in html  # layout.html
+    assert 'role="alert"' in html  # where errors appear
+    assert '<meta name="viewport"' in html  # readable on a phone
+
+
+@pytest.mark.parametrize("path", PAGES)
+def test_pages_send_a_strict_content_security_policy_with_a_fresh_nonce(page_client, path):
+    first, second = page_client.http.get(path), page_client.http.get(path)
+    policy = first.headers["Content-Security-Policy"]
+    nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
+    assert f'<script nonce="{nonce}">' in first.body.decode()
+    assert "default-src 'none'" in policy and "frame-ancestors 'none'" in policy
+    assert "'unsafe-inline'" not in policy
+    assert second.headers["Content-Security-Policy"] != policy
+    assert first.headers["X-Content-Type-Options"] == "nosniff"
+
+
+def test_forms_have_the_labelled_fields_and_buttons_of_the_journey(page_client):
+    signup = page_client.http.get("/signup").body.decode()
+    for label in ("Name", "Email", "Username", "Password"):
+        assert f">{label}</label>" in signup
+    assert ">Sign up</button>" in signup
+    confirm = page_client.http.get("/confirm").body.decode()
+    assert ">Verification code</label>" in confirm and ">Verify</button>" in confirm
+    assert ">Resend code</button>" in confirm
+    assert ">Log in</button>" in page_client.http.get("/login").body.decode()
+    assert ">Send reset code</button>" in page_client.http.get("/forgot").body.decode()
+    reset = page_client.http.get("/reset").body.decode()
+    assert ">New password</label>" in reset and ">Reset password</button>" in reset
+    assert ">Log out</button>" in page_client.http.get("/hello").body.decode()
+
+
+def test_the_username_from_the_query_is_prefilled_and_escaped(page_client):
+    html = page_client.http.get('/confirm?username=%22%3E%3Cscript%3Ex%3C/script%3E').body.decode()
+    assert 'value="&#34;&gt;&lt;script&gt;x&lt;/script&gt;"' in html
+    assert "<script>x</script>" not in html
+
+
+def test_notices_come_from_a_fixed_list_and_never_reflect_query_text(page_client):
+    verified = page_client.http.get("/login?notice=verified").body.decode()
+    assert pages.NOTICES["verified"] in verified
+    forged = page_client.http.get("/login?notice=%3Cb%3Eowned%3C/b%3E").body.decode()
+    assert "owned" not in forged and 'class="notice"' not in forged
+
+
+def test_links_are_relative_to_the_base_so_pages_work_behind_a_stage_prefix():
+    class Request:
+        path = "/signup"
+        context = {"path": "/api/signup"}
+        query_params = None
+
+    assert pages.base_href(Request) == "/api/"
+    Request.path, Request.context = "/", {"path": "/api/"}
+    assert pages.base_href(Request) == "/api/"
+    Request.path, Request.context = "/login", {}
+    assert pages.base_href(Request) == "/"  # chalice local: no prefix
+
+
+def test_pages_use_no_absolute_app_paths_that_would_miss_the_stage_prefix():
+    for template in pages.TEMPLATES_DIR.glob("*"):
+        text = template.read_text()
+        assert not re.search(r'(href|action)="/(?!/)', text), template.name
+        assert not re.search(r'["\']/(api|login|signup|confirm|hello|forgot|reset)\b', text), template.name
+
+
+def test_the_greeting_template_escapes_the_name():
+    html = pages.render("greeting.html", name="<img src=x onerror=alert(1)>")
+    assert "Hello, &lt;img src=x onerror=alert(1)&gt;" in html
