@@ -1,0 +1,1 @@
+"""Comm-IT's benchmark: proves the speed and memory targets of bench/README.md."""
