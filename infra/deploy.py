@@ -24,6 +24,9 @@ from infra import template as infra_template
 ROOT = Path(__file__).resolve().parent.parent
 CHALICE_DIR = ROOT / ".chalice"
 LOCAL_STAGE = "local"  # `make run`'s stage: its values come from the shell, never from AWS
+# The SQS consumers' timeout: AWS recommends a queue visibility timeout of at least six
+# times the function's (the template's queues have 60 s); Chalice's default is 60 s.
+LAMBDA_TIMEOUTS = {policy.SAVE_PROFILE: 10, policy.ARCHIVE_PROFILE: 10}
 
 NO_CREDENTIALS = (
     "No AWS credentials found, so nothing was deployed or removed.\n"
@@ -149,7 +152,10 @@ def record_outputs(chalice_dir: Path, stage: str, outputs: dict[str, str]) -> di
     entry["iam_policy_file"] = policy.file_name(stage)
     functions = entry.setdefault("lambda_functions", {})
     for function in policy.FUNCTIONS:
-        functions.setdefault(function, {})["iam_policy_file"] = policy.file_name(stage, function)
+        settings = functions.setdefault(function, {})
+        settings["iam_policy_file"] = policy.file_name(stage, function)
+        if function in LAMBDA_TIMEOUTS:
+            settings.setdefault("lambda_timeout", LAMBDA_TIMEOUTS[function])
     path.write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     return env
 

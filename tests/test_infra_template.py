@@ -1,0 +1,211 @@
+"""infra/template.yaml: valid CloudFormation, and the properties the app relies on."""
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import template as infra_template
+
+ROOT = Path(__file__).resolve().parent.parent
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return infra_template.load()
+
+
+def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def props(template: dict[str, Any], name: str) -> dict[str, Any]:
+    return template["Resources"][name]["Properties"]
+
+
+def test_cfn_lint_passes_on_the_template():
+    from cfnlint.api import ManualArgs, lint_file
+
+    assert [str(m) for m in lint_file(infra_template.TEMPLATE_PATH, config=ManualArgs())] == []
+
+
+def test_cfn_lint_would_catch_a_broken_template(tmp_path):
+    from cfnlint.api import ManualArgs, lint_file
+
+    broken = tmp_path / "broken.yaml"
+    broken.write_text(infra_template.TEMPLATE_PATH.read_text().replace(
+        "BillingMode: PAY_PER_REQUEST", "BillingMode: PAY_AS_YOU_GO", 1))
+    assert lint_file(broken, config=ManualArgs())
+
+
+def test_user_pool_verifies_email_and_requires_name_and_email(template):
+    pool = props(template, "UserPool")
+    assert pool["AutoVerifiedAttributes"] == ["email"]
+    assert pool["VerificationMessageTemplate"]["DefaultEmailOption"] == "CONFIRM_WITH_CODE"
+    assert "{####}" in pool["VerificationMessageTemplate"]["EmailMessage"]
+    required = {a["Name"] for a in pool["Schema"] if a.get("Required")}
+    assert required == {"name", "email"}
+
+
+def test_user_pool_password_policy_matches_what_the_app_tells_people(template):
+    policy = props(template, "UserPool")["Policies"]["PasswordPolicy"]
+    assert policy["MinimumLength"] >= 8
+    assert policy["RequireLowercase"] and policy["RequireUppercase"] and policy["RequireNumbers"]
+    from chalicelib.cognito import _weak_password
+
+    assert f"at least {policy['MinimumLength']} characters" in str(_weak_password(""))
+
+
+def test_accounts_are_recovered_by_verified_email_only(template):
+    recovery = props(template, "UserPool")["AccountRecoverySetting"]["RecoveryMechanisms"]
+    assert recovery == [{"Name": "verified_email", "Priority": 1}]
+
+
+def test_app_client_is_public_with_only_the_flows_the_app_uses(template):
+    client = props(template, "UserPoolClient")
+    assert client["GenerateSecret"] is False
+    assert sorted(client["ExplicitAuthFlows"]) == ["ALLOW_REFRESH_TOKEN_AUTH",
+                                                   "ALLOW_USER_PASSWORD_AUTH"]
+    assert client["PreventUserExistenceErrors"] == "ENABLED"
+    assert client["EnableTokenRevocation"] is True
+
+
+def test_id_token_carries_name_and_email(template):
+    assert {"name", "email"} <= set(props(template, "UserPoolClient")["ReadAttributes"])
+
+
+def test_identity_pool_admits_only_signed_in_users_of_this_pool(template):
+    pool = props(template, "IdentityPool")
+    assert pool["AllowUnauthenticatedIdentities"] is False
+    (provider,) = pool["CognitoIdentityProviders"]
+    assert provider["ClientId"] == {"Ref": "UserPoolClient"}
+    assert provider["ServerSideTokenCheck"] is True
+    roles = props(template, "IdentityPoolRoles")["Roles"]
+    assert set(roles) == {"authenticated"}
+
+
+def test_identity_role_reads_only_the_users_own_documents_by_user_pool_sub(template):
+    role = props(template, "AuthenticatedRole")
+    (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
+    assert set(trust["Action"]) == {"sts:AssumeRoleWithWebIdentity", "sts:TagSession"}
+    assert trust["Condition"]["StringEquals"]["cognito-identity.amazonaws.com:aud"] == \
+        {"Ref": "IdentityPool"}
+    assert trust["Condition"]["ForAnyValue:StringLike"]["cognito-identity.amazonaws.com:amr"] == \
+        "authenticated"
+    (statement,) = role["Policies"][0]["PolicyDocument"]["Statement"]
+    assert statement["Action"] == "s3:GetObject"
+    assert statement["Resource"] == {"Fn::Sub": "${UsersBucket.Arn}/users/${!aws:PrincipalTag/sub}/*"}
+    tags = props(template, "IdentityPoolPrincipalTags")
+    assert tags["PrincipalTags"] == {"sub": "sub"} and tags["UseDefaults"] is False
+    assert tags["IdentityProviderName"] == {"Fn::GetAtt": ["UserPool", "ProviderName"]}
+
+
+def test_the_principal_tag_key_matches_where_the_archive_lambda_writes():
+    from chalicelib.users_bucket import key_for
+
+    assert key_for("SUB") == "users/SUB/profile.json"
+
+
+def test_users_table_is_on_demand_streamed_encrypted_and_recoverable(template):
+    table = template["Resources"]["UsersTable"]
+    p = table["Properties"]
+    assert p["BillingMode"] == "PAY_PER_REQUEST"
+    assert p["KeySchema"] == [{"AttributeName": "sub", "KeyType": "HASH"}]
+    assert p["StreamSpecification"]["StreamViewType"] == "NEW_AND_OLD_IMAGES"
+    assert p["SSESpecification"]["SSEEnabled"] is True
+    assert p["PointInTimeRecoverySpecification"]["PointInTimeRecoveryEnabled"] is True
+    assert table["DeletionPolicy"] == table["UpdateReplacePolicy"] == "Retain"
+
+
+def test_processed_events_table_expires_its_markers(template):
+    p = props(template, "ProcessedEventsTable")
+    assert p["BillingMode"] == "PAY_PER_REQUEST"
+    assert p["KeySchema"] == [{"AttributeName": "event_id", "KeyType": "HASH"}]
+    assert p["TimeToLiveSpecification"] == {"AttributeName": "expires_at", "Enabled": True}
+    from chalicelib.users_table import MARKER_TTL_SECONDS
+
+    longest_retention = max(props(template, q)["MessageRetentionPeriod"]
+                            for q in ("ProfileQueue", "ArchiveQueue"))
+    assert MARKER_TTL_SECONDS > longest_retention
+
+
+def test_bucket_is_private_encrypted_versioned_and_tls_only(template):
+    bucket = template["Resources"]["UsersBucket"]
+    p = bucket["Properties"]
+    assert p["PublicAccessBlockConfiguration"] == {
+        "BlockPublicAcls": True, "BlockPublicPolicy": True,
+        "IgnorePublicAcls": True, "RestrictPublicBuckets": True}
+    (rule,) = p["BucketEncryption"]["ServerSideEncryptionConfiguration"]
+    assert rule["ServerSideEncryptionByDefault"]["SSEAlgorithm"] in ("AES256", "aws:kms")
+    assert p["VersioningConfiguration"] == {"Status": "Enabled"}
+    assert p["OwnershipControls"]["Rules"] == [{"ObjectOwnership": "BucketOwnerEnforced"}]
+    assert bucket["DeletionPolicy"] == "Retain"
+    (expiry,) = p["LifecycleConfiguration"]["Rules"]
+    assert expiry["NoncurrentVersionExpiration"]["NoncurrentDays"] > 0
+    (deny,) = props(template, "UsersBucketPolicy")["PolicyDocument"]["Statement"]
+    assert deny["Effect"] == "Deny" and deny["Principal"] == "*" and deny["Action"] == "s3:*"
+    assert deny["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
+    assert {"Fn::Sub": "${UsersBucket.Arn}/*"} in deny["Resource"]
+
+
+def test_every_consumer_queue_has_a_dead_letter_queue_and_redrive(template):
+    queues = resources(template, "AWS::SQS::Queue")
+    consumers = {name: q for name, q in queues.items() if "RedrivePolicy" in q["Properties"]}
+    assert set(consumers) == {"ProfileQueue", "ArchiveQueue"}
+    for name, queue in consumers.items():
+        p = queue["Properties"]
+        dlq_name = p["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+        dlq = queues[dlq_name]["Properties"]
+        assert 1 < p["RedrivePolicy"]["maxReceiveCount"] <= 10
+        assert dlq["MessageRetentionPeriod"] > p["MessageRetentionPeriod"], name
+        assert p["SqsManagedSseEnabled"] and dlq["SqsManagedSseEnabled"]
+
+
+def test_queue_visibility_timeout_is_six_times_the_consumers_timeout(template):
+    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    functions = config["stages"]["dev"]["lambda_functions"]
+    for queue, function in (("ProfileQueue", "save_profile"), ("ArchiveQueue", "archive_profile")):
+        timeout = functions[function].get("lambda_timeout", config.get("lambda_timeout", 60))
+        assert props(template, queue)["VisibilityTimeout"] >= 6 * timeout, (queue, timeout)
+
+
+def test_topic_fans_out_to_each_queue_with_raw_delivery(template):
+    subscriptions = resources(template, "AWS::SNS::Subscription").values()
+    endpoints = {s["Properties"]["Endpoint"]["Fn::GetAtt"][0] for s in subscriptions}
+    assert endpoints == {"ProfileQueue", "ArchiveQueue"}
+    for s in subscriptions:
+        assert s["Properties"]["TopicArn"] == {"Ref": "UserEventsTopic"}
+        assert s["Properties"]["Protocol"] == "sqs" and s["Properties"]["RawMessageDelivery"] is True
+
+
+def test_only_the_topic_may_send_to_the_queues(template):
+    policy = props(template, "TopicToQueuesPolicy")
+    assert policy["Queues"] == [{"Ref": "ProfileQueue"}, {"Ref": "ArchiveQueue"}]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "UserEventsTopic"}}}
+
+
+def test_outputs_give_every_setting_the_app_reads(template):
+    import re
+
+    from chalicelib import config
+
+    env = {infra_template.env_name(name) for name in template["Outputs"]}
+    assert set(config._DEPLOY_DEFAULTS) <= env
+    read = set(re.findall(r'env\.get\("([A-Z_]+)"', Path(config.__file__).read_text()))
+    assert "USER_POOL_ID" in read
+    # Set by Lambda itself, by `make deploy` (APP_STAGE) or only locally (the JWKS override).
+    not_from_the_stack = {"APP_STAGE", "AWS_REGION", "AWS_DEFAULT_REGION", "COGNITO_JWKS_URL"}
+    assert read - not_from_the_stack <= env
+
+
+def test_every_name_carries_the_stage(template):
+    for name, resource in template["Resources"].items():
+        for key in ("UserPoolName", "ClientName", "IdentityPoolName", "TableName", "BucketName",
+                    "TopicName", "QueueName"):
+            if key in resource["Properties"]:
+                assert "${Stage}" in resource["Properties"][key]["Fn::Sub"], name
