@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import os
 import signal
+import socket
 import subprocess
 import sys
 import threading
@@ -21,9 +22,32 @@ from local.outbox import Outbox
 ROOT = Path(__file__).resolve().parent.parent
 
 
-def _wait_for_app(url: str, child: subprocess.Popen, timeout: float = 30) -> None:
+def _port(name: str, default: str) -> int:
+    raw = os.environ.get(name, default)
+    try:
+        port = int(raw)
+    except ValueError:
+        port = -1
+    if not 0 < port < 65536:
+        raise SystemExit(f"{name}={raw!r} is not a port number (1-65535).")
+    return port
+
+
+def _check_free(port: int, name: str, what: str) -> None:
+    """A clear error now, not a hang or a traceback later, when the port is taken."""
+    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
+        try:
+            sock.bind(("127.0.0.1", port))
+        except OSError as exc:
+            raise SystemExit(f"Cannot start {what} on port {port}: {exc.strerror or exc}. "
+                             f"Set {name} to a free port.") from None
+
+
+def _wait_for_app(url: str, child: subprocess.Popen, stop: threading.Event,
+                  timeout: float = 30) -> None:
     deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
+    while time.monotonic() < deadline and not stop.is_set():
         if child.poll() is not None:
             raise SystemExit(f"chalice local exited with code {child.returncode}; see above.")
         try:
@@ -43,8 +67,14 @@ def _start_pump(aws: LocalAWS):
 
 
 def main() -> int:
-    port = int(os.environ.get("PORT", "8000"))
-    aws_port = int(os.environ.get("LOCAL_AWS_PORT", "4566"))
+    port = _port("PORT", "8000")
+    aws_port = _port("LOCAL_AWS_PORT", "4566")
+    if port == aws_port:
+        raise SystemExit(f"PORT and LOCAL_AWS_PORT are both {port}: choose two different ports.")
+    # Before moto starts: its server thread dies silently on a taken port and start() then
+    # waits forever, deaf to SIGTERM.
+    _check_free(aws_port, "LOCAL_AWS_PORT", "the local AWS")
+    _check_free(port, "PORT", "the app")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -59,10 +89,12 @@ def main() -> int:
     try:
         os.environ.update(aws.create_resources("local"))
         child = subprocess.Popen([sys.executable, "-m", "local.serve", "--port", str(port)],
-                                 cwd=ROOT, env=os.environ.copy())
+                                 cwd=ROOT, env={**os.environ, "COMM_IT_PARENT_PID": str(os.getpid())})
         pump = _start_pump(aws)
         app_url = f"http://127.0.0.1:{port}/"
-        _wait_for_app(app_url, child)
+        _wait_for_app(app_url, child, stop)
+        if stop.is_set():  # SIGTERM or Ctrl-C while starting: stop without announcing
+            return 0
         print(f"App: {app_url}", flush=True)
         print(f"AWS endpoint: {aws.endpoint}", flush=True)
         print("Emails Cognito would send appear below as [outbox] lines. Ctrl-C stops.", flush=True)

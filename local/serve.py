@@ -8,7 +8,22 @@ for it like for every other invalid token. Run: python -m local.serve --port N
 """
 from __future__ import annotations
 
+import os
+import signal
 import sys
+
+
+def _die_with_parent() -> None:
+    """Stop when `python -m local` dies, even by SIGKILL: never an orphan holding PORT."""
+    parent = os.environ.get("COMM_IT_PARENT_PID", "")
+    if not sys.platform.startswith("linux") or not parent.isdigit():
+        return
+    import ctypes
+
+    PR_SET_PDEATHSIG = 1
+    ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
+    if os.getppid() != int(parent):  # the parent died before prctl took effect
+        sys.exit(1)
 
 
 def _tolerant_decode(original):
@@ -23,6 +38,8 @@ def _tolerant_decode(original):
 
 def main(argv: list[str]) -> int:
     import warnings
+
+    _die_with_parent()
 
     from chalice import cli
     from chalice.local import LocalGatewayAuthorizer
