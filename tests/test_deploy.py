@@ -1,0 +1,253 @@
+"""infra/deploy.py, step by step, against moto's in-process AWS.
+
+moto's CloudFormation does not know AWS::Cognito::*, so the real template is
+never deployed here: the stack steps run on a small stand-in template, and the
+steps that follow get the outputs the real stack would give.
+"""
+from __future__ import annotations
+
+import json
+import shutil
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import deploy, policy
+from tests.test_package import fake_outputs
+
+ROOT = Path(__file__).resolve().parent.parent
+
+STAND_IN = """
+Parameters:
+  Stage: {Type: String}
+Resources:
+  Topic: {Type: AWS::SNS::Topic, Properties: {TopicName: !Sub "comm-it-${Stage}-user-authenticated"}}
+Outputs:
+  UsersTableName: {Value: !Sub "comm-it-${Stage}-users"}
+  UsersBucketName: {Value: !Sub "comm-it-${Stage}-users-123456789012-eu-west-1"}
+  UserEventsTopicArn: {Value: !Ref Topic}
+"""
+
+
+@pytest.fixture
+def no_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No credentials anywhere: no variables, no files, no instance metadata."""
+    import os
+
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
+    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
+    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
+
+
+@pytest.fixture
+def aws(no_aws_env: None, monkeypatch: pytest.MonkeyPatch):
+    """moto in-process, with credentials and a region, like a configured shell."""
+    import boto3
+    from moto import mock_aws
+
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    with mock_aws():
+        yield boto3.session.Session()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A copy of the project's .chalice/ (config.json only) to deploy from."""
+    (tmp_path / ".chalice").mkdir()
+    shutil.copy2(ROOT / ".chalice" / "config.json", tmp_path / ".chalice" / "config.json")
+    return tmp_path
+
+
+class FakeChalice:
+    """Stands in for the chalice CLI: records the commands, writes what deploy writes."""
+
+    def __init__(self, project: Path) -> None:
+        self.project = project
+        self.commands: list[list[str]] = []
+
+    def __call__(self, command: list[str], cwd: Path, check: bool) -> None:
+        assert check is True and Path(cwd) == self.project
+        self.commands.append(command[1:])
+        deployed = self.project / ".chalice" / "deployed"
+        if command[1] == "deploy":
+            deployed.mkdir(exist_ok=True)
+            (deployed / f"{command[-1]}.json").write_text(json.dumps({"resources": [
+                {"name": "api_handler", "resource_type": "lambda_function"},
+                {"name": "rest_api", "resource_type": "rest_api",
+                 "rest_api_url": "https://abc123.execute-api.eu-west-1.amazonaws.com/api/"}]}))
+        elif command[1] == "delete":
+            (deployed / f"{command[-1]}.json").unlink()
+
+
+# --- credentials --------------------------------------------------------------------
+
+def test_missing_credentials_stop_with_a_message_that_says_how_to_sign_in(no_aws_env):
+    import boto3
+
+    with pytest.raises(deploy.DeployError) as error:
+        deploy.check_credentials(boto3.session.Session(region_name="eu-west-1"))
+    assert "No AWS credentials found" in str(error.value)
+    assert "aws configure" in str(error.value) and "AWS_PROFILE" in str(error.value)
+
+
+def test_make_deploy_without_credentials_exits_1_before_touching_anything(no_aws_env, capsys,
+                                                                          monkeypatch):
+    config = (ROOT / ".chalice" / "config.json").read_bytes()
+    monkeypatch.setattr(deploy, "deploy_stack", lambda *a, **k: pytest.fail("stack touched"))
+    assert deploy.main(["deploy", "--stage", "dev"]) == 1
+    assert "error: No AWS credentials found" in capsys.readouterr().err
+    assert (ROOT / ".chalice" / "config.json").read_bytes() == config
+
+
+def test_credentials_check_names_the_account(aws):
+    assert deploy.check_credentials(aws)["account"] == "123456789012"
+
+
+def test_the_local_stage_is_never_deployed(aws, project):
+    with pytest.raises(deploy.DeployError, match="make run"):
+        deploy.deploy("local", aws, project_dir=project, run=FakeChalice(project))
+
+
+# --- the stack ---------------------------------------------------------------------
+
+def test_deploying_an_unchanged_stack_is_a_no_op(aws):
+    cfn = aws.client("cloudformation")
+    assert deploy.deploy_stack(cfn, "dev", STAND_IN) == "created"
+    assert deploy.deploy_stack(cfn, "dev", STAND_IN) == "unchanged"
+    changed = STAND_IN.replace("user-authenticated", "user-authenticated-v2")
+    assert deploy.deploy_stack(cfn, "dev", changed) == "updated"
+    stack = cfn.describe_stacks(StackName="comm-it-dev")["Stacks"][0]
+    assert stack["Parameters"] == [{"ParameterKey": "Stage", "ParameterValue": "dev"}]
+    assert deploy.stack_outputs(cfn, "dev")["UsersTableName"] == "comm-it-dev-users"
+
+
+def test_outputs_of_a_missing_stack_say_to_deploy_first(aws):
+    with pytest.raises(deploy.DeployError, match="make deploy STAGE=qa"):
+        deploy.stack_outputs(aws.client("cloudformation"), "qa")
+
+
+# --- config.json and the policies ---------------------------------------------------------
+
+def test_stack_outputs_become_the_stages_environment_variables(project):
+    env = deploy.record_outputs(project / ".chalice", "dev", fake_outputs())
+    config = json.loads((project / ".chalice" / "config.json").read_text())
+    dev = config["stages"]["dev"]
+    assert dev["environment_variables"] == env
+    assert env["APP_STAGE"] == "dev"
+    assert env["USER_POOL_ID"] == fake_outputs()["UserPoolId"]
+    assert env["USERS_TABLE_STREAM_ARN"] == fake_outputs()["UsersTableStreamArn"]
+    assert env["PROFILE_QUEUE_NAME"] == "comm-it-dev-save-profile"
+    assert len(env) == len(fake_outputs()) + 1
+    assert config["stages"]["local"] == {"environment_variables": {"APP_STAGE": "local"}}
+    assert dev["autogen_policy"] is False
+
+
+def test_recording_twice_gives_the_same_file_and_keeps_hand_added_settings(project):
+    path = project / ".chalice" / "config.json"
+    config = json.loads(path.read_text())
+    config["stages"]["dev"]["environment_variables"]["LOG_LEVEL"] = "DEBUG"
+    config["stages"]["dev"]["lambda_functions"]["sync_name"]["lambda_memory_size"] = 256
+    path.write_text(json.dumps(config))
+    deploy.record_outputs(project / ".chalice", "dev", fake_outputs())
+    first = path.read_bytes()
+    deploy.record_outputs(project / ".chalice", "dev", fake_outputs())
+    assert path.read_bytes() == first
+    dev = json.loads(first)["stages"]["dev"]
+    assert dev["environment_variables"]["LOG_LEVEL"] == "DEBUG"
+    assert dev["lambda_functions"]["sync_name"]["lambda_memory_size"] == 256
+
+
+def test_a_new_stage_gets_its_own_policies_and_consumer_timeouts(project):
+    deploy.configure_stage(project, "qa", fake_outputs("qa"))
+    qa = json.loads((project / ".chalice" / "config.json").read_text())["stages"]["qa"]
+    assert qa["iam_policy_file"] == "policy-qa.json"
+    for function in policy.FUNCTIONS:
+        name = qa["lambda_functions"][function]["iam_policy_file"]
+        document = json.loads((project / ".chalice" / name).read_text())
+        assert document == policy.document(function, qa["environment_variables"], "qa")
+        assert all(":qa" not in r and "-dev-" not in r
+                   for s in document["Statement"] for r in s["Resource"])
+    assert qa["lambda_functions"]["save_profile"]["lambda_timeout"] == 10
+    fallback = json.loads((project / ".chalice" / "policy-qa.json").read_text())
+    assert [s["Sid"] for s in fallback["Statement"]] == ["WriteOwnLogs"]
+
+
+def test_a_missing_output_is_named_when_the_policy_is_generated():
+    outputs = fake_outputs()
+    del outputs["ArchiveQueueArn"]
+    from infra.template import env_name
+
+    env = {env_name(k): v for k, v in outputs.items()}
+    with pytest.raises(KeyError, match="ARCHIVE_QUEUE_ARN.*make deploy"):
+        policy.documents(env, "dev")
+
+
+# --- the whole commands ----------------------------------------------------------------
+
+def test_deploy_records_outputs_writes_policies_runs_chalice_and_prints_the_greeting_url(
+        aws, project, monkeypatch):
+    monkeypatch.setattr(deploy, "deploy_stack", lambda cfn, stage, body: "unchanged")
+    monkeypatch.setattr(deploy, "stack_outputs", lambda cfn, stage: fake_outputs(stage))
+    chalice, said = FakeChalice(project), []
+    url = deploy.deploy("dev", aws, project_dir=project, run=chalice, say=said.append)
+    assert url == "https://abc123.execute-api.eu-west-1.amazonaws.com/api/hello"
+    assert chalice.commands == [["deploy", "--stage", "dev"]]
+    assert any(url in line for line in said)
+    assert (project / ".chalice" / "policy-dev-save_profile.json").exists()
+    env = json.loads((project / ".chalice" / "config.json").read_text())["stages"]["dev"][
+        "environment_variables"]
+    assert env["USER_POOL_ARN"] == fake_outputs()["UserPoolArn"]
+
+
+def test_destroy_removes_the_app_then_the_stack_and_names_what_it_keeps(aws, project):
+    cfn = aws.client("cloudformation")
+    deploy.deploy_stack(cfn, "dev", STAND_IN)
+    chalice, said = FakeChalice(project), []
+    chalice(["chalice", "deploy", "--stage", "dev"], cwd=project, check=True)
+    kept = deploy.destroy("dev", aws, project_dir=project, run=chalice, say=said.append)
+    assert chalice.commands[-1] == ["delete", "--stage", "dev"]
+    assert deploy._stack(cfn, "comm-it-dev") is None
+    assert any("comm-it-dev-users" in k and "table" in k for k in kept)
+    assert any("comm-it-dev-users-123456789012-eu-west-1" in k and "bucket" in k for k in kept)
+    assert "purge-retained --stage dev" in said[-1]
+    # Again: nothing left to delete, and it says so instead of failing.
+    again: list[str] = []
+    assert deploy.destroy("dev", aws, project_dir=project, run=chalice, say=again.append) == []
+    assert len(chalice.commands) == 2
+    assert any("No Chalice deployment recorded" in line for line in again)
+    assert any("does not exist: nothing to delete" in line for line in again)
+
+
+def test_purge_removes_every_version_the_table_and_the_names(aws):
+    s3, ddb, ssm = aws.client("s3"), aws.client("dynamodb"), aws.client("ssm")
+    bucket = "comm-it-dev-users-123456789012-eu-west-1"
+    s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
+    for body in (b"v1", b"v2"):
+        s3.put_object(Bucket=bucket, Key="users/a/profile.json", Body=body)
+    s3.delete_object(Bucket=bucket, Key="users/a/profile.json")  # a delete marker
+    ddb.create_table(TableName="comm-it-dev-users", BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "sub", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "sub", "AttributeType": "S"}])
+    for sub in ("a", "b"):
+        ssm.put_parameter(Name=f"/comm-it/dev/users/{sub}/name", Value="Ada", Type="String")
+    ssm.put_parameter(Name="/comm-it/prod/users/a/name", Value="Keep", Type="String")
+
+    deploy.purge_retained("dev", aws, say=lambda _: None)
+
+    assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
+    assert "comm-it-dev-users" not in ddb.list_tables()["TableNames"]
+    names = [p["Name"] for p in ssm.describe_parameters()["Parameters"]]
+    assert names == ["/comm-it/prod/users/a/name"]
+    deploy.purge_retained("dev", aws, say=lambda _: None)  # twice is fine
+
+
+def test_purge_needs_an_explicit_yes(aws, capsys):
+    assert deploy.main(["purge-retained", "--stage", "dev"]) == 1
+    assert "--yes" in capsys.readouterr().err
