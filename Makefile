@@ -35,3 +35,21 @@ chromium:
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts build
+
+## deploy: the stack of infra/template.yaml, its outputs into .chalice/config.json,
+## the per-Lambda policies, then `chalice deploy` (STAGE=dev by default); prints the URL
+deploy: $(INSTALLED)
+	$(PY) -m infra.deploy deploy --stage $(STAGE)
+
+## destroy: `chalice delete`, then the stack; the users table and bucket are kept
+## (docs/deploy.md says how to remove them: python -m infra.deploy purge-retained)
+destroy: $(INSTALLED)
+	$(PY) -m infra.deploy destroy --stage $(STAGE)
+
+## package: what `chalice deploy` would upload, into build/package (no AWS needed;
+## configure the stage with `make deploy` first, or see tests/test_package.py)
+package: $(INSTALLED)
+	@test -f .chalice/policy-$(STAGE).json || { echo "Stage $(STAGE) has no stack outputs or \
+	policies yet: run 'make deploy STAGE=$(STAGE)' first." >&2; exit 1; }
+	$(VENV)/bin/chalice package --stage $(STAGE) build/package
+.PHONY: deploy destroy package
