@@ -64,8 +64,10 @@ _keys = _KeyCache()
 def bearer_token(authorization: str | None) -> str:
     """The token of an Authorization header: `<token>` or `Bearer <token>`."""
     value = (authorization or "").strip()
-    if value[:7].lower() == "bearer ":
-        value = value[7:].strip()
+    parts = value.split(None, 1)
+    if parts and parts[0].lower() == "bearer":
+        # "Bearer" alone is a missing token too, not a token that reads "Bearer".
+        value = parts[1].strip() if len(parts) > 1 else ""
     if not value:
         raise Unauthorized("Log in to see this page.", code="MissingToken")
     return value

@@ -1,0 +1,385 @@
+"""ID token verification (chalicelib/tokens.py) and the guard of every route with an
+authorizer (chalicelib/auth.py).
+
+Locally nothing else checks tokens: chalice's local gateway only base64-decodes the
+payload (see FIELD-NOTES). So every bad token below must get our 401 JSON from the
+app itself, on every guarded route, and a good one must get through.
+"""
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import json
+import time
+from types import SimpleNamespace
+from typing import Any, Callable
+
+import jwt
+import pytest
+from cryptography.hazmat.primitives import serialization
+from cryptography.hazmat.primitives.asymmetric import rsa
+
+from chalicelib import tokens
+from chalicelib.errors import Unauthorized
+from tests.conftest import post
+
+GUARDED = [("GET", "/api/greeting"), ("GET", "/api/greeting/card"),
+           ("POST", "/api/auth/credentials")]
+
+# chalice's local gateway warns when a token has no cognito:username; the guard decides.
+pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
+
+
+@pytest.fixture(scope="module")
+def stack(local_aws: Any) -> dict[str, str]:
+    """One fresh stack for this module (overrides conftest's per-test one): tokens are
+    made per test, nothing here needs a stack of its own, and creating one takes ~1 s."""
+    from chalicelib import config
+
+    local_aws.reset()
+    local_aws.outbox.messages.clear()
+    env = local_aws.create_resources("local")
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        config.settings.cache_clear()
+        yield env
+    config.settings.cache_clear()
+
+
+@pytest.fixture(autouse=True)
+def hardened_local_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The same patch `python -m local.serve` applies to chalice's local gateway.
+
+    Unpatched, a token that is not three base64 parts crashes the gateway before the
+    app runs (an exception here, an empty reply from `chalice local`). In AWS, API
+    Gateway itself rejects those; locally the app's guard must, and this lets it.
+    """
+    from chalice.local import LocalGatewayAuthorizer
+
+    from local.serve import _tolerant_decode
+
+    monkeypatch.setattr(LocalGatewayAuthorizer, "_decode_jwt_payload",
+                        _tolerant_decode(LocalGatewayAuthorizer._decode_jwt_payload))
+
+
+@pytest.fixture(scope="module")
+def signing_key(moto_signing_key: dict[str, Any]) -> Any:
+    """moto's private key, parsed once: its JWK has no primes, so each parse costs ~0.2 s."""
+    return jwt.PyJWK(moto_signing_key).key
+
+
+@pytest.fixture
+def make_token(make_token: Callable[..., str], signing_key: Any) -> Callable[..., str]:
+    """conftest's make_token, with the parsed key passed in (it parses it on every call)."""
+
+    def make(key: Any = None, **kwargs: Any) -> str:
+        return make_token(key=key or signing_key, **kwargs)
+
+    return make
+
+
+@pytest.fixture(scope="module")
+def other_key() -> rsa.RSAPrivateKey:
+    return rsa.generate_private_key(public_exponent=65537, key_size=2048)
+
+
+def b64(data: bytes | dict) -> str:
+    raw = json.dumps(data).encode() if isinstance(data, dict) else data
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def claims_of(token: str) -> dict[str, Any]:
+    return jwt.decode(token, options={"verify_signature": False})
+
+
+def assert_401(response: Any, code: str) -> str:
+    assert response.status_code == 401, response.body
+    assert response.headers["Content-Type"] == "application/json"
+    body = json.loads(response.body)
+    assert set(body) == {"error", "message"}, body
+    assert body["error"] == code, body
+    message = body["message"]
+    assert message[0].isupper() and message.endswith(".") and len(message.split()) >= 3, message
+    assert "Error" not in message and "Traceback" not in message and "{" not in message
+    return message
+
+
+def call(client: Any, method: str, path: str, authorization: str | None) -> Any:
+    headers = {} if authorization is None else {"Authorization": authorization}
+    if method == "POST":
+        return post(client, path, {}, headers)
+    return client.http.get(path, headers=headers)
+
+
+def assert_let_through(response: Any, path: str) -> None:
+    # The greeting may answer 202 while it is prepared (Parameter Store, async pipeline).
+    allowed = (200,) if path == "/api/auth/credentials" else (200, 202)
+    assert response.status_code in allowed, response.body
+
+
+# --- every kind of bad token, on every guarded route ------------------------------------
+
+def _alg_none(make_token: Callable, key: Any) -> str:
+    header, payload, _ = make_token().split(".")
+    return f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': 'dummy'})}.{payload}."
+
+
+def _hs256_with_the_public_key(make_token: Callable, key: Any) -> str:
+    """The classic RS256/HS256 confusion: HMAC signed with the pool's public key as secret."""
+    public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
+                                               serialization.PublicFormat.SubjectPublicKeyInfo)
+    payload = make_token().split(".")[1]
+    signing_input = f"{b64({'alg': 'HS256', 'typ': 'JWT', 'kid': 'dummy'})}.{payload}"
+    signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
+    return f"{signing_input}.{b64(signature)}"
+
+
+def _tampered_payload(make_token: Callable, key: Any) -> str:
+    header, _, signature = make_token().split(".")
+    forged = {**claims_of(make_token()), "name": "Admin", "cognito:username": "admin"}
+    return f"{header}.{b64(forged)}.{signature}"
+
+
+def _rs512_real_key(make_token: Callable, key: Any) -> str:
+    claims = claims_of(make_token())
+    return jwt.encode(claims, key, algorithm="RS512", headers={"kid": "dummy"})
+
+
+def _payload_not_an_object(make_token: Callable, key: Any) -> str:
+    header, _, signature = make_token().split(".")
+    return f"{header}.{b64(b'[1, 2]')}.{signature}"
+
+
+BAD_TOKENS: dict[str, tuple[Callable[..., str | None], str]] = {
+    # name: (build(make_token, real_key, other_key, now) -> Authorization value, error code)
+    "missing header": (lambda mk, key, other, now: None, "MissingToken"),
+    "empty header": (lambda mk, key, other, now: "", "MissingToken"),
+    "blank header": (lambda mk, key, other, now: "   ", "MissingToken"),
+    "Bearer without a token": (lambda mk, key, other, now: "Bearer ", "MissingToken"),
+    "garbage": (lambda mk, key, other, now: "garbage", "InvalidToken"),
+    "a.b.c": (lambda mk, key, other, now: "a.b.c", "InvalidToken"),
+    "Bearer garbage": (lambda mk, key, other, now: "Bearer garbage", "InvalidToken"),
+    "Basic credentials": (lambda mk, key, other, now: "Basic dXNlcjpwYXNz", "InvalidToken"),
+    "forged signature": (lambda mk, key, other, now: mk(key=other), "InvalidToken"),
+    "tampered payload": (lambda mk, key, other, now: _tampered_payload(mk, key), "InvalidToken"),
+    "signature stripped": (lambda mk, key, other, now: mk().rsplit(".", 1)[0] + ".",
+                           "InvalidToken"),
+    "alg none (unsigned)": (lambda mk, key, other, now: _alg_none(mk, key), "InvalidToken"),
+    "HS256 with the public key as secret": (
+        lambda mk, key, other, now: _hs256_with_the_public_key(mk, key), "InvalidToken"),
+    "RS512 with the real key": (lambda mk, key, other, now: _rs512_real_key(mk, key),
+                                "InvalidToken"),
+    "expired": (lambda mk, key, other, now: mk(exp=now - 60), "TokenExpired"),
+    "expired long ago": (lambda mk, key, other, now: mk(exp=1, iat=0, auth_time=0),
+                         "TokenExpired"),
+    "not valid yet (nbf)": (lambda mk, key, other, now: mk(nbf=now + 3600), "InvalidToken"),
+    "issued in the future (iat)": (lambda mk, key, other, now: mk(iat=now + 3600),
+                                   "InvalidToken"),
+    "wrong audience": (lambda mk, key, other, now: mk(aud="other-app-client"), "InvalidToken"),
+    "other pool (issuer)": (
+        lambda mk, key, other, now: mk(iss="https://cognito-idp.us-east-1.amazonaws.com/"
+                                           "us-east-1_OtherPool"), "InvalidToken"),
+    "issuer of another region": (
+        lambda mk, key, other, now: mk(iss=claims_of(mk())["iss"].replace("us-east-1.", "eu-west-1.",
+                                                                           1)), "InvalidToken"),
+    "access token (token_use=access)": (lambda mk, key, other, now: mk(token_use="access"),
+                                        "InvalidToken"),
+    "no token_use": (lambda mk, key, other, now: mk(token_use=None), "InvalidToken"),
+    "no exp": (lambda mk, key, other, now: mk(exp=None), "InvalidToken"),
+    "no aud": (lambda mk, key, other, now: mk(aud=None), "InvalidToken"),
+    "no iss": (lambda mk, key, other, now: mk(iss=None), "InvalidToken"),
+    "unknown kid": (lambda mk, key, other, now: mk(headers={"kid": "rotated-away"}),
+                    "InvalidToken"),
+    "payload not an object": (lambda mk, key, other, now: _payload_not_an_object(mk, key),
+                              "InvalidToken"),
+}
+
+
+
+
+@pytest.mark.parametrize("method,path", GUARDED, ids=[p for _, p in GUARDED])
+@pytest.mark.parametrize("case", list(BAD_TOKENS))
+def test_a_bad_token_gets_401_json_on_every_guarded_route(client, make_token, signing_key,
+                                                          other_key, case, method, path):
+    build, code = BAD_TOKENS[case]
+    authorization = build(make_token, signing_key, other_key, int(time.time()))
+    assert_401(call(client, method, path, authorization), code)
+
+
+def test_an_expired_token_says_the_session_expired(client, make_token):
+    message = assert_401(call(client, "GET", "/api/greeting", make_token(exp=1)), "TokenExpired")
+    assert message == "Your session has expired. Please log in again."
+
+
+def test_an_access_token_is_told_to_use_the_id_token(client, make_token):
+    message = assert_401(call(client, "GET", "/api/greeting", make_token(token_use="access")),
+                         "InvalidToken")
+    assert "ID token" in message
+
+
+def test_a_missing_token_asks_to_log_in(client):
+    message = assert_401(call(client, "GET", "/api/greeting", None), "MissingToken")
+    assert message == "Log in to see this page."
+
+
+def test_the_real_access_token_from_login_is_rejected(client, register):
+    person = register()
+    for method, path in GUARDED:
+        assert_401(call(client, method, path, f"Bearer {person['accessToken']}"), "InvalidToken")
+
+
+def test_a_token_signed_by_moto_for_another_pool_is_rejected(client, local_aws, make_token):
+    """moto signs every pool's tokens with one key: only iss and aud tell pools apart."""
+    idp = local_aws.session().client("cognito-idp", endpoint_url=local_aws.endpoint)
+    pool = idp.create_user_pool(PoolName="someone-elses")["UserPool"]["Id"]
+    app_client = idp.create_user_pool_client(
+        UserPoolId=pool, ClientName="theirs",
+        ExplicitAuthFlows=["ALLOW_USER_PASSWORD_AUTH", "ALLOW_REFRESH_TOKEN_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    idp.admin_create_user(UserPoolId=pool, Username="eve", MessageAction="SUPPRESS")
+    idp.admin_set_user_password(UserPoolId=pool, Username="eve", Password="Ev3-password",
+                                Permanent=True)
+    their_token = idp.initiate_auth(ClientId=app_client, AuthFlow="USER_PASSWORD_AUTH",
+                                    AuthParameters={"USERNAME": "eve", "PASSWORD": "Ev3-password"},
+                                    )["AuthenticationResult"]["IdToken"]
+    for method, path in GUARDED:
+        assert_401(call(client, method, path, f"Bearer {their_token}"), "InvalidToken")
+    # ...even with our pool's issuer copied in: the audience is still theirs.
+    assert_401(call(client, "GET", "/api/greeting",
+                    make_token(aud=claims_of(their_token)["aud"])), "InvalidToken")
+
+
+# --- a good token gets through ------------------------------------------------------------
+
+@pytest.mark.parametrize("method,path", GUARDED, ids=[p for _, p in GUARDED])
+@pytest.mark.parametrize("form", ["Bearer {}", "{}", "bearer {}", "BEARER   {}  "])
+def test_a_valid_token_is_let_through_with_or_without_bearer(client, make_token, method, path,
+                                                             form):
+    assert_let_through(call(client, method, path, form.format(make_token())), path)
+
+
+@pytest.mark.parametrize("method,path", GUARDED, ids=[p for _, p in GUARDED])
+def test_the_id_token_from_a_real_login_is_let_through(client, register, method, path):
+    person = register()
+    assert_let_through(call(client, method, path, f"Bearer {person['idToken']}"), path)
+
+
+def test_a_token_expired_within_the_leeway_is_still_accepted(client, make_token):
+    token = make_token(exp=int(time.time()) - 1)
+    assert_let_through(call(client, "GET", "/api/greeting", token), "/api/greeting")
+
+
+def test_the_guard_leaves_public_routes_alone(client):
+    assert client.http.get("/login", headers={"Authorization": "garbage"}).status_code == 200
+    response = post(client, "/api/auth/login", {"username": "nobody", "password": "Wr0ng-pass"},
+                    {"Authorization": "garbage"})
+    assert response.status_code == 401
+    assert json.loads(response.body)["error"] == "NotAuthorized"  # Cognito's answer, not the guard's
+
+
+def test_the_view_gets_the_verified_claims(client, make_token, monkeypatch):
+    from chalicelib import auth
+
+    seen = {}
+    original = auth.claims
+
+    def spy(request):
+        seen.update(original(request))
+        return seen
+
+    monkeypatch.setattr(auth, "claims", spy)
+    token = make_token(name="Ada Lovelace")
+    call(client, "GET", "/api/greeting", f"Bearer {token}")
+    assert seen == claims_of(token)
+
+
+# --- tokens.py directly -----------------------------------------------------------------------
+
+@pytest.mark.parametrize("header,token", [
+    ("abc.def.ghi", "abc.def.ghi"), ("Bearer abc.def.ghi", "abc.def.ghi"),
+    ("bearer abc.def.ghi", "abc.def.ghi"), ("  Bearer   abc.def.ghi  ", "abc.def.ghi"),
+])
+def test_bearer_token_accepts_the_token_with_or_without_the_bearer_prefix(header, token):
+    assert tokens.bearer_token(header) == token
+
+
+@pytest.mark.parametrize("header", [None, "", "   ", "Bearer", "Bearer ", "bearer    "])
+def test_bearer_token_without_a_token_is_unauthorized_missing_token(header):
+    with pytest.raises(Unauthorized) as caught:
+        tokens.bearer_token(header)
+    assert caught.value.code == "MissingToken" and caught.value.status == 401
+
+
+def test_verify_id_token_returns_the_claims_of_a_valid_token(stack, make_token):
+    token = make_token(name="Ada Lovelace")
+    claims = tokens.verify_id_token(token)
+    assert claims == claims_of(token)
+    assert claims["aud"] == stack["USER_POOL_CLIENT_ID"] and claims["token_use"] == "id"
+
+
+@pytest.fixture
+def jwks_fetches(stack, monkeypatch) -> SimpleNamespace:
+    """A fresh key cache whose fetches are counted, and a clock the test moves."""
+    cache = tokens._KeyCache()
+    state = SimpleNamespace(fetches=0, now=1000.0)
+    real_fetch = cache._fetch
+
+    def counting_fetch(url: str) -> dict:
+        state.fetches += 1
+        return real_fetch(url)
+
+    monkeypatch.setattr(cache, "_fetch", counting_fetch)
+    monkeypatch.setattr(tokens, "_keys", cache)
+    monkeypatch.setattr(tokens, "time", SimpleNamespace(monotonic=lambda: state.now))
+    return state
+
+
+def test_unknown_kids_refetch_the_jwks_at_most_once_a_minute(client, make_token, jwks_fetches):
+    good = make_token()
+    unknown = [make_token(headers={"kid": f"forged-{i}"}) for i in range(10)]
+
+    assert_let_through(call(client, "GET", "/api/greeting", good), "/api/greeting")
+    assert jwks_fetches.fetches == 1
+    for token in unknown:  # a flood of forged kids within the minute: no new fetch
+        assert_401(call(client, "GET", "/api/greeting", token), "InvalidToken")
+    assert jwks_fetches.fetches == 1
+
+    jwks_fetches.now += tokens.MIN_REFETCH_SECONDS + 1
+    for token in unknown:  # a minute later: one fetch (the kid may be a new key), not ten
+        assert_401(call(client, "GET", "/api/greeting", token), "InvalidToken")
+    assert jwks_fetches.fetches == 2
+
+    assert_let_through(call(client, "GET", "/api/greeting", good), "/api/greeting")
+    assert jwks_fetches.fetches == 2
+
+
+def test_a_known_kid_uses_the_cached_keys_until_they_are_hours_old(make_token, jwks_fetches):
+    for _ in range(5):
+        tokens.verify_id_token(make_token())
+    assert jwks_fetches.fetches == 1
+    jwks_fetches.now += tokens.KEYS_TTL_SECONDS + 1
+    tokens.verify_id_token(make_token())
+    assert jwks_fetches.fetches == 2
+
+
+def test_the_first_token_with_an_unknown_kid_fetches_the_keys_once(make_token, jwks_fetches):
+    for i in range(5):
+        with pytest.raises(Unauthorized):
+            tokens.verify_id_token(make_token(headers={"kid": f"forged-{i}"}))
+    assert jwks_fetches.fetches == 1
+
+
+def test_unreachable_keys_give_401_not_a_crash(client, make_token, monkeypatch):
+    from chalicelib import config
+
+    monkeypatch.setattr(tokens, "_keys", tokens._KeyCache())
+    monkeypatch.setenv("COGNITO_JWKS_URL", "http://127.0.0.1:9/nowhere/.well-known/jwks.json")
+    config.settings.cache_clear()
+    try:
+        message = assert_401(call(client, "GET", "/api/greeting", make_token()), "Unauthorized")
+        assert "could not be checked" in message
+    finally:
+        monkeypatch.undo()
+        config.settings.cache_clear()
