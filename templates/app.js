@@ -7,7 +7,12 @@
     alertBox.textContent = message;
     alertBox.hidden = false;
   }
-  function clearError() { alertBox.hidden = true; alertBox.textContent = ""; }
+  function clearError() {
+    alertBox.hidden = true;
+    alertBox.textContent = "";
+    var status = document.getElementById("status");  // an older "we sent a code" is stale now
+    if (status) { status.hidden = true; }
+  }
   function go(path) { window.location.assign(path); }
   function q(name) { return encodeURIComponent(name); }
 
@@ -128,6 +133,10 @@
             tries += 1;
             box.innerHTML = '<p class="status" role="status">Getting your greeting ready…</p>';
             return setTimeout(load, 1000);
+          }
+          if (response.status === 202) {  // still not ready after 30 s: say so, never spin forever
+            box.innerHTML = "";
+            return showError("Your greeting is taking longer than usual. Please reload the page in a minute.");
           }
           if (!response.ok) {
             return response.json().catch(function () { return {}; }).then(function (data) {

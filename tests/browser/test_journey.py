@@ -175,6 +175,25 @@ def test_visiting_hello_with_a_broken_session_leads_to_login_with_a_notice(
     assert session_storage(page) == {}
 
 
+def test_a_greeting_that_never_gets_ready_ends_in_an_error_not_an_endless_wait(
+        page: Page, running_stack: RunningStack):
+    page.clock.install()
+    page.route("**/api/greeting/card", lambda route: route.fulfill(
+        status=202, content_type="text/html; charset=utf-8",
+        body='<p class="status" role="status">Getting your greeting ready…</p>'))
+    page.goto(running_stack.app_url)
+    page.evaluate("""() => sessionStorage.setItem("comm-it.session", JSON.stringify(
+        {idToken: "x.y.z", accessToken: "x.y.z", refreshToken: "r"}))""")
+    page.goto(running_stack.app_url + "hello")
+    expect(page.get_by_text("Getting your greeting ready…")).to_be_visible()
+    expect(alert(page)).to_be_hidden()
+    for _ in range(30):  # one retry a second: 30 s of them
+        with page.expect_request("**/api/greeting/card"):
+            page.clock.run_for(1000)
+    expect(alert(page)).to_contain_text("taking longer than usual")
+    expect(page.get_by_text("Getting your greeting ready…")).to_be_hidden()
+
+
 # --- Sign-up errors ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("case, expected", [
@@ -226,6 +245,8 @@ def test_resend_code_emails_a_new_code_that_verifies_the_account(
         page.get_by_label("Verification code").fill(first_code)
         page.get_by_role("button", name="Verify").click()
         expect(alert(page)).to_be_visible()
+        # The error replaces the "we sent a new code" news: never both at once.
+        expect(page.get_by_text("We sent a new code")).to_be_hidden()
     page.get_by_label("Verification code").fill(new_code)
     page.get_by_role("button", name="Verify").click()
     expect(page).to_have_url(path_of(stack, "login"))
