@@ -15,7 +15,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS
+from tests.browser.conftest import ARTIFACTS, chromium_path
 from tests.running import RunningStack
 
 pytestmark = pytest.mark.browser
@@ -343,3 +343,13 @@ def test_every_page_fits_a_phone_screen_without_horizontal_scrolling(
     overflowing["hello"] = horizontal_overflow(page)
 
     assert {name: px for name, px in overflowing.items() if px > 0} == {}
+
+
+# --- The harness itself -----------------------------------------------------------------------------
+
+def test_a_missing_chromium_fails_the_browser_tests_with_a_clear_message(monkeypatch):
+    monkeypatch.setattr("shutil.which", lambda name: None)
+    with pytest.raises(pytest.fail.Exception) as failure:
+        chromium_path()
+    assert "chromium" in str(failure.value)
+    assert "never `playwright install`" in str(failure.value)
