@@ -72,6 +72,19 @@ def json_response(status: int, body: dict, headers: dict[str, str] | None = None
     )
 
 
+INTERNAL_ERROR = {"error": "InternalError",
+                  "message": "Something went wrong on our side. Please try again."}
+
+# Chalice answers these itself, before or around the view, as {"Code", "Message"}
+# with terse text ("Unsupported media type: text/plain"); ours say what to do.
+_CHALICE_ERRORS = {
+    "UnsupportedMediaType": ("UnsupportedMediaType",
+                             "Send the request body as JSON, with Content-Type: application/json."),
+    "MethodNotAllowedError": ("MethodNotAllowed",
+                              "This address does not accept that HTTP method."),
+}
+
+
 def json_errors(event, get_response: Callable):
     """HTTP middleware: turn ApiError into its JSON answer; hide everything else."""
     try:
@@ -81,15 +94,24 @@ def json_errors(event, get_response: Callable):
                              exc.headers)
     except Exception:  # never a stack trace to the client
         log.exception("unhandled error on %s", getattr(event, "path", "?"))
-        return json_response(500, {"error": "InternalError",
-                                   "message": "Something went wrong on our side. Please try again."})
+        return json_response(500, INTERNAL_ERROR)
     return _chalice_error_as_ours(response)
 
 
 def _chalice_error_as_ours(response: Response) -> Response:
-    """Chalice answers some errors itself (415, 405...) as {"Code", "Message"}: same shape as ours."""
+    """Chalice answers some errors itself (415, 405, 500...) as {"Code", "Message"}: our shape.
+
+    An exception in a view never reaches `json_errors`: Chalice catches it and answers
+    its own 500 (or, with app.debug on, the stack trace as text/plain). Both become
+    the same 500 as an exception anywhere else.
+    """
     body = response.body
+    if response.status_code >= 500 and (
+            (isinstance(body, dict) and body.get("Code") == "InternalServerError")
+            or (isinstance(body, str) and "Traceback (most recent call last)" in body)):
+        return json_response(500, INTERNAL_ERROR)
     if response.status_code >= 400 and isinstance(body, dict) and {"Code", "Message"} <= set(body):
-        return json_response(response.status_code, {"error": body["Code"], "message": body["Message"]},
-                             {k: v for k, v in response.headers.items() if k.lower() != "content-type"})
+        code, message = _CHALICE_ERRORS.get(body["Code"], (body["Code"], body["Message"]))
+        headers = {k: v for k, v in response.headers.items() if k.lower() != "content-type"}
+        return json_response(response.status_code, {"error": code, "message": message}, headers)
     return response
