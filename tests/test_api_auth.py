@@ -507,3 +507,60 @@ def test_credentials_with_the_access_token_instead_of_the_id_token_is_401(client
                                   "/api/auth/forgot", "/api/auth/reset"])
 def test_every_account_route_rejects_an_empty_object_with_400_missing_parameter(client, path):
     assert_error(post(client, path, {}), 400, "MissingParameter")
+
+
+# --- when Cognito itself fails ---------------------------------------------------------
+
+class FailingCognito:
+    """Stands in for the boto3 client: every operation raises `exc`."""
+
+    def __init__(self, exc: Exception) -> None:
+        self.exc = exc
+        self.calls = 0
+
+    def __getattr__(self, operation: str) -> Any:
+        def call(**kwargs: Any) -> Any:
+            self.calls += 1
+            raise self.exc
+
+        return call
+
+
+def client_error(code: str) -> Exception:
+    from botocore.exceptions import ClientError
+
+    return ClientError({"Error": {"Code": code, "Message": f"internal detail {code}"}},
+                       "InitiateAuth")
+
+
+@pytest.mark.parametrize("code", ["TooManyRequestsException", "LimitExceededException",
+                                  "TooManyFailedAttemptsException"])
+def test_cognito_throttling_is_429_too_many_requests(client, monkeypatch, code):
+    from chalicelib import cognito
+
+    monkeypatch.setattr(cognito, "client", lambda service: FailingCognito(client_error(code)))
+    message = assert_error(log_in(client, "ada", PASSWORD), 429, "TooManyRequests")
+    assert "Wait a minute" in message
+
+
+@pytest.mark.parametrize("exc", [
+    client_error("InternalErrorException"), client_error("ResourceNotFoundException")])
+def test_an_unexpected_cognito_error_is_503_without_its_details(client, monkeypatch, exc):
+    from chalicelib import cognito
+
+    monkeypatch.setattr(cognito, "client", lambda service: FailingCognito(exc))
+    response = post(client, "/api/auth/signup", new_person())
+    assert_error(response, 503, "ServiceUnavailable")
+    assert b"internal detail" not in response.body
+
+
+def test_cognito_unreachable_is_503_service_unavailable(client, monkeypatch):
+    from botocore.exceptions import EndpointConnectionError
+
+    from chalicelib import cognito
+
+    failing = FailingCognito(EndpointConnectionError(endpoint_url="https://cognito-idp.example"))
+    monkeypatch.setattr(cognito, "client", lambda service: failing)
+    message = assert_error(post(client, "/api/auth/forgot", {"username": "ada"}),
+                           503, "ServiceUnavailable")
+    assert "did not answer" in message and failing.calls == 1
