@@ -4,8 +4,8 @@ moto confirms a sign-up whatever code it is given, generates no code, has no
 ResendConfirmationCode, and accepts any forgot-password code. Here sign-up,
 resend and forgot-password generate a 6-digit code and "email" it to the
 console outbox; confirm and reset check it (wrong code -> CodeMismatch). Like
-Cognito, no reset code goes to an address that was never verified, and a reset
-for an unknown user is UserNotFound.
+Cognito, no reset code goes to an address that was never verified, a reset for
+an unknown user is UserNotFound, and usernames ignore case when the pool says so.
 These patches apply to the moto server running in this process only.
 """
 from __future__ import annotations
@@ -33,9 +33,15 @@ def _delivery(user: Any) -> dict[str, str]:
     return {"Destination": masked, "DeliveryMedium": "EMAIL", "AttributeName": "email"}
 
 
+def _case_sensitive(pool: Any) -> bool:
+    # Cognito's API default (no UsernameConfiguration) is case-sensitive.
+    return bool(pool.extended_config.get("UsernameConfiguration", {}).get("CaseSensitive", True))
+
+
 def install(outbox: Outbox) -> None:
     from moto.cognitoidp import exceptions as errors
-    from moto.cognitoidp.models import CognitoIdpBackend, RegionAgnosticBackend, UserStatus
+    from moto.cognitoidp.models import (CognitoIdpBackend, CognitoIdpUserPool,
+                                        RegionAgnosticBackend, UserStatus)
     from moto.cognitoidp.responses import ActionResult, CognitoIdpResponse, EmptyResult
 
     if getattr(CognitoIdpBackend, "_comm_it_codes", False):
@@ -126,6 +132,32 @@ def install(outbox: Outbox) -> None:
         user.comm_it_reset_code = None  # one use only
         return result
 
+    # UsernameConfiguration.CaseSensitive=false: "Ada" and "ada" are one user in Cognito;
+    # moto ignores the setting (a second sign-up as "ada" succeeds, log-in as "ada" fails).
+    original_get_user = CognitoIdpUserPool._get_user
+
+    def get_user(self, username: str) -> Any:
+        user = original_get_user(self, username)
+        if user is None and isinstance(username, str) and not _case_sensitive(self):
+            folded = username.casefold()
+            user = next((u for name, u in self.users.items() if name.casefold() == folded), None)
+        return user
+
+    original_initiate_auth = CognitoIdpBackend.initiate_auth
+
+    def initiate_auth(self, client_id: str, auth_flow: str, auth_parameters: dict[str, str]):
+        # Sessions are kept under the username as typed; use the stored one, as Cognito does,
+        # so tokens name the user the same way and GlobalSignOut ends every session.
+        typed = (auth_parameters or {}).get("USERNAME")
+        for pool in self.user_pools.values():
+            if typed and client_id in pool.clients and not _case_sensitive(pool):
+                user = pool._get_user(typed)
+                if user is not None:
+                    auth_parameters = {**auth_parameters, "USERNAME": user.username}
+        return original_initiate_auth(self, client_id, auth_flow, auth_parameters)
+
+    CognitoIdpUserPool._get_user = get_user
+    CognitoIdpBackend.initiate_auth = initiate_auth
     CognitoIdpBackend.sign_up = sign_up
     CognitoIdpBackend.forgot_password = forgot_password
     CognitoIdpBackend.confirm_forgot_password = confirm_forgot_password

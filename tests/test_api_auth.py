@@ -322,6 +322,14 @@ def test_login_without_a_field_is_400_missing_parameter(client, field):
     assert message.lower() == f"{field} is required."
 
 
+def test_usernames_ignore_case_like_the_pool_says(client, register):
+    person = register(username=f"Ada{uuid.uuid4().hex[:6]}", log_in=False)
+    assert_ok(log_in(client, person["username"].lower(), person["password"]))
+    assert_ok(log_in(client, person["username"].upper(), person["password"]))
+    taken = new_person(username=person["username"].lower())
+    assert_error(post(client, "/api/auth/signup", taken), 409, "UsernameExists")
+
+
 def test_login_password_is_not_trimmed(client, register):
     person = register(log_in=False)
     assert_error(log_in(client, person["username"], f" {person['password']} "),

@@ -277,6 +277,59 @@ def test_forgot_for_an_unverified_user_sends_no_code_like_cognito(person, outbox
     assert len(outbox.messages) == sent
 
 
+# --- usernames ignore case, as the pool's UsernameConfiguration says ------------------------
+
+def test_the_pool_is_configured_case_insensitive(idp, stack):
+    pool = idp.describe_user_pool(UserPoolId=stack["USER_POOL_ID"])["UserPool"]
+    assert pool["UsernameConfiguration"] == {"CaseSensitive": False}
+
+
+def test_a_username_in_other_case_is_taken(confirmed):
+    other = Person(confirmed.idp, {"USER_POOL_CLIENT_ID": confirmed.client_id,
+                                   "USER_POOL_ID": confirmed.pool_id})
+    other.username = confirmed.username.upper()
+    assert error_code(other.sign_up) == "UsernameExistsException"
+
+
+def test_log_in_in_any_case_is_the_same_user_and_sign_out_ends_every_session(confirmed):
+    import jwt
+
+    exact = confirmed.log_in(PASSWORD)["AuthenticationResult"]
+    confirmed.username = confirmed.username.upper()
+    shouted = confirmed.log_in(PASSWORD)["AuthenticationResult"]
+    claims = jwt.decode(shouted["IdToken"], options={"verify_signature": False})
+    assert claims["cognito:username"] == confirmed.username.lower()  # as stored, not as typed
+    confirmed.idp.global_sign_out(AccessToken=shouted["AccessToken"])
+    for session in (exact, shouted):
+        assert error_code(confirmed.idp.initiate_auth, ClientId=confirmed.client_id,
+                          AuthFlow="REFRESH_TOKEN_AUTH",
+                          AuthParameters={"REFRESH_TOKEN": session["RefreshToken"]}) == \
+            "NotAuthorizedException"
+
+
+def test_confirm_and_reset_find_the_user_in_any_case(person, outbox):
+    person.sign_up()
+    code = outbox.last_code(person.email)
+    person.username = person.username.upper()
+    person.confirm(code)
+    person.forgot()
+    person.reset(outbox.last_code(person.email))
+    person.log_in(NEW_PASSWORD)
+
+
+def test_a_case_sensitive_pool_keeps_case(idp, outbox):
+    pool = idp.create_user_pool(PoolName="case-sensitive",
+                                UsernameConfiguration={"CaseSensitive": True})["UserPool"]["Id"]
+    client_id = idp.create_user_pool_client(UserPoolId=pool, ClientName="c")["UserPoolClient"]["ClientId"]
+    ada = Person(idp, {"USER_POOL_CLIENT_ID": client_id, "USER_POOL_ID": pool})
+    ada.username = "Ada"
+    ada.sign_up()
+    ada.username = "ada"
+    ada.sign_up()  # a second, different user
+    users = idp.list_users(UserPoolId=pool)["Users"]
+    assert sorted(user["Username"] for user in users) == ["Ada", "ada"]
+
+
 # --- the outbox ------------------------------------------------------------------------------
 
 def test_every_email_is_one_outbox_line_on_the_console(person, local_aws, codes):
