@@ -46,10 +46,11 @@ def running_stack():
 def browser():
     executable = chromium_path()
     try:
-        from playwright.sync_api import sync_playwright
+        from playwright.sync_api import expect, sync_playwright
     except ImportError:
         pytest.fail("The browser tests need the `playwright` package (requirements-dev.txt).",
                     pytrace=False)
+    expect.set_options(timeout=10_000)  # 5 s by default: tight on a busy 2-core CI machine
     with sync_playwright() as playwright:
         browser = playwright.chromium.launch(executable_path=executable, args=CHROMIUM_ARGS)
         yield browser
