@@ -11,6 +11,7 @@ import base64
 import hashlib
 import hmac
 import json
+import re
 import time
 from types import SimpleNamespace
 from typing import Any, Callable
@@ -26,6 +27,20 @@ from tests.conftest import post
 
 GUARDED = [("GET", "/api/greeting"), ("GET", "/api/greeting/card"),
            ("POST", "/api/auth/credentials")]
+# The account routes a person uses before having a token: the only public ones under /api.
+PUBLIC_API = {f"/api/auth/{name}" for name in
+              ("signup", "confirm", "resend", "login", "refresh", "logout", "forgot", "reset")}
+
+
+def routes_with_an_authorizer() -> list[tuple[str, str]]:
+    from app import app
+
+    return sorted((method, path) for path, methods in app.routes.items()
+                  for method, entry in methods.items() if entry.authorizer is not None)
+
+
+# Every route with an authorizer, including any added later, gets every bad token.
+ALL_GUARDED = sorted(set(GUARDED) | set(routes_with_an_authorizer()))
 
 # chalice's local gateway warns when a token has no cognito:username; the guard decides.
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
@@ -107,10 +122,12 @@ def assert_401(response: Any, code: str) -> str:
 
 
 def call(client: Any, method: str, path: str, authorization: str | None) -> Any:
-    headers = {} if authorization is None else {"Authorization": authorization}
-    if method == "POST":
-        return post(client, path, {}, headers)
-    return client.http.get(path, headers=headers)
+    headers = {"Content-Type": "application/json"}
+    if authorization is not None:
+        headers["Authorization"] = authorization
+    body = b"{}" if method in ("POST", "PUT", "PATCH") else b""
+    path = re.sub(r"\{[^}]+\}", "x", path)  # any {param} of a route added later
+    return client.http.request(method, path, headers=headers, body=body)
 
 
 def assert_let_through(response: Any, path: str) -> None:
@@ -199,13 +216,26 @@ BAD_TOKENS: dict[str, tuple[Callable[..., str | None], str]] = {
 
 
 
-@pytest.mark.parametrize("method,path", GUARDED, ids=[p for _, p in GUARDED])
+@pytest.mark.parametrize("method,path", ALL_GUARDED, ids=[f"{m} {p}" for m, p in ALL_GUARDED])
 @pytest.mark.parametrize("case", list(BAD_TOKENS))
 def test_a_bad_token_gets_401_json_on_every_guarded_route(client, make_token, signing_key,
                                                           other_key, case, method, path):
     build, code = BAD_TOKENS[case]
     authorization = build(make_token, signing_key, other_key, int(time.time()))
     assert_401(call(client, method, path, authorization), code)
+
+
+def test_the_greeting_and_credentials_routes_have_an_authorizer():
+    assert set(GUARDED) <= set(routes_with_an_authorizer())
+
+
+def test_every_api_route_but_the_account_ones_has_an_authorizer():
+    from app import app
+
+    unguarded = sorted(f"{method} {path}" for path, methods in app.routes.items()
+                       if path.startswith("/api/") and path not in PUBLIC_API
+                       for method, entry in methods.items() if entry.authorizer is None)
+    assert unguarded == []
 
 
 def test_an_expired_token_says_the_session_expired(client, make_token):
