@@ -159,6 +159,13 @@ def _tampered_payload(make_token: Callable, key: Any) -> str:
     return f"{header}.{b64(forged)}.{signature}"
 
 
+def _attacker_key_in_the_header(make_token: Callable, other: Any) -> str:
+    """Signed with the attacker's key, which the header offers as `jwk` (and `jku`)."""
+    public_jwk = json.loads(jwt.algorithms.RSAAlgorithm.to_jwk(other.public_key()))
+    return make_token(key=other, headers={"jwk": public_jwk,
+                                          "jku": "https://attacker.example/jwks.json"})
+
+
 def _rs512_real_key(make_token: Callable, key: Any) -> str:
     claims = claims_of(make_token())
     return jwt.encode(claims, key, algorithm="RS512", headers={"kid": "dummy"})
@@ -183,6 +190,8 @@ BAD_TOKENS: dict[str, tuple[Callable[..., str | None], str]] = {
     "tampered payload": (lambda mk, key, other, now: _tampered_payload(mk, key), "InvalidToken"),
     "signature stripped": (lambda mk, key, other, now: mk().rsplit(".", 1)[0] + ".",
                            "InvalidToken"),
+    "attacker's key offered in the header": (
+        lambda mk, key, other, now: _attacker_key_in_the_header(mk, other), "InvalidToken"),
     "alg none (unsigned)": (lambda mk, key, other, now: _alg_none(mk, key), "InvalidToken"),
     "HS256 with the public key as secret": (
         lambda mk, key, other, now: _hs256_with_the_public_key(mk, key), "InvalidToken"),
