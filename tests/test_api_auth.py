@@ -574,3 +574,69 @@ def test_cognito_unreachable_is_503_service_unavailable(client, monkeypatch):
     message = assert_error(post(client, "/api/auth/forgot", {"username": "ada"}),
                            503, "ServiceUnavailable")
     assert "did not answer" in message and failing.calls == 1
+
+
+@pytest.mark.parametrize("path,body,cognito_code,status,code", [
+    ("/api/auth/confirm", {"username": "ada", "code": "123456"},
+     "ExpiredCodeException", 400, "ExpiredCode"),
+    ("/api/auth/reset", {"username": "ada", "code": "123456", "password": NEW_PASSWORD},
+     "ExpiredCodeException", 400, "ExpiredCode"),
+    ("/api/auth/login", {"username": "ada", "password": PASSWORD},
+     "PasswordResetRequiredException", 403, "PasswordResetRequired"),
+    ("/api/auth/login", {"username": "ada", "password": PASSWORD},
+     "UserNotFoundException", 401, "NotAuthorized"),
+    ("/api/auth/signup", new_person(), "CodeDeliveryFailureException", 503, "ServiceUnavailable"),
+    ("/api/auth/forgot", {"username": "ada"}, "LimitExceededException", 429, "TooManyRequests"),
+])
+def test_each_cognito_error_becomes_its_api_error(client, monkeypatch, path, body, cognito_code,
+                                                  status, code):
+    from chalicelib import cognito
+
+    monkeypatch.setattr(cognito, "client", lambda service: FailingCognito(client_error(cognito_code)))
+    response = post(client, path, body)
+    assert_error(response, status, code)
+    assert cognito_code.encode() not in response.body
+
+
+@pytest.mark.parametrize("cognito_code", ["UserNotFoundException", "InvalidParameterException",
+                                          "NotAuthorizedException"])
+def test_forgot_answers_ok_whatever_cognito_says_about_the_account(client, monkeypatch,
+                                                                    cognito_code):
+    from chalicelib import cognito
+
+    monkeypatch.setattr(cognito, "client", lambda service: FailingCognito(client_error(cognito_code)))
+    assert assert_ok(post(client, "/api/auth/forgot", {"username": "ada"})) == {"ok": True}
+
+
+def test_an_invalid_parameter_from_cognito_is_400_with_its_explanation(client, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    from chalicelib import cognito
+
+    exc = ClientError({"Error": {"Code": "InvalidParameterException",
+                                 "Message": "Invalid email address format."}}, "SignUp")
+    monkeypatch.setattr(cognito, "client", lambda service: FailingCognito(exc))
+    message = assert_error(post(client, "/api/auth/signup", new_person()), 400, "InvalidParameter")
+    assert message == "Invalid email address format."
+
+
+def test_a_login_challenge_the_app_cannot_answer_is_403_challenge_required(client, monkeypatch):
+    from chalicelib import cognito
+
+    class Challenging:
+        def initiate_auth(self, **kwargs: Any) -> dict[str, Any]:
+            return {"ChallengeName": "NEW_PASSWORD_REQUIRED", "Session": "s"}
+
+    monkeypatch.setattr(cognito, "client", lambda service: Challenging())
+    assert_error(log_in(client, "ada", PASSWORD), 403, "ChallengeRequired")
+
+
+def test_credentials_refused_by_the_identity_pool_are_401(client, monkeypatch, make_token):
+    from chalicelib import cognito
+
+    failing = FailingCognito(client_error("NotAuthorizedException"))
+    monkeypatch.setattr(cognito, "client", lambda service: failing)
+    message = assert_error(post(client, "/api/auth/credentials", {},
+                                {"Authorization": f"Bearer {make_token()}"}),
+                           401, "Unauthorized")
+    assert "log in again" in message and failing.calls == 1
