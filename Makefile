@@ -6,7 +6,7 @@ PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
 STAGE ?= dev
 
-.PHONY: run test chromium lint clean
+.PHONY: run test chromium bench clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -32,6 +32,10 @@ chromium:
 	    echo "The browser tests need Debian's chromium: sudo apt-get install chromium" >&2; exit 1; \
 	  fi; \
 	fi
+
+## bench: prove the speed and memory targets (bench/README.md); fails if one is missed
+bench: $(INSTALLED)
+	$(PY) -m bench
 
 clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts build

@@ -11,7 +11,6 @@ import json
 import logging
 import threading
 import time
-import urllib.request
 from typing import Any
 
 from chalicelib.config import settings
@@ -43,6 +42,8 @@ class _KeyCache:
 
     @staticmethod
     def _fetch(url: str) -> dict[str, Any]:
+        import urllib.request  # ~20 ms: only the first token check pays it
+
         from jwt import PyJWK
 
         try:
