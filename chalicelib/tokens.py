@@ -30,14 +30,28 @@ class _KeyCache:
         self._lock = threading.Lock()
         self._keys: dict[str, dict[str, Any]] = {}  # url -> {kid: key}
         self._fetched_at: dict[str, float] = {}
+        self._attempted_at: dict[str, float] = {}
 
     def key(self, url: str, kid: str) -> Any | None:
         with self._lock:
+            now = time.monotonic()
             keys = self._keys.get(url)
-            age = time.monotonic() - self._fetched_at.get(url, float("-inf"))
-            if keys is None or age > KEYS_TTL_SECONDS or (kid not in keys and age > MIN_REFETCH_SECONDS):
-                keys = self._keys[url] = self._fetch(url)
-                self._fetched_at[url] = time.monotonic()
+            age = now - self._fetched_at.get(url, float("-inf"))
+            since_attempt = now - self._attempted_at.get(url, float("-inf"))
+            wanted = keys is None or age > KEYS_TTL_SECONDS or kid not in keys
+            # With keys in hand, fetch at most once a minute, whether the last fetch
+            # worked or not: neither forged kids nor a JWKS outage make a flood.
+            if wanted and (keys is None or since_attempt > MIN_REFETCH_SECONDS):
+                self._attempted_at[url] = now
+                try:
+                    keys = self._keys[url] = self._fetch(url)
+                    self._fetched_at[url] = now
+                except Unauthorized:
+                    if keys is None:
+                        raise
+                    # Keep the keys we have: Cognito rotates them rarely, and an outage
+                    # of the key endpoint must not log everyone out.
+                    log.warning("keeping the cached keys of %s", url)
             return keys.get(kid)
 
     @staticmethod
@@ -49,13 +63,18 @@ class _KeyCache:
         try:
             with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (https or local AWS)
                 document = json.load(response)
+            if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+                raise ValueError("not a JWKS document")
         except (OSError, ValueError) as exc:
             log.error("cannot fetch the user pool's keys from %s: %s", url, exc)
             raise Unauthorized("Your session could not be checked. Please log in again.") from None
         keys = {}
-        for jwk in document.get("keys", []):
-            if jwk.get("kty") == "RSA" and jwk.get("kid"):
-                keys[jwk["kid"]] = PyJWK(jwk, algorithm="RS256").key
+        for jwk in document["keys"]:
+            if isinstance(jwk, dict) and jwk.get("kty") == "RSA" and jwk.get("kid"):
+                try:
+                    keys[str(jwk["kid"])] = PyJWK(jwk, algorithm="RS256").key
+                except Exception as exc:  # one bad key must not hide the good ones
+                    log.error("skipping key %s of %s: %s", jwk.get("kid"), url, exc)
         return keys
 
 

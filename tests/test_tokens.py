@@ -10,6 +10,7 @@ from __future__ import annotations
 import base64
 import hashlib
 import hmac
+import io
 import json
 import re
 import time
@@ -408,6 +409,65 @@ def test_the_first_token_with_an_unknown_kid_fetches_the_keys_once(make_token, j
         with pytest.raises(Unauthorized):
             tokens.verify_id_token(make_token(headers={"kid": f"forged-{i}"}))
     assert jwks_fetches.fetches == 1
+
+
+@pytest.fixture
+def jwks_server(monkeypatch, jwks_fetches) -> SimpleNamespace:
+    """Control what the key endpoint answers: the real JWKS, an outage, or any document."""
+    import urllib.request
+
+    real_urlopen = urllib.request.urlopen
+    control = SimpleNamespace(down=False, document=None)
+
+    def urlopen(url: str, timeout: float = 0) -> Any:
+        if control.down:
+            raise OSError("connection refused")
+        if control.document is not None:
+            return io.BytesIO(json.dumps(control.document).encode())
+        return real_urlopen(url, timeout=timeout)
+
+    monkeypatch.setattr(urllib.request, "urlopen", urlopen)
+    return control
+
+
+def test_a_jwks_outage_keeps_the_cached_keys_and_retries_once_a_minute(
+        client, make_token, jwks_fetches, jwks_server):
+    good = make_token()
+    assert_let_through(call(client, "GET", "/api/greeting", good), "/api/greeting")
+    jwks_server.down = True
+    jwks_fetches.now += tokens.KEYS_TTL_SECONDS + 1  # the keys are due for a refresh
+    for _ in range(5):  # people stay logged in on the keys we have; one attempt
+        assert_let_through(call(client, "GET", "/api/greeting", good), "/api/greeting")
+        assert_401(call(client, "GET", "/api/greeting", make_token(headers={"kid": "new"})),
+                   "InvalidToken")
+    assert jwks_fetches.fetches == 2
+    jwks_fetches.now += tokens.MIN_REFETCH_SECONDS + 1
+    assert_let_through(call(client, "GET", "/api/greeting", good), "/api/greeting")
+    assert jwks_fetches.fetches == 3
+    jwks_server.down = False
+    jwks_fetches.now += tokens.MIN_REFETCH_SECONDS + 1
+    assert_let_through(call(client, "GET", "/api/greeting", good), "/api/greeting")
+    assert_let_through(call(client, "GET", "/api/greeting", good), "/api/greeting")
+    assert jwks_fetches.fetches == 4  # back to normal: cached for hours
+
+
+@pytest.mark.parametrize("document", [[], {"keys": "none"}, {"no": "keys"}, "text"])
+def test_a_key_endpoint_answering_something_else_is_401_not_500(client, make_token, jwks_server,
+                                                                document):
+    jwks_server.document = document
+    message = assert_401(call(client, "GET", "/api/greeting", make_token()), "Unauthorized")
+    assert "could not be checked" in message
+
+
+def test_one_broken_key_in_the_jwks_does_not_hide_the_good_one(client, make_token, stack,
+                                                               jwks_server):
+    import urllib.request
+
+    with urllib.request.urlopen(stack["COGNITO_JWKS_URL"], timeout=5) as response:
+        real = json.load(response)
+    jwks_server.document = {"keys": [{"kty": "RSA", "kid": "broken", "n": "!!", "e": "AQAB"},
+                                     "not a key", *real["keys"]]}
+    assert_let_through(call(client, "GET", "/api/greeting", make_token()), "/api/greeting")
 
 
 def test_unreachable_keys_give_401_not_a_crash(client, make_token, monkeypatch):
