@@ -71,9 +71,6 @@ def main() -> int:
     aws_port = _port("LOCAL_AWS_PORT", "4566")
     if port == aws_port:
         raise SystemExit(f"PORT and LOCAL_AWS_PORT are both {port}: choose two different ports.")
-    # Before moto starts: its server thread dies silently on a taken port and start() then
-    # waits forever, deaf to SIGTERM.
-    _check_free(aws_port, "LOCAL_AWS_PORT", "the local AWS")
     _check_free(port, "PORT", "the app")
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -82,7 +79,7 @@ def main() -> int:
     try:
         aws = LocalAWS(Outbox(), port=aws_port).start()
     except OSError as exc:
-        print(f"Cannot start the local AWS on port {aws_port}: {exc}. "
+        print(f"Cannot start the local AWS on port {aws_port}: {exc.strerror or exc}. "
               "Set LOCAL_AWS_PORT to a free port.", file=sys.stderr)
         return 1
     child = pump = None

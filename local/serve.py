@@ -26,26 +26,40 @@ def _die_with_parent() -> None:
         sys.exit(1)
 
 
-def _tolerant_decode(original):
+def harden_local_gateway(setattr_=setattr) -> None:
+    """Make chalice's local Cognito authorizer pass malformed tokens on to the app.
+
+    `setattr_` lets tests apply it with monkeypatch.setattr (undone after the test).
+    """
+    from chalice.local import LocalGatewayAuthorizer
+
+    original = LocalGatewayAuthorizer._decode_jwt_payload
+    if getattr(original, "hardened", False):
+        return
+
     def decode(self, jwt: str) -> dict:
         try:
             claims = original(self, jwt)
         except Exception:  # any malformed token: the app's guard rejects it
             return {}
         return claims if isinstance(claims, dict) else {}
-    return decode
+
+    decode.hardened = True
+    setattr_(LocalGatewayAuthorizer, "_decode_jwt_payload", decode)
 
 
 def main(argv: list[str]) -> int:
+    import logging
     import warnings
 
     _die_with_parent()
+    # chalice local logs at INFO; botocore's "Found credentials..." lines only hide the
+    # [outbox] and [event] lines a person is looking for.
+    logging.getLogger("botocore").setLevel(logging.WARNING)
 
     from chalice import cli
-    from chalice.local import LocalGatewayAuthorizer
 
-    LocalGatewayAuthorizer._decode_jwt_payload = _tolerant_decode(
-        LocalGatewayAuthorizer._decode_jwt_payload)
+    harden_local_gateway()
     # The local gateway warns that it lets tokens without cognito:username through;
     # the app's guard verifies every token itself, so the warning is noise here.
     warnings.filterwarnings("ignore", message=".*not supported in local mode.*")

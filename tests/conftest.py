@@ -51,11 +51,14 @@ def outbox(local_aws: LocalAWS) -> Outbox:
 
 
 @pytest.fixture
-def client(stack: dict[str, str]):
+def client(stack: dict[str, str], monkeypatch: pytest.MonkeyPatch):
+    """chalice's test client, with the local gateway hardened exactly as `make run`'s."""
     from chalice.test import Client
 
     from app import app
+    from local.serve import harden_local_gateway
 
+    harden_local_gateway(monkeypatch.setattr)
     with Client(app, stage_name="local", project_dir=str(ROOT)) as test_client:
         yield test_client
 
@@ -92,16 +95,20 @@ def register(client: Any, outbox: Outbox) -> Callable[..., dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def moto_signing_key() -> dict[str, Any]:
-    """The private key moto signs every pool's tokens with (a valid signature locally)."""
+def signing_key() -> Any:
+    """The private key moto signs every pool's tokens with (a valid signature locally).
+
+    Parsed once: its JWK carries no primes, so each parse costs about 0.2 s.
+    """
+    import jwt
     import moto.cognitoidp
 
     path = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
-    return json.loads(gzip.decompress(path.read_bytes()))
+    return jwt.PyJWK(json.loads(gzip.decompress(path.read_bytes()))).key
 
 
 @pytest.fixture
-def make_token(stack: dict[str, str], moto_signing_key: dict[str, Any]) -> Callable[..., str]:
+def make_token(stack: dict[str, str], signing_key: Any) -> Callable[..., str]:
     """An ID token signed with the pool's real key, with any claim overridden."""
     import jwt
 
@@ -121,7 +128,7 @@ def make_token(stack: dict[str, str], moto_signing_key: dict[str, Any]) -> Calla
         }
         payload.update(claims)
         payload = {k: v for k, v in payload.items() if v is not None}
-        return jwt.encode(payload, key or jwt.PyJWK(moto_signing_key).key, algorithm="RS256",
+        return jwt.encode(payload, key or signing_key, algorithm="RS256",
                           headers={"kid": "dummy", **(headers or {})})
 
     return make

@@ -64,38 +64,6 @@ def stack(local_aws: Any) -> dict[str, str]:
     config.settings.cache_clear()
 
 
-@pytest.fixture(autouse=True)
-def hardened_local_gateway(monkeypatch: pytest.MonkeyPatch) -> None:
-    """The same patch `python -m local.serve` applies to chalice's local gateway.
-
-    Unpatched, a token that is not three base64 parts crashes the gateway before the
-    app runs (an exception here, an empty reply from `chalice local`). In AWS, API
-    Gateway itself rejects those; locally the app's guard must, and this lets it.
-    """
-    from chalice.local import LocalGatewayAuthorizer
-
-    from local.serve import _tolerant_decode
-
-    monkeypatch.setattr(LocalGatewayAuthorizer, "_decode_jwt_payload",
-                        _tolerant_decode(LocalGatewayAuthorizer._decode_jwt_payload))
-
-
-@pytest.fixture(scope="module")
-def signing_key(moto_signing_key: dict[str, Any]) -> Any:
-    """moto's private key, parsed once: its JWK has no primes, so each parse costs ~0.2 s."""
-    return jwt.PyJWK(moto_signing_key).key
-
-
-@pytest.fixture
-def make_token(make_token: Callable[..., str], signing_key: Any) -> Callable[..., str]:
-    """conftest's make_token, with the parsed key passed in (it parses it on every call)."""
-
-    def make(key: Any = None, **kwargs: Any) -> str:
-        return make_token(key=key or signing_key, **kwargs)
-
-    return make
-
-
 @pytest.fixture(scope="module")
 def other_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
