@@ -1,0 +1,89 @@
+"""Issue 3 end to end through the real local stack (`python -m local`, i.e. `make run`):
+chalice local serves the API, the pump delivers SQS and stream events to the handlers."""
+from __future__ import annotations
+
+import json
+import time
+import urllib.error
+import urllib.request
+import uuid
+from typing import Any, Callable
+
+import boto3
+import jwt
+import pytest
+
+from tests.running import RunningStack
+
+pytestmark = pytest.mark.stack
+
+
+@pytest.fixture(scope="module")
+def stack():
+    with RunningStack() as running:
+        yield running
+
+
+def call(stack: RunningStack, method: str, path: str, body: Any = None,
+         token: str = "") -> tuple[int, Any]:
+    request = urllib.request.Request(
+        stack.app_url.rstrip("/") + path, method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **({"Authorization": token} if token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")
+
+
+def eventually(check: Callable[[], Any], timeout: float = 20, what: str = "it") -> Any:
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.2)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+
+
+def aws(stack: RunningStack, service: str) -> Any:
+    return boto3.client(service, endpoint_url=stack.aws_endpoint, region_name="us-east-1",
+                        aws_access_key_id="local", aws_secret_access_key="local")
+
+
+def test_login_through_make_run_reaches_every_store_and_the_greeting_follows_parameter_store(stack):
+    username = f"grace{uuid.uuid4().hex[:6]}"
+    email = f"{username}@example.com"
+    mark = stack.mark()
+    assert call(stack, "POST", "/api/auth/signup", {"name": "Grace Hopper", "email": email,
+                                                    "username": username, "password": "Passw0rd-1"})[0] == 201
+    code = stack.wait_for_code(email, since=mark)
+    assert call(stack, "POST", "/api/auth/confirm", {"username": username, "code": code})[0] == 200
+    status, tokens = call(stack, "POST", "/api/auth/login", {"username": username, "password": "Passw0rd-1"})
+    assert status == 200
+    token = tokens["idToken"]
+    sub = jwt.decode(token, options={"verify_signature": False})["sub"]
+
+    greeting = eventually(lambda: (r := call(stack, "GET", "/api/greeting", token=token))[0] == 200 and r[1],
+                          what="the greeting")
+    assert greeting == {"message": "hello", "name": "Grace Hopper"}
+
+    item = aws(stack, "dynamodb").get_item(TableName="comm-it-local-users", Key={"sub": {"S": sub}})["Item"]
+    assert item["name"]["S"] == "Grace Hopper" and item["login_count"]["N"] == "1"
+    bucket = next(b["Name"] for b in aws(stack, "s3").list_buckets()["Buckets"] if b["Name"].startswith("comm-it-local-users"))
+    document = json.loads(aws(stack, "s3").get_object(Bucket=bucket, Key=f"users/{sub}/profile.json")["Body"].read())
+    assert document["email"] == email
+    parameter = f"/comm-it/local/users/{sub}/name"
+    assert aws(stack, "ssm").get_parameter(Name=parameter)["Parameter"]["Value"] == "Grace Hopper"
+
+    aws(stack, "ssm").put_parameter(Name=parameter, Value="Amazing Grace", Type="String", Overwrite=True)
+    renamed = eventually(lambda: (r := call(stack, "GET", "/api/greeting", token=token))[1].get("name")
+                         == "Amazing Grace", timeout=15, what="the greeting to follow Parameter Store")
+    assert renamed
+
+    console = "\n".join(stack.lines[mark:])
+    assert "[event] save_profile <- sqs:comm-it-local-save-profile message" in console
+    assert "[event] archive_profile <- sqs:comm-it-local-archive-profile message" in console
+    assert "[event] sync_name <- dynamodb-stream:comm-it-local-users INSERT" in console
+
