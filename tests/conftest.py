@@ -6,13 +6,14 @@ the resources of infra/template.yaml freshly created in it.
 """
 from __future__ import annotations
 
+import contextlib
 import gzip
 import io
 import json
 import time
 import uuid
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 import pytest
 
@@ -30,19 +31,38 @@ def local_aws() -> LocalAWS:
     aws.stop()
 
 
-@pytest.fixture
-def stack(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """A fresh local stack; its outputs are in os.environ like a deployed stage's."""
-    from chalicelib import config
+@contextlib.contextmanager
+def _fresh_stack(local_aws: LocalAWS) -> Iterator[dict[str, str]]:
+    """A reset local AWS with the template's resources; their outputs in os.environ
+    like a deployed stage's, and the app's caches cleared around it."""
+    from chalicelib import config, names
 
     local_aws.reset()
     local_aws.outbox.messages.clear()
     env = local_aws.create_resources("local")
-    for name, value in env.items():
-        monkeypatch.setenv(name, value)
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        config.settings.cache_clear()
+        names.forget_cache()
+        yield env
     config.settings.cache_clear()
-    yield env
-    config.settings.cache_clear()
+    names.forget_cache()
+
+
+@pytest.fixture
+def stack(local_aws: LocalAWS) -> Iterator[dict[str, str]]:
+    """A fresh stack for this test."""
+    with _fresh_stack(local_aws) as env:
+        yield env
+
+
+@pytest.fixture(scope="module")
+def module_stack(local_aws: LocalAWS) -> Iterator[dict[str, str]]:
+    """One stack for a whole module whose tests each make their own users (about 1 s saved
+    per test). Such a module overrides `stack` with a module-scoped one returning it."""
+    with _fresh_stack(local_aws) as env:
+        yield env
 
 
 @pytest.fixture
@@ -68,6 +88,17 @@ def post(client: Any, path: str, body: Any, headers: dict[str, str] | None = Non
     raw = body if isinstance(body, (str, bytes)) else json.dumps(body)
     return client.http.post(path, body=raw,
                             headers={"Content-Type": "application/json", **(headers or {})})
+
+
+def eventually(check: Callable[[], Any], timeout: float = 15, what: str = "it") -> Any:
+    """The first truthy result of `check`, polled until `timeout` s (the pipeline is async)."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        result = check()
+        if result:
+            return result
+        time.sleep(0.1)
+    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture

@@ -25,23 +25,9 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarni
 
 
 @pytest.fixture(scope="module")
-def stack(local_aws: Any) -> dict[str, str]:
-    """One fresh stack for this module (overrides conftest's per-test one).
-
-    Creating the stack takes about a second; every test here makes its own users,
-    so they share one and the module stays fast.
-    """
-    from chalicelib import config
-
-    local_aws.reset()
-    local_aws.outbox.messages.clear()
-    env = local_aws.create_resources("local")
-    with pytest.MonkeyPatch.context() as patch:
-        for name, value in env.items():
-            patch.setenv(name, value)
-        config.settings.cache_clear()
-        yield env
-    config.settings.cache_clear()
+def stack(module_stack: dict[str, str]) -> dict[str, str]:
+    """The module shares one stack: every test here makes its own users."""
+    return module_stack
 
 
 def emails_to(outbox: Any, address: str) -> list[Any]:

@@ -191,8 +191,6 @@ def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
     """Record every call made through chalicelib.aws's clients (fresh clients, hooked)."""
     import boto3
 
-    from chalicelib import aws
-
     record = Recorder()
     session = boto3.session.Session()
     session.events.register("provide-client-params", record)

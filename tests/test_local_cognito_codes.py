@@ -25,12 +25,9 @@ OUTBOX_LINE = re.compile(r'\[outbox\] email to=(\S+) subject="([^"]*)" code=(\d+
 
 
 @pytest.fixture(scope="module")
-def stack(local_aws: Any) -> dict[str, str]:
-    """One fresh stack for this module (overrides conftest's per-test one): every test
-    makes its own users, and creating a stack takes about a second."""
-    local_aws.reset()
-    local_aws.outbox.messages.clear()
-    return local_aws.create_resources("local")
+def stack(module_stack: dict[str, str]) -> dict[str, str]:
+    """The module shares one stack: every test here makes its own users."""
+    return module_stack
 
 
 @pytest.fixture(scope="module")

@@ -3,8 +3,7 @@ mappings: through it, a login ends in DynamoDB, S3, Parameter Store and the gree
 from __future__ import annotations
 
 import json
-import time
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 import jwt
@@ -12,17 +11,7 @@ import pytest
 
 from chalicelib import names
 
-from tests.conftest import post
-
-
-def wait_for(condition: Callable[[], Any], timeout: float = 15, what: str = "condition") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        value = condition()
-        if value:
-            return value
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
+from tests.conftest import eventually, post
 
 
 @pytest.fixture
@@ -44,16 +33,16 @@ def aws(service: str, stack: dict[str, str]) -> Any:
 def test_a_login_reaches_dynamodb_s3_parameter_store_and_the_greeting(client, register, console, stack):
     person = register(name="Grace Hopper")
     auth = {"Authorization": person["idToken"]}
-    greeting = wait_for(lambda: (r := client.http.get("/api/greeting", headers=auth)).status_code == 200 and r,
+    greeting = eventually(lambda: (r := client.http.get("/api/greeting", headers=auth)).status_code == 200 and r,
                         what="the greeting")
     assert greeting.json_body == {"message": "hello", "name": "Grace Hopper"}
 
     sub = jwt.decode(person["idToken"], options={"verify_signature": False})["sub"]
-    item = wait_for(lambda: aws("dynamodb", stack).get_item(
+    item = eventually(lambda: aws("dynamodb", stack).get_item(
         TableName=stack["USERS_TABLE_NAME"], Key={"sub": {"S": sub}}).get("Item"), what="the user's item")
     assert item["name"]["S"] == "Grace Hopper" and item["username"]["S"] == person["username"]
     assert item["login_count"]["N"] == "1"
-    document = json.loads(wait_for(lambda: aws("s3", stack).get_object(
+    document = json.loads(eventually(lambda: aws("s3", stack).get_object(
         Bucket=stack["USERS_BUCKET_NAME"], Key=f"users/{sub}/profile.json")["Body"].read(), what="S3"))
     assert document["name"] == "Grace Hopper" and document["email"] == person["email"]
     parameter = aws("ssm", stack).get_parameter(Name=f"/comm-it/local/users/{sub}/name")["Parameter"]
@@ -77,10 +66,10 @@ def test_a_login_reaches_dynamodb_s3_parameter_store_and_the_greeting(client, re
 def test_a_second_login_counts_without_rewriting_the_name(client, register, console, stack):
     person = register()
     post(client, "/api/auth/login", {"username": person["username"], "password": person["password"]})
-    items = wait_for(lambda: [i for i in aws("dynamodb", stack).scan(TableName=stack["USERS_TABLE_NAME"])["Items"]
+    items = eventually(lambda: [i for i in aws("dynamodb", stack).scan(TableName=stack["USERS_TABLE_NAME"])["Items"]
                               if i.get("login_count", {}).get("N") == "2"], what="two logins")
     sub = items[0]["sub"]["S"]
-    wait_for(lambda: any("sync_name" in line and line.endswith(": unchanged") for line in console),
+    eventually(lambda: any("sync_name" in line and line.endswith(": unchanged") for line in console),
              what="the MODIFY record")
     version = aws("ssm", stack).get_parameter(Name=f"/comm-it/local/users/{sub}/name")["Parameter"]["Version"]
     assert version == 1
@@ -90,13 +79,13 @@ def test_a_poison_message_is_retried_then_dead_lettered_without_blocking_good_on
     sns, sqs = aws("sns", stack), aws("sqs", stack)
     sns.publish(TopicArn=stack["USER_EVENTS_TOPIC_ARN"], Message='{"type": "user.authenticated"}')
     person = register(name="Still Greeted")
-    greeting = wait_for(lambda: (r := client.http.get(
+    greeting = eventually(lambda: (r := client.http.get(
         "/api/greeting", headers={"Authorization": person["idToken"]})).status_code == 200 and r,
         what="the good event to get through")
     assert greeting.json_body["name"] == "Still Greeted"
 
     dlq = sqs.get_queue_url(QueueName="comm-it-local-save-profile-dlq")["QueueUrl"]
-    dead = wait_for(lambda: sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get("Messages"),
+    dead = eventually(lambda: sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1).get("Messages"),
                     timeout=30, what="the poison message in the dead-letter queue")
     assert json.loads(dead[0]["Body"]) == {"type": "user.authenticated"}
     failures = [line for line in console if "save_profile" in line and "FAILED" in line]

@@ -3,16 +3,16 @@ chalice local serves the API, the pump delivers SQS and stream events to the han
 from __future__ import annotations
 
 import json
-import time
 import urllib.error
 import urllib.request
 import uuid
-from typing import Any, Callable
+from typing import Any
 
 import boto3
 import jwt
 import pytest
 
+from tests.conftest import eventually
 from tests.running import RunningStack
 
 pytestmark = pytest.mark.stack
@@ -35,16 +35,6 @@ def call(stack: RunningStack, method: str, path: str, body: Any = None,
             return response.status, json.loads(response.read() or b"null")
     except urllib.error.HTTPError as error:
         return error.code, json.loads(error.read() or b"null")
-
-
-def eventually(check: Callable[[], Any], timeout: float = 20, what: str = "it") -> Any:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.2)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 def aws(stack: RunningStack, service: str) -> Any:
@@ -78,7 +68,7 @@ def test_login_through_make_run_reaches_every_store_and_the_greeting_follows_par
     assert aws(stack, "ssm").get_parameter(Name=parameter)["Parameter"]["Value"] == "Grace Hopper"
 
     aws(stack, "ssm").put_parameter(Name=parameter, Value="Amazing Grace", Type="String", Overwrite=True)
-    renamed = eventually(lambda: (r := call(stack, "GET", "/api/greeting", token=token))[1].get("name")
+    renamed = eventually(lambda: call(stack, "GET", "/api/greeting", token=token)[1].get("name")
                          == "Amazing Grace", timeout=15, what="the greeting to follow Parameter Store")
     assert renamed
 
