@@ -18,7 +18,7 @@ class Field:
     hint: str = ""
     strip: bool = True
 
-    def clean(self, key: str, raw: object) -> str:
+    def clean(self, raw: object) -> str:
         if raw is None or (isinstance(raw, str) and not raw.strip()):
             raise BadRequest(f"{self.label} is required.", code="MissingParameter")
         if not isinstance(raw, str):
@@ -72,4 +72,4 @@ def json_body(raw_body: bytes | None, *required: str) -> dict[str, str]:
         raise BadRequest("The request body is not valid JSON.", code="MalformedJSON") from None
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object.", code="MalformedJSON")
-    return {key: FIELDS[key].clean(key, body.get(key)) for key in required}
+    return {key: FIELDS[key].clean(body.get(key)) for key in required}
