@@ -190,15 +190,51 @@ def chalice_command() -> list[str]:
     return [found]
 
 
-def greeting_url(project_dir: Path, stage: str) -> str:
-    """The /hello page of the deployed REST API, from Chalice's record of the deployment."""
+def deployed_rest_api(project_dir: Path, stage: str) -> dict[str, Any]:
+    """Chalice's record of the stage's REST API (rest_api_id, rest_api_url)."""
     deployed = project_dir / ".chalice" / "deployed" / f"{stage}.json"
     if not deployed.exists():
         raise DeployError(f"No Chalice deployment recorded for stage {stage} ({deployed}).")
     for resource in json.loads(deployed.read_text(encoding="utf-8")).get("resources", []):
         if resource.get("resource_type") == "rest_api":
-            return resource["rest_api_url"].rstrip("/") + "/hello"
+            return resource
     raise DeployError(f"The {stage} deployment has no REST API.")
+
+
+def greeting_url(project_dir: Path, stage: str) -> str:
+    """The /hello page of the deployed REST API."""
+    return deployed_rest_api(project_dir, stage)["rest_api_url"].rstrip("/") + "/hello"
+
+
+# API Gateway answers some requests itself, before the app runs: the Cognito
+# authorizer's 401 for a missing or invalid token, 403 for an unknown path. By
+# default those bodies are {"message": ...}; these make them the app's own
+# {"error", "message"} shape. Chalice cannot declare gateway responses, and its
+# deploy overwrites the API definition, so they are put after every deploy.
+GATEWAY_RESPONSES = {
+    "UNAUTHORIZED": ("401", '{"error": "Unauthorized", "message": "Log in to see this page."}'),
+    "ACCESS_DENIED": ("403", '{"error": "Forbidden", "message": "You may not see this page."}'),
+    "MISSING_AUTHENTICATION_TOKEN": (
+        "404", '{"error": "NotFound", "message": "There is nothing at this address."}'),
+    "DEFAULT_4XX": (None, '{"error": "BadRequest", "message": $context.error.messageString}'),
+    "DEFAULT_5XX": (None, '{"error": "ServiceUnavailable", "message": $context.error.messageString}'),
+}
+
+
+def put_gateway_responses(apigateway: Any, rest_api_id: str, api_stage: str) -> None:
+    for response_type, (status, template) in GATEWAY_RESPONSES.items():
+        apigateway.put_gateway_response(
+            restApiId=rest_api_id, responseType=response_type,
+            responseTemplates={"application/json": template},
+            responseParameters={"gatewayresponse.header.Cache-Control": "'no-store'"},
+            **({"statusCode": status} if status else {}))
+    apigateway.create_deployment(restApiId=rest_api_id, stageName=api_stage,
+                                 description="JSON gateway responses")
+
+
+def api_gateway_stage(project_dir: Path) -> str:
+    config = json.loads((project_dir / ".chalice" / "config.json").read_text(encoding="utf-8"))
+    return config.get("api_gateway_stage", "api")
 
 
 # --- the commands ------------------------------------------------------------------------
@@ -218,6 +254,11 @@ def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = sub
     say(f"Recorded the stack outputs in .chalice/config.json (stage {stage}) "
         f"and wrote .chalice/policy-{stage}-*.json.")
     run([*chalice_command(), "deploy", "--stage", stage], cwd=project_dir, check=True)
+    put_gateway_responses(session.client("apigateway"),
+                          deployed_rest_api(project_dir, stage)["rest_api_id"],
+                          api_gateway_stage(project_dir))
+    say("API Gateway's own errors (401 from the authorizer, unknown paths) now answer "
+        "{\"error\", \"message\"} JSON.")
     url = greeting_url(project_dir, stage)
     say(f"\nThe greeting page: {url}")
     return url

@@ -9,6 +9,7 @@ from __future__ import annotations
 import json
 import shutil
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -66,8 +67,9 @@ def project(tmp_path: Path) -> Path:
 class FakeChalice:
     """Stands in for the chalice CLI: records the commands, writes what deploy writes."""
 
-    def __init__(self, project: Path) -> None:
+    def __init__(self, project: Path, apigateway: Any = None) -> None:
         self.project = project
+        self.apigateway = apigateway
         self.commands: list[list[str]] = []
 
     def __call__(self, command: list[str], cwd: Path, check: bool) -> None:
@@ -76,12 +78,23 @@ class FakeChalice:
         deployed = self.project / ".chalice" / "deployed"
         if command[1] == "deploy":
             deployed.mkdir(exist_ok=True)
+            api_id = self._rest_api() if self.apigateway else "abc123"
             (deployed / f"{command[-1]}.json").write_text(json.dumps({"resources": [
                 {"name": "api_handler", "resource_type": "lambda_function"},
-                {"name": "rest_api", "resource_type": "rest_api",
-                 "rest_api_url": "https://abc123.execute-api.eu-west-1.amazonaws.com/api/"}]}))
+                {"name": "rest_api", "resource_type": "rest_api", "rest_api_id": api_id,
+                 "rest_api_url": f"https://{api_id}.execute-api.eu-west-1.amazonaws.com/api/"}]}))
         elif command[1] == "delete":
             (deployed / f"{command[-1]}.json").unlink()
+
+    def _rest_api(self) -> str:
+        """A REST API with one method, as `chalice deploy` leaves one (deployable)."""
+        api_id = self.apigateway.create_rest_api(name="comm-it")["id"]
+        root = self.apigateway.get_resources(restApiId=api_id)["items"][0]["id"]
+        self.apigateway.put_method(restApiId=api_id, resourceId=root, httpMethod="GET",
+                                   authorizationType="NONE")
+        self.apigateway.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET",
+                                        type="MOCK")
+        return api_id
 
 
 # --- credentials --------------------------------------------------------------------
@@ -193,11 +206,18 @@ def test_deploy_records_outputs_writes_policies_runs_chalice_and_prints_the_gree
         aws, project, monkeypatch):
     monkeypatch.setattr(deploy, "deploy_stack", lambda cfn, stage, body: "unchanged")
     monkeypatch.setattr(deploy, "stack_outputs", lambda cfn, stage: fake_outputs(stage))
-    chalice, said = FakeChalice(project), []
+    apigateway = aws.client("apigateway")
+    chalice, said = FakeChalice(project, apigateway), []
     url = deploy.deploy("dev", aws, project_dir=project, run=chalice, say=said.append)
-    assert url == "https://abc123.execute-api.eu-west-1.amazonaws.com/api/hello"
+    api_id = apigateway.get_rest_apis()["items"][0]["id"]
+    assert url == f"https://{api_id}.execute-api.eu-west-1.amazonaws.com/api/hello"
     assert chalice.commands == [["deploy", "--stage", "dev"]]
     assert any(url in line for line in said)
+    unauthorized = apigateway.get_gateway_response(restApiId=api_id, responseType="UNAUTHORIZED")
+    assert unauthorized["statusCode"] == "401"
+    assert json.loads(unauthorized["responseTemplates"]["application/json"]) == {
+        "error": "Unauthorized", "message": "Log in to see this page."}
+    assert apigateway.get_deployments(restApiId=api_id)["items"]  # applied to the stage
     assert (project / ".chalice" / "policy-dev-save_profile.json").exists()
     env = json.loads((project / ".chalice" / "config.json").read_text())["stages"]["dev"][
         "environment_variables"]
