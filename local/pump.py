@@ -18,6 +18,7 @@ Every delivery and its outcome is printed on the console.
 """
 from __future__ import annotations
 
+import json
 import threading
 import time
 import uuid
@@ -98,7 +99,11 @@ class Pump:
     def _pump_queue(self, source: SQSEventConfig) -> None:
         sqs = self._client("sqs")
         url = sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
-        arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "RedrivePolicy"])
+        arn = attributes["Attributes"]["QueueArn"]
+        redrive = json.loads(attributes["Attributes"].get("RedrivePolicy", "{}"))
+        max_receives = int(redrive.get("maxReceiveCount", 0))
+        dead_letters = redrive.get("deadLetterTargetArn", "").rsplit(":", 1)[-1]
         label = f"{source.name} <- sqs:{source.queue}"
         while not self._stop.is_set():
             messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(source.batch_size, 10),
@@ -110,9 +115,15 @@ class Pump:
             try:
                 outcomes = self._invoke(source, event) or {}
             except Exception as exc:
-                counts = ", ".join(m["Attributes"].get("ApproximateReceiveCount", "?") for m in messages)
-                self._say(f"[event] {label}: FAILED {type(exc).__name__}: {exc} "
-                          f"(receive counts {counts}); redelivering in {self.retry_delay} s")
+                self._say(f"[event] {label}: FAILED {type(exc).__name__}: {exc}")
+                for message in messages:
+                    received = int(message["Attributes"].get("ApproximateReceiveCount", "0"))
+                    if max_receives and received >= max_receives:
+                        fate = f"its last try: the next receive moves it to {dead_letters}"
+                    else:
+                        fate = f"redelivering in {self.retry_delay} s"
+                    self._say(f"[event] {label} message {message['MessageId'][:8]}: received "
+                              f"{received} of {max_receives or '∞'} times; {fate}")
                 for message in messages:
                     self._retry_later(sqs, url, message)
                 continue

@@ -90,3 +90,5 @@ def test_a_poison_message_is_retried_then_dead_lettered_without_blocking_good_on
     assert json.loads(dead[0]["Body"]) == {"type": "user.authenticated"}
     failures = [line for line in console if "save_profile" in line and "FAILED" in line]
     assert len(failures) >= 5  # retried up to the queue's maxReceiveCount before it moved
+    assert any(line.endswith("received 5 of 5 times; its last try: the next receive moves it to "
+                             "comm-it-local-save-profile-dlq") for line in console)
