@@ -26,19 +26,15 @@ DUPLICATE = "duplicate"
 
 def record_login(event: UserAuthenticated) -> str:
     """Apply one login to the user's record; say what happened."""
-    try:
-        _transact(event, _newer_update(event))
-        return APPLIED
-    except _Cancelled as cancelled:
-        if cancelled.reasons[0] == "ConditionalCheckFailed":
-            return DUPLICATE
-    try:
-        _transact(event, _older_update(event))
-        return APPLIED_OLDER
-    except _Cancelled as cancelled:
-        if cancelled.reasons[0] == "ConditionalCheckFailed":
-            return DUPLICATE
-        raise RuntimeError(f"unexpected transaction cancellation: {cancelled.reasons}") from None
+    for update, outcome in ((_newer_update(event), APPLIED), (_older_update(event), APPLIED_OLDER)):
+        try:
+            _transact(event, update)
+            return outcome
+        except _Cancelled as cancelled:
+            if cancelled.reasons[0] == "ConditionalCheckFailed":
+                return DUPLICATE  # the event id's marker exists: applied before
+            # else: the record holds a newer login; count this one without its details
+    raise RuntimeError(f"the login {event.event_id} fits neither update of {event.sub}")
 
 
 def get(sub: str) -> dict[str, Any] | None:
