@@ -22,7 +22,6 @@ from infra import policy
 from infra import template as infra_template
 
 ROOT = Path(__file__).resolve().parent.parent
-CHALICE_DIR = ROOT / ".chalice"
 LOCAL_STAGE = "local"  # `make run`'s stage: its values come from the shell, never from AWS
 # The SQS consumers' timeout: AWS recommends a queue visibility timeout of at least six
 # times the function's (the template's queues have 60 s); Chalice's default is 60 s.

@@ -13,6 +13,7 @@ import urllib.request
 
 import pytest
 
+from tests.conftest import eventually
 from tests.running import ROOT, RunningStack, free_port, group_pids, port_is_free
 
 pytestmark = pytest.mark.stack
@@ -40,15 +41,6 @@ def alive(pid: int) -> bool:
             return stat.read().rsplit(")", 1)[1].split()[0] != "Z"
     except OSError:
         return False
-
-
-def wait_until(condition, timeout: float) -> bool:
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        if condition():
-            return True
-        time.sleep(0.1)
-    return condition()
 
 
 # --- What it prints ---------------------------------------------------------------------
@@ -105,10 +97,11 @@ def test_sigterm_to_the_process_group_stops_everything_within_seconds_and_frees_
         stack.process.wait(timeout=10)
         assert time.monotonic() - started < 6
         assert stack.process.returncode == 0, stack.output()
-        assert wait_until(lambda: not any(alive(pid) for pid in pids), 3), \
-            [pid for pid in pids if alive(pid)]
+        eventually(lambda: not any(alive(pid) for pid in pids), 3,
+                   what=f"every process to end: {[pid for pid in pids if alive(pid)]} still alive")
         assert group_pids(stack.pgid) == []
-        assert wait_until(lambda: port_is_free(stack.port) and port_is_free(stack.aws_port), 3)
+        eventually(lambda: port_is_free(stack.port) and port_is_free(stack.aws_port), 3,
+                   what="both ports to be free")
     finally:
         stack.stop()
     assert not stack.killed
@@ -122,8 +115,9 @@ def test_sigterm_to_the_parent_alone_stops_chalice_local_too():
         stack.process.send_signal(signal.SIGTERM)
         stack.process.wait(timeout=10)
         assert stack.process.returncode == 0, stack.output()
-        assert wait_until(lambda: not any(alive(pid) for pid in children), 6)
-        assert wait_until(lambda: port_is_free(stack.port) and port_is_free(stack.aws_port), 3)
+        eventually(lambda: not any(alive(pid) for pid in children), 6, what="chalice local to end")
+        eventually(lambda: port_is_free(stack.port) and port_is_free(stack.aws_port), 3,
+                   what="both ports to be free")
     finally:
         stack.stop()
 
@@ -135,9 +129,9 @@ def test_chalice_local_does_not_outlive_a_killed_parent():
         assert children
         stack.process.send_signal(signal.SIGKILL)
         stack.process.wait(timeout=10)
-        assert wait_until(lambda: not any(alive(pid) for pid in children), 6), \
-            "chalice local kept serving after `python -m local` was killed"
-        assert wait_until(lambda: port_is_free(stack.port), 3)
+        eventually(lambda: not any(alive(pid) for pid in children), 6,
+                   what="chalice local to end after `python -m local` was killed")
+        eventually(lambda: port_is_free(stack.port), 3, what="PORT to be free")
     finally:
         stack.stop()
 
