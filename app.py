@@ -4,13 +4,13 @@ Handlers only translate HTTP into calls of chalicelib/, which owns the logic.
 """
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
-from chalicelib import accounts, auth, cognito, greeting, inputs, pages, pipeline
-from chalicelib.config import deploy_value
+from chalicelib import cognito, greeting, guard, inputs, login, pages, pipeline
+from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 
-app = Chalice(app_name="comm-it")
+app = Chalice(app_name=APP_NAME)
 app.register_middleware(json_errors, "http")
-app.register_middleware(auth.guard(app), "http")
+app.register_middleware(guard.guard(app), "http")
 
 user_pool = CognitoUserPoolAuthorizer(
     "CommItUserPool", provider_arns=[deploy_value("USER_POOL_ARN")])
@@ -82,7 +82,7 @@ def resend():
 
 @app.route("/api/auth/login", methods=["POST"])
 def log_in():
-    return _ok(accounts.log_in(**_body("username", "password")))
+    return _ok(login.authenticate(**_body("username", "password")))
 
 
 @app.route("/api/auth/refresh", methods=["POST"])
@@ -112,17 +112,17 @@ def reset_password():
 
 @app.route("/api/auth/credentials", methods=["POST"], authorizer=user_pool)
 def aws_credentials():
-    return _ok(cognito.aws_credentials(auth.id_token(app.current_request)))
+    return _ok(cognito.aws_credentials(guard.id_token(app.current_request)))
 
 
 @app.route("/api/greeting", authorizer=user_pool)
 def get_greeting():
-    return greeting.as_json(auth.claims(app.current_request))
+    return greeting.as_json(guard.claims(app.current_request))
 
 
 @app.route("/api/greeting/card", authorizer=user_pool)
 def get_greeting_card():
-    return greeting.as_html(auth.claims(app.current_request))
+    return greeting.as_html(guard.claims(app.current_request))
 
 
 # --- The pipeline: Lambdas fed by SQS (fan-out of the login event) and the table stream ---

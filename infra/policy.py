@@ -14,7 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
-APP_NAME = "comm-it"
+from chalicelib.config import APP_NAME
 
 # The Lambdas of app.py by the names Chalice gives them.
 API_HANDLER = "api_handler"   # every route

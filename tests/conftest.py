@@ -19,9 +19,8 @@ import pytest
 
 from local.aws import LocalAWS
 from local.outbox import Outbox
+from tests.helpers import PASSWORD, ROOT, post
 
-ROOT = Path(__file__).resolve().parent.parent
-PASSWORD = "Corr3ct-horse"
 
 
 @pytest.fixture(scope="session")
@@ -83,22 +82,6 @@ def client(stack: dict[str, str], monkeypatch: pytest.MonkeyPatch):
         yield test_client
 
 
-def post(client: Any, path: str, body: Any, headers: dict[str, str] | None = None) -> Any:
-    """POST a JSON body through chalice's test client."""
-    raw = body if isinstance(body, (str, bytes)) else json.dumps(body)
-    return client.http.post(path, body=raw,
-                            headers={"Content-Type": "application/json", **(headers or {})})
-
-
-def eventually(check: Callable[[], Any], timeout: float = 15, what: str = "it") -> Any:
-    """The first truthy result of `check`, polled until `timeout` s (the pipeline is async)."""
-    deadline = time.monotonic() + timeout
-    while time.monotonic() < deadline:
-        result = check()
-        if result:
-            return result
-        time.sleep(0.1)
-    raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
 @pytest.fixture

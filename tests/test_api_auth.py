@@ -15,7 +15,7 @@ import jwt
 import pytest
 
 from chalicelib.inputs import MAX_BODY_BYTES
-from tests.conftest import PASSWORD, post
+from tests.helpers import PASSWORD, post
 
 NEW_PASSWORD = "N3w-password-2"
 

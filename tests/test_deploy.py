@@ -14,7 +14,7 @@ from typing import Any
 import pytest
 
 from infra import deploy, policy
-from tests.test_package import fake_outputs
+from tests.helpers import fake_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -14,7 +14,7 @@ from chalice import Response
 
 from chalicelib import errors
 from chalicelib.errors import ApiError, Conflict, ServiceUnavailable, TooManyRequests
-from tests.conftest import post
+from tests.helpers import post
 
 ROOT = Path(__file__).resolve().parent.parent
 SECRET = "db-password=hunter2"
@@ -71,9 +71,9 @@ def test_an_exception_in_a_view_is_500_json_without_a_stack_trace(client, monkey
 
 @pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 def test_an_exception_in_the_guard_is_the_same_500(client, monkeypatch, caplog):
-    from chalicelib import auth
+    from chalicelib import guard
 
-    monkeypatch.setattr(auth, "verify_id_token", boom)
+    monkeypatch.setattr(guard, "verify_id_token", boom)
     with caplog.at_level(logging.ERROR, logger="chalicelib.errors"):
         # "e30" is {}: chalice's local gateway decodes it (a.b.c would crash it, see FIELD-NOTES).
         response = client.http.get("/api/greeting", headers={"Authorization": "Bearer e30.e30.c2ln"})

@@ -22,7 +22,7 @@ import pytest
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
 from infra import policy
-from tests.conftest import PASSWORD, post
+from tests.helpers import PASSWORD, post
 
 ROOT = Path(__file__).resolve().parent.parent
 

@@ -11,7 +11,7 @@ import pytest
 
 from chalicelib import names
 
-from tests.conftest import eventually, post
+from tests.helpers import eventually, post
 
 
 @pytest.fixture

@@ -13,7 +13,7 @@ import urllib.request
 
 import pytest
 
-from tests.conftest import eventually
+from tests.helpers import eventually
 from tests.running import ROOT, RunningStack, free_port, group_pids, port_is_free
 
 pytestmark = pytest.mark.stack

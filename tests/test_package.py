@@ -19,36 +19,9 @@ from typing import Any
 import pytest
 
 from infra import deploy, policy
-
-ROOT = Path(__file__).resolve().parent.parent
-ACCOUNT = "210987654321"
-REGION = "eu-west-1"
+from tests.helpers import REGION, ROOT, fake_outputs
 
 
-def fake_outputs(stage: str = "dev", account: str = ACCOUNT, region: str = REGION) -> dict[str, str]:
-    """Stack outputs as CloudFormation would return them for infra/template.yaml."""
-    pool = f"{region}_FakePool1"
-    arn = f"arn:aws:{{}}:{region}:{account}:{{}}".format
-    table = f"comm-it-{stage}-users"
-    bucket = f"comm-it-{stage}-users-{account}-{region}"
-    return {
-        "UserPoolId": pool,
-        "UserPoolArn": arn("cognito-idp", f"userpool/{pool}"),
-        "UserPoolClientId": "fakeclientid0123456789abcd",
-        "IdentityPoolId": f"{region}:3f1c2b7a-5d4e-4f60-9a8b-1c2d3e4f5a6b",
-        "UsersTableName": table,
-        "UsersTableArn": arn("dynamodb", f"table/{table}"),
-        "UsersTableStreamArn": arn("dynamodb", f"table/{table}/stream/2026-11-26T00:00:00.000"),
-        "ProcessedEventsTableName": f"comm-it-{stage}-processed-events",
-        "ProcessedEventsTableArn": arn("dynamodb", f"table/comm-it-{stage}-processed-events"),
-        "UsersBucketName": bucket,
-        "UsersBucketArn": f"arn:aws:s3:::{bucket}",
-        "UserEventsTopicArn": arn("sns", f"comm-it-{stage}-user-authenticated"),
-        "ProfileQueueName": f"comm-it-{stage}-save-profile",
-        "ProfileQueueArn": arn("sqs", f"comm-it-{stage}-save-profile"),
-        "ArchiveQueueName": f"comm-it-{stage}-archive-profile",
-        "ArchiveQueueArn": arn("sqs", f"comm-it-{stage}-archive-profile"),
-    }
 
 
 def _copy_project(target: Path) -> None:

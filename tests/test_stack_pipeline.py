@@ -12,7 +12,7 @@ import boto3
 import jwt
 import pytest
 
-from tests.conftest import eventually
+from tests.helpers import eventually
 from tests.running import RunningStack
 
 pytestmark = pytest.mark.stack

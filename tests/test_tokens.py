@@ -1,5 +1,5 @@
 """ID token verification (chalicelib/tokens.py) and the guard of every route with an
-authorizer (chalicelib/auth.py).
+authorizer (chalicelib/guard.py).
 
 Locally nothing else checks tokens: chalice's local gateway only base64-decodes the
 payload (see FIELD-NOTES). So every bad token below must get our 401 JSON from the
@@ -24,7 +24,7 @@ from cryptography.hazmat.primitives.asymmetric import rsa
 
 from chalicelib import tokens
 from chalicelib.errors import Unauthorized
-from tests.conftest import post
+from tests.helpers import post
 
 GUARDED = [("GET", "/api/greeting"), ("GET", "/api/greeting/card"),
            ("POST", "/api/auth/credentials")]
@@ -277,16 +277,16 @@ def test_the_guard_leaves_public_routes_alone(client):
 
 
 def test_the_view_gets_the_verified_claims(client, make_token, monkeypatch):
-    from chalicelib import auth
+    from chalicelib import guard
 
     seen = {}
-    original = auth.claims
+    original = guard.claims
 
     def spy(request):
         seen.update(original(request))
         return seen
 
-    monkeypatch.setattr(auth, "claims", spy)
+    monkeypatch.setattr(guard, "claims", spy)
     token = make_token(name="Ada Lovelace")
     call(client, "GET", "/api/greeting", f"Bearer {token}")
     assert seen == claims_of(token)

@@ -8,7 +8,7 @@ import pytest
 
 from chalicelib.user_events import MalformedEvent, UserAuthenticated, now_iso
 
-from tests.conftest import post
+from tests.helpers import post
 
 
 def test_an_event_survives_its_json_round_trip():

@@ -7,13 +7,12 @@ tests; a failing test leaves a screenshot in test-artifacts/.
 from __future__ import annotations
 
 import re
-import shutil
 
 import pytest
 
-from tests.running import ROOT, RunningStack
+from tests.helpers import ARTIFACTS, chromium_path
+from tests.running import RunningStack
 
-ARTIFACTS = ROOT / "test-artifacts"
 CHROMIUM_ARGS = [
     "--disable-dev-shm-usage",
     "--disable-gpu",
@@ -25,14 +24,6 @@ CHROMIUM_ARGS = [
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
 
-
-def chromium_path() -> str:
-    path = shutil.which("chromium") or shutil.which("chromium-browser")
-    if not path:
-        pytest.fail("The browser tests need Debian's chromium, and it is not on PATH. "
-                    "Install it with `make chromium` (apt-get install chromium); "
-                    "never `playwright install`.", pytrace=False)
-    return path
 
 
 @pytest.fixture(scope="session")

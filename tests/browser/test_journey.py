@@ -15,7 +15,7 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.conftest import ARTIFACTS, chromium_path
+from tests.helpers import ARTIFACTS, chromium_path
 from tests.running import RunningStack
 
 pytestmark = pytest.mark.browser

@@ -7,7 +7,7 @@ from chalicelib import cognito, user_events
 from chalicelib.tokens import verify_id_token
 
 
-def log_in(username: str, password: str) -> dict[str, Any]:
+def authenticate(username: str, password: str) -> dict[str, Any]:
     tokens = cognito.log_in(username, password)
     # The claims (sub, name, email) come from the token Cognito just issued;
     # verifying it costs one cached key lookup and keeps one way to read tokens.
