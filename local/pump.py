@@ -20,25 +20,14 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-import uuid
-from datetime import datetime
 from typing import Any, Callable
 
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
+# Lambda's shapes live in local.events; re-exported for modules that import them from here.
+from local.events import LambdaContext, sqs_record, stream_record
 
-class _Context:
-    """The parts of Lambda's context object a handler may read."""
-
-    def __init__(self, function_name: str, timeout_s: int = 60) -> None:
-        self.function_name = function_name
-        self.aws_request_id = str(uuid.uuid4())
-        self.memory_limit_in_mb = 128
-        self._deadline = time.monotonic() + timeout_s
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+__all__ = ["Pump", "sqs_record", "stream_record"]
 
 
 class Pump:
@@ -93,7 +82,7 @@ class Pump:
 
     def _invoke(self, source: Any, event: dict[str, Any]) -> Any:
         handler = self._app.handler_map[source.name]
-        return handler(event, _Context(source.name))
+        return handler(event, LambdaContext(source.name, region=self._region))
 
     # --- SQS ------------------------------------------------------------------------
     def _pump_queue(self, source: SQSEventConfig) -> None:
@@ -186,39 +175,3 @@ class Pump:
             return
         self._say(f"[event] {label}: gave up on {len(records)} record(s) after "
                   f"{self.stream_attempts} attempts; skipping them")
-
-
-def sqs_record(message: dict[str, Any], arn: str, region: str) -> dict[str, Any]:
-    """A message from ReceiveMessage, as Lambda hands it to an SQS handler."""
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
-        "messageAttributes": {
-            name: {"stringValue": value.get("StringValue"), "binaryValue": value.get("BinaryValue"),
-                   "stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
-            for name, value in message.get("MessageAttributes", {}).items()},
-        "md5OfBody": message.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": arn,
-        "awsRegion": region,
-    }
-
-
-def stream_record(record: dict[str, Any], arn: str, region: str) -> dict[str, Any]:
-    """A record from GetRecords, as Lambda hands it to a DynamoDB stream handler."""
-    data = dict(record["dynamodb"])
-    created = data.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        data["ApproximateCreationDateTime"] = created.timestamp()
-    data.setdefault("ApproximateCreationDateTime", time.time())
-    return {
-        "eventID": record["eventID"],
-        "eventName": record["eventName"],
-        "eventVersion": record.get("eventVersion", "1.1"),
-        "eventSource": "aws:dynamodb",
-        "awsRegion": record.get("awsRegion", region),
-        "dynamodb": data,
-        "eventSourceARN": arn,
-    }
