@@ -10,9 +10,11 @@ invokes the app's own handlers (the ones app.py declares, found through
   rest become visible again after `retry_delay` seconds instead of the queue's
   visibility timeout, to keep local feedback quick. The queue's redrive policy
   moves a message to its dead-letter queue after maxReceiveCount receives.
-- DynamoDB stream: records in order from TRIM_HORIZON; a failed batch is
-  retried up to `stream_attempts` times (Lambda's MaximumRetryAttempts), then
-  skipped with a loud line.
+- DynamoDB stream: records in order from TRIM_HORIZON (or after the last record
+  delivered, from `positions`, which local.state keeps across restarts); a failed
+  batch is retried, with a backoff up to `max_backoff` s, until it succeeds, as the
+  mapping Chalice deploys does in AWS (no MaximumRetryAttempts: the shard waits
+  until the record expires). `stream_attempts` gives up after that many tries instead.
 
 Every delivery and its outcome is printed on the console.
 """
@@ -32,8 +34,9 @@ __all__ = ["Pump", "sqs_record", "stream_record"]
 
 class Pump:
     def __init__(self, app: Any, session: Any, endpoint: str, region: str,
-                 say: Callable[[str], None] = print, retry_delay: int = 2,
-                 stream_attempts: int = 3, idle_wait: float = 0.2) -> None:
+                 say: Callable[[str], None] = print, retry_delay: float = 2,
+                 stream_attempts: int | None = None, idle_wait: float = 0.05,
+                 max_backoff: float = 5, positions: dict[str, str] | None = None) -> None:
         self._app = app
         self._session = session
         self._endpoint = endpoint
@@ -41,15 +44,21 @@ class Pump:
         self._say = say
         self.retry_delay = retry_delay
         self.stream_attempts = stream_attempts
+        self.max_backoff = max_backoff
+        # "<stream arn> <shard id>" -> sequence number of the last record delivered
+        self.positions: dict[str, str] = {} if positions is None else positions
         self._idle_wait = idle_wait
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._clients_lock = threading.Lock()  # a boto3 session is not thread-safe
 
     def _client(self, service: str) -> Any:
         from botocore.config import Config
 
-        return self._session.client(service, region_name=self._region, endpoint_url=self._endpoint,
-                                    config=Config(retries={"max_attempts": 2}))
+        with self._clients_lock:
+            return self._session.client(service, region_name=self._region,
+                                        endpoint_url=self._endpoint,
+                                        config=Config(retries={"max_attempts": 2}))
 
     def start(self) -> "Pump":
         for source in self._app.event_sources:
@@ -140,38 +149,53 @@ class Pump:
         arn = self._client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
         label = f"{source.name} <- dynamodb-stream:{table}"
         shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-        iterators = [streams.get_shard_iterator(StreamArn=arn, ShardId=s["ShardId"],
-                                                ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-                     for s in shards]
+        iterators = [(f"{arn} {shard['ShardId']}", self._iterator(streams, arn, shard["ShardId"]))
+                     for shard in shards]
         while not self._stop.is_set():
             busy = False
-            for index, iterator in enumerate(iterators):
+            for index, (position, iterator) in enumerate(iterators):
                 if iterator is None:
                     continue
                 page = streams.get_records(ShardIterator=iterator, Limit=source.batch_size)
                 records = page.get("Records", [])
                 if records:
                     busy = True
-                    self._deliver_stream_batch(source, label, arn, records)
-                iterators[index] = page.get("NextShardIterator")
+                    if not self._deliver_stream_batch(source, label, arn, records):
+                        return  # stopping: the batch is delivered again after the restart
+                    self.positions[position] = records[-1]["dynamodb"]["SequenceNumber"]
+                iterators[index] = (position, page.get("NextShardIterator"))
             if not busy:
                 self._stop.wait(self._idle_wait)
 
+    def _iterator(self, streams: Any, arn: str, shard: str) -> str:
+        after = self.positions.get(f"{arn} {shard}")
+        if after:
+            return streams.get_shard_iterator(StreamArn=arn, ShardId=shard, SequenceNumber=after,
+                                              ShardIteratorType="AFTER_SEQUENCE_NUMBER")["ShardIterator"]
+        return streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+
     def _deliver_stream_batch(self, source: Any, label: str, arn: str,
-                              records: list[dict[str, Any]]) -> None:
+                              records: list[dict[str, Any]]) -> bool:
+        """Deliver until it succeeds (or `stream_attempts` runs out); False when stopping."""
         event = {"Records": [stream_record(r, arn, self._region) for r in records]}
-        for attempt in range(1, self.stream_attempts + 1):
+        attempt = 0
+        while self.stream_attempts is None or attempt < self.stream_attempts:
+            attempt += 1
             try:
                 outcomes = self._invoke(source, event) or {}
             except Exception as exc:
+                delay = min(self.max_backoff, max(0.05, self.retry_delay) * 2 ** (attempt - 1))
+                of = f" of {self.stream_attempts}" if self.stream_attempts else ""
                 self._say(f"[event] {label}: FAILED {type(exc).__name__}: {exc} "
-                          f"(attempt {attempt} of {self.stream_attempts})")
-                if self._stop.wait(self.retry_delay):
-                    return
+                          f"(attempt {attempt}{of}; again in {delay:g} s)")
+                if self._stop.wait(delay):
+                    return False
                 continue
             for record in records:
                 self._say(f"[event] {label} {record['eventName']} {record['eventID'][:8]}: "
                           f"{outcomes.get(record['eventID'], 'ok')}")
-            return
+            return True
         self._say(f"[event] {label}: gave up on {len(records)} record(s) after "
                   f"{self.stream_attempts} attempts; skipping them")
+        return True

@@ -70,3 +70,25 @@ def fake_outputs(stage: str = "dev", account: str = ACCOUNT, region: str = REGIO
         "ArchiveQueueName": f"comm-it-{stage}-archive-profile",
         "ArchiveQueueArn": arn("sqs", f"comm-it-{stage}-archive-profile"),
     }
+
+
+def http_json(base_url: str, method: str, path: str, body: Any = None,
+              token: str = "", timeout: float = 15) -> tuple[int, Any]:
+    """A JSON request to a running stack (`make run`): (status, decoded body or None)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        base_url.rstrip("/") + path, method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **({"Authorization": token} if token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        raw, status = error.read(), error.code
+    try:
+        return status, json.loads(raw or b"null")
+    except ValueError:
+        return status, raw.decode(errors="replace")
