@@ -19,6 +19,8 @@ import time
 from pathlib import Path
 from typing import IO
 
+from local.ports import is_free as port_is_free  # noqa: F401  (tests import it from here)
+
 ROOT = Path(__file__).resolve().parent.parent
 OUTBOX_LINE = re.compile(r'^\[outbox\] email to=(?P<to>\S+) subject="(?P<subject>[^"]*)" code=(?P<code>\d{6})\s*$')
 
@@ -28,16 +30,6 @@ def free_port() -> int:
     with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
         sock.bind(("127.0.0.1", 0))
         return sock.getsockname()[1]
-
-
-def port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
 
 
 def group_pids(pgid: int) -> list[int]:
