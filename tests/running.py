@@ -19,8 +19,6 @@ import time
 from pathlib import Path
 from typing import IO
 
-from local.ports import is_free as port_is_free  # noqa: F401  (tests import it from here)
-
 ROOT = Path(__file__).resolve().parent.parent
 OUTBOX_LINE = re.compile(r'^\[outbox\] email to=(?P<to>\S+) subject="(?P<subject>[^"]*)" code=(?P<code>\d{6})\s*$')
 
