@@ -194,6 +194,30 @@ def test_a_greeting_that_never_gets_ready_ends_in_an_error_not_an_endless_wait(
     expect(page.get_by_text("Getting your greeting ready…")).to_be_hidden()
 
 
+def test_while_the_greeting_is_pending_the_page_shows_what_the_server_sent(
+        page: Page, running_stack: RunningStack):
+    page.clock.install()
+    page.route("**/api/greeting/card", lambda route: route.fulfill(
+        status=202, content_type="text/html; charset=utf-8",
+        body='<p class="status" role="status">Warming up the pipeline</p>'))
+    page.goto(running_stack.app_url)
+    page.evaluate("""() => sessionStorage.setItem("comm-it.session", JSON.stringify(
+        {idToken: "x.y.z", accessToken: "x.y.z", refreshToken: "r"}))""")
+    page.goto(running_stack.app_url + "hello")
+    expect(page.get_by_role("status")).to_have_text("Warming up the pipeline")
+    expect(alert(page)).to_be_hidden()
+
+
+def test_when_the_api_cannot_be_reached_the_greeting_page_says_so(
+        page: Page, running_stack: RunningStack):
+    page.route("**/api/greeting/card", lambda route: route.abort("internetdisconnected"))
+    page.goto(running_stack.app_url)
+    page.evaluate("""() => sessionStorage.setItem("comm-it.session", JSON.stringify(
+        {idToken: "x.y.z", accessToken: "x.y.z", refreshToken: "r"}))""")
+    page.goto(running_stack.app_url + "hello")
+    expect(alert(page)).to_have_text("Cannot reach Comm-IT. Check your connection and try again.")
+
+
 # --- Sign-up errors ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("case, expected", [
