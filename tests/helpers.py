@@ -164,3 +164,19 @@ def route_of(path: str) -> str | None:
 def app_paths_first_segments() -> set[str]:
     """The first segment of every route's path ("api", "login", ...), from app.routes."""
     return {path.strip("/").split("/")[0] for _, path in app_routes() if path.strip("/")}
+
+
+def call(stack: Any, method: str, path: str, body: Any = None, token: str = "") -> tuple[int, Any]:
+    """One HTTP request to a running stack's app (`tests.running.RunningStack`): (status, JSON)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        stack.app_url.rstrip("/") + "/" + path.lstrip("/"), method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **({"Authorization": token} if token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")

@@ -3,8 +3,6 @@ chalice local serves the API, the pump delivers SQS and stream events to the han
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 import uuid
 from typing import Any
 
@@ -13,7 +11,7 @@ import jwt
 import pytest
 
 from chalicelib.config import deploy_value
-from tests.helpers import eventually
+from tests.helpers import call, eventually
 from tests.running import RunningStack
 
 pytestmark = pytest.mark.stack
@@ -24,18 +22,6 @@ def stack():
     with RunningStack() as running:
         yield running
 
-
-def call(stack: RunningStack, method: str, path: str, body: Any = None,
-         token: str = "") -> tuple[int, Any]:
-    request = urllib.request.Request(
-        stack.app_url.rstrip("/") + path, method=method,
-        data=None if body is None else json.dumps(body).encode(),
-        headers={"Content-Type": "application/json", **({"Authorization": token} if token else {})})
-    try:
-        with urllib.request.urlopen(request, timeout=10) as response:
-            return response.status, json.loads(response.read() or b"null")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"null")
 
 
 def aws(stack: RunningStack, service: str) -> Any:

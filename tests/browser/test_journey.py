@@ -6,16 +6,13 @@ one stack and run in any order.
 """
 from __future__ import annotations
 
-import json
 import re
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import ARTIFACTS, chromium_path, page_paths
+from tests.helpers import ARTIFACTS, call, chromium_path, page_paths
 from tests.running import RunningStack
 
 pytestmark = pytest.mark.browser
@@ -29,26 +26,17 @@ def unique(prefix: str = "user") -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 
-def api(stack: RunningStack, path: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(stack.app_url + path, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
 
 def sign_up(stack: RunningStack, name: str = "Grace Hopper", verify: bool = True) -> dict:
     """A user made through the API (not the UI under test): verified unless told not to."""
     username = unique()
     person = {"name": name, "email": f"{username}@example.com", "username": username,
               "password": PASSWORD}
-    status, body = api(stack, "api/auth/signup", person)
+    status, body = call(stack, "POST", "api/auth/signup", person)
     assert status == 201, body
     if verify:
         code = stack.wait_for_code(person["email"])
-        status, body = api(stack, "api/auth/confirm", {"username": username, "code": code})
+        status, body = call(stack, "POST", "api/auth/confirm", {"username": username, "code": code})
         assert status == 200, body
     return person
 
