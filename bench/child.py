@@ -4,11 +4,13 @@
 
 Modes:
   baseline        nothing: the interpreter's own start and memory
-  cold            `import app`: wall time, peak RSS, which heavy libraries got imported
+  cold [bare]     `import app` (bare: the baseline, bench/bare_app.py): wall time, peak RSS,
+                  which heavy libraries got imported
   attrib MOD...   import MOD... one after the other, then app: what each adds to the import
   first KIND      `import app`, then the first request of KIND (page|guarded|login) through
                   the Lambda handler `app.app(event, context)`, exactly what Lambda calls;
-                  KIND verify: the first chalicelib.tokens.verify_id_token alone
+                  KIND verify: the first chalicelib.tokens.verify_id_token alone;
+                  KIND bare-page|bare-parameter: the same for the baseline bare app
   warm            warm latency of every path, then memory growth over many requests
 
 Only `time` and `sys` are imported before `import app` is timed; everything else the child needs
@@ -84,6 +86,10 @@ def _request(kind):
     if kind == "guarded":
         token = os.environ["BENCH_ID_TOKEN"]
         return lambda_event("GET", "/api/greeting", {"Authorization": f"Bearer {token}"}), (200, 202)
+    if kind == "bare-page":
+        return lambda_event("GET", "/"), (200,)
+    if kind == "bare-parameter":
+        return lambda_event("GET", "/parameter"), (200,)
     if kind == "login":
         body = json.dumps({"username": os.environ["BENCH_USERNAME"],
                            "password": os.environ["BENCH_PASSWORD"]})
@@ -98,10 +104,13 @@ def baseline():
     _emit({"peak_rss_mb": _peak_rss_mb(), "modules": len(sys.modules)})
 
 
-def cold():
+def cold(bare=False):
     before = len(sys.modules)
     c0, t0 = time.process_time(), time.perf_counter()
-    import app  # noqa: F401
+    if bare:
+        import bench.bare_app  # noqa: F401
+    else:
+        import app  # noqa: F401
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
     _emit({"import_s": elapsed, "import_cpu_s": cpu, "peak_rss_mb": _peak_rss_mb(), "heavy": _heavy_loaded(),
            "new_modules": len(sys.modules) - before,
@@ -126,7 +135,10 @@ def attrib(steps):
 
 def first(kind):
     c0, t0 = time.process_time(), time.perf_counter()
-    import app
+    if kind.startswith("bare-"):
+        import bench.bare_app as app
+    else:
+        import app
     t1 = time.perf_counter()
     heavy_after_import = _heavy_loaded()
     _guard_network()
@@ -270,7 +282,7 @@ def main(argv):
     if mode == "baseline":
         baseline()
     elif mode == "cold":
-        cold()
+        cold(bare=argv[2:] == ["bare"])
     elif mode == "attrib":
         attrib(argv[2:])
     elif mode == "first":

@@ -30,8 +30,6 @@ from local.outbox import Outbox
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = ROOT / ".local-state"
-# The clients the handlers make, made before the first request (about 0.1 s each).
-HANDLER_SERVICES = ("sqs", "dynamodb", "s3", "ssm")
 
 
 def _port(name: str, default: str) -> int:
@@ -71,11 +69,10 @@ def _wait_for_app(url: str, child: subprocess.Popen, stop: threading.Event,
 def _start_pump(aws: LocalAWS, positions: dict[str, str]):
     """Deliver SQS and stream events to the app's own handlers, as Lambda would."""
     from app import app  # imported after the stack's values are in os.environ
-    from chalicelib.aws import client
+    from local import warm
     from local.pump import Pump
 
-    for service in HANDLER_SERVICES:
-        client(service)
+    warm.clients(warm.HANDLER_SERVICES)
     return Pump(app, aws.session(), aws.endpoint, REGION, positions=positions).start()
 
 
