@@ -28,13 +28,14 @@ import time
 from pathlib import Path
 from typing import Any
 
+from bench import greeting
 from bench.attribution import import_attribution
 from bench.children import ROOT, Deadline, child_env, median, pct, run_child
 from bench.targets import check, measured, print_report
 
 RESULTS = ROOT / "bench" / "results" / "latest.json"
 PASSWORD = "Corr3ct-horse-bench"
-TOTAL_BUDGET_S = 170.0  # the whole run; the brief is < 3 minutes
+TOTAL_BUDGET_S = 480.0  # the whole run, 200 people logging in through `make run` included
 
 # --- machine --------------------------------------------------------------------------------
 
@@ -261,6 +262,10 @@ def main(argv: list[str] | None = None) -> int:
         app_env = child_env({**env, **user})
         results["first_request"] = first_requests(deadline, app_env, reps_first)
         results["warm"] = warm(deadline, app_env, counts)
+        aws.stop()
+        aws = None
+        results["greeting"] = greeting.measure(deadline, crowd=20 if args.quick else 200,
+                                               idle=5 if args.quick else 15)
     except (RuntimeError, TimeoutError, subprocess.TimeoutExpired) as exc:
         print(f"bench: could not finish: {exc}", file=sys.stderr)
         return 2

@@ -21,6 +21,9 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "warm.login.p50_ms": ("warm POST /api/auth/login p50", "ms", 50.0),
     "warm.login.p95_ms": ("warm POST /api/auth/login p95", "ms", 150.0),
     "warm.verify.p95_ms": ("warm verify_id_token p95", "ms", 2.0),
+    "greeting.first_login_ms": ("make run: first login after start -> greeting", "ms", 1000.0),
+    "greeting.idle.p50_ms": ("make run: login -> greeting, idle, median", "ms", 500.0),
+    "greeting.crowd.failed": ("make run: people at once not greeted by name", "count", 0),
     "memory.rss_growth_mb": ("RSS growth over the leak run", "MB", 2.0),
     "memory.traced_growth_kb": ("traced heap growth over the leak run", "KB", 256.0),
 }
@@ -48,6 +51,11 @@ def measured(results: dict[str, Any]) -> dict[str, float]:
     for name in ("page", "greeting", "card", "login", "verify"):
         values[f"warm.{name}.p95_ms"] = warm_["scenarios"][name]["p95_ms"]
     values["warm.login.p50_ms"] = warm_["scenarios"]["login"]["p50_ms"]
+    greeting = results["greeting"]
+    values["greeting.first_login_ms"] = greeting["first_login_ms"]
+    values["greeting.idle.p50_ms"] = greeting["idle"]["p50_ms"]
+    values["greeting.crowd.failed"] = greeting["crowd"]["failed"] + \
+        greeting["crowd"]["n"] - greeting["crowd"]["greeted"] - greeting["crowd"]["failed"]
     return values
 
 
@@ -103,6 +111,19 @@ def print_report(results: dict[str, Any], rows: list[dict[str, Any]],
     write(f"  memory over {mem['requests']} more warm requests (GET /, greeting, logins): RSS {mem['rss_before_mb']:.1f} -> "
           f"{mem['rss_after_mb']:.1f} MB ({mem['rss_growth_mb']:+.2f} MB); traced heap "
           f"{mem['traced_growth_kb']:+.1f} KB; peak RSS {warm_['peak_rss_mb']:.1f} MB")
+    g = results["greeting"]
+    write("")
+    write(f"Login -> greeting shown, through make run's stack (started in {g['stack_start_s']:.1f} s; "
+          "the page's polling schedule):")
+    write(f"  first login after start {g['first_login_ms']:.0f} ms; idle, one at a time (n={g['idle']['n']}): "
+          f"p50 {g['idle']['p50_ms']:.0f} ms, p95 {g['idle']['p95_ms']:.0f} ms, max {g['idle']['max_ms']:.0f} ms")
+    c = g["crowd"]
+    if c["p50_ms"] is not None:
+        write(f"  {c['n']} people at once: {c['greeted']} greeted by name, p50 {c['p50_ms']:.0f} ms, "
+              f"p95 {c['p95_ms']:.0f} ms, max {c['max_ms']:.0f} ms; {c['failed']} failed; "
+              f"{c['connection_retries']} connection(s) refused or reset and tried again")
+    for failure in c["failures"]:
+        write(f"    failed: {failure}")
     if results.get("import_attribution"):
         write("")
         write("What app.py/chalicelib import at import time (wall ms each adds, after chalice):")

@@ -136,7 +136,7 @@ def test_after_ssm_s3_and_dynamodb_faults_and_one_redrive_everyone_is_greeted_on
         "DynamoDB items": len(found["items"]), "S3 documents": len(found["objects"]),
         "Parameter Store names": len(found["parameters"]), "seconds": round(time.monotonic() - started),
     }
-    with capsys.disabled():  # the figures on the `make test` console, passed or not
+    with capsys.disabled():  # the figures on the `make test` console, not only with -s
         print("\nfaults figures: " + json.dumps(figures))
     assert all(f["answered"] > 0 for f in faults), faults  # every fault hit the pipeline
     assert sum(dead.values()) > 0, "nothing reached a dead-letter queue: the redrive was not exercised"
