@@ -29,6 +29,9 @@ from typing import Any
 from bench.children import ROOT, Deadline, median, pct
 
 PASSWORD = "Corr3ct-horse-bench"
+# How long a person in the crowd is waited for. The page itself says "taking longer than usual"
+# after about 30 s (and the report counts who waited longer); the bench waits on, to measure.
+CROWD_PATIENCE_S = 120.0
 # Searched, not matched: until every console line is written whole, two can share a line.
 OUTBOX = re.compile(r'\[outbox\] email to=(?P<to>[^\s\[]+?) subject="[^"]*" code=(?P<code>\d{6})')
 
@@ -132,7 +135,8 @@ def sign_up(stack: Stack, name: str) -> str:
 
 
 def login_to_greeting(stack: Stack, username: str, name: str,
-                      retries: list[int] | None = None, logins: list[float] | None = None) -> float:
+                      retries: list[int] | None = None, logins: list[float] | None = None,
+                      patience: float = 30) -> float:
     """Seconds from sending the login to the greeting with `name` (RuntimeError otherwise)."""
     started = time.perf_counter()
     status, body = _call(f"{stack.url}/api/auth/login", "POST",
@@ -144,14 +148,14 @@ def login_to_greeting(stack: Stack, username: str, name: str,
         logins.append(time.perf_counter() - started)
     _call(f"{stack.url}/hello", retries=retries)
     delays = page_delays()
-    while time.perf_counter() - started < 30:
+    while time.perf_counter() - started < patience:
         status, body = _call(f"{stack.url}/api/greeting/card", token=token, retries=retries)
         if status == 200:
             if name.encode() not in body:
                 raise RuntimeError(f"greeted, but not as {name!r}: {body[:200]!r}")
             return time.perf_counter() - started
         time.sleep(next(delays))
-    raise RuntimeError(f"{username} was not greeted within 30 s")
+    raise RuntimeError(f"{username} was not greeted within {patience:.0f} s")
 
 
 def measure(deadline: Deadline, crowd: int, idle: int) -> dict[str, Any]:
@@ -181,6 +185,7 @@ def measure(deadline: Deadline, crowd: int, idle: int) -> dict[str, Any]:
                   "failures": failures[:5], "connection_retries": len(retries),
                   "p50_ms": pct(ms, 0.5) if ms else None, "p95_ms": pct(ms, 0.95) if ms else None,
                   "max_ms": max(ms) if ms else None,
+                  "over_30_s": sum(1 for t in times if t > 30),
                   "login_answered_p50_ms": pct([t * 1000 for t in logins], 0.5) if logins else None},
     }
 
@@ -221,7 +226,7 @@ def _crowd(stack: Stack, people: list[tuple[str, str]]
     def person(username: str, name: str) -> None:
         go.wait()
         try:
-            times.append(login_to_greeting(stack, username, name, retries, logins))
+            times.append(login_to_greeting(stack, username, name, retries, logins, CROWD_PATIENCE_S))
         except Exception as exc:  # noqa: BLE001 - counted and reported
             failures.append(f"{name}: {exc}")
 

@@ -120,7 +120,8 @@ def print_report(results: dict[str, Any], rows: list[dict[str, Any]],
     c = g["crowd"]
     if c["p50_ms"] is not None:
         write(f"  {c['n']} people at once: {c['greeted']} greeted by name, p50 {c['p50_ms']:.0f} ms, "
-              f"p95 {c['p95_ms']:.0f} ms, max {c['max_ms']:.0f} ms; {c['failed']} failed; "
+              f"p95 {c['p95_ms']:.0f} ms, max {c['max_ms']:.0f} ms; {c['over_30_s']} waited over 30 s "
+              f"(the page then says it takes longer); {c['failed']} failed; "
               f"{c['connection_retries']} connection(s) refused or reset and tried again")
     for failure in c["failures"]:
         write(f"    failed: {failure}")

@@ -3,7 +3,7 @@
 - held shared against snapshots (local.state.GATE), and counted when it may
   change state, so the state saver knows there is something new to save;
 - failed on purpose while a fault is switched on for its service (local.faults);
-- /_local/... answers the control calls of `python -m local fault|redrive`:
+- /_local/... answers the control calls (`python -m local fault`, the tests):
     GET /_local/faults                   the faults switched on, and every fault so far
     POST /_local/faults {"service", "kind", "seconds"}   switch one on
     DELETE /_local/faults                switch every fault off

@@ -290,18 +290,24 @@ class Store:
         self._say = say
         self._saved_changes = -1
         self._captured_changes = 0
+        self.last_capture_s = 0.0  # how long the last snapshot held the local AWS
+        self.last_wait_s = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
 
     # what is saved
     def capture(self) -> bytes:
         buffer = io.BytesIO()
+        started = time.monotonic()
         with GATE.exclusive():
+            held = time.monotonic()
             changes = GATE.changes
             document = {"format": FORMAT, "template": template_digest(), "saved_at": time.time(),
                         "extras": {name: read() for name, read in self.extras.items()},
                         "backends": _dump_backends()}
             _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(document)
+        self.last_capture_s = time.monotonic() - held
+        self.last_wait_s = held - started
         self._captured_changes = changes
         return buffer.getvalue()
 
@@ -359,7 +365,9 @@ class Store:
         return self
 
     def _run(self) -> None:
-        while not self._stop.wait(self.interval):
+        # While the data is large and busy, a snapshot every `interval` would hold the local AWS
+        # too often: wait at least four times as long as the last one held it.
+        while not self._stop.wait(max(self.interval, 4 * self.last_capture_s)):
             if GATE.changes != self._saved_changes:
                 try:
                     self.save()

@@ -66,7 +66,8 @@ class RunningStack:
         for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
             self.env.pop(name, None)
         # Its own saved local data (local.state), never the developer's `make run` data.
-        if "LOCAL_STATE_DIR" not in (env or {}):
+        self._own_state_dir = "LOCAL_STATE_DIR" not in (env or {})
+        if self._own_state_dir:
             import tempfile
 
             self.env["LOCAL_STATE_DIR"] = tempfile.mkdtemp(prefix="comm-it-state-")
@@ -123,6 +124,10 @@ class RunningStack:
             self._signal_group(signal.SIGKILL)
         for reader in self._readers:
             reader.join(timeout=5)
+        if self._own_state_dir:
+            import shutil
+
+            shutil.rmtree(self.env["LOCAL_STATE_DIR"], ignore_errors=True)
         return self.process.returncode
 
     def _signal_group(self, sig: int) -> None:
