@@ -90,11 +90,15 @@ def serve(clean: bool) -> int:
     if port == aws_port:
         raise SystemExit(f"PORT and LOCAL_AWS_PORT are both {port}: choose two different ports.")
     _check_free(port, "PORT", "the app")
+    import faulthandler
+
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>`: every thread's stack on stderr
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
 
-    store = state.Store(os.environ.get("LOCAL_STATE_DIR") or STATE_DIR, say=_say)
+    store = state.Store(os.environ.get("LOCAL_STATE_DIR") or STATE_DIR, say=_say,
+                        interval=float(os.environ.get("LOCAL_STATE_INTERVAL") or 0.5))
     aws = LocalAWS(Outbox(), port=aws_port)
     if clean and store.clear():
         _say(f"[state] forgot the saved local data ({store.path})")
