@@ -13,6 +13,7 @@ LOCAL_AWS_PORT.
 from __future__ import annotations
 
 import argparse
+import faulthandler
 import json
 import os
 import signal
@@ -90,8 +91,6 @@ def serve(clean: bool) -> int:
     if port == aws_port:
         raise SystemExit(f"PORT and LOCAL_AWS_PORT are both {port}: choose two different ports.")
     _check_free(port, "PORT", "the app")
-    import faulthandler
-
     faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>`: every thread's stack on stderr
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
@@ -103,6 +102,7 @@ def serve(clean: bool) -> int:
     if clean and store.clear():
         _say(f"[state] forgot the saved local data ({store.path})")
     saved = store.load()
+    saved_at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(store.saved_at))
     try:
         aws.start()
     except OSError as exc:
@@ -137,8 +137,7 @@ def serve(clean: bool) -> int:
             _say(f"Local data: new; kept in {store.directory} across restarts "
                  "(`make run CLEAN=1` starts empty).")
         else:
-            _say(f"Local data: as saved {time.strftime('%Y-%m-%d %H:%M:%S', time.localtime(store.saved_at))}"
-                 f" in {store.directory} (`make run CLEAN=1` starts empty); "
+            _say(f"Local data: as saved {saved_at} in {store.directory} (`make run CLEAN=1` starts empty); "
                  f"{saved['_released_in_flight']} unfinished message(s) delivered again.")
         print("Emails Cognito would send appear below as [outbox] lines. Ctrl-C stops.", flush=True)
         while not stop.is_set() and child.poll() is None:
