@@ -10,8 +10,10 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "ratio.import": ("import app / bare Chalice app, medians", "x", 1.3),
     "ratio.first_page": ("fresh: first GET / / bare app's page", "x", 1.3),
     "ratio.first_greeting": ("fresh: first greeting / bare app's SSM read", "x", 1.3),
-    "ratio.first_verify": ("fresh: first token check / bare app's page", "x", 1.6),
-    "ratio.first_login": ("fresh: first login / bare app's SSM read", "x", 1.6),
+    # Not like-for-like (PyJWT+cryptography against Jinja; two clients against one): limits from
+    # two runs (1.27-1.66x, 1.36-1.62x) with room; an eager import would still break them.
+    "ratio.first_verify": ("fresh: first token check / bare app's page", "x", 2.0),
+    "ratio.first_login": ("fresh: first login / bare app's SSM read", "x", 2.0),
     "cold.peak_rss_mb.median": ("import app, peak RSS, median", "MB", 40.0),
     "cold.heavy_imported": ("heavy libs after import app", "count", 0),
     "first.peak_rss_mb.max": ("fresh: peak RSS, worst path", "MB", 100.0),
