@@ -88,7 +88,8 @@ def test_an_account_and_its_data_survive_a_restart_and_clean_forgets_them(state_
         assert first.stop() == 0, first.output()
 
     with RunningStack(env=env) as second:
-        assert any(line.startswith("Local data: as saved") for line in second.lines), second.output()
+        assert "1 unfinished message(s) delivered again" in \
+            second.wait_for_line(lambda line: line.startswith("Local data: "), 10)
         status, tokens = second.log_in(username, PASSWORD)
         assert status == 200, tokens  # the same account, the same password
         assert sub_of(tokens["idToken"]) == sub
