@@ -2,9 +2,11 @@
 
 Handlers only translate HTTP into calls of chalicelib/, which owns the logic.
 """
+from urllib.parse import unquote
+
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
-from chalicelib import cognito, greeting, guard, inputs, login, pages, pipeline
+from chalicelib import cognito, greeting, guard, inputs, login, my_files, pages, pipeline
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 
@@ -59,6 +61,11 @@ def reset_page():
 @app.route("/hello")
 def hello_page():
     return pages.page("hello.html", app.current_request)
+
+
+@app.route("/account")
+def account_page():
+    return pages.page("account.html", app.current_request)
 
 
 # --- Account API -------------------------------------------------------------------
@@ -123,6 +130,35 @@ def get_greeting():
 @app.route("/api/greeting/card", authorizer=user_pool)
 def get_greeting_card():
     return greeting.as_html(guard.claims(app.current_request))
+
+
+# --- Your files: S3 signed with the person's own credentials, so IAM decides (my_files) ---
+
+def _me() -> my_files.Person:
+    request = app.current_request
+    return my_files.Person(sub=guard.claims(request)["sub"], id_token=guard.id_token(request))
+
+
+@app.route("/api/account/files", authorizer=user_pool)
+def list_my_files():
+    return _ok(my_files.listing(_me()))
+
+
+@app.route("/api/account/files", methods=["POST"], authorizer=user_pool)
+def upload_my_file():
+    return _ok(my_files.upload(_me(), app.current_request.raw_body), 201)
+
+
+@app.route("/api/account/files/{name}", methods=["DELETE"], authorizer=user_pool)
+def delete_my_file(name):
+    # API Gateway (REST) and chalice local both pass path parameters still %-encoded.
+    my_files.delete(_me(), unquote(name))
+    return _ok()
+
+
+@app.route("/api/account/profile-document", authorizer=user_pool)
+def my_profile_document():
+    return _ok(my_files.profile_document(_me()))
 
 
 # --- The pipeline: Lambdas fed by SQS (fan-out of the login event) and the table stream ---

@@ -2,7 +2,8 @@
 from __future__ import annotations
 
 import functools
-from typing import Any
+import threading
+from typing import Any, Mapping
 
 from chalicelib.config import settings
 
@@ -30,3 +31,40 @@ def error_code(exc: Exception) -> str:
     """The AWS error code of a botocore ClientError, or '' for anything else."""
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+_SESSION_LOCK = threading.Lock()
+
+
+@functools.lru_cache(maxsize=1)
+def _session() -> Any:
+    import boto3
+
+    return boto3.session.Session()
+
+
+def client_as(service: str, credentials: Mapping[str, str]) -> Any:
+    """A client that signs with someone's temporary credentials (the identity pool's).
+
+    Never cached: it holds that person's keys, and the caller makes one per request.
+    One shared session (its service models loaded once) makes each client in ~6 ms;
+    sessions are not thread-safe, hence the lock. The endpoint comes from the
+    environment (AWS_ENDPOINT_URL locally), like every other client's.
+    """
+    from botocore.config import Config
+
+    with _SESSION_LOCK:
+        return _session().client(
+            service,
+            region_name=settings().region,
+            aws_access_key_id=credentials["accessKeyId"],
+            aws_secret_access_key=credentials["secretKey"],
+            aws_session_token=credentials["sessionToken"],
+            config=Config(
+                # Presigned S3 URLs in SigV4 (the only one newer regions accept).
+                signature_version="s3v4" if service == "s3" else None,
+                connect_timeout=3,
+                read_timeout=10,
+                retries={"mode": "standard", "max_attempts": 3},
+            ),
+        )
