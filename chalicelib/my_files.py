@@ -145,18 +145,34 @@ def profile_document(person: Person) -> dict[str, Any]:
     """A download link to the profile document the pipeline archived; 404 until it has."""
 
     def run(s3: Any, expires_in: int) -> dict[str, Any]:
-        try:
-            s3.head_object(Bucket=settings().users_bucket, Key=person.profile_key)
-        except Exception as exc:
-            if error_code(exc) in ("404", "NoSuchKey", "NotFound"):
-                raise ApiError("Your profile document is not archived yet. It appears a few "
-                               "seconds after you log in.", code="NotArchivedYet",
-                               status=404) from None
-            raise
+        if not _profile_exists(s3, person):
+            raise ApiError("Your profile document is not archived yet. It appears a few "
+                           "seconds after you log in.", code="NotArchivedYet", status=404)
         return {"url": _download_url(s3, person.profile_key, "profile.json", expires_in),
                 "expiresIn": expires_in}
 
     return _as(person, run)
+
+
+def _profile_exists(s3: Any, person: Person) -> bool:
+    """HEAD the document. S3 answers a missing object with 403, not 404, to a caller
+    without s3:ListBucket there: then a listing of exactly that key tells "missing"
+    (allowed, empty) from "refused" (AccessDenied again, which stays a 403)."""
+    bucket = settings().users_bucket
+    try:
+        s3.head_object(Bucket=bucket, Key=person.profile_key)
+        return True
+    except Exception as exc:
+        code = error_code(exc)
+        if code in ("404", "NoSuchKey", "NotFound"):
+            return False
+        if code not in ACCESS_DENIED:
+            raise
+        denied = exc
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=person.profile_key, MaxKeys=1)
+    if any(item["Key"] == person.profile_key for item in listed.get("Contents", [])):
+        raise denied  # it is there and IAM refused it: IAM speaking
+    return False
 
 
 # --- Inputs ----------------------------------------------------------------------------------

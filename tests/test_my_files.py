@@ -433,6 +433,39 @@ def test_access_denied_by_iam_is_a_clear_403(client, register, monkeypatch, meth
     assert "access denied" in message
 
 
+class HeadRefused:
+    """The real S3, except that HEAD answers 403 as AWS does for a missing object to a
+    caller without s3:ListBucket on it (the role lists only its files/ prefix)."""
+
+    def __init__(self, real: Any):
+        self.real = real
+
+    def head_object(self, **kwargs):
+        raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"}}, "HeadObject")
+
+    def __getattr__(self, operation: str):
+        return getattr(self.real, operation)
+
+
+def test_a_missing_profile_document_that_s3_answers_with_403_is_still_not_archived_yet(
+        client, register, monkeypatch):
+    person = register()
+    real = my_files.client_as
+    monkeypatch.setattr(my_files, "client_as",
+                        lambda service, credentials: HeadRefused(real(service, credentials)))
+    error_of(client.http.get(PROFILE, headers=auth(person)), 404, "NotArchivedYet")
+
+
+def test_a_profile_document_that_exists_but_is_refused_is_a_403(client, register, s3, stack,
+                                                               monkeypatch):
+    person = register()
+    s3.put_object(Bucket=bucket(stack), Key=f"users/{sub_of(person)}/profile.json", Body=b"{}")
+    real = my_files.client_as
+    monkeypatch.setattr(my_files, "client_as",
+                        lambda service, credentials: HeadRefused(real(service, credentials)))
+    error_of(client.http.get(PROFILE, headers=auth(person)), 403, "AccessDenied")
+
+
 def test_s3_failing_otherwise_is_a_503_not_a_500(client, register, monkeypatch):
     person = register()
     monkeypatch.setattr(my_files, "client_as",
