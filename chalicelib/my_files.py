@@ -37,7 +37,6 @@ import json
 import logging
 import threading
 import time
-import unicodedata
 from dataclasses import dataclass
 from datetime import datetime, timezone
 from typing import Any, Callable
@@ -179,6 +178,8 @@ def _profile_exists(s3: Any, person: Person) -> bool:
 
 def file_name(raw: object) -> str:
     """A file name as stored (NFC), or 400 BadFileName saying what is wrong with it."""
+    import unicodedata  # only uploads and deletes need it, not every Lambda's cold start
+
     if not isinstance(raw, str) or raw == "":
         raise _bad_name("Give the file a name.")
     name = unicodedata.normalize("NFC", raw)
