@@ -533,3 +533,22 @@ def test_credentials_s3_calls_expired_are_exchanged_again_once(client, register,
                         next(refusing_once, None) or real(service, credentials))
     assert listed(client, person)["files"] == []
     assert len(exchanges.calls) == 2
+
+
+# --- The section of the account page ----------------------------------------------------------
+
+def test_the_account_page_includes_the_files_section_and_its_script_runs_under_the_csp(client):
+    import re
+
+    response = client.http.get("/account")
+    assert response.status_code == 200
+    html = response.body.decode()
+    nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
+    section = html[html.index('<section class="files"'):]
+    assert '<label for="files-file">File</label>' in section
+    assert '<input id="files-file" name="file" type="file"' in section
+    assert '<button type="submit">Upload</button>' in section
+    assert "Download your profile document" in section
+    assert 'role="alert"' in section
+    assert f'<script nonce="{nonce}">' in section and f'<style nonce="{nonce}">' in html
+    assert "innerHTML" not in section  # file names are set as text, never parsed as HTML
