@@ -544,7 +544,8 @@ def test_the_account_page_includes_the_files_section_and_its_script_runs_under_t
     assert response.status_code == 200
     html = response.body.decode()
     nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
-    section = html[html.index('<section class="files"'):]
+    start = html.index('<section class="files"')
+    section = html[start:html.index("</script>", start)]
     assert '<label for="files-file">File</label>' in section
     assert '<input id="files-file" name="file" type="file"' in section
     assert '<button type="submit">Upload</button>' in section
