@@ -438,36 +438,34 @@ def test_access_denied_by_iam_is_a_clear_403(client, register, monkeypatch, meth
 
 
 class HeadRefused:
-    """The real S3, except that HEAD answers 403 as AWS does for a missing object to a
-    caller without s3:ListBucket on it (the role lists only its files/ prefix)."""
+    """S3 as AWS answers a caller without s3:ListBucket on the key: HEAD is 403 whether
+    the object exists or not; a listing of exactly that key shows `keys` (a policy that
+    grants it). Everything else is the real S3."""
 
-    def __init__(self, real: Any):
-        self.real = real
+    def __init__(self, real: Any, keys: list[str]):
+        self.real, self.keys = real, keys
 
     def head_object(self, **kwargs):
         raise ClientError({"Error": {"Code": "403", "Message": "Forbidden"}}, "HeadObject")
+
+    def list_objects_v2(self, Prefix: str, **kwargs):
+        return {"Contents": [{"Key": key} for key in self.keys if key.startswith(Prefix)]}
 
     def __getattr__(self, operation: str):
         return getattr(self.real, operation)
 
 
-def test_a_missing_profile_document_that_s3_answers_with_403_is_still_not_archived_yet(
-        client, register, monkeypatch):
+@pytest.mark.parametrize("archived, status, code", [(False, 404, "NotArchivedYet"),
+                                                    (True, 403, "AccessDenied")])
+def test_a_403_on_the_profile_document_is_told_apart_by_listing_its_key(
+        client, register, monkeypatch, archived, status, code):
+    """Missing (the listing is empty) -> 404; there but refused -> IAM speaking, 403."""
     person = register()
+    keys = [f"users/{sub_of(person)}/profile.json"] if archived else []
     real = my_files.client_as
     monkeypatch.setattr(my_files, "client_as",
-                        lambda service, credentials: HeadRefused(real(service, credentials)))
-    error_of(client.http.get(PROFILE, headers=auth(person)), 404, "NotArchivedYet")
-
-
-def test_a_profile_document_that_exists_but_is_refused_is_a_403(client, register, s3, stack,
-                                                               monkeypatch):
-    person = register()
-    s3.put_object(Bucket=bucket(stack), Key=f"users/{sub_of(person)}/profile.json", Body=b"{}")
-    real = my_files.client_as
-    monkeypatch.setattr(my_files, "client_as",
-                        lambda service, credentials: HeadRefused(real(service, credentials)))
-    error_of(client.http.get(PROFILE, headers=auth(person)), 403, "AccessDenied")
+                        lambda service, credentials: HeadRefused(real(service, credentials), keys))
+    error_of(client.http.get(PROFILE, headers=auth(person)), status, code)
 
 
 def test_s3_failing_otherwise_is_a_503_not_a_500(client, register, monkeypatch):
