@@ -146,3 +146,24 @@ def test_the_files_section_fits_a_phone_screen_with_a_long_file_name(
     ARTIFACTS.mkdir(exist_ok=True)
     page.screenshot(path=str(ARTIFACTS / "phone-account-files.png"), full_page=True)
     assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
+
+
+def test_an_expired_id_token_is_refreshed_once_and_the_files_still_load(
+        page: Page, running_stack: RunningStack):
+    on_account_page(page, running_stack)
+    choose(page, "kept.txt", b"kept")
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("link", name="kept.txt", exact=True)).to_be_visible()
+    page.evaluate("""() => { const s = JSON.parse(sessionStorage.getItem("comm-it.session"));
+        s.idToken = "expired.garbage.token";
+        sessionStorage.setItem("comm-it.session", JSON.stringify(s)); }""")
+    refreshes = []
+    page.on("request", lambda request: "api/auth/refresh" in request.url and refreshes.append(1))
+    with page.expect_response("**/api/auth/refresh") as refreshed:
+        page.reload()
+    assert refreshed.value.status == 200
+    expect(page.get_by_role("link", name="kept.txt", exact=True)).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+    token = page.evaluate("() => JSON.parse(sessionStorage.getItem('comm-it.session')).idToken")
+    assert token.count(".") == 2 and token != "expired.garbage.token"
+    assert len(refreshes) == 1  # the two loads that met the 401 shared one refresh
