@@ -37,7 +37,7 @@ import json
 import logging
 import threading
 import time
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import quote
@@ -72,7 +72,7 @@ class Person:
     """Who is asking: the user-pool `sub` (their S3 prefix) and their verified ID token."""
 
     sub: str
-    id_token: str
+    id_token: str = field(repr=False)  # never in a log line
 
     @property
     def files_prefix(self) -> str:
@@ -119,6 +119,8 @@ def upload(person: Person, raw_body: bytes | str | None) -> dict[str, Any]:
             raise Conflict(f"You already have {MAX_FILES} files, the most you can keep. "
                            "Delete one to upload another.", code="TooManyFiles")
         key = person.files_prefix + name
+        # Stored as bytes and served as an attachment: an uploaded HTML file never
+        # renders on the bucket's origin.
         try:
             s3.put_object(Bucket=settings().users_bucket, Key=key, Body=content,
                           ContentType="application/octet-stream", IfNoneMatch="*")
