@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -70,3 +72,51 @@ def fake_outputs(stage: str = "dev", account: str = ACCOUNT, region: str = REGIO
         "ArchiveQueueName": f"comm-it-{stage}-archive-profile",
         "ArchiveQueueArn": arn("sqs", f"comm-it-{stage}-archive-profile"),
     }
+
+
+# --- the account API (/api/auth/*) -------------------------------------------------------
+
+NEW_PASSWORD = "N3w-password-2"
+
+
+def new_person(**overrides: Any) -> dict[str, str]:
+    """A sign-up body for a person nobody has used yet (username unique per call)."""
+    username = f"user{uuid.uuid4().hex[:8]}"
+    person = {"name": "Grace Hopper", "email": f"{username}@example.com",
+              "username": username, "password": PASSWORD}
+    person.update(overrides)
+    return person
+
+
+def log_in(client: Any, username: str, password: str) -> Any:
+    return post(client, "/api/auth/login", {"username": username, "password": password})
+
+
+def emails_to(outbox: Any, address: str) -> list[Any]:
+    return [email for email in outbox.messages if email.to == address]
+
+
+def assert_human(message: Any) -> None:
+    """A sentence for a person: capitalised, spaced words, ends like a sentence, no internals."""
+    assert isinstance(message, str), message
+    assert re.fullmatch(r"[A-Z][^\n]{9,}[.!?)]", message), message
+    assert len(message.split()) >= 3, message
+    assert not re.search(r"Exception|Traceback|botocore|moto|Error:|\{", message), message
+
+
+def assert_error(response: Any, status: int, code: str) -> str:
+    """`response` is our JSON error `status`/`code` with a human message; returns the message."""
+    assert response.status_code == status, response.body
+    assert response.headers["Content-Type"] == "application/json"
+    body = json.loads(response.body)
+    assert set(body) == {"error", "message"}, body
+    assert body["error"] == code, body
+    assert_human(body["message"])
+    return body["message"]
+
+
+def assert_ok(response: Any, status: int = 200) -> dict[str, Any]:
+    assert response.status_code == status, response.body
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Cache-Control"] == "no-store"
+    return json.loads(response.body)

@@ -1,4 +1,4 @@
-"""Issue 3 end to end through the real local stack (`python -m local`, i.e. `make run`):
+"""A log-in reaches every store, end to end through the real local stack (`python -m local`, i.e. `make run`):
 chalice local serves the API, the pump delivers SQS and stream events to the handlers."""
 from __future__ import annotations
 
