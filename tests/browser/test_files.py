@@ -106,6 +106,8 @@ def test_a_file_over_the_limit_is_refused_with_a_message_in_the_alert(
         page: Page, running_stack: RunningStack):
     on_account_page(page, running_stack)
     expect(page.locator("#files").get_by_text("Up to 20 files, 1 MiB each.")).to_be_visible()
+    page.get_by_role("button", name="Upload").click()
+    expect(page.get_by_role("alert")).to_have_text("Choose a file to upload.")
     choose(page, "too big.bin", b"x" * (MIB + 1))
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_role("alert")).to_have_text(
