@@ -219,8 +219,8 @@ def _upload_body(raw_body: bytes | str | None) -> tuple[str, bytes]:
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("The request body is not valid JSON.", code="MalformedJSON") from None
     if not isinstance(body, dict):
-        raise BadRequest('Send {"name": <file name>, "content": <base64 of the file>}.',
-                         code="MalformedJSON")
+        raise BadRequest("The request body must be a JSON object with the file's name and "
+                         "its content in base64.", code="MalformedJSON")
     name = file_name(body.get("name"))
     content = body.get("content")
     if not isinstance(content, str):
@@ -231,7 +231,7 @@ def _upload_body(raw_body: bytes | str | None) -> tuple[str, bytes]:
     except (binascii.Error, ValueError):
         raise BadRequest("The file content is not valid base64.", code="BadFileContent") from None
     if len(data) > MAX_FILE_BYTES:
-        raise _too_large(f"“{name}”")
+        raise _too_large(f"The file “{name}”")
     return name, data
 
 

@@ -23,7 +23,7 @@ from botocore.exceptions import ClientError
 
 from chalicelib import my_files
 from chalicelib.my_files import MAX_FILE_BYTES, MAX_FILES
-from tests.helpers import post
+from tests.helpers import assert_error, post
 
 FILES = "/api/account/files"
 PROFILE = "/api/account/profile-document"
@@ -73,14 +73,6 @@ def names(client: Any, person: dict) -> list[str]:
 
 def delete(client: Any, person: dict, raw_path_name: str) -> Any:
     return client.http.delete(f"{FILES}/{raw_path_name}", headers=auth(person))
-
-
-def error_of(response: Any, status: int, code: str) -> str:
-    assert response.status_code == status, response.body
-    body = json.loads(response.body)
-    assert set(body) == {"error", "message"} and body["error"] == code, body
-    assert body["message"].endswith("."), body
-    return body["message"]
 
 
 def fetch(url: str) -> tuple[int, dict[str, str], bytes]:
@@ -189,7 +181,7 @@ def test_a_name_is_stored_in_nfc_so_the_same_name_typed_two_ways_is_one_file(cli
     decomposed = unicodedata.normalize("NFD", "café.txt")
     assert upload(client, person, decomposed).status_code == 201
     assert names(client, person) == ["café.txt"]  # composed
-    error_of(upload(client, person, "café.txt"), 409, "FileExists")
+    assert_error(upload(client, person, "café.txt"), 409, "FileExists")
     assert delete(client, person, urllib.parse.quote(decomposed, safe="")).status_code == 200
     assert names(client, person) == []
 
@@ -210,23 +202,23 @@ def test_a_file_of_exactly_1_mib_is_accepted(client, register):
 
 def test_a_file_over_1_mib_is_refused_with_file_too_large(client, register):
     person = register()
-    message = error_of(upload(client, person, "big.bin", b"x" * (MAX_FILE_BYTES + 1)),
+    message = assert_error(upload(client, person, "big.bin", b"x" * (MAX_FILE_BYTES + 1)),
                        413, "FileTooLarge")
-    assert message == "“big.bin” is larger than 1 MiB, the most one file may be."
+    assert message == "The file “big.bin” is larger than 1 MiB, the most one file may be."
     assert names(client, person) == []
 
 
 def test_a_body_far_over_the_limit_is_refused_before_it_is_parsed(client, register):
     person = register()
     body = b'{"name": "huge.bin", "content": "' + b"A" * (3 * MAX_FILE_BYTES) + b'"}'
-    error_of(post(client, FILES, body, auth(person)), 413, "FileTooLarge")
+    assert_error(post(client, FILES, body, auth(person)), 413, "FileTooLarge")
 
 
 def test_the_21st_file_is_refused_with_too_many_files(client, register):
     person = register()
     for number in range(MAX_FILES):
         assert upload(client, person, f"file {number:02}.txt").status_code == 201
-    message = error_of(upload(client, person, "one more.txt"), 409, "TooManyFiles")
+    message = assert_error(upload(client, person, "one more.txt"), 409, "TooManyFiles")
     assert "20 files" in message and "Delete one" in message
     assert len(names(client, person)) == MAX_FILES
     # Deleting one makes room again.
@@ -237,7 +229,7 @@ def test_the_21st_file_is_refused_with_too_many_files(client, register):
 def test_uploading_a_name_that_exists_is_refused_and_the_first_file_kept(client, register):
     person = register()
     upload(client, person, "report.txt", b"first")
-    message = error_of(upload(client, person, "report.txt", b"second"), 409, "FileExists")
+    message = assert_error(upload(client, person, "report.txt", b"second"), 409, "FileExists")
     assert "report.txt" in message and "Delete it first" in message
     [item] = listed(client, person)["files"]
     assert fetch(item["url"])[2] == b"first"
@@ -249,7 +241,7 @@ def test_an_upload_racing_another_with_the_same_name_is_refused_by_s3_itself(
     person = register()
     upload(client, person, "race.txt", b"won")
     monkeypatch.setattr(my_files, "_list", lambda s3, person: [])  # it looked before the winner
-    error_of(upload(client, person, "race.txt", b"lost"), 409, "FileExists")
+    assert_error(upload(client, person, "race.txt", b"lost"), 409, "FileExists")
     monkeypatch.undo()
     [item] = listed(client, person)["files"]
     assert fetch(item["url"])[2] == b"won"
@@ -285,7 +277,7 @@ BAD_NAMES = {
 def test_a_bad_file_name_is_refused_with_bad_file_name(client, register, case):
     person = register()
     raw = json.dumps({"name": BAD_NAMES[case], "content": "aGk="})  # \ud800 as a JSON escape
-    error_of(post(client, FILES, raw, auth(person)), 400, "BadFileName")
+    assert_error(post(client, FILES, raw, auth(person)), 400, "BadFileName")
     assert names(client, person) == []
 
 
@@ -307,7 +299,7 @@ def test_good_names_are_accepted_exactly(name):
 ])
 def test_a_malformed_upload_is_refused_with_a_400(client, register, body, code):
     person = register()
-    error_of(post(client, FILES, body, auth(person)), 400, code)
+    assert_error(post(client, FILES, body, auth(person)), 400, code)
 
 
 # --- Never outside the person's own prefix ----------------------------------------------------
@@ -322,14 +314,14 @@ def test_path_tricks_cannot_delete_another_persons_file(client, register):
                 urllib.parse.quote("/" + alice_key, safe=""),
                 "..%5C..%5Csecret.txt", "%2E%2E", "a%00b"]:
         response = delete(client, mallory, raw)
-        error_of(response, 400, "BadFileName")
+        assert_error(response, 400, "BadFileName")
     assert names(client, alice) == ["secret.txt"]
 
 
 def test_path_tricks_cannot_upload_into_another_persons_prefix(client, register, s3, stack):
     alice, mallory = register(), register()
     for name in [f"../../{sub_of(alice)}/files/planted.txt", f"../{sub_of(alice)}/profile.json"]:
-        error_of(upload(client, mallory, name, b"planted"), 400, "BadFileName")
+        assert_error(upload(client, mallory, name, b"planted"), 400, "BadFileName")
     assert s3.list_objects_v2(Bucket=bucket(stack),
                               Prefix=f"users/{sub_of(alice)}/").get("KeyCount") == 0
 
@@ -346,7 +338,7 @@ def test_a_person_lists_only_their_own_files(client, register):
 
 def test_the_profile_document_is_404_until_the_pipeline_has_archived_it(client, register):
     person = register()
-    message = error_of(client.http.get(PROFILE, headers=auth(person)), 404, "NotArchivedYet")
+    message = assert_error(client.http.get(PROFILE, headers=auth(person)), 404, "NotArchivedYet")
     assert "not archived yet" in message
 
 
@@ -370,7 +362,7 @@ def test_the_profile_document_route_names_only_the_persons_own_document(client, 
     alice, bob = register(), register()
     s3.put_object(Bucket=bucket(stack), Key=f"users/{sub_of(alice)}/profile.json", Body=b"{}")
     assert client.http.get(PROFILE, headers=auth(alice)).status_code == 200
-    error_of(client.http.get(PROFILE, headers=auth(bob)), 404, "NotArchivedYet")
+    assert_error(client.http.get(PROFILE, headers=auth(bob)), 404, "NotArchivedYet")
 
 
 # --- Signed as the person, never as the app -------------------------------------------------------
@@ -433,7 +425,7 @@ def test_access_denied_by_iam_is_a_clear_403(client, register, monkeypatch, meth
     body = json.dumps({"name": "a.txt", "content": "aGk="}) if method == "POST" else b""
     response = client.http.request(method, path, body=body,
                                    headers={**auth(person), "Content-Type": "application/json"})
-    message = error_of(response, 403, "AccessDenied")
+    message = assert_error(response, 403, "AccessDenied")
     assert "access denied" in message
 
 
@@ -465,14 +457,14 @@ def test_a_403_on_the_profile_document_is_told_apart_by_listing_its_key(
     real = my_files.client_as
     monkeypatch.setattr(my_files, "client_as",
                         lambda service, credentials: HeadRefused(real(service, credentials), keys))
-    error_of(client.http.get(PROFILE, headers=auth(person)), status, code)
+    assert_error(client.http.get(PROFILE, headers=auth(person)), status, code)
 
 
 def test_s3_failing_otherwise_is_a_503_not_a_500(client, register, monkeypatch):
     person = register()
     monkeypatch.setattr(my_files, "client_as",
                         lambda service, credentials: Refusing("InternalError"))
-    error_of(client.http.get(FILES, headers=auth(person)), 503, "ServiceUnavailable")
+    assert_error(client.http.get(FILES, headers=auth(person)), 503, "ServiceUnavailable")
 
 
 # --- The person's credentials: reused while fresh, never past their expiry ------------------------

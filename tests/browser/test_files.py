@@ -6,8 +6,6 @@ straight from the local AWS), delete, and the refusals shown in role="alert".
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 import uuid
 from pathlib import Path
 
@@ -15,7 +13,7 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_accessibility import axe_violations
-from tests.helpers import PASSWORD
+from tests.helpers import PASSWORD, call
 from tests.running import RunningStack
 
 pytestmark = pytest.mark.browser
@@ -23,25 +21,15 @@ pytestmark = pytest.mark.browser
 MIB = 1024 * 1024
 
 
-def api(stack: RunningStack, path: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(stack.app_url + path, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
-
 def on_account_page(page: Page, stack: RunningStack) -> dict:
     """A verified person (made through the API), logged in on the login page, on /account."""
     username = f"files{uuid.uuid4().hex[:10]}"
     person = {"name": "Ada Lovelace", "email": f"{username}@example.com", "username": username,
               "password": PASSWORD}
-    status, body = api(stack, "api/auth/signup", person)
+    status, body = call(stack, "POST", "api/auth/signup", person)
     assert status == 201, body
-    status, body = api(stack, "api/auth/confirm",
-                       {"username": username, "code": stack.wait_for_code(person["email"])})
+    status, body = call(stack, "POST", "api/auth/confirm",
+                        {"username": username, "code": stack.wait_for_code(person["email"])})
     assert status == 200, body
     page.goto(stack.app_url + "login")
     page.get_by_label("Username", exact=True).fill(username)
@@ -111,7 +99,7 @@ def test_a_file_over_the_limit_is_refused_with_a_message_in_the_alert(
     choose(page, "too big.bin", b"x" * (MIB + 1))
     page.get_by_role("button", name="Upload").click()
     expect(page.get_by_role("alert")).to_have_text(
-        "“too big.bin” is larger than 1 MiB, the most one file may be.")
+        "The file “too big.bin” is larger than 1 MiB, the most one file may be.")
     expect(page.get_by_role("link", name="too big.bin")).to_have_count(0)
     assert axe_violations(page) == [], "the account page with an error shown"
 
