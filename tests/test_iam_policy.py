@@ -312,6 +312,13 @@ def run_every_flow(client: Any, stack: dict[str, str], outbox: Any, recorder: Re
     for path in ("/api/greeting", "/api/greeting/card"):
         assert client.http.get(path, headers=bearer).status_code == 200
     assert client.http.post("/api/auth/credentials", headers=bearer).status_code == 200
+    # Your files: S3 signed with the person's own credentials (chalicelib/my_files.py), so
+    # none of it may need the API Lambda's role; only the identity-pool exchange is recorded.
+    assert post(client, "/api/account/files", {"name": "iam.txt", "content": "aGk="},
+                bearer).status_code == 201
+    assert client.http.get("/api/account/files", headers=bearer).status_code == 200
+    assert client.http.get("/api/account/profile-document", headers=bearer).status_code == 200
+    assert client.http.delete("/api/account/files/iam.txt", headers=bearer).status_code == 200
     assert post(client, "/api/auth/refresh",
                 {"refreshToken": tokens["refreshToken"]}).status_code == 200
     assert post(client, "/api/auth/forgot", {"username": username}).status_code == 200
