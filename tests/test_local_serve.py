@@ -114,6 +114,14 @@ def test_an_unknown_path_with_a_token_is_the_same_404_without_echoing_the_token(
     assert b"s3cret" not in raw
 
 
+def test_the_answer_to_a_preflight_carries_the_security_headers(server):
+    code, headers, _ = parse(server.raw(b"OPTIONS /login HTTP/1.1\r\nHost: x\r\n"
+                                        b"Connection: close\r\n\r\n"))
+    assert code == 200
+    for name, value in SECURITY_HEADERS.items():
+        assert headers[name.lower()] == value, name
+
+
 # --- HEAD -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/", "/login", "/api/greeting", "/nothing-here"])
