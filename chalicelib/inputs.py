@@ -3,7 +3,6 @@ from __future__ import annotations
 
 import json
 import re
-import unicodedata
 from dataclasses import dataclass
 from typing import Any, Callable, TypeVar
 
@@ -49,9 +48,12 @@ class Field:
         return value
 
 
+# Unicode's category Cc exactly: C0 (\x00-\x1f), DEL and the C1 controls (\x9b is a CSI).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
 def _has_control_characters(value: str) -> bool:
-    # Category Cc: C0 (\x00-\x1f), DEL and the C1 controls (\x80-\x9f, \x9b is a CSI).
-    return any(unicodedata.category(char) == "Cc" for char in value)
+    return _CONTROL.search(value) is not None
 
 
 NAME = Field("Name", 128, r"[^\x00-\x1f\x7f]+", "Use letters, spaces and punctuation.")
