@@ -154,17 +154,33 @@ def assert_too_large(response: Any, limit: int = MAX_BODY_BYTES) -> None:
     assert_secure(response)
 
 
+def limit_of(path: str, method: str) -> int:
+    """The body limit of a route: MAX_BODY_BYTES unless its view declares one (max_body)."""
+    from app import app
+
+    view = app.routes[path][method].view_function
+    return getattr(view, "max_body_bytes", MAX_BODY_BYTES)
+
+
 @pytest.mark.parametrize("path,method", routes())
 def test_every_route_refuses_a_body_over_its_limit_with_413(bare_client, path, method):
-    assert_too_large(request(bare_client, method, concrete(path), oversized()))
+    limit = limit_of(path, method)
+    assert_too_large(request(bare_client, method, concrete(path), oversized(limit)), limit)
 
 
 @pytest.mark.parametrize("path,method", routes())
 def test_a_declared_content_length_over_the_limit_is_refused_before_the_body_is_read(
         bare_client, path, method):
+    limit = limit_of(path, method)
     response = request(bare_client, method, concrete(path), b"{}",
-                       {"Content-Length": str(MAX_BODY_BYTES + 1)})
-    assert_too_large(response)
+                       {"Content-Length": str(limit + 1)})
+    assert_too_large(response, limit)
+
+
+def test_no_route_accepts_more_than_api_gateway_would_pass_on():
+    from local.serve import MAX_REQUEST_BYTES
+
+    assert all(limit_of(path, method) < MAX_REQUEST_BYTES for path, method in routes())
 
 
 def test_a_10_mb_body_with_a_valid_token_is_413_on_the_guarded_credentials_route(client,
