@@ -5,7 +5,6 @@ and prints where both are. Ctrl-C or SIGTERM stops everything.
 """
 from __future__ import annotations
 
-import logging
 import os
 import signal
 import socket
@@ -17,7 +16,6 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
-from local import console
 from local.aws import REGION, LocalAWS
 from local.outbox import Outbox
 
@@ -65,16 +63,18 @@ def _start_pump(aws: LocalAWS):
     from app import app  # imported after the stack's values are in os.environ
     from local.pump import Pump
 
-    return Pump(app, aws.session(), aws.endpoint, REGION, say=console.say).start()
+    return Pump(app, aws.session(), aws.endpoint, REGION).start()
 
 
 def main() -> int:
+    from local import console
+
+    console.install()  # every line of this process whole and escaped: pump, outbox, logs
     port = _port("PORT", "8000")
     aws_port = _port("LOCAL_AWS_PORT", "4566")
     if port == aws_port:
         raise SystemExit(f"PORT and LOCAL_AWS_PORT are both {port}: choose two different ports.")
     _check_free(port, "PORT", "the app")
-    console.install_logging(logging.WARNING)  # as before: warnings and errors, now escaped
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
@@ -95,9 +95,9 @@ def main() -> int:
         _wait_for_app(app_url, child, stop)
         if stop.is_set():  # SIGTERM or Ctrl-C while starting: stop without announcing
             return 0
-        console.say(f"App: {app_url}")
-        console.say(f"AWS endpoint: {aws.endpoint}")
-        console.say("Emails Cognito would send appear below as [outbox] lines. Ctrl-C stops.")
+        print(f"App: {app_url}", flush=True)
+        print(f"AWS endpoint: {aws.endpoint}", flush=True)
+        print("Emails Cognito would send appear below as [outbox] lines. Ctrl-C stops.", flush=True)
         while not stop.is_set() and child.poll() is None:
             stop.wait(0.5)
         return 0 if stop.is_set() else (child.returncode or 1)

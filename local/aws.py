@@ -1,6 +1,5 @@
 """The embedded local AWS: moto in server mode on 127.0.0.1, with the Cognito
-gaps closed (local.cognito_codes, local.cognito_lockout), and the resources of
-infra/template.yaml.
+gaps closed (local.cognito_codes), and the resources of infra/template.yaml.
 """
 from __future__ import annotations
 
@@ -8,7 +7,7 @@ import socket
 import urllib.request
 from typing import Any
 
-from local import cognito_codes, cognito_lockout, resources
+from local import cognito_codes, resources
 from local.outbox import Outbox
 
 REGION = "us-east-1"
@@ -18,12 +17,13 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 class LocalAWS:
     def __init__(self, outbox: Outbox, port: int = 0) -> None:
         import logging
+        from local import cognito_lockout  # Cognito's lock after 5 wrong passwords
 
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the console
-        cognito_codes.install(outbox)
         cognito_lockout.install()
+        cognito_codes.install(outbox)
         self.outbox = outbox
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._port = port

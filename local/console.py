@@ -1,18 +1,21 @@
 """The console of `make run`: whole lines, and no raw control character from anyone.
 
 Threads (the local AWS's request handlers, the pump) print at the same time, so a
-line is one `write` under one lock: never a line split by another's. Whatever a
-line holds that a person or a client chose (an email address, a path, an AWS error
-message) reaches the terminal escaped: `\\x1b[31m` is shown, never obeyed.
+line is one `write` under one lock: never a line split by another's (`print` writes
+the text and its newline separately). `install()` makes that true of everything the
+process prints, whoever prints it. Whatever a line holds that a person or a client
+chose (an email address, a path, an AWS error message) reaches the terminal escaped:
+`\\x1b[31m` is shown, never obeyed.
 """
 from __future__ import annotations
 
+import io
 import logging
 import sys
 import threading
 from typing import TextIO
 
-_LOCK = threading.Lock()
+_LOCK = threading.RLock()  # reentrant: say() writes through a WholeLines stream
 
 
 def _escaped(char: str) -> str:
@@ -28,6 +31,11 @@ def escape(text: str) -> str:
     so an escape cannot be faked."""
     return "".join("\\\\" if char == "\\" else char if char.isprintable() else _escaped(char)
                    for char in str(text))
+
+
+def printable(text: str) -> str:
+    """`text` with every non-printable character escaped (backslashes kept as they are)."""
+    return "".join(char if char.isprintable() else _escaped(char) for char in text)
 
 
 def write_line(text: str, stream: TextIO | None = None) -> None:
@@ -97,3 +105,49 @@ def install_logging(level: int = logging.INFO, stream: TextIO | None = None) -> 
     if not any(isinstance(handler, ConsoleHandler) for handler in root.handlers):
         root.addHandler(ConsoleHandler(stream))
     root.setLevel(level)
+
+
+class WholeLines(io.TextIOBase):
+    """A text stream that passes on only whole lines, each in one write under the console
+    lock, non-printable characters escaped. A thread's unfinished line waits for its
+    newline in that thread's own buffer, so no other thread's text can land inside it."""
+
+    def __init__(self, stream: TextIO) -> None:
+        super().__init__()
+        self.stream = stream
+        self._pending = threading.local()
+
+    def writable(self) -> bool:
+        return True
+
+    @property
+    def encoding(self) -> str:  # type: ignore[override]
+        return getattr(self.stream, "encoding", "utf-8")
+
+    def isatty(self) -> bool:
+        return self.stream.isatty()
+
+    def fileno(self) -> int:
+        return self.stream.fileno()
+
+    def write(self, text: str) -> int:
+        *lines, rest = (getattr(self._pending, "text", "") + text).split("\n")
+        self._pending.text = rest
+        if lines:
+            whole = "".join(printable(line) + "\n" for line in lines)
+            with _LOCK:
+                self.stream.write(whole)
+                self.stream.flush()
+        return len(text)
+
+    def flush(self) -> None:
+        self.stream.flush()
+
+
+def install(level: int = logging.WARNING) -> None:
+    """This process's stdout, stderr and logging: whole lines, escaped (see WholeLines)."""
+    if not isinstance(sys.stdout, WholeLines):
+        sys.stdout = WholeLines(sys.stdout)
+    if not isinstance(sys.stderr, WholeLines):
+        sys.stderr = WholeLines(sys.stderr)
+    install_logging(level)

@@ -199,7 +199,7 @@ def main(argv: list[str]) -> int:
     from local import console
 
     _die_with_parent()
-    console.install_logging()  # before chalice local's own logging setup, which keeps it
+    console.install(logging.INFO)  # before chalice local sets up logging, which keeps ours
     # chalice local logs at INFO; botocore's "Found credentials..." lines only hide the
     # [outbox] and [event] lines a person is looking for.
     logging.getLogger("botocore").setLevel(logging.WARNING)

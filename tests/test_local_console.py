@@ -122,3 +122,53 @@ def test_install_logging_routes_records_through_one_console_handler(monkeypatch)
     # chalice local's basicConfig now keeps ours (it adds none when the root has one).
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     assert [type(h) for h in root.handlers] == [console.ConsoleHandler]
+
+
+def test_print_from_many_threads_through_whole_lines_never_splits_a_line():
+    """`print` writes the text and the newline apart; WholeLines passes on whole lines only."""
+    sink = RecordingStream()
+    stream = console.WholeLines(sink)
+    start = threading.Barrier(16)
+
+    def talk(n: int) -> None:
+        start.wait()
+        for i in range(50):
+            print(f"[event] save_profile <- sqs: message {n}-{i}: applied", file=stream)
+
+    threads = [threading.Thread(target=talk, args=(n,)) for n in range(16)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    lines = sink.getvalue().split("\n")
+    assert lines.pop() == ""
+    assert len(lines) == 16 * 50
+    for line in lines:
+        assert line.startswith("[event] save_profile <- sqs: message ") and line.endswith(": applied")
+    for write in sink.writes:
+        assert write.endswith("\n")
+
+
+def test_whole_lines_escapes_what_it_passes_on_but_not_twice():
+    sink = RecordingStream()
+    stream = console.WholeLines(sink)
+    print("[event] FAILED ValueError: bad \x1b[31mname\x07", file=stream)
+    console.say("[outbox] email to=ada\x1b@example.com", stream)
+    first, second = sink.getvalue().splitlines()
+    assert first == "[event] FAILED ValueError: bad \\x1b[31mname\\x07"
+    assert second == "[outbox] email to=ada\\x1b@example.com"  # said escaped once, kept as is
+
+
+def test_install_makes_the_process_streams_whole_lines(monkeypatch):
+    monkeypatch.setattr("sys.stdout", io.StringIO())
+    monkeypatch.setattr("sys.stderr", io.StringIO())
+    root = logging.getLogger()
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", logging.WARNING)
+    console.install()
+    console.install()
+    import sys
+
+    assert isinstance(sys.stdout, console.WholeLines)
+    assert isinstance(sys.stderr, console.WholeLines)
+    assert not isinstance(sys.stdout.stream, console.WholeLines)
