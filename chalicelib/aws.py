@@ -1,8 +1,8 @@
 """AWS clients, created when first used and cached for the life of the Lambda.
 
 Locally one process serves many requests at once (`chalice local` is threaded): the
-clients are made once, under a lock, from one boto3 session of our own (boto3's
-default session is not thread-safe), and a client is thread-safe once made. Its
+clients are made once, under a lock, from boto3's default session, which is made and
+used under that lock only (a session is not thread-safe; a client, once made, is). Its
 connection pool is sized for a burst of concurrent requests, so urllib3 never has
 to discard connections ("Connection pool is full").
 """
@@ -25,12 +25,15 @@ _clients: dict[str, Any] = {}
 
 
 @functools.lru_cache(maxsize=1)
-def _session() -> Any:
+def _default_session() -> Any:
+    """boto3's default session (made here if need be); call it under _SESSION_LOCK only."""
     # boto3 is imported here, not at module top, so routes that never touch AWS
     # (the static pages) do not pay for it at cold start.
     import boto3
 
-    return boto3.session.Session()
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    return boto3.DEFAULT_SESSION
 
 
 def client(service: str) -> Any:
@@ -47,7 +50,7 @@ def _new_client(service: str) -> Any:
     # boto3 honours AWS_ENDPOINT_URL, which is how the local AWS is reached.
     from botocore.config import Config
 
-    return _session().client(
+    return _default_session().client(
         service,
         region_name=settings().region,
         config=Config(
@@ -59,11 +62,11 @@ def _new_client(service: str) -> Any:
     )
 
 
-def forget_clients() -> None:
-    """Drop every cached client and the session (tests that change the environment)."""
+def forget_cache() -> None:
+    """Drop every cached client (tests that start "cold" or change the environment)."""
     with _SESSION_LOCK:
         _clients.clear()
-        _session.cache_clear()
+        _default_session.cache_clear()
 
 
 def error_code(exc: Exception) -> str:

@@ -17,10 +17,10 @@ from local.aws import CREDENTIALS, LocalAWS
 @pytest.fixture
 def fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     """No client made yet, as in a process that just started."""
-    aws.forget_clients()
+    aws.forget_cache()
     config.settings.cache_clear()
     yield
-    aws.forget_clients()
+    aws.forget_cache()
     config.settings.cache_clear()
 
 
@@ -56,13 +56,14 @@ def test_a_burst_of_first_requests_builds_each_client_once(local_endpoint, monke
     import boto3
 
     sessions = []
-    original = boto3.session.Session
+    original = boto3.setup_default_session
 
-    def counted(*args: Any, **kwargs: Any) -> Any:
+    def counted(**kwargs: Any) -> None:
         sessions.append(1)
-        return original(*args, **kwargs)
+        original(**kwargs)
 
-    monkeypatch.setattr(boto3.session, "Session", counted)
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # a process that just started
+    monkeypatch.setattr(boto3, "setup_default_session", counted)
     clients = at_once(32, lambda: aws.client("ssm"))
     assert len({id(made) for made in clients}) == 1, "each request built its own client"
     assert len(sessions) == 1

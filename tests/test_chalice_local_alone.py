@@ -90,11 +90,11 @@ def bare_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
     from app import app
 
-    aws.forget_clients()
+    aws.forget_cache()
     config.settings.cache_clear()
     with Client(app, stage_name="local", project_dir=str(ROOT)) as client:
         yield client
-    aws.forget_clients()
+    aws.forget_cache()
     config.settings.cache_clear()
 
 
