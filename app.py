@@ -9,9 +9,14 @@ from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 from chalicelib import cognito, greeting, guard, inputs, login, my_files, pages, pipeline
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
+from chalicelib.headers import security_headers
 
 app = Chalice(app_name=APP_NAME)
+# Outermost first: every answer gets the security headers, every error the JSON shape,
+# every oversized body a 413 (per route: inputs.max_body), and guarded routes a token check.
+app.register_middleware(security_headers, "http")
 app.register_middleware(json_errors, "http")
+app.register_middleware(inputs.body_limit(app), "http")
 app.register_middleware(guard.guard(app), "http")
 
 user_pool = CognitoUserPoolAuthorizer(
@@ -145,6 +150,7 @@ def list_my_files():
 
 
 @app.route("/api/account/files", methods=["POST"], authorizer=user_pool)
+@inputs.max_body(my_files.MAX_UPLOAD_BODY_BYTES)  # one file of 1 MiB, in base64, in JSON
 def upload_my_file():
     return _ok(my_files.upload(_me(), app.current_request.raw_body), 201)
 

@@ -43,7 +43,7 @@ from typing import Any, Callable
 from urllib.parse import quote
 
 from chalicelib import cognito
-from chalicelib.aws import client_as, error_code
+from chalicelib.aws import client_as, error_code, unreachable
 from chalicelib.config import settings
 from chalicelib.errors import ApiError, BadRequest, Conflict, Forbidden, ServiceUnavailable
 
@@ -300,7 +300,8 @@ def _as(person: Person, operation: Callable[[Any, int], Any]) -> Any:
                                 code="AccessDenied") from None
             log.warning("S3 failed for %s: %s", person.sub, code)
         except BotoCoreError as exc:
-            log.warning("S3 unreachable: %s", type(exc).__name__)
+            log.warning("S3 unreachable: %r", str(exc))
+            raise ServiceUnavailable(unreachable("The file store (S3)")) from None
         raise ServiceUnavailable("Your files could not be reached just now. Please try again.")
     raise AssertionError("unreachable")
 

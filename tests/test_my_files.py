@@ -211,7 +211,10 @@ def test_a_file_over_1_mib_is_refused_with_file_too_large(client, register):
 def test_a_body_far_over_the_limit_is_refused_before_it_is_parsed(client, register):
     person = register()
     body = b'{"name": "huge.bin", "content": "' + b"A" * (3 * MAX_FILE_BYTES) + b'"}'
-    assert_error(post(client, FILES, body, auth(person)), 413, "FileTooLarge")
+    message = assert_error(post(client, FILES, body, auth(person)), 413, "PayloadTooLarge")
+    assert str(my_files.MAX_UPLOAD_BODY_BYTES) in message  # the route's own limit, not 16 KiB
+    with pytest.raises(my_files.FileTooLarge):  # and my_files refuses it by itself too
+        my_files.upload(my_files.Person("sub", "token"), body)
 
 
 def test_the_21st_file_is_refused_with_too_many_files(client, register):
@@ -465,6 +468,24 @@ def test_s3_failing_otherwise_is_a_503_not_a_500(client, register, monkeypatch):
     monkeypatch.setattr(my_files, "client_as",
                         lambda service, credentials: Refusing("InternalError"))
     assert_error(client.http.get(FILES, headers=auth(person)), 503, "ServiceUnavailable")
+
+
+class Unreachable:
+    """An S3 that does not answer (the local AWS stopped, a network outage)."""
+
+    def __getattr__(self, operation: str):
+        from botocore.exceptions import EndpointConnectionError
+
+        def fail(**kwargs):
+            raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+        return fail
+
+
+def test_s3_not_answering_is_a_503_that_says_so(client, register, monkeypatch):
+    person = register()
+    monkeypatch.setattr(my_files, "client_as", lambda service, credentials: Unreachable())
+    message = assert_error(client.http.get(FILES, headers=auth(person)), 503, "ServiceUnavailable")
+    assert "did not answer" in message
 
 
 # --- The person's credentials: reused while fresh, never past their expiry ------------------------
