@@ -7,7 +7,8 @@ variable, evaluates no condition of a role policy, and cannot read a presigned
 URL's signature. Here, in the moto server of this process:
 
 - GetId verifies the login token (signature, issuer, audience, expiry, and with
-  ServerSideTokenCheck that the user still exists and is enabled) and returns the
+  ServerSideTokenCheck that the user still exists, is enabled and has not signed
+  out everywhere since the token was issued) and returns the
   same identity id for the same user pool `sub`, like Cognito;
 - SetIdentityPoolRoles / SetPrincipalTagAttributeMap are stored (moto has neither);
 - GetCredentialsForIdentity checks the login again, checks the role's trust
@@ -58,6 +59,7 @@ def _now() -> float:
 def install(dev_access_keys: Iterable[str] = ()) -> None:
     """Patch the moto of this process; the given access key ids stay unrestricted."""
     from moto.cognitoidentity.responses import CognitoIdentityResponse
+    from moto.cognitoidp.models import CognitoIdpUserPool
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.s3.responses import S3Response
 
@@ -73,6 +75,25 @@ def install(dev_access_keys: Iterable[str] = ()) -> None:
     CognitoIdentityResponse.get_identity_pool_roles = _get_identity_pool_roles
     CognitoIdentityResponse.set_principal_tag_attribute_map = _set_principal_tag_attribute_map
     CognitoIdentityResponse.get_principal_tag_attribute_map = _get_principal_tag_attribute_map
+
+    original_sign_out = CognitoIdpUserPool.sign_out
+
+    def sign_out(self: Any, username: str) -> None:
+        # Remembered for ServerSideTokenCheck: ID tokens issued before it stop working.
+        import jwt
+
+        user = self._get_user(username)
+        if user is not None:
+            user.comm_it_signed_out_at = time.time()
+            revoked = getattr(user, "comm_it_revoked", set())
+            for token, (_, owner) in list(self.access_tokens.items()):
+                if owner == username:  # the ID tokens of the same sign-in share its origin_jti
+                    claims = jwt.decode(token, options={"verify_signature": False})
+                    revoked.add(claims.get("origin_jti"))
+            user.comm_it_revoked = revoked
+        original_sign_out(self, username)
+
+    CognitoIdpUserPool.sign_out = sign_out
 
     original_s3 = ActionAuthenticatorMixin._authenticate_and_authorize_s3_action
     original_normal = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
@@ -201,7 +222,12 @@ def _user_is_active(account: str, provider: str, claims: Mapping[str, Any]) -> b
     if user_pool is None:
         return False
     user = next((u for u in user_pool.users.values() if u.id == claims["sub"]), None)
-    return user is not None and bool(user.enabled)
+    if user is None or not user.enabled:
+        return False
+    if claims.get("origin_jti") in getattr(user, "comm_it_revoked", set()):
+        return False
+    signed_out_at = getattr(user, "comm_it_signed_out_at", None)
+    return signed_out_at is None or int(claims.get("iat", 0)) >= int(signed_out_at)
 
 
 def _get_id(self: Any, original: Any) -> str:

@@ -441,3 +441,13 @@ def test_the_apps_own_keys_stay_unrestricted(person, dev_s3):
         assert dev_s3.get_object(Bucket=who.bucket, Key=who.profile)["Body"].read()
     dev_s3.put_object(Bucket=alice.bucket, Key="anything/at/all", Body=b"x")
     assert dev_s3.list_objects_v2(Bucket=alice.bucket)["KeyCount"] >= 3
+
+
+def test_after_logging_out_the_old_id_token_gets_no_credentials(client, register):
+    tokens = register()
+    assert credentials_for(client, tokens)
+    response = post(client, "/api/auth/logout", {"accessToken": tokens["accessToken"]})
+    assert response.status_code in (200, 204), response.body
+    response = post(client, "/api/auth/credentials", {},
+                    {"Authorization": f"Bearer {tokens['idToken']}"})
+    assert response.status_code == 401, response.body
