@@ -311,11 +311,12 @@ def test_a_presigned_get_of_own_file_works(person, signature):
     from botocore.config import Config
 
     alice = person()
-    alice.s3.put_object(Bucket=alice.bucket, Key=alice.file("photo 1+2.txt"), Body=b"pixels")
+    name = "photo 1+2 (été)~'*.txt"
+    alice.s3.put_object(Bucket=alice.bucket, Key=alice.file(name), Body=b"pixels")
     s3 = alice.client("s3", config=Config(signature_version=signature))
     url = s3.generate_presigned_url("get_object", ExpiresIn=60, Params={
-        "Bucket": alice.bucket, "Key": alice.file("photo 1+2.txt"),
-        "ResponseContentDisposition": 'attachment; filename="photo 1+2.txt"'})
+        "Bucket": alice.bucket, "Key": alice.file(name),
+        "ResponseContentDisposition": "attachment; filename*=UTF-8''photo%201%2B2%20(%C3%A9t%C3%A9)"})
     assert fetch(url) == (200, b"pixels")
 
 
