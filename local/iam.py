@@ -29,8 +29,10 @@ is refused (AccessDenied): the buckets are private, as in AWS.
 from __future__ import annotations
 
 import calendar
+import functools
 import hmac
 import json
+import threading
 import time
 import uuid
 from collections import OrderedDict
@@ -173,11 +175,15 @@ def _identity_backend(account: str, pool_or_identity_id: str) -> Any:
     return cognitoidentity_backends[account][pool_or_identity_id.split(":")[0]]
 
 
+_LOCK = threading.Lock()  # moto's server answers each request in its own thread
+
+
 def _state(backend: Any) -> dict[str, dict]:
     # Kept on the moto backend, so a moto reset forgets it with everything else.
-    if not hasattr(backend, "comm_it_iam"):
-        backend.comm_it_iam = {"identities": {}, "by_id": {}, "roles": {}, "tags": {}}
-    return backend.comm_it_iam
+    with _LOCK:
+        if not hasattr(backend, "comm_it_iam"):
+            backend.comm_it_iam = {"identities": {}, "by_id": {}, "roles": {}, "tags": {}}
+        return backend.comm_it_iam
 
 
 def _pool(backend: Any, pool_id: str) -> Any:
@@ -189,6 +195,7 @@ def _pool(backend: Any, pool_id: str) -> Any:
     return pool
 
 
+@functools.lru_cache(maxsize=1)
 def _public_keys() -> Any:
     import jwt
     from moto.utilities.utils import load_resource
@@ -270,13 +277,14 @@ def _get_id(self: Any, original: Any) -> str:
     provider, claims = _verify_login(self.current_account, pool, logins)
     state = _state(backend)
     key = (pool_id, provider, claims["sub"])
-    identity_id = state["identities"].get(key)
-    if identity_id is None:
-        identity_id = f"{pool_id.split(':')[0]}:{uuid.uuid4()}"
-        state["identities"][key] = identity_id
-        state["by_id"][identity_id] = key
-        backend.pools_identities[pool_id]["Identities"].append(
-            {"IdentityId": identity_id, "Logins": [provider]})
+    with _LOCK:  # two first sign-ins at once still make one identity
+        identity_id = state["identities"].get(key)
+        if identity_id is None:
+            identity_id = f"{pool_id.split(':')[0]}:{uuid.uuid4()}"
+            state["identities"][key] = identity_id
+            state["by_id"][identity_id] = key
+            backend.pools_identities[pool_id]["Identities"].append(
+                {"IdentityId": identity_id, "Logins": [provider]})
     return json.dumps({"IdentityId": identity_id})
 
 
