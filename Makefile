@@ -4,6 +4,7 @@ PYTHON ?= python3
 VENV ?= .venv
 PY := $(VENV)/bin/python
 INSTALLED := $(VENV)/.installed
+AXE := node_modules/axe-core/axe.min.js
 STAGE ?= dev
 
 .PHONY: run test chromium bench clean
@@ -18,8 +19,13 @@ run: $(INSTALLED)
 	exec $(PY) -m local
 
 ## test: the whole suite, real-browser tests included
-test: $(INSTALLED) chromium
+test: $(INSTALLED) chromium $(AXE)
 	$(PY) -m pytest
+
+## axe-core (npm) for the accessibility tests, pinned by package-lock.json
+$(AXE): package.json package-lock.json
+	npm ci --no-audit --no-fund --loglevel=error
+	touch $@
 
 ## chromium: Debian's Chromium for the browser tests (never `playwright install`)
 chromium:
@@ -38,7 +44,7 @@ bench: $(INSTALLED)
 	$(PY) -m bench
 
 clean:
-	rm -rf $(VENV) .pytest_cache test-artifacts build
+	rm -rf $(VENV) .pytest_cache test-artifacts build node_modules
 
 ## deploy: the stack of infra/template.yaml, its outputs into .chalice/config.json,
 ## the per-Lambda policies, then `chalice deploy` (STAGE=dev by default); prints the URL

@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import os
 import signal
-import socket
 import subprocess
 import sys
 import threading
@@ -16,6 +15,7 @@ import urllib.error
 import urllib.request
 from pathlib import Path
 
+from local import ports
 from local.aws import REGION, LocalAWS
 from local.outbox import Outbox
 
@@ -35,13 +35,11 @@ def _port(name: str, default: str) -> int:
 
 def _check_free(port: int, name: str, what: str) -> None:
     """A clear error now, not a hang or a traceback later, when the port is taken."""
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as the servers bind
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError as exc:
-            raise SystemExit(f"Cannot start {what} on port {port}: {exc.strerror or exc}. "
-                             f"Set {name} to a free port.") from None
+    try:
+        ports.ensure_free(port)
+    except OSError as exc:
+        raise SystemExit(f"Cannot start {what} on port {port}: {exc.strerror or exc}. "
+                         f"Set {name} to a free port.") from None
 
 
 def _wait_for_app(url: str, child: subprocess.Popen, stop: threading.Event,

@@ -4,11 +4,10 @@ role's IAM policy enforced (local.iam), and the resources of infra/template.yaml
 """
 from __future__ import annotations
 
-import socket
 import urllib.request
 from typing import Any
 
-from local import cognito_codes, iam, resources
+from local import cognito_codes, iam, ports, resources
 from local.outbox import Outbox
 
 REGION = "us-east-1"
@@ -33,9 +32,7 @@ class LocalAWS:
         """Serve; OSError when the port is taken (moto's thread would die silently and
         its start() wait forever)."""
         if self._port:
-            with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as probe:
-                probe.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)  # as werkzeug binds
-                probe.bind(("127.0.0.1", self._port))
+            ports.ensure_free(self._port)
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"

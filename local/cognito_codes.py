@@ -7,16 +7,27 @@ console outbox; confirm and reset check it (wrong code -> CodeMismatch). Like
 Cognito, no reset code goes to an address that was never verified, a reset for
 an unknown user is UserNotFound, and usernames ignore case when the pool says so.
 These patches apply to the moto server running in this process only.
+
+`install(outbox)` swaps the functions below into moto's classes, once per process:
+the `_backend_*` ones replace methods of CognitoIdpBackend (self is the backend), the
+`_response_*` ones handlers of CognitoIdpResponse (self is the request being answered),
+and `_pool_get_user` CognitoIdpUserPool._get_user.
 """
 from __future__ import annotations
 
 import secrets
-from typing import Any
+from typing import Any, Callable
 
 from local.outbox import Outbox
 
 VERIFY_SUBJECT = "Your Comm-IT verification code"
 RESET_SUBJECT = "Your Comm-IT password reset code"
+_WRONG_CODE = "Invalid verification code provided, please try again."
+_NO_SUCH_USER = "Username/client id combination not found."
+
+# Set once by install(): where the codes go, and moto's own methods that the patches wrap.
+_outbox: Outbox | None = None
+_moto: dict[str, Callable[..., Any]] = {}
 
 
 def _new_code() -> str:
@@ -38,128 +49,166 @@ def _case_sensitive(pool: Any) -> bool:
     return bool(pool.extended_config.get("UsernameConfiguration", {}).get("CaseSensitive", True))
 
 
-def install(outbox: Outbox) -> None:
+def _send(user: Any, subject: str, code: str) -> None:
+    assert _outbox is not None, "install() first"
+    _outbox.send(_email(user), subject, code)
+
+
+def _pool_and_user(backend: Any, client_id: str, username: str) -> tuple[Any, Any]:
+    """The pool that has the app client `client_id` and its user `username` (None when the
+    pool has no such user); (None, None) when no pool has the client."""
+    for pool in backend.user_pools.values():
+        if client_id in pool.clients:
+            return pool, pool._get_user(username)
+    return None, None
+
+
+def _send_verification(user: Any) -> None:
+    user.comm_it_signup_code = _new_code()
+    _send(user, VERIFY_SUBJECT, user.comm_it_signup_code)
+
+
+def _codes_match(expected: str | None, given: str | None) -> bool:
+    return bool(expected) and secrets.compare_digest(expected, given or "")
+
+
+# --- CognitoIdpResponse handlers (moto has no resend, and its confirm ignores the code) -------
+
+def _requested_user(response: Any) -> Any:
+    """The user named by the request's ClientId and Username, like Cognito looks it up."""
     from moto.cognitoidp import exceptions as errors
-    from moto.cognitoidp.models import (CognitoIdpBackend, CognitoIdpUserPool,
-                                        RegionAgnosticBackend, UserStatus)
-    from moto.cognitoidp.responses import ActionResult, CognitoIdpResponse, EmptyResult
+    from moto.cognitoidp.models import RegionAgnosticBackend
+
+    client_id = response._get_param("ClientId")
+    backend = RegionAgnosticBackend(response.current_account, response.region) \
+        ._find_backend_for_clientid(client_id)
+    pool, user = _pool_and_user(backend, client_id, response._get_param("Username"))
+    if pool is None:
+        raise errors.ResourceNotFoundError(client_id)
+    if user is None:
+        raise errors.UserNotFoundError(_NO_SUCH_USER)
+    return user
+
+
+def _response_confirm_sign_up(self: Any) -> Any:
+    from moto.cognitoidp import exceptions as errors
+    from moto.cognitoidp.models import UserStatus
+    from moto.cognitoidp.responses import EmptyResult
+
+    user = _requested_user(self)
+    if user.status == UserStatus.CONFIRMED:
+        raise errors.NotAuthorizedError("User cannot be confirmed. Current status is CONFIRMED")
+    if not _codes_match(getattr(user, "comm_it_signup_code", None),
+                        self._get_param("ConfirmationCode", "")):
+        raise errors.CodeMismatchException(_WRONG_CODE)
+    user.status = UserStatus.CONFIRMED
+    user.comm_it_signup_code = None
+    user.attributes = [a for a in user.attributes if a["Name"] != "email_verified"] + \
+        [{"Name": "email_verified", "Value": "true"}]
+    user.attribute_lookup["email_verified"] = "true"
+    return EmptyResult()
+
+
+def _response_resend_confirmation_code(self: Any) -> Any:
+    from moto.cognitoidp import exceptions as errors
+    from moto.cognitoidp.models import UserStatus
+    from moto.cognitoidp.responses import ActionResult
+
+    user = _requested_user(self)
+    if user.status == UserStatus.CONFIRMED:
+        raise errors.InvalidParameterException("User is already confirmed.")
+    _send_verification(user)
+    return ActionResult({"CodeDeliveryDetails": _delivery(user)})
+
+
+# --- CognitoIdpBackend methods: wrap moto's own ------------------------------------------------
+
+def _backend_sign_up(self: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
+    from moto.cognitoidp.models import UserStatus
+
+    user, details = _moto["sign_up"](self, *args, **kwargs)
+    if user.status != UserStatus.CONFIRMED:
+        _send_verification(user)
+        details = _delivery(user)
+    return user, details
+
+
+def _backend_forgot_password(self: Any, client_id: str, username: str) -> tuple[str, Any]:
+    from moto.cognitoidp import exceptions as errors
+
+    _, user = _pool_and_user(self, client_id, username)
+    if user is not None and user.attribute_lookup.get("email_verified") != "true":
+        # Like Cognito: no code for an address that was never verified.
+        raise errors.InvalidParameterException(
+            "Cannot reset password for the user as there is no registered/verified "
+            "email or phone_number")
+    _, response = _moto["forgot_password"](self, client_id, username)
+    if user is not None:
+        user.comm_it_reset_code = _new_code()
+        _send(user, RESET_SUBJECT, user.comm_it_reset_code)
+    # moto would also return its own code in a response header: the outbox is the only way.
+    return "", response
+
+
+def _backend_confirm_forgot_password(self: Any, client_id: str, username: str, password: str,
+                                     code: str) -> Any:
+    from moto.cognitoidp import exceptions as errors
+
+    pool, user = _pool_and_user(self, client_id, username)
+    if user is None:
+        # moto would answer ResourceNotFound (the app's "service unavailable"); Cognito
+        # answers UserNotFound (CodeMismatch with PreventUserExistenceErrors).
+        raise errors.UserNotFoundError(_NO_SUCH_USER)
+    if not _codes_match(getattr(user, "comm_it_reset_code", None), code):
+        raise errors.CodeMismatchException(_WRONG_CODE)
+    self._validate_password(pool.id, password)
+    result = _moto["confirm_forgot_password"](self, client_id, username, password, code)
+    user.comm_it_reset_code = None  # one use only
+    return result
+
+
+def _backend_initiate_auth(self: Any, client_id: str, auth_flow: str,
+                           auth_parameters: dict[str, str]) -> Any:
+    # Sessions are kept under the username as typed; use the stored one, as Cognito does,
+    # so tokens name the user the same way and GlobalSignOut ends every session.
+    typed = (auth_parameters or {}).get("USERNAME")
+    if typed:
+        pool, user = _pool_and_user(self, client_id, typed)
+        if user is not None and not _case_sensitive(pool):
+            auth_parameters = {**auth_parameters, "USERNAME": user.username}
+    return _moto["initiate_auth"](self, client_id, auth_flow, auth_parameters)
+
+
+# --- CognitoIdpUserPool ---------------------------------------------------------------------
+
+def _pool_get_user(self: Any, username: str) -> Any:
+    # UsernameConfiguration.CaseSensitive=false: "Ada" and "ada" are one user in Cognito;
+    # moto ignores the setting (a second sign-up as "ada" succeeds, log-in as "ada" fails).
+    user = _moto["_get_user"](self, username)
+    if user is None and isinstance(username, str) and not _case_sensitive(self):
+        folded = username.casefold()
+        user = next((u for name, u in self.users.items() if name.casefold() == folded), None)
+    return user
+
+
+def install(outbox: Outbox) -> None:
+    """Patch moto's Cognito in this process; codes go to `outbox`. A second call changes
+    nothing (the first outbox stays)."""
+    global _outbox
+    from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
+    from moto.cognitoidp.responses import CognitoIdpResponse
 
     if getattr(CognitoIdpBackend, "_comm_it_codes", False):
         return
     CognitoIdpBackend._comm_it_codes = True
-
-    def find_user(response: CognitoIdpResponse) -> Any:
-        client_id = response._get_param("ClientId")
-        backend = RegionAgnosticBackend(response.current_account, response.region) \
-            ._find_backend_for_clientid(client_id)
-        for pool in backend.user_pools.values():
-            if client_id in pool.clients:
-                user = pool._get_user(response._get_param("Username"))
-                if user is None:
-                    raise errors.UserNotFoundError("Username/client id combination not found.")
-                return user
-        raise errors.ResourceNotFoundError(client_id)
-
-    def send_verification(user: Any) -> None:
-        user.comm_it_signup_code = _new_code()
-        outbox.send(_email(user), VERIFY_SUBJECT, user.comm_it_signup_code)
-
-    original_sign_up = CognitoIdpBackend.sign_up
-
-    def sign_up(self, *args: Any, **kwargs: Any):
-        user, details = original_sign_up(self, *args, **kwargs)
-        if user.status != UserStatus.CONFIRMED:
-            send_verification(user)
-            details = _delivery(user)
-        return user, details
-
-    def confirm_sign_up(self: CognitoIdpResponse) -> Any:
-        user = find_user(self)
-        if user.status == UserStatus.CONFIRMED:
-            raise errors.NotAuthorizedError("User cannot be confirmed. Current status is CONFIRMED")
-        expected = getattr(user, "comm_it_signup_code", None)
-        if not expected or not secrets.compare_digest(expected, self._get_param("ConfirmationCode", "")):
-            raise errors.CodeMismatchException("Invalid verification code provided, please try again.")
-        user.status = UserStatus.CONFIRMED
-        user.comm_it_signup_code = None
-        user.attributes = [a for a in user.attributes if a["Name"] != "email_verified"] + \
-            [{"Name": "email_verified", "Value": "true"}]
-        user.attribute_lookup["email_verified"] = "true"
-        return EmptyResult()
-
-    def resend_confirmation_code(self: CognitoIdpResponse) -> Any:
-        user = find_user(self)
-        if user.status == UserStatus.CONFIRMED:
-            raise errors.InvalidParameterException("User is already confirmed.")
-        send_verification(user)
-        return ActionResult({"CodeDeliveryDetails": _delivery(user)})
-
-    original_forgot = CognitoIdpBackend.forgot_password
-
-    def forgot_password(self, client_id: str, username: str):
-        for pool in self.user_pools.values():
-            user = pool._get_user(username) if client_id in pool.clients else None
-            if user is not None and user.attribute_lookup.get("email_verified") != "true":
-                # Like Cognito: no code for an address that was never verified.
-                raise errors.InvalidParameterException(
-                    "Cannot reset password for the user as there is no registered/verified "
-                    "email or phone_number")
-        _, response = original_forgot(self, client_id, username)
-        for pool in self.user_pools.values():
-            user = pool._get_user(username) if client_id in pool.clients else None
-            if user is not None:
-                user.comm_it_reset_code = _new_code()
-                outbox.send(_email(user), RESET_SUBJECT, user.comm_it_reset_code)
-        # moto would also return its own code in a response header: the outbox is the only way.
-        return "", response
-
-    original_confirm_forgot = CognitoIdpBackend.confirm_forgot_password
-
-    def confirm_forgot_password(self, client_id: str, username: str, password: str, code: str):
-        for pool in self.user_pools.values():
-            user = pool._get_user(username) if client_id in pool.clients else None
-            if user is not None:
-                break
-        else:
-            # moto would answer ResourceNotFound (the app's "service unavailable"); Cognito
-            # answers UserNotFound (CodeMismatch with PreventUserExistenceErrors).
-            raise errors.UserNotFoundError("Username/client id combination not found.")
-        expected = getattr(user, "comm_it_reset_code", None)
-        if not expected or not secrets.compare_digest(expected, code or ""):
-            raise errors.CodeMismatchException("Invalid verification code provided, please try again.")
-        self._validate_password(pool.id, password)
-        result = original_confirm_forgot(self, client_id, username, password, code)
-        user.comm_it_reset_code = None  # one use only
-        return result
-
-    # UsernameConfiguration.CaseSensitive=false: "Ada" and "ada" are one user in Cognito;
-    # moto ignores the setting (a second sign-up as "ada" succeeds, log-in as "ada" fails).
-    original_get_user = CognitoIdpUserPool._get_user
-
-    def get_user(self, username: str) -> Any:
-        user = original_get_user(self, username)
-        if user is None and isinstance(username, str) and not _case_sensitive(self):
-            folded = username.casefold()
-            user = next((u for name, u in self.users.items() if name.casefold() == folded), None)
-        return user
-
-    original_initiate_auth = CognitoIdpBackend.initiate_auth
-
-    def initiate_auth(self, client_id: str, auth_flow: str, auth_parameters: dict[str, str]):
-        # Sessions are kept under the username as typed; use the stored one, as Cognito does,
-        # so tokens name the user the same way and GlobalSignOut ends every session.
-        typed = (auth_parameters or {}).get("USERNAME")
-        for pool in self.user_pools.values():
-            if typed and client_id in pool.clients and not _case_sensitive(pool):
-                user = pool._get_user(typed)
-                if user is not None:
-                    auth_parameters = {**auth_parameters, "USERNAME": user.username}
-        return original_initiate_auth(self, client_id, auth_flow, auth_parameters)
-
-    CognitoIdpUserPool._get_user = get_user
-    CognitoIdpBackend.initiate_auth = initiate_auth
-    CognitoIdpBackend.sign_up = sign_up
-    CognitoIdpBackend.forgot_password = forgot_password
-    CognitoIdpBackend.confirm_forgot_password = confirm_forgot_password
-    CognitoIdpResponse.confirm_sign_up = confirm_sign_up
-    CognitoIdpResponse.resend_confirmation_code = resend_confirmation_code
+    _outbox = outbox
+    wrapped = [(CognitoIdpBackend, "sign_up", _backend_sign_up),
+               (CognitoIdpBackend, "forgot_password", _backend_forgot_password),
+               (CognitoIdpBackend, "confirm_forgot_password", _backend_confirm_forgot_password),
+               (CognitoIdpBackend, "initiate_auth", _backend_initiate_auth),
+               (CognitoIdpUserPool, "_get_user", _pool_get_user)]
+    for cls, name, patch in wrapped:
+        _moto[name] = getattr(cls, name)
+        setattr(cls, name, patch)
+    CognitoIdpResponse.confirm_sign_up = _response_confirm_sign_up
+    CognitoIdpResponse.resend_confirmation_code = _response_resend_confirmation_code

@@ -146,3 +146,13 @@ def make_token(stack: dict[str, str], signing_key: Any) -> Callable[..., str]:
                           headers={"kid": "dummy", **(headers or {})})
 
     return make
+
+
+@pytest.fixture
+def signed_up(client: Any) -> dict[str, str]:
+    """A person who signed up and has not entered the emailed code yet."""
+    from tests.helpers import assert_ok, new_person
+
+    person = new_person()
+    assert_ok(post(client, "/api/auth/signup", person), 201)
+    return person

@@ -2,8 +2,10 @@
 from __future__ import annotations
 
 import json
+import re
 import shutil
 import time
+import uuid
 from pathlib import Path
 from typing import Any, Callable
 
@@ -70,3 +72,111 @@ def fake_outputs(stage: str = "dev", account: str = ACCOUNT, region: str = REGIO
         "ArchiveQueueName": f"comm-it-{stage}-archive-profile",
         "ArchiveQueueArn": arn("sqs", f"comm-it-{stage}-archive-profile"),
     }
+
+
+# --- the account API (/api/auth/*) -------------------------------------------------------
+
+NEW_PASSWORD = "N3w-password-2"
+
+
+def new_person(**overrides: Any) -> dict[str, str]:
+    """A sign-up body for a person nobody has used yet (username unique per call)."""
+    username = f"user{uuid.uuid4().hex[:8]}"
+    person = {"name": "Grace Hopper", "email": f"{username}@example.com",
+              "username": username, "password": PASSWORD}
+    person.update(overrides)
+    return person
+
+
+def log_in(client: Any, username: str, password: str) -> Any:
+    return post(client, "/api/auth/login", {"username": username, "password": password})
+
+
+def emails_to(outbox: Any, address: str) -> list[Any]:
+    return [email for email in outbox.messages if email.to == address]
+
+
+def assert_human(message: Any) -> None:
+    """A sentence for a person: capitalised, spaced words, ends like a sentence, no internals."""
+    assert isinstance(message, str), message
+    assert re.fullmatch(r"[A-Z][^\n]{9,}[.!?)]", message), message
+    assert len(message.split()) >= 3, message
+    assert not re.search(r"Exception|Traceback|botocore|moto|Error:|\{", message), message
+
+
+def assert_error(response: Any, status: int, code: str) -> str:
+    """`response` is our JSON error `status`/`code` with a human message; returns the message."""
+    assert response.status_code == status, response.body
+    assert response.headers["Content-Type"] == "application/json"
+    body = json.loads(response.body)
+    assert set(body) == {"error", "message"}, body
+    assert body["error"] == code, body
+    assert_human(body["message"])
+    return body["message"]
+
+
+def assert_ok(response: Any, status: int = 200) -> dict[str, Any]:
+    assert response.status_code == status, response.body
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Cache-Control"] == "no-store"
+    return json.loads(response.body)
+
+
+# --- the pipeline's events and the app's routes --------------------------------------------
+
+def login_event(sub: str | None = None, name: str = "Ada Lovelace",
+                at: str = "2026-11-26T10:00:00.000000Z", event_id: str | None = None) -> Any:
+    """A "user authenticated" event, as the login publishes it."""
+    from chalicelib.user_events import UserAuthenticated
+
+    return UserAuthenticated(event_id=event_id or str(uuid.uuid4()), occurred_at=at,
+                             sub=sub or str(uuid.uuid4()), username="ada", email="ada@example.com",
+                             name=name)
+
+
+def app_routes() -> list[tuple[str, str]]:
+    """Every (method, path) the app serves, read from app.routes (new routes included)."""
+    from app import app
+
+    return sorted((method, path) for path, methods in app.routes.items() for method in methods)
+
+
+def page_paths() -> list[str]:
+    """The app's pages: every GET route outside /api/ (without path parameters)."""
+    return [path for method, path in app_routes()
+            if method == "GET" and not path.startswith("/api/") and "{" not in path]
+
+
+def route_of(path: str) -> str | None:
+    """The route pattern of app.routes that serves `path` (query ignored), or None."""
+    from app import app
+
+    asked = path.split("?", 1)[0].strip("/").split("/")
+    for pattern in app.routes:
+        parts = pattern.strip("/").split("/")
+        if len(parts) == len(asked) and all(
+                part == given or (part.startswith("{") and part.endswith("}"))
+                for part, given in zip(parts, asked)):
+            return pattern
+    return None
+
+
+def app_paths_first_segments() -> set[str]:
+    """The first segment of every route's path ("api", "login", ...), from app.routes."""
+    return {path.strip("/").split("/")[0] for _, path in app_routes() if path.strip("/")}
+
+
+def call(stack: Any, method: str, path: str, body: Any = None, token: str = "") -> tuple[int, Any]:
+    """One HTTP request to a running stack's app (`tests.running.RunningStack`): (status, JSON)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        stack.app_url.rstrip("/") + "/" + path.lstrip("/"), method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **({"Authorization": token} if token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")

@@ -30,16 +30,6 @@ def free_port() -> int:
         return sock.getsockname()[1]
 
 
-def port_is_free(port: int) -> bool:
-    with socket.socket(socket.AF_INET, socket.SOCK_STREAM) as sock:
-        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        try:
-            sock.bind(("127.0.0.1", port))
-        except OSError:
-            return False
-        return True
-
-
 def group_pids(pgid: int) -> list[int]:
     """Every live (non-zombie) process whose process group is `pgid`, from /proc."""
     pids = []

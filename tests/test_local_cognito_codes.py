@@ -18,9 +18,8 @@ from botocore.exceptions import ClientError
 from local import cognito_codes
 from local.cognito_codes import RESET_SUBJECT, VERIFY_SUBJECT
 from local.outbox import Outbox
+from tests.helpers import NEW_PASSWORD, PASSWORD, emails_to
 
-PASSWORD = "Corr3ct-horse"
-NEW_PASSWORD = "N3w-password-2"
 OUTBOX_LINE = re.compile(r'\[outbox\] email to=(\S+) subject="([^"]*)" code=(\d+)')
 
 
@@ -104,10 +103,6 @@ def error_code(call: Any, *args: Any, **kwargs: Any) -> str:
     with pytest.raises(ClientError) as caught:
         call(*args, **kwargs)
     return caught.value.response["Error"]["Code"]
-
-
-def emails_to(outbox: Outbox, address: str) -> list[Any]:
-    return [email for email in outbox.messages if email.to == address]
 
 
 # --- the codes themselves --------------------------------------------------------------

@@ -13,8 +13,9 @@ import urllib.request
 
 import pytest
 
+from local.ports import is_free as port_is_free
 from tests.helpers import eventually
-from tests.running import ROOT, RunningStack, free_port, group_pids, port_is_free
+from tests.running import ROOT, RunningStack, free_port, group_pids
 
 pytestmark = pytest.mark.stack
 
