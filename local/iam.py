@@ -151,12 +151,6 @@ def _bad_configuration() -> Exception:
                           "for this pool.")
 
 
-S3_STATUS = {"AccessDenied": 403, "SignatureDoesNotMatch": 403, "InvalidAccessKeyId": 403,
-             "RequestTimeTooSkewed": 403, "ExpiredToken": 400, "InvalidToken": 400,
-             "AuthorizationQueryParametersError": 400, "AuthorizationHeaderMalformed": 400,
-             "XAmzContentSHA256Mismatch": 400}
-
-
 def _s3_error(code: str, message: str, bucket: str | None = None) -> Exception:
     from moto.s3.exceptions import BucketAccessDeniedError, S3ClientError
 
