@@ -231,13 +231,17 @@ class _UsersRememberingDeletions(OrderedDict):
         super().__init__(*args)
         self.deleted_subs: set[str] = set()
 
+    def _forget(self, key: Any) -> None:
+        sub = getattr(self.get(key), "id", None)
+        if sub:
+            self.deleted_subs.add(sub)
+
     def __delitem__(self, key: Any) -> None:
-        self.deleted_subs.add(getattr(self[key], "id", ""))
+        self._forget(key)
         super().__delitem__(key)
 
     def pop(self, key: Any, *default: Any) -> Any:
-        if key in self:
-            self.deleted_subs.add(getattr(self[key], "id", ""))
+        self._forget(key)
         return super().pop(key, *default)
 
 
