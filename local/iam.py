@@ -356,7 +356,8 @@ def _get_identity_pool_roles(self: Any) -> str:
     pool_id = self._get_param("IdentityPoolId")
     backend = _identity_backend(self.current_account, pool_id)
     _pool(backend, pool_id)
-    return json.dumps({"IdentityPoolId": pool_id, "Roles": _state(backend)["roles"].get(pool_id, {})})
+    roles = _state(backend)["roles"].get(pool_id, {})
+    return json.dumps({"IdentityPoolId": pool_id, "Roles": roles})
 
 
 def _set_principal_tag_attribute_map(self: Any) -> str:
@@ -403,18 +404,18 @@ def _authenticate(response: Any, signed: signatures.Signed, raw_query: str) -> A
     """The live STS session that signed the request; SignatureError otherwise."""
     session = _session(response.current_account, signed.access_key_id)
     if session is None:
-        raise signatures.SignatureError("InvalidAccessKeyId", "The AWS Access Key Id you provided "
-                                   "does not exist in our records.")
+        raise signatures.SignatureError("InvalidAccessKeyId", "The AWS Access Key Id you "
+                                        "provided does not exist in our records.")
     now = _now()
     if now >= _expires_at(session):
         raise signatures.SignatureError("ExpiredToken", "The provided token has expired.")
     if not signed.session_token or not hmac.compare_digest(signed.session_token,
                                                            session.session_token):
         raise signatures.SignatureError("InvalidToken", "The provided token is malformed or "
-                                   "otherwise invalid.")
+                                        "otherwise invalid.")
     signatures.check_time(signed, now)
     signatures.verify(signed, session.secret_access_key, response.method, response.raw_path,
-                 raw_query, response.headers, _body(response))
+                      raw_query, response.headers, _body(response))
     return session
 
 

@@ -86,8 +86,8 @@ def parse(headers: Mapping[str, str], raw_query: str) -> Signed | None:
             try:
                 expires = int(query.get("Expires", ""))
             except ValueError:
-                raise SignatureError("AccessDenied", "Query-string authentication requires "
-                                     "the Signature, Expires and AWSAccessKeyId parameters") from None
+                raise SignatureError("AccessDenied", "Query-string authentication requires the "
+                                     "Signature, Expires and AWSAccessKeyId parameters") from None
             return Signed(query["AWSAccessKeyId"], "", "", "s3", "", (), query["Signature"],
                           query.get("x-amz-security-token"), True, expires, "", 2)
         if query.get("X-Amz-Algorithm") != ALGORITHM or "X-Amz-Credential" not in query:
