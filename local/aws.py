@@ -1,12 +1,13 @@
 """The embedded local AWS: moto in server mode on 127.0.0.1, with the Cognito
-gaps closed (local.cognito_codes), and the resources of infra/template.yaml.
+gaps closed (local.cognito_codes), the identity pool's credentials and the
+role's IAM policy enforced (local.iam), and the resources of infra/template.yaml.
 """
 from __future__ import annotations
 
 import urllib.request
 from typing import Any
 
-from local import cognito_codes, ports, resources
+from local import cognito_codes, iam, ports, resources
 from local.outbox import Outbox
 
 REGION = "us-east-1"
@@ -23,6 +24,7 @@ class LocalAWS:
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the console
         cognito_lockout.install()
         cognito_codes.install(outbox)
+        iam.install(dev_access_keys=[CREDENTIALS["AWS_ACCESS_KEY_ID"]])
         self.outbox = outbox
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._port = port

@@ -2,9 +2,11 @@
 
 A small interpreter for the resource types the template uses: the same names,
 key schema, stream view, pool policy, client flows and queue wiring as the stack
-in AWS, because they come from the same file. IAM roles and resource policies
-are skipped: moto does not enforce them (they are tested against the template
-instead).
+in AWS, because they come from the same file. Resources are created in the order
+their references need (as CloudFormation does), whatever their order in the file.
+IAM roles, the identity pool's role attachment and its principal tag map are
+created too: local/iam.py enforces them. Resource policies (bucket, queue) are
+skipped (they are tested against the template instead).
 """
 from __future__ import annotations
 
@@ -15,8 +17,7 @@ from typing import Any, Callable
 from infra import template as infra_template
 
 ACCOUNT_ID = "123456789012"  # moto's default account
-NOT_ENFORCED_LOCALLY = {"AWS::IAM::Role", "AWS::Cognito::IdentityPoolRoleAttachment",
-                        "AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::Cognito::IdentityPoolPrincipalTag"}
+NOT_ENFORCED_LOCALLY = {"AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy"}
 
 
 class Stack:
@@ -30,6 +31,7 @@ class Stack:
         self.refs: dict[str, str] = {}
         self.attrs: dict[str, dict[str, str]] = {}
         self.outputs: dict[str, str] = {}
+        self.current = ""  # the logical name being created
 
     def client(self, service: str) -> Any:
         return self._session.client(service, region_name=self.region,
@@ -64,17 +66,78 @@ class Stack:
 
     # --- resources ------------------------------------------------------------------
     def create(self, template: dict[str, Any]) -> dict[str, str]:
-        for logical, resource in template["Resources"].items():
+        for logical in creation_order(template["Resources"]):
+            resource = template["Resources"][logical]
             kind = resource["Type"]
             if kind in NOT_ENFORCED_LOCALLY:
                 continue
             props = self.resolve(resource.get("Properties", {}))
+            self.current = logical
             ref, attrs = CREATORS[kind](self, props)
             self.refs[logical] = ref
             self.attrs[logical] = attrs
         self.outputs = {name: self.resolve(out["Value"])
                         for name, out in template.get("Outputs", {}).items()}
         return self.outputs
+
+
+def _references(value: Any) -> set[str]:
+    """The logical names a property value refers to (Ref, GetAtt, Sub)."""
+    if isinstance(value, list):
+        return set().union(*(_references(v) for v in value)) if value else set()
+    if not isinstance(value, dict):
+        return set()
+    if set(value) == {"Ref"}:
+        return {value["Ref"]}
+    if set(value) == {"Fn::GetAtt"}:
+        return {value["Fn::GetAtt"][0]}
+    if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        return {m.group(1).split(".", 1)[0]
+                for m in re.finditer(r"\$\{([^!}][^}]*)\}", value["Fn::Sub"])}
+    return set().union(*(_references(v) for v in value.values())) if value else set()
+
+
+def creation_order(resources: dict[str, Any]) -> list[str]:
+    """The logical names, each after the resources it refers to; otherwise in file order."""
+    pending = {name: _references(r.get("Properties", {})) & set(resources)
+               for name, r in resources.items()}
+    order: list[str] = []
+    while pending:
+        ready = next((n for n, deps in pending.items() if deps <= set(order)), None)
+        if ready is None:
+            raise ValueError(f"circular references among {sorted(pending)}")
+        order.append(ready)
+        del pending[ready]
+    return order
+
+
+def _role(stack: Stack, props: dict) -> tuple[str, dict]:
+    # CloudFormation names an unnamed role after the stack and the logical id.
+    iam = stack.client("iam")
+    name = props.get("RoleName") or f"comm-it-{stack.stage}-{stack.current}"
+    role = iam.create_role(RoleName=name, Path=props.get("Path", "/"),
+                           AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]),
+                           Description=props.get("Description", ""))["Role"]
+    for policy in props.get("Policies", []):
+        iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"],
+                            PolicyDocument=json.dumps(policy["PolicyDocument"]))
+    for arn in props.get("ManagedPolicyArns", []):
+        iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+    return name, {"Arn": role["Arn"], "RoleId": role["RoleId"]}
+
+
+def _identity_pool_roles(stack: Stack, props: dict) -> tuple[str, dict]:
+    stack.client("cognito-identity").set_identity_pool_roles(
+        IdentityPoolId=props["IdentityPoolId"], Roles=props.get("Roles", {}))
+    return props["IdentityPoolId"], {}
+
+
+def _identity_pool_principal_tags(stack: Stack, props: dict) -> tuple[str, dict]:
+    stack.client("cognito-identity").set_principal_tag_attribute_map(
+        IdentityPoolId=props["IdentityPoolId"], IdentityProviderName=props["IdentityProviderName"],
+        UseDefaults=bool(props.get("UseDefaults", False)),
+        PrincipalTags=props.get("PrincipalTags", {}))
+    return f"{props['IdentityPoolId']}:{props['IdentityProviderName']}", {}
 
 
 def _user_pool(stack: Stack, props: dict) -> tuple[str, dict]:
@@ -176,6 +239,9 @@ CREATORS: dict[str, Callable[[Stack, dict], tuple[str, dict]]] = {
     "AWS::SNS::Topic": _topic,
     "AWS::SQS::Queue": _queue,
     "AWS::SNS::Subscription": _subscription,
+    "AWS::IAM::Role": _role,
+    "AWS::Cognito::IdentityPoolRoleAttachment": _identity_pool_roles,
+    "AWS::Cognito::IdentityPoolPrincipalTag": _identity_pool_principal_tags,
 }
 
 
