@@ -123,7 +123,8 @@ def test_the_authenticated_role_grants_exactly_the_contract_and_nothing_else():
         {"Effect": "Allow", "Action": ["s3:ListBucket"],
          "Resource": {"Fn::GetAtt": ["UsersBucket", "Arn"]},
          "Condition": {"StringLike": {"s3:prefix": ["users/${aws:PrincipalTag/sub}/files/",
-                                                    "users/${aws:PrincipalTag/sub}/files/*"]}}},
+                                                    "users/${aws:PrincipalTag/sub}/files/*",
+                                                    "users/${aws:PrincipalTag/sub}/profile.json"]}}},
     ]
     assert all(set(s) <= {"Sid", "Effect", "Action", "Resource", "Condition"} for s in statements)
 
