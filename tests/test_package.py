@@ -18,7 +18,7 @@ from typing import Any
 
 import pytest
 
-from infra import deploy, policy
+from infra import chalice_cli, policy, stage
 from tests.helpers import REGION, ROOT, fake_outputs
 
 
@@ -40,11 +40,11 @@ def package(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
     """`chalice package --stage dev` of a copy of the project, once for this module."""
     project = tmp_path_factory.mktemp("project")
     _copy_project(project)
-    env_vars = deploy.configure_stage(project, "dev", fake_outputs())
+    env_vars = stage.configure_stage(project, "dev", fake_outputs())
     out = project / "out"
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env.update(AWS_DEFAULT_REGION=REGION, AWS_ACCESS_KEY_ID="offline", AWS_SECRET_ACCESS_KEY="offline")
-    result = subprocess.run([*deploy.chalice_command(), "package", "--stage", "dev", str(out)],
+    result = subprocess.run([*chalice_cli.chalice_command(), "package", "--stage", "dev", str(out)],
                             cwd=project, env=env, capture_output=True, text=True, timeout=300)
     assert result.returncode == 0, f"chalice package failed:\n{result.stdout}\n{result.stderr}"
     unpacked = tmp_path_factory.mktemp("unpacked")
