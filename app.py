@@ -4,11 +4,12 @@ Handlers only translate HTTP into calls of chalicelib/, which owns the logic.
 """
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
-from chalicelib import cognito, greeting, guard, inputs, login, pages, pipeline
+from chalicelib import cognito, greeting, guard, inputs, login, logs, pages, pipeline
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 
 app = Chalice(app_name=APP_NAME)
+app.register_middleware(logs.middleware, "all")
 app.register_middleware(json_errors, "http")
 app.register_middleware(guard.guard(app), "http")
 
@@ -127,19 +128,20 @@ def get_greeting_card():
 
 # --- The pipeline: Lambdas fed by SQS (fan-out of the login event) and the table stream ---
 
-@app.on_sqs_message(queue=deploy_value("PROFILE_QUEUE_NAME"), batch_size=10)
+@app.on_sqs_message(queue=deploy_value("PROFILE_QUEUE_NAME"), batch_size=10, maximum_concurrency=5)
 def save_profile(event):
     """User authenticated -> the user's record in DynamoDB."""
     return pipeline.save_profiles(event)
 
 
-@app.on_sqs_message(queue=deploy_value("ARCHIVE_QUEUE_NAME"), batch_size=10)
+@app.on_sqs_message(queue=deploy_value("ARCHIVE_QUEUE_NAME"), batch_size=10, maximum_concurrency=5)
 def archive_profile(event):
     """User authenticated -> the user's JSON document in S3."""
     return pipeline.archive_profiles(event)
 
 
-@app.on_dynamodb_record(stream_arn=deploy_value("USERS_TABLE_STREAM_ARN"), batch_size=10)
+@app.on_dynamodb_record(stream_arn=deploy_value("USERS_TABLE_STREAM_ARN"), batch_size=10,
+                       starting_position="TRIM_HORIZON")
 def sync_name(event):
     """Users table changed -> the user's name in Parameter Store."""
     return pipeline.sync_names(event)
