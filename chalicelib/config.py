@@ -15,7 +15,7 @@ APP_NAME = "comm-it"
 
 # Placeholders for the values decorators need at import time. They are only
 # used where no stage configuration exists (unit tests, `chalice local`);
-# `chalice deploy` refuses to run without the real ones (see infra/deploy.py).
+# `chalice deploy` refuses to run without the real ones (see deploy_value).
 _DEPLOY_DEFAULTS = {
     "USER_POOL_ARN": "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_unset",
     "PROFILE_QUEUE_NAME": f"{APP_NAME}-local-save-profile",
@@ -28,7 +28,16 @@ _DEPLOY_DEFAULTS = {
 
 
 def deploy_value(name: str) -> str:
-    """A value the decorators in app.py need while app.py is being imported."""
+    """A value the decorators in app.py need while app.py is being imported.
+
+    A stage other than `local` without it is `chalice deploy`/`package` run before the
+    stage was configured (a fresh clone): say what to run instead of a traceback.
+    """
+    stage = os.environ.get("APP_STAGE", "")
+    if not os.environ.get(name) and stage not in ("", "local"):
+        raise SystemExit(f"Stage {stage} is not configured yet ({name} is not in .chalice/config.json): "
+                         f"run `make deploy STAGE={stage}`, or `make package STAGE={stage}` for "
+                         "one CloudFormation template (no AWS account needed).")
     return os.environ.get(name) or _DEPLOY_DEFAULTS[name]
 
 

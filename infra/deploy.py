@@ -8,7 +8,8 @@ Every step checks before it acts, so running one twice is safe: an unchanged
 stack is left alone, the config and policy files come out byte for byte the same.
 The steps live in their own modules: infra/stack.py (CloudFormation),
 infra/stage.py (config.json and policies), infra/gateway.py (API Gateway's own
-answers), infra/teardown.py (destroy and purge).
+answers and throttling), infra/event_sources.py (what Chalice's mappings lack),
+infra/teardown.py (destroy and purge); infra/package.py builds the one template.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from infra import chalice_cli, gateway, stack, stage as stage_config
+from infra import chalice_cli, event_sources, gateway, stack, stage as stage_config
 from infra import template as infra_template
 from infra.credentials import check_credentials
 from infra.errors import DeployError
@@ -31,22 +32,25 @@ Runner = Callable[..., Any]
 
 
 def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = subprocess.run,
-           say: Callable[[str], None] = print) -> str:
+           say: Callable[[str], None] = print, parameters: dict[str, str] | None = None) -> str:
     stage_config.check_stage(stage)
     who = check_credentials(session)
     say(f"Deploying stage {stage} to account {who['account']} in {session.region_name}.")
     cfn = session.client("cloudformation")
     body = infra_template.TEMPLATE_PATH.read_text(encoding="utf-8")
-    say(f"Stack {stack.stack_name(stage)}: {stack.deploy_stack(cfn, stage, body)}.")
-    stage_config.configure_stage(project_dir, stage, stack.stack_outputs(cfn, stage))
+    say(f"Stack {stack.stack_name(stage)}: {stack.deploy_stack(cfn, stage, body, parameters=parameters)}.")
+    env = stage_config.configure_stage(project_dir, stage, stack.stack_outputs(cfn, stage))
     say(f"Recorded the stack outputs in .chalice/config.json (stage {stage}) "
         f"and wrote .chalice/policy-{stage}-*.json.")
     run([*chalice_cli.chalice_command(), "deploy", "--stage", stage], cwd=project_dir, check=True)
-    gateway.put_gateway_responses(session.client("apigateway"),
-                                  chalice_cli.deployed_rest_api(project_dir, stage)["rest_api_id"],
-                                  stage_config.api_gateway_stage(project_dir))
-    say("API Gateway's own errors (401 from the authorizer, unknown paths) now answer "
-        "{\"error\", \"message\"} JSON.")
+    gateway.configure_api(session.client("apigateway"),
+                          chalice_cli.deployed_rest_api(project_dir, stage)["rest_api_id"],
+                          stage_config.api_gateway_stage(project_dir))
+    say("API Gateway's own errors (401 from the authorizer, throttling, unknown paths) answer "
+        "{\"error\", \"message\"} JSON; the stage and the email-sending routes are throttled.")
+    updated = event_sources.apply(session.client("lambda"),
+                                  chalice_cli.deployed_resources(project_dir, stage), env)
+    say(f"Event sources: partial batch responses, bounded stream retries ({', '.join(updated)}).")
     url = chalice_cli.greeting_url(project_dir, stage)
     say(f"\nThe greeting page: {url}")
     return url
@@ -57,6 +61,9 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = ROOT) -> int:
     parser.add_argument("command", choices=["deploy", "destroy", "purge-retained"])
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--yes", action="store_true", help="purge-retained: yes, delete the data")
+    parser.add_argument("--alarm-email", help="deploy: where the alarms are emailed (kept if unset)")
+    parser.add_argument("--ses-identity-arn",
+                        help="deploy: send Cognito's emails through this SES identity (kept if unset)")
     args = parser.parse_args(argv)
 
     import boto3
@@ -65,7 +72,9 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = ROOT) -> int:
     started = time.monotonic()
     try:
         if args.command == "deploy":
-            deploy(args.stage, session, project_dir)
+            deploy(args.stage, session, project_dir,
+                   parameters={"AlarmEmail": args.alarm_email,
+                               "SesIdentityArn": args.ses_identity_arn})
         elif args.command == "destroy":
             destroy(args.stage, session, project_dir)
         else:

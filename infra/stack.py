@@ -24,20 +24,32 @@ def find(cfn: Any, name: str) -> dict[str, Any] | None:
     return stacks[0] if stacks else None
 
 
-def deploy_stack(cfn: Any, stage: str, template_body: str, wait: bool = True) -> str:
-    """Create or update the stage's stack; 'created', 'updated' or 'unchanged'."""
+def deploy_stack(cfn: Any, stage: str, template_body: str, wait: bool = True,
+                 parameters: dict[str, str] | None = None) -> str:
+    """Create or update the stage's stack; 'created', 'updated' or 'unchanged'.
+
+    `parameters` (e.g. AlarmEmail, SesIdentityArn) are set; any other parameter the
+    stack already has keeps its value on an update, so a plain redeploy changes nothing.
+    """
     from botocore.exceptions import ClientError
 
     name = stack_name(stage)
+    existing = find(cfn, name)
+    given = {"Stage": stage, **{k: v for k, v in (parameters or {}).items() if v is not None}}
+    previous = [p["ParameterKey"] for p in (existing or {}).get("Parameters", [])]
     args = {"StackName": name, "TemplateBody": template_body,
-            "Parameters": [{"ParameterKey": "Stage", "ParameterValue": stage}],
+            "Parameters": [{"ParameterKey": k, "ParameterValue": v} for k, v in given.items()] +
+                          [{"ParameterKey": k, "UsePreviousValue": True}
+                           for k in previous if k not in given],
             "Capabilities": ["CAPABILITY_IAM"],
             "Tags": [{"Key": "app", "Value": policy.APP_NAME}, {"Key": "stage", "Value": stage}]}
-    existing = find(cfn, name)
     if existing is not None and existing["StackStatus"] == "ROLLBACK_COMPLETE":
-        raise DeployError(f"Stack {name} failed to create and is in ROLLBACK_COMPLETE; see its "
-                          f"events in the CloudFormation console, then `make destroy STAGE={stage}` "
-                          "and deploy again.")
+        raise DeployError(
+            f"Stack {name} failed to create and is in ROLLBACK_COMPLETE: it can only be deleted. "
+            "Its events in the CloudFormation console say what failed. It holds no data (what a "
+            "failed create made is deleted, RetainExceptOnCreate), so delete it with "
+            f"`aws cloudformation delete-stack --stack-name {name}` (or `make destroy "
+            f"STAGE={stage}`), fix the cause, and run `make deploy STAGE={stage}` again.")
     if existing is not None and existing["StackStatus"].endswith("_IN_PROGRESS"):
         raise DeployError(f"Stack {name} is busy ({existing['StackStatus']}); wait and retry.")
     if existing is None:

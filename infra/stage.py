@@ -15,9 +15,20 @@ from infra import template as infra_template
 from infra.errors import DeployError
 
 LOCAL_STAGE = "local"  # `make run`'s stage: its values come from the shell, never from AWS
-# The SQS consumers' timeout: AWS recommends a queue visibility timeout of at least six
-# times the function's (the template's queues have 60 s); Chalice's default is 60 s.
-LAMBDA_TIMEOUTS = {policy.SAVE_PROFILE: 10, policy.ARCHIVE_PROFILE: 10}
+# Timeouts: the API's stays under API Gateway's 29 s integration timeout; the SQS
+# consumers' is a sixth of their queues' 60 s visibility timeout (AWS's advice).
+# Memory: Lambda gives CPU in proportion to memory (a full vCPU at 1,769 MB). The API
+# verifies RS256 tokens and renders Jinja pages, and its cold start imports boto3, PyJWT
+# with cryptography and Jinja2 (about 0.4 s of CPU on a full core, bench/README.md): at
+# the 128 MB default (~7% of a vCPU) that is seconds; 512 MB makes it a fraction of one
+# for about the same cost per request (shorter at 4x the price per ms). The consumers
+# wait on DynamoDB, S3 and SSM: 256 MB. docs/scaling.md says more.
+FUNCTION_SETTINGS: dict[str, dict[str, int]] = {
+    policy.API_HANDLER: {"lambda_timeout": 25, "lambda_memory_size": 512},
+    policy.SAVE_PROFILE: {"lambda_timeout": 10, "lambda_memory_size": 256},
+    policy.ARCHIVE_PROFILE: {"lambda_timeout": 10, "lambda_memory_size": 256},
+    policy.SYNC_NAME: {"lambda_timeout": 30, "lambda_memory_size": 256},
+}
 
 
 def check_stage(stage: str) -> None:
@@ -51,8 +62,8 @@ def record_outputs(chalice_dir: Path, stage: str, outputs: dict[str, str]) -> di
     for function in policy.FUNCTIONS:
         settings = functions.setdefault(function, {})
         settings["iam_policy_file"] = policy.file_name(stage, function)
-        if function in LAMBDA_TIMEOUTS:
-            settings.setdefault("lambda_timeout", LAMBDA_TIMEOUTS[function])
+        for key, value in FUNCTION_SETTINGS.get(function, {}).items():
+            settings.setdefault(key, value)
     (chalice_dir / "config.json").write_text(json.dumps(config, indent=2) + "\n", encoding="utf-8")
     return env
 

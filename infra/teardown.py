@@ -35,18 +35,24 @@ def destroy(stage: str, session: Any, project_dir: Path, run: Runner = subproces
         return []
     outputs = outputs_of(stack)
     delete_stack(cfn, stage)
-    kept = [f"DynamoDB table {outputs['UsersTableName']}" if "UsersTableName" in outputs else "",
+    kept = [f"Cognito user pool {outputs['UserPoolId']} (every account; deletion protection on)"
+            if "UserPoolId" in outputs else "",
+            f"DynamoDB table {outputs['UsersTableName']}" if "UsersTableName" in outputs else "",
             f"S3 bucket {outputs['UsersBucketName']} (versioned)" if "UsersBucketName" in outputs else "",
             f"SSM parameters under /{policy.APP_NAME}/{stage}/users/"]
     kept = [k for k in kept if k]
-    say(f"Stack {name} deleted. Kept on purpose (the users' data): " + "; ".join(kept) + ".\n"
+    say(f"Stack {name} deleted. Kept on purpose, because they are the users' data:\n  - "
+        + "\n  - ".join(kept) + "\n"
+        "A new `make deploy` of this stage creates a NEW, empty user pool and fails on the kept "
+        "table and bucket names until they are removed or imported.\n"
         f"To remove them for good: python -m infra.deploy purge-retained --stage {stage} --yes")
     return kept
 
 
 def purge_retained(stage: str, session: Any, project_dir: Path,
                    say: Callable[[str], None] = print) -> None:
-    """Delete what destroy keeps: every version of every object, the bucket, the table, the names."""
+    """Delete what destroy keeps: the user pool, every object version and the bucket, the
+    table, the names."""
     stage_config.check_stage(stage)
     check_credentials(session)
     env = stage_config.environment(project_dir, stage)
@@ -54,9 +60,25 @@ def purge_retained(stage: str, session: Any, project_dir: Path,
     if missing:
         raise DeployError(f"Stage {stage} has no {', '.join(missing)} in .chalice/config.json: "
                           "purge-retained removes only what a deploy of this stage recorded.")
+    if env.get("USER_POOL_ID"):
+        _purge_user_pool(session.client("cognito-idp"), env["USER_POOL_ID"], say)
     _purge_bucket(session.client("s3"), env["USERS_BUCKET_NAME"], say)
     _purge_table(session.client("dynamodb"), env["USERS_TABLE_NAME"], say)
     _purge_names(session.client("ssm"), f"/{policy.APP_NAME}/{stage}/users", say)
+
+
+def _purge_user_pool(cognito: Any, pool_id: str, say: Callable[[str], None]) -> None:
+    """Every account goes with it: deletion protection off, then delete."""
+    from botocore.exceptions import ClientError
+
+    try:
+        cognito.update_user_pool(UserPoolId=pool_id, DeletionProtection="INACTIVE")
+        cognito.delete_user_pool(UserPoolId=pool_id)
+        say(f"Deleted user pool {pool_id} and every account in it.")
+    except ClientError as exc:
+        if aws_error(exc)[0] != "ResourceNotFoundException":
+            raise
+        say(f"User pool {pool_id} does not exist.")
 
 
 def _purge_bucket(s3: Any, bucket: str, say: Callable[[str], None]) -> None:

@@ -206,7 +206,7 @@ def test_a_missing_output_is_named_when_the_policy_is_generated():
 
 def test_deploy_records_outputs_writes_policies_runs_chalice_and_prints_the_greeting_url(
         aws, project, monkeypatch):
-    monkeypatch.setattr(stack, "deploy_stack", lambda cfn, stage, body: "unchanged")
+    monkeypatch.setattr(stack, "deploy_stack", lambda cfn, stage, body, **kw: "unchanged")
     monkeypatch.setattr(stack, "stack_outputs", lambda cfn, stage: fake_outputs(stage))
     apigateway = aws.client("apigateway")
     chalice, said = FakeChalice(project, apigateway), []
