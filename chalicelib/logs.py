@@ -61,14 +61,30 @@ class _NotOurs(logging.Filter):
         return not record.name.startswith(LOGGER)
 
 
+class _Stdout(logging.StreamHandler):
+    """Whatever sys.stdout is now (Lambda's, or a test's capture), one write per line."""
+
+    def __init__(self) -> None:
+        super().__init__(sys.stdout)
+
+    @property  # type: ignore[override]
+    def stream(self) -> Any:
+        return sys.stdout
+
+    @stream.setter
+    def stream(self, value: Any) -> None:
+        pass
+
+
 def configure() -> None:
     global _configured
     if _configured:
         return
-    handler = logging.StreamHandler(sys.stdout)
-    handler.setFormatter(JsonFormatter())
     logger = logging.getLogger(LOGGER)
-    logger.addHandler(handler)
+    if not any(isinstance(h, _Stdout) for h in logger.handlers):
+        handler = _Stdout()
+        handler.setFormatter(JsonFormatter())
+        logger.addHandler(handler)
     logger.setLevel(os.environ.get("LOG_LEVEL", "INFO").upper())
     for other in logging.getLogger().handlers:
         if type(other).__name__ == "LambdaLoggerHandler":
