@@ -171,9 +171,51 @@ def build(stage: str, out_dir: Path, project_dir: Path = ROOT,
     out_dir.mkdir(parents=True, exist_ok=True)
     target = out_dir / "template.json"
     target.write_text(json.dumps(packaged, indent=2) + "\n", encoding="utf-8")
-    shutil.copy2(chalice_out / "deployment.zip", out_dir / "deployment.zip")
+    add_bytecode(chalice_out / "deployment.zip", out_dir / "deployment.zip", packaged)
     shutil.rmtree(work)
     return target
+
+
+def add_bytecode(source: Path, target: Path, template: dict[str, Any]) -> None:
+    """The zip with every module's bytecode beside it (unchecked-hash .pyc, PEP 552).
+
+    /var/task is read-only in Lambda: without .pyc files every cold start compiles what
+    it imports from source. Measured (docs/scaling.md): boto3 and a first S3 client take
+    about 1.2 s from a zip without bytecode, 0.6 s with it. Only when this Python is the
+    functions' runtime (a .pyc is for one version).
+    """
+    import py_compile
+    import tempfile
+    import zipfile
+
+    runtimes = {r["Properties"].get("Runtime") for r in template["Resources"].values()
+                if r["Type"] == "AWS::Serverless::Function"}
+    here = f"python{sys.version_info.major}.{sys.version_info.minor}"
+    if runtimes != {here}:
+        shutil.copy2(source, target)
+        return
+    tag = sys.implementation.cache_tag
+    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new, \
+            tempfile.TemporaryDirectory() as scratch:
+        for info in old.infolist():
+            data = old.read(info)
+            new.writestr(info, data)
+            if not info.filename.endswith(".py"):
+                continue
+            folder, _, name = info.filename.rpartition("/")
+            compiled = Path(scratch) / "out.pyc"
+            (Path(scratch) / "src.py").write_bytes(data)
+            try:
+                py_compile.compile(str(Path(scratch) / "src.py"), cfile=str(compiled), doraise=True,
+                                   dfile=info.filename,
+                                   invalidation_mode=py_compile.PycInvalidationMode.UNCHECKED_HASH)
+            except py_compile.PyCompileError:
+                continue  # e.g. a Python 2 file some wheel ships: it was never importable
+            pyc = f"{folder + '/' if folder else ''}__pycache__/{name[:-3]}.{tag}.pyc"
+            pyc_info = zipfile.ZipInfo(pyc, date_time=info.date_time)
+            pyc_info.external_attr = info.external_attr
+            pyc_info.compress_type = zipfile.ZIP_DEFLATED
+            new.writestr(pyc_info, compiled.read_bytes())
 
 
 def _check_events(template: dict[str, Any]) -> None:

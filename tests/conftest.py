@@ -146,3 +146,20 @@ def make_token(stack: dict[str, str], signing_key: Any) -> Callable[..., str]:
                           headers={"kid": "dummy", **(headers or {})})
 
     return make
+
+
+@pytest.fixture(scope="session")
+def packaged_dev(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """`make package STAGE=dev` once per session, without any AWS_* variable: the
+    directory holding template.json and deployment.zip (tests/test_package.py, checkov)."""
+    import os
+
+    from infra import package
+
+    out = tmp_path_factory.mktemp("build") / "dev"
+    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("AWS_")}
+    try:
+        package.build("dev", out)
+    finally:
+        os.environ.update(saved)
+    return out

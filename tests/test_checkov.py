@@ -12,7 +12,7 @@ from typing import Any
 
 import pytest
 
-from infra import package as infra_package, scan
+from infra import scan
 from infra import template as infra_template
 
 
@@ -32,11 +32,11 @@ def checkov() -> Path:
 
 
 @pytest.fixture(scope="module")
-def scanned(checkov: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
+def scanned(checkov: Path, packaged_dev: Path,
+            tmp_path_factory: pytest.TempPathFactory) -> dict[str, dict[str, Any]]:
     """checkov's findings by file: the stack, the package, and a template made insecure."""
-    out = tmp_path_factory.mktemp("package") / "dev"
-    packaged = infra_package.build("dev", out)
-    broken = out.parent / "public-bucket.yaml"
+    packaged = packaged_dev / "template.json"
+    broken = tmp_path_factory.mktemp("broken") / "public-bucket.yaml"
     text = infra_template.TEMPLATE_PATH.read_text()
     broken.write_text(text.replace("BlockPublicAcls: true", "BlockPublicAcls: false", 1))
     files = [infra_template.TEMPLATE_PATH, packaged, broken]

@@ -1,8 +1,8 @@
 """`make package`: one CloudFormation template (the stack and the app) and the Lambda zip,
 built offline without AWS credentials, and proven to deploy what `make deploy` deploys.
 
-One package per module (the `package` fixture): `infra.package.build` on the project,
-with every AWS_* variable removed. Chalice fetches the Linux wheels of
+One package per session (conftest's `packaged_dev`): `infra.package.build` on the
+project, with every AWS_* variable removed. Chalice fetches the Linux wheels of
 requirements.txt from PyPI; if it cannot, the fixture fails (it never skips).
 """
 from __future__ import annotations
@@ -25,13 +25,9 @@ from tests.helpers import ACCOUNT, REGION, ROOT, fake_outputs
 
 
 @pytest.fixture(scope="module")
-def package(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
-    out = tmp_path_factory.mktemp("build") / "dev"
-    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("AWS_")}
-    try:
-        template_path = infra_package.build("dev", out)
-    finally:
-        os.environ.update(saved)
+def package(packaged_dev: Path, tmp_path_factory: pytest.TempPathFactory) -> dict[str, Any]:
+    out = packaged_dev
+    template_path = out / "template.json"
     unpacked = tmp_path_factory.mktemp("unpacked")
     with zipfile.ZipFile(out / "deployment.zip") as archive:
         names = set(archive.namelist())
@@ -174,6 +170,20 @@ def test_the_unpacked_zip_alone_imports_renders_and_knows_s3_conditional_writes(
     assert probe["has_crypto"] is True
     assert not any("site-packages" in p for p in probe["path"])
     assert set(policy.FUNCTIONS) - {policy.API_HANDLER} <= set(probe["functions"])
+
+
+def test_the_zip_carries_bytecode_lambda_uses_without_checking_the_source(package):
+    import importlib.util
+
+    tag = sys.implementation.cache_tag
+    names = package["names"]
+    for module in ("app", "chalicelib/pipeline", "botocore/client", "jinja2/environment"):
+        folder, _, name = module.rpartition("/")
+        pyc = f"{folder + '/' if folder else ''}__pycache__/{name}.{tag}.pyc"
+        assert pyc in names, pyc
+        header = (package["unpacked"] / pyc).read_bytes()[:8]
+        assert header[:4] == importlib.util.MAGIC_NUMBER
+        assert int.from_bytes(header[4:8], "little") == 0b01  # hash-based, never checked
 
 
 # --- offline, on a fresh clone ------------------------------------------------------------
