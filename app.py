@@ -6,14 +6,16 @@ from urllib.parse import unquote
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
-from chalicelib import cognito, greeting, guard, inputs, login, my_files, pages, pipeline
+from chalicelib import cognito, greeting, guard, inputs, login, logs, my_files, pages, pipeline
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 from chalicelib.headers import security_headers
 
 app = Chalice(app_name=APP_NAME)
-# Outermost first: every answer gets the security headers, every error the JSON shape,
-# every oversized body a 413 (per route: inputs.max_body), and guarded routes a token check.
+# Outermost first: every log line carries the request or event id, every answer gets the
+# security headers, every error the JSON shape, every oversized body a 413 (per route:
+# inputs.max_body), and guarded routes a token check.
+app.register_middleware(logs.middleware, "all")
 app.register_middleware(security_headers, "http")
 app.register_middleware(json_errors, "http")
 app.register_middleware(inputs.body_limit(app), "http")
@@ -169,19 +171,20 @@ def my_profile_document():
 
 # --- The pipeline: Lambdas fed by SQS (fan-out of the login event) and the table stream ---
 
-@app.on_sqs_message(queue=deploy_value("PROFILE_QUEUE_NAME"), batch_size=10)
+@app.on_sqs_message(queue=deploy_value("PROFILE_QUEUE_NAME"), batch_size=10, maximum_concurrency=5)
 def save_profile(event):
     """User authenticated -> the user's record in DynamoDB."""
     return pipeline.save_profiles(event)
 
 
-@app.on_sqs_message(queue=deploy_value("ARCHIVE_QUEUE_NAME"), batch_size=10)
+@app.on_sqs_message(queue=deploy_value("ARCHIVE_QUEUE_NAME"), batch_size=10, maximum_concurrency=5)
 def archive_profile(event):
     """User authenticated -> the user's JSON document in S3."""
     return pipeline.archive_profiles(event)
 
 
-@app.on_dynamodb_record(stream_arn=deploy_value("USERS_TABLE_STREAM_ARN"), batch_size=10)
+@app.on_dynamodb_record(stream_arn=deploy_value("USERS_TABLE_STREAM_ARN"), batch_size=10,
+                       starting_position="TRIM_HORIZON")
 def sync_name(event):
     """Users table changed -> the user's name in Parameter Store."""
     return pipeline.sync_names(event)
