@@ -1,32 +1,127 @@
-"""AWS clients, created when first used and cached for the life of the Lambda."""
+"""AWS clients, created when first used and cached for the life of the Lambda.
+
+Locally one process serves many requests at once (`chalice local` is threaded): the
+clients are made once, under a lock, from boto3's default session, which is made and
+used under that lock only (a session is not thread-safe; a client, once made, is). Its
+connection pool is sized for a burst of concurrent requests, so urllib3 never has
+to discard connections ("Connection pool is full").
+"""
 from __future__ import annotations
 
 import functools
-from typing import Any
+import threading
+from typing import Any, Mapping
 
 from chalicelib.config import settings
 
+# Connections one client keeps open to one service. A Lambda runs one request at a
+# time; `chalice local` runs one thread per request and `make run` serves hundreds
+# of people at once. Connections are opened only when needed: a large pool costs nothing.
+MAX_POOL_CONNECTIONS = 256
 
-@functools.lru_cache(maxsize=None)
-def client(service: str) -> Any:
+# One lock for the one session: every client of the process is made under it.
+_SESSION_LOCK = threading.Lock()
+_clients: dict[str, Any] = {}
+
+
+@functools.lru_cache(maxsize=1)
+def _default_session() -> Any:
+    """boto3's default session (made here if need be); call it under _SESSION_LOCK only."""
     # boto3 is imported here, not at module top, so routes that never touch AWS
-    # (the static pages) do not pay for it at cold start. boto3 honours
-    # AWS_ENDPOINT_URL, which is how the local AWS is reached.
+    # (the static pages) do not pay for it at cold start.
     import boto3
+
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    return boto3.DEFAULT_SESSION
+
+
+def client(service: str) -> Any:
+    cached = _clients.get(service)
+    if cached is not None:
+        return cached
+    with _SESSION_LOCK:  # one client per service, however many requests ask at once
+        if service not in _clients:
+            _clients[service] = _new_client(service)
+        return _clients[service]
+
+
+def _new_client(service: str) -> Any:
+    # boto3 honours AWS_ENDPOINT_URL, which is how the local AWS is reached.
     from botocore.config import Config
 
-    return boto3.client(
+    return _default_session().client(
         service,
         region_name=settings().region,
         config=Config(
             connect_timeout=3,
             read_timeout=10,
             retries={"mode": "standard", "max_attempts": 3},
+            max_pool_connections=MAX_POOL_CONNECTIONS,
         ),
     )
+
+
+def forget_cache() -> None:
+    """Drop every cached client (tests that start "cold" or change the environment)."""
+    with _SESSION_LOCK:
+        _clients.clear()
+        _default_session.cache_clear()
+        _people_session.cache_clear()
+
+
+@functools.lru_cache(maxsize=1)
+def _people_session() -> Any:
+    """The session people's clients are made from; call it under _SESSION_LOCK only.
+
+    Not the default session: nothing the app's own clients are set up with (their
+    credentials, anything hooked on that session) applies to a person's.
+    """
+    import boto3
+
+    return boto3.session.Session()
+
+
+def client_as(service: str, credentials: Mapping[str, str]) -> Any:
+    """A client that signs with someone's temporary credentials (the identity pool's).
+
+    Never cached: it holds that person's keys, and the caller makes one per request
+    (about 6 ms from the shared session, whose service models are loaded once). The
+    endpoint comes from the environment (AWS_ENDPOINT_URL locally), like every client's.
+    """
+    from botocore.config import Config
+
+    with _SESSION_LOCK:
+        return _people_session().client(
+            service,
+            region_name=settings().region,
+            aws_access_key_id=credentials["accessKeyId"],
+            aws_secret_access_key=credentials["secretKey"],
+            aws_session_token=credentials["sessionToken"],
+            config=Config(
+                # Presigned S3 URLs in SigV4 (the only one newer regions accept).
+                signature_version="s3v4" if service == "s3" else None,
+                connect_timeout=3,
+                read_timeout=10,
+                retries={"mode": "standard", "max_attempts": 3},
+            ),
+        )
 
 
 def error_code(exc: Exception) -> str:
     """The AWS error code of a botocore ClientError, or '' for anything else."""
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+def unreachable(service_name: str) -> str:
+    """What to tell a person when `service_name` did not answer.
+
+    When an endpoint is configured (AWS_ENDPOINT_URL: the local AWS, never set in
+    Lambda), the message names it and says how to start it.
+    """
+    endpoint = settings().endpoint_url
+    if endpoint:
+        return (f"{service_name} did not answer at {endpoint} (AWS_ENDPOINT_URL). If that "
+                "is the local AWS, start it: `make run` runs the app with it.")
+    return f"{service_name} did not answer. Please try again."

@@ -84,8 +84,9 @@ def _warm_local_aws(aws: LocalAWS) -> None:
 
 
 def serve(clean: bool) -> int:
-    from local import resources, state
+    from local import console, resources, state
 
+    console.install()  # every line of this process whole and escaped: pump, outbox, logs
     port = _port("PORT", "8000")
     aws_port = _port("LOCAL_AWS_PORT", "4566")
     if port == aws_port:
