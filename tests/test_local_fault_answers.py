@@ -30,7 +30,7 @@ def faults(local_aws, stack):
 
 def test_parameter_store_throttles_then_recovers_and_the_throttled_write_changed_nothing(faults, stack):
     ssm = aws(stack, "ssm")
-    fault = faults.add("ssm", "throttle", 1.5)
+    fault = faults.add("ssm", "throttle", 60)
     with pytest.raises(ClientError) as raised:
         ssm.put_parameter(Name="/faulted", Value="x", Type="String")
     assert raised.value.response["Error"]["Code"] == "ThrottlingException"
@@ -38,6 +38,8 @@ def test_parameter_store_throttles_then_recovers_and_the_throttled_write_changed
     assert aws(stack, "dynamodb").list_tables()["TableNames"]  # other services answer
     with pytest.raises(ClientError, match="ParameterNotFound"):
         aws(stack, "ssm", exempt=True).get_parameter(Name="/faulted")
+    faults.clear()
+    faults.add("ssm", "throttle", 0.2)  # a fault lasts only as long as it was asked to
     eventually(lambda: not faults.active(), timeout=5, what="the fault to end")
     ssm.put_parameter(Name="/faulted", Value="x", Type="String")
     assert ssm.get_parameter(Name="/faulted")["Parameter"]["Value"] == "x"
