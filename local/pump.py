@@ -12,9 +12,10 @@ invokes the app's own handlers (the ones app.py declares, found through
   moves a message to its dead-letter queue after maxReceiveCount receives.
 - DynamoDB stream: records in order from TRIM_HORIZON (or after the last record
   delivered, from `positions`, which local.state keeps across restarts); a failed
-  batch is retried, with a backoff up to `max_backoff` s, until it succeeds, as the
-  mapping Chalice deploys does in AWS (no MaximumRetryAttempts: the shard waits
-  until the record expires). `stream_attempts` gives up after that many tries instead.
+  batch is retried, with a backoff up to `max_backoff` s, until it succeeds (what a
+  mapping without MaximumRetryAttempts does). `stream_attempts` gives up after that
+  many tries instead. Not yet like the deployed mapping (infra/event_sources.py: 3
+  retries, then the batch's position to the name-sync dead-letter queue).
 
 Every delivery and its outcome is printed on the console.
 """
