@@ -73,3 +73,9 @@ def json_body(raw_body: bytes | None, *required: str) -> dict[str, str]:
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object.", code="MalformedJSON")
     return {key: FIELDS[key].clean(body.get(key)) for key in required}
+
+# The account page's fields (chalicelib/account.py).
+FIELDS.update({
+    "currentPassword": Field("Current password", 256, r"[\S ]+", strip=False),
+    "newPassword": Field("New password", 256, r"[\S ]+", strip=False),
+})

@@ -1,12 +1,12 @@
 """The embedded local AWS: moto in server mode on 127.0.0.1, with the Cognito
-gaps closed (local.cognito_codes), and the resources of infra/template.yaml.
+gaps closed (local.cognito_codes, local.cognito_attributes), and the resources of infra/template.yaml.
 """
 from __future__ import annotations
 
 import urllib.request
 from typing import Any
 
-from local import cognito_codes, ports, resources
+from local import cognito_attributes, cognito_codes, ports, resources
 from local.outbox import Outbox
 
 REGION = "us-east-1"
@@ -21,6 +21,7 @@ class LocalAWS:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the console
         cognito_codes.install(outbox)
+        cognito_attributes.install(outbox)
         self.outbox = outbox
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._port = port

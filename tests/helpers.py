@@ -93,7 +93,7 @@ def log_in(client: Any, username: str, password: str) -> Any:
 
 
 def emails_to(outbox: Any, address: str) -> list[Any]:
-    return [email for email in outbox.messages if email.to == address]
+    return [email for email in outbox.messages if email.to.casefold() == address.casefold()]
 
 
 def assert_human(message: Any) -> None:
