@@ -84,7 +84,8 @@ def _response_update_user_attributes(self: Any) -> Any:
     deliveries = []
     for attribute in delayed:
         if attribute["Value"] == user.attribute_lookup.get("email"):
-            user.comm_it_pending_email = None  # asking for the current address cancels
+            # Asking for the current address cancels a pending change and its code.
+            user.comm_it_pending_email = user.comm_it_email_code = None
             continue
         user.comm_it_pending_email = attribute["Value"]
         deliveries.append(_send_email_code(user))
@@ -99,12 +100,11 @@ def _response_verify_user_attribute(self: Any) -> Any:
     if self._get_param("AttributeName") != "email":
         raise errors.InvalidParameterException("Only email is verified in Comm-IT's pool.")
     expected = getattr(user, "comm_it_email_code", None)
-    given = self._get_param("Code") or ""
-    if not expected or not secrets.compare_digest(expected, given):
-        raise errors.CodeMismatchException(_WRONG_CODE)
     pending = getattr(user, "comm_it_pending_email", None)
-    if pending:
-        _set(user, "email", pending)
+    given = self._get_param("Code") or ""
+    if not expected or not pending or not secrets.compare_digest(expected, given):
+        raise errors.CodeMismatchException(_WRONG_CODE)
+    _set(user, "email", pending)
     _set(user, "email_verified", "true")
     user.comm_it_pending_email = user.comm_it_email_code = None  # one use only
     return EmptyResult()
