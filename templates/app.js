@@ -1,6 +1,7 @@
 "use strict";
 (function () {
   var STORE = "comm-it.session";
+  var OFFLINE = "Cannot reach Comm-IT. Check your connection and try again.";
   var alertBox = document.getElementById("alert");
 
   function showError(message) {
@@ -34,7 +35,7 @@
         return { status: response.status, data: data };
       });
     }, function () {
-      return { status: 0, data: { error: "Offline", message: "Cannot reach Comm-IT. Check your connection and try again." } };
+      return { status: 0, data: { error: "Offline", message: OFFLINE } };
     });
   }
 
@@ -118,36 +119,44 @@
     hello: function () {
       var box = document.getElementById("greeting");
       var tries = 0;
+      function show(html) { box.innerHTML = html; }
+      function fail(message) {
+        box.innerHTML = "";
+        showError(message);
+      }
+      function whenPending(response) {  // 202: show the answer's own "getting ready" fragment
+        if (tries >= 30) {  // still not ready after 30 s: say so, never spin forever
+          return fail("Your greeting is taking longer than usual. Please reload the page in a minute.");
+        }
+        tries += 1;
+        return response.text().then(function (html) {
+          show(html);
+          setTimeout(load, 1000);
+        });
+      }
+      function whenUnauthorized() {
+        return refreshSession().then(function (ok) {
+          if (ok) { return load(); }
+          dropSession();
+          go("login?notice=session-ended");
+        });
+      }
+      function whenFailed(response) {
+        return response.json().catch(function () { return {}; }).then(function (data) {
+          fail(data.message || "We could not load your greeting. Please reload the page.");
+        });
+      }
+      function answer(response) {
+        if (response.status === 401) { return whenUnauthorized(); }
+        if (response.status === 202) { return whenPending(response); }
+        if (!response.ok) { return whenFailed(response); }
+        return response.text().then(show);
+      }
       function load() {
         var current = session();
         if (!current) { return go("login"); }
-        fetch("api/greeting/card", { headers: { Authorization: current.idToken } }).then(function (response) {
-          if (response.status === 401) {
-            return refreshSession().then(function (ok) {
-              if (ok) { return load(); }
-              dropSession();
-              go("login?notice=session-ended");
-            });
-          }
-          if (response.status === 202 && tries < 30) {
-            tries += 1;
-            box.innerHTML = '<p class="status" role="status">Getting your greeting ready…</p>';
-            return setTimeout(load, 1000);
-          }
-          if (response.status === 202) {  // still not ready after 30 s: say so, never spin forever
-            box.innerHTML = "";
-            return showError("Your greeting is taking longer than usual. Please reload the page in a minute.");
-          }
-          if (!response.ok) {
-            return response.json().catch(function () { return {}; }).then(function (data) {
-              box.innerHTML = "";
-              showError(data.message || "We could not load your greeting. Please reload the page.");
-            });
-          }
-          return response.text().then(function (html) { box.innerHTML = html; });
-        }, function () {
-          showError("Cannot reach Comm-IT. Check your connection and try again.");
-        });
+        fetch("api/greeting/card", { headers: { Authorization: current.idToken } })
+          .then(answer, function () { showError(OFFLINE); });
       }
       wireLogout();
       load();

@@ -120,3 +120,63 @@ def assert_ok(response: Any, status: int = 200) -> dict[str, Any]:
     assert response.headers["Content-Type"] == "application/json"
     assert response.headers["Cache-Control"] == "no-store"
     return json.loads(response.body)
+
+
+# --- the pipeline's events and the app's routes --------------------------------------------
+
+def login_event(sub: str | None = None, name: str = "Ada Lovelace",
+                at: str = "2026-11-26T10:00:00.000000Z", event_id: str | None = None) -> Any:
+    """A "user authenticated" event, as the login publishes it."""
+    from chalicelib.user_events import UserAuthenticated
+
+    return UserAuthenticated(event_id=event_id or str(uuid.uuid4()), occurred_at=at,
+                             sub=sub or str(uuid.uuid4()), username="ada", email="ada@example.com",
+                             name=name)
+
+
+def app_routes() -> list[tuple[str, str]]:
+    """Every (method, path) the app serves, read from app.routes (new routes included)."""
+    from app import app
+
+    return sorted((method, path) for path, methods in app.routes.items() for method in methods)
+
+
+def page_paths() -> list[str]:
+    """The app's pages: every GET route outside /api/ (without path parameters)."""
+    return [path for method, path in app_routes()
+            if method == "GET" and not path.startswith("/api/") and "{" not in path]
+
+
+def route_of(path: str) -> str | None:
+    """The route pattern of app.routes that serves `path` (query ignored), or None."""
+    from app import app
+
+    asked = path.split("?", 1)[0].strip("/").split("/")
+    for pattern in app.routes:
+        parts = pattern.strip("/").split("/")
+        if len(parts) == len(asked) and all(
+                part == given or (part.startswith("{") and part.endswith("}"))
+                for part, given in zip(parts, asked)):
+            return pattern
+    return None
+
+
+def app_paths_first_segments() -> set[str]:
+    """The first segment of every route's path ("api", "login", ...), from app.routes."""
+    return {path.strip("/").split("/")[0] for _, path in app_routes() if path.strip("/")}
+
+
+def call(stack: Any, method: str, path: str, body: Any = None, token: str = "") -> tuple[int, Any]:
+    """One HTTP request to a running stack's app (`tests.running.RunningStack`): (status, JSON)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        stack.app_url.rstrip("/") + "/" + path.lstrip("/"), method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **({"Authorization": token} if token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=15) as response:
+            return response.status, json.loads(response.read() or b"null")
+    except urllib.error.HTTPError as error:
+        return error.code, json.loads(error.read() or b"null")

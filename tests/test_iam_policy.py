@@ -22,7 +22,7 @@ import pytest
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
 from infra import policy
-from tests.helpers import PASSWORD, post
+from tests.helpers import PASSWORD, app_routes, page_paths, post, route_of
 
 ROOT = Path(__file__).resolve().parent.parent
 
@@ -53,6 +53,7 @@ class Need:
 class Recorder:
     function: str = ""
     calls: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
+    requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path) of the flows
 
     def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         if self.function:
@@ -333,6 +334,8 @@ def run_every_flow(client: Any, stack: dict[str, str], outbox: Any, recorder: Re
     assert post(client, "/api/auth/reset", {"username": username, "code": outbox.last_code(email),
                                             "password": PASSWORD + "2"}).status_code == 200
     assert post(client, "/api/auth/logout", {"accessToken": tokens["accessToken"]}).status_code == 200
+    for path in page_paths():  # read from app.routes: a new page is visited too
+        assert client.http.get(path).status_code == 200, path
     recorder.function = ""
 
     run_account_flows(client, stack, outbox, recorder, local_session, username, email, seen)
@@ -399,10 +402,17 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
 
 @pytest.fixture
 def flows(client: Any, stack: dict[str, str], outbox: Any, recorder: Recorder,
-          local_aws: Any) -> dict[str, list[Need]]:
+          local_aws: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Need]]:
     """Every authorization the app needs, by Lambda: its calls, its event sources, its logs."""
     from app import app
 
+    request = client.http.request
+
+    def recording(method: str, path: str, **kwargs: Any) -> Any:
+        recorder.requests.append((method.upper(), path))
+        return request(method, path, **kwargs)
+
+    monkeypatch.setattr(client.http, "request", recording)
     run_every_flow(client, stack, outbox, recorder, local_aws.session())
     arns = Arns(stack)
     by_function: dict[str, list[Need]] = {}
@@ -420,6 +430,12 @@ def _operations(recorder: Recorder) -> set[tuple[str, str, str]]:
 
 
 # --- the proofs ------------------------------------------------------------------------
+
+def test_the_flows_request_every_route_of_the_app(flows, recorder):
+    requested = {(method, route_of(path)) for method, path in recorder.requests}
+    missed = [f"{method} {path}" for method, path in app_routes() if (method, path) not in requested]
+    assert missed == [], "run_every_flow never calls these routes: add them there"
+
 
 def test_the_flows_exercise_every_lambda_and_every_kind_of_call(flows, recorder):
     from app import app

@@ -55,9 +55,9 @@ def test_a_login_reaches_dynamodb_s3_parameter_store_and_the_greeting(client, re
     renamed = client.http.get("/api/greeting", headers=auth)
     assert renamed.json_body["name"] == "Rear Admiral Hopper"
 
-    assert any(line.startswith("[event] save_profile <- sqs:comm-it-local-save-profile") and
+    assert any(line.startswith(f"[event] save_profile <- sqs:{stack['PROFILE_QUEUE_NAME']}") and
                line.endswith(": applied") for line in console)
-    assert any("archive_profile <- sqs:comm-it-local-archive-profile" in line and line.endswith(": written")
+    assert any(f"archive_profile <- sqs:{stack['ARCHIVE_QUEUE_NAME']}" in line and line.endswith(": written")
                for line in console)
     assert any("sync_name <- dynamodb-stream:comm-it-local-users INSERT" in line and line.endswith(": written")
                for line in console)

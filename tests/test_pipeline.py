@@ -11,27 +11,23 @@ import boto3
 import pytest
 
 from chalicelib import names, users_bucket, users_table
+from chalicelib.config import deploy_value
 from chalicelib.pipeline import BatchFailed
-from chalicelib.user_events import UserAuthenticated
 from local.pump import sqs_record, stream_record
+from tests.helpers import eventually, login_event
 
-PROFILE_QUEUE = "comm-it-local-save-profile"
-ARCHIVE_QUEUE = "comm-it-local-archive-profile"
+# The queues the app's SQS handlers are subscribed to (the stack's, or the local defaults).
+PROFILE_QUEUE_SETTING = "PROFILE_QUEUE_NAME"
+ARCHIVE_QUEUE_SETTING = "ARCHIVE_QUEUE_NAME"
 
 
 def aws(service: str, stack: dict[str, str]) -> Any:
     return boto3.client(service, region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
 
 
-def login_event(sub: str | None = None, name: str = "Ada Lovelace", at: str = "2026-11-26T10:00:00.000000Z",
-                event_id: str | None = None) -> UserAuthenticated:
-    return UserAuthenticated(event_id=event_id or str(uuid.uuid4()), occurred_at=at,
-                             sub=sub or str(uuid.uuid4()), username="ada", email="ada@example.com",
-                             name=name)
-
-
-def sqs_event(client: Any, *bodies: str, queue: str = PROFILE_QUEUE) -> dict:
-    return client.events.generate_sqs_event(message_bodies=list(bodies), queue_name=queue)
+def sqs_event(client: Any, *bodies: str, queue: str = PROFILE_QUEUE_SETTING) -> dict:
+    return client.events.generate_sqs_event(message_bodies=list(bodies),
+                                            queue_name=deploy_value(queue))
 
 
 def stream_event(*records: dict) -> dict:
@@ -50,7 +46,7 @@ def change(event_name: str, sub: str | None, new_name: str | None = None,
         data["OldImage"] = {**keys, "name": {"S": old_name}}
     return {"eventID": uuid.uuid4().hex, "eventName": event_name, "eventVersion": "1.1",
             "eventSource": "aws:dynamodb", "awsRegion": "us-east-1", "dynamodb": data,
-            "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/comm-it-local-users/stream/x"}
+            "eventSourceARN": deploy_value("USERS_TABLE_STREAM_ARN")}
 
 
 # --- save_profile: SQS -> DynamoDB --------------------------------------------------
@@ -87,23 +83,32 @@ def test_older_event_counts_the_login_but_keeps_the_newer_details(client):
 
 def test_poison_message_fails_the_batch_but_the_good_ones_are_saved_and_deleted(client, stack):
     sqs = aws("sqs", stack)
-    url = sqs.get_queue_url(QueueName=PROFILE_QUEUE)["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=stack[PROFILE_QUEUE_SETTING])["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     good = login_event()
     sqs.send_message(QueueUrl=url, MessageBody=good.to_json())
     sqs.send_message(QueueUrl=url, MessageBody="{not json")
-    messages = []
-    while len(messages) < 2:
-        messages += sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=1,
-                                        AttributeNames=["All"]).get("Messages", [])
+    messages: list[dict] = []
+
+    def both_received() -> bool:
+        messages.extend(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=1,
+                                            AttributeNames=["All"]).get("Messages", []))
+        return len(messages) >= 2
+
+    eventually(both_received, timeout=10, what="both messages to be received")
     event = {"Records": [sqs_record(m, arn, "us-east-1") for m in messages]}
 
     with pytest.raises(BatchFailed, match="1 of 2 messages failed"):
         client.lambda_.invoke("save_profile", event)
 
     assert users_table.get(good.sub)["login_count"] == 1
-    time.sleep(1.1)  # the failed message becomes visible again; the good one is gone
-    left = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
+    # The good message is deleted: only the failed one is left in the queue...
+    counts = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=[
+        "ApproximateNumberOfMessages", "ApproximateNumberOfMessagesNotVisible"])["Attributes"]
+    assert sum(int(n) for n in counts.values()) == 1, counts
+    # ...and it comes back once its visibility timeout (1 s) is over.
+    left = eventually(lambda: sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10)
+                      .get("Messages"), timeout=10, what="the failed message to come back")
     assert [m["Body"] for m in left] == ["{not json"]
 
 
@@ -111,7 +116,7 @@ def test_poison_message_fails_the_batch_but_the_good_ones_are_saved_and_deleted(
 
 def test_archive_profile_writes_the_users_json_document(client, stack):
     event = login_event()
-    result = client.lambda_.invoke("archive_profile", sqs_event(client, event.to_json(), queue=ARCHIVE_QUEUE))
+    result = client.lambda_.invoke("archive_profile", sqs_event(client, event.to_json(), queue=ARCHIVE_QUEUE_SETTING))
     body = aws("s3", stack).get_object(Bucket=stack["USERS_BUCKET_NAME"],
                                        Key=f"users/{event.sub}/profile.json")["Body"].read()
     document = json.loads(body)
@@ -124,8 +129,8 @@ def test_archive_profile_ignores_an_older_or_redelivered_event(client):
     sub = str(uuid.uuid4())
     newer = login_event(sub, name="New Name", at="2026-11-26T12:00:00.000000Z")
     older = login_event(sub, name="Old Name", at="2026-11-26T11:00:00.000000Z")
-    client.lambda_.invoke("archive_profile", sqs_event(client, newer.to_json(), queue=ARCHIVE_QUEUE))
-    results = [client.lambda_.invoke("archive_profile", sqs_event(client, e.to_json(), queue=ARCHIVE_QUEUE))
+    client.lambda_.invoke("archive_profile", sqs_event(client, newer.to_json(), queue=ARCHIVE_QUEUE_SETTING))
+    results = [client.lambda_.invoke("archive_profile", sqs_event(client, e.to_json(), queue=ARCHIVE_QUEUE_SETTING))
                for e in (older, newer)]
     assert [list(r.payload.values()) for r in results] == [[users_bucket.UNCHANGED]] * 2
     assert users_bucket.get_profile(sub)["name"] == "New Name"
@@ -134,7 +139,7 @@ def test_archive_profile_ignores_an_older_or_redelivered_event(client):
 def test_archive_profile_rejects_a_message_that_is_not_a_login_event(client):
     with pytest.raises(BatchFailed):
         client.lambda_.invoke("archive_profile",
-                              sqs_event(client, json.dumps({"type": "other"}), queue=ARCHIVE_QUEUE))
+                              sqs_event(client, json.dumps({"type": "other"}), queue=ARCHIVE_QUEUE_SETTING))
 
 
 # --- sync_name: DynamoDB stream -> Parameter Store -------------------------------------

@@ -45,7 +45,7 @@ def test_login_publishes_one_event_with_the_users_identity(client, register, sta
     import boto3
 
     sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
-    url = sqs.get_queue_url(QueueName="comm-it-local-archive-profile")["QueueUrl"]
+    url = sqs.get_queue_url(QueueName=stack["ARCHIVE_QUEUE_NAME"])["QueueUrl"]
     person = register(name="Ada Lovelace")
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
     assert len(messages) == 1

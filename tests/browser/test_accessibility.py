@@ -8,14 +8,12 @@ again in that state, with an error shown too.
 from __future__ import annotations
 
 import json
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import PASSWORD, ROOT
+from tests.helpers import PASSWORD, ROOT, call
 from tests.running import RunningStack
 
 pytestmark = pytest.mark.browser
@@ -44,24 +42,15 @@ def axe_violations(page: Page) -> list[str]:
     return [json.dumps(violation) for violation in found]
 
 
-def api(stack: RunningStack, path: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(stack.app_url + path, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
 
 def signed_in(page: Page, stack: RunningStack) -> None:
     """A verified person (made through the API) logged in through the login page."""
     username = f"axe{uuid.uuid4().hex[:10]}"
     email = f"{username}@example.com"
-    status, body = api(stack, "api/auth/signup", {"name": "Ada Lovelace", "email": email,
+    status, body = call(stack, "POST", "api/auth/signup", {"name": "Ada Lovelace", "email": email,
                                                   "username": username, "password": PASSWORD})
     assert status == 201, body
-    status, body = api(stack, "api/auth/confirm",
+    status, body = call(stack, "POST", "api/auth/confirm",
                        {"username": username, "code": stack.wait_for_code(email)})
     assert status == 200, body
     page.goto(stack.app_url + "login")

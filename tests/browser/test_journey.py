@@ -6,16 +6,13 @@ one stack and run in any order.
 """
 from __future__ import annotations
 
-import json
 import re
-import urllib.error
-import urllib.request
 import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import ARTIFACTS, chromium_path
+from tests.helpers import ARTIFACTS, call, chromium_path, page_paths
 from tests.running import RunningStack
 
 pytestmark = pytest.mark.browser
@@ -29,26 +26,17 @@ def unique(prefix: str = "user") -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 
 
-def api(stack: RunningStack, path: str, body: dict) -> tuple[int, dict]:
-    request = urllib.request.Request(stack.app_url + path, data=json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"}, method="POST")
-    try:
-        with urllib.request.urlopen(request, timeout=15) as response:
-            return response.status, json.loads(response.read() or b"{}")
-    except urllib.error.HTTPError as error:
-        return error.code, json.loads(error.read() or b"{}")
-
 
 def sign_up(stack: RunningStack, name: str = "Grace Hopper", verify: bool = True) -> dict:
     """A user made through the API (not the UI under test): verified unless told not to."""
     username = unique()
     person = {"name": name, "email": f"{username}@example.com", "username": username,
               "password": PASSWORD}
-    status, body = api(stack, "api/auth/signup", person)
+    status, body = call(stack, "POST", "api/auth/signup", person)
     assert status == 201, body
     if verify:
         code = stack.wait_for_code(person["email"])
-        status, body = api(stack, "api/auth/confirm", {"username": username, "code": code})
+        status, body = call(stack, "POST", "api/auth/confirm", {"username": username, "code": code})
         assert status == 200, body
     return person
 
@@ -194,6 +182,30 @@ def test_a_greeting_that_never_gets_ready_ends_in_an_error_not_an_endless_wait(
     expect(page.get_by_text("Getting your greeting ready…")).to_be_hidden()
 
 
+def test_while_the_greeting_is_pending_the_page_shows_what_the_server_sent(
+        page: Page, running_stack: RunningStack):
+    page.clock.install()
+    page.route("**/api/greeting/card", lambda route: route.fulfill(
+        status=202, content_type="text/html; charset=utf-8",
+        body='<p class="status" role="status">Warming up the pipeline</p>'))
+    page.goto(running_stack.app_url)
+    page.evaluate("""() => sessionStorage.setItem("comm-it.session", JSON.stringify(
+        {idToken: "x.y.z", accessToken: "x.y.z", refreshToken: "r"}))""")
+    page.goto(running_stack.app_url + "hello")
+    expect(page.get_by_role("status")).to_have_text("Warming up the pipeline")
+    expect(alert(page)).to_be_hidden()
+
+
+def test_when_the_api_cannot_be_reached_the_greeting_page_says_so(
+        page: Page, running_stack: RunningStack):
+    page.route("**/api/greeting/card", lambda route: route.abort("internetdisconnected"))
+    page.goto(running_stack.app_url)
+    page.evaluate("""() => sessionStorage.setItem("comm-it.session", JSON.stringify(
+        {idToken: "x.y.z", accessToken: "x.y.z", refreshToken: "r"}))""")
+    page.goto(running_stack.app_url + "hello")
+    expect(alert(page)).to_have_text("Cannot reach Comm-IT. Check your connection and try again.")
+
+
 # --- Sign-up errors ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("case, expected", [
@@ -312,6 +324,10 @@ def test_a_person_who_forgot_the_password_resets_it_and_logs_in_with_the_new_one
 
 PHONE = {"width": 390, "height": 844}
 LONG_NAME = "Hubert Blaine Wolfeschlegelsteinhausenbergerdorff-Wolfeschlegelsteinhausen"
+# What a page shows with a query (a prefilled username, a notice): the longest version of it.
+PAGE_QUERY = {"/confirm": "?username=someone", "/login": "?notice=verified&username=someone",
+              "/reset": "?notice=code-sent&username=someone"}
+AFTER_LOG_IN = {"/hello"}  # checked below, with a person's (long) name in it
 
 
 def horizontal_overflow(page: Page) -> int:
@@ -325,10 +341,11 @@ def test_every_page_fits_a_phone_screen_without_horizontal_scrolling(
     page.set_viewport_size(PHONE)
     ARTIFACTS.mkdir(exist_ok=True)
     overflowing = {}
-    for name, path in [("home", ""), ("signup", "signup"), ("confirm", "confirm?username=someone"),
-                       ("login", "login?notice=verified&username=someone"), ("forgot", "forgot"),
-                       ("reset", "reset?notice=code-sent&username=someone")]:
-        page.goto(stack.app_url + path)
+    for path in page_paths():  # read from app.routes: a new page is checked too
+        if path in AFTER_LOG_IN:
+            continue
+        name = path.strip("/") or "home"
+        page.goto(stack.app_url + path.lstrip("/") + PAGE_QUERY.get(path, ""))
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)
         overflowing[name] = horizontal_overflow(page)
@@ -342,6 +359,7 @@ def test_every_page_fits_a_phone_screen_without_horizontal_scrolling(
     page.screenshot(path=str(ARTIFACTS / "phone-hello.png"), full_page=True)
     overflowing["hello"] = horizontal_overflow(page)
 
+    assert set(overflowing) >= {path.strip("/") or "home" for path in page_paths()}
     assert {name: px for name, px in overflowing.items() if px > 0} == {}
 
 
