@@ -190,7 +190,7 @@
             return { status: response.status, data: data };
           });
         }, function () {
-          return { status: 0, data: { message: "Cannot reach Comm-IT. Check your connection and try again." } };
+          return { status: 0, data: { message: OFFLINE } };
         });
       }
 

@@ -19,6 +19,7 @@ PAGES = {
     "/forgot": "Forgot your password?",
     "/reset": "Choose a new password",
     "/hello": "Loading your greeting",
+    "/account": "Your account",
 }
 
 
