@@ -151,20 +151,28 @@ class Pump:
         arn = self._client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
         label = f"{source.name} <- dynamodb-stream:{table}"
         shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-        iterators = [streams.get_shard_iterator(StreamArn=arn, ShardId=s["ShardId"],
-                                                ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-                     for s in shards]
+        # A fresh iterator after the last record seen, on every poll: when moto cancels a
+        # transaction it restores a copy of the table, stream shard included, and an old
+        # iterator would go on reading the abandoned shard (no record ever again).
+        last_seen: dict[str, str] = {}
+
+        def iterator(shard_id: str) -> str:
+            position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
+                         "SequenceNumber": last_seen[shard_id]} if shard_id in last_seen
+                        else {"ShardIteratorType": "TRIM_HORIZON"})
+            return streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id,
+                                              **position)["ShardIterator"]
+
         while not self._stop.is_set():
             busy = False
-            for index, iterator in enumerate(iterators):
-                if iterator is None:
-                    continue
-                page = streams.get_records(ShardIterator=iterator, Limit=source.batch_size)
+            for shard in shards:
+                page = streams.get_records(ShardIterator=iterator(shard["ShardId"]),
+                                           Limit=source.batch_size)
                 records = page.get("Records", [])
                 if records:
                     busy = True
                     self._deliver_stream_batch(source, label, arn, records)
-                iterators[index] = page.get("NextShardIterator")
+                    last_seen[shard["ShardId"]] = records[-1]["dynamodb"]["SequenceNumber"]
             if not busy:
                 self._stop.wait(self._idle_wait)
 

@@ -43,6 +43,12 @@ def open_account(page: Page, stack: RunningStack, person: dict) -> None:
     expect(page.locator("#who-username")).to_have_text(person["username"])
 
 
+def log_out(page: Page, stack: RunningStack) -> None:
+    page.get_by_role("button", name="Log out").click()
+    expect(page.get_by_role("status")).to_have_text("You are logged out.")
+    expect(page).to_have_url(path_of(stack, "login"))
+
+
 def tokens(page: Page) -> dict:
     return json.loads(session_storage(page)["comm-it.session"])
 
@@ -139,7 +145,7 @@ def test_a_new_email_is_used_only_after_its_code_from_the_outbox_is_entered(
     expect(page.get_by_label("Verification code")).to_be_hidden()
 
     # The new address logs in (in any case); the old one no longer does.
-    page.get_by_role("button", name="Log out").click()
+    log_out(page, stack)
     log_in(page, stack, person["email"], PASSWORD)
     expect(alert(page)).to_be_visible()
     log_in(page, stack, new_email.upper(), PASSWORD)
@@ -167,7 +173,7 @@ def test_a_password_change_needs_the_current_password_and_the_new_one_logs_in(
     expect(main_alert(page)).to_be_hidden()
     expect(page.get_by_label("Current password")).to_have_value("")
 
-    page.get_by_role("button", name="Log out").click()
+    log_out(page, stack)
     log_in(page, stack, person["username"], PASSWORD)
     expect(alert(page)).to_be_visible()
     log_in(page, stack, person["username"], NEW_PASSWORD)
