@@ -18,8 +18,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_accessibility import axe_violations
-from tests.browser.test_journey import (GREETING_TIMEOUT, PASSWORD, alert, expect_greeting,
-                                        log_in, other_code, path_of, session_storage, sign_up)
+from tests.browser.test_journey import (GREETING_TIMEOUT, PASSWORD, PHONE, alert,
+                                        expect_greeting, horizontal_overflow, log_in, other_code,
+                                        path_of, session_storage, sign_up)
 from tests.helpers import eventually
 from tests.running import RunningStack
 
@@ -113,6 +114,17 @@ def test_an_empty_name_is_refused_in_the_alert(page: Page, running_stack: Runnin
     page.get_by_role("button", name="Save name").click()
     expect(main_alert(page)).to_have_text("Name is required.")
     assert axe_violations(page) == []
+
+
+def test_the_account_page_fits_a_phone_screen(page: Page, running_stack: RunningStack):
+    person = sign_up(running_stack,
+                     name="Hubert Blaine Wolfeschlegelsteinhausenbergerdorff-Wolfeschlegelsteinhausen")
+    page.set_viewport_size(PHONE)
+    open_account(page, running_stack, person)
+    page.get_by_role("button", name="Delete account").click()
+    expect(page.get_by_role("button", name="Delete my account")).to_be_visible()
+    expect(page.locator("#who-identity")).not_to_have_text("…")
+    assert horizontal_overflow(page) <= 0
 
 
 # --- email -----------------------------------------------------------------------------------
