@@ -7,9 +7,14 @@ from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 from chalicelib import account, cognito, greeting, guard, inputs, login, pages, pipeline
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
+from chalicelib.headers import security_headers
 
 app = Chalice(app_name=APP_NAME)
+# Outermost first: every answer gets the security headers, every error the JSON shape,
+# every oversized body a 413 (per route: inputs.max_body), and guarded routes a token check.
+app.register_middleware(security_headers, "http")
 app.register_middleware(json_errors, "http")
+app.register_middleware(inputs.body_limit(app), "http")
 app.register_middleware(guard.guard(app), "http")
 
 user_pool = CognitoUserPoolAuthorizer(

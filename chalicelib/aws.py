@@ -1,32 +1,88 @@
-"""AWS clients, created when first used and cached for the life of the Lambda."""
+"""AWS clients, created when first used and cached for the life of the Lambda.
+
+Locally one process serves many requests at once (`chalice local` is threaded): the
+clients are made once, under a lock, from boto3's default session, which is made and
+used under that lock only (a session is not thread-safe; a client, once made, is). Its
+connection pool is sized for a burst of concurrent requests, so urllib3 never has
+to discard connections ("Connection pool is full").
+"""
 from __future__ import annotations
 
 import functools
+import threading
 from typing import Any
 
 from chalicelib.config import settings
 
+# Connections one client keeps open to one service. A Lambda runs one request at a
+# time; `chalice local` runs one thread per request and `make run` serves hundreds
+# of people at once. Connections are opened only when needed: a large pool costs nothing.
+MAX_POOL_CONNECTIONS = 256
 
-@functools.lru_cache(maxsize=None)
-def client(service: str) -> Any:
+# One lock for the one session: every client of the process is made under it.
+_SESSION_LOCK = threading.Lock()
+_clients: dict[str, Any] = {}
+
+
+@functools.lru_cache(maxsize=1)
+def _default_session() -> Any:
+    """boto3's default session (made here if need be); call it under _SESSION_LOCK only."""
     # boto3 is imported here, not at module top, so routes that never touch AWS
-    # (the static pages) do not pay for it at cold start. boto3 honours
-    # AWS_ENDPOINT_URL, which is how the local AWS is reached.
+    # (the static pages) do not pay for it at cold start.
     import boto3
+
+    if boto3.DEFAULT_SESSION is None:
+        boto3.setup_default_session()
+    return boto3.DEFAULT_SESSION
+
+
+def client(service: str) -> Any:
+    cached = _clients.get(service)
+    if cached is not None:
+        return cached
+    with _SESSION_LOCK:  # one client per service, however many requests ask at once
+        if service not in _clients:
+            _clients[service] = _new_client(service)
+        return _clients[service]
+
+
+def _new_client(service: str) -> Any:
+    # boto3 honours AWS_ENDPOINT_URL, which is how the local AWS is reached.
     from botocore.config import Config
 
-    return boto3.client(
+    return _default_session().client(
         service,
         region_name=settings().region,
         config=Config(
             connect_timeout=3,
             read_timeout=10,
             retries={"mode": "standard", "max_attempts": 3},
+            max_pool_connections=MAX_POOL_CONNECTIONS,
         ),
     )
+
+
+def forget_cache() -> None:
+    """Drop every cached client (tests that start "cold" or change the environment)."""
+    with _SESSION_LOCK:
+        _clients.clear()
+        _default_session.cache_clear()
 
 
 def error_code(exc: Exception) -> str:
     """The AWS error code of a botocore ClientError, or '' for anything else."""
     response = getattr(exc, "response", None) or {}
     return str(response.get("Error", {}).get("Code", ""))
+
+
+def unreachable(service_name: str) -> str:
+    """What to tell a person when `service_name` did not answer.
+
+    When an endpoint is configured (AWS_ENDPOINT_URL: the local AWS, never set in
+    Lambda), the message names it and says how to start it.
+    """
+    endpoint = settings().endpoint_url
+    if endpoint:
+        return (f"{service_name} did not answer at {endpoint} (AWS_ENDPOINT_URL). If that "
+                "is the local AWS, start it: `make run` runs the app with it.")
+    return f"{service_name} did not answer. Please try again."

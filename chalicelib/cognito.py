@@ -10,7 +10,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable, Mapping
 
-from chalicelib.aws import client, error_code
+from chalicelib.aws import client, error_code, unreachable
 from chalicelib.config import settings
 from chalicelib.errors import (ApiError, BadRequest, Conflict, Forbidden, ServiceUnavailable,
                                TooManyRequests, Unauthorized)
@@ -18,6 +18,17 @@ from chalicelib.errors import (ApiError, BadRequest, Conflict, Forbidden, Servic
 log = logging.getLogger(__name__)
 
 BAD_CREDENTIALS = "Incorrect username or password."
+# Cognito locks an account for a while after 5 wrong passwords (1 s, doubling up to about
+# 15 minutes), and then answers "Password attempts exceeded" even to the right password.
+# Saying so tells the person why; it tells an attacker nothing sign-up does not already
+# tell in one request ("That username is taken"), and it is the same for a right and a
+# wrong password, so the lock stays no password oracle. Unknown users never get it
+# (Cognito answers them "Incorrect username or password.", like a wrong password).
+ACCOUNT_LOCKED = ("Too many wrong passwords for this account: logging in to it is paused for a "
+                  "while (at most 15 minutes). Wait, then try again.")
+NOT_CONFIGURED = ("The sign-in service is not set up for this app: no user pool is configured "
+                  "(USER_POOL_CLIENT_ID is not set). `make run` runs the app with a local AWS; "
+                  "`make deploy` sets up a stage in AWS.")
 CODE_MISMATCH = ("That verification code is not right. Check the latest email we sent, "
                  "or ask for a new code.")
 THROTTLED = {"TooManyRequestsException", "LimitExceededException",
@@ -41,10 +52,19 @@ def _call(operation: str, errors: Mapping[str, Callable[[str], ApiError] | None]
             raise make(detail) from None
         if code in THROTTLED:
             raise TooManyRequests("Too many attempts. Wait a minute and try again.") from None
-        log.warning("%s %s failed: %s %s", service, operation, code, detail)
+        log.warning("%s %s failed: %s %r", service, operation, code, detail)  # %r: escaped
     except BotoCoreError as exc:
-        log.warning("%s %s unreachable: %s", service, operation, exc)
+        log.warning("%s %s unreachable: %r", service, operation, str(exc))
+        raise ServiceUnavailable(unreachable("The sign-in service")) from None
     raise ServiceUnavailable("The sign-in service did not answer. Please try again.")
+
+
+def _client_id() -> str:
+    """The app client of the user pool; 503 saying what to do when there is none."""
+    client_id = settings().user_pool_client_id
+    if not client_id:
+        raise ServiceUnavailable(NOT_CONFIGURED)
+    return client_id
 
 
 def _weak_password(detail: str) -> ApiError:
@@ -60,7 +80,9 @@ def _invalid(detail: str) -> ApiError:
     return BadRequest(detail or "One of the fields is not valid.", code="InvalidParameter")
 
 
-def _unauthorized(_: str) -> ApiError:
+def _unauthorized(detail: str) -> ApiError:
+    if "attempts exceeded" in detail.lower():  # "Password attempts exceeded": locked
+        return TooManyRequests(ACCOUNT_LOCKED, code="AccountLocked")
     return Unauthorized(BAD_CREDENTIALS, code="NotAuthorized")
 
 
@@ -93,7 +115,7 @@ def sign_up(name: str, email: str, username: str, password: str) -> dict[str, An
             "InvalidPasswordException": _weak_password,
             "InvalidParameterException": _invalid,
         },
-        ClientId=settings().user_pool_client_id,
+        ClientId=_client_id(),
         Username=username,
         Password=password,
         UserAttributes=[{"Name": "name", "Value": name}, {"Name": "email", "Value": email}],
@@ -113,7 +135,7 @@ def confirm(username: str, code: str) -> None:
             "ExpiredCodeException": _expired_code,
             "NotAuthorizedException": _already_confirmed,
         },
-        ClientId=settings().user_pool_client_id,
+        ClientId=_client_id(),
         Username=username,
         ConfirmationCode=code,
     )
@@ -126,7 +148,7 @@ def resend(username: str) -> None:
             "InvalidParameterException": _already_confirmed,
             "UserNotFoundException": None,  # same answer as for a real user
         },
-        ClientId=settings().user_pool_client_id,
+        ClientId=_client_id(),
         Username=username,
     )
 
@@ -144,7 +166,7 @@ def log_in(username: str, password: str) -> dict[str, Any]:
                 "You need to reset your password before you log in.",
                 code="PasswordResetRequired"),
         },
-        ClientId=settings().user_pool_client_id,
+        ClientId=_client_id(),
         AuthFlow="USER_PASSWORD_AUTH",
         AuthParameters={"USERNAME": username, "PASSWORD": password},
     )
@@ -161,7 +183,7 @@ def refresh(refresh_token: str) -> dict[str, Any]:
         "initiate_auth",
         {"NotAuthorizedException": lambda _: Unauthorized(
             "Your session has ended. Please log in again.", code="SessionExpired")},
-        ClientId=settings().user_pool_client_id,
+        ClientId=_client_id(),
         AuthFlow="REFRESH_TOKEN_AUTH",
         AuthParameters={"REFRESH_TOKEN": refresh_token},
     )
@@ -186,7 +208,7 @@ def forgot_password(username: str) -> None:
             "InvalidParameterException": None,
             "NotAuthorizedException": None,
         },
-        ClientId=settings().user_pool_client_id,
+        ClientId=_client_id(),
         Username=username,
     )
 
@@ -201,7 +223,7 @@ def reset_password(username: str, code: str, password: str) -> None:
             "InvalidPasswordException": _weak_password,
             "InvalidParameterException": _invalid,
         },
-        ClientId=settings().user_pool_client_id,
+        ClientId=_client_id(),
         Username=username,
         ConfirmationCode=code,
         Password=password,

@@ -27,9 +27,27 @@ _DEPLOY_DEFAULTS = {
 }
 
 
+NO_STACK = ("No AWS stack is configured for this app ({name} is not set): the pages work, but "
+            "sign-up, login and the greeting answer 503. `make run` runs the app with a local "
+            "AWS; `make deploy STAGE=dev` configures a stage in AWS.")
+_told: list[str] = []
+
+
 def deploy_value(name: str) -> str:
-    """A value the decorators in app.py need while app.py is being imported."""
-    return os.environ.get(name) or _DEPLOY_DEFAULTS[name]
+    """A value the decorators in app.py need while app.py is being imported.
+
+    Without one, say so once on the console: `chalice local` on its own starts, serves
+    the pages, and would otherwise leave a person guessing why nothing else works.
+    """
+    value = os.environ.get(name)
+    if value:
+        return value
+    if not _told:
+        _told.append(name)
+        import logging
+
+        logging.getLogger(__name__).warning(NO_STACK.format(name=name))
+    return _DEPLOY_DEFAULTS[name]
 
 
 @dataclass(frozen=True)
@@ -44,6 +62,8 @@ class Settings:
     users_bucket: str
     user_events_topic_arn: str
     jwks_url_override: str
+    # Set only locally (the local AWS); boto3 reads it itself, the app names it in errors.
+    endpoint_url: str = ""
 
     @property
     def issuer(self) -> str:
@@ -74,4 +94,5 @@ def settings() -> Settings:
         users_bucket=env.get("USERS_BUCKET_NAME", ""),
         user_events_topic_arn=env.get("USER_EVENTS_TOPIC_ARN", ""),
         jwks_url_override=env.get("COGNITO_JWKS_URL", ""),
+        endpoint_url=env.get("AWS_ENDPOINT_URL", ""),
     )

@@ -93,7 +93,7 @@ def json_errors(event, get_response: Callable):
         return json_response(exc.status, {"error": exc.code, "message": exc.message},
                              exc.headers)
     except Exception:  # never a stack trace to the client
-        log.exception("unhandled error on %s", getattr(event, "path", "?"))
+        log.exception("unhandled error on %r", getattr(event, "path", "?"))  # %r: escaped
         return json_response(500, INTERNAL_ERROR)
     return _chalice_error_as_ours(response)
 

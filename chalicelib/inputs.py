@@ -4,10 +4,14 @@ from __future__ import annotations
 import json
 import re
 from dataclasses import dataclass
+from typing import Any, Callable, TypeVar
 
 from chalicelib.errors import ApiError, BadRequest
 
+# The largest request body a route accepts unless it declares another with `max_body`.
 MAX_BODY_BYTES = 16 * 1024
+
+View = TypeVar("View", bound=Callable[..., Any])
 
 
 @dataclass(frozen=True)
@@ -35,7 +39,21 @@ class Field:
         if not re.fullmatch(self.pattern, value):
             raise BadRequest(f"{self.label} is not valid. {self.hint}".strip(),
                              code="InvalidParameter")
+        if _has_control_characters(value):
+            # Escape sequences, NUL, BEL, DEL...: no field of a person has them, and they
+            # would reach terminals, logs and emails. (Checked last, so a pattern's hint,
+            # when it has one, still explains the rest.)
+            raise BadRequest(f"{self.label} contains control characters.",
+                             code="InvalidParameter")
         return value
+
+
+# Unicode's category Cc exactly: C0 (\x00-\x1f), DEL and the C1 controls (\x9b is a CSI).
+_CONTROL = re.compile(r"[\x00-\x1f\x7f-\x9f]")
+
+
+def _has_control_characters(value: str) -> bool:
+    return _CONTROL.search(value) is not None
 
 
 NAME = Field("Name", 128, r"[^\x00-\x1f\x7f]+", "Use letters, spaces and punctuation.")
@@ -63,8 +81,7 @@ def json_body(raw_body: bytes | None, *required: str) -> dict[str, str]:
     if isinstance(raw_body, str):
         raw_body = raw_body.encode("utf-8", "surrogatepass")
     if len(raw_body) > MAX_BODY_BYTES:
-        raise ApiError(f"The request body is larger than {MAX_BODY_BYTES} bytes.",
-                       code="PayloadTooLarge", status=413)
+        raise _too_large(MAX_BODY_BYTES)
     try:
         body = json.loads(raw_body or b"null")
     # RecursionError: deeply nested arrays/objects ("[[[[..."), which fit in the size limit.
@@ -73,6 +90,41 @@ def json_body(raw_body: bytes | None, *required: str) -> dict[str, str]:
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object.", code="MalformedJSON")
     return {key: FIELDS[key].clean(body.get(key)) for key in required}
+
+def _too_large(limit: int) -> ApiError:
+    return ApiError(f"The request body is larger than {limit} bytes.",
+                    code="PayloadTooLarge", status=413)
+
+
+def max_body(limit: int) -> Callable[[View], View]:
+    """Declare, under `@app.route`, that a route accepts bodies up to `limit` bytes."""
+
+    def declare(view: View) -> View:
+        view.max_body_bytes = limit  # type: ignore[attr-defined]
+        return view
+
+    return declare
+
+
+def body_limit(app: Any) -> Callable:
+    """HTTP middleware for `app`: 413 for a body larger than its route accepts.
+
+    Every route of `app.routes` is covered, whatever its method, before the guard
+    and the view run: MAX_BODY_BYTES unless the view declares more with `max_body`.
+    """
+
+    def refuse_oversized(event: Any, get_response: Callable) -> Any:
+        route = app.routes.get(event.context.get("resourcePath", ""), {}).get(event.method)
+        limit = getattr(getattr(route, "view_function", None), "max_body_bytes", MAX_BODY_BYTES)
+        declared = str(event.headers.get("content-length") or "")
+        if declared.isdigit() and int(declared) > limit:
+            raise _too_large(limit)
+        if len(event.raw_body or b"") > limit:
+            raise _too_large(limit)
+        return get_response(event)
+
+    return refuse_oversized
+
 
 # The account page's fields (chalicelib/account.py).
 FIELDS.update({

@@ -220,12 +220,25 @@ GATEWAY_RESPONSES = {
 }
 
 
+def gateway_response_headers() -> dict[str, str]:
+    """The app's security headers as gateway-response parameters (static values in '...').
+
+    A value that holds a single quote (the CSP's 'none') cannot be written as a static
+    value, so those answers go without a CSP: they are JSON, sent with nosniff, and
+    X-Frame-Options is their frame policy.
+    """
+    from chalicelib.headers import SECURITY_HEADERS
+
+    return {f"gatewayresponse.header.{name}": f"'{value}'"
+            for name, value in SECURITY_HEADERS.items() if "'" not in value}
+
+
 def put_gateway_responses(apigateway: Any, rest_api_id: str, api_stage: str) -> None:
     for response_type, (status, template) in GATEWAY_RESPONSES.items():
         apigateway.put_gateway_response(
             restApiId=rest_api_id, responseType=response_type,
             responseTemplates={"application/json": template},
-            responseParameters={"gatewayresponse.header.Cache-Control": "'no-store'"},
+            responseParameters=gateway_response_headers(),
             **({"statusCode": status} if status else {}))
     apigateway.create_deployment(restApiId=rest_api_id, stageName=api_stage,
                                  description="JSON gateway responses")

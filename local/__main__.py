@@ -65,6 +65,9 @@ def _start_pump(aws: LocalAWS):
 
 
 def main() -> int:
+    from local import console
+
+    console.install()  # every line of this process whole and escaped: pump, outbox, logs
     port = _port("PORT", "8000")
     aws_port = _port("LOCAL_AWS_PORT", "4566")
     if port == aws_port:

@@ -16,10 +16,12 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 class LocalAWS:
     def __init__(self, outbox: Outbox, port: int = 0) -> None:
         import logging
+        from local import cognito_lockout  # Cognito's lock after 5 wrong passwords
 
         from moto.server import ThreadedMotoServer
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the console
+        cognito_lockout.install()
         cognito_codes.install(outbox)
         cognito_attributes.install(outbox)
         self.outbox = outbox

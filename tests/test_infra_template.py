@@ -199,7 +199,8 @@ def test_outputs_give_every_setting_the_app_reads(template):
     read = set(re.findall(r'env\.get\("([A-Z_]+)"', Path(config.__file__).read_text()))
     assert "USER_POOL_ID" in read
     # Set by Lambda itself, by `make deploy` (APP_STAGE) or only locally (the JWKS override).
-    not_from_the_stack = {"APP_STAGE", "AWS_REGION", "AWS_DEFAULT_REGION", "COGNITO_JWKS_URL"}
+    not_from_the_stack = {"APP_STAGE", "AWS_REGION", "AWS_DEFAULT_REGION", "COGNITO_JWKS_URL",
+                          "AWS_ENDPOINT_URL"}
     assert read - not_from_the_stack <= env
 
 

@@ -1,0 +1,88 @@
+"""AWS clients under concurrency (chalicelib/aws.py): a burst of requests on a fresh
+process builds each client once, from one session, and a burst of calls through one
+client never overflows its connection pool.
+"""
+from __future__ import annotations
+
+import logging
+import threading
+from typing import Any, Callable, Iterator
+
+import pytest
+
+from chalicelib import aws, config
+from local.aws import CREDENTIALS, LocalAWS
+
+
+@pytest.fixture
+def fresh(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """No client made yet, as in a process that just started."""
+    aws.forget_cache()
+    config.settings.cache_clear()
+    yield
+    aws.forget_cache()
+    config.settings.cache_clear()
+
+
+@pytest.fixture
+def local_endpoint(local_aws: LocalAWS, monkeypatch: pytest.MonkeyPatch, fresh: None) -> str:
+    for name, value in {**CREDENTIALS, "AWS_ENDPOINT_URL": local_aws.endpoint,
+                        "AWS_DEFAULT_REGION": "us-east-1"}.items():
+        monkeypatch.setenv(name, value)
+    return local_aws.endpoint
+
+
+def at_once(threads: int, work: Callable[[], Any]) -> list[Any]:
+    """Run `work` in `threads` threads released together; their results."""
+    start, results, errors = threading.Barrier(threads), [], []
+
+    def run() -> None:
+        start.wait()
+        try:
+            results.append(work())
+        except Exception as exc:  # reported below, with the others
+            errors.append(exc)
+
+    workers = [threading.Thread(target=run) for _ in range(threads)]
+    for worker in workers:
+        worker.start()
+    for worker in workers:
+        worker.join(timeout=60)
+    assert not errors, errors[:3]
+    return results
+
+
+def test_a_burst_of_first_requests_builds_each_client_once(local_endpoint, monkeypatch):
+    import boto3
+
+    sessions = []
+    original = boto3.setup_default_session
+
+    def counted(**kwargs: Any) -> None:
+        sessions.append(1)
+        original(**kwargs)
+
+    monkeypatch.setattr(boto3, "DEFAULT_SESSION", None)  # a process that just started
+    monkeypatch.setattr(boto3, "setup_default_session", counted)
+    clients = at_once(32, lambda: aws.client("ssm"))
+    assert len({id(made) for made in clients}) == 1, "each request built its own client"
+    assert len(sessions) == 1
+    assert at_once(8, lambda: aws.client("ssm")) == [clients[0]] * 8
+
+
+def test_clients_of_different_services_come_from_one_session(local_endpoint):
+    ssm, sqs = aws.client("ssm"), aws.client("sqs")
+    assert ssm is not sqs
+    assert aws.client("ssm") is ssm
+
+
+def test_a_burst_of_calls_through_one_client_never_overflows_its_pool(local_endpoint, caplog):
+    sqs = aws.client("sqs")
+    with caplog.at_level(logging.WARNING, logger="urllib3.connectionpool"):
+        at_once(64, lambda: sqs.list_queues())
+    full = [r.getMessage() for r in caplog.records if "Connection pool is full" in r.getMessage()]
+    assert not full, f"{len(full)} warnings: {full[0]}"
+
+
+def test_the_pool_holds_more_connections_than_a_burst_of_people(local_endpoint):
+    assert aws.client("sqs").meta.config.max_pool_connections == aws.MAX_POOL_CONNECTIONS >= 200
