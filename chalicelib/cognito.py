@@ -275,7 +275,9 @@ def _session_ended(_: str) -> ApiError:
     return Unauthorized(SESSION_ENDED, code="SessionEnded")
 
 
-def _wrong_password(_: str) -> ApiError:
+def _wrong_password(detail: str) -> ApiError:
+    if "attempts exceeded" in detail.lower():  # locked, even for the right password
+        return TooManyRequests(ACCOUNT_LOCKED, code="AccountLocked")
     # 403, not 401: the session is fine (a 401 would make the page refresh its tokens).
     return Forbidden("That password is not right. Type your current password.",
                      code="WrongPassword")
@@ -343,7 +345,7 @@ def check_password(username: str, password: str) -> None:
     """The person's password is right, or WrongPassword (a confirmation before deleting)."""
     _call("initiate_auth",
           {"NotAuthorizedException": _wrong_password, "UserNotFoundException": _session_ended},
-          ClientId=settings().user_pool_client_id, AuthFlow="USER_PASSWORD_AUTH",
+          ClientId=_client_id(), AuthFlow="USER_PASSWORD_AUTH",
           AuthParameters={"USERNAME": username, "PASSWORD": password})
 
 

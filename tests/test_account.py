@@ -360,3 +360,15 @@ def test_the_old_id_token_of_a_deleted_account_gets_401_session_ended(client, re
     names.forget_cache()
     for path in ("/api/greeting", "/api/greeting/card", "/api/account"):
         assert_error(client.http.get(path, headers=bearer(person)), 401, "SessionEnded")
+
+
+def test_guessing_the_password_to_delete_meets_cognitos_lockout(client, register, stack):
+    """The confirmation is a password check like a login: after 5 wrong ones Cognito pauses
+    the account, and the answer says so instead of "wrong password" (even for the right one)."""
+    person = register()
+    for _ in range(5):
+        assert_error(call(client, "DELETE", "/api/account", person, {"password": "Wr0ng-password"}),
+                     403, "WrongPassword")
+    assert "paused" in assert_error(call(client, "DELETE", "/api/account", person,
+                                         {"password": PASSWORD}), 429, "AccountLocked")
+    assert pool_user(stack, person["username"])["email"] == person["email"]
