@@ -361,7 +361,11 @@ def username_for_email(email: str) -> str | None:
     or None. An unverified address belongs to no one: nobody can squat it by signing up."""
     if '"' in email or "\\" in email:
         return None  # cannot be put in a ListUsers filter; no account is reached by it
-    result = _call("list_users", {}, UserPoolId=settings().user_pool_id,
+    _client_id()  # 503 saying what to do when no user pool is configured
+    if not settings().user_pool_id:
+        raise ServiceUnavailable(NOT_CONFIGURED)
+    result = _call("list_users", {"InvalidParameterException": _invalid},
+                   UserPoolId=settings().user_pool_id,
                    Filter=f'email = "{email}"', Limit=10)
     owners = []
     for user in (result or {}).get("Users", []):
