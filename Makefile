@@ -47,19 +47,21 @@ clean:
 	rm -rf $(VENV) .pytest_cache test-artifacts build node_modules
 
 ## deploy: the stack of infra/template.yaml, its outputs into .chalice/config.json,
-## the per-Lambda policies, then `chalice deploy` (STAGE=dev by default); prints the URL
+## the per-Lambda policies, `chalice deploy`, then what Chalice cannot set (gateway
+## responses, throttling, event source settings); prints the URL. STAGE=dev by default;
+## ALARM_EMAIL=ops@example.com and SES_IDENTITY_ARN=arn:aws:ses:... are optional (kept if unset)
 deploy: $(INSTALLED)
-	$(PY) -m infra.deploy deploy --stage $(STAGE)
+	$(PY) -m infra.deploy deploy --stage $(STAGE) \
+	  $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) $(if $(SES_IDENTITY_ARN),--ses-identity-arn $(SES_IDENTITY_ARN))
 
-## destroy: `chalice delete`, then the stack; the users table and bucket are kept
-## (docs/deploy.md says how to remove them: python -m infra.deploy purge-retained)
+## destroy: `chalice delete`, then the stack; the user pool, users table and bucket are kept
+## (it says how to remove them: python -m infra.deploy purge-retained --stage STAGE --yes)
 destroy: $(INSTALLED)
 	$(PY) -m infra.deploy destroy --stage $(STAGE)
 
-## package: what `chalice deploy` would upload, into build/package (no AWS needed;
-## configure the stage with `make deploy` first, or see tests/test_package.py)
+## package: ONE CloudFormation template (stack + app) and the Lambda zip in build/$(STAGE)/,
+## offline and without AWS credentials; deploy it with `aws cloudformation package/deploy`
+## (docs/deploy.md)
 package: $(INSTALLED)
-	@test -f .chalice/policy-$(STAGE).json || { echo "Stage $(STAGE) has no stack outputs or \
-	policies yet: run 'make deploy STAGE=$(STAGE)' first." >&2; exit 1; }
-	$(VENV)/bin/chalice package --stage $(STAGE) build/package
+	$(PY) -m infra.package --stage $(STAGE)
 .PHONY: deploy destroy package

@@ -2,16 +2,21 @@
 
 Handlers only translate HTTP into calls of chalicelib/, which owns the logic.
 """
+from urllib.parse import unquote
+
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
-from chalicelib import account, cognito, greeting, guard, inputs, login, pages, pipeline
+from chalicelib import (account, cognito, greeting, guard, inputs, login, logs, my_files, pages,
+                        pipeline)
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 from chalicelib.headers import security_headers
 
 app = Chalice(app_name=APP_NAME)
-# Outermost first: every answer gets the security headers, every error the JSON shape,
-# every oversized body a 413 (per route: inputs.max_body), and guarded routes a token check.
+# Outermost first: every log line carries the request or event id, every answer gets the
+# security headers, every error the JSON shape, every oversized body a 413 (per route:
+# inputs.max_body), and guarded routes a token check.
+app.register_middleware(logs.middleware, "all")
 app.register_middleware(security_headers, "http")
 app.register_middleware(json_errors, "http")
 app.register_middleware(inputs.body_limit(app), "http")
@@ -175,22 +180,53 @@ def delete_account():
     return _ok()
 
 
+# --- Your files: S3 signed with the person's own credentials, so IAM decides (my_files) ---
+
+def _me() -> my_files.Person:
+    request = app.current_request
+    return my_files.Person(sub=guard.claims(request)["sub"], id_token=guard.id_token(request))
+
+
+@app.route("/api/account/files", authorizer=user_pool)
+def list_my_files():
+    return _ok(my_files.listing(_me()))
+
+
+@app.route("/api/account/files", methods=["POST"], authorizer=user_pool)
+@inputs.max_body(my_files.MAX_UPLOAD_BODY_BYTES)  # one file of 1 MiB, in base64, in JSON
+def upload_my_file():
+    return _ok(my_files.upload(_me(), app.current_request.raw_body), 201)
+
+
+@app.route("/api/account/files/{name}", methods=["DELETE"], authorizer=user_pool)
+def delete_my_file(name):
+    # API Gateway (REST) and chalice local both pass path parameters still %-encoded.
+    my_files.delete(_me(), unquote(name))
+    return _ok()
+
+
+@app.route("/api/account/profile-document", authorizer=user_pool)
+def my_profile_document():
+    return _ok(my_files.profile_document(_me()))
+
+
 # --- The pipeline: Lambdas fed by SQS (fan-out of the login event) and the table stream ---
 
-@app.on_sqs_message(queue=deploy_value("PROFILE_QUEUE_NAME"), batch_size=10)
+@app.on_sqs_message(queue=deploy_value("PROFILE_QUEUE_NAME"), batch_size=10, maximum_concurrency=5)
 def save_profile(event):
     """User events -> the user's record in DynamoDB (a tombstone once deleted)."""
     return pipeline.save_profiles(event)
 
 
-@app.on_sqs_message(queue=deploy_value("ARCHIVE_QUEUE_NAME"), batch_size=10)
+@app.on_sqs_message(queue=deploy_value("ARCHIVE_QUEUE_NAME"), batch_size=10, maximum_concurrency=5)
 def archive_profile(event):
     """User events -> the user's JSON document in S3 (everything under users/<sub>/ goes
     when the account is deleted)."""
     return pipeline.archive_profiles(event)
 
 
-@app.on_dynamodb_record(stream_arn=deploy_value("USERS_TABLE_STREAM_ARN"), batch_size=10)
+@app.on_dynamodb_record(stream_arn=deploy_value("USERS_TABLE_STREAM_ARN"), batch_size=10,
+                       starting_position="TRIM_HORIZON")
 def sync_name(event):
     """Users table changed -> the user's name in Parameter Store (removed with the account)."""
     return pipeline.sync_names(event)

@@ -15,7 +15,7 @@ APP_NAME = "comm-it"
 
 # Placeholders for the values decorators need at import time. They are only
 # used where no stage configuration exists (unit tests, `chalice local`);
-# `chalice deploy` refuses to run without the real ones (see infra/deploy.py).
+# `chalice deploy` refuses to run without the real ones (see deploy_value).
 _DEPLOY_DEFAULTS = {
     "USER_POOL_ARN": "arn:aws:cognito-idp:us-east-1:000000000000:userpool/us-east-1_unset",
     "PROFILE_QUEUE_NAME": f"{APP_NAME}-local-save-profile",
@@ -36,18 +36,33 @@ _told: list[str] = []
 def deploy_value(name: str) -> str:
     """A value the decorators in app.py need while app.py is being imported.
 
-    Without one, say so once on the console: `chalice local` on its own starts, serves
-    the pages, and would otherwise leave a person guessing why nothing else works.
+    Without one, `chalice deploy`/`package` (a fresh clone) stop with one line saying what
+    to run instead of a traceback; anything else (`chalice local` on its own, the tests) says
+    once on the console that no stack is configured and goes on with a placeholder.
     """
     value = os.environ.get(name)
     if value:
         return value
+    if _chalice_command() in ("deploy", "package"):
+        stage = os.environ.get("APP_STAGE", "dev")
+        raise SystemExit(f"Stage {stage} is not configured yet ({name} is not in .chalice/config.json): "
+                         f"run `make deploy STAGE={stage}`, or `make package STAGE={stage}` for "
+                         "one CloudFormation template (no AWS account needed).")
     if not _told:
         _told.append(name)
         import logging
 
         logging.getLogger(__name__).warning(NO_STACK.format(name=name))
     return _DEPLOY_DEFAULTS[name]
+
+
+def _chalice_command() -> str:
+    """The chalice CLI's command (deploy, package, local...) when it is what runs, else ''."""
+    import sys
+
+    if not sys.argv or os.path.basename(sys.argv[0]) != "chalice":
+        return ""
+    return next((arg for arg in sys.argv[1:] if arg in ("deploy", "package", "local")), "")
 
 
 @dataclass(frozen=True)

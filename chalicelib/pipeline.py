@@ -8,96 +8,94 @@ Each consumer dispatches on the event's type (chalicelib/user_events.py):
 users_table.apply and users_bucket.apply; a deletion's tombstone in the table
 removes the name from Parameter Store through the stream.
 
-SQS batches: every record is tried; when some fail, the ones that succeeded are
-deleted here and the invocation fails, so only the failed ones come back (and,
-after the queue's maxReceiveCount, land in its dead-letter queue). Chalice
-cannot turn on ReportBatchItemFailures for its event source mappings, which is
-why the handler deletes them itself.
+SQS batches: every record is tried; the ones that failed are returned as
+{"batchItemFailures": [{"itemIdentifier": <messageId>}]} (the event source mapping
+has ReportBatchItemFailures on: infra/event_sources.py), so Lambda deletes the
+rest and only the failed ones come back (and, after the queue's maxReceiveCount,
+land in its dead-letter queue). Powertools calls this BatchProcessor.
 
 Stream batches: each record's effect is idempotent (put/delete a parameter), so
-a transient failure fails the batch and Lambda retries it; a record that can
-never succeed (no sub, an unknown change) is logged and skipped instead of blocking the
-shard.
+a transient failure fails the batch and Lambda retries it (a bounded number of
+times, splitting the batch, then the mapping sends the batch's position to a
+dead-letter queue: infra/event_sources.py); a record that can never succeed (no
+sub, an unknown change, Parameter Store refusing for good, e.g. its 10,000
+parameter limit) is logged with "skipped": true (an alarm counts those lines) and
+skipped instead of blocking the shard.
 """
 from __future__ import annotations
 
-import functools
 import logging
 from typing import Any, Callable
 
-from chalicelib import names, users_bucket, users_table
-from chalicelib.aws import client
+from chalicelib import logs, names, users_bucket, users_table
+from chalicelib.aws import error_code
 from chalicelib.user_events import UserEvent
 from chalicelib.user_events import parse as parse_event
 
 log = logging.getLogger(__name__)
 
 
-class BatchFailed(Exception):
-    """Some records of the batch failed; the succeeded ones are already deleted."""
+class BatchResponse(dict):
+    """{"batchItemFailures": [...]}, exactly what Lambda reads; `outcomes` (message id ->
+    what happened) rides along as an attribute for in-process callers (the local pump's
+    console, tests) and is never serialized."""
+
+    def __init__(self, failures: list[dict[str, str]], outcomes: dict[str, str]) -> None:
+        super().__init__(batchItemFailures=failures)
+        self.outcomes = outcomes
 
 
-def save_profiles(sqs_event: Any) -> dict[str, str]:
+def save_profiles(sqs_event: Any) -> BatchResponse:
     return _each_message(sqs_event, users_table.apply)
 
 
-def archive_profiles(sqs_event: Any) -> dict[str, str]:
+def archive_profiles(sqs_event: Any) -> BatchResponse:
     return _each_message(sqs_event, users_bucket.apply)
 
 
-def _each_message(sqs_event: Any, apply: Callable[[UserEvent], str]) -> dict[str, str]:
+def _each_message(sqs_event: Any, apply: Callable[[UserEvent], str]) -> BatchResponse:
+    failures: list[dict[str, str]] = []
     outcomes: dict[str, str] = {}
-    succeeded: list[dict[str, Any]] = []
-    failed: list[str] = []
     for record in sqs_event.to_dict()["Records"]:
         message_id = record.get("messageId", "?")
-        try:
-            event = parse_event(record["body"])
-            outcomes[message_id] = apply(event)
-            succeeded.append(record)
-        except Exception as exc:  # one bad record must not sink the others
-            log.error("message %s failed (receive count %s): %s", message_id,
-                      record.get("attributes", {}).get("ApproximateReceiveCount", "?"), exc)
-            outcomes[message_id] = f"failed: {exc}"
-            failed.append(message_id)
-    if failed:
-        _delete(succeeded)
-        raise BatchFailed(f"{len(failed)} of {len(failed) + len(succeeded)} messages failed: "
-                          f"{', '.join(failed)}")
-    return outcomes
-
-
-def _delete(records: list[dict[str, Any]]) -> None:
-    for arn, group in _by_queue(records).items():
-        entries = [{"Id": str(i), "ReceiptHandle": r["receiptHandle"]} for i, r in enumerate(group)]
-        for start in range(0, len(entries), 10):
-            client("sqs").delete_message_batch(QueueUrl=_queue_url(arn),
-                                               Entries=entries[start:start + 10])
-
-
-def _by_queue(records: list[dict[str, Any]]) -> dict[str, list[dict[str, Any]]]:
-    groups: dict[str, list[dict[str, Any]]] = {}
-    for record in records:
-        groups.setdefault(record["eventSourceARN"], []).append(record)
-    return groups
-
-
-@functools.lru_cache(maxsize=None)
-def _queue_url(queue_arn: str) -> str:
-    *_, account, name = queue_arn.split(":")
-    return client("sqs").get_queue_url(QueueName=name, QueueOwnerAWSAccountId=account)["QueueUrl"]
+        with logs.fields(message_id=message_id):
+            try:
+                event = parse_event(record["body"])
+                with logs.fields(event_id=event.event_id):
+                    outcomes[message_id] = apply(event)
+                log.info("message %s: %s", message_id, outcomes[message_id])
+            except Exception as exc:  # one bad record must not sink the others
+                log.error("message %s failed (receive count %s): %s: %s", message_id,
+                          record.get("attributes", {}).get("ApproximateReceiveCount", "?"),
+                          type(exc).__name__, exc)
+                failures.append({"itemIdentifier": message_id})
+                outcomes[message_id] = f"failed: {type(exc).__name__}"
+    return BatchResponse(failures, outcomes)
 
 
 def sync_names(stream_event: Any) -> dict[str, str]:
     outcomes: dict[str, str] = {}
     for record in stream_event.to_dict()["Records"]:
         event_id = record.get("eventID", "?")
-        try:
-            outcomes[event_id] = _sync_name(record)
-        except _PoisonRecord as exc:
-            log.error("skipping stream record %s that can never succeed: %s", event_id, exc)
-            outcomes[event_id] = f"skipped: {exc}"
+        with logs.fields(event_id=event_id):
+            try:
+                outcomes[event_id] = _sync_name(record)
+            except Exception as exc:
+                if not isinstance(exc, _PoisonRecord) and error_code(exc) not in NEVER_SUCCEEDS:
+                    raise  # transient: the mapping retries the batch (bounded), then gives up
+                reason = error_code(exc) or str(exc)
+                log.error("skipping stream record %s that can never succeed: %s", event_id,
+                          reason, extra={"skipped": True})
+                outcomes[event_id] = f"skipped: {reason}"
     return outcomes
+
+
+# Parameter Store errors that the same request will never get past: retrying only
+# blocks the shard behind them. ParameterLimitExceeded is the 10,001st user.
+NEVER_SUCCEEDS = frozenset({"ParameterLimitExceeded", "ParameterMaxVersionLimitExceeded",
+                            "HierarchyLevelLimitExceededException",
+                            "HierarchyTypeMismatchException", "ValidationException",
+                            "UnsupportedParameterType"})
 
 
 class _PoisonRecord(ValueError):

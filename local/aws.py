@@ -1,12 +1,14 @@
 """The embedded local AWS: moto in server mode on 127.0.0.1, with the Cognito
-gaps closed (local.cognito_codes, local.cognito_attributes), and the resources of infra/template.yaml.
+gaps closed (local.cognito_codes, local.cognito_attributes), the identity pool's
+credentials and the role's IAM policy enforced (local.iam), and the resources of
+infra/template.yaml.
 """
 from __future__ import annotations
 
 import urllib.request
 from typing import Any
 
-from local import cognito_attributes, cognito_codes, ports, resources
+from local import cognito_attributes, cognito_codes, iam, ports, resources
 from local.outbox import Outbox
 
 REGION = "us-east-1"
@@ -24,6 +26,7 @@ class LocalAWS:
         cognito_lockout.install()
         cognito_codes.install(outbox)
         cognito_attributes.install(outbox)
+        iam.install(dev_access_keys=[CREDENTIALS["AWS_ACCESS_KEY_ID"]])
         self.outbox = outbox
         self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
         self._port = port

@@ -127,8 +127,22 @@ class Pump:
                 for message in messages:
                     self._retry_later(sqs, url, message)
                 continue
-            sqs.delete_message_batch(QueueUrl=url, Entries=[
-                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+            # Partial batch response (ReportBatchItemFailures, as in AWS): only the
+            # listed messages come back; the others are deleted.
+            failed = {f["itemIdentifier"] for f in outcomes.get("batchItemFailures", [])}
+            for message in [m for m in messages if m["MessageId"] in failed]:
+                received = int(message["Attributes"].get("ApproximateReceiveCount", "0"))
+                fate = (f"its last try: the next receive moves it to {dead_letters}"
+                        if max_receives and received >= max_receives
+                        else f"redelivering in {self.retry_delay} s")
+                self._say(f"[event] {label} message {message['MessageId'][:8]}: FAILED; received "
+                          f"{received} of {max_receives or '∞'} times; {fate}")
+                self._retry_later(sqs, url, message)
+            messages = [m for m in messages if m["MessageId"] not in failed]
+            if messages:
+                sqs.delete_message_batch(QueueUrl=url, Entries=[
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+            outcomes = getattr(outcomes, "outcomes", outcomes)
             for message in messages:
                 self._say(f"[event] {label} message {message['MessageId'][:8]}: "
                           f"{outcomes.get(message['MessageId'], 'ok')}")

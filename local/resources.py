@@ -2,9 +2,11 @@
 
 A small interpreter for the resource types the template uses: the same names,
 key schema, stream view, pool policy, client flows and queue wiring as the stack
-in AWS, because they come from the same file. IAM roles and resource policies
-are skipped: moto does not enforce them (they are tested against the template
-instead).
+in AWS, because they come from the same file. Resources are created in the order
+their references need (as CloudFormation does), whatever their order in the file.
+IAM roles, the identity pool's role attachment and its principal tag map are
+created too: local/iam.py enforces them. Resource policies (bucket, queue) are
+skipped (they are tested against the template instead).
 """
 from __future__ import annotations
 
@@ -15,8 +17,7 @@ from typing import Any, Callable
 from infra import template as infra_template
 
 ACCOUNT_ID = "123456789012"  # moto's default account
-NOT_ENFORCED_LOCALLY = {"AWS::IAM::Role", "AWS::Cognito::IdentityPoolRoleAttachment",
-                        "AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy", "AWS::Cognito::IdentityPoolPrincipalTag"}
+NOT_ENFORCED_LOCALLY = {"AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy"}
 
 
 class Stack:
@@ -30,6 +31,9 @@ class Stack:
         self.refs: dict[str, str] = {}
         self.attrs: dict[str, dict[str, str]] = {}
         self.outputs: dict[str, str] = {}
+        self.current = ""  # the logical name being created
+        self.parameters: dict[str, str] = {}
+        self.conditions: dict[str, bool] = {}
 
     def client(self, service: str) -> Any:
         return self._session.client(service, region_name=self.region,
@@ -41,6 +45,13 @@ class Stack:
             return [self.resolve(v) for v in value]
         if not isinstance(value, dict):
             return value
+        if set(value) == {"Fn::If"}:
+            condition, when_true, when_false = value["Fn::If"]
+            chosen = self.resolve(when_true if self.conditions[condition] else when_false)
+            return _drop_no_value(chosen)
+        if len(value) == 1 and (set(value) & {"Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or"}
+                                or isinstance(value.get("Condition"), str)):
+            return self._condition(value)  # not an IAM statement's "Condition" block
         if set(value) == {"Ref"}:
             return self._ref(value["Ref"])
         if set(value) == {"Fn::GetAtt"}:
@@ -50,9 +61,24 @@ class Stack:
             return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub(m.group(1)), value["Fn::Sub"])
         return {k: self.resolve(v) for k, v in value.items()}
 
-    def _ref(self, name: str) -> str:
-        pseudo = {"Stage": self.stage, "AWS::AccountId": ACCOUNT_ID, "AWS::Region": self.region}
-        return pseudo[name] if name in pseudo else self.refs[name]
+    def _condition(self, value: dict[str, Any]) -> bool:
+        (kind, args), = value.items()
+        if kind == "Condition":
+            return self.conditions[args]
+        if kind == "Fn::Equals":
+            left, right = (self.resolve(a) for a in args)
+            return left == right
+        values = [self.resolve(a) for a in args]
+        return {"Fn::Not": lambda: not values[0], "Fn::And": lambda: all(values),
+                "Fn::Or": lambda: any(values)}[kind]()
+
+    def _ref(self, name: str) -> Any:
+        pseudo = {"AWS::AccountId": ACCOUNT_ID, "AWS::Region": self.region,
+                  "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
+                  "AWS::NoValue": _NO_VALUE}
+        if name in pseudo:
+            return pseudo[name]
+        return self.parameters[name] if name in self.parameters else self.refs[name]
 
     def _sub(self, expression: str) -> str:
         if expression.startswith("!"):
@@ -64,17 +90,94 @@ class Stack:
 
     # --- resources ------------------------------------------------------------------
     def create(self, template: dict[str, Any]) -> dict[str, str]:
-        for logical, resource in template["Resources"].items():
+        # Every parameter takes its default (the template's defaults are the local choices:
+        # no alarm email, Cognito's own sender), except the stage.
+        self.parameters = {name: p.get("Default", "")
+                           for name, p in template.get("Parameters", {}).items()}
+        self.parameters["Stage"] = self.stage
+        for name, condition in template.get("Conditions", {}).items():
+            self.conditions[name] = self._condition(condition)
+        for logical in creation_order(template["Resources"]):
+            resource = template["Resources"][logical]
             kind = resource["Type"]
             if kind in NOT_ENFORCED_LOCALLY:
                 continue
+            if "Condition" in resource and not self.conditions[resource["Condition"]]:
+                continue
             props = self.resolve(resource.get("Properties", {}))
+            self.current = logical
             ref, attrs = CREATORS[kind](self, props)
             self.refs[logical] = ref
             self.attrs[logical] = attrs
         self.outputs = {name: self.resolve(out["Value"])
                         for name, out in template.get("Outputs", {}).items()}
         return self.outputs
+
+
+def _references(value: Any) -> set[str]:
+    """The logical names a property value refers to (Ref, GetAtt, Sub)."""
+    if isinstance(value, list):
+        return set().union(*(_references(v) for v in value)) if value else set()
+    if not isinstance(value, dict):
+        return set()
+    if set(value) == {"Ref"}:
+        return {value["Ref"]}
+    if set(value) == {"Fn::GetAtt"}:
+        return {value["Fn::GetAtt"][0]}
+    if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
+        return {m.group(1).split(".", 1)[0]
+                for m in re.finditer(r"\$\{([^!}][^}]*)\}", value["Fn::Sub"])}
+    return set().union(*(_references(v) for v in value.values())) if value else set()
+
+
+def creation_order(resources: dict[str, Any]) -> list[str]:
+    """The logical names, each after the resources it refers to; otherwise in file order."""
+    pending = {name: _references(r.get("Properties", {})) & set(resources)
+               for name, r in resources.items()}
+    order: list[str] = []
+    while pending:
+        ready = next((n for n, deps in pending.items() if deps <= set(order)), None)
+        if ready is None:
+            raise ValueError(f"circular references among {sorted(pending)}")
+        order.append(ready)
+        del pending[ready]
+    return order
+
+
+def _role(stack: Stack, props: dict) -> tuple[str, dict]:
+    # CloudFormation names an unnamed role after the stack and the logical id.
+    iam = stack.client("iam")
+    name = props.get("RoleName") or f"comm-it-{stack.stage}-{stack.current}"
+    role = iam.create_role(RoleName=name, Path=props.get("Path", "/"),
+                           AssumeRolePolicyDocument=json.dumps(props["AssumeRolePolicyDocument"]),
+                           Description=props.get("Description", ""))["Role"]
+    for policy in props.get("Policies", []):
+        iam.put_role_policy(RoleName=name, PolicyName=policy["PolicyName"],
+                            PolicyDocument=json.dumps(policy["PolicyDocument"]))
+    for arn in props.get("ManagedPolicyArns", []):
+        iam.attach_role_policy(RoleName=name, PolicyArn=arn)
+    return name, {"Arn": role["Arn"], "RoleId": role["RoleId"]}
+
+
+def _identity_pool_roles(stack: Stack, props: dict) -> tuple[str, dict]:
+    stack.client("cognito-identity").set_identity_pool_roles(
+        IdentityPoolId=props["IdentityPoolId"], Roles=props.get("Roles", {}))
+    return props["IdentityPoolId"], {}
+
+
+def _identity_pool_principal_tags(stack: Stack, props: dict) -> tuple[str, dict]:
+    stack.client("cognito-identity").set_principal_tag_attribute_map(
+        IdentityPoolId=props["IdentityPoolId"], IdentityProviderName=props["IdentityProviderName"],
+        UseDefaults=bool(props.get("UseDefaults", False)),
+        PrincipalTags=props.get("PrincipalTags", {}))
+    return f"{props['IdentityPoolId']}:{props['IdentityProviderName']}", {}
+_NO_VALUE = object()  # AWS::NoValue: the property is left out
+
+
+def _drop_no_value(value: Any) -> Any:
+    if isinstance(value, dict):
+        return {k: _drop_no_value(v) for k, v in value.items() if v is not _NO_VALUE}
+    return value
 
 
 def _user_pool(stack: Stack, props: dict) -> tuple[str, dict]:
@@ -138,7 +241,8 @@ def _bucket(stack: Stack, props: dict) -> tuple[str, dict]:
 
 
 def _topic(stack: Stack, props: dict) -> tuple[str, dict]:
-    arn = stack.client("sns").create_topic(Name=props["TopicName"])["TopicArn"]
+    attributes = {k: str(v) for k, v in props.items() if k != "TopicName"}
+    arn = stack.client("sns").create_topic(Name=props["TopicName"], Attributes=attributes)["TopicArn"]
     return arn, {"TopicArn": arn, "TopicName": props["TopicName"]}
 
 
@@ -167,6 +271,42 @@ def _subscription(stack: Stack, props: dict) -> tuple[str, dict]:
     return arn, {}
 
 
+def _kms_key(stack: Stack, props: dict) -> tuple[str, dict]:
+    kms = stack.client("kms")
+    key = kms.create_key(Description=props.get("Description", ""),
+                         Policy=json.dumps(props["KeyPolicy"]))["KeyMetadata"]
+    if props.get("EnableKeyRotation"):
+        kms.enable_key_rotation(KeyId=key["KeyId"])
+    return key["KeyId"], {"Arn": key["Arn"], "KeyId": key["KeyId"]}
+
+
+def _log_group(stack: Stack, props: dict) -> tuple[str, dict]:
+    logs = stack.client("logs")
+    name = props["LogGroupName"]
+    logs.create_log_group(logGroupName=name)
+    if "RetentionInDays" in props:
+        logs.put_retention_policy(logGroupName=name, retentionInDays=props["RetentionInDays"])
+    return name, {"Arn": f"arn:aws:logs:{stack.region}:{ACCOUNT_ID}:log-group:{name}:*"}
+
+
+def _metric_filter(stack: Stack, props: dict) -> tuple[str, dict]:
+    name = f"{props['LogGroupName']}-{props['MetricTransformations'][0]['MetricName']}"
+    transformations = [{"metricName": t["MetricName"], "metricNamespace": t["MetricNamespace"],
+                        "metricValue": t["MetricValue"],
+                        **({"defaultValue": float(t["DefaultValue"])} if "DefaultValue" in t else {})}
+                       for t in props["MetricTransformations"]]
+    stack.client("logs").put_metric_filter(logGroupName=props["LogGroupName"], filterName=name,
+                                           filterPattern=props["FilterPattern"],
+                                           metricTransformations=transformations)
+    return name, {}
+
+
+def _alarm(stack: Stack, props: dict) -> tuple[str, dict]:
+    stack.client("cloudwatch").put_metric_alarm(**props)
+    return props["AlarmName"], {"Arn": f"arn:aws:cloudwatch:{stack.region}:{ACCOUNT_ID}:alarm:"
+                                        f"{props['AlarmName']}"}
+
+
 CREATORS: dict[str, Callable[[Stack, dict], tuple[str, dict]]] = {
     "AWS::Cognito::UserPool": _user_pool,
     "AWS::Cognito::UserPoolClient": _user_pool_client,
@@ -176,6 +316,13 @@ CREATORS: dict[str, Callable[[Stack, dict], tuple[str, dict]]] = {
     "AWS::SNS::Topic": _topic,
     "AWS::SQS::Queue": _queue,
     "AWS::SNS::Subscription": _subscription,
+    "AWS::IAM::Role": _role,
+    "AWS::Cognito::IdentityPoolRoleAttachment": _identity_pool_roles,
+    "AWS::Cognito::IdentityPoolPrincipalTag": _identity_pool_principal_tags,
+    "AWS::KMS::Key": _kms_key,
+    "AWS::Logs::LogGroup": _log_group,
+    "AWS::Logs::MetricFilter": _metric_filter,
+    "AWS::CloudWatch::Alarm": _alarm,
 }
 
 

@@ -1,4 +1,5 @@
-"""infra/deploy.py, step by step, against moto's in-process AWS.
+"""make deploy / destroy (infra/deploy.py and its step modules), step by step,
+against moto's in-process AWS.
 
 moto's CloudFormation does not know AWS::Cognito::*, so the real template is
 never deployed here: the stack steps run on a small stand-in template, and the
@@ -13,7 +14,8 @@ from typing import Any
 
 import pytest
 
-from infra import deploy, policy
+from infra import credentials, deploy, policy, stack, stage, teardown
+from infra.errors import DeployError
 from tests.helpers import fake_outputs
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -102,8 +104,8 @@ class FakeChalice:
 def test_missing_credentials_stop_with_a_message_that_says_how_to_sign_in(no_aws_env):
     import boto3
 
-    with pytest.raises(deploy.DeployError) as error:
-        deploy.check_credentials(boto3.session.Session(region_name="eu-west-1"))
+    with pytest.raises(DeployError) as error:
+        credentials.check_credentials(boto3.session.Session(region_name="eu-west-1"))
     assert "No AWS credentials found" in str(error.value)
     assert "aws configure" in str(error.value) and "AWS_PROFILE" in str(error.value)
 
@@ -111,18 +113,18 @@ def test_missing_credentials_stop_with_a_message_that_says_how_to_sign_in(no_aws
 def test_make_deploy_without_credentials_exits_1_before_touching_anything(no_aws_env, capsys,
                                                                           monkeypatch):
     config = (ROOT / ".chalice" / "config.json").read_bytes()
-    monkeypatch.setattr(deploy, "deploy_stack", lambda *a, **k: pytest.fail("stack touched"))
+    monkeypatch.setattr(stack, "deploy_stack", lambda *a, **k: pytest.fail("stack touched"))
     assert deploy.main(["deploy", "--stage", "dev"]) == 1
     assert "error: No AWS credentials found" in capsys.readouterr().err
     assert (ROOT / ".chalice" / "config.json").read_bytes() == config
 
 
 def test_credentials_check_names_the_account(aws):
-    assert deploy.check_credentials(aws)["account"] == "123456789012"
+    assert credentials.check_credentials(aws)["account"] == "123456789012"
 
 
 def test_the_local_stage_is_never_deployed(aws, project):
-    with pytest.raises(deploy.DeployError, match="make run"):
+    with pytest.raises(DeployError, match="make run"):
         deploy.deploy("local", aws, project_dir=project, run=FakeChalice(project))
 
 
@@ -130,24 +132,24 @@ def test_the_local_stage_is_never_deployed(aws, project):
 
 def test_deploying_an_unchanged_stack_is_a_no_op(aws):
     cfn = aws.client("cloudformation")
-    assert deploy.deploy_stack(cfn, "dev", STAND_IN) == "created"
-    assert deploy.deploy_stack(cfn, "dev", STAND_IN) == "unchanged"
+    assert stack.deploy_stack(cfn, "dev", STAND_IN) == "created"
+    assert stack.deploy_stack(cfn, "dev", STAND_IN) == "unchanged"
     changed = STAND_IN.replace("user-authenticated", "user-authenticated-v2")
-    assert deploy.deploy_stack(cfn, "dev", changed) == "updated"
-    stack = cfn.describe_stacks(StackName="comm-it-dev")["Stacks"][0]
-    assert stack["Parameters"] == [{"ParameterKey": "Stage", "ParameterValue": "dev"}]
-    assert deploy.stack_outputs(cfn, "dev")["UsersTableName"] == "comm-it-dev-users"
+    assert stack.deploy_stack(cfn, "dev", changed) == "updated"
+    described = cfn.describe_stacks(StackName="comm-it-dev")["Stacks"][0]
+    assert described["Parameters"] == [{"ParameterKey": "Stage", "ParameterValue": "dev"}]
+    assert stack.stack_outputs(cfn, "dev")["UsersTableName"] == "comm-it-dev-users"
 
 
 def test_outputs_of_a_missing_stack_say_to_deploy_first(aws):
-    with pytest.raises(deploy.DeployError, match="make deploy STAGE=qa"):
-        deploy.stack_outputs(aws.client("cloudformation"), "qa")
+    with pytest.raises(DeployError, match="make deploy STAGE=qa"):
+        stack.stack_outputs(aws.client("cloudformation"), "qa")
 
 
 # --- config.json and the policies ---------------------------------------------------------
 
 def test_stack_outputs_become_the_stages_environment_variables(project):
-    env = deploy.record_outputs(project / ".chalice", "dev", fake_outputs())
+    env = stage.record_outputs(project / ".chalice", "dev", fake_outputs())
     config = json.loads((project / ".chalice" / "config.json").read_text())
     dev = config["stages"]["dev"]
     assert dev["environment_variables"] == env
@@ -166,9 +168,9 @@ def test_recording_twice_gives_the_same_file_and_keeps_hand_added_settings(proje
     config["stages"]["dev"]["environment_variables"]["LOG_LEVEL"] = "DEBUG"
     config["stages"]["dev"]["lambda_functions"]["sync_name"]["lambda_memory_size"] = 256
     path.write_text(json.dumps(config))
-    deploy.record_outputs(project / ".chalice", "dev", fake_outputs())
+    stage.record_outputs(project / ".chalice", "dev", fake_outputs())
     first = path.read_bytes()
-    deploy.record_outputs(project / ".chalice", "dev", fake_outputs())
+    stage.record_outputs(project / ".chalice", "dev", fake_outputs())
     assert path.read_bytes() == first
     dev = json.loads(first)["stages"]["dev"]
     assert dev["environment_variables"]["LOG_LEVEL"] == "DEBUG"
@@ -176,7 +178,7 @@ def test_recording_twice_gives_the_same_file_and_keeps_hand_added_settings(proje
 
 
 def test_a_new_stage_gets_its_own_policies_and_consumer_timeouts(project):
-    deploy.configure_stage(project, "qa", fake_outputs("qa"))
+    stage.configure_stage(project, "qa", fake_outputs("qa"))
     qa = json.loads((project / ".chalice" / "config.json").read_text())["stages"]["qa"]
     assert qa["iam_policy_file"] == "policy-qa.json"
     for function in policy.FUNCTIONS:
@@ -204,8 +206,8 @@ def test_a_missing_output_is_named_when_the_policy_is_generated():
 
 def test_deploy_records_outputs_writes_policies_runs_chalice_and_prints_the_greeting_url(
         aws, project, monkeypatch):
-    monkeypatch.setattr(deploy, "deploy_stack", lambda cfn, stage, body: "unchanged")
-    monkeypatch.setattr(deploy, "stack_outputs", lambda cfn, stage: fake_outputs(stage))
+    monkeypatch.setattr(stack, "deploy_stack", lambda cfn, stage, body, **kw: "unchanged")
+    monkeypatch.setattr(stack, "stack_outputs", lambda cfn, stage: fake_outputs(stage))
     apigateway = aws.client("apigateway")
     chalice, said = FakeChalice(project, apigateway), []
     url = deploy.deploy("dev", aws, project_dir=project, run=chalice, say=said.append)
@@ -226,24 +228,25 @@ def test_deploy_records_outputs_writes_policies_runs_chalice_and_prints_the_gree
 
 def test_destroy_removes_the_app_then_the_stack_and_names_what_it_keeps(aws, project):
     cfn = aws.client("cloudformation")
-    deploy.deploy_stack(cfn, "dev", STAND_IN)
+    stack.deploy_stack(cfn, "dev", STAND_IN)
     chalice, said = FakeChalice(project), []
     chalice(["chalice", "deploy", "--stage", "dev"], cwd=project, check=True)
-    kept = deploy.destroy("dev", aws, project_dir=project, run=chalice, say=said.append)
+    kept = teardown.destroy("dev", aws, project_dir=project, run=chalice, say=said.append)
     assert chalice.commands[-1] == ["delete", "--stage", "dev"]
-    assert deploy._stack(cfn, "comm-it-dev") is None
+    assert stack.find(cfn, "comm-it-dev") is None
     assert any("comm-it-dev-users" in k and "table" in k for k in kept)
     assert any("comm-it-dev-users-123456789012-eu-west-1" in k and "bucket" in k for k in kept)
     assert "purge-retained --stage dev" in said[-1]
     # Again: nothing left to delete, and it says so instead of failing.
     again: list[str] = []
-    assert deploy.destroy("dev", aws, project_dir=project, run=chalice, say=again.append) == []
+    assert teardown.destroy("dev", aws, project_dir=project, run=chalice, say=again.append) == []
     assert len(chalice.commands) == 2
     assert any("No Chalice deployment recorded" in line for line in again)
     assert any("does not exist: nothing to delete" in line for line in again)
 
 
-def test_purge_removes_every_version_the_table_and_the_names(aws):
+def test_purge_removes_every_version_the_table_and_the_names(aws, project):
+    stage.configure_stage(project, "dev", fake_outputs(account="123456789012"))
     s3, ddb, ssm = aws.client("s3"), aws.client("dynamodb"), aws.client("ssm")
     bucket = "comm-it-dev-users-123456789012-eu-west-1"
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
@@ -258,13 +261,44 @@ def test_purge_removes_every_version_the_table_and_the_names(aws):
         ssm.put_parameter(Name=f"/comm-it/dev/users/{sub}/name", Value="Ada", Type="String")
     ssm.put_parameter(Name="/comm-it/prod/users/a/name", Value="Keep", Type="String")
 
-    deploy.purge_retained("dev", aws, say=lambda _: None)
+    teardown.purge_retained("dev", aws, project, say=lambda _: None)
 
     assert bucket not in [b["Name"] for b in s3.list_buckets()["Buckets"]]
     assert "comm-it-dev-users" not in ddb.list_tables()["TableNames"]
     names = [p["Name"] for p in ssm.describe_parameters()["Parameters"]]
     assert names == ["/comm-it/prod/users/a/name"]
-    deploy.purge_retained("dev", aws, say=lambda _: None)  # twice is fine
+    teardown.purge_retained("dev", aws, project, say=lambda _: None)  # twice is fine
+
+
+def test_purge_removes_the_names_recorded_in_the_stage_config_not_rebuilt_ones(aws, project):
+    s3 = aws.client("s3")
+    outputs = fake_outputs(account="123456789012")
+    outputs["UsersBucketName"] = "someone-renamed-it"
+    outputs["UsersTableName"] = "renamed-table"
+    stage.configure_stage(project, "dev", outputs)
+    for bucket in ("someone-renamed-it", "comm-it-dev-users-123456789012-eu-west-1"):
+        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+    said: list[str] = []
+    teardown.purge_retained("dev", aws, project, say=said.append)
+    assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == [
+        "comm-it-dev-users-123456789012-eu-west-1"]
+    assert "Table renamed-table does not exist." in said
+
+
+def test_purge_of_a_stage_never_deployed_says_so_and_touches_nothing(aws, project):
+    with pytest.raises(DeployError, match="USERS_BUCKET_NAME, USERS_TABLE_NAME"):
+        teardown.purge_retained("qa", aws, project, say=lambda _: None)
+
+
+def test_aws_error_reads_code_and_message_of_a_client_error_only():
+    from botocore.exceptions import ClientError
+
+    from infra.errors import aws_error
+
+    error = ClientError({"Error": {"Code": "ValidationError", "Message": "Stack x does not exist"}},
+                        "DescribeStacks")
+    assert aws_error(error) == ("ValidationError", "Stack x does not exist")
+    assert aws_error(ValueError("no")) == ("", "")
 
 
 def test_purge_needs_an_explicit_yes(aws, capsys):

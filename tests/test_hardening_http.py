@@ -111,11 +111,11 @@ def test_pages_keep_their_own_csp_with_a_script_nonce(bare_client):
 
 
 def test_api_gateways_own_answers_carry_the_headers_a_static_value_can_hold(monkeypatch):
-    """Deployed, API Gateway answers unknown paths and bad tokens itself (infra/deploy.py)."""
+    """Deployed, API Gateway answers unknown paths and bad tokens itself (infra/gateway.py)."""
     import boto3
     from moto import mock_aws
 
-    from infra import deploy
+    from infra import gateway
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)  # or mock_aws intercepts nothing
     for name, value in {"AWS_ACCESS_KEY_ID": "testing", "AWS_SECRET_ACCESS_KEY": "testing",
@@ -129,8 +129,8 @@ def test_api_gateways_own_answers_carry_the_headers_a_static_value_can_hold(monk
                               authorizationType="NONE")
         apigateway.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET",
                                    type="MOCK")
-        deploy.put_gateway_responses(apigateway, api_id, "api")
-        for response_type in deploy.GATEWAY_RESPONSES:
+        gateway.configure_api(apigateway, api_id, "api")
+        for response_type in gateway.RESPONSE_TYPES:
             answer = apigateway.get_gateway_response(restApiId=api_id, responseType=response_type)
             headers = {k.removeprefix("gatewayresponse.header."): v.strip("'")
                        for k, v in answer["responseParameters"].items()}

@@ -1,0 +1,358 @@
+"""A person's own data in S3, reached AS that person: their files and their profile document.
+
+Every S3 call here is signed with the person's temporary credentials from the
+identity pool (cognito.aws_credentials), never with the app's role. So it is the
+authenticated role's IAM policy, keyed to the `sub` principal tag, that decides
+what each call may touch: our code builds keys under users/<sub>/ and IAM refuses
+anything else. Downloads are presigned GET URLs signed with the same credentials,
+which the browser follows straight to S3 (a plain link: no CORS, the secret key
+never leaves the server, big files never pass through Lambda).
+
+Layout (see the contract in README): users/<sub>/files/<name>, users/<sub>/profile.json.
+
+Limits, and why:
+- MAX_FILE_BYTES = 1 MiB a file. Uploads travel as JSON with the content in base64
+  (+33 %): 1 MiB becomes ~1.4 MB of body, far under Lambda's 6 MB synchronous payload
+  (the binding limit: API Gateway's own is 10 MB) with room for the rest of the event.
+  Bigger files would want presigned PUTs straight to S3, which this small store does
+  not need.
+- MAX_FILES = 20 a person: 20 MiB each at most, so storage stays bounded and the
+  list is one page of ListObjectsV2 and one screen. S3 cannot count atomically: two
+  uploads at the same instant could both see 19 and make 21 (a soft limit).
+- A name that exists is refused (409 FileExists), not replaced: the write is
+  conditional (If-None-Match: *), so a second upload, even a concurrent one, never
+  silently destroys a file the person cannot get back from the page. To replace a
+  file, delete it first.
+- File names: 1-255 bytes of UTF-8 (what file systems allow), normalised to NFC (the
+  same name typed on macOS and Windows is one file), no "/" or "\\", no "..", no
+  control characters, no bidirectional overrides (they make "txt.exe" display as
+  "exe.txt"), no leading or trailing space. Any other Unicode is fine.
+"""
+from __future__ import annotations
+
+import base64
+import binascii
+import hashlib
+import json
+import logging
+import threading
+import time
+from dataclasses import dataclass, field
+from datetime import datetime, timezone
+from typing import Any, Callable
+from urllib.parse import quote
+
+from chalicelib import cognito
+from chalicelib.aws import client_as, error_code, unreachable
+from chalicelib.config import settings
+from chalicelib.errors import ApiError, BadRequest, Conflict, Forbidden, ServiceUnavailable
+
+log = logging.getLogger(__name__)
+
+MAX_FILE_BYTES = 1024 * 1024
+MAX_FILE_SIZE_TEXT = "1 MiB"
+MAX_FILES = 20
+MAX_NAME_BYTES = 255
+# The JSON body of an upload: the base64 of the largest file plus room for the name.
+MAX_UPLOAD_BODY_BYTES = 4 * ((MAX_FILE_BYTES + 2) // 3) + 8 * 1024
+# How long a download link works. Credentials are reused only while they outlive a
+# fresh link by a minute: a link never dies before the time the page was told.
+URL_TTL_SECONDS = 600
+MIN_CREDENTIALS_LIFE = URL_TTL_SECONDS + 60
+MAX_CACHED_SESSIONS = 256
+# Codes that mean "these credentials are no good any more": fetch new ones, once.
+STALE_CREDENTIALS = {"ExpiredToken", "InvalidToken", "InvalidAccessKeyId", "TokenRefreshRequired"}
+ACCESS_DENIED = {"AccessDenied", "403", "Forbidden", "AllAccessDisabled"}
+# Bidirectional formatting characters: they reorder how a name is displayed.
+BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
+
+
+@dataclass(frozen=True)
+class Person:
+    """Who is asking: the user-pool `sub` (their S3 prefix) and their verified ID token."""
+
+    sub: str
+    id_token: str = field(repr=False)  # never in a log line
+
+    @property
+    def files_prefix(self) -> str:
+        return f"users/{self.sub}/files/"
+
+    @property
+    def profile_key(self) -> str:
+        return f"users/{self.sub}/profile.json"
+
+
+class FileTooLarge(ApiError):
+    status = 413
+    code = "FileTooLarge"
+
+
+# --- What the routes do -------------------------------------------------------------------
+
+def limits() -> dict[str, Any]:
+    return {"maxFileBytes": MAX_FILE_BYTES, "maxFileSize": MAX_FILE_SIZE_TEXT,
+            "maxFiles": MAX_FILES, "maxNameBytes": MAX_NAME_BYTES}
+
+
+def listing(person: Person) -> dict[str, Any]:
+    """The person's files, each with a download link, and the limits."""
+
+    def run(s3: Any, expires_in: int) -> dict[str, Any]:
+        files = [{**item, "url": _download_url(s3, person.files_prefix + item["name"],
+                                               item["name"], expires_in)}
+                 for item in _list(s3, person)]
+        return {"files": files, "limits": limits(), "expiresIn": expires_in}
+
+    return _as(person, run)
+
+
+def upload(person: Person, raw_body: bytes | str | None) -> dict[str, Any]:
+    """Store one file under the person's prefix; refuse what breaks a limit."""
+    name, content = _upload_body(raw_body)
+
+    def run(s3: Any, expires_in: int) -> dict[str, Any]:
+        existing = _list(s3, person)
+        if any(item["name"] == name for item in existing):
+            raise _exists(name)
+        if len(existing) >= MAX_FILES:
+            raise Conflict(f"You already have {MAX_FILES} files, the most you can keep. "
+                           "Delete one to upload another.", code="TooManyFiles")
+        key = person.files_prefix + name
+        # Stored as bytes and served as an attachment: an uploaded HTML file never
+        # renders on the bucket's origin.
+        try:
+            s3.put_object(Bucket=settings().users_bucket, Key=key, Body=content,
+                          ContentType="application/octet-stream", IfNoneMatch="*")
+        except Exception as exc:
+            if error_code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
+                raise _exists(name) from None  # uploaded by another request meanwhile
+            raise
+        return {"file": {"name": name, "size": len(content),
+                         "url": _download_url(s3, key, name, expires_in)},
+                "expiresIn": expires_in}
+
+    return _as(person, run)
+
+
+def delete(person: Person, name: str) -> None:
+    """Delete one of the person's files. Deleting a file that is not there is fine."""
+    name = file_name(name)
+    _as(person, lambda s3, _: s3.delete_object(Bucket=settings().users_bucket,
+                                               Key=person.files_prefix + name))
+
+
+def profile_document(person: Person) -> dict[str, Any]:
+    """A download link to the profile document the pipeline archived; 404 until it has."""
+
+    def run(s3: Any, expires_in: int) -> dict[str, Any]:
+        if not _profile_exists(s3, person):
+            raise ApiError("Your profile document is not archived yet. It appears a few "
+                           "seconds after you log in.", code="NotArchivedYet", status=404)
+        return {"url": _download_url(s3, person.profile_key, "profile.json", expires_in),
+                "expiresIn": expires_in}
+
+    return _as(person, run)
+
+
+def _profile_exists(s3: Any, person: Person) -> bool:
+    """HEAD the document. S3 answers a missing object with 403, not 404, to a caller
+    without s3:ListBucket there: then a listing of exactly that key tells "missing"
+    (allowed, empty) from "refused" (AccessDenied again, which stays a 403)."""
+    bucket = settings().users_bucket
+    try:
+        s3.head_object(Bucket=bucket, Key=person.profile_key)
+        return True
+    except Exception as exc:
+        code = error_code(exc)
+        if code in ("404", "NoSuchKey", "NotFound"):
+            return False
+        if code not in ACCESS_DENIED:
+            raise
+        denied = exc
+    listed = s3.list_objects_v2(Bucket=bucket, Prefix=person.profile_key, MaxKeys=1)
+    if any(item["Key"] == person.profile_key for item in listed.get("Contents", [])):
+        raise denied  # it is there and IAM refused it: IAM speaking
+    return False
+
+
+# --- Inputs ----------------------------------------------------------------------------------
+
+def file_name(raw: object) -> str:
+    """A file name as stored (NFC), or 400 BadFileName saying what is wrong with it."""
+    import unicodedata  # only uploads and deletes need it, not every Lambda's cold start
+
+    if not isinstance(raw, str) or raw == "":
+        raise _bad_name("Give the file a name.")
+    name = unicodedata.normalize("NFC", raw)
+    try:
+        size = len(name.encode("utf-8"))
+    except UnicodeEncodeError:  # a lone surrogate, e.g. from a JSON "\ud800" escape
+        raise _bad_name("The file name contains characters that are not valid text.") from None
+    if size > MAX_NAME_BYTES:
+        raise _bad_name(f"The file name is too long: at most {MAX_NAME_BYTES} bytes of UTF-8 "
+                        f"({MAX_NAME_BYTES} Latin letters, fewer in other scripts).")
+    if "/" in name or "\\" in name:
+        raise _bad_name("A file name cannot contain / or \\.")
+    if ".." in name or name == ".":
+        raise _bad_name('A file name cannot be "." or contain "..".')
+    if any(unicodedata.category(char) == "Cc" for char in name):
+        raise _bad_name("A file name cannot contain control characters such as line breaks "
+                        "or tabs.")
+    if any(char in BIDI_CONTROLS for char in name):
+        raise _bad_name("A file name cannot contain characters that change the direction of "
+                        "text.")
+    if name != name.strip():
+        raise _bad_name("A file name cannot start or end with a space.")
+    return name
+
+
+def _upload_body(raw_body: bytes | str | None) -> tuple[str, bytes]:
+    """{"name": "<file name>", "content": "<base64>"} -> (name, bytes), within the limits."""
+    raw = raw_body or b""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogatepass")
+    if len(raw) > MAX_UPLOAD_BODY_BYTES:
+        raise _too_large("The file")
+    try:
+        body = json.loads(raw or b"null")
+    except (ValueError, UnicodeDecodeError, RecursionError):
+        raise BadRequest("The request body is not valid JSON.", code="MalformedJSON") from None
+    if not isinstance(body, dict):
+        raise BadRequest("The request body must be a JSON object with the file's name and "
+                         "its content in base64.", code="MalformedJSON")
+    name = file_name(body.get("name"))
+    content = body.get("content")
+    if not isinstance(content, str):
+        raise BadRequest("The file content is missing: send it in base64 as \"content\".",
+                         code="BadFileContent")
+    try:
+        data = base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("The file content is not valid base64.", code="BadFileContent") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise _too_large(f"The file “{name}”")
+    return name, data
+
+
+def _bad_name(message: str) -> ApiError:
+    return BadRequest(message, code="BadFileName")
+
+
+def _too_large(what: str) -> ApiError:
+    return FileTooLarge(f"{what} is larger than {MAX_FILE_SIZE_TEXT}, the most one file may be.")
+
+
+def _exists(name: str) -> ApiError:
+    return Conflict(f"You already have a file named “{name}”. Delete it first to replace it, "
+                    "or rename the file you upload.", code="FileExists")
+
+
+# --- S3 as the person ----------------------------------------------------------------------
+
+def _list(s3: Any, person: Person) -> list[dict[str, Any]]:
+    response = s3.list_objects_v2(Bucket=settings().users_bucket, Prefix=person.files_prefix,
+                                  MaxKeys=1000)
+    files = []
+    for item in response.get("Contents", []):
+        name = item["Key"][len(person.files_prefix):]
+        if name and "/" not in name:  # only our own uploads, which never hold "/"
+            modified = item.get("LastModified")
+            files.append({"name": name, "size": int(item.get("Size", 0)),
+                          "lastModified": modified.isoformat() if modified else ""})
+    return sorted(files, key=lambda item: (item["name"].casefold(), item["name"]))
+
+
+def _download_url(s3: Any, key: str, name: str, expires_in: int) -> str:
+    """A presigned GET that downloads (attachment) under the file's own name."""
+    fallback = "".join(c if 32 <= ord(c) < 127 and c not in '"\\' else "_" for c in name)
+    disposition = f"attachment; filename=\"{fallback}\"; filename*=UTF-8''{quote(name, safe='')}"
+    return s3.generate_presigned_url(
+        "get_object",
+        Params={"Bucket": settings().users_bucket, "Key": key,
+                "ResponseContentDisposition": disposition},
+        ExpiresIn=expires_in,
+    )
+
+
+def _as(person: Person, operation: Callable[[Any, int], Any]) -> Any:
+    """Run `operation(s3, link_seconds)` with an S3 client signed as the person.
+
+    S3's AccessDenied is IAM speaking (it never happens to a well-behaved person):
+    a clear 403. Credentials that went stale are replaced once.
+    """
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    for attempt in (1, 2):
+        credentials, expires_at = _credentials(person.id_token)
+        link_seconds = int(max(1, min(URL_TTL_SECONDS, expires_at - time.time())))
+        try:
+            return operation(client_as("s3", credentials), link_seconds)
+        except ClientError as exc:
+            code = error_code(exc)
+            if code in STALE_CREDENTIALS and attempt == 1:
+                _forget(person.id_token)
+                continue
+            if code in ACCESS_DENIED:
+                log.warning("S3 refused a request signed as %s: %s", person.sub, code)
+                raise Forbidden("AWS did not allow this with your credentials (access denied). "
+                                "Please log in again; if it persists, tell us.",
+                                code="AccessDenied") from None
+            log.warning("S3 failed for %s: %s", person.sub, code)
+        except BotoCoreError as exc:
+            log.warning("S3 unreachable: %r", str(exc))
+            raise ServiceUnavailable(unreachable("The file store (S3)")) from None
+        raise ServiceUnavailable("Your files could not be reached just now. Please try again.")
+    raise AssertionError("unreachable")
+
+
+# --- The person's temporary credentials, reused while they are fresh -----------------------
+
+_LOCK = threading.Lock()
+# sha256(ID token) -> (epoch seconds the credentials expire, credentials). The key is a
+# hash: the cache never holds tokens. Each entry lives no longer than its credentials.
+_SESSIONS: dict[str, tuple[float, dict[str, Any]]] = {}
+
+
+def _credentials(id_token: str) -> tuple[dict[str, Any], float]:
+    key = hashlib.sha256(id_token.encode()).hexdigest()
+    now = time.time()
+    with _LOCK:
+        cached = _SESSIONS.get(key)
+    if cached and cached[0] - now > MIN_CREDENTIALS_LIFE:
+        return cached[1], cached[0]
+    credentials = cognito.aws_credentials(id_token)
+    expires_at = _epoch(credentials.get("expiration"), now)
+    with _LOCK:
+        for stale in [k for k, (until, _) in _SESSIONS.items() if until - now <= MIN_CREDENTIALS_LIFE]:
+            del _SESSIONS[stale]
+        while len(_SESSIONS) >= MAX_CACHED_SESSIONS:
+            del _SESSIONS[next(iter(_SESSIONS))]  # the oldest entry
+        if expires_at - now > MIN_CREDENTIALS_LIFE:
+            _SESSIONS[key] = (expires_at, credentials)
+    return credentials, expires_at
+
+
+def _forget(id_token: str) -> None:
+    with _LOCK:
+        _SESSIONS.pop(hashlib.sha256(id_token.encode()).hexdigest(), None)
+
+
+def forget_credentials() -> None:
+    """Drop every cached credential (tests; a reset local AWS)."""
+    with _LOCK:
+        _SESSIONS.clear()
+
+
+def _epoch(value: Any, now: float) -> float:
+    """When the credentials expire, in epoch seconds; `now` (no reuse) if unknown."""
+    try:
+        moment = datetime.fromisoformat(str(value))
+    except ValueError:
+        try:
+            return float(value)
+        except (TypeError, ValueError):
+            return now
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=timezone.utc)
+    return moment.timestamp()

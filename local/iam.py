@@ -1,0 +1,557 @@
+"""The identity pool's credentials and the role's IAM policy, enforced in the local AWS.
+
+moto hands every identity the same static keys (tied to no role), returns a new
+identity id on every GetId, and checks IAM only when enforcement is on for every
+request (`INITIAL_NO_AUTH_ACTION_COUNT`); even then it substitutes no policy
+variable, evaluates no condition of a role policy, and cannot read a presigned
+URL's signature. Here, in the moto server of this process:
+
+- GetId verifies the login token (signature, issuer, audience, expiry, and with
+  ServerSideTokenCheck that the user was not deleted, is enabled and has not
+  signed out everywhere since the token was issued) and returns the
+  same identity id for the same user pool `sub`, like Cognito;
+- SetIdentityPoolRoles / SetPrincipalTagAttributeMap are stored (moto has neither);
+- GetCredentialsForIdentity checks the login again, checks the role's trust
+  policy (sts:AssumeRoleWithWebIdentity, and sts:TagSession when tags are passed)
+  against the pool id and `amr`, and mints per-person temporary credentials for
+  the pool's authenticated role in moto's STS, tagged with the principal tags of
+  the pool's map (sub -> sub), valid for an hour;
+- every request signed with such credentials (header or presigned URL) is
+  authenticated (key, session token, signature, expiry) and authorised against
+  the role's policies with the session's tags substituted (local/iam_policy.py).
+  S3 follows the role's policy; other services refuse what it does not grant.
+
+Requests signed with the app's own development keys (`install(dev_access_keys)`)
+keep moto's behaviour: unrestricted. In S3, an access key that is neither the
+app's nor a live session is refused (InvalidAccessKeyId) and an unsigned request
+is refused (AccessDenied): the buckets are private, as in AWS.
+"""
+from __future__ import annotations
+
+import calendar
+import functools
+import hmac
+import json
+import threading
+import time
+import uuid
+from collections import OrderedDict
+from typing import Any, Iterable, Mapping
+from urllib.parse import unquote, urlsplit
+
+from local import iam_policy, signatures
+
+SESSION_NAME = "CognitoIdentityCredentials"
+CREDENTIALS_SECONDS = 3600
+COGNITO_FEDERATION = "cognito-identity.amazonaws.com"
+DEFAULT_PRINCIPAL_TAGS = {"username": "sub", "client": "aud"}  # UseDefaults: tag -> claim
+# Called with a user pool's access token or unsigned, like AWS; not SigV4-authorised.
+NOT_SIGV4_AUTHORISED = {"cognito-idp", "cognito-identity"}
+# moto's name for an S3 request -> the IAM action AWS authorises it as.
+S3_IAM_ACTIONS = {"HeadBucket": "ListBucket", "ListObjects": "ListBucket",
+                  "ListObjectsV2": "ListBucket"}
+
+DEV_ACCESS_KEYS: set[str] = set()
+
+
+def _now() -> float:
+    """Seconds since the epoch (tests move the clock here)."""
+    return time.time()
+
+
+def install(dev_access_keys: Iterable[str] = ()) -> None:
+    """Patch the moto of this process; the given access key ids stay unrestricted."""
+    from moto.cognitoidentity.responses import CognitoIdentityResponse
+    from moto.cognitoidp.models import CognitoIdpUserPool
+    from moto.core.authorization import ActionAuthenticatorMixin
+    from moto.s3.responses import S3Response
+
+    DEV_ACCESS_KEYS.update(dev_access_keys)
+    if getattr(CognitoIdentityResponse, "_comm_it_iam", False):
+        return
+    CognitoIdentityResponse._comm_it_iam = True
+
+    original_get_id = CognitoIdentityResponse.get_id
+    CognitoIdentityResponse.get_id = lambda self: _get_id(self, original_get_id)
+    CognitoIdentityResponse.get_credentials_for_identity = _get_credentials_for_identity
+    CognitoIdentityResponse.set_identity_pool_roles = _set_identity_pool_roles
+    CognitoIdentityResponse.get_identity_pool_roles = _get_identity_pool_roles
+    CognitoIdentityResponse.set_principal_tag_attribute_map = _set_principal_tag_attribute_map
+    CognitoIdentityResponse.get_principal_tag_attribute_map = _get_principal_tag_attribute_map
+
+    original_sign_out = CognitoIdpUserPool.sign_out
+
+    def sign_out(self: Any, username: str) -> None:
+        # Remembered for ServerSideTokenCheck: ID tokens issued before it stop working.
+        import jwt
+
+        user = self._get_user(username)
+        if user is not None:
+            user.comm_it_signed_out_at = time.time()
+            revoked = getattr(user, "comm_it_revoked", set())
+            for token, (_, owner) in list(self.access_tokens.items()):
+                if owner == username:  # the ID tokens of the same sign-in share its origin_jti
+                    claims = jwt.decode(token, options={"verify_signature": False})
+                    revoked.add(claims.get("origin_jti"))
+            user.comm_it_revoked = revoked
+        original_sign_out(self, username)
+
+    CognitoIdpUserPool.sign_out = sign_out
+
+    original_pool_init = CognitoIdpUserPool.__init__
+
+    def pool_init(self: Any, *args: Any, **kwargs: Any) -> None:
+        original_pool_init(self, *args, **kwargs)
+        self.users = _UsersRememberingDeletions(self.users)
+
+    CognitoIdpUserPool.__init__ = pool_init
+
+    original_s3 = ActionAuthenticatorMixin._authenticate_and_authorize_s3_action
+    original_normal = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
+
+    def s3_action(self: Any, bucket_name: str | None = None, key_name: str | None = None) -> None:
+        if not _enforced(self) or self.method == "OPTIONS":  # CORS preflights carry no auth
+            return original_s3(self, bucket_name=bucket_name, key_name=key_name)
+        session = _authenticate_s3(self)
+        if session is None:
+            return original_s3(self, bucket_name=bucket_name, key_name=key_name)
+        _authorise_s3(self, session, bucket_name, key_name)
+
+    def normal_action(self: Any, resource: str = "*") -> None:
+        if _enforced(self) and self.service_name not in NOT_SIGV4_AUTHORISED:
+            session = _authenticate_other(self)
+            if session is not None:
+                return _authorise_other(self, session, resource)
+        return original_normal(self, resource)
+
+    S3Response._authenticate_and_authorize_s3_action = s3_action
+    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = normal_action
+
+
+def _enforced(response: Any) -> bool:
+    # Only requests that came over HTTP to the server (not an in-process mock_aws).
+    return bool(getattr(response, "is_werkzeug_request", False))
+
+
+# --- errors ---------------------------------------------------------------------------
+
+def _cognito_error(code: str, message: str) -> Exception:
+    from moto.core.exceptions import JsonRESTError
+
+    return JsonRESTError(code, message)
+
+
+def _not_authorized(message: str) -> Exception:
+    return _cognito_error("NotAuthorizedException", message)
+
+
+def _bad_configuration() -> Exception:
+    return _cognito_error("InvalidIdentityPoolConfigurationException",
+                          "Invalid identity pool configuration. Check assigned IAM roles "
+                          "for this pool.")
+
+
+def _s3_error(code: str, message: str, bucket: str | None = None) -> Exception:
+    from moto.s3.exceptions import BucketAccessDeniedError, S3ClientError
+
+    if code == "AccessDenied" and bucket and message == "Access Denied":
+        return BucketAccessDeniedError(bucket)  # moto's multi-object delete expects this type
+    error = S3ClientError(code, message)
+    error.code = code
+    return error
+
+
+# --- the identity pool ----------------------------------------------------------------
+
+def _identity_backend(account: str, pool_or_identity_id: str) -> Any:
+    from moto.cognitoidentity.models import cognitoidentity_backends
+
+    return cognitoidentity_backends[account][pool_or_identity_id.split(":")[0]]
+
+
+_LOCK = threading.Lock()  # moto's server answers each request in its own thread
+
+
+def _state(backend: Any) -> dict[str, dict]:
+    # Kept on the moto backend, so a moto reset forgets it with everything else.
+    with _LOCK:
+        if not hasattr(backend, "comm_it_iam"):
+            backend.comm_it_iam = {"identities": {}, "by_id": {}, "roles": {}, "tags": {}}
+        return backend.comm_it_iam
+
+
+def _pool(backend: Any, pool_id: str) -> Any:
+    from moto.cognitoidentity.exceptions import ResourceNotFoundError
+
+    pool = backend.identity_pools.get(pool_id)
+    if pool is None:
+        raise ResourceNotFoundError(pool_id)
+    return pool
+
+
+@functools.lru_cache(maxsize=1)
+def _public_keys() -> Any:
+    import jwt
+    from moto.utilities.utils import load_resource
+
+    return jwt.PyJWKSet.from_dict(load_resource("cognitoidp/resources/jwks-public.json"))
+
+
+def _verify_login(account: str, pool: Any, logins: Mapping[str, str]) -> tuple[str, dict]:
+    """The provider and the verified claims of the one login token, as the pool checks them."""
+    import jwt
+
+    if not logins:
+        raise _not_authorized("Unauthenticated access is not supported for this identity pool.")
+    providers = {p.get("ProviderName"): p for p in pool.cognito_identity_providers or []}
+    if len(logins) != 1 or next(iter(logins)) not in providers:
+        raise _not_authorized("Invalid login token. Issuer doesn't match providerName")
+    provider, token = next(iter(logins.items()))
+    config = providers[provider]
+    try:
+        kid = jwt.get_unverified_header(token).get("kid")
+        key = next(k for k in _public_keys().keys if k.key_id == kid)
+        claims = jwt.decode(token, key.key, algorithms=["RS256"], audience=config.get("ClientId"),
+                            issuer=f"https://{provider}",
+                            options={"require": ["exp", "iss", "aud", "sub"]})
+    except (jwt.PyJWTError, StopIteration, ValueError):
+        raise _not_authorized("Invalid login token. Not a valid OpenId Connect identity "
+                              "token.") from None
+    if claims.get("token_use") != "id":
+        raise _not_authorized("Invalid login token. Not a valid OpenId Connect identity token.")
+    if config.get("ServerSideTokenCheck") and not _user_is_active(account, provider, claims):
+        raise _not_authorized("Invalid login token. Token is not valid for this user.")
+    return provider, claims
+
+
+class _UsersRememberingDeletions(OrderedDict):
+    """A user pool's users that remember the `sub` of every user deleted, however deleted."""
+
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.deleted_subs: set[str] = set()
+
+    def _forget(self, key: Any) -> None:
+        sub = getattr(self.get(key), "id", None)
+        if sub:
+            self.deleted_subs.add(sub)
+
+    def __delitem__(self, key: Any) -> None:
+        self._forget(key)
+        super().__delitem__(key)
+
+    def pop(self, key: Any, *default: Any) -> Any:
+        self._forget(key)
+        return super().pop(key, *default)
+
+
+def _user_is_active(account: str, provider: str, claims: Mapping[str, Any]) -> bool:
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    region = provider.split(".")[1]
+    user_pool = cognitoidp_backends[account][region].user_pools.get(provider.split("/")[-1])
+    if user_pool is None:
+        return False
+    user = next((u for u in user_pool.users.values() if u.id == claims["sub"]), None)
+    if user is None:
+        # Deleted: refused. Never in this pool: only a test can sign such a token with the
+        # pool's key (moto signs every pool's tokens with one key pair), and AWS could not.
+        return claims["sub"] not in getattr(user_pool.users, "deleted_subs", {claims["sub"]})
+    if not user.enabled:
+        return False
+    if claims.get("origin_jti") in getattr(user, "comm_it_revoked", set()):
+        return False
+    signed_out_at = getattr(user, "comm_it_signed_out_at", None)
+    return signed_out_at is None or int(claims.get("iat", 0)) >= int(signed_out_at)
+
+
+def _get_id(self: Any, original: Any) -> str:
+    pool_id = self._get_param("IdentityPoolId")
+    logins = self._get_param("Logins") or {}
+    backend = _identity_backend(self.current_account, pool_id)
+    pool = _pool(backend, pool_id)
+    if not logins and pool.allow_unauthenticated_identities:
+        return original(self)
+    provider, claims = _verify_login(self.current_account, pool, logins)
+    state = _state(backend)
+    key = (pool_id, provider, claims["sub"])
+    with _LOCK:  # two first sign-ins at once still make one identity
+        identity_id = state["identities"].get(key)
+        if identity_id is None:
+            identity_id = f"{pool_id.split(':')[0]}:{uuid.uuid4()}"
+            state["identities"][key] = identity_id
+            state["by_id"][identity_id] = key
+            backend.pools_identities[pool_id]["Identities"].append(
+                {"IdentityId": identity_id, "Logins": [provider]})
+    return json.dumps({"IdentityId": identity_id})
+
+
+def _principal_tags(state: Mapping[str, dict], pool_id: str, provider: str,
+                    claims: Mapping[str, Any]) -> dict[str, str]:
+    mapping = state["tags"].get((pool_id, provider))
+    if mapping is None:
+        return {}
+    pairs = DEFAULT_PRINCIPAL_TAGS if mapping.get("UseDefaults") else \
+        mapping.get("PrincipalTags") or {}
+    return {tag: str(claims[claim]) for tag, claim in pairs.items() if claim in claims}
+
+
+def _get_credentials_for_identity(self: Any) -> str:
+    from moto.cognitoidentity.exceptions import ResourceNotFoundError
+    from moto.iam.exceptions import NotFoundException
+    from moto.iam.models import iam_backends
+    from moto.sts.models import sts_backends
+    from moto.utilities.utils import get_partition
+
+    identity_id = self._get_param("IdentityId") or ""
+    account = self.current_account
+    backend = _identity_backend(account, identity_id)
+    state = _state(backend)
+    if identity_id not in state["by_id"]:
+        raise ResourceNotFoundError(f"Identity '{identity_id}' not found.")
+    pool_id, provider, sub = state["by_id"][identity_id]
+    login_provider, claims = _verify_login(account, _pool(backend, pool_id),
+                                           self._get_param("Logins") or {})
+    if (login_provider, claims["sub"]) != (provider, sub):
+        raise _not_authorized("Logins don't match. Please include at least one valid login "
+                              "for this identity or identity pool.")
+    role_arn = state["roles"].get(pool_id, {}).get("authenticated")
+    if not role_arn:
+        raise _bad_configuration()
+    region = pool_id.split(":")[0]
+    partition = get_partition(region)
+    try:
+        role = iam_backends[account][partition].get_role_by_arn(role_arn)
+    except NotFoundException:
+        raise _bad_configuration() from None
+    tags = _principal_tags(state, pool_id, provider, claims)
+    context = {f"{COGNITO_FEDERATION}:aud": pool_id,
+               f"{COGNITO_FEDERATION}:sub": identity_id,
+               f"{COGNITO_FEDERATION}:amr": ["authenticated", provider,
+                                             f"{provider}:CognitoSignIn:{sub}"]}
+    actions = ["sts:AssumeRoleWithWebIdentity"] + (["sts:TagSession"] if tags else [])
+    for action in actions:
+        if iam_policy.decide([role.assume_role_policy_document], action, role_arn, context,
+                             principal={"Federated": COGNITO_FEDERATION}) != iam_policy.ALLOW:
+            raise _bad_configuration()
+    session = sts_backends[account][partition].assume_role(
+        region_name=region, role_session_name=SESSION_NAME, role_arn=role_arn, policy=None,
+        duration=CREDENTIALS_SECONDS, external_id=None)
+    expires_at = _now() + CREDENTIALS_SECONDS
+    session.comm_it_iam = {"tags": tags, "context": context, "expires_at": expires_at}
+    return json.dumps({"IdentityId": identity_id, "Credentials": {
+        "AccessKeyId": session.access_key_id, "SecretKey": session.secret_access_key,
+        "SessionToken": session.session_token, "Expiration": expires_at}})
+
+
+def _set_identity_pool_roles(self: Any) -> str:
+    pool_id = self._get_param("IdentityPoolId")
+    backend = _identity_backend(self.current_account, pool_id)
+    _pool(backend, pool_id)
+    _state(backend)["roles"][pool_id] = dict(self._get_param("Roles") or {})
+    return ""
+
+
+def _get_identity_pool_roles(self: Any) -> str:
+    pool_id = self._get_param("IdentityPoolId")
+    backend = _identity_backend(self.current_account, pool_id)
+    _pool(backend, pool_id)
+    roles = _state(backend)["roles"].get(pool_id, {})
+    return json.dumps({"IdentityPoolId": pool_id, "Roles": roles})
+
+
+def _set_principal_tag_attribute_map(self: Any) -> str:
+    pool_id = self._get_param("IdentityPoolId")
+    provider = self._get_param("IdentityProviderName")
+    backend = _identity_backend(self.current_account, pool_id)
+    _pool(backend, pool_id)
+    mapping = {"UseDefaults": bool(self._get_param("UseDefaults")),
+               "PrincipalTags": dict(self._get_param("PrincipalTags") or {})}
+    _state(backend)["tags"][(pool_id, provider)] = mapping
+    return json.dumps({"IdentityPoolId": pool_id, "IdentityProviderName": provider, **mapping})
+
+
+def _get_principal_tag_attribute_map(self: Any) -> str:
+    pool_id = self._get_param("IdentityPoolId")
+    provider = self._get_param("IdentityProviderName")
+    backend = _identity_backend(self.current_account, pool_id)
+    _pool(backend, pool_id)
+    mapping = _state(backend)["tags"].get((pool_id, provider), {"UseDefaults": False,
+                                                                "PrincipalTags": {}})
+    return json.dumps({"IdentityPoolId": pool_id, "IdentityProviderName": provider, **mapping})
+
+
+# --- authentication ---------------------------------------------------------------------
+
+def _session(account: str, access_key_id: str) -> Any:
+    from moto.sts.models import sts_backends
+
+    for backend in sts_backends[account].values():
+        session = backend.get_assumed_role_from_access_key(access_key_id)
+        if session is not None:
+            return session
+    return None
+
+
+def _expires_at(session: Any) -> float:
+    mine = getattr(session, "comm_it_iam", None)
+    if mine:
+        return mine["expires_at"]
+    return float(calendar.timegm(session.expiration.timetuple()))
+
+
+def _authenticate(response: Any, signed: signatures.Signed, raw_query: str) -> Any:
+    """The live STS session that signed the request; SignatureError otherwise."""
+    session = _session(response.current_account, signed.access_key_id)
+    if session is None:
+        raise signatures.SignatureError("InvalidAccessKeyId", "The AWS Access Key Id you "
+                                        "provided does not exist in our records.")
+    now = _now()
+    if now >= _expires_at(session):
+        raise signatures.SignatureError("ExpiredToken", "The provided token has expired.")
+    if not signed.session_token or not hmac.compare_digest(signed.session_token,
+                                                           session.session_token):
+        raise signatures.SignatureError("InvalidToken", "The provided token is malformed or "
+                                        "otherwise invalid.")
+    signatures.check_time(signed, now)
+    signatures.verify(signed, session.secret_access_key, response.method, response.raw_path,
+                      raw_query, response.headers, _body(response))
+    return session
+
+
+def _body(response: Any) -> bytes:
+    """The body as sent. A form-encoded body (query-protocol services) reached moto parsed:
+    encode it again as botocore does."""
+    body = response.raw_body
+    if not body and getattr(response, "form_data", None):
+        from botocore.utils import percent_encode_sequence
+
+        body = percent_encode_sequence(list(response.form_data.items(multi=True)))
+    return body if isinstance(body, bytes) else (body or "").encode()
+
+
+def _authenticate_s3(response: Any) -> Any:
+    """None for the app's own keys (moto decides); the session; or an S3 error."""
+    raw_query = urlsplit(response.uri).query
+    bucket = getattr(response, "bucket_name", None) or None
+    try:
+        signed = signatures.parse(response.headers, raw_query)
+        if signed is None:
+            raise signatures.SignatureError("AccessDenied", "Access Denied")
+        if signed.access_key_id in DEV_ACCESS_KEYS:
+            return None
+        return _authenticate(response, signed, raw_query)
+    except signatures.SignatureError as error:
+        raise _s3_error(error.code, error.message, bucket) from None
+
+
+def _refusal(response: Any, code: str, message: str, status: int) -> Exception:
+    """An error in the protocol of the service the request went to (JSON or XML)."""
+    from moto.core.exceptions import JsonRESTError, _RESTError
+
+    json_protocol = "json" in (response.headers.get("Content-Type") or "")
+    error = JsonRESTError(code, message) if json_protocol else _RESTError(code, message)
+    error.code = status
+    return error
+
+
+def _authenticate_other(response: Any) -> Any:
+    raw_query = urlsplit(response.uri).query
+    try:
+        signed = signatures.parse(response.headers, raw_query)
+        if signed is None or signed.access_key_id in DEV_ACCESS_KEYS or \
+                not signed.access_key_id.startswith("ASIA"):
+            return None
+        return _authenticate(response, signed, raw_query)
+    except signatures.SignatureError as error:
+        code = {"InvalidAccessKeyId": "InvalidClientTokenId"}.get(error.code, error.code)
+        raise _refusal(response, code, error.message, 403 if code != "ExpiredToken" else 400) \
+            from None
+
+
+# --- authorisation ----------------------------------------------------------------------
+
+def _role_policies(account: str, session: Any) -> list[Any]:
+    from moto.iam.models import iam_backends
+
+    iam = iam_backends[account][session.partition]
+    name = session.role_arn.split("/")[-1]
+    try:
+        documents: list[Any] = [iam.get_role_policy(name, policy)[1]
+                                for policy in iam.list_role_policies(name)]
+        attached, _ = iam.list_attached_role_policies(name)
+    except Exception:  # the role is gone: nothing is allowed
+        return []
+    for policy in attached:
+        version = next(v for v in policy.versions if v.is_default)
+        documents.append(version.document)
+    return documents
+
+
+def _context(response: Any, session: Any) -> dict[str, Any]:
+    mine = getattr(session, "comm_it_iam", None) or {}
+    context: dict[str, Any] = dict(mine.get("context", {}))
+    for tag, value in mine.get("tags", {}).items():
+        context[f"aws:PrincipalTag/{tag}"] = value
+        context[f"aws:RequestTag/{tag}"] = value
+    now = _now()
+    context.update({
+        "aws:PrincipalArn": session.role_arn,
+        "aws:PrincipalAccount": session.account_id,
+        "aws:PrincipalType": "AssumedRole",
+        "aws:userid": session.user_id,
+        "aws:SecureTransport": "true" if str(response.uri).startswith("https") else "false",
+        "aws:CurrentTime": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(now)),
+        "aws:EpochTime": str(int(now)),
+    })
+    return context
+
+
+def _permitted(account: str, session: Any, checks: list[tuple[str, str]],
+               context: Mapping[str, Any]) -> bool:
+    documents = _role_policies(account, session)
+    for action, resource in checks:
+        if iam_policy.decide(documents, action, resource, context) != iam_policy.ALLOW:
+            return False
+        if session.policy and iam_policy.decide([session.policy], action, resource,
+                                                context) != iam_policy.ALLOW:
+            return False
+    return True
+
+
+def _delete_keys(body: Any) -> list[str]:
+    import xmltodict
+
+    objects = (xmltodict.parse(body or b"<Delete/>").get("Delete") or {}).get("Object") or []
+    return [o.get("Key", "") for o in (objects if isinstance(objects, list) else [objects])]
+
+
+def _authorise_s3(response: Any, session: Any, bucket: str | None, key: str | None) -> None:
+    moto_action = str(response.data.get("Action", ""))
+    action = "s3:" + S3_IAM_ACTIONS.get(moto_action, moto_action)
+    arn = f"arn:{session.partition}:s3:::"
+    context = _context(response, session)
+    for name in ("prefix", "delimiter", "max-keys"):
+        if name in response.querystring:
+            context[f"s3:{name}"] = response.querystring[name][0]
+    if moto_action == "DeleteObject" and bucket and not key and response.is_delete_keys():
+        checks = [("s3:DeleteObject", f"{arn}{bucket}/{k}") for k in _delete_keys(response.body)]
+    else:
+        checks = [(action, f"{arn}{bucket or '*'}" + (f"/{key}" if key else ""))]
+    source = response.headers.get("x-amz-copy-source")
+    if source and moto_action == "PutObject":  # a copy reads its source too
+        path, _, version = unquote(source).lstrip("/").partition("?versionId=")
+        checks.append(("s3:GetObjectVersion" if version else "s3:GetObject", f"{arn}{path}"))
+    if not _permitted(response.current_account, session, checks, context):
+        raise _s3_error("AccessDenied", "Access Denied", bucket)
+
+
+def _authorise_other(response: Any, session: Any, resource: str) -> None:
+    action = f"{response.service_name}:{response._get_action()}"
+    if action == "sts:GetCallerIdentity":  # AWS always allows it
+        return
+    if not _permitted(response.current_account, session, [(action, resource)],
+                      _context(response, session)):
+        json_protocol = "json" in (response.headers.get("Content-Type") or "")
+        raise _refusal(response, "AccessDeniedException" if json_protocol else "AccessDenied",
+                       f"User: {session.arn} is not authorized to perform: {action}", 403)

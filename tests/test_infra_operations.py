@@ -1,0 +1,145 @@
+"""infra/template.yaml: what operating it safely needs (retention, protection, encryption,
+token lifetime, alarms, log retention) -- checked on the template itself."""
+from __future__ import annotations
+
+from typing import Any
+
+import pytest
+
+from infra import policy
+from infra import template as infra_template
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    return infra_template.load()
+
+
+def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    return {n: r for n, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def props(template: dict[str, Any], name: str) -> dict[str, Any]:
+    return template["Resources"][name]["Properties"]
+
+
+def function_names() -> dict[str, str]:
+    """The Lambda names Chalice gives each function of a stage, as the template writes them."""
+    return {f: "comm-it-${Stage}" if f == policy.API_HANDLER else f"comm-it-${{Stage}}-{f}"
+            for f in policy.FUNCTIONS}
+
+
+def test_the_user_pool_survives_destroy_and_cannot_be_deleted_by_accident(template):
+    pool = template["Resources"]["UserPool"]
+    assert pool["Properties"]["DeletionProtection"] == "ACTIVE"
+    assert pool["DeletionPolicy"] == "RetainExceptOnCreate"
+    assert pool["UpdateReplacePolicy"] == "Retain"
+
+
+def test_every_resource_holding_users_data_is_retained_except_on_a_failed_create(template):
+    retained = {n for n, r in template["Resources"].items() if "DeletionPolicy" in r}
+    assert retained == {"UserPool", "UsersTable", "UsersBucket"}
+    for name in retained:
+        assert template["Resources"][name]["DeletionPolicy"] == "RetainExceptOnCreate", name
+
+
+def test_id_and_access_tokens_live_at_most_15_minutes(template):
+    client = props(template, "UserPoolClient")
+    assert client["TokenValidityUnits"]["IdToken"] == "minutes"
+    assert client["TokenValidityUnits"]["AccessToken"] == "minutes"
+    assert 5 <= client["IdTokenValidity"] <= 15 and 5 <= client["AccessTokenValidity"] <= 15
+
+
+def test_ses_is_one_parameter_and_cognitos_sender_stays_the_default(template):
+    assert template["Parameters"]["SesIdentityArn"]["Default"] == ""
+    email = props(template, "UserPool")["EmailConfiguration"]["Fn::If"]
+    assert email[0] == "UsesSes"
+    assert email[1] == {"EmailSendingAccount": "DEVELOPER", "SourceArn": {"Ref": "SesIdentityArn"}}
+    assert email[2] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
+
+
+def test_user_events_and_alarms_are_encrypted_with_a_rotated_key_cloudwatch_may_use(template):
+    for topic in of_type(template, "AWS::SNS::Topic"):
+        assert props(template, topic)["KmsMasterKeyId"] == {"Ref": "EventsKey"}, topic
+    key = props(template, "EventsKey")
+    assert key["EnableKeyRotation"] is True
+    cloudwatch = [s for s in key["KeyPolicy"]["Statement"]
+                  if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
+    assert cloudwatch and set(cloudwatch[0]["Action"]) == {"kms:Decrypt", "kms:GenerateDataKey*"}
+
+
+def test_the_publisher_may_use_the_topics_key_and_nothing_else_may(template):
+    from tests.helpers import fake_outputs
+
+    env = {infra_template.env_name(k): v for k, v in fake_outputs().items()}
+    with_kms = {f for f, d in policy.documents(env, "dev").items()
+                if any(a.startswith("kms:") for s in d["Statement"] for a in s["Action"])}
+    assert with_kms == {policy.API_HANDLER}
+
+
+def test_every_lambda_has_a_log_group_that_expires(template):
+    groups = {props(template, n)["LogGroupName"]["Fn::Sub"]: props(template, n)
+              for n in of_type(template, "AWS::Logs::LogGroup")}
+    assert set(groups) == {f"/aws/lambda/{name}" for name in function_names().values()}
+    for group in groups.values():
+        assert 1 <= group["RetentionInDays"] <= 90
+
+
+def _alarms(template: dict[str, Any]) -> list[dict[str, Any]]:
+    return [r["Properties"] for r in of_type(template, "AWS::CloudWatch::Alarm").values()]
+
+
+def _dimension(alarm: dict[str, Any], name: str) -> Any:
+    return next((d["Value"] for d in alarm.get("Dimensions", []) if d["Name"] == name), None)
+
+
+def test_every_dead_letter_queue_with_a_message_in_it_raises_an_alarm(template):
+    dlqs = {n for n, q in of_type(template, "AWS::SQS::Queue").items()
+            if "RedrivePolicy" not in q["Properties"]}
+    assert dlqs == {"ProfileDeadLetterQueue", "ArchiveDeadLetterQueue", "NameSyncDeadLetterQueue"}
+    watched = {_dimension(a, "QueueName")["Fn::GetAtt"][0]: a for a in _alarms(template)
+               if a["MetricName"] == "ApproximateNumberOfMessagesVisible"}
+    assert set(watched) == dlqs
+    for alarm in watched.values():
+        assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+
+
+@pytest.mark.parametrize("metric", ["Errors", "Throttles"])
+def test_every_functions_errors_and_throttles_raise_an_alarm(template, metric):
+    watched = {_dimension(a, "FunctionName")["Fn::Sub"] for a in _alarms(template)
+               if a["Namespace"] == "AWS/Lambda" and a["MetricName"] == metric}
+    assert watched == set(function_names().values())
+
+
+def test_the_streams_iterator_age_the_apis_5xx_and_skipped_names_raise_alarms(template):
+    by_metric = {a["MetricName"]: a for a in _alarms(template)}
+    assert _dimension(by_metric["IteratorAge"], "FunctionName") == {
+        "Fn::Sub": function_names()[policy.SYNC_NAME]}
+    assert by_metric["5XXError"]["Namespace"] == "AWS/ApiGateway"
+    assert _dimension(by_metric["5XXError"], "ApiName") == policy.APP_NAME
+    skipped = by_metric["SkippedStreamRecords"]
+    (transform,) = props(template, "NameSyncSkippedRecordsMetric")["MetricTransformations"]
+    assert (skipped["Namespace"], skipped["MetricName"]) == (transform["MetricNamespace"],
+                                                             transform["MetricName"])
+
+
+def test_every_alarm_notifies_the_alarm_topic_and_email_is_optional(template):
+    for alarm in _alarms(template):
+        assert alarm["AlarmActions"] == [{"Ref": "AlarmTopic"}], alarm["AlarmName"]
+        assert alarm["TreatMissingData"] == "notBreaching"
+    email = template["Resources"]["AlarmEmailSubscription"]
+    assert email["Condition"] == "HasAlarmEmail"
+    assert template["Parameters"]["AlarmEmail"]["Default"] == ""
+    assert email["Properties"]["TopicArn"] == {"Ref": "AlarmTopic"}
+
+
+def test_the_skipped_records_metric_counts_the_line_the_stream_consumer_writes(template):
+    import json
+    import re
+
+    pattern = props(template, "NameSyncSkippedRecordsMetric")["FilterPattern"]
+    assert re.fullmatch(r'\{ \$\.level = "ERROR" && \$\.skipped IS TRUE \}', pattern)
+    from chalicelib import logs
+
+    line = json.loads(logs.format_line("ERROR", "x", "skipping", {"skipped": True}))
+    assert line["level"] == "ERROR" and line["skipped"] is True
