@@ -61,7 +61,9 @@ def deliver(client: Any, function: str, *events: Any) -> list[str]:
     # generate_sqs_event gives every message the same id: number them.
     for i, record in enumerate(event["Records"]):
         record["messageId"] = f"m{i}"
-    return list(client.lambda_.invoke(function, event).payload.values())
+    response = client.lambda_.invoke(function, event).payload
+    assert response == {"batchItemFailures": []}, response.outcomes
+    return list(response.outcomes.values())
 
 
 # --- the contract --------------------------------------------------------------------------
