@@ -64,15 +64,22 @@
     });
   }
 
+  // One refresh at a time for the whole page: every call that meets a 401 meanwhile (the
+  // account page's, its files section's) waits for the same one.
+  var refreshing = null;
   function refreshSession() {
     var current = session();
     if (!current || !current.refreshToken) { return Promise.resolve(false); }
-    return post("api/auth/refresh", { refreshToken: current.refreshToken }).then(function (result) {
+    if (refreshing) { return refreshing; }
+    refreshing = post("api/auth/refresh", { refreshToken: current.refreshToken }).then(function (result) {
+      refreshing = null;
       if (result.status !== 200) { return false; }
       saveSession(result.data);
       return true;
     });
+    return refreshing;
   }
+  window.commItRefreshSession = refreshSession;
 
   var pages = {
     signup: function () {
@@ -178,6 +185,10 @@
         }
         return fetch(path, options).then(function (response) {
           if (response.status === 401 && !retried) {
+            var now = session();
+            if (now && now.idToken !== current.idToken) {  // refreshed meanwhile by another call
+              return call(method, path, body, true);
+            }
             return refreshSession().then(function (ok) {
               if (ok) { return call(method, path, body, true); }
               dropSession();
