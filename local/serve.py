@@ -61,10 +61,10 @@ def _not_found_error() -> Any:
     """The deployed answer to an unknown path, as chalice local's gateway error type."""
     from chalice.local import LocalGatewayException
 
-    from infra.deploy import GATEWAY_RESPONSES
+    from infra import gateway
 
-    status, template = GATEWAY_RESPONSES["MISSING_AUTHENTICATION_TOKEN"]
-    answer = json.loads(template)
+    status = gateway.RESPONSE_TYPES["MISSING_AUTHENTICATION_TOKEN"]
+    answer = json.loads(gateway.body_template("MISSING_AUTHENTICATION_TOKEN"))
 
     class NotFound(LocalGatewayException):
         CODE = int(status)

@@ -22,11 +22,12 @@ from typing import Iterator
 import pytest
 
 from chalicelib.headers import SECURITY_HEADERS
-from infra.deploy import GATEWAY_RESPONSES
+from infra import gateway
 from tests.helpers import ROOT, eventually
 from tests.running import free_port
 
-NOT_FOUND = json.loads(GATEWAY_RESPONSES["MISSING_AUTHENTICATION_TOKEN"][1])
+# What API Gateway answers deployed (its template has no $context variable to fill).
+NOT_FOUND = json.loads(gateway.body_template("MISSING_AUTHENTICATION_TOKEN"))
 
 
 class Server:
