@@ -17,11 +17,9 @@ import jwt
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_accessibility import axe_violations
-from tests.browser.test_journey import (GREETING_TIMEOUT, PASSWORD, PHONE, alert,
-                                        expect_greeting, horizontal_overflow, log_in, other_code,
-                                        path_of, session_storage, sign_up)
-from tests.helpers import eventually
+from tests.helpers import (GREETING_TIMEOUT, PASSWORD, PHONE, alert, axe_violations, eventually,
+                           expect_greeting, horizontal_overflow, log_in_on_page, other_code, path_of,
+                           session_storage, sign_up)
 from tests.running import RunningStack
 
 pytestmark = pytest.mark.browser
@@ -36,7 +34,7 @@ def main_alert(page: Page):
 
 def open_account(page: Page, stack: RunningStack, person: dict) -> None:
     """Log in through the login page, wait for the greeting, follow the Account link."""
-    log_in(page, stack, person["username"], person["password"])
+    log_in_on_page(page, stack, person["username"], person["password"])
     expect_greeting(page, stack, person["name"])
     page.get_by_role("link", name="Account").click()
     expect(page).to_have_url(path_of(stack, "account"))
@@ -158,9 +156,9 @@ def test_a_new_email_is_used_only_after_its_code_from_the_outbox_is_entered(
 
     # The new address logs in (in any case); the old one no longer does.
     log_out(page, stack)
-    log_in(page, stack, person["email"], PASSWORD)
+    log_in_on_page(page, stack, person["email"], PASSWORD)
     expect(alert(page)).to_be_visible()
-    log_in(page, stack, new_email.upper(), PASSWORD)
+    log_in_on_page(page, stack, new_email.upper(), PASSWORD)
     expect_greeting(page, stack, "Katherine Johnson")
 
 
@@ -186,9 +184,9 @@ def test_a_password_change_needs_the_current_password_and_the_new_one_logs_in(
     expect(page.get_by_label("Current password")).to_have_value("")
 
     log_out(page, stack)
-    log_in(page, stack, person["username"], PASSWORD)
+    log_in_on_page(page, stack, person["username"], PASSWORD)
     expect(alert(page)).to_be_visible()
-    log_in(page, stack, person["username"], NEW_PASSWORD)
+    log_in_on_page(page, stack, person["username"], NEW_PASSWORD)
     expect_greeting(page, stack, "Dorothy Vaughan")
 
 
@@ -258,7 +256,7 @@ def test_deleting_the_account_leaves_nothing_in_cognito_dynamodb_s3_or_parameter
     eventually(no_parameter, what="the name to leave Parameter Store")
 
     # The old password logs in no more; the old, still-signed tokens get no greeting.
-    log_in(page, stack, person["username"], PASSWORD)
+    log_in_on_page(page, stack, person["username"], PASSWORD)
     expect(alert(page)).to_have_text("Incorrect username or password.")
     status, body = eventually(lambda: (lambda r: r if r[0] == 401 else None)(
         get(stack, "api/greeting", old["idToken"])), what="the greeting to refuse")
