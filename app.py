@@ -6,7 +6,8 @@ from urllib.parse import unquote
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
-from chalicelib import cognito, greeting, guard, inputs, login, logs, my_files, pages, pipeline
+from chalicelib import (account, cognito, greeting, guard, inputs, login, logs, my_files, pages,
+                        pipeline)
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 from chalicelib.headers import security_headers
@@ -139,6 +140,46 @@ def get_greeting_card():
     return greeting.as_html(guard.claims(app.current_request))
 
 
+# --- Your account: guarded; the user-pool calls take the access token from the body ---
+# (json_body returns the fields in the order asked for: the domain functions take them so)
+
+def _claims() -> dict:
+    return guard.claims(app.current_request)
+
+
+@app.route("/api/account", authorizer=user_pool)
+def get_account():
+    return _ok(account.overview(_claims(), guard.id_token(app.current_request)))
+
+
+@app.route("/api/account/name", methods=["POST"], authorizer=user_pool)
+def change_name():
+    return _ok(account.change_name(_claims(), *_body("accessToken", "name").values()))
+
+
+@app.route("/api/account/email", methods=["POST"], authorizer=user_pool)
+def change_email():
+    return _ok(account.change_email(_claims(), *_body("accessToken", "email").values()))
+
+
+@app.route("/api/account/email/verify", methods=["POST"], authorizer=user_pool)
+def verify_email():
+    return _ok(account.verify_email(_claims(), *_body("accessToken", "code").values()))
+
+
+@app.route("/api/account/password", methods=["POST"], authorizer=user_pool)
+def change_password():
+    account.change_password(_claims(), *_body("accessToken", "currentPassword",
+                                              "newPassword").values())
+    return _ok()
+
+
+@app.route("/api/account", methods=["DELETE"], authorizer=user_pool)
+def delete_account():
+    account.delete(_claims(), *_body("accessToken", "password").values())
+    return _ok()
+
+
 # --- Your files: S3 signed with the person's own credentials, so IAM decides (my_files) ---
 
 def _me() -> my_files.Person:
@@ -173,18 +214,19 @@ def my_profile_document():
 
 @app.on_sqs_message(queue=deploy_value("PROFILE_QUEUE_NAME"), batch_size=10, maximum_concurrency=5)
 def save_profile(event):
-    """User authenticated -> the user's record in DynamoDB."""
+    """User events -> the user's record in DynamoDB (a tombstone once deleted)."""
     return pipeline.save_profiles(event)
 
 
 @app.on_sqs_message(queue=deploy_value("ARCHIVE_QUEUE_NAME"), batch_size=10, maximum_concurrency=5)
 def archive_profile(event):
-    """User authenticated -> the user's JSON document in S3."""
+    """User events -> the user's JSON document in S3 (everything under users/<sub>/ goes
+    when the account is deleted)."""
     return pipeline.archive_profiles(event)
 
 
 @app.on_dynamodb_record(stream_arn=deploy_value("USERS_TABLE_STREAM_ARN"), batch_size=10,
                        starting_position="TRIM_HORIZON")
 def sync_name(event):
-    """Users table changed -> the user's name in Parameter Store."""
+    """Users table changed -> the user's name in Parameter Store (removed with the account)."""
     return pipeline.sync_names(event)

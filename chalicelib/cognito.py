@@ -99,6 +99,14 @@ def _already_confirmed(_: str) -> ApiError:
 
 
 def sign_up(name: str, email: str, username: str, password: str) -> dict[str, Any]:
+    """Register a person. One address, one account: an address already verified by a
+    confirmed account is refused (EmailExists), as Cognito refuses a taken username."""
+    email = email.lower()  # log-in by email ignores case: store one spelling
+    if "@" in username:
+        raise BadRequest("Choose a username without @: you can log in with your email "
+                         "address as well as your username.", code="InvalidParameter")
+    if username_for_email(email) is not None:
+        raise Conflict(EMAIL_TAKEN, code="EmailExists")
     result = _call(
         "sign_up",
         {
@@ -254,3 +262,118 @@ def _tokens(result: Mapping[str, Any]) -> dict[str, Any]:
         "expiresIn": int(result.get("ExpiresIn", 3600)),
         "tokenType": result.get("TokenType", "Bearer"),
     }
+
+
+# --- Your account: the flows that act with the person's own access token ----------------
+
+SESSION_ENDED = "Your session has ended. Please log in again."
+EMAIL_TAKEN = ("That email address already belongs to an account. Log in with it, or reset "
+               "that account's password if you forgot it.")
+
+
+def _session_ended(_: str) -> ApiError:
+    return Unauthorized(SESSION_ENDED, code="SessionEnded")
+
+
+def _wrong_password(detail: str) -> ApiError:
+    if "attempts exceeded" in detail.lower():  # locked, even for the right password
+        return TooManyRequests(ACCOUNT_LOCKED, code="AccountLocked")
+    # 403, not 401: the session is fine (a 401 would make the page refresh its tokens).
+    return Forbidden("That password is not right. Type your current password.",
+                     code="WrongPassword")
+
+
+def _email_taken(_: str) -> ApiError:
+    return Conflict(EMAIL_TAKEN, code="EmailExists")
+
+
+def current_user(access_token: str) -> dict[str, str]:
+    """Who the access token belongs to, as the user pool knows them now (GetUser)."""
+    result = _call("get_user", {"NotAuthorizedException": _session_ended,
+                                "UserNotFoundException": _session_ended},
+                   AccessToken=access_token)
+    attributes = {a["Name"]: a["Value"] for a in result.get("UserAttributes", [])}
+    return {"username": result["Username"], "sub": attributes.get("sub", ""),
+            "name": attributes.get("name", ""), "email": attributes.get("email", ""),
+            "email_verified": attributes.get("email_verified", "false")}
+
+
+def update_name(access_token: str, name: str) -> None:
+    _call("update_user_attributes",
+          {"NotAuthorizedException": _session_ended, "UserNotFoundException": _session_ended,
+           "InvalidParameterException": _invalid},
+          AccessToken=access_token, UserAttributes=[{"Name": "name", "Value": name}])
+
+
+def request_email_change(access_token: str, email: str) -> str:
+    """Ask for `email`; Cognito sends a code there and keeps the old address until it is
+    verified (AttributesRequireVerificationBeforeUpdate). Returns where the code went."""
+    result = _call("update_user_attributes",
+                   {"NotAuthorizedException": _session_ended,
+                    "UserNotFoundException": _session_ended,
+                    "AliasExistsException": _email_taken,
+                    "InvalidParameterException": _invalid,
+                    "CodeDeliveryFailureException": lambda _: ServiceUnavailable(
+                        "We could not send a code to that address. Check it and try again.")},
+                   AccessToken=access_token, UserAttributes=[{"Name": "email", "Value": email}])
+    details = (result or {}).get("CodeDeliveryDetailsList") or [{}]
+    return details[0].get("Destination", "")
+
+
+def verify_email(access_token: str, code: str) -> None:
+    _call("verify_user_attribute",
+          {"NotAuthorizedException": _session_ended, "UserNotFoundException": _session_ended,
+           "CodeMismatchException": _code_mismatch, "ExpiredCodeException": _expired_code,
+           "AliasExistsException": _email_taken,
+           "InvalidParameterException": lambda _: BadRequest(
+               "There is no new email address waiting for a code. Save the new address first.",
+               code="NothingToVerify")},
+          AccessToken=access_token, AttributeName="email", Code=code)
+
+
+def change_password(access_token: str, current: str, new: str) -> None:
+    # The access token was just checked (current_user), so NotAuthorized here is the password.
+    _call("change_password",
+          {"NotAuthorizedException": _wrong_password,
+           "InvalidPasswordException": _weak_password,
+           "InvalidParameterException": _invalid,
+           "UserNotFoundException": _session_ended},
+          AccessToken=access_token, PreviousPassword=current, ProposedPassword=new)
+
+
+def check_password(username: str, password: str) -> None:
+    """The person's password is right, or WrongPassword (a confirmation before deleting)."""
+    _call("initiate_auth",
+          {"NotAuthorizedException": _wrong_password, "UserNotFoundException": _session_ended},
+          ClientId=_client_id(), AuthFlow="USER_PASSWORD_AUTH",
+          AuthParameters={"USERNAME": username, "PASSWORD": password})
+
+
+def delete_user(access_token: str) -> None:
+    """DeleteUser: the person, their attributes and every token of theirs."""
+    _call("delete_user", {"NotAuthorizedException": _session_ended,
+                          "UserNotFoundException": _session_ended},
+          AccessToken=access_token)
+
+
+def username_for_email(email: str) -> str | None:
+    """The username of the confirmed account whose verified address is `email` (lower-case),
+    or None. An unverified address belongs to no one: nobody can squat it by signing up."""
+    if '"' in email or "\\" in email:
+        return None  # cannot be put in a ListUsers filter; no account is reached by it
+    _client_id()  # 503 saying what to do when no user pool is configured
+    if not settings().user_pool_id:
+        raise ServiceUnavailable(NOT_CONFIGURED)
+    result = _call("list_users", {"InvalidParameterException": _invalid},
+                   UserPoolId=settings().user_pool_id,
+                   Filter=f'email = "{email}"', Limit=10)
+    owners = []
+    for user in (result or {}).get("Users", []):
+        attributes = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}
+        if user.get("UserStatus") == "CONFIRMED" and attributes.get("email_verified") == "true" \
+                and attributes.get("email", "").lower() == email:
+            owners.append(user["Username"])
+    if len(owners) > 1:
+        log.error("%d confirmed accounts share one verified address", len(owners))
+        return None
+    return owners[0] if owners else None

@@ -2,7 +2,9 @@
 
 The pipeline that writes the name is asynchronous, so right after the first
 login the name may not be there yet: the answer is then 202 with Retry-After,
-and the /hello page shows that it is getting ready and asks again.
+and the /hello page shows that it is getting ready and asks again. Once the
+account is deleted (the pipeline removed the name and left a tombstone), the
+old, still-signed ID token gets 401 SessionEnded instead.
 """
 from __future__ import annotations
 
@@ -11,8 +13,8 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib import names, pages
-from chalicelib.errors import ServiceUnavailable, json_response
+from chalicelib import names, pages, users_table
+from chalicelib.errors import ServiceUnavailable, Unauthorized, json_response
 
 log = logging.getLogger(__name__)
 
@@ -25,10 +27,16 @@ def _name(claims: dict[str, Any]) -> str | None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
-        return names.get(claims["sub"])
+        name = names.get(claims["sub"])
+        # No name: not written yet, or the account was deleted (its ID tokens stay signed
+        # and unexpired for up to an hour). Only this slow path pays the look-up.
+        deleted = name is None and users_table.is_deleted(claims["sub"])
     except (BotoCoreError, ClientError) as exc:
         log.error("cannot read the name of %s: %s", claims["sub"], exc)
         raise ServiceUnavailable("We could not load your greeting. Please try again.") from None
+    if deleted:
+        raise Unauthorized("Your session has ended. Please log in again.", code="SessionEnded")
+    return name
 
 
 def as_json(claims: dict[str, Any]) -> Response:

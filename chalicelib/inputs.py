@@ -91,7 +91,6 @@ def json_body(raw_body: bytes | None, *required: str) -> dict[str, str]:
         raise BadRequest("The request body must be a JSON object.", code="MalformedJSON")
     return {key: FIELDS[key].clean(body.get(key)) for key in required}
 
-
 def _too_large(limit: int) -> ApiError:
     return ApiError(f"The request body is larger than {limit} bytes.",
                     code="PayloadTooLarge", status=413)
@@ -125,3 +124,10 @@ def body_limit(app: Any) -> Callable:
         return get_response(event)
 
     return refuse_oversized
+
+
+# The account page's fields (chalicelib/account.py).
+FIELDS.update({
+    "currentPassword": Field("Current password", 256, r"[\S ]+", strip=False),
+    "newPassword": Field("New password", 256, r"[\S ]+", strip=False),
+})

@@ -22,6 +22,7 @@ NOTICES = {
     "session-ended": "Your session has ended. Please log in again.",
     "unconfirmed": "Your account is not verified yet. Enter the code we emailed you.",
     "code-sent": "We sent a code to the email address of the account, if there is one.",
+    "account-deleted": "Your account is deleted, with everything Comm-IT stored about you.",
 }
 
 

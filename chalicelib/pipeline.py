@@ -1,8 +1,12 @@
 """The event pipeline's consumers: what each Lambda does with its batch.
 
-    login -> SNS "user authenticated" -> SQS save-profile    -> users table (DynamoDB)
-                                      -> SQS archive-profile -> users bucket (S3)
+    login, account changes -> SNS user events -> SQS save-profile    -> users table (DynamoDB)
+                                              -> SQS archive-profile -> users bucket (S3)
     users table stream -> user's name in Parameter Store
+
+Each consumer dispatches on the event's type (chalicelib/user_events.py):
+users_table.apply and users_bucket.apply; a deletion's tombstone in the table
+removes the name from Parameter Store through the stream.
 
 SQS batches: every record is tried; the ones that failed are returned as
 {"batchItemFailures": [{"itemIdentifier": <messageId>}]} (the event source mapping
@@ -25,7 +29,8 @@ from typing import Any, Callable
 
 from chalicelib import logs, names, users_bucket, users_table
 from chalicelib.aws import error_code
-from chalicelib.user_events import UserAuthenticated
+from chalicelib.user_events import UserEvent
+from chalicelib.user_events import parse as parse_event
 
 log = logging.getLogger(__name__)
 
@@ -41,21 +46,21 @@ class BatchResponse(dict):
 
 
 def save_profiles(sqs_event: Any) -> BatchResponse:
-    return _each_message(sqs_event, users_table.record_login)
+    return _each_message(sqs_event, users_table.apply)
 
 
 def archive_profiles(sqs_event: Any) -> BatchResponse:
-    return _each_message(sqs_event, users_bucket.save_profile)
+    return _each_message(sqs_event, users_bucket.apply)
 
 
-def _each_message(sqs_event: Any, apply: Callable[[UserAuthenticated], str]) -> BatchResponse:
+def _each_message(sqs_event: Any, apply: Callable[[UserEvent], str]) -> BatchResponse:
     failures: list[dict[str, str]] = []
     outcomes: dict[str, str] = {}
     for record in sqs_event.to_dict()["Records"]:
         message_id = record.get("messageId", "?")
         with logs.fields(message_id=message_id):
             try:
-                event = UserAuthenticated.from_json(record["body"])
+                event = parse_event(record["body"])
                 with logs.fields(event_id=event.event_id):
                     outcomes[message_id] = apply(event)
                 log.info("message %s: %s", message_id, outcomes[message_id])
@@ -107,6 +112,8 @@ def _sync_name(record: dict[str, Any]) -> str:
         return "removed" if names.delete(sub) else "already absent"
     if change not in ("INSERT", "MODIFY"):
         raise _PoisonRecord(f"unknown eventName {change!r}")
+    if _text(data.get("NewImage"), "deleted_at"):  # the account's tombstone
+        return "removed (account deleted)" if names.delete(sub) else "already absent"
     new_name = _text(data.get("NewImage"), "name")
     if not new_name:
         return "ignored (no name in the new image)"

@@ -1,15 +1,28 @@
-"""The "user authenticated" event: what a successful login tells the pipeline.
+"""The user events: what the API tells the pipeline about a person.
 
-Published once per login to the SNS topic; SNS fans it out to one SQS queue per
-consumer (raw message delivery, so an SQS body is exactly this JSON).
+One contract, JSON on the SNS topic; SNS fans each event out to one SQS queue per
+consumer (raw message delivery, so an SQS body is exactly this JSON):
+
+    {"type", "version", "event_id", "occurred_at", "sub", ...}
+
+- "user.authenticated"  a login: username, email, name (unchanged since version 1)
+- "user.updated"        a name change or a verified email change: username, email, name,
+                        all current values (a consumer never has to merge partial changes)
+- "user.deleted"        the account was deleted: username
+
+Every event is a snapshot of the person at `occurred_at`, so consumers apply the
+newest one and drop older ones; after "user.deleted" nothing brings the person back.
+A consumer that meets a type it does not know gets MalformedEvent (logged, not retried).
 """
 from __future__ import annotations
 
 import json
 import logging
-from dataclasses import asdict, dataclass
+import re
+import uuid
+from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
-from typing import Any
+from typing import Any, ClassVar, Union
 
 from chalicelib.aws import client
 from chalicelib.config import settings
@@ -17,16 +30,50 @@ from chalicelib.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE = "user.authenticated"
+EVENT_TYPE = "user.authenticated"  # kept: the name consumers and tests know it by
 VERSION = 1
 
 
 class MalformedEvent(ValueError):
-    """A message that is not a user-authenticated event: retrying cannot help."""
+    """A message that is not one of the user events: retrying cannot help."""
+
+
+def now_iso() -> str:
+    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+
+
+class _Event:
+    TYPE: ClassVar[str]
+    VERSION: ClassVar[int] = 1
+
+    def to_json(self) -> str:
+        return json.dumps({"type": self.TYPE, "version": self.VERSION, **asdict(self)})  # type: ignore[call-overload]
+
+    @classmethod
+    def from_json(cls, body: str) -> Any:
+        event = parse(body)
+        if not isinstance(event, cls):
+            raise MalformedEvent(f"not a {cls.TYPE} v{cls.VERSION} event")
+        return event
+
+    @classmethod
+    def _from_data(cls, data: dict[str, Any]) -> Any:
+        try:
+            event = cls(**{f.name: data[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+        except (TypeError, KeyError) as exc:
+            raise MalformedEvent(f"malformed event: {exc}") from None
+        if not all(isinstance(v, str) for v in asdict(event).values()) or not event.sub:
+            raise MalformedEvent("malformed event: fields must be text and sub is required")
+        if not re.fullmatch(r"[A-Za-z0-9_-]{1,128}", event.sub):
+            # The sub names the person's S3 prefix: never a path of its own.
+            raise MalformedEvent("malformed event: sub is not a user pool sub")
+        return event
 
 
 @dataclass(frozen=True)
-class UserAuthenticated:
+class UserAuthenticated(_Event):
+    TYPE: ClassVar[str] = "user.authenticated"
+
     event_id: str
     occurred_at: str  # ISO 8601 UTC with microseconds: fixed width, sorts as text
     sub: str
@@ -36,46 +83,78 @@ class UserAuthenticated:
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any]) -> "UserAuthenticated":
-        import uuid  # here, not at import: uuid imports platform, ~2-6 ms of every cold start
+        return cls(event_id=str(uuid.uuid4()), occurred_at=now_iso(), sub=claims["sub"],
+                   username=claims.get("cognito:username", ""),
+                   email=claims.get("email", ""), name=claims.get("name", ""))
 
-        return cls(
-            event_id=str(uuid.uuid4()),
-            occurred_at=now_iso(),
-            sub=claims["sub"],
-            username=claims.get("cognito:username", ""),
-            email=claims.get("email", ""),
-            name=claims.get("name", ""),
-        )
 
-    def to_json(self) -> str:
-        return json.dumps({"type": EVENT_TYPE, "version": VERSION, **asdict(self)})
+@dataclass(frozen=True)
+class UserUpdated(_Event):
+    TYPE: ClassVar[str] = "user.updated"
+
+    event_id: str
+    occurred_at: str
+    sub: str
+    username: str
+    email: str
+    name: str
 
     @classmethod
-    def from_json(cls, body: str) -> "UserAuthenticated":
-        try:
-            data = json.loads(body)
-            if data.get("type") != EVENT_TYPE or data.get("version") != VERSION:
-                raise MalformedEvent(f"not a {EVENT_TYPE} v{VERSION} event")
-            event = cls(**{field: data[field] for field in cls.__dataclass_fields__})
-        except (ValueError, TypeError, KeyError, AttributeError) as exc:
-            raise MalformedEvent(f"malformed event: {exc}") from None
-        if not all(isinstance(v, str) for v in asdict(event).values()) or not event.sub:
-            raise MalformedEvent("malformed event: fields must be text and sub is required")
-        return event
+    def now(cls, sub: str, username: str, email: str, name: str) -> "UserUpdated":
+        return cls(event_id=str(uuid.uuid4()), occurred_at=now_iso(), sub=sub,
+                   username=username, email=email, name=name)
 
 
-def now_iso() -> str:
-    return datetime.now(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+@dataclass(frozen=True)
+class UserDeleted(_Event):
+    TYPE: ClassVar[str] = "user.deleted"
+
+    event_id: str
+    occurred_at: str
+    sub: str
+    username: str
+
+    @classmethod
+    def now(cls, sub: str, username: str) -> "UserDeleted":
+        return cls(event_id=str(uuid.uuid4()), occurred_at=now_iso(), sub=sub, username=username)
 
 
-def publish(event: UserAuthenticated) -> None:
+UserEvent = Union[UserAuthenticated, UserUpdated, UserDeleted]
+# The snapshots that carry a person's details (a login or a change).
+Snapshot = Union[UserAuthenticated, UserUpdated]
+EVENT_TYPES: dict[str, type] = {cls.TYPE: cls for cls in (UserAuthenticated, UserUpdated, UserDeleted)}
+
+
+def parse(body: str) -> UserEvent:
+    """Any user event from its JSON; MalformedEvent for anything else."""
+    try:
+        data = json.loads(body)
+    except (ValueError, TypeError) as exc:
+        raise MalformedEvent(f"malformed event: {exc}") from None
+    if not isinstance(data, dict):
+        raise MalformedEvent("malformed event: not a JSON object")
+    kind = EVENT_TYPES.get(data.get("type"))  # type: ignore[arg-type]
+    if kind is None or data.get("version") != kind.VERSION:
+        raise MalformedEvent(f"not a user event this consumer knows: {data.get('type')!r} "
+                             f"v{data.get('version')!r}")
+    return kind._from_data(data)
+
+
+FAILED_TO_PUBLISH = {
+    UserAuthenticated.TYPE: "We could not finish logging you in. Please try again.",
+    UserUpdated.TYPE: "We could not save your change everywhere. Please try again.",
+    UserDeleted.TYPE: "We could not delete your account. Please try again.",
+}
+
+
+def publish(event: UserEvent) -> None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     try:
         client("sns").publish(TopicArn=settings().user_events_topic_arn, Message=event.to_json(),
                               MessageAttributes={"type": {"DataType": "String",
-                                                          "StringValue": EVENT_TYPE}})
+                                                          "StringValue": event.TYPE}})
     except (BotoCoreError, ClientError) as exc:
-        log.error("cannot publish %s for %s: %s", EVENT_TYPE, event.sub, exc)
-        raise ServiceUnavailable("We could not finish logging you in. Please try again.") from None
-    log.info("published %s %s for %s", EVENT_TYPE, event.event_id, event.sub)
+        log.error("cannot publish %s for %s: %s", event.TYPE, event.sub, exc)
+        raise ServiceUnavailable(FAILED_TO_PUBLISH[event.TYPE]) from None
+    log.info("published %s %s for %s", event.TYPE, event.event_id, event.sub)

@@ -4,6 +4,13 @@ One object per user at users/<sub>/profile.json. Writes are conditional on the
 object read (If-Match its ETag, or If-None-Match when there is none), so two
 concurrent deliveries cannot interleave, and an event older than the document
 changes nothing.
+
+"user.deleted" removes every version of everything under users/<sub>/ (the profile
+and the person's files: the bucket is versioned, so a plain delete would only hide
+them) and leaves a tombstone at tombstones/<sub>.json (the sub and when, no personal
+data) that stops any older or redelivered event from writing the profile again. The
+tombstone is written before the sweep, and a profile write looks for it after
+writing, so a login racing the deletion cannot leave a profile behind.
 """
 from __future__ import annotations
 
@@ -13,28 +20,51 @@ from typing import Any
 
 from chalicelib.aws import client, error_code
 from chalicelib.config import settings
-from chalicelib.user_events import UserAuthenticated, now_iso
+from chalicelib.user_events import (Snapshot, UserAuthenticated, UserDeleted, UserEvent,
+                                    now_iso)
 
 log = logging.getLogger(__name__)
 
 WRITTEN = "written"
-UNCHANGED = "unchanged"  # the document already holds this or a newer login
+UNCHANGED = "unchanged"  # the document already holds this or a newer snapshot
+SKIPPED_DELETED = "skipped (the account is deleted)"
 
 
 def key_for(sub: str) -> str:
     return f"users/{sub}/profile.json"
 
 
-def save_profile(event: UserAuthenticated) -> str:
+def prefix_for(sub: str) -> str:
+    """Everything of one person in the bucket: the profile and their files."""
+    return f"users/{sub}/"
+
+
+def tombstone_key(sub: str) -> str:
+    return f"tombstones/{sub}.json"
+
+
+def apply(event: UserEvent) -> str:
+    """Apply one user event to the person's objects; say what happened."""
+    if isinstance(event, UserDeleted):
+        return delete_everything(event)
+    return save_profile(event)
+
+
+def save_profile(event: Snapshot) -> str:
+    if _tombstone(event.sub) is not None:
+        return SKIPPED_DELETED
     current, etag = _read(event.sub)
-    if current and current.get("lastLoginAt", "") >= event.occurred_at:
+    current_at = (current or {}).get("detailsAt") or (current or {}).get("lastLoginAt", "")
+    if current and current_at >= event.occurred_at:
         return UNCHANGED
+    login = isinstance(event, UserAuthenticated)
     document = {
         "sub": event.sub,
         "username": event.username,
         "email": event.email,
         "name": event.name,
-        "lastLoginAt": event.occurred_at,
+        "detailsAt": event.occurred_at,
+        "lastLoginAt": event.occurred_at if login else (current or {}).get("lastLoginAt", ""),
         "lastEventId": event.event_id,
         "firstSeenAt": (current or {}).get("firstSeenAt", event.occurred_at),
         "savedAt": now_iso(),
@@ -49,7 +79,22 @@ def save_profile(event: UserAuthenticated) -> str:
         ContentType="application/json",
         **condition,
     )
+    if _tombstone(event.sub) is not None:  # deleted while we wrote: take it back
+        _delete_all_versions(event.sub)
+        return SKIPPED_DELETED
     return WRITTEN
+
+
+def delete_everything(event: UserDeleted) -> str:
+    """Tombstone first, then every version of every object under users/<sub>/."""
+    if _tombstone(event.sub) is None:
+        client("s3").put_object(
+            Bucket=settings().users_bucket, Key=tombstone_key(event.sub),
+            Body=json.dumps({"sub": event.sub, "deletedAt": event.occurred_at,
+                             "eventId": event.event_id}).encode(),
+            ContentType="application/json")
+    removed = _delete_all_versions(event.sub)
+    return f"deleted ({removed} object versions)"
 
 
 def get_profile(sub: str) -> dict[str, Any] | None:
@@ -57,12 +102,40 @@ def get_profile(sub: str) -> dict[str, Any] | None:
 
 
 def _read(sub: str) -> tuple[dict[str, Any] | None, str]:
+    return _get_json(key_for(sub))
+
+
+def _tombstone(sub: str) -> dict[str, Any] | None:
+    return _get_json(tombstone_key(sub))[0]
+
+
+def _get_json(key: str) -> tuple[dict[str, Any] | None, str]:
     from botocore.exceptions import ClientError
 
     try:
-        response = client("s3").get_object(Bucket=settings().users_bucket, Key=key_for(sub))
+        response = client("s3").get_object(Bucket=settings().users_bucket, Key=key)
     except ClientError as exc:
         if error_code(exc) in ("NoSuchKey", "404"):
             return None, ""
         raise
     return json.loads(response["Body"].read()), response["ETag"]
+
+
+def _delete_all_versions(sub: str) -> int:
+    """Every version and delete marker under the person's prefix; how many went."""
+    s3 = client("s3")
+    bucket = settings().users_bucket
+    removed = 0
+    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket,
+                                                                  Prefix=prefix_for(sub)):
+        objects = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                   for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+        for start in range(0, len(objects), 1000):  # DeleteObjects takes at most 1,000
+            chunk = objects[start:start + 1000]
+            result = s3.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
+            errors = result.get("Errors", [])
+            if errors:  # fail the message: its retry deletes what is left
+                raise RuntimeError(f"{len(errors)} objects of {sub} not deleted: "
+                                   f"{errors[0].get('Code')}")
+            removed += len(chunk)
+    return removed

@@ -1,9 +1,14 @@
 """The user's record in DynamoDB, keyed by the user pool sub.
 
-`record_login` is idempotent: each event id is applied once (a marker in the
-processed-events table, written in the same transaction, expires after the SQS
-retention period), and an event older than the record's last login only counts
-the login: it never writes older details over newer ones.
+`apply(event)` applies one user event, idempotently: each event id is applied
+once (a marker in the processed-events table, written in the same transaction,
+expires after the SQS retention period), and the details in the record are
+always those of the newest snapshot (`details_at`): an older login only counts
+the login, an older change changes nothing.
+
+"user.deleted" replaces the record with a tombstone (the sub, when, and the
+event id: no personal data). A tombstone is final: no event, older or
+redelivered, ever writes details over it again (user pool subs are never reused).
 """
 from __future__ import annotations
 
@@ -13,7 +18,7 @@ from typing import Any
 
 from chalicelib.aws import client, error_code
 from chalicelib.config import settings
-from chalicelib.user_events import UserAuthenticated
+from chalicelib.user_events import Snapshot, UserAuthenticated, UserDeleted, UserEvent, UserUpdated
 
 log = logging.getLogger(__name__)
 
@@ -22,19 +27,60 @@ MARKER_TTL_SECONDS = 15 * 24 * 3600  # longer than SQS's longest retention (14 d
 APPLIED = "applied"
 APPLIED_OLDER = "applied-older"  # counted, details kept (they are newer)
 DUPLICATE = "duplicate"
+SKIPPED_OLDER = "skipped (the record holds newer details, or is a tombstone)"
+SKIPPED_DELETED = "skipped (the account is deleted)"
+DELETED = "deleted (tombstone written)"
+
+# The details of a record are newer than :at (records written before `details_at`
+# existed know only their last login's time). A tombstone is never "older".
+_NOT_NEWER = ("attribute_not_exists(#sub) OR (attribute_not_exists(deleted_at) AND ("
+              "details_at < :at OR (attribute_not_exists(details_at) AND "
+              "(attribute_not_exists(last_login_at) OR last_login_at < :at))))")
+
+
+def apply(event: UserEvent) -> str:
+    """Apply one user event to the person's record; say what happened."""
+    if isinstance(event, UserAuthenticated):
+        return record_login(event)
+    if isinstance(event, UserUpdated):
+        return record_update(event)
+    return record_deletion(event)
 
 
 def record_login(event: UserAuthenticated) -> str:
     """Apply one login to the user's record; say what happened."""
-    for update, outcome in ((_newer_update(event), APPLIED), (_older_update(event), APPLIED_OLDER)):
+    for update, outcome in ((_newer_login(event), APPLIED), (_older_login(event), APPLIED_OLDER)):
         try:
-            _transact(event, update)
+            _transact(event, {"Update": update})
             return outcome
         except _Cancelled as cancelled:
             if cancelled.reasons[0] == "ConditionalCheckFailed":
                 return DUPLICATE  # the event id's marker exists: applied before
-            # else: the record holds a newer login; count this one without its details
-    raise RuntimeError(f"the login {event.event_id} fits neither update of {event.sub}")
+            # else: newer details, or a tombstone; try the next update
+    return SKIPPED_DELETED  # neither fits: only a tombstone refuses both
+
+
+def record_update(event: UserUpdated) -> str:
+    try:
+        _transact(event, {"Update": _details(event, "")})
+    except _Cancelled as cancelled:
+        if cancelled.reasons[0] == "ConditionalCheckFailed":
+            return DUPLICATE
+        return SKIPPED_OLDER
+    return APPLIED
+
+
+def record_deletion(event: UserDeleted) -> str:
+    tombstone = {"Put": {"TableName": settings().users_table,
+                         "Item": {"sub": {"S": event.sub},
+                                  "deleted_at": {"S": event.occurred_at},
+                                  "details_at": {"S": event.occurred_at},
+                                  "last_event_id": {"S": event.event_id}}}}
+    try:
+        _transact(event, tombstone)
+    except _Cancelled:
+        return DUPLICATE
+    return DELETED
 
 
 def get(sub: str) -> dict[str, Any] | None:
@@ -43,13 +89,18 @@ def get(sub: str) -> dict[str, Any] | None:
     return _plain(item) if item else None
 
 
+def is_deleted(sub: str) -> bool:
+    """True when the person deleted the account (the record is a tombstone)."""
+    return "deleted_at" in (get(sub) or {})
+
+
 class _Cancelled(Exception):
     def __init__(self, reasons: list[str]) -> None:
         super().__init__(reasons)
         self.reasons = reasons
 
 
-def _transact(event: UserAuthenticated, update: dict[str, Any]) -> None:
+def _transact(event: UserEvent, change: dict[str, Any]) -> None:
     from botocore.exceptions import ClientError
 
     cfg = settings()
@@ -63,7 +114,7 @@ def _transact(event: UserAuthenticated, update: dict[str, Any]) -> None:
         }
     }
     try:
-        client("dynamodb").transact_write_items(TransactItems=[marker, {"Update": update}])
+        client("dynamodb").transact_write_items(TransactItems=[marker, change])
     except ClientError as exc:
         if error_code(exc) != "TransactionCanceledException":
             raise
@@ -73,31 +124,37 @@ def _transact(event: UserAuthenticated, update: dict[str, Any]) -> None:
         raise _Cancelled(reasons + ["None"] * (2 - len(reasons))) from None
 
 
-def _newer_update(event: UserAuthenticated) -> dict[str, Any]:
+def _details(event: Snapshot, login: str) -> dict[str, Any]:
+    """The update that writes the snapshot's details (plus `login`'s SET/ADD parts)."""
+    sets = ("#name = :name, email = :email, username = :username, details_at = :at, "
+            "last_event_id = :event_id, created_at = if_not_exists(created_at, :at)")
+    values = {":name": {"S": event.name}, ":email": {"S": event.email},
+              ":username": {"S": event.username}, ":at": {"S": event.occurred_at},
+              ":event_id": {"S": event.event_id}}
+    expression = f"SET {sets}"
+    if login:
+        expression = f"SET {sets}, last_login_at = :at ADD login_count :one"
+        values[":one"] = {"N": "1"}
     return {
         "TableName": settings().users_table,
         "Key": {"sub": {"S": event.sub}},
-        "UpdateExpression": (
-            "SET #name = :name, email = :email, username = :username, "
-            "last_login_at = :at, last_event_id = :event_id, "
-            "created_at = if_not_exists(created_at, :at) ADD login_count :one"
-        ),
-        "ConditionExpression": "attribute_not_exists(#sub) OR last_login_at < :at",
+        "UpdateExpression": expression,
+        "ConditionExpression": _NOT_NEWER,
         "ExpressionAttributeNames": {"#name": "name", "#sub": "sub"},
-        "ExpressionAttributeValues": {
-            ":name": {"S": event.name}, ":email": {"S": event.email},
-            ":username": {"S": event.username}, ":at": {"S": event.occurred_at},
-            ":event_id": {"S": event.event_id}, ":one": {"N": "1"},
-        },
+        "ExpressionAttributeValues": values,
     }
 
 
-def _older_update(event: UserAuthenticated) -> dict[str, Any]:
+def _newer_login(event: UserAuthenticated) -> dict[str, Any]:
+    return _details(event, login="count")
+
+
+def _older_login(event: UserAuthenticated) -> dict[str, Any]:
     return {
         "TableName": settings().users_table,
         "Key": {"sub": {"S": event.sub}},
         "UpdateExpression": "ADD login_count :one",
-        "ConditionExpression": "attribute_exists(#sub)",
+        "ConditionExpression": "attribute_exists(#sub) AND attribute_not_exists(deleted_at)",
         "ExpressionAttributeNames": {"#sub": "sub"},
         "ExpressionAttributeValues": {":one": {"N": "1"}},
     }

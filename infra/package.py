@@ -26,6 +26,7 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import re
 import os
 import shutil
 import subprocess
@@ -128,9 +129,16 @@ def substitute(node: Any) -> Any:
         return {k: substitute(v) for k, v in node.items()}
     if isinstance(node, list):
         return [substitute(v) for v in node]
-    if isinstance(node, str) and ("${" in node or "@@" in node):
-        return {"Fn::Sub": _tokens(node)}
+    if isinstance(node, str) and ("@@" in node or any(
+            not _IAM_VARIABLE.match(name) for name in re.findall(r"\$\{([^}]*)\}", node))):
+        # An IAM policy variable in the same string stays literal: ${!aws:...}.
+        return {"Fn::Sub": _tokens(re.sub(r"\$\{(?=[a-z][\w.-]*:[^:])", "${!", node))}
     return node
+
+
+# ${aws:PrincipalTag/sub}, ${cognito-identity.amazonaws.com:sub}: IAM fills these in, not
+# CloudFormation, so a plain string holding only them must not become an Fn::Sub.
+_IAM_VARIABLE = re.compile(r"[a-z][\w.-]*:[^:]")
 
 
 def _copy_project(project_dir: Path, work: Path) -> None:

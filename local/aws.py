@@ -1,13 +1,14 @@
 """The embedded local AWS: moto in server mode on 127.0.0.1, with the Cognito
-gaps closed (local.cognito_codes), the identity pool's credentials and the
-role's IAM policy enforced (local.iam), and the resources of infra/template.yaml.
+gaps closed (local.cognito_codes, local.cognito_attributes), the identity pool's
+credentials and the role's IAM policy enforced (local.iam), and the resources of
+infra/template.yaml.
 """
 from __future__ import annotations
 
 import urllib.request
 from typing import Any
 
-from local import cognito_codes, iam, ports, resources
+from local import cognito_attributes, cognito_codes, iam, ports, resources
 from local.outbox import Outbox
 
 REGION = "us-east-1"
@@ -26,6 +27,7 @@ class LocalAWS:
         cognito_lockout.install()
         cognito_codes.install(outbox)
         state.install()
+        cognito_attributes.install(outbox)
         iam.install(dev_access_keys=[CREDENTIALS["AWS_ACCESS_KEY_ID"]])
         self.outbox = outbox
         self.faults = Faults()  # switched on at runtime: local.faults

@@ -37,6 +37,6 @@ class Outbox:
     def last_code(self, to: str) -> str:
         with self._lock:
             for email in reversed(self.messages):
-                if email.to == to:
+                if email.to.casefold() == to.casefold():  # addresses are stored in lower case
                     return email.code
         raise LookupError(f"no email to {to}")

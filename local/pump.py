@@ -164,31 +164,30 @@ class Pump:
         arn = self._client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
         label = f"{source.name} <- dynamodb-stream:{table}"
         shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-        iterators = [(f"{arn} {shard['ShardId']}", self._iterator(streams, arn, shard["ShardId"]))
-                     for shard in shards]
+        # A fresh iterator after the last record delivered, on every poll: when moto cancels a
+        # transaction it restores a copy of the table, stream shard included, and an old
+        # iterator would go on reading the abandoned shard (no record ever again). The
+        # positions are kept across restarts with the local data (local.state).
+        def iterator(shard_id: str) -> str:
+            after = self.positions.get(f"{arn} {shard_id}")
+            position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+                        if after else {"ShardIteratorType": "TRIM_HORIZON"})
+            return streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id,
+                                              **position)["ShardIterator"]
+
         while not self._stop.is_set():
             busy = False
-            for index, (position, iterator) in enumerate(iterators):
-                if iterator is None:
-                    continue
-                page = streams.get_records(ShardIterator=iterator, Limit=source.batch_size)
+            for shard in shards:
+                page = streams.get_records(ShardIterator=iterator(shard["ShardId"]),
+                                           Limit=source.batch_size)
                 records = page.get("Records", [])
                 if records:
                     busy = True
                     if not self._deliver_stream_batch(source, label, arn, records):
                         return  # stopping: the batch is delivered again after the restart
-                    self.positions[position] = records[-1]["dynamodb"]["SequenceNumber"]
-                iterators[index] = (position, page.get("NextShardIterator"))
+                    self.positions[f"{arn} {shard['ShardId']}"] = records[-1]["dynamodb"]["SequenceNumber"]
             if not busy:
                 self._stop.wait(self._idle_wait)
-
-    def _iterator(self, streams: Any, arn: str, shard: str) -> str:
-        after = self.positions.get(f"{arn} {shard}")
-        if after:
-            return streams.get_shard_iterator(StreamArn=arn, ShardId=shard, SequenceNumber=after,
-                                              ShardIteratorType="AFTER_SEQUENCE_NUMBER")["ShardIterator"]
-        return streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
-                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
 
     def _deliver_stream_batch(self, source: Any, label: str, arn: str,
                               records: list[dict[str, Any]]) -> bool:

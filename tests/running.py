@@ -186,7 +186,7 @@ class RunningStack:
         with self._changed:
             for line in self.lines[since:]:
                 match = OUTBOX_LINE.match(line)
-                if match and match["to"] == email:
+                if match and match["to"].casefold() == email.casefold():
                     found.append(match["code"])
         return found
 

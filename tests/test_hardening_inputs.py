@@ -15,7 +15,8 @@ from tests.helpers import PASSWORD, post
 CONTROLS = ["\x1b[31m", "\x00", "\x07", "\x7f", "\x9b", "\x85", "\x08", "\x1b]0;title\x07"]
 VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "username": "ada.l",
          "password": PASSWORD, "code": "012345", "refreshToken": "abc.DEF-123_~+/=",
-         "accessToken": "eyJ.eyJ.sig"}
+         "accessToken": "eyJ.eyJ.sig",
+         "currentPassword": PASSWORD, "newPassword": PASSWORD}
 
 
 @pytest.fixture(scope="module")

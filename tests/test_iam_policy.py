@@ -31,7 +31,12 @@ UNAUTHENTICATED = {
     ("cognito-idp", op) for op in ("SignUp", "ConfirmSignUp", "ResendConfirmationCode",
                                    "InitiateAuth", "GlobalSignOut", "ForgotPassword",
                                    "ConfirmForgotPassword")
-} | {("cognito-identity", "GetId"), ("cognito-identity", "GetCredentialsForIdentity")}
+} | {("cognito-identity", "GetId"), ("cognito-identity", "GetCredentialsForIdentity")} | {
+    # The person's own operations, authorized by their access token (your account).
+    ("cognito-idp", op) for op in ("GetUser", "UpdateUserAttributes", "VerifyUserAttribute",
+                                   "GetUserAttributeVerificationCode", "ChangePassword",
+                                   "DeleteUser")
+}
 
 
 @dataclass(frozen=True)
@@ -98,6 +103,17 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
     if service == "s3" and operation == "PutObject":
         return [Need("s3:PutObject", f"arn:{arns.partition}:s3:::{params['Bucket']}/{params['Key']}",
                      call=call)]
+    if service == "cognito-idp" and operation == "ListUsers":
+        return [Need("cognito-idp:ListUsers", arns.of("cognito-idp", f"userpool/{params['UserPoolId']}"),
+                     call=call)]
+    if service == "s3" and operation == "ListObjectVersions":
+        return [Need("s3:ListBucketVersions", f"arn:{arns.partition}:s3:::{params['Bucket']}",
+                     (("s3:prefix", params.get("Prefix", "")),), call=call)]
+    if service == "s3" and operation == "DeleteObjects":
+        # S3 authorizes each object of the batch: DeleteObjectVersion when a version is named.
+        return [Need("s3:DeleteObjectVersion" if "VersionId" in item else "s3:DeleteObject",
+                     f"arn:{arns.partition}:s3:::{params['Bucket']}/{item['Key']}", call=call)
+                for item in params["Delete"]["Objects"]]
     if service == "sqs" and operation == "GetQueueUrl":
         owner = params.get("QueueOwnerAWSAccountId", arns.account)
         return [Need("sqs:GetQueueUrl",
@@ -335,6 +351,8 @@ def run_every_flow(client: Any, stack: dict[str, str], outbox: Any, recorder: Re
         assert client.http.get(path).status_code == 200, path
     recorder.function = ""
 
+    run_account_flows(client, stack, outbox, recorder, local_session, username, email, seen)
+
     # The record removed: the stream Lambda removes the name.
     items = ddb.scan(TableName=stack["USERS_TABLE_NAME"])["Items"]
     assert items, "save_profile wrote no record"
@@ -342,6 +360,57 @@ def run_every_flow(client: Any, stack: dict[str, str], outbox: Any, recorder: Re
         ddb.delete_item(TableName=stack["USERS_TABLE_NAME"], Key={"sub": item["sub"]})
     for source in streams:
         _invoke(client, recorder, source.name, _stream_event(local_session, stack, region, seen))
+
+
+def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder: Recorder,
+                      local_session: Any, username: str, email: str, seen: set[str]) -> None:
+    """Your account: log in by email, see the account, change name, email and password,
+    delete; then the pipeline's Lambdas with the user.updated and user.deleted events."""
+    from app import app
+
+    region = stack["AWS_REGION"]
+    sqs = local_session.client("sqs", endpoint_url=stack["AWS_ENDPOINT_URL"])
+    recorder.function = policy.API_HANDLER
+    login = post(client, "/api/auth/login", {"username": email.upper(), "password": PASSWORD + "2"})
+    assert login.status_code == 200, login.body
+    tokens = login.json_body
+    bearer = {"Authorization": f"Bearer {tokens['idToken']}", "Content-Type": "application/json"}
+
+    def account(method: str, path: str, **body: str) -> None:
+        response = client.http.request(method, path, headers=bearer, body=json.dumps(
+            {"accessToken": tokens["accessToken"], **body}))
+        assert response.status_code == 200, (path, response.body)
+
+    assert client.http.get("/api/account", headers=bearer).status_code == 200
+    account("POST", "/api/account/name", name="Ada King")
+    new_email = f"new-{email}"
+    account("POST", "/api/account/email", email=new_email)
+    account("POST", "/api/account/email/verify", code=outbox.last_code(new_email))
+    account("POST", "/api/account/password", currentPassword=PASSWORD + "2",
+            newPassword=PASSWORD + "3")
+    recorder.function = ""
+    sqs_sources = [s for s in app.event_sources if isinstance(s, SQSEventConfig)]
+    streams = [s for s in app.event_sources if isinstance(s, DynamoDBEventConfig)]
+    for source in sqs_sources:  # user.updated, twice
+        url = sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
+        _invoke(client, recorder, source.name, _sqs_event(sqs, url, region))
+    for source in streams:
+        _invoke(client, recorder, source.name, _stream_event(local_session, stack, region, seen))
+
+    recorder.function = policy.API_HANDLER
+    account("DELETE", "/api/account", password=PASSWORD + "3")
+    recorder.function = ""
+    for source in sqs_sources:  # user.deleted: the tombstone, every object version
+        url = sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
+        _invoke(client, recorder, source.name, _sqs_event(sqs, url, region))
+    for source in streams:  # the tombstone: the name goes
+        _invoke(client, recorder, source.name, _stream_event(local_session, stack, region, seen))
+    recorder.function = policy.API_HANDLER
+    # The deleted account's ID token: the tombstone answers.
+    from chalicelib import names
+    names.forget_cache()
+    assert client.http.get("/api/greeting", headers=bearer).status_code == 401
+    recorder.function = ""
 
 
 @pytest.fixture
@@ -392,7 +461,12 @@ def test_the_flows_exercise_every_lambda_and_every_kind_of_call(flows, recorder)
                      ("api_handler", "cognito-identity", "GetCredentialsForIdentity"),
                      ("save_profile", "dynamodb", "TransactWriteItems"),
                      ("archive_profile", "s3", "GetObject"), ("archive_profile", "s3", "PutObject"),
-                     ("sync_name", "ssm", "PutParameter"), ("sync_name", "ssm", "DeleteParameter")]:
+                     ("sync_name", "ssm", "PutParameter"), ("sync_name", "ssm", "DeleteParameter"),
+                     ("api_handler", "cognito-idp", "ListUsers"),
+                     ("api_handler", "cognito-idp", "DeleteUser"),
+                     ("api_handler", "dynamodb", "GetItem"),
+                     ("archive_profile", "s3", "ListObjectVersions"),
+                     ("archive_profile", "s3", "DeleteObjects")]:
         assert expected in operations, f"{expected} was never exercised"
 
 

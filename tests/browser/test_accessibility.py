@@ -7,41 +7,15 @@ again in that state, with an error shown too.
 """
 from __future__ import annotations
 
-import json
 import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import PASSWORD, ROOT, call
+from tests.helpers import PASSWORD, axe_violations, call, page_paths
 from tests.running import RunningStack
 
 pytestmark = pytest.mark.browser
-
-AXE = ROOT / "node_modules" / "axe-core" / "axe.min.js"
-AXE_TAGS = ["wcag2a", "wcag2aa", "wcag21a", "wcag21aa", "wcag22aa", "best-practice"]
-
-
-def page_paths() -> list[str]:
-    from app import app
-
-    return sorted(path for path, methods in app.routes.items()
-                  if "GET" in methods and not path.startswith("/api") and "{" not in path)
-
-
-def axe_violations(page: Page) -> list[str]:
-    if not AXE.exists():
-        pytest.fail("axe-core is missing: run `make test` (it runs `npm ci`) or `npm ci`.",
-                    pytrace=False)
-    if not page.evaluate("() => typeof window.axe === 'object'"):
-        page.evaluate(AXE.read_text(encoding="utf-8"))  # CDP evaluation: the page's CSP allows it
-    found = page.evaluate(
-        "async tags => (await axe.run(document, {runOnly: {type: 'tag', values: tags}}))"
-        ".violations.map(v => ({id: v.id, impact: v.impact, help: v.help,"
-        " nodes: v.nodes.map(n => n.target.join(' '))}))", AXE_TAGS)
-    return [json.dumps(violation) for violation in found]
-
-
 
 def signed_in(page: Page, stack: RunningStack) -> None:
     """A verified person (made through the API) logged in through the login page."""
@@ -61,7 +35,8 @@ def signed_in(page: Page, stack: RunningStack) -> None:
 
 
 def test_the_page_list_holds_every_page():
-    assert {"/", "/signup", "/confirm", "/login", "/forgot", "/reset", "/hello"} <= set(page_paths())
+    assert {"/", "/signup", "/confirm", "/login", "/forgot", "/reset", "/hello",
+            "/account"} <= set(page_paths())
 
 
 @pytest.mark.parametrize("path", page_paths())
@@ -85,8 +60,7 @@ def test_login_page_with_an_error_shown_has_no_axe_violations(page: Page,
 def test_signed_in_pages_have_no_axe_violations(page: Page, running_stack: RunningStack):
     signed_in(page, running_stack)
     assert axe_violations(page) == [], "the greeting"
-    if "/account" in page_paths():
-        page.goto(running_stack.app_url + "account")
-        page.wait_for_load_state("networkidle")
-        expect(page.get_by_role("heading", level=1)).to_be_visible()
-        assert axe_violations(page) == [], "the account page"
+    page.get_by_role("link", name="Account").click()
+    expect(page.get_by_role("heading", level=1)).to_be_visible()
+    page.wait_for_load_state("networkidle")
+    assert axe_violations(page) == [], "the account page"

@@ -12,8 +12,7 @@ from pathlib import Path
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.browser.test_accessibility import axe_violations
-from tests.helpers import PASSWORD, call
+from tests.helpers import PASSWORD, axe_violations, call
 from tests.running import RunningStack
 
 pytestmark = pytest.mark.browser

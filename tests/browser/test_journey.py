@@ -7,68 +7,18 @@ one stack and run in any order.
 from __future__ import annotations
 
 import re
-import uuid
 
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import ARTIFACTS, call, chromium_path, page_paths
+from tests.helpers import (ARTIFACTS, PASSWORD, PHONE, alert, chromium_path,
+                           expect_greeting, horizontal_overflow, log_in_on_page, other_code, page_paths,
+                           path_of, session_storage, sign_up, unique)
 from tests.running import RunningStack
 
 pytestmark = pytest.mark.browser
 
-PASSWORD = "Corr3ct-horse"
-GREETING_TIMEOUT = 20_000  # ms: the name reaches the greeting through an async pipeline
 TRICKY_NAME = "Ada <b>Bold</b> & O'Brien"
-
-
-def unique(prefix: str = "user") -> str:
-    return f"{prefix}{uuid.uuid4().hex[:10]}"
-
-
-
-def sign_up(stack: RunningStack, name: str = "Grace Hopper", verify: bool = True) -> dict:
-    """A user made through the API (not the UI under test): verified unless told not to."""
-    username = unique()
-    person = {"name": name, "email": f"{username}@example.com", "username": username,
-              "password": PASSWORD}
-    status, body = call(stack, "POST", "api/auth/signup", person)
-    assert status == 201, body
-    if verify:
-        code = stack.wait_for_code(person["email"])
-        status, body = call(stack, "POST", "api/auth/confirm", {"username": username, "code": code})
-        assert status == 200, body
-    return person
-
-
-def other_code(code: str) -> str:
-    return f"{(int(code) + 1) % 1_000_000:06d}"
-
-
-def path_of(stack: RunningStack, path: str) -> re.Pattern:
-    """The URL of an app page, with any query string."""
-    return re.compile("^" + re.escape(stack.app_url + path) + r"(\?.*)?$")
-
-
-def alert(page: Page):
-    return page.get_by_role("alert")
-
-
-def log_in(page: Page, stack: RunningStack, username: str, password: str) -> None:
-    if not path_of(stack, "login").match(page.url):
-        page.goto(stack.app_url + "login")
-    page.get_by_label("Username", exact=True).fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Log in").click()
-
-
-def expect_greeting(page: Page, stack: RunningStack, name: str) -> None:
-    expect(page).to_have_url(path_of(stack, "hello"))
-    expect(page.locator("#greeting h1")).to_have_text(f"Hello, {name}", timeout=GREETING_TIMEOUT)
-
-
-def session_storage(page: Page) -> dict:
-    return page.evaluate("() => Object.fromEntries(Object.entries(sessionStorage))")
 
 
 # --- The whole journey ------------------------------------------------------------------
@@ -112,16 +62,16 @@ def test_a_new_person_signs_up_verifies_logs_in_is_greeted_by_name_and_logs_out(
     expect(alert(page)).to_be_hidden()
 
     # A wrong password and an unknown user get the same answer: no account enumeration.
-    log_in(page, stack, unique("nobody"), PASSWORD)
+    log_in_on_page(page, stack, unique("nobody"), PASSWORD)
     expect(alert(page)).to_be_visible()
     unknown_user_message = alert(page).inner_text()
-    log_in(page, stack, username, "Wr0ng-password")
+    log_in_on_page(page, stack, username, "Wr0ng-password")
     expect(alert(page)).to_be_visible()
     expect(alert(page)).to_have_text(unknown_user_message)
     expect(page).to_have_url(path_of(stack, "login"))
     assert "password" in unknown_user_message.lower()
 
-    log_in(page, stack, username, PASSWORD)
+    log_in_on_page(page, stack, username, PASSWORD)
     expect_greeting(page, stack, TRICKY_NAME)
     # The markup in the name is text on the page, never HTML.
     assert page.locator("#greeting b").count() == 0
@@ -273,7 +223,7 @@ def test_an_unverified_person_who_logs_in_is_sent_to_the_verify_page(
         page: Page, running_stack: RunningStack):
     stack = running_stack
     person = sign_up(stack, name="Mary Jackson", verify=False)
-    log_in(page, stack, person["username"], PASSWORD)
+    log_in_on_page(page, stack, person["username"], PASSWORD)
 
     expect(page).to_have_url(path_of(stack, "confirm"))
     expect(page.get_by_role("status").first).to_have_text(
@@ -283,7 +233,7 @@ def test_an_unverified_person_who_logs_in_is_sent_to_the_verify_page(
     page.get_by_label("Verification code").fill(stack.wait_for_code(person["email"]))
     page.get_by_role("button", name="Verify").click()
     expect(page).to_have_url(path_of(stack, "login"))
-    log_in(page, stack, person["username"], PASSWORD)
+    log_in_on_page(page, stack, person["username"], PASSWORD)
     expect_greeting(page, stack, "Mary Jackson")
 
 
@@ -318,24 +268,19 @@ def test_a_person_who_forgot_the_password_resets_it_and_logs_in_with_the_new_one
     expect(page).to_have_url(path_of(stack, "login"))
     expect(page.get_by_role("status")).to_have_text("Your password is changed. Log in with the new one.")
 
-    log_in(page, stack, person["username"], PASSWORD)
+    log_in_on_page(page, stack, person["username"], PASSWORD)
     expect(alert(page)).to_be_visible()
-    log_in(page, stack, person["username"], new_password)
+    log_in_on_page(page, stack, person["username"], new_password)
     expect_greeting(page, stack, "Dorothy Vaughan")
 
 
 # --- Layout ---------------------------------------------------------------------------------------
 
-PHONE = {"width": 390, "height": 844}
 LONG_NAME = "Hubert Blaine Wolfeschlegelsteinhausenbergerdorff-Wolfeschlegelsteinhausen"
 # What a page shows with a query (a prefilled username, a notice): the longest version of it.
 PAGE_QUERY = {"/confirm": "?username=someone", "/login": "?notice=verified&username=someone",
               "/reset": "?notice=code-sent&username=someone"}
 AFTER_LOG_IN = {"/hello"}  # checked below, with a person's (long) name in it
-
-
-def horizontal_overflow(page: Page) -> int:
-    return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
 
 
 def test_every_page_fits_a_phone_screen_without_horizontal_scrolling(
@@ -355,10 +300,10 @@ def test_every_page_fits_a_phone_screen_without_horizontal_scrolling(
         overflowing[name] = horizontal_overflow(page)
 
     # An error message and a long name must wrap too.
-    log_in(page, stack, person["username"], "Wr0ng-password")
+    log_in_on_page(page, stack, person["username"], "Wr0ng-password")
     expect(alert(page)).to_be_visible()
     overflowing["login with an error"] = horizontal_overflow(page)
-    log_in(page, stack, person["username"], PASSWORD)
+    log_in_on_page(page, stack, person["username"], PASSWORD)
     expect_greeting(page, stack, LONG_NAME)
     page.screenshot(path=str(ARTIFACTS / "phone-hello.png"), full_page=True)
     overflowing["hello"] = horizontal_overflow(page)

@@ -1,0 +1,109 @@
+"""Your account: see who you are to Comm-IT and AWS, change your name, email and
+password, or delete the account.
+
+Every route here is guarded (a verified ID token). The user pool operations that
+act as the person (UpdateUserAttributes, VerifyUserAttribute, ChangePassword,
+DeleteUser) need their access token, which the browser sends in the body; it must
+belong to the same person as the ID token (GetUser says whose it is), so a
+stolen access token cannot be used with someone else's session, and the other
+way round.
+
+Changes travel the pipeline as events (chalicelib/user_events.py): a name change
+or a verified email change publishes "user.updated" with the current values, a
+deletion "user.deleted", after which the consumers remove every trace and keep a
+tombstone. Cognito is changed first, then the event is published, except for a
+deletion: its event goes first, so that a failed DeleteUser leaves the person able
+to try again, and a deleted user never leaves data behind that no event removes.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any
+
+from chalicelib import cognito, user_events, users_table
+from chalicelib.errors import BadRequest, Conflict, Forbidden, Unauthorized
+
+log = logging.getLogger(__name__)
+
+
+def _session_ended() -> Unauthorized:
+    return Unauthorized(cognito.SESSION_ENDED, code="SessionEnded")
+
+
+def ensure_not_deleted(claims: dict[str, Any]) -> None:
+    """An ID token stays signed and unexpired after its account is deleted: refuse it."""
+    if users_table.is_deleted(claims["sub"]):
+        raise _session_ended()
+
+
+def _person(claims: dict[str, Any], access_token: str) -> dict[str, str]:
+    """The user pool's view of the person the access token belongs to; it must be the
+    person of the verified ID token."""
+    user = cognito.current_user(access_token)
+    if user["sub"] != claims["sub"]:
+        log.warning("access token of another user sent with the ID token of %s", claims["sub"])
+        raise Forbidden("Your sign-in tokens do not match. Log out, then log in again.",
+                        code="TokenMismatch")
+    return user
+
+
+def overview(claims: dict[str, Any], id_token: str) -> dict[str, Any]:
+    """Who the person is: from the verified ID token, and to AWS, from the identity pool
+    (the identity id and when the credentials expire; never the keys themselves)."""
+    ensure_not_deleted(claims)
+    credentials = cognito.aws_credentials(id_token)
+    return {
+        "name": claims.get("name", ""),
+        "email": claims.get("email", ""),
+        "username": claims.get("cognito:username", ""),
+        "identityId": credentials["identityId"],
+        "credentialsExpire": credentials["expiration"],
+    }
+
+
+def change_name(claims: dict[str, Any], access_token: str, name: str) -> dict[str, Any]:
+    user = _person(claims, access_token)
+    cognito.update_name(access_token, name)
+    user_events.publish(user_events.UserUpdated.now(
+        sub=user["sub"], username=user["username"], email=user["email"], name=name))
+    return {"name": name}
+
+
+def change_email(claims: dict[str, Any], access_token: str, email: str) -> dict[str, Any]:
+    """Send a code to the new address; the account keeps the old one until it is verified."""
+    email = email.lower()
+    user = _person(claims, access_token)
+    if email == user["email"].lower():
+        raise BadRequest("That is already your email address.", code="SameEmail")
+    owner = cognito.username_for_email(email)
+    if owner is not None and owner.lower() != user["username"].lower():
+        raise Conflict(cognito.EMAIL_TAKEN, code="EmailExists")
+    sent_to = cognito.request_email_change(access_token, email)
+    return {"pendingEmail": email, "codeSentTo": sent_to, "email": user["email"]}
+
+
+def verify_email(claims: dict[str, Any], access_token: str, code: str) -> dict[str, Any]:
+    _person(claims, access_token)
+    cognito.verify_email(access_token, code)
+    user = cognito.current_user(access_token)  # the new address, now the account's
+    user_events.publish(user_events.UserUpdated.now(
+        sub=user["sub"], username=user["username"], email=user["email"], name=user["name"]))
+    return {"email": user["email"]}
+
+
+def change_password(claims: dict[str, Any], access_token: str, current: str,
+                    new: str) -> None:
+    _person(claims, access_token)
+    if current == new:
+        raise BadRequest("The new password must differ from the current one.",
+                         code="SamePassword")
+    cognito.change_password(access_token, current, new)
+
+
+def delete(claims: dict[str, Any], access_token: str, password: str) -> None:
+    """Delete the account: the password confirms it, the event removes every trace."""
+    user = _person(claims, access_token)
+    cognito.check_password(user["username"], password)
+    user_events.publish(user_events.UserDeleted.now(sub=user["sub"], username=user["username"]))
+    cognito.delete_user(access_token)
+    log.info("account %s deleted", user["sub"])
