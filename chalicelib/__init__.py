@@ -4,7 +4,9 @@ Every Lambda of the app imports the same app.py, and each uses only some of thes
 modules (the stream Lambda never needs Cognito or people's files). So
 `from chalicelib import cognito` gives the module with the standard library's lazy
 loader: it is a real module object (tests can patch it), executed on first use
-(PEP 562 module __getattr__ + importlib.util.LazyLoader).
+(PEP 562 module __getattr__ + importlib.util.LazyLoader). On Python 3.11 that first use
+is not safe from two threads at once: Lambda runs one event per container at a time, and
+the local servers, which use threads, run every module at start (local/warm.py).
 """
 from __future__ import annotations
 

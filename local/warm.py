@@ -11,9 +11,22 @@ API_SERVICES = ("cognito-idp", "sns", "ssm")  # log in, its event, the greeting
 HANDLER_SERVICES = ("sqs", "dynamodb", "s3", "ssm")  # the pipeline's Lambdas (the pump)
 
 
+def modules() -> None:
+    """Run every chalicelib module now. They load lazily on first use (chalicelib/__init__.py),
+    and Python 3.11's LazyLoader is not safe when two threads make that first use at once
+    (fixed in 3.12): Lambda runs one event per container at a time, the local servers many."""
+    import pkgutil
+
+    import chalicelib
+
+    for module in pkgutil.iter_modules(chalicelib.__path__):
+        getattr(chalicelib, module.name).__name__  # noqa: B018 - the access runs the module
+
+
 def clients(services: tuple[str, ...]) -> None:
     from chalicelib.aws import client
 
+    modules()
     for service in services:
         client(service)
 
