@@ -128,11 +128,13 @@ def test_a_greeting_that_never_gets_ready_ends_in_an_error_not_an_endless_wait(
     asked: list[str] = []
     page.on("request", lambda request: asked.append(request.url) if "greeting/card" in request.url else None)
     waited = 0
-    while not alert(page).is_visible() and waited < 40_000:  # sooner at first, then once a second
+    while not alert(page).is_visible() and waited < 45_000:  # sooner at first, then once a second
         page.clock.run_for(500)
         waited += 500
     expect(alert(page)).to_contain_text("taking longer than usual")
-    assert 25_000 <= waited <= 35_000 and len(asked) >= 30, (waited, len(asked))
+    # ~30 s of polling; a step that runs before a real fetch has answered adds fake time
+    # without a poll, so a busy machine lands a few seconds later: never an endless wait.
+    assert 25_000 <= waited <= 40_000 and len(asked) >= 30, (waited, len(asked))
     expect(page.get_by_text("Getting your greeting ready…")).to_be_hidden()
 
 
