@@ -359,8 +359,8 @@ def test_a_presigned_url_past_its_expiry_is_refused(person, signature, monkeypat
     url = alice.client("s3", config=Config(signature_version=signature)).generate_presigned_url(
         "get_object", Params={"Bucket": alice.bucket, "Key": alice.file("a.txt")}, ExpiresIn=60)
     assert fetch(url)[0] == 200
-    now = iam._now()
-    monkeypatch.setattr(iam, "_now", lambda: now + 120)
+    now = iam.now()
+    monkeypatch.setattr(iam, "now", lambda: now + 120)
     status, body = fetch(url)
     assert status == 403 and b"Request has expired" in body
 
@@ -372,8 +372,8 @@ def test_expired_credentials_are_refused(person, monkeypatch):
 
     alice = person()
     assert alice.s3.get_object(Bucket=alice.bucket, Key=alice.profile)
-    now = iam._now()
-    monkeypatch.setattr(iam, "_now", lambda: now + 3601)
+    now = iam.now()
+    monkeypatch.setattr(iam, "now", lambda: now + 3601)
     refused(lambda: alice.s3.get_object(Bucket=alice.bucket, Key=alice.profile), "ExpiredToken")
     url = alice.s3.generate_presigned_url("get_object", ExpiresIn=60,
                                           Params={"Bucket": alice.bucket, "Key": alice.profile})
