@@ -1,8 +1,8 @@
 """A person's own data in S3, reached AS that person: their files and their profile document.
 
 Every S3 call here is signed with the person's temporary credentials from the
-identity pool (cognito.aws_credentials), never with the app's role. So it is the
-authenticated role's IAM policy, keyed to the `sub` principal tag, that decides
+identity pool (cognito_credentials.aws_credentials), never with the app's role. So it
+is the authenticated role's IAM policy, keyed to the `sub` principal tag, that decides
 what each call may touch: our code builds keys under users/<sub>/ and IAM refuses
 anything else. Downloads are presigned GET URLs signed with the same credentials,
 which the browser follows straight to S3 (a plain link: no CORS, the secret key
@@ -42,7 +42,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import quote
 
-from chalicelib import cognito
+from chalicelib import cognito_credentials
 from chalicelib.aws import client_as, error_code, unreachable
 from chalicelib.config import settings
 from chalicelib.errors import ApiError, BadRequest, Conflict, Forbidden, ServiceUnavailable
@@ -321,7 +321,7 @@ def _credentials(id_token: str) -> tuple[dict[str, Any], float]:
         cached = _SESSIONS.get(key)
     if cached and cached[0] - now > MIN_CREDENTIALS_LIFE:
         return cached[1], cached[0]
-    credentials = cognito.aws_credentials(id_token)
+    credentials = cognito_credentials.aws_credentials(id_token)
     expires_at = _epoch(credentials.get("expiration"), now)
     with _LOCK:
         for stale in [k for k, (until, _) in _SESSIONS.items() if until - now <= MIN_CREDENTIALS_LIFE]:

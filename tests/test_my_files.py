@@ -374,13 +374,13 @@ def test_every_s3_call_and_link_is_signed_with_the_persons_credentials(
         client, register, s3, stack, monkeypatch):
     import botocore.auth
 
-    from chalicelib import cognito
+    from chalicelib import cognito_credentials
 
     person = register()
     s3.put_object(Bucket=bucket(stack), Key=f"users/{sub_of(person)}/profile.json", Body=b"{}")
     given: list[dict] = []
-    real_exchange = cognito.aws_credentials
-    monkeypatch.setattr(cognito, "aws_credentials",
+    real_exchange = cognito_credentials.aws_credentials
+    monkeypatch.setattr(cognito_credentials, "aws_credentials",
                         lambda token: given.append(real_exchange(token)) or given[-1])
     signed_with: list[str] = []
     real_add_auth = botocore.auth.SigV4Auth.add_auth
@@ -500,17 +500,17 @@ class Exchanges:
 
 @pytest.fixture
 def exchanges(monkeypatch) -> Exchanges:
-    from chalicelib import cognito
+    from chalicelib import cognito_credentials
 
     seen = Exchanges()
-    real = cognito.aws_credentials
+    real = cognito_credentials.aws_credentials
 
     def counting(id_token: str) -> dict:
         seen.calls.append(id_token)
         expiry = time.gmtime(time.time() + seen.lifetime)
         return {**real(id_token), "expiration": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", expiry)}
 
-    monkeypatch.setattr(cognito, "aws_credentials", counting)
+    monkeypatch.setattr(cognito_credentials, "aws_credentials", counting)
     return seen
 
 
