@@ -6,6 +6,7 @@ import re
 import shutil
 import time
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -260,3 +261,61 @@ def axe_violations(page: Any) -> list[str]:
         " nodes: v.nodes.map(n => n.target.join(' '))}))", AXE_TAGS)
     return [json.dumps(violation) for violation in found]
 
+
+# --- IAM: one authorization, and an evaluator for the policies infra/policy.py generates ---
+
+@dataclass(frozen=True)
+class Need:
+    """One authorization AWS makes: this action on this resource, with this request context."""
+
+    action: str
+    resource: str
+    context: tuple[tuple[str, str], ...] = ()
+    call: str = ""
+
+
+def iam_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _conditions_hold(condition: dict[str, Any], context: dict[str, str]) -> bool:
+    for operator, tests in condition.items():
+        if_exists = operator.endswith("IfExists")
+        base = operator.removesuffix("IfExists")
+        for key, wanted in tests.items():
+            if key not in context:
+                if if_exists:
+                    continue
+                return False
+            if base == "StringLike":
+                ok = any(iam_match(w, context[key]) for w in as_list(wanted))
+            elif base == "StringEquals":
+                ok = context[key] in as_list(wanted)
+            else:
+                raise AssertionError(f"condition operator {operator} is not modelled here")
+            if not ok:
+                return False
+    return True
+
+
+def policy_allows(document: dict[str, Any], need: Need) -> bool:
+    """Whether the policy document allows the need (no Deny, conditions as modelled)."""
+    verdict = False
+    for statement in document["Statement"]:
+        assert not {"NotAction", "NotResource", "NotPrincipal"} & set(statement), statement
+        if not any(iam_match(a, need.action, ignore_case=True)
+                   for a in as_list(statement["Action"])):
+            continue
+        if not any(iam_match(r, need.resource) for r in as_list(statement["Resource"])):
+            continue
+        if not _conditions_hold(statement.get("Condition", {}), dict(need.context)):
+            continue
+        if statement["Effect"] == "Deny":
+            return False
+        verdict = True
+    return verdict
