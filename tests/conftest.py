@@ -173,3 +173,19 @@ def packaged_dev(tmp_path_factory: pytest.TempPathFactory) -> Path:
     finally:
         os.environ.update(saved)
     return out
+
+
+@pytest.fixture
+def no_cached_credentials() -> Iterator[None]:
+    """chalicelib/my_files.py forgets every person's cached credentials before and after."""
+    from chalicelib import my_files
+
+    my_files.forget_credentials()
+    yield
+    my_files.forget_credentials()
+
+
+@pytest.fixture
+def s3(local_aws: LocalAWS) -> Any:
+    """The local AWS's S3 with the operator's keys: to look behind the app's back."""
+    return local_aws.session().client("s3", endpoint_url=local_aws.endpoint)

@@ -1,10 +1,13 @@
 """Helpers that several test modules share (fixtures stay in conftest.py)."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
 import time
+import urllib.error
+import urllib.request
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
@@ -319,3 +322,66 @@ def policy_allows(document: dict[str, Any], need: Need) -> bool:
             return False
         verdict = True
     return verdict
+
+
+# --- Your files (the /api/account/files routes) ---
+
+FILES = "/api/account/files"
+PROFILE = "/api/account/profile-document"
+
+
+def bearer(person: dict) -> dict[str, str]:
+    return {"Authorization": f"Bearer {person['idToken']}"}
+
+
+def sub_of(person: dict) -> str:
+    """The person's `sub`, read from their ID token."""
+    import jwt
+
+    return jwt.decode(person["idToken"], options={"verify_signature": False})["sub"]
+
+
+def upload_file(client: Any, person: dict, name: Any, data: bytes = b"hello") -> Any:
+    return post(client, FILES, {"name": name, "content": base64.b64encode(data).decode()},
+                bearer(person))
+
+
+def listed_files(client: Any, person: dict) -> dict:
+    response = client.http.get(FILES, headers=bearer(person))
+    assert response.status_code == 200, response.body
+    return json.loads(response.body)
+
+
+def file_names(client: Any, person: dict) -> list[str]:
+    return [item["name"] for item in listed_files(client, person)["files"]]
+
+
+def delete_file(client: Any, person: dict, raw_path_name: str) -> Any:
+    return client.http.delete(f"{FILES}/{raw_path_name}", headers=bearer(person))
+
+
+def fetch_link(url: str) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def bucket_of(stack: dict[str, str]) -> str:
+    return stack["USERS_BUCKET_NAME"]
+
+
+class Refusing:
+    """An S3 client on which IAM refuses everything (what AccessDenied looks like)."""
+
+    def __init__(self, code: str = "AccessDenied"):
+        self.code = code
+
+    def __getattr__(self, operation: str):
+        def refuse(**kwargs):
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": self.code, "Message": "Access Denied"},
+                               "ResponseMetadata": {"HTTPStatusCode": 403}}, operation)
+        return refuse
