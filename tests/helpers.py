@@ -385,3 +385,47 @@ class Refusing:
             raise ClientError({"Error": {"Code": self.code, "Message": "Access Denied"},
                                "ResponseMetadata": {"HTTPStatusCode": 403}}, operation)
         return refuse
+
+
+# --- A person of the local AWS with the identity pool's credentials ---
+
+LOCAL_REGION = "us-east-1"  # the region of the local AWS (local/aws.py)
+
+
+class Person:
+    """Someone signed in, with the AWS credentials the app handed them."""
+
+    def __init__(self, tokens: dict[str, Any], credentials: dict[str, str], stack: dict[str, str]):
+        import jwt
+
+        self.tokens = tokens
+        self.credentials = credentials
+        self.sub = jwt.decode(tokens["idToken"], options={"verify_signature": False})["sub"]
+        self.bucket = stack["USERS_BUCKET_NAME"]
+        self.endpoint = stack["AWS_ENDPOINT_URL"]
+
+    def client(self, service: str = "s3", **changes: str) -> Any:
+        import boto3
+
+        keys = {"aws_access_key_id": self.credentials["accessKeyId"],
+                "aws_secret_access_key": self.credentials["secretKey"],
+                "aws_session_token": self.credentials["sessionToken"], **changes}
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=LOCAL_REGION, **keys)
+
+    @property
+    def s3(self) -> Any:
+        return self.client("s3")
+
+    def file(self, name: str) -> str:
+        return f"users/{self.sub}/files/{name}"
+
+    @property
+    def profile(self) -> str:
+        return f"users/{self.sub}/profile.json"
+
+
+def credentials_for(client: Any, tokens: dict[str, Any]) -> dict[str, str]:
+    response = post(client, "/api/auth/credentials", {},
+                    {"Authorization": f"Bearer {tokens['idToken']}"})
+    assert response.status_code == 200, response.body
+    return response.json_body
