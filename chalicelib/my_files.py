@@ -23,10 +23,7 @@ Limits, and why:
   conditional (If-None-Match: *), so a second upload, even a concurrent one, never
   silently destroys a file the person cannot get back from the page. To replace a
   file, delete it first.
-- File names: 1-255 bytes of UTF-8 (what file systems allow), normalised to NFC (the
-  same name typed on macOS and Windows is one file), no "/" or "\\", no "..", no
-  control characters, no bidirectional overrides (they make "txt.exe" display as
-  "exe.txt"), no leading or trailing space. Any other Unicode is fine.
+- File names: checked and normalised in chalicelib/file_names.py.
 """
 from __future__ import annotations
 
@@ -42,7 +39,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import quote
 
-from chalicelib import cognito_credentials
+from chalicelib import cognito_credentials, file_names
 from chalicelib.aws import client_as, error_code, unreachable
 from chalicelib.config import settings
 from chalicelib.errors import ApiError, BadRequest, Conflict, Forbidden, ServiceUnavailable
@@ -52,7 +49,6 @@ log = logging.getLogger(__name__)
 MAX_FILE_BYTES = 1024 * 1024
 MAX_FILE_SIZE_TEXT = "1 MiB"
 MAX_FILES = 20
-MAX_NAME_BYTES = 255
 # The JSON body of an upload: the base64 of the largest file plus room for the name.
 MAX_UPLOAD_BODY_BYTES = 4 * ((MAX_FILE_BYTES + 2) // 3) + 8 * 1024
 # How long a download link works. Credentials are reused only while they outlive a
@@ -63,8 +59,6 @@ MAX_CACHED_SESSIONS = 256
 # Codes that mean "these credentials are no good any more": fetch new ones, once.
 STALE_CREDENTIALS = {"ExpiredToken", "InvalidToken", "InvalidAccessKeyId", "TokenRefreshRequired"}
 ACCESS_DENIED = {"AccessDenied", "403", "Forbidden", "AllAccessDisabled"}
-# Bidirectional formatting characters: they reorder how a name is displayed.
-BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -92,7 +86,7 @@ class FileTooLarge(ApiError):
 
 def limits() -> dict[str, Any]:
     return {"maxFileBytes": MAX_FILE_BYTES, "maxFileSize": MAX_FILE_SIZE_TEXT,
-            "maxFiles": MAX_FILES, "maxNameBytes": MAX_NAME_BYTES}
+            "maxFiles": MAX_FILES, "maxNameBytes": file_names.MAX_NAME_BYTES}
 
 
 def listing(person: Person) -> dict[str, Any]:
@@ -137,7 +131,7 @@ def upload(person: Person, raw_body: bytes | str | None) -> dict[str, Any]:
 
 def delete(person: Person, name: str) -> None:
     """Delete one of the person's files. Deleting a file that is not there is fine."""
-    name = file_name(name)
+    name = file_names.file_name(name)
     _as(person, lambda s3, _: s3.delete_object(Bucket=settings().users_bucket,
                                                Key=person.files_prefix + name))
 
@@ -178,35 +172,6 @@ def _profile_exists(s3: Any, person: Person) -> bool:
 
 # --- Inputs ----------------------------------------------------------------------------------
 
-def file_name(raw: object) -> str:
-    """A file name as stored (NFC), or 400 BadFileName saying what is wrong with it."""
-    import unicodedata  # only uploads and deletes need it, not every Lambda's cold start
-
-    if not isinstance(raw, str) or raw == "":
-        raise _bad_name("Give the file a name.")
-    name = unicodedata.normalize("NFC", raw)
-    try:
-        size = len(name.encode("utf-8"))
-    except UnicodeEncodeError:  # a lone surrogate, e.g. from a JSON "\ud800" escape
-        raise _bad_name("The file name contains characters that are not valid text.") from None
-    if size > MAX_NAME_BYTES:
-        raise _bad_name(f"The file name is too long: at most {MAX_NAME_BYTES} bytes of UTF-8 "
-                        f"({MAX_NAME_BYTES} Latin letters, fewer in other scripts).")
-    if "/" in name or "\\" in name:
-        raise _bad_name("A file name cannot contain / or \\.")
-    if ".." in name or name == ".":
-        raise _bad_name('A file name cannot be "." or contain "..".')
-    if any(unicodedata.category(char) == "Cc" for char in name):
-        raise _bad_name("A file name cannot contain control characters such as line breaks "
-                        "or tabs.")
-    if any(char in BIDI_CONTROLS for char in name):
-        raise _bad_name("A file name cannot contain characters that change the direction of "
-                        "text.")
-    if name != name.strip():
-        raise _bad_name("A file name cannot start or end with a space.")
-    return name
-
-
 def _upload_body(raw_body: bytes | str | None) -> tuple[str, bytes]:
     """{"name": "<file name>", "content": "<base64>"} -> (name, bytes), within the limits."""
     raw = raw_body or b""
@@ -221,7 +186,7 @@ def _upload_body(raw_body: bytes | str | None) -> tuple[str, bytes]:
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object with the file's name and "
                          "its content in base64.", code="MalformedJSON")
-    name = file_name(body.get("name"))
+    name = file_names.file_name(body.get("name"))
     content = body.get("content")
     if not isinstance(content, str):
         raise BadRequest("The file content is missing: send it in base64 as \"content\".",
@@ -233,10 +198,6 @@ def _upload_body(raw_body: bytes | str | None) -> tuple[str, bytes]:
     if len(data) > MAX_FILE_BYTES:
         raise _too_large(f"The file “{name}”")
     return name, data
-
-
-def _bad_name(message: str) -> ApiError:
-    return BadRequest(message, code="BadFileName")
 
 
 def _too_large(what: str) -> ApiError:

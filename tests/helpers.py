@@ -352,7 +352,7 @@ def listed_files(client: Any, person: dict) -> dict:
     return json.loads(response.body)
 
 
-def file_names(client: Any, person: dict) -> list[str]:
+def listed_names(client: Any, person: dict) -> list[str]:
     return [item["name"] for item in listed_files(client, person)["files"]]
 
 

@@ -15,7 +15,7 @@ import pytest
 from chalicelib import my_files
 from chalicelib.my_files import MAX_FILE_BYTES, MAX_FILES
 from tests.helpers import (FILES, PROFILE, assert_error, bearer, bucket_of, delete_file,
-                           fetch_link, file_names, listed_files, post, sub_of, upload_file)
+                           fetch_link, listed_files, listed_names, post, sub_of, upload_file)
 
 
 @pytest.fixture(scope="module")
@@ -87,7 +87,7 @@ def test_files_are_listed_by_name_ignoring_case(client, register):
     person = register()
     for name in ["b.txt", "C.txt", "a.txt", "Ä.txt"]:
         assert upload_file(client, person, name).status_code == 201
-    assert file_names(client, person) == ["a.txt", "b.txt", "C.txt", "Ä.txt"]
+    assert listed_names(client, person) == ["a.txt", "b.txt", "C.txt", "Ä.txt"]
 
 
 def test_a_deleted_file_is_gone_from_the_list_and_from_s3(client, register, s3, stack):
@@ -96,7 +96,7 @@ def test_a_deleted_file_is_gone_from_the_list_and_from_s3(client, register, s3, 
     upload_file(client, person, "drop me.txt")
     response = delete_file(client, person, urllib.parse.quote("drop me.txt", safe=""))
     assert response.status_code == 200, response.body
-    assert file_names(client, person) == ["keep.txt"]
+    assert listed_names(client, person) == ["keep.txt"]
     keys = [item["Key"] for item in s3.list_objects_v2(
         Bucket=bucket_of(stack), Prefix=f"users/{sub_of(person)}/").get("Contents", [])]
     assert keys == [f"users/{sub_of(person)}/files/keep.txt"]
@@ -111,19 +111,19 @@ def test_a_unicode_name_round_trips_through_upload_list_and_delete(client, regis
     person = register()
     name = "日本語 ファイル 🎉 naïve.txt"
     assert upload_file(client, person, name).status_code == 201
-    assert file_names(client, person) == [name]
+    assert listed_names(client, person) == [name]
     assert delete_file(client, person, urllib.parse.quote(name, safe="")).status_code == 200
-    assert file_names(client, person) == []
+    assert listed_names(client, person) == []
 
 
 def test_a_name_is_stored_in_nfc_so_the_same_name_typed_two_ways_is_one_file(client, register):
     person = register()
     decomposed = unicodedata.normalize("NFD", "café.txt")
     assert upload_file(client, person, decomposed).status_code == 201
-    assert file_names(client, person) == ["café.txt"]  # composed
+    assert listed_names(client, person) == ["café.txt"]  # composed
     assert_error(upload_file(client, person, "café.txt"), 409, "FileExists")
     assert delete_file(client, person, urllib.parse.quote(decomposed, safe="")).status_code == 200
-    assert file_names(client, person) == []
+    assert listed_names(client, person) == []
 
 
 def test_an_empty_file_is_a_file(client, register):
@@ -145,7 +145,7 @@ def test_a_file_over_1_mib_is_refused_with_file_too_large(client, register):
     message = assert_error(upload_file(client, person, "big.bin", b"x" * (MAX_FILE_BYTES + 1)),
                        413, "FileTooLarge")
     assert message == "The file “big.bin” is larger than 1 MiB, the most one file may be."
-    assert file_names(client, person) == []
+    assert listed_names(client, person) == []
 
 
 def test_a_body_far_over_the_limit_is_refused_before_it_is_parsed(client, register):
@@ -163,7 +163,7 @@ def test_the_21st_file_is_refused_with_too_many_files(client, register):
         assert upload_file(client, person, f"file {number:02}.txt").status_code == 201
     message = assert_error(upload_file(client, person, "one more.txt"), 409, "TooManyFiles")
     assert "20 files" in message and "Delete one" in message
-    assert len(file_names(client, person)) == MAX_FILES
+    assert len(listed_names(client, person)) == MAX_FILES
     # Deleting one makes room again.
     assert delete_file(client, person, "file%2000.txt").status_code == 200
     assert upload_file(client, person, "one more.txt").status_code == 201

@@ -8,8 +8,8 @@ import urllib.parse
 
 import pytest
 
-from chalicelib import my_files
-from tests.helpers import (FILES, assert_error, bearer, bucket_of, delete_file, file_names,
+from chalicelib.file_names import file_name
+from tests.helpers import (FILES, assert_error, bearer, bucket_of, delete_file, listed_names,
                            post, sub_of, upload_file)
 
 
@@ -53,14 +53,14 @@ def test_a_bad_file_name_is_refused_with_bad_file_name(client, register, case):
     person = register()
     raw = json.dumps({"name": BAD_NAMES[case], "content": "aGk="})  # \ud800 as a JSON escape
     assert_error(post(client, FILES, raw, bearer(person)), 400, "BadFileName")
-    assert file_names(client, person) == []
+    assert listed_names(client, person) == []
 
 
 @pytest.mark.parametrize("name", ["a" * 255, "é" * 127, "日本" * 42, "file.tar.gz", ".profile",
                                   "name with spaces", "👩‍💻 emoji with ZWJ.txt", "%41 not %2F.txt",
                                   "C++ & <b>tags<b> 'quotes' \"double\".txt"])
 def test_good_names_are_accepted_exactly(name):
-    assert my_files.file_name(name) == name
+    assert file_name(name) == name
 
 
 @pytest.mark.parametrize("body, code", [
@@ -90,7 +90,7 @@ def test_path_tricks_cannot_delete_another_persons_file(client, register):
                 "..%5C..%5Csecret.txt", "%2E%2E", "a%00b"]:
         response = delete_file(client, mallory, raw)
         assert_error(response, 400, "BadFileName")
-    assert file_names(client, alice) == ["secret.txt"]
+    assert listed_names(client, alice) == ["secret.txt"]
 
 
 def test_path_tricks_cannot_upload_into_another_persons_prefix(client, register, s3, stack):
@@ -105,5 +105,5 @@ def test_a_person_lists_only_their_own_files(client, register):
     alice, bob = register(), register()
     upload_file(client, alice, "alice.txt")
     upload_file(client, bob, "bob.txt")
-    assert file_names(client, alice) == ["alice.txt"]
-    assert file_names(client, bob) == ["bob.txt"]
+    assert listed_names(client, alice) == ["alice.txt"]
+    assert listed_names(client, bob) == ["bob.txt"]
