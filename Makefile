@@ -7,16 +7,21 @@ INSTALLED := $(VENV)/.installed
 AXE := node_modules/axe-core/axe.min.js
 STAGE ?= dev
 
-.PHONY: run test chromium bench clean
+.PHONY: run redrive test chromium bench clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
 	$(PY) -m pip install --quiet --disable-pip-version-check -r requirements-dev.txt
 	touch $@
 
-## run: the app and an embedded local AWS on 127.0.0.1 (PORT, LOCAL_AWS_PORT)
+## run: the app and an embedded local AWS on 127.0.0.1 (PORT, LOCAL_AWS_PORT); the local
+## data is kept in .local-state/ across restarts (LOCAL_STATE_DIR); CLEAN=1 starts empty
 run: $(INSTALLED)
-	exec $(PY) -m local
+	exec $(PY) -m local $(if $(CLEAN),--clean)
+
+## redrive: every dead-letter queue of the running `make run` back to its queue
+redrive: $(INSTALLED)
+	$(PY) -m local redrive
 
 ## test: the whole suite, real-browser tests included
 test: $(INSTALLED) chromium $(AXE)

@@ -2,6 +2,8 @@
 
 Handlers only translate HTTP into calls of chalicelib/, which owns the logic.
 """
+from __future__ import annotations
+
 from urllib.parse import unquote
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
@@ -193,7 +195,7 @@ def list_my_files():
 
 
 @app.route("/api/account/files", methods=["POST"], authorizer=user_pool)
-@inputs.max_body(my_files.MAX_UPLOAD_BODY_BYTES)  # one file of 1 MiB, in base64, in JSON
+@inputs.max_body(inputs.MAX_UPLOAD_BODY_BYTES)  # one file of 1 MiB, in base64, in JSON
 def upload_my_file():
     return _ok(my_files.upload(_me(), app.current_request.raw_body), 201)
 

@@ -43,14 +43,12 @@ from chalicelib import cognito_credentials, file_names
 from chalicelib.aws import client_as, error_code, unreachable
 from chalicelib.config import settings
 from chalicelib.errors import ApiError, BadRequest, Conflict, Forbidden, ServiceUnavailable
+from chalicelib.inputs import MAX_FILE_BYTES, MAX_UPLOAD_BODY_BYTES
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_BYTES = 1024 * 1024
 MAX_FILE_SIZE_TEXT = "1 MiB"
 MAX_FILES = 20
-# The JSON body of an upload: the base64 of the largest file plus room for the name.
-MAX_UPLOAD_BODY_BYTES = 4 * ((MAX_FILE_BYTES + 2) // 3) + 8 * 1024
 # How long a download link works. Credentials are reused only while they outlive a
 # fresh link by a minute: a link never dies before the time the page was told.
 URL_TTL_SECONDS = 600

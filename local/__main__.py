@@ -1,10 +1,20 @@
 """`make run`: the whole app on this machine, no AWS account needed.
 
-Starts the local AWS, creates the resources, serves the app with `chalice local`
-and prints where both are. Ctrl-C or SIGTERM stops everything.
+    python -m local [--clean]        serve (--clean: forget the saved local data first)
+    python -m local redrive          dead-letter queues back to their queues
+    python -m local fault SERVICE throttle|5xx [--seconds N] | --off
+
+Starts the local AWS with the data saved by the last run (local.state; created
+from the template the first time), serves the app with `chalice local`, pumps
+the pipeline's events, and prints where both are. Ctrl-C or SIGTERM stops
+everything and saves the data. The other commands talk to a running stack at
+LOCAL_AWS_PORT.
 """
 from __future__ import annotations
 
+import argparse
+import faulthandler
+import json
 import os
 import signal
 import subprocess
@@ -20,6 +30,7 @@ from local.aws import REGION, LocalAWS
 from local.outbox import Outbox
 
 ROOT = Path(__file__).resolve().parent.parent
+STATE_DIR = ROOT / ".local-state"
 
 
 def _port(name: str, default: str) -> int:
@@ -56,16 +67,24 @@ def _wait_for_app(url: str, child: subprocess.Popen, stop: threading.Event,
     raise SystemExit(f"chalice local did not answer at {url} within {timeout:.0f} s.")
 
 
-def _start_pump(aws: LocalAWS):
+def _start_pump(aws: LocalAWS, positions: dict[str, str]):
     """Deliver SQS and stream events to the app's own handlers, as Lambda would."""
     from app import app  # imported after the stack's values are in os.environ
+    from local import warm
     from local.pump import Pump
 
-    return Pump(app, aws.session(), aws.endpoint, REGION).start()
+    warm.clients(warm.HANDLER_SERVICES)
+    return Pump(app, aws.session(), aws.endpoint, REGION, positions=positions).start()
 
 
-def main() -> int:
-    from local import console
+def _warm_local_aws(aws: LocalAWS) -> None:
+    """moto builds a service's backend on its first call (Parameter Store: about 1 s)."""
+    ssm = aws.session().client("ssm", endpoint_url=aws.endpoint)
+    ssm.describe_parameters(MaxResults=1)
+
+
+def serve(clean: bool) -> int:
+    from local import console, resources, state
 
     console.install()  # every line of this process whole and escaped: pump, outbox, logs
     port = _port("PORT", "8000")
@@ -73,28 +92,54 @@ def main() -> int:
     if port == aws_port:
         raise SystemExit(f"PORT and LOCAL_AWS_PORT are both {port}: choose two different ports.")
     _check_free(port, "PORT", "the app")
+    faulthandler.register(signal.SIGUSR1)  # `kill -USR1 <pid>`: every thread's stack on stderr
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):
         signal.signal(sig, lambda *_: stop.set())
 
+    store = state.Store(os.environ.get("LOCAL_STATE_DIR") or STATE_DIR, say=_say,
+                        interval=float(os.environ.get("LOCAL_STATE_INTERVAL") or 0.5))
+    aws = LocalAWS(Outbox(), port=aws_port)
+    if clean and store.clear():
+        _say(f"[state] forgot the saved local data ({store.path})")
+    saved = store.load()
+    saved_at = time.strftime("%Y-%m-%d %H:%M:%S", time.localtime(store.saved_at))
     try:
-        aws = LocalAWS(Outbox(), port=aws_port).start()
+        aws.start()
     except OSError as exc:
         print(f"Cannot start the local AWS on port {aws_port}: {exc.strerror or exc}. "
               "Set LOCAL_AWS_PORT to a free port.", file=sys.stderr)
         return 1
     child = pump = None
+    saving = False
     try:
-        os.environ.update(aws.create_resources("local"))
+        if saved is None:
+            outputs = resources.create(aws.session(), "local", REGION, aws.endpoint)
+            positions: dict[str, str] = {}
+        else:
+            outputs, positions = saved["outputs"], saved["stream_positions"]
+        os.environ.update(aws.environment(outputs))
+        store.extras.update(outputs=lambda: outputs, stream_positions=lambda: dict(positions))
+        aws.actions["save"] = lambda: (store.save(), {"saved_at": store.saved_at})[1]
+        store.save()
+        store.start()
+        saving = True
+        _warm_local_aws(aws)
         child = subprocess.Popen([sys.executable, "-m", "local.serve", "--port", str(port)],
                                  cwd=ROOT, env={**os.environ, "COMM_IT_PARENT_PID": str(os.getpid())})
-        pump = _start_pump(aws)
+        pump = _start_pump(aws, positions)
         app_url = f"http://127.0.0.1:{port}/"
         _wait_for_app(app_url, child, stop)
         if stop.is_set():  # SIGTERM or Ctrl-C while starting: stop without announcing
             return 0
         print(f"App: {app_url}", flush=True)
         print(f"AWS endpoint: {aws.endpoint}", flush=True)
+        if saved is None:
+            _say(f"Local data: new; kept in {store.directory} across restarts "
+                 "(`make run CLEAN=1` starts empty).")
+        else:
+            _say(f"Local data: as saved {saved_at} in {store.directory} (`make run CLEAN=1` starts empty); "
+                 f"{saved['_released_in_flight']} unfinished message(s) delivered again.")
         print("Emails Cognito would send appear below as [outbox] lines. Ctrl-C stops.", flush=True)
         while not stop.is_set() and child.poll() is None:
             stop.wait(0.5)
@@ -108,7 +153,88 @@ def main() -> int:
                 child.wait(timeout=5)
             except subprocess.TimeoutExpired:
                 child.kill()
+        if saving:
+            store.stop()  # the last save: nothing is moving any more
         aws.stop()
+
+
+def _say(line: str) -> None:
+    sys.stdout.write(line + "\n")  # one write: a whole line even beside other threads
+    sys.stdout.flush()
+
+
+# --- commands for a running stack -------------------------------------------------------------
+
+def _endpoint() -> str:
+    return f"http://127.0.0.1:{_port('LOCAL_AWS_PORT', '4566')}"
+
+
+def _control(method: str, name: str, body: dict | None = None) -> dict:
+    request = urllib.request.Request(f"{_endpoint()}/_local/{name}", method=method,
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    try:
+        with urllib.request.urlopen(request, timeout=30) as response:
+            return json.loads(response.read())
+    except urllib.error.HTTPError as error:
+        raise SystemExit(json.loads(error.read() or b"{}").get("message", str(error))) from None
+    except (urllib.error.URLError, OSError) as exc:
+        raise SystemExit(f"No local AWS answers at {_endpoint()} ({exc}): is `make run` running? "
+                         "(LOCAL_AWS_PORT chooses the port)") from None
+
+
+def fault(args: argparse.Namespace) -> int:
+    if args.off:
+        _control("DELETE", "faults")
+        print("faults: all off")
+        return 0
+    if not args.service or not args.kind:
+        raise SystemExit("usage: python -m local fault SERVICE throttle|5xx [--seconds N] | --off")
+    answer = _control("POST", "faults", {"service": args.service, "kind": args.kind,
+                                         "seconds": args.seconds})
+    print(f"fault: {args.service} answers {args.kind} for {args.seconds:g} s ({answer['fault']})")
+    return 0
+
+
+def redrive_command() -> int:
+    import boto3
+
+    from local.aws import CREDENTIALS
+    from local.redrive import redrive
+
+    sqs = boto3.client("sqs", endpoint_url=_endpoint(), region_name=REGION,
+                       aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
+                       aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
+    try:
+        moved = redrive(sqs)
+    except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback
+        raise SystemExit(f"redrive failed: {type(exc).__name__}: {exc} (is `make run` running at "
+                         f"{_endpoint()}?)") from None
+    for route, count in moved.items():
+        print(f"redrive: {route}: {count} message(s)")
+    print(f"redrive: {sum(moved.values())} message(s) in all")
+    return 0
+
+
+def main(argv: list[str] | None = None) -> int:
+    from local.faults import KINDS, SERVICES
+
+    parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.split("\n")[0])
+    parser.add_argument("--clean", action="store_true",
+                        help="forget the saved local data (accounts, items, files) and start empty")
+    commands = parser.add_subparsers(dest="command")
+    commands.add_parser("redrive", help="move every dead-letter queue's messages back to their queue")
+    switch = commands.add_parser("fault", help="make a service of the running local AWS fail for a while")
+    switch.add_argument("service", nargs="?", choices=SERVICES)
+    switch.add_argument("kind", nargs="?", choices=KINDS)
+    switch.add_argument("--seconds", type=float, default=5.0)
+    switch.add_argument("--off", action="store_true", help="switch every fault off now")
+    args = parser.parse_args(argv)
+    if args.command == "redrive":
+        return redrive_command()
+    if args.command == "fault":
+        return fault(args)
+    return serve(clean=args.clean)
 
 
 if __name__ == "__main__":

@@ -20,15 +20,19 @@ class LocalAWS:
         import logging
         from local import cognito_lockout  # Cognito's lock after 5 wrong passwords
 
-        from moto.server import ThreadedMotoServer
+        from local import control, state
+        from local.faults import Faults
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the console
         cognito_lockout.install()
         cognito_codes.install(outbox)
+        state.install()
         cognito_attributes.install(outbox)
         iam.install(dev_access_keys=[CREDENTIALS["AWS_ACCESS_KEY_ID"]])
         self.outbox = outbox
-        self._server = ThreadedMotoServer(ip_address="127.0.0.1", port=port, verbose=False)
+        self.faults = Faults()  # switched on at runtime: local.faults
+        self.actions: dict[str, Any] = {}  # POST /_local/<name> runs actions[name]()
+        self._server = control.server("127.0.0.1", port, self.faults, self.actions)
         self._port = port
         self.endpoint = ""
 
@@ -61,7 +65,10 @@ class LocalAWS:
 
     def create_resources(self, stage: str = "local") -> dict[str, str]:
         """Create the stack; return every environment variable the app needs."""
-        outputs = resources.create(self.session(), stage, REGION, self.endpoint)
+        return self.environment(resources.create(self.session(), stage, REGION, self.endpoint), stage)
+
+    def environment(self, outputs: dict[str, str], stage: str = "local") -> dict[str, str]:
+        """The app's environment for a stack's outputs (created now, or restored by local.state)."""
         return {
             **outputs,
             **CREDENTIALS,

@@ -30,7 +30,7 @@ is refused (AccessDenied): the buckets are private, as in AWS.
 from __future__ import annotations
 
 import time
-from typing import Iterable
+from typing import Any, Iterable
 
 DEV_ACCESS_KEYS: set[str] = set()
 
@@ -52,3 +52,13 @@ def install(dev_access_keys: Iterable[str] = ()) -> None:
     CognitoIdentityResponse._comm_it_iam = True
     identity_pool.install()
     iam_enforcement.install()
+
+
+def __getattr__(name: str) -> Any:
+    # Snapshots of the local AWS saved before identity_pool.py was split out of this module
+    # (local/state.py pickles moto's user pools) name the pools' users class here.
+    if name == "_UsersRememberingDeletions":
+        from local import identity_pool
+
+        return identity_pool._UsersRememberingDeletions
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")

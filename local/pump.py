@@ -10,9 +10,12 @@ invokes the app's own handlers (the ones app.py declares, found through
   rest become visible again after `retry_delay` seconds instead of the queue's
   visibility timeout, to keep local feedback quick. The queue's redrive policy
   moves a message to its dead-letter queue after maxReceiveCount receives.
-- DynamoDB stream: records in order from TRIM_HORIZON; a failed batch is
-  retried up to `stream_attempts` times (Lambda's MaximumRetryAttempts), then
-  skipped with a loud line.
+- DynamoDB stream: records in order from TRIM_HORIZON (or after the last record
+  delivered, from `positions`, which local.state keeps across restarts); a failed
+  batch is retried, with a backoff up to `max_backoff` s, until it succeeds (what a
+  mapping without MaximumRetryAttempts does). `stream_attempts` gives up after that
+  many tries instead. Not yet like the deployed mapping (infra/event_sources.py: 3
+  retries, then the batch's position to the name-sync dead-letter queue).
 
 Every delivery and its outcome is printed on the console.
 """
@@ -20,31 +23,21 @@ from __future__ import annotations
 
 import json
 import threading
-import time
-import uuid
-from datetime import datetime
 from typing import Any, Callable
 
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
+# Lambda's shapes live in local.events; re-exported for modules that import them from here.
+from local.events import LambdaContext, sqs_record, stream_record
 
-class _Context:
-    """The parts of Lambda's context object a handler may read."""
-
-    def __init__(self, function_name: str, timeout_s: int = 60) -> None:
-        self.function_name = function_name
-        self.aws_request_id = str(uuid.uuid4())
-        self.memory_limit_in_mb = 128
-        self._deadline = time.monotonic() + timeout_s
-
-    def get_remaining_time_in_millis(self) -> int:
-        return max(0, int((self._deadline - time.monotonic()) * 1000))
+__all__ = ["Pump", "sqs_record", "stream_record"]
 
 
 class Pump:
     def __init__(self, app: Any, session: Any, endpoint: str, region: str,
-                 say: Callable[[str], None] = print, retry_delay: int = 2,
-                 stream_attempts: int = 3, idle_wait: float = 0.2) -> None:
+                 say: Callable[[str], None] = print, retry_delay: float = 2,
+                 stream_attempts: int | None = None, idle_wait: float = 0.05,
+                 max_backoff: float = 5, positions: dict[str, str] | None = None) -> None:
         self._app = app
         self._session = session
         self._endpoint = endpoint
@@ -52,15 +45,21 @@ class Pump:
         self._say = say
         self.retry_delay = retry_delay
         self.stream_attempts = stream_attempts
+        self.max_backoff = max_backoff
+        # "<stream arn> <shard id>" -> sequence number of the last record delivered
+        self.positions: dict[str, str] = {} if positions is None else positions
         self._idle_wait = idle_wait
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
+        self._clients_lock = threading.Lock()  # a boto3 session is not thread-safe
 
     def _client(self, service: str) -> Any:
         from botocore.config import Config
 
-        return self._session.client(service, region_name=self._region, endpoint_url=self._endpoint,
-                                    config=Config(retries={"max_attempts": 2}))
+        with self._clients_lock:
+            return self._session.client(service, region_name=self._region,
+                                        endpoint_url=self._endpoint,
+                                        config=Config(retries={"max_attempts": 2}))
 
     def start(self) -> "Pump":
         for source in self._app.event_sources:
@@ -93,7 +92,7 @@ class Pump:
 
     def _invoke(self, source: Any, event: dict[str, Any]) -> Any:
         handler = self._app.handler_map[source.name]
-        return handler(event, _Context(source.name))
+        return handler(event, LambdaContext(source.name, region=self._region))
 
     # --- SQS ------------------------------------------------------------------------
     def _pump_queue(self, source: SQSEventConfig) -> None:
@@ -165,15 +164,14 @@ class Pump:
         arn = self._client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
         label = f"{source.name} <- dynamodb-stream:{table}"
         shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-        # A fresh iterator after the last record seen, on every poll: when moto cancels a
+        # A fresh iterator after the last record delivered, on every poll: when moto cancels a
         # transaction it restores a copy of the table, stream shard included, and an old
-        # iterator would go on reading the abandoned shard (no record ever again).
-        last_seen: dict[str, str] = {}
-
+        # iterator would go on reading the abandoned shard (no record ever again). The
+        # positions are kept across restarts with the local data (local.state).
         def iterator(shard_id: str) -> str:
-            position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER",
-                         "SequenceNumber": last_seen[shard_id]} if shard_id in last_seen
-                        else {"ShardIteratorType": "TRIM_HORIZON"})
+            after = self.positions.get(f"{arn} {shard_id}")
+            position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
+                        if after else {"ShardIteratorType": "TRIM_HORIZON"})
             return streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id,
                                               **position)["ShardIterator"]
 
@@ -185,62 +183,33 @@ class Pump:
                 records = page.get("Records", [])
                 if records:
                     busy = True
-                    self._deliver_stream_batch(source, label, arn, records)
-                    last_seen[shard["ShardId"]] = records[-1]["dynamodb"]["SequenceNumber"]
+                    if not self._deliver_stream_batch(source, label, arn, records):
+                        return  # stopping: the batch is delivered again after the restart
+                    self.positions[f"{arn} {shard['ShardId']}"] = records[-1]["dynamodb"]["SequenceNumber"]
             if not busy:
                 self._stop.wait(self._idle_wait)
 
     def _deliver_stream_batch(self, source: Any, label: str, arn: str,
-                              records: list[dict[str, Any]]) -> None:
+                              records: list[dict[str, Any]]) -> bool:
+        """Deliver until it succeeds (or `stream_attempts` runs out); False when stopping."""
         event = {"Records": [stream_record(r, arn, self._region) for r in records]}
-        for attempt in range(1, self.stream_attempts + 1):
+        attempt = 0
+        while self.stream_attempts is None or attempt < self.stream_attempts:
+            attempt += 1
             try:
                 outcomes = self._invoke(source, event) or {}
             except Exception as exc:
+                delay = min(self.max_backoff, max(0.05, self.retry_delay) * 2 ** (attempt - 1))
+                of = f" of {self.stream_attempts}" if self.stream_attempts else ""
                 self._say(f"[event] {label}: FAILED {type(exc).__name__}: {exc} "
-                          f"(attempt {attempt} of {self.stream_attempts})")
-                if self._stop.wait(self.retry_delay):
-                    return
+                          f"(attempt {attempt}{of}; again in {delay:g} s)")
+                if self._stop.wait(delay):
+                    return False
                 continue
             for record in records:
                 self._say(f"[event] {label} {record['eventName']} {record['eventID'][:8]}: "
                           f"{outcomes.get(record['eventID'], 'ok')}")
-            return
+            return True
         self._say(f"[event] {label}: gave up on {len(records)} record(s) after "
                   f"{self.stream_attempts} attempts; skipping them")
-
-
-def sqs_record(message: dict[str, Any], arn: str, region: str) -> dict[str, Any]:
-    """A message from ReceiveMessage, as Lambda hands it to an SQS handler."""
-    return {
-        "messageId": message["MessageId"],
-        "receiptHandle": message["ReceiptHandle"],
-        "body": message["Body"],
-        "attributes": message.get("Attributes", {}),
-        "messageAttributes": {
-            name: {"stringValue": value.get("StringValue"), "binaryValue": value.get("BinaryValue"),
-                   "stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
-            for name, value in message.get("MessageAttributes", {}).items()},
-        "md5OfBody": message.get("MD5OfBody", ""),
-        "eventSource": "aws:sqs",
-        "eventSourceARN": arn,
-        "awsRegion": region,
-    }
-
-
-def stream_record(record: dict[str, Any], arn: str, region: str) -> dict[str, Any]:
-    """A record from GetRecords, as Lambda hands it to a DynamoDB stream handler."""
-    data = dict(record["dynamodb"])
-    created = data.get("ApproximateCreationDateTime")
-    if isinstance(created, datetime):
-        data["ApproximateCreationDateTime"] = created.timestamp()
-    data.setdefault("ApproximateCreationDateTime", time.time())
-    return {
-        "eventID": record["eventID"],
-        "eventName": record["eventName"],
-        "eventVersion": record.get("eventVersion", "1.1"),
-        "eventSource": "aws:dynamodb",
-        "awsRegion": record.get("awsRegion", region),
-        "dynamodb": data,
-        "eventSourceARN": arn,
-    }
+        return True

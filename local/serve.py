@@ -211,6 +211,9 @@ def main(argv: list[str]) -> int:
     # The local gateway warns that it lets tokens without cognito:username through;
     # the app's guard verifies every token itself, so the warning is noise here.
     warnings.filterwarnings("ignore", message=".*not supported in local mode.*")
+    from local import warm
+
+    warm.api()  # the first login and greeting do not wait for boto3's clients
     sys.argv = ["chalice", "local", "--no-autoreload", "--stage", "local", *argv]
     return cli.main()
 

@@ -132,13 +132,13 @@
         showError(message);
       }
       function whenPending(response) {  // 202: show the answer's own "getting ready" fragment
-        if (tries >= 30) {  // still not ready after 30 s: say so, never spin forever
+        if (tries >= 34) {  // still not ready after ~30 s: say so, never spin forever
           return fail("Your greeting is taking longer than usual. Please reload the page in a minute.");
         }
         tries += 1;
         return response.text().then(function (html) {
           show(html);
-          setTimeout(load, 1000);
+          setTimeout(load, Math.min(1000, 100 * Math.pow(1.5, tries - 1)));  // 0.1 s, x1.5, at most 1 s
         });
       }
       function whenUnauthorized() {

@@ -429,3 +429,26 @@ def credentials_for(client: Any, tokens: dict[str, Any]) -> dict[str, str]:
                     {"Authorization": f"Bearer {tokens['idToken']}"})
     assert response.status_code == 200, response.body
     return response.json_body
+
+
+def http_json(base_url: str, method: str, path: str, body: Any = None,
+              token: str = "", timeout: float = 15) -> tuple[int, Any]:
+    """A JSON request to any running server (the app, or the local AWS's /_local/ control
+    calls): (status, decoded body, or the text when it is not JSON)."""
+    import urllib.error
+    import urllib.request
+
+    request = urllib.request.Request(
+        base_url.rstrip("/") + path, method=method,
+        data=None if body is None else json.dumps(body).encode(),
+        headers={"Content-Type": "application/json", **({"Authorization": token} if token else {})})
+    try:
+        with urllib.request.urlopen(request, timeout=timeout) as response:
+            raw = response.read()
+            status = response.status
+    except urllib.error.HTTPError as error:
+        raw, status = error.read(), error.code
+    try:
+        return status, json.loads(raw or b"null")
+    except ValueError:
+        return status, raw.decode(errors="replace")

@@ -55,7 +55,7 @@ class RunningStack:
     """`python -m local` on free ports: start(), app_url, aws_endpoint, lines, stop()."""
 
     def __init__(self, port: int | None = None, aws_port: int | None = None,
-                 env: dict[str, str] | None = None) -> None:
+                 env: dict[str, str] | None = None, args: tuple[str, ...] = ()) -> None:
         self.port = port or free_port()
         self.aws_port = aws_port or free_port()
         while self.aws_port == self.port:
@@ -65,6 +65,13 @@ class RunningStack:
         # Never let the shell's AWS settings leak into the local stack.
         for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
             self.env.pop(name, None)
+        # Its own saved local data (local.state), never the developer's `make run` data.
+        self._own_state_dir = "LOCAL_STATE_DIR" not in (env or {})
+        if self._own_state_dir:
+            import tempfile
+
+            self.env["LOCAL_STATE_DIR"] = tempfile.mkdtemp(prefix="comm-it-state-")
+        self.args = args
         self.lines: list[str] = []
         self.err_lines: list[str] = []
         self.app_url = ""
@@ -79,7 +86,7 @@ class RunningStack:
 
     def start(self, timeout: float = 60) -> "RunningStack":
         self.process = subprocess.Popen(
-            [sys.executable, "-m", "local"], cwd=ROOT, env=self.env,
+            [sys.executable, "-m", "local", *self.args], cwd=ROOT, env=self.env,
             stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
             text=True, encoding="utf-8", errors="replace", bufsize=1,
             start_new_session=True)  # its own process group: stop() reaches every child
@@ -117,6 +124,10 @@ class RunningStack:
             self._signal_group(signal.SIGKILL)
         for reader in self._readers:
             reader.join(timeout=5)
+        if self._own_state_dir:
+            import shutil
+
+            shutil.rmtree(self.env["LOCAL_STATE_DIR"], ignore_errors=True)
         return self.process.returncode
 
     def _signal_group(self, sig: int) -> None:
@@ -191,3 +202,30 @@ class RunningStack:
                                   f"{self.output()}")
             with self._changed:
                 self._changed.wait(0.2)
+
+    # --- people ------------------------------------------------------------------------
+
+    def sign_up(self, name: str, username: str, password: str) -> None:
+        """Sign up and verify with the code from the console outbox, as a person would."""
+        from tests.helpers import http_json
+
+        email = f"{username}@example.com"
+        mark = self.mark()
+        status, body = http_json(self.app_url, "POST", "/api/auth/signup", {
+            "name": name, "email": email, "username": username, "password": password})
+        assert status == 201, (status, body)
+        code = self.wait_for_code(email, since=mark)
+        status, body = http_json(self.app_url, "POST", "/api/auth/confirm",
+                                 {"username": username, "code": code})
+        assert status == 200, (status, body)
+
+    def log_in(self, username: str, password: str) -> tuple[int, dict]:
+        from tests.helpers import http_json
+
+        return http_json(self.app_url, "POST", "/api/auth/login",
+                         {"username": username, "password": password})
+
+    def greeting(self, token: str) -> tuple[int, object]:
+        from tests.helpers import http_json
+
+        return http_json(self.app_url, "GET", "/api/greeting", token=token)

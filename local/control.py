@@ -1,0 +1,105 @@
+"""The local AWS's front door: every request to moto passes through here.
+
+- held shared against snapshots (local.state.GATE), and counted when it may
+  change state, so the state saver knows there is something new to save;
+- failed on purpose while a fault is switched on for its service (local.faults);
+- /_local/... answers the control calls (`python -m local fault`, the tests):
+    GET /_local/faults                   the faults switched on, and every fault so far
+    POST /_local/faults {"service", "kind", "seconds"}   switch one on
+    DELETE /_local/faults                switch every fault off
+    POST /_local/<action>                an action the running stack registered (e.g. save)
+"""
+from __future__ import annotations
+
+import json
+from typing import Any, Callable, Iterable
+
+from local.faults import Faults
+from local.state import GATE, changes_state
+
+CONTROL = "/_local/"
+
+
+class FrontDoor:
+    def __init__(self, app: Callable, faults: Faults,
+                 actions: dict[str, Callable[[], dict[str, Any]]]) -> None:
+        self._app = app
+        self.faults = faults
+        self.actions = actions
+
+    def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        if environ.get("PATH_INFO", "").startswith(CONTROL):
+            return self._control(environ, start_response)
+        failed = self.faults.answer(environ)
+        if failed is not None:
+            status, headers, body = failed
+            start_response(f"{status} Fault", headers + [("Content-Length", str(len(body)))])
+            return [body]
+        with GATE.shared():
+            result = self._app(environ, start_response)
+            try:
+                body = b"".join(result)  # inside the hold: moto may build the body lazily
+            finally:
+                close = getattr(result, "close", None)
+                if close:
+                    close()
+            if changes_state(environ):
+                GATE.changes += 1
+        return [body]
+
+    def _control(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
+        method = environ.get("REQUEST_METHOD", "GET")
+        name = environ["PATH_INFO"][len(CONTROL):].strip("/")
+        try:
+            if name == "faults" and method == "GET":
+                answer = (200, self._faults())
+            elif name == "faults" and method == "POST":
+                request = _json_body(environ)
+                fault = self.faults.add(str(request.get("service", "")), str(request.get("kind", "")),
+                                        float(request.get("seconds", 0)))
+                answer = (201, {"fault": fault.describe()})
+            elif name == "faults" and method == "DELETE":
+                self.faults.clear()
+                answer = (200, self._faults())
+            elif name in self.actions and method == "POST":
+                answer = (200, self.actions[name]())
+            else:
+                answer = (404, {"error": "NotFound", "message": f"no control call {method} {name!r}"})
+        except (ValueError, TypeError) as exc:
+            answer = (400, {"error": "BadRequest", "message": str(exc)})
+        status, document = answer
+        body = json.dumps(document).encode()
+        start_response(f"{status} Control", [("Content-Type", "application/json"),
+                                             ("Content-Length", str(len(body)))])
+        return [body]
+
+    def _faults(self) -> dict[str, Any]:
+        return {"active": [f.describe() for f in self.faults.active()],
+                "history": [f.describe() for f in self.faults.history]}
+
+
+def _json_body(environ: dict[str, Any]) -> dict[str, Any]:
+    length = int(environ.get("CONTENT_LENGTH") or 0)
+    document = json.loads(environ["wsgi.input"].read(length) or b"{}")
+    if not isinstance(document, dict):
+        raise ValueError("a JSON object is expected")
+    return document
+
+
+def server(ip_address: str, port: int, faults: Faults,
+           actions: dict[str, Callable[[], dict[str, Any]]]) -> Any:
+    """moto's threaded server with this front door around its app."""
+    from moto.moto_server.threaded_moto_server import ThreadedMotoServer
+    from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequestHandler,
+                                               create_backend_app)
+    from werkzeug.serving import make_server
+
+    class Server(ThreadedMotoServer):
+        def _server_entry(self) -> None:
+            app = FrontDoor(DomainDispatcherApplication(create_backend_app), faults, actions)
+            self._server = make_server(self._ip_address, self._port, app, True,
+                                       request_handler=MotoRequestHandler)
+            self._server_ready_event.set()
+            self._server.serve_forever()
+
+    return Server(ip_address=ip_address, port=port, verbose=False)

@@ -1,0 +1,101 @@
+"""Lambda's event shapes and context object, built the way AWS hands them to a handler.
+
+One home for the local pump (SQS and DynamoDB-stream records), the tests (which
+invoke handlers with the pump's own shapes) and the benchmark (API Gateway proxy
+events through `app.app(event, context)`, exactly what Lambda calls).
+
+Only the standard library, imported lazily where it costs anything: the benchmark
+imports this module in a fresh interpreter right after timing `import app`.
+"""
+from __future__ import annotations
+
+import time
+from typing import Any
+
+ACCOUNT_ID = "123456789012"  # moto's default account
+
+
+class LambdaContext:
+    """The parts of Lambda's context object a handler may read."""
+
+    memory_limit_in_mb = 128
+
+    def __init__(self, function_name: str = "comm-it-local", timeout_s: float = 60,
+                 region: str = "us-east-1", request_id: str = "") -> None:
+        import uuid
+
+        self.function_name = function_name
+        self.function_version = "$LATEST"
+        self.invoked_function_arn = f"arn:aws:lambda:{region}:{ACCOUNT_ID}:function:{function_name}"
+        self.aws_request_id = request_id or str(uuid.uuid4())
+        self.log_group_name = f"/aws/lambda/{function_name}"
+        self.log_stream_name = "local"
+        self._deadline = time.monotonic() + timeout_s
+
+    def get_remaining_time_in_millis(self) -> int:
+        return max(0, int((self._deadline - time.monotonic()) * 1000))
+
+
+def sqs_record(message: dict[str, Any], arn: str, region: str) -> dict[str, Any]:
+    """A message from ReceiveMessage, as Lambda hands it to an SQS handler."""
+    return {
+        "messageId": message["MessageId"],
+        "receiptHandle": message["ReceiptHandle"],
+        "body": message["Body"],
+        "attributes": message.get("Attributes", {}),
+        "messageAttributes": {
+            name: {"stringValue": value.get("StringValue"), "binaryValue": value.get("BinaryValue"),
+                   "stringListValues": [], "binaryListValues": [], "dataType": value["DataType"]}
+            for name, value in message.get("MessageAttributes", {}).items()},
+        "md5OfBody": message.get("MD5OfBody", ""),
+        "eventSource": "aws:sqs",
+        "eventSourceARN": arn,
+        "awsRegion": region,
+    }
+
+
+def stream_record(record: dict[str, Any], arn: str, region: str) -> dict[str, Any]:
+    """A record from GetRecords, as Lambda hands it to a DynamoDB stream handler."""
+    from datetime import datetime
+
+    data = dict(record["dynamodb"])
+    created = data.get("ApproximateCreationDateTime")
+    if isinstance(created, datetime):
+        data["ApproximateCreationDateTime"] = created.timestamp()
+    data.setdefault("ApproximateCreationDateTime", time.time())
+    return {
+        "eventID": record["eventID"],
+        "eventName": record["eventName"],
+        "eventVersion": record.get("eventVersion", "1.1"),
+        "eventSource": "aws:dynamodb",
+        "awsRegion": record.get("awsRegion", region),
+        "dynamodb": data,
+        "eventSourceARN": arn,
+    }
+
+
+def api_event(method: str, path: str, headers: dict[str, str] | None = None,
+              body: str | None = None, stage: str = "api") -> dict[str, Any]:
+    """An API Gateway (REST) proxy event, as Lambda hands it to the app's route handler."""
+    headers = {"Host": "127.0.0.1", **(headers or {})}
+    return {
+        "resource": path,
+        "path": path,
+        "httpMethod": method,
+        "headers": headers,
+        "multiValueHeaders": {k: [v] for k, v in headers.items()},
+        "queryStringParameters": None,
+        "multiValueQueryStringParameters": None,
+        "pathParameters": None,
+        "stageVariables": None,
+        "requestContext": {
+            "resourcePath": path,
+            "httpMethod": method,
+            "path": f"/{stage}{path}",
+            "stage": stage,
+            "requestId": "local",
+            "identity": {"sourceIp": "127.0.0.1"},
+        },
+        "body": body,
+        "isBase64Encoded": False,
+    }
