@@ -8,8 +8,8 @@ from urllib.parse import unquote
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
-from chalicelib import (account, cognito, greeting, guard, inputs, login, logs, my_files, pages,
-                        pipeline)
+from chalicelib import (account, cognito_credentials, cognito_sign_in, greeting, guard, inputs,
+                        login, logs, my_files, pages, pipeline)
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 from chalicelib.headers import security_headers
@@ -82,18 +82,18 @@ def account_page():
 
 @app.route("/api/auth/signup", methods=["POST"])
 def sign_up():
-    return _ok(cognito.sign_up(**_body("name", "email", "username", "password")), 201)
+    return _ok(cognito_sign_in.sign_up(**_body("name", "email", "username", "password")), 201)
 
 
 @app.route("/api/auth/confirm", methods=["POST"])
 def confirm():
-    cognito.confirm(**_body("username", "code"))
+    cognito_sign_in.confirm(**_body("username", "code"))
     return _ok()
 
 
 @app.route("/api/auth/resend", methods=["POST"])
 def resend():
-    cognito.resend(**_body("username"))
+    cognito_sign_in.resend(**_body("username"))
     return _ok()
 
 
@@ -104,24 +104,24 @@ def log_in():
 
 @app.route("/api/auth/refresh", methods=["POST"])
 def refresh():
-    return _ok(cognito.refresh(_body("refreshToken")["refreshToken"]))
+    return _ok(cognito_sign_in.refresh(_body("refreshToken")["refreshToken"]))
 
 
 @app.route("/api/auth/logout", methods=["POST"])
 def log_out():
-    cognito.log_out(_body("accessToken")["accessToken"])
+    cognito_sign_in.log_out(_body("accessToken")["accessToken"])
     return _ok()
 
 
 @app.route("/api/auth/forgot", methods=["POST"])
 def forgot_password():
-    cognito.forgot_password(**_body("username"))
+    cognito_sign_in.forgot_password(**_body("username"))
     return _ok()
 
 
 @app.route("/api/auth/reset", methods=["POST"])
 def reset_password():
-    cognito.reset_password(**_body("username", "code", "password"))
+    cognito_sign_in.reset_password(**_body("username", "code", "password"))
     return _ok()
 
 
@@ -129,7 +129,7 @@ def reset_password():
 
 @app.route("/api/auth/credentials", methods=["POST"], authorizer=user_pool)
 def aws_credentials():
-    return _ok(cognito.aws_credentials(guard.id_token(app.current_request)))
+    return _ok(cognito_credentials.aws_credentials(guard.id_token(app.current_request)))
 
 
 @app.route("/api/greeting", authorizer=user_pool)

@@ -20,14 +20,15 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalicelib import cognito, user_events, users_table
+from chalicelib import (cognito, cognito_account, cognito_credentials, cognito_sign_in,
+                        user_events, users_table)
 from chalicelib.errors import BadRequest, Conflict, Forbidden, Unauthorized
 
 log = logging.getLogger(__name__)
 
 
 def _session_ended() -> Unauthorized:
-    return Unauthorized(cognito.SESSION_ENDED, code="SessionEnded")
+    return Unauthorized(cognito_account.SESSION_ENDED, code="SessionEnded")
 
 
 def ensure_not_deleted(claims: dict[str, Any]) -> None:
@@ -39,7 +40,7 @@ def ensure_not_deleted(claims: dict[str, Any]) -> None:
 def _person(claims: dict[str, Any], access_token: str) -> dict[str, str]:
     """The user pool's view of the person the access token belongs to; it must be the
     person of the verified ID token."""
-    user = cognito.current_user(access_token)
+    user = cognito_account.current_user(access_token)
     if user["sub"] != claims["sub"]:
         log.warning("access token of another user sent with the ID token of %s", claims["sub"])
         raise Forbidden("Your sign-in tokens do not match. Log out, then log in again.",
@@ -51,7 +52,7 @@ def overview(claims: dict[str, Any], id_token: str) -> dict[str, Any]:
     """Who the person is: from the verified ID token, and to AWS, from the identity pool
     (the identity id and when the credentials expire; never the keys themselves)."""
     ensure_not_deleted(claims)
-    credentials = cognito.aws_credentials(id_token)
+    credentials = cognito_credentials.aws_credentials(id_token)
     return {
         "name": claims.get("name", ""),
         "email": claims.get("email", ""),
@@ -63,7 +64,7 @@ def overview(claims: dict[str, Any], id_token: str) -> dict[str, Any]:
 
 def change_name(claims: dict[str, Any], access_token: str, name: str) -> dict[str, Any]:
     user = _person(claims, access_token)
-    cognito.update_name(access_token, name)
+    cognito_account.update_name(access_token, name)
     user_events.publish(user_events.UserUpdated.now(
         sub=user["sub"], username=user["username"], email=user["email"], name=name))
     return {"name": name}
@@ -75,17 +76,17 @@ def change_email(claims: dict[str, Any], access_token: str, email: str) -> dict[
     user = _person(claims, access_token)
     if email == user["email"].lower():
         raise BadRequest("That is already your email address.", code="SameEmail")
-    owner = cognito.username_for_email(email)
+    owner = cognito_sign_in.username_for_email(email)
     if owner is not None and owner.lower() != user["username"].lower():
         raise Conflict(cognito.EMAIL_TAKEN, code="EmailExists")
-    sent_to = cognito.request_email_change(access_token, email)
+    sent_to = cognito_account.request_email_change(access_token, email)
     return {"pendingEmail": email, "codeSentTo": sent_to, "email": user["email"]}
 
 
 def verify_email(claims: dict[str, Any], access_token: str, code: str) -> dict[str, Any]:
     _person(claims, access_token)
-    cognito.verify_email(access_token, code)
-    user = cognito.current_user(access_token)  # the new address, now the account's
+    cognito_account.verify_email(access_token, code)
+    user = cognito_account.current_user(access_token)  # the new address, now the account's
     user_events.publish(user_events.UserUpdated.now(
         sub=user["sub"], username=user["username"], email=user["email"], name=user["name"]))
     return {"email": user["email"]}
@@ -97,13 +98,13 @@ def change_password(claims: dict[str, Any], access_token: str, current: str,
     if current == new:
         raise BadRequest("The new password must differ from the current one.",
                          code="SamePassword")
-    cognito.change_password(access_token, current, new)
+    cognito_account.change_password(access_token, current, new)
 
 
 def delete(claims: dict[str, Any], access_token: str, password: str) -> None:
     """Delete the account: the password confirms it, the event removes every trace."""
     user = _person(claims, access_token)
-    cognito.check_password(user["username"], password)
+    cognito_account.check_password(user["username"], password)
     user_events.publish(user_events.UserDeleted.now(sub=user["sub"], username=user["username"]))
-    cognito.delete_user(access_token)
+    cognito_account.delete_user(access_token)
     log.info("account %s deleted", user["sub"])

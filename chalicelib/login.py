@@ -10,12 +10,12 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import cognito, user_events
+from chalicelib import cognito_sign_in, user_events
 from chalicelib.tokens import verify_id_token
 
 
 def authenticate(username: str, password: str) -> dict[str, Any]:
-    tokens = cognito.log_in(_username_of(username), password)
+    tokens = cognito_sign_in.log_in(_username_of(username), password)
     # The claims (sub, name, email) come from the token Cognito just issued;
     # verifying it costs one cached key lookup and keeps one way to read tokens.
     claims = verify_id_token(tokens["idToken"])
@@ -26,4 +26,4 @@ def authenticate(username: str, password: str) -> dict[str, Any]:
 def _username_of(identifier: str) -> str:
     if "@" not in identifier:
         return identifier
-    return cognito.username_for_email(identifier.lower()) or identifier
+    return cognito_sign_in.username_for_email(identifier.lower()) or identifier

@@ -1,8 +1,8 @@
 """A person's own data in S3, reached AS that person: their files and their profile document.
 
 Every S3 call here is signed with the person's temporary credentials from the
-identity pool (cognito.aws_credentials), never with the app's role. So it is the
-authenticated role's IAM policy, keyed to the `sub` principal tag, that decides
+identity pool (cognito_credentials.aws_credentials), never with the app's role. So it
+is the authenticated role's IAM policy, keyed to the `sub` principal tag, that decides
 what each call may touch: our code builds keys under users/<sub>/ and IAM refuses
 anything else. Downloads are presigned GET URLs signed with the same credentials,
 which the browser follows straight to S3 (a plain link: no CORS, the secret key
@@ -23,10 +23,7 @@ Limits, and why:
   conditional (If-None-Match: *), so a second upload, even a concurrent one, never
   silently destroys a file the person cannot get back from the page. To replace a
   file, delete it first.
-- File names: 1-255 bytes of UTF-8 (what file systems allow), normalised to NFC (the
-  same name typed on macOS and Windows is one file), no "/" or "\\", no "..", no
-  control characters, no bidirectional overrides (they make "txt.exe" display as
-  "exe.txt"), no leading or trailing space. Any other Unicode is fine.
+- File names: checked and normalised in chalicelib/file_names.py.
 """
 from __future__ import annotations
 
@@ -42,7 +39,7 @@ from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import quote
 
-from chalicelib import cognito
+from chalicelib import cognito_credentials, file_names
 from chalicelib.aws import client_as, error_code, unreachable
 from chalicelib.config import settings
 from chalicelib.errors import ApiError, BadRequest, Conflict, Forbidden, ServiceUnavailable
@@ -52,7 +49,6 @@ log = logging.getLogger(__name__)
 
 MAX_FILE_SIZE_TEXT = "1 MiB"
 MAX_FILES = 20
-MAX_NAME_BYTES = 255
 # How long a download link works. Credentials are reused only while they outlive a
 # fresh link by a minute: a link never dies before the time the page was told.
 URL_TTL_SECONDS = 600
@@ -61,8 +57,6 @@ MAX_CACHED_SESSIONS = 256
 # Codes that mean "these credentials are no good any more": fetch new ones, once.
 STALE_CREDENTIALS = {"ExpiredToken", "InvalidToken", "InvalidAccessKeyId", "TokenRefreshRequired"}
 ACCESS_DENIED = {"AccessDenied", "403", "Forbidden", "AllAccessDisabled"}
-# Bidirectional formatting characters: they reorder how a name is displayed.
-BIDI_CONTROLS = set("\u061c\u200e\u200f\u202a\u202b\u202c\u202d\u202e\u2066\u2067\u2068\u2069")
 
 
 @dataclass(frozen=True)
@@ -90,7 +84,7 @@ class FileTooLarge(ApiError):
 
 def limits() -> dict[str, Any]:
     return {"maxFileBytes": MAX_FILE_BYTES, "maxFileSize": MAX_FILE_SIZE_TEXT,
-            "maxFiles": MAX_FILES, "maxNameBytes": MAX_NAME_BYTES}
+            "maxFiles": MAX_FILES, "maxNameBytes": file_names.MAX_NAME_BYTES}
 
 
 def listing(person: Person) -> dict[str, Any]:
@@ -135,7 +129,7 @@ def upload(person: Person, raw_body: bytes | str | None) -> dict[str, Any]:
 
 def delete(person: Person, name: str) -> None:
     """Delete one of the person's files. Deleting a file that is not there is fine."""
-    name = file_name(name)
+    name = file_names.file_name(name)
     _as(person, lambda s3, _: s3.delete_object(Bucket=settings().users_bucket,
                                                Key=person.files_prefix + name))
 
@@ -176,35 +170,6 @@ def _profile_exists(s3: Any, person: Person) -> bool:
 
 # --- Inputs ----------------------------------------------------------------------------------
 
-def file_name(raw: object) -> str:
-    """A file name as stored (NFC), or 400 BadFileName saying what is wrong with it."""
-    import unicodedata  # only uploads and deletes need it, not every Lambda's cold start
-
-    if not isinstance(raw, str) or raw == "":
-        raise _bad_name("Give the file a name.")
-    name = unicodedata.normalize("NFC", raw)
-    try:
-        size = len(name.encode("utf-8"))
-    except UnicodeEncodeError:  # a lone surrogate, e.g. from a JSON "\ud800" escape
-        raise _bad_name("The file name contains characters that are not valid text.") from None
-    if size > MAX_NAME_BYTES:
-        raise _bad_name(f"The file name is too long: at most {MAX_NAME_BYTES} bytes of UTF-8 "
-                        f"({MAX_NAME_BYTES} Latin letters, fewer in other scripts).")
-    if "/" in name or "\\" in name:
-        raise _bad_name("A file name cannot contain / or \\.")
-    if ".." in name or name == ".":
-        raise _bad_name('A file name cannot be "." or contain "..".')
-    if any(unicodedata.category(char) == "Cc" for char in name):
-        raise _bad_name("A file name cannot contain control characters such as line breaks "
-                        "or tabs.")
-    if any(char in BIDI_CONTROLS for char in name):
-        raise _bad_name("A file name cannot contain characters that change the direction of "
-                        "text.")
-    if name != name.strip():
-        raise _bad_name("A file name cannot start or end with a space.")
-    return name
-
-
 def _upload_body(raw_body: bytes | str | None) -> tuple[str, bytes]:
     """{"name": "<file name>", "content": "<base64>"} -> (name, bytes), within the limits."""
     raw = raw_body or b""
@@ -219,7 +184,7 @@ def _upload_body(raw_body: bytes | str | None) -> tuple[str, bytes]:
     if not isinstance(body, dict):
         raise BadRequest("The request body must be a JSON object with the file's name and "
                          "its content in base64.", code="MalformedJSON")
-    name = file_name(body.get("name"))
+    name = file_names.file_name(body.get("name"))
     content = body.get("content")
     if not isinstance(content, str):
         raise BadRequest("The file content is missing: send it in base64 as \"content\".",
@@ -231,10 +196,6 @@ def _upload_body(raw_body: bytes | str | None) -> tuple[str, bytes]:
     if len(data) > MAX_FILE_BYTES:
         raise _too_large(f"The file “{name}”")
     return name, data
-
-
-def _bad_name(message: str) -> ApiError:
-    return BadRequest(message, code="BadFileName")
 
 
 def _too_large(what: str) -> ApiError:
@@ -319,7 +280,7 @@ def _credentials(id_token: str) -> tuple[dict[str, Any], float]:
         cached = _SESSIONS.get(key)
     if cached and cached[0] - now > MIN_CREDENTIALS_LIFE:
         return cached[1], cached[0]
-    credentials = cognito.aws_credentials(id_token)
+    credentials = cognito_credentials.aws_credentials(id_token)
     expires_at = _epoch(credentials.get("expiration"), now)
     with _LOCK:
         for stale in [k for k, (until, _) in _SESSIONS.items() if until - now <= MIN_CREDENTIALS_LIFE]:

@@ -173,3 +173,42 @@ def packaged_dev(tmp_path_factory: pytest.TempPathFactory) -> Path:
     finally:
         os.environ.update(saved)
     return out
+
+
+@pytest.fixture
+def no_cached_credentials() -> Iterator[None]:
+    """chalicelib/my_files.py forgets every person's cached credentials before and after."""
+    from chalicelib import my_files
+
+    my_files.forget_credentials()
+    yield
+    my_files.forget_credentials()
+
+
+@pytest.fixture
+def s3(local_aws: LocalAWS) -> Any:
+    """The local AWS's S3 with the operator's keys: to look behind the app's back."""
+    return local_aws.session().client("s3", endpoint_url=local_aws.endpoint)
+
+
+@pytest.fixture
+def person(client: Any, register: Callable[..., dict], stack: dict[str, str],
+           dev_s3: Any) -> Callable[[], Any]:
+    """A newly registered person with credentials (tests.helpers.Person), whose profile the
+    pipeline archived."""
+    from tests.helpers import Person, credentials_for
+
+    def make() -> Any:
+        tokens = register()
+        someone = Person(tokens, credentials_for(client, tokens), stack)
+        # What the archive Lambda writes (the app's own keys).
+        dev_s3.put_object(Bucket=someone.bucket, Key=someone.profile, Body=b'{"name": "x"}')
+        return someone
+
+    return make
+
+
+@pytest.fixture
+def dev_s3(local_aws: Any, stack: dict[str, str]) -> Any:
+    """S3 with the app's own development keys."""
+    return local_aws.session().client("s3", endpoint_url=stack["AWS_ENDPOINT_URL"])

@@ -1,11 +1,15 @@
 """Helpers that several test modules share (fixtures stay in conftest.py)."""
 from __future__ import annotations
 
+import base64
 import json
 import re
 import shutil
 import time
+import urllib.error
+import urllib.request
 import uuid
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable
 
@@ -260,6 +264,171 @@ def axe_violations(page: Any) -> list[str]:
         " nodes: v.nodes.map(n => n.target.join(' '))}))", AXE_TAGS)
     return [json.dumps(violation) for violation in found]
 
+
+# --- IAM: one authorization, and an evaluator for the policies infra/policy.py generates ---
+
+@dataclass(frozen=True)
+class Need:
+    """One authorization AWS makes: this action on this resource, with this request context."""
+
+    action: str
+    resource: str
+    context: tuple[tuple[str, str], ...] = ()
+    call: str = ""
+
+
+def iam_match(pattern: str, value: str, ignore_case: bool = False) -> bool:
+    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
+    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
+
+
+def as_list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else [value]
+
+
+def _conditions_hold(condition: dict[str, Any], context: dict[str, str]) -> bool:
+    for operator, tests in condition.items():
+        if_exists = operator.endswith("IfExists")
+        base = operator.removesuffix("IfExists")
+        for key, wanted in tests.items():
+            if key not in context:
+                if if_exists:
+                    continue
+                return False
+            if base == "StringLike":
+                ok = any(iam_match(w, context[key]) for w in as_list(wanted))
+            elif base == "StringEquals":
+                ok = context[key] in as_list(wanted)
+            else:
+                raise AssertionError(f"condition operator {operator} is not modelled here")
+            if not ok:
+                return False
+    return True
+
+
+def policy_allows(document: dict[str, Any], need: Need) -> bool:
+    """Whether the policy document allows the need (no Deny, conditions as modelled)."""
+    verdict = False
+    for statement in document["Statement"]:
+        assert not {"NotAction", "NotResource", "NotPrincipal"} & set(statement), statement
+        if not any(iam_match(a, need.action, ignore_case=True)
+                   for a in as_list(statement["Action"])):
+            continue
+        if not any(iam_match(r, need.resource) for r in as_list(statement["Resource"])):
+            continue
+        if not _conditions_hold(statement.get("Condition", {}), dict(need.context)):
+            continue
+        if statement["Effect"] == "Deny":
+            return False
+        verdict = True
+    return verdict
+
+
+# --- Your files (the /api/account/files routes) ---
+
+FILES = "/api/account/files"
+PROFILE = "/api/account/profile-document"
+
+
+def bearer(person: dict) -> dict[str, str]:
+    return {"Authorization": f"Bearer {person['idToken']}"}
+
+
+def sub_of(person: dict) -> str:
+    """The person's `sub`, read from their ID token."""
+    import jwt
+
+    return jwt.decode(person["idToken"], options={"verify_signature": False})["sub"]
+
+
+def upload_file(client: Any, person: dict, name: Any, data: bytes = b"hello") -> Any:
+    return post(client, FILES, {"name": name, "content": base64.b64encode(data).decode()},
+                bearer(person))
+
+
+def listed_files(client: Any, person: dict) -> dict:
+    response = client.http.get(FILES, headers=bearer(person))
+    assert response.status_code == 200, response.body
+    return json.loads(response.body)
+
+
+def listed_names(client: Any, person: dict) -> list[str]:
+    return [item["name"] for item in listed_files(client, person)["files"]]
+
+
+def delete_file(client: Any, person: dict, raw_path_name: str) -> Any:
+    return client.http.delete(f"{FILES}/{raw_path_name}", headers=bearer(person))
+
+
+def fetch_link(url: str) -> tuple[int, dict[str, str], bytes]:
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            return response.status, dict(response.headers), response.read()
+    except urllib.error.HTTPError as error:
+        return error.code, dict(error.headers), error.read()
+
+
+def bucket_of(stack: dict[str, str]) -> str:
+    return stack["USERS_BUCKET_NAME"]
+
+
+class Refusing:
+    """An S3 client on which IAM refuses everything (what AccessDenied looks like)."""
+
+    def __init__(self, code: str = "AccessDenied"):
+        self.code = code
+
+    def __getattr__(self, operation: str):
+        def refuse(**kwargs):
+            from botocore.exceptions import ClientError
+
+            raise ClientError({"Error": {"Code": self.code, "Message": "Access Denied"},
+                               "ResponseMetadata": {"HTTPStatusCode": 403}}, operation)
+        return refuse
+
+
+# --- A person of the local AWS with the identity pool's credentials ---
+
+LOCAL_REGION = "us-east-1"  # the region of the local AWS (local/aws.py)
+
+
+class Person:
+    """Someone signed in, with the AWS credentials the app handed them."""
+
+    def __init__(self, tokens: dict[str, Any], credentials: dict[str, str], stack: dict[str, str]):
+        import jwt
+
+        self.tokens = tokens
+        self.credentials = credentials
+        self.sub = jwt.decode(tokens["idToken"], options={"verify_signature": False})["sub"]
+        self.bucket = stack["USERS_BUCKET_NAME"]
+        self.endpoint = stack["AWS_ENDPOINT_URL"]
+
+    def client(self, service: str = "s3", **changes: str) -> Any:
+        import boto3
+
+        keys = {"aws_access_key_id": self.credentials["accessKeyId"],
+                "aws_secret_access_key": self.credentials["secretKey"],
+                "aws_session_token": self.credentials["sessionToken"], **changes}
+        return boto3.client(service, endpoint_url=self.endpoint, region_name=LOCAL_REGION, **keys)
+
+    @property
+    def s3(self) -> Any:
+        return self.client("s3")
+
+    def file(self, name: str) -> str:
+        return f"users/{self.sub}/files/{name}"
+
+    @property
+    def profile(self) -> str:
+        return f"users/{self.sub}/profile.json"
+
+
+def credentials_for(client: Any, tokens: dict[str, Any]) -> dict[str, str]:
+    response = post(client, "/api/auth/credentials", {},
+                    {"Authorization": f"Bearer {tokens['idToken']}"})
+    assert response.status_code == 200, response.body
+    return response.json_body
 
 
 def http_json(base_url: str, method: str, path: str, body: Any = None,

@@ -60,9 +60,9 @@ def boom(*args: Any, **kwargs: Any) -> None:
 # --- unexpected exceptions ------------------------------------------------------------
 
 def test_an_exception_in_a_view_is_500_json_without_a_stack_trace(client, monkeypatch):
-    from chalicelib import cognito
+    from chalicelib import cognito_sign_in
 
-    monkeypatch.setattr(cognito, "log_in", boom)
+    monkeypatch.setattr(cognito_sign_in, "log_in", boom)
     response = post(client, "/api/auth/login", {"username": "ada", "password": "Corr3ct-horse"})
     assert_our_shape(response, 500, "InternalError")
     assert json_of(response) == INTERNAL
@@ -87,9 +87,9 @@ def test_an_exception_in_the_guard_is_the_same_500(client, monkeypatch, caplog):
 
 def test_even_in_debug_mode_no_stack_trace_reaches_the_client(client, monkeypatch):
     from app import app
-    from chalicelib import cognito
+    from chalicelib import cognito_sign_in
 
-    monkeypatch.setattr(cognito, "log_in", boom)
+    monkeypatch.setattr(cognito_sign_in, "log_in", boom)
     debug = app.debug
     app.debug = True  # Chalice would now answer the traceback as text/plain
     try:

@@ -81,12 +81,12 @@ def test_chalices_own_415_carries_the_security_headers(bare_client):
 
 
 def test_the_500_of_a_crash_carries_the_security_headers(bare_client, monkeypatch):
-    from chalicelib import cognito
+    from chalicelib import cognito_sign_in
 
     def crash(*args: Any, **kwargs: Any) -> None:
         raise RuntimeError("boom")
 
-    monkeypatch.setattr(cognito, "log_in", crash)
+    monkeypatch.setattr(cognito_sign_in, "log_in", crash)
     response = request(bare_client, "POST", "/api/auth/login",
                        json.dumps({"username": "ada", "password": "Corr3ct-horse"}).encode())
     assert response.status_code == 500

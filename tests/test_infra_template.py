@@ -53,9 +53,9 @@ def test_user_pool_password_policy_matches_what_the_app_tells_people(template):
     policy = props(template, "UserPool")["Policies"]["PasswordPolicy"]
     assert policy["MinimumLength"] >= 8
     assert policy["RequireLowercase"] and policy["RequireUppercase"] and policy["RequireNumbers"]
-    from chalicelib.cognito import _weak_password
+    from chalicelib.cognito import weak_password
 
-    assert f"at least {policy['MinimumLength']} characters" in str(_weak_password(""))
+    assert f"at least {policy['MinimumLength']} characters" in str(weak_password(""))
 
 
 def test_accounts_are_recovered_by_verified_email_only(template):
@@ -87,7 +87,8 @@ def test_identity_pool_admits_only_signed_in_users_of_this_pool(template):
 
 
 def test_identity_role_is_assumed_only_by_signed_in_users_of_this_pool_with_the_sub_tag(template):
-    """The role's grants are checked statement by statement in tests/test_local_iam.py."""
+    """The role's grants are checked statement by statement in tests/test_local_identity_pool.py
+    and enforced in tests/test_local_iam_enforcement.py."""
     role = props(template, "AuthenticatedRole")
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert set(trust["Action"]) == {"sts:AssumeRoleWithWebIdentity", "sts:TagSession"}

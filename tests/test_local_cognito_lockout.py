@@ -1,6 +1,6 @@
 """A locked account (Cognito: "Password attempts exceeded" after 5 wrong passwords) is
 told so, with the same answer for a right and a wrong password; unknown users are never
-locked and keep the wrong-password answer (chalicelib/cognito.py). Locally the local AWS
+locked and keep the wrong-password answer (chalicelib/cognito_sign_in.py). Locally the local AWS
 locks like Cognito does (local/cognito_lockout.py), on a clock the tests move.
 """
 from __future__ import annotations
@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from chalicelib import cognito
+from chalicelib import cognito, cognito_sign_in
 from local import cognito_lockout
 from tests.helpers import post
 
@@ -41,7 +41,7 @@ def log_in(client: Any, username: str, password: str) -> tuple[int, dict[str, st
     return response.status_code, json.loads(response.body)
 
 
-WRONG = (401, {"error": "NotAuthorized", "message": cognito.BAD_CREDENTIALS})
+WRONG = (401, {"error": "NotAuthorized", "message": cognito_sign_in.BAD_CREDENTIALS})
 LOCKED = (429, {"error": "AccountLocked", "message": cognito.ACCOUNT_LOCKED})
 
 
@@ -132,9 +132,9 @@ def test_cognitos_password_attempts_exceeded_becomes_429_account_locked(monkeypa
     from chalicelib.errors import ApiError
 
     monkeypatch.setattr(cognito, "client", lambda service: LockedCognito())
-    monkeypatch.setattr(cognito, "_client_id", lambda: "client")
+    monkeypatch.setattr(cognito, "client_id", lambda: "client")
     with pytest.raises(ApiError) as caught:
-        cognito.log_in("ada", "Corr3ct-horse")
+        cognito_sign_in.log_in("ada", "Corr3ct-horse")
     assert (caught.value.status, caught.value.code, caught.value.message) == (
         429, "AccountLocked", cognito.ACCOUNT_LOCKED)
     assert "ada" not in caught.value.message

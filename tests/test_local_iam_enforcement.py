@@ -1,5 +1,7 @@
-"""The identity pool's credentials in the local AWS: per person, and limited by the
-authenticated role's policy exactly as in AWS (local/iam.py).
+"""The identity pool's credentials in the local AWS are limited by the authenticated
+role's policy exactly as in AWS (local/iam_enforcement.py): a person's own objects
+only, presigned URLs included; credentials that are not right are refused; the app's
+own keys stay unrestricted.
 
 Every person gets their credentials from `POST /api/auth/credentials`, then talks to
 the local AWS endpoint directly, as the app (and a browser following a presigned
@@ -7,84 +9,17 @@ URL) does.
 """
 from __future__ import annotations
 
-import logging
 import urllib.error
 import urllib.request
-from datetime import datetime, timezone
 from typing import Any, Callable
 
 import pytest
-
-from infra import template as infra_template
-from tests.helpers import post
-
-REGION = "us-east-1"
 
 
 @pytest.fixture(scope="module")
 def stack(module_stack: dict[str, str]) -> dict[str, str]:
     """The module shares one stack: every test here makes its own people."""
     return module_stack
-
-
-class Person:
-    """Someone signed in, with the AWS credentials the app handed them."""
-
-    def __init__(self, tokens: dict[str, Any], credentials: dict[str, str], stack: dict[str, str]):
-        import jwt
-
-        self.tokens = tokens
-        self.credentials = credentials
-        self.sub = jwt.decode(tokens["idToken"], options={"verify_signature": False})["sub"]
-        self.bucket = stack["USERS_BUCKET_NAME"]
-        self.endpoint = stack["AWS_ENDPOINT_URL"]
-
-    def client(self, service: str = "s3", **changes: str) -> Any:
-        import boto3
-
-        keys = {"aws_access_key_id": self.credentials["accessKeyId"],
-                "aws_secret_access_key": self.credentials["secretKey"],
-                "aws_session_token": self.credentials["sessionToken"], **changes}
-        return boto3.client(service, endpoint_url=self.endpoint, region_name=REGION, **keys)
-
-    @property
-    def s3(self) -> Any:
-        return self.client("s3")
-
-    def file(self, name: str) -> str:
-        return f"users/{self.sub}/files/{name}"
-
-    @property
-    def profile(self) -> str:
-        return f"users/{self.sub}/profile.json"
-
-
-def credentials_for(client: Any, tokens: dict[str, Any]) -> dict[str, str]:
-    response = post(client, "/api/auth/credentials", {},
-                    {"Authorization": f"Bearer {tokens['idToken']}"})
-    assert response.status_code == 200, response.body
-    return response.json_body
-
-
-@pytest.fixture
-def person(client: Any, register: Callable[..., dict], stack: dict[str, str],
-           dev_s3: Any) -> Callable[[], Person]:
-    """A newly registered person with credentials, whose profile the pipeline archived."""
-
-    def make() -> Person:
-        tokens = register()
-        someone = Person(tokens, credentials_for(client, tokens), stack)
-        # What the archive Lambda writes (the app's own keys).
-        dev_s3.put_object(Bucket=someone.bucket, Key=someone.profile, Body=b'{"name": "x"}')
-        return someone
-
-    return make
-
-
-@pytest.fixture
-def dev_s3(local_aws: Any, stack: dict[str, str]) -> Any:
-    """S3 with the app's own development keys."""
-    return local_aws.session().client("s3", endpoint_url=stack["AWS_ENDPOINT_URL"])
 
 
 def refused(call: Callable[[], Any], code: str = "AccessDenied") -> None:
@@ -101,109 +36,6 @@ def fetch(url: str | urllib.request.Request) -> tuple[int, bytes]:
             return response.status, response.read()
     except urllib.error.HTTPError as error:
         return error.code, error.read()
-
-
-# --- the role in the template -----------------------------------------------------------
-
-def test_the_authenticated_role_grants_exactly_the_contract_and_nothing_else():
-    role = infra_template.load()["Resources"]["AuthenticatedRole"]["Properties"]
-    assert "ManagedPolicyArns" not in role and "PermissionsBoundary" not in role
-    (policy,) = role["Policies"]
-    statements = policy["PolicyDocument"]["Statement"]
-    own = "${UsersBucket.Arn}/users/${!aws:PrincipalTag/sub}"
-    normalised = [{"Effect": s["Effect"],
-                   "Action": sorted(s["Action"] if isinstance(s["Action"], list) else [s["Action"]]),
-                   "Resource": s["Resource"], "Condition": s.get("Condition")}
-                  for s in statements]
-    assert normalised == [
-        {"Effect": "Allow", "Action": ["s3:GetObject"],
-         "Resource": {"Fn::Sub": f"{own}/profile.json"}, "Condition": None},
-        {"Effect": "Allow", "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
-         "Resource": {"Fn::Sub": f"{own}/files/*"}, "Condition": None},
-        {"Effect": "Allow", "Action": ["s3:ListBucket"],
-         "Resource": {"Fn::GetAtt": ["UsersBucket", "Arn"]},
-         "Condition": {"StringLike": {"s3:prefix": ["users/${aws:PrincipalTag/sub}/files/",
-                                                    "users/${aws:PrincipalTag/sub}/files/*",
-                                                    "users/${aws:PrincipalTag/sub}/profile.json"]}}},
-    ]
-    assert all(set(s) <= {"Sid", "Effect", "Action", "Resource", "Condition"} for s in statements)
-
-
-def test_the_local_role_is_the_templates_role(local_aws, stack):
-    iam = local_aws.session().client("iam", endpoint_url=stack["AWS_ENDPOINT_URL"])
-    identity = local_aws.session().client("cognito-identity",
-                                          endpoint_url=stack["AWS_ENDPOINT_URL"])
-    arn = identity.get_identity_pool_roles(IdentityPoolId=stack["IDENTITY_POOL_ID"])["Roles"]
-    name = arn["authenticated"].split("/")[-1]
-    (policy_name,) = iam.list_role_policies(RoleName=name)["PolicyNames"]
-    document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
-    bucket = f"arn:aws:s3:::{stack['USERS_BUCKET_NAME']}"
-    assert [s["Resource"] for s in document["Statement"]] == [
-        f"{bucket}/users/${{aws:PrincipalTag/sub}}/profile.json",
-        f"{bucket}/users/${{aws:PrincipalTag/sub}}/files/*", bucket]
-    tags = identity.get_principal_tag_attribute_map(
-        IdentityPoolId=stack["IDENTITY_POOL_ID"],
-        IdentityProviderName=f"cognito-idp.{REGION}.amazonaws.com/{stack['USER_POOL_ID']}")
-    assert tags["PrincipalTags"] == {"sub": "sub"} and tags["UseDefaults"] is False
-
-
-# --- the credentials ----------------------------------------------------------------------
-
-def test_credentials_are_the_persons_own_for_the_authenticated_role(person):
-    alice, bob = person(), person()
-    assert alice.credentials["accessKeyId"] != bob.credentials["accessKeyId"]
-    assert alice.credentials["accessKeyId"].startswith("ASIA")
-    caller = alice.client("sts").get_caller_identity()
-    assert caller["Arn"].endswith(":assumed-role/comm-it-local-AuthenticatedRole/"
-                                  "CognitoIdentityCredentials")
-
-
-def test_credentials_expire_in_about_an_hour(person):
-    expiration = datetime.fromisoformat(person().credentials["expiration"])
-    left = (expiration - datetime.now(timezone.utc)).total_seconds()
-    assert 3500 < left <= 3600
-
-
-def test_the_same_user_gets_the_same_identity_id_every_time(client, register, stack):
-    tokens = register()
-    first = credentials_for(client, tokens)
-    second = credentials_for(client, tokens)
-    assert first["identityId"] == second["identityId"]
-    assert first["accessKeyId"] != second["accessKeyId"]  # fresh credentials each time
-    assert credentials_for(client, register())["identityId"] != first["identityId"]
-
-
-def test_the_secret_key_is_never_logged(client, register, caplog):
-    # INFO: what the app and chalice log. (botocore's DEBUG wire log prints every response
-    # body, secrets included, in AWS too: it is never switched on.)
-    caplog.set_level(logging.INFO)
-    body = credentials_for(client, register())
-    assert body["secretKey"] not in caplog.text
-    assert body["sessionToken"] not in caplog.text
-
-
-def test_one_persons_login_cannot_get_credentials_for_anothers_identity(client, register,
-                                                                        local_aws, stack):
-    from botocore.exceptions import ClientError
-
-    alice, bob = register(), register()
-    alice_id = credentials_for(client, alice)["identityId"]
-    identity = local_aws.session().client("cognito-identity",
-                                          endpoint_url=stack["AWS_ENDPOINT_URL"])
-    provider = f"cognito-idp.{REGION}.amazonaws.com/{stack['USER_POOL_ID']}"
-    with pytest.raises(ClientError) as error:
-        identity.get_credentials_for_identity(IdentityId=alice_id,
-                                              Logins={provider: bob["idToken"]})
-    assert error.value.response["Error"]["Code"] == "NotAuthorizedException"
-
-
-def test_a_deleted_user_gets_no_credentials(client, register, local_aws, stack):
-    tokens = register()
-    local_aws.session().client("cognito-idp", endpoint_url=stack["AWS_ENDPOINT_URL"]) \
-        .admin_delete_user(UserPoolId=stack["USER_POOL_ID"], Username=tokens["username"])
-    response = post(client, "/api/auth/credentials", {},
-                    {"Authorization": f"Bearer {tokens['idToken']}"})
-    assert response.status_code == 401, response.body
 
 
 # --- what the role allows -------------------------------------------------------------------
@@ -359,8 +191,8 @@ def test_a_presigned_url_past_its_expiry_is_refused(person, signature, monkeypat
     url = alice.client("s3", config=Config(signature_version=signature)).generate_presigned_url(
         "get_object", Params={"Bucket": alice.bucket, "Key": alice.file("a.txt")}, ExpiresIn=60)
     assert fetch(url)[0] == 200
-    now = iam._now()
-    monkeypatch.setattr(iam, "_now", lambda: now + 120)
+    now = iam.now()
+    monkeypatch.setattr(iam, "now", lambda: now + 120)
     status, body = fetch(url)
     assert status == 403 and b"Request has expired" in body
 
@@ -372,8 +204,8 @@ def test_expired_credentials_are_refused(person, monkeypatch):
 
     alice = person()
     assert alice.s3.get_object(Bucket=alice.bucket, Key=alice.profile)
-    now = iam._now()
-    monkeypatch.setattr(iam, "_now", lambda: now + 3601)
+    now = iam.now()
+    monkeypatch.setattr(iam, "now", lambda: now + 3601)
     refused(lambda: alice.s3.get_object(Bucket=alice.bucket, Key=alice.profile), "ExpiredToken")
     url = alice.s3.generate_presigned_url("get_object", ExpiresIn=60,
                                           Params={"Bucket": alice.bucket, "Key": alice.profile})
@@ -443,13 +275,3 @@ def test_the_apps_own_keys_stay_unrestricted(person, dev_s3):
         assert dev_s3.get_object(Bucket=who.bucket, Key=who.profile)["Body"].read()
     dev_s3.put_object(Bucket=alice.bucket, Key="anything/at/all", Body=b"x")
     assert dev_s3.list_objects_v2(Bucket=alice.bucket)["KeyCount"] >= 3
-
-
-def test_after_logging_out_the_old_id_token_gets_no_credentials(client, register):
-    tokens = register()
-    assert credentials_for(client, tokens)
-    response = post(client, "/api/auth/logout", {"accessToken": tokens["accessToken"]})
-    assert response.status_code in (200, 204), response.body
-    response = post(client, "/api/auth/credentials", {},
-                    {"Authorization": f"Bearer {tokens['idToken']}"})
-    assert response.status_code == 401, response.body

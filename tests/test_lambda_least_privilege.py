@@ -6,25 +6,22 @@ The app's flows run against the local AWS (every route, then each pipeline
 Lambda invoked with the events its event source would deliver). A botocore hook
 on the clients of chalicelib.aws records each call; each call becomes the IAM
 actions and exact resource ARNs AWS would authorize it against, and a small
-policy evaluator checks them. Calls the evaluator cannot map fail the test: map
-them here when the code starts using a new operation.
+policy evaluator (tests/helpers.py: policy_allows) checks them. Calls this module
+cannot map fail the test: map them here when the code starts using a new operation.
 """
 from __future__ import annotations
 
 import json
-import re
 import uuid
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 import pytest
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
 from infra import policy
-from tests.helpers import PASSWORD, app_routes, page_paths, post, route_of
-
-ROOT = Path(__file__).resolve().parent.parent
+from tests.helpers import (PASSWORD, Need, app_routes, as_list, iam_match, page_paths,
+                           policy_allows, post, route_of)
 
 # Cognito's public operations: called with a token or a client id, never authorized by IAM.
 UNAUTHENTICATED = {
@@ -37,16 +34,6 @@ UNAUTHENTICATED = {
                                    "GetUserAttributeVerificationCode", "ChangePassword",
                                    "DeleteUser")
 }
-
-
-@dataclass(frozen=True)
-class Need:
-    """One authorization AWS makes: this action on this resource, with this request context."""
-
-    action: str
-    resource: str
-    context: tuple[tuple[str, str], ...] = ()
-    call: str = ""
 
 
 @dataclass
@@ -123,7 +110,7 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
         *_, owner, name = params["QueueUrl"].rstrip("/").split("/")
         return [Need("sqs:DeleteMessage", f"arn:{arns.partition}:sqs:{arns.region}:{owner}:{name}",
                      call=call)]
-    raise AssertionError(f"{call} is not mapped to IAM actions in tests/test_iam_policy.py: "
+    raise AssertionError(f"{call} is not mapped to IAM actions in tests/test_lambda_least_privilege.py: "
                          "map it (see the Service Authorization Reference) and grant it in "
                          "infra/policy.py")
 
@@ -158,53 +145,6 @@ def log_needs(function: str, stage: str, arns: Arns) -> list[Need]:
     return [Need("logs:CreateLogGroup", group, call="Lambda runtime"),
             Need("logs:CreateLogStream", stream, call="Lambda runtime"),
             Need("logs:PutLogEvents", stream, call="Lambda runtime")]
-
-
-# --- a policy evaluator for the policies we generate ------------------------------
-
-def _wildcard(pattern: str, value: str, ignore_case: bool = False) -> bool:
-    regex = "".join(".*" if c == "*" else "." if c == "?" else re.escape(c) for c in pattern)
-    return re.fullmatch(regex, value, re.IGNORECASE if ignore_case else 0) is not None
-
-
-def _as_list(value: Any) -> list[Any]:
-    return value if isinstance(value, list) else [value]
-
-
-def _conditions_hold(condition: dict[str, Any], context: dict[str, str]) -> bool:
-    for operator, tests in condition.items():
-        if_exists = operator.endswith("IfExists")
-        base = operator.removesuffix("IfExists")
-        for key, wanted in tests.items():
-            if key not in context:
-                if if_exists:
-                    continue
-                return False
-            if base == "StringLike":
-                ok = any(_wildcard(w, context[key]) for w in _as_list(wanted))
-            elif base == "StringEquals":
-                ok = context[key] in _as_list(wanted)
-            else:
-                raise AssertionError(f"condition operator {operator} is not modelled here")
-            if not ok:
-                return False
-    return True
-
-
-def allowed(document: dict[str, Any], need: Need) -> bool:
-    verdict = False
-    for statement in document["Statement"]:
-        assert not {"NotAction", "NotResource", "NotPrincipal"} & set(statement), statement
-        if not any(_wildcard(a, need.action, ignore_case=True) for a in _as_list(statement["Action"])):
-            continue
-        if not any(_wildcard(r, need.resource) for r in _as_list(statement["Resource"])):
-            continue
-        if not _conditions_hold(statement.get("Condition", {}), dict(need.context)):
-            continue
-        if statement["Effect"] == "Deny":
-            return False
-        verdict = True
-    return verdict
 
 
 # --- the flows -----------------------------------------------------------------------
@@ -474,8 +414,8 @@ def test_every_aws_call_is_allowed_for_the_lambda_that_makes_it(flows, stack):
     documents = policy.documents(stack, stack["APP_STAGE"])
     denied = [f"{function}: {need.call} needs {need.action} on {need.resource}"
               for function, required in flows.items() for need in required
-              if not allowed(documents.get(function, policy.fallback(stack, stack["APP_STAGE"])),
-                             need)]
+              if not policy_allows(
+                  documents.get(function, policy.fallback(stack, stack["APP_STAGE"])), need)]
     assert denied == []
 
 
@@ -484,13 +424,13 @@ def test_the_policy_grants_nothing_the_app_does_not_use(flows, stack):
     for function, document in policy.documents(stack, stack["APP_STAGE"]).items():
         required = flows.get(function, [])
         for statement in document["Statement"]:
-            for action in _as_list(statement["Action"]):
-                for resource in _as_list(statement["Resource"]):
+            for action in as_list(statement["Action"]):
+                for resource in as_list(statement["Resource"]):
                     used = any(need.action.lower() == action.lower()
-                               and _wildcard(resource, need.resource) for need in required)
+                               and iam_match(resource, need.resource) for need in required)
                     # Log streams are matched by the group's ':*' form; the bare group by CreateLogGroup.
                     if not used and action.startswith("logs:") and any(
-                            n.action.startswith("logs:") and _wildcard(resource, n.resource)
+                            n.action.startswith("logs:") and iam_match(resource, n.resource)
                             for n in required):
                         used = True
                     if not used:
@@ -504,50 +444,7 @@ def test_each_lambda_is_denied_what_only_another_lambda_needs(flows, stack):
              for function, required in flows.items() for need in required
              if not need.action.startswith("logs:")
              for other, document in documents.items()
-             if other != function and allowed(document, need)
+             if other != function and policy_allows(document, need)
              and not any(n.action == need.action and n.resource == need.resource
                          for n in flows.get(other, []))]
     assert leaks == []
-
-
-def test_no_statement_allows_every_action_or_every_resource(stack):
-    documents = [*policy.documents(stack, "dev").values(), policy.fallback(stack, "dev")]
-    for document in documents:
-        for statement in document["Statement"]:
-            actions, resources = _as_list(statement["Action"]), _as_list(statement["Resource"])
-            assert statement["Effect"] == "Allow"
-            assert not any(a == "*" or a.endswith(":*") for a in actions), statement
-            assert "*" not in resources, statement
-            assert all(r.startswith("arn:aws:") for r in resources), statement
-
-
-def test_every_lambda_of_the_app_has_its_own_policy():
-    from app import app
-
-    functions = {policy.API_HANDLER} | {s.name for s in app.event_sources} | \
-        {f.name for f in app.pure_lambda_functions}
-    assert functions == set(policy.FUNCTIONS)
-
-
-def test_the_dev_stage_uses_the_generated_policies_not_chalices_autogen():
-    config = json.loads((ROOT / ".chalice" / "config.json").read_text())
-    dev = config["stages"]["dev"]
-    assert dev["autogen_policy"] is False
-    assert dev["iam_policy_file"] == policy.file_name("dev")
-    assert {name: entry["iam_policy_file"] for name, entry in dev["lambda_functions"].items()} == {
-        name: policy.file_name("dev", name) for name in policy.FUNCTIONS}
-    assert config["stages"]["local"] == {"environment_variables": {"APP_STAGE": "local"}}
-
-
-def test_the_evaluator_denies_what_no_statement_allows():
-    document = {"Statement": [
-        {"Effect": "Allow", "Action": ["s3:GetObject"], "Resource": ["arn:aws:s3:::b/users/*"]},
-        {"Effect": "Allow", "Action": "s3:ListBucket", "Resource": "arn:aws:s3:::b",
-         "Condition": {"StringLikeIfExists": {"s3:prefix": ["users/*"]}}}]}
-    assert allowed(document, Need("s3:GetObject", "arn:aws:s3:::b/users/x/profile.json"))
-    assert allowed(document, Need("S3:getobject", "arn:aws:s3:::b/users/x/profile.json"))
-    assert not allowed(document, Need("s3:GetObject", "arn:aws:s3:::b/other/x"))
-    assert not allowed(document, Need("s3:PutObject", "arn:aws:s3:::b/users/x/profile.json"))
-    assert allowed(document, Need("s3:ListBucket", "arn:aws:s3:::b"))
-    assert allowed(document, Need("s3:ListBucket", "arn:aws:s3:::b", (("s3:prefix", "users/x/"),)))
-    assert not allowed(document, Need("s3:ListBucket", "arn:aws:s3:::b", (("s3:prefix", "logs/"),)))

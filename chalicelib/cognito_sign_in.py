@@ -1,0 +1,194 @@
+"""Signing up and in with the user pool: sign-up and its verification code, logging
+in, refreshing and out, and a forgotten password's reset.
+
+Unknown users and wrong passwords share one answer, so the API does not reveal
+who has an account.
+"""
+from __future__ import annotations
+
+import logging
+from typing import Any, Mapping
+
+from chalicelib import cognito
+from chalicelib.config import settings
+from chalicelib.errors import (ApiError, BadRequest, Conflict, Forbidden, ServiceUnavailable,
+                               TooManyRequests, Unauthorized)
+
+log = logging.getLogger(__name__)
+
+BAD_CREDENTIALS = "Incorrect username or password."
+
+
+def _unauthorized(detail: str) -> ApiError:
+    if "attempts exceeded" in detail.lower():  # "Password attempts exceeded": locked
+        return TooManyRequests(cognito.ACCOUNT_LOCKED, code="AccountLocked")
+    return Unauthorized(BAD_CREDENTIALS, code="NotAuthorized")
+
+
+def _already_confirmed(_: str) -> ApiError:
+    return Conflict("This account is already verified. You can log in.", code="AlreadyConfirmed")
+
+
+def sign_up(name: str, email: str, username: str, password: str) -> dict[str, Any]:
+    """Register a person. One address, one account: an address already verified by a
+    confirmed account is refused (EmailExists), as Cognito refuses a taken username."""
+    email = email.lower()  # log-in by email ignores case: store one spelling
+    if "@" in username:
+        raise BadRequest("Choose a username without @: you can log in with your email "
+                         "address as well as your username.", code="InvalidParameter")
+    if username_for_email(email) is not None:
+        raise Conflict(cognito.EMAIL_TAKEN, code="EmailExists")
+    result = cognito.call(
+        "sign_up",
+        {
+            "UsernameExistsException": lambda _: Conflict(
+                "That username is taken. Choose another one.", code="UsernameExists"),
+            "InvalidPasswordException": cognito.weak_password,
+            "InvalidParameterException": cognito.invalid,
+        },
+        ClientId=cognito.client_id(),
+        Username=username,
+        Password=password,
+        UserAttributes=[{"Name": "name", "Value": name}, {"Name": "email", "Value": email}],
+    )
+    delivery = result.get("CodeDeliveryDetails") or {}
+    return {"username": username, "confirmed": bool(result.get("UserConfirmed")),
+            "codeSentTo": delivery.get("Destination", "")}
+
+
+def confirm(username: str, code: str) -> None:
+    cognito.call(
+        "confirm_sign_up",
+        {
+            "CodeMismatchException": cognito.code_mismatch,
+            # With PreventUserExistenceErrors AWS answers CodeMismatch for unknown users.
+            "UserNotFoundException": cognito.code_mismatch,
+            "ExpiredCodeException": cognito.expired_code,
+            "NotAuthorizedException": _already_confirmed,
+        },
+        ClientId=cognito.client_id(),
+        Username=username,
+        ConfirmationCode=code,
+    )
+
+
+def resend(username: str) -> None:
+    cognito.call(
+        "resend_confirmation_code",
+        {
+            "InvalidParameterException": _already_confirmed,
+            "UserNotFoundException": None,  # same answer as for a real user
+        },
+        ClientId=cognito.client_id(),
+        Username=username,
+    )
+
+
+def log_in(username: str, password: str) -> dict[str, Any]:
+    result = cognito.call(
+        "initiate_auth",
+        {
+            "NotAuthorizedException": _unauthorized,
+            "UserNotFoundException": _unauthorized,
+            "UserNotConfirmedException": lambda _: Forbidden(
+                "Your account is not verified yet. Enter the code we emailed you.",
+                code="UserNotConfirmed"),
+            "PasswordResetRequiredException": lambda _: Forbidden(
+                "You need to reset your password before you log in.",
+                code="PasswordResetRequired"),
+        },
+        ClientId=cognito.client_id(),
+        AuthFlow="USER_PASSWORD_AUTH",
+        AuthParameters={"USERNAME": username, "PASSWORD": password},
+    )
+    if "AuthenticationResult" not in result:
+        # Self-service accounts never get a challenge (no MFA, no admin-created users).
+        log.warning("unexpected challenge %s for a self-service user", result.get("ChallengeName"))
+        raise Forbidden("This account needs a step the app does not support yet.",
+                        code="ChallengeRequired")
+    return _tokens(result["AuthenticationResult"])
+
+
+def refresh(refresh_token: str) -> dict[str, Any]:
+    result = cognito.call(
+        "initiate_auth",
+        {"NotAuthorizedException": lambda _: Unauthorized(
+            "Your session has ended. Please log in again.", code="SessionExpired")},
+        ClientId=cognito.client_id(),
+        AuthFlow="REFRESH_TOKEN_AUTH",
+        AuthParameters={"REFRESH_TOKEN": refresh_token},
+    )
+    tokens = _tokens(result["AuthenticationResult"])
+    tokens["refreshToken"] = tokens["refreshToken"] or refresh_token
+    return tokens
+
+
+def log_out(access_token: str) -> None:
+    """Revoke every refresh token of the user (GlobalSignOut). Logging out twice is fine."""
+    cognito.call("global_sign_out",
+                 {"NotAuthorizedException": None, "UserNotFoundException": None},
+                 AccessToken=access_token)
+
+
+def forgot_password(username: str) -> None:
+    cognito.call(
+        "forgot_password",
+        {
+            "UserNotFoundException": None,
+            # No verified email to send to: same answer, nothing to leak.
+            "InvalidParameterException": None,
+            "NotAuthorizedException": None,
+        },
+        ClientId=cognito.client_id(),
+        Username=username,
+    )
+
+
+def reset_password(username: str, code: str, password: str) -> None:
+    cognito.call(
+        "confirm_forgot_password",
+        {
+            "CodeMismatchException": cognito.code_mismatch,
+            "UserNotFoundException": cognito.code_mismatch,
+            "ExpiredCodeException": cognito.expired_code,
+            "InvalidPasswordException": cognito.weak_password,
+            "InvalidParameterException": cognito.invalid,
+        },
+        ClientId=cognito.client_id(),
+        Username=username,
+        ConfirmationCode=code,
+        Password=password,
+    )
+
+
+def _tokens(result: Mapping[str, Any]) -> dict[str, Any]:
+    return {
+        "idToken": result["IdToken"],
+        "accessToken": result["AccessToken"],
+        "refreshToken": result.get("RefreshToken", ""),
+        "expiresIn": int(result.get("ExpiresIn", 3600)),
+        "tokenType": result.get("TokenType", "Bearer"),
+    }
+
+
+def username_for_email(email: str) -> str | None:
+    """The username of the confirmed account whose verified address is `email` (lower-case),
+    or None. An unverified address belongs to no one: nobody can squat it by signing up."""
+    if '"' in email or "\\" in email:
+        return None  # cannot be put in a ListUsers filter; no account is reached by it
+    cognito.client_id()  # 503 saying what to do when no user pool is configured
+    if not settings().user_pool_id:
+        raise ServiceUnavailable(cognito.NOT_CONFIGURED)
+    result = cognito.call("list_users", {"InvalidParameterException": cognito.invalid},
+                          UserPoolId=settings().user_pool_id,
+                          Filter=f'email = "{email}"', Limit=10)
+    owners = []
+    for user in (result or {}).get("Users", []):
+        attributes = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}
+        if user.get("UserStatus") == "CONFIRMED" and attributes.get("email_verified") == "true" \
+                and attributes.get("email", "").lower() == email:
+            owners.append(user["Username"])
+    if len(owners) > 1:
+        log.error("%d confirmed accounts share one verified address", len(owners))
+        return None
+    return owners[0] if owners else None

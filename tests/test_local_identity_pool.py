@@ -1,0 +1,135 @@
+"""The identity pool's credentials in the local AWS (local/identity_pool.py): per
+person, for the template's authenticated role, the same identity for the same user,
+and none for another person's login, a deleted user or a signed-out token.
+
+Every person gets their credentials from `POST /api/auth/credentials`, as the app does.
+What those credentials may do: tests/test_local_iam_enforcement.py.
+"""
+from __future__ import annotations
+
+import logging
+from datetime import datetime, timezone
+
+import pytest
+
+from infra import template as infra_template
+from tests.helpers import LOCAL_REGION, credentials_for, post
+
+
+@pytest.fixture(scope="module")
+def stack(module_stack: dict[str, str]) -> dict[str, str]:
+    """The module shares one stack: every test here makes its own people."""
+    return module_stack
+
+
+# --- the role in the template -----------------------------------------------------------
+
+def test_the_authenticated_role_grants_exactly_the_contract_and_nothing_else():
+    role = infra_template.load()["Resources"]["AuthenticatedRole"]["Properties"]
+    assert "ManagedPolicyArns" not in role and "PermissionsBoundary" not in role
+    (policy,) = role["Policies"]
+    statements = policy["PolicyDocument"]["Statement"]
+    own = "${UsersBucket.Arn}/users/${!aws:PrincipalTag/sub}"
+    normalised = [{"Effect": s["Effect"],
+                   "Action": sorted(s["Action"] if isinstance(s["Action"], list) else [s["Action"]]),
+                   "Resource": s["Resource"], "Condition": s.get("Condition")}
+                  for s in statements]
+    assert normalised == [
+        {"Effect": "Allow", "Action": ["s3:GetObject"],
+         "Resource": {"Fn::Sub": f"{own}/profile.json"}, "Condition": None},
+        {"Effect": "Allow", "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
+         "Resource": {"Fn::Sub": f"{own}/files/*"}, "Condition": None},
+        {"Effect": "Allow", "Action": ["s3:ListBucket"],
+         "Resource": {"Fn::GetAtt": ["UsersBucket", "Arn"]},
+         "Condition": {"StringLike": {"s3:prefix": ["users/${aws:PrincipalTag/sub}/files/",
+                                                    "users/${aws:PrincipalTag/sub}/files/*",
+                                                    "users/${aws:PrincipalTag/sub}/profile.json"]}}},
+    ]
+    assert all(set(s) <= {"Sid", "Effect", "Action", "Resource", "Condition"} for s in statements)
+
+
+def test_the_local_role_is_the_templates_role(local_aws, stack):
+    iam = local_aws.session().client("iam", endpoint_url=stack["AWS_ENDPOINT_URL"])
+    identity = local_aws.session().client("cognito-identity",
+                                          endpoint_url=stack["AWS_ENDPOINT_URL"])
+    arn = identity.get_identity_pool_roles(IdentityPoolId=stack["IDENTITY_POOL_ID"])["Roles"]
+    name = arn["authenticated"].split("/")[-1]
+    (policy_name,) = iam.list_role_policies(RoleName=name)["PolicyNames"]
+    document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
+    bucket = f"arn:aws:s3:::{stack['USERS_BUCKET_NAME']}"
+    assert [s["Resource"] for s in document["Statement"]] == [
+        f"{bucket}/users/${{aws:PrincipalTag/sub}}/profile.json",
+        f"{bucket}/users/${{aws:PrincipalTag/sub}}/files/*", bucket]
+    tags = identity.get_principal_tag_attribute_map(
+        IdentityPoolId=stack["IDENTITY_POOL_ID"],
+        IdentityProviderName=f"cognito-idp.{LOCAL_REGION}.amazonaws.com/{stack['USER_POOL_ID']}")
+    assert tags["PrincipalTags"] == {"sub": "sub"} and tags["UseDefaults"] is False
+
+
+# --- the credentials ----------------------------------------------------------------------
+
+def test_credentials_are_the_persons_own_for_the_authenticated_role(person):
+    alice, bob = person(), person()
+    assert alice.credentials["accessKeyId"] != bob.credentials["accessKeyId"]
+    assert alice.credentials["accessKeyId"].startswith("ASIA")
+    caller = alice.client("sts").get_caller_identity()
+    assert caller["Arn"].endswith(":assumed-role/comm-it-local-AuthenticatedRole/"
+                                  "CognitoIdentityCredentials")
+
+
+def test_credentials_expire_in_about_an_hour(person):
+    expiration = datetime.fromisoformat(person().credentials["expiration"])
+    left = (expiration - datetime.now(timezone.utc)).total_seconds()
+    assert 3500 < left <= 3600
+
+
+def test_the_same_user_gets_the_same_identity_id_every_time(client, register, stack):
+    tokens = register()
+    first = credentials_for(client, tokens)
+    second = credentials_for(client, tokens)
+    assert first["identityId"] == second["identityId"]
+    assert first["accessKeyId"] != second["accessKeyId"]  # fresh credentials each time
+    assert credentials_for(client, register())["identityId"] != first["identityId"]
+
+
+def test_the_secret_key_is_never_logged(client, register, caplog):
+    # INFO: what the app and chalice log. (botocore's DEBUG wire log prints every response
+    # body, secrets included, in AWS too: it is never switched on.)
+    caplog.set_level(logging.INFO)
+    body = credentials_for(client, register())
+    assert body["secretKey"] not in caplog.text
+    assert body["sessionToken"] not in caplog.text
+
+
+def test_one_persons_login_cannot_get_credentials_for_anothers_identity(client, register,
+                                                                        local_aws, stack):
+    from botocore.exceptions import ClientError
+
+    alice, bob = register(), register()
+    alice_id = credentials_for(client, alice)["identityId"]
+    identity = local_aws.session().client("cognito-identity",
+                                          endpoint_url=stack["AWS_ENDPOINT_URL"])
+    provider = f"cognito-idp.{LOCAL_REGION}.amazonaws.com/{stack['USER_POOL_ID']}"
+    with pytest.raises(ClientError) as error:
+        identity.get_credentials_for_identity(IdentityId=alice_id,
+                                              Logins={provider: bob["idToken"]})
+    assert error.value.response["Error"]["Code"] == "NotAuthorizedException"
+
+
+def test_a_deleted_user_gets_no_credentials(client, register, local_aws, stack):
+    tokens = register()
+    local_aws.session().client("cognito-idp", endpoint_url=stack["AWS_ENDPOINT_URL"]) \
+        .admin_delete_user(UserPoolId=stack["USER_POOL_ID"], Username=tokens["username"])
+    response = post(client, "/api/auth/credentials", {},
+                    {"Authorization": f"Bearer {tokens['idToken']}"})
+    assert response.status_code == 401, response.body
+
+
+def test_after_logging_out_the_old_id_token_gets_no_credentials(client, register):
+    tokens = register()
+    assert credentials_for(client, tokens)
+    response = post(client, "/api/auth/logout", {"accessToken": tokens["accessToken"]})
+    assert response.status_code in (200, 204), response.body
+    response = post(client, "/api/auth/credentials", {},
+                    {"Authorization": f"Bearer {tokens['idToken']}"})
+    assert response.status_code == 401, response.body
