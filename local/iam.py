@@ -4,23 +4,14 @@ moto hands every identity the same static keys (tied to no role), returns a new
 identity id on every GetId, and checks IAM only when enforcement is on for every
 request (`INITIAL_NO_AUTH_ACTION_COUNT`); even then it substitutes no policy
 variable, evaluates no condition of a role policy, and cannot read a presigned
-URL's signature. Here, in the moto server of this process:
+URL's signature. Here, in the moto server of this process, two modules close that gap:
 
-- GetId verifies the login token (signature, issuer, audience, expiry, and with
-  ServerSideTokenCheck that the user was not deleted, is enabled and has not
-  signed out everywhere since the token was issued) and returns the
-  same identity id for the same user pool `sub`, like Cognito;
-- SetIdentityPoolRoles / SetPrincipalTagAttributeMap are stored (moto has neither);
-- GetCredentialsForIdentity checks the login again, checks the role's trust
-  policy (sts:AssumeRoleWithWebIdentity, and sts:TagSession when tags are passed)
-  against the pool id and `amr`, and mints per-person temporary credentials for
-  the pool's authenticated role in moto's STS, tagged with the principal tags of
-  the pool's map (sub -> sub), valid for an hour (local/identity_pool.py);
-- every request signed with such credentials (header or presigned URL) is
-  authenticated (key, session token, signature, expiry) and authorised against
-  the role's policies with the session's tags substituted (local/iam_enforcement.py,
-  with local/signatures.py and local/iam_policy.py).
-  S3 follows the role's policy; other services refuse what it does not grant.
+- local/identity_pool.py: GetId and GetCredentialsForIdentity check the login token
+  and mint each person's own credentials for the authenticated role, tagged sub;
+- local/iam_enforcement.py (with local/signatures.py and local/iam_policy.py): every
+  request signed with them is authenticated and authorised against the role's
+  policies with the session's tags substituted. S3 follows the role's policy;
+  other services refuse what it does not grant.
 
 Requests signed with the app's own development keys (`install(dev_access_keys)`)
 keep moto's behaviour: unrestricted. In S3, an access key that is neither the

@@ -212,3 +212,16 @@ def person(client: Any, register: Callable[..., dict], stack: dict[str, str],
 def dev_s3(local_aws: Any, stack: dict[str, str]) -> Any:
     """S3 with the app's own development keys."""
     return local_aws.session().client("s3", endpoint_url=stack["AWS_ENDPOINT_URL"])
+
+
+@pytest.fixture
+def console(stack, local_aws):
+    """The event pump delivering to the app's handlers, as `make run` runs it: its console lines."""
+    from app import app
+    from local.pump import Pump
+
+    lines: list[str] = []
+    pump = Pump(app, local_aws.session(), local_aws.endpoint, "us-east-1", say=lines.append,
+                retry_delay=0, idle_wait=0.05).start()
+    yield lines
+    pump.stop()

@@ -7,23 +7,10 @@ from typing import Any
 
 import boto3
 import jwt
-import pytest
 
 from chalicelib import names
 
 from tests.helpers import eventually, post
-
-
-@pytest.fixture
-def console(stack, local_aws):
-    from app import app
-    from local.pump import Pump
-
-    lines: list[str] = []
-    pump = Pump(app, local_aws.session(), local_aws.endpoint, "us-east-1", say=lines.append,
-                retry_delay=0, idle_wait=0.05).start()
-    yield lines
-    pump.stop()
 
 
 def aws(service: str, stack: dict[str, str]) -> Any:

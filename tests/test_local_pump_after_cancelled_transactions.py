@@ -10,23 +10,10 @@ from __future__ import annotations
 
 import uuid
 
-import pytest
 
 from chalicelib import names, users_table
 from chalicelib.user_events import UserAuthenticated, UserDeleted
 from tests.helpers import eventually
-
-
-@pytest.fixture
-def console(stack, local_aws):
-    from app import app
-    from local.pump import Pump
-
-    lines: list[str] = []
-    pump = Pump(app, local_aws.session(), local_aws.endpoint, "us-east-1", say=lines.append,
-                retry_delay=0, idle_wait=0.05).start()
-    yield lines
-    pump.stop()
 
 
 def login(sub: str, name: str, at: str = "2026-11-26T10:00:00.000000Z") -> UserAuthenticated:
