@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 AXE := node_modules/axe-core/axe.min.js
 STAGE ?= dev
 
-.PHONY: run redrive test chromium bench clean
+.PHONY: run redrive check test chromium bench clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,7 +23,11 @@ run: $(INSTALLED)
 redrive: $(INSTALLED)
 	$(PY) -m local redrive
 
-## test: the whole suite, real-browser tests included
+## check: the loop while you work: the unit and stack tiers (no process started, no browser)
+check: $(INSTALLED)
+	$(PY) -m pytest tests/unit tests/stack
+
+## test: the whole suite, every tier: unit, stack, package, run, browser (what .ci/run runs)
 test: $(INSTALLED) chromium $(AXE)
 	$(PY) -m pytest
 

@@ -14,7 +14,6 @@ from chalicelib.config import deploy_value
 from tests.helpers import call, eventually
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.stack
 
 
 @pytest.fixture(scope="module")

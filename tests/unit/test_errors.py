@@ -16,7 +16,7 @@ from chalicelib import errors
 from chalicelib.errors import ApiError, Conflict, ServiceUnavailable, TooManyRequests
 from tests.helpers import post
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SECRET = "db-password=hunter2"
 INTERNAL = {"error": "InternalError",
             "message": "Something went wrong on our side. Please try again."}

@@ -15,7 +15,6 @@ import pytest
 from tests.helpers import PASSWORD
 from tests.running import OUTBOX_LINE, RunningStack
 
-pytestmark = pytest.mark.stack
 
 PEOPLE = 60
 

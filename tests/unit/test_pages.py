@@ -32,7 +32,7 @@ def page_client():
 
     from app import app
 
-    with Client(app, stage_name="local", project_dir=str(Path(__file__).parent.parent)) as client:
+    with Client(app, stage_name="local", project_dir=str(Path(__file__).resolve().parents[2])) as client:
         yield client
 
 

@@ -17,7 +17,6 @@ from local.ports import is_free as port_is_free
 from tests.helpers import eventually
 from tests.running import ROOT, RunningStack, free_port, group_pids
 
-pytestmark = pytest.mark.stack
 
 
 @pytest.fixture(scope="module")

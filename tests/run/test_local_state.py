@@ -19,7 +19,6 @@ import pytest
 from tests.helpers import PASSWORD, eventually, http_json
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.stack
 
 TABLE = "comm-it-local-users"
 DLQ = "comm-it-local-save-profile-dlq"

@@ -18,7 +18,7 @@ from infra import credentials, deploy, policy, stack, stage, teardown
 from infra.errors import DeployError
 from tests.helpers import fake_outputs
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 STAND_IN = """
 Parameters:

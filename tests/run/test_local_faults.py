@@ -20,7 +20,6 @@ import pytest
 from tests.helpers import PASSWORD, eventually, http_json
 from tests.running import ROOT, RunningStack
 
-pytestmark = pytest.mark.stack
 
 QUEUES = ("comm-it-local-save-profile", "comm-it-local-archive-profile")
 # (service, fault, seconds, people logging in meanwhile). S3's lasts longer than the pump's five

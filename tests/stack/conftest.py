@@ -1,4 +1,4 @@
-"""Fixtures shared by the suite.
+"""Fixtures of the stack tier: moto and chalice's test client, no process started.
 
 One moto server (the same local AWS `make run` uses, Cognito gaps closed) runs
 for the whole session; every test that needs AWS starts from a reset server with
@@ -156,23 +156,6 @@ def signed_up(client: Any) -> dict[str, str]:
     person = new_person()
     assert_ok(post(client, "/api/auth/signup", person), 201)
     return person
-
-
-@pytest.fixture(scope="session")
-def packaged_dev(tmp_path_factory: pytest.TempPathFactory) -> Path:
-    """`make package STAGE=dev` once per session, without any AWS_* variable: the
-    directory holding template.json and deployment.zip (tests/test_package.py, checkov)."""
-    import os
-
-    from infra import package
-
-    out = tmp_path_factory.mktemp("build") / "dev"
-    saved = {k: os.environ.pop(k) for k in list(os.environ) if k.startswith("AWS_")}
-    try:
-        package.build("dev", out)
-    finally:
-        os.environ.update(saved)
-    return out
 
 
 @pytest.fixture
