@@ -14,7 +14,7 @@ from typing import Any
 from chalice import Response
 
 from chalicelib import names, pages, users_table
-from chalicelib.errors import ServiceUnavailable, Unauthorized, json_response
+from chalicelib.errors import ServiceUnavailable, json_response, session_ended
 
 log = logging.getLogger(__name__)
 
@@ -35,7 +35,7 @@ def _name(claims: dict[str, Any]) -> str | None:
         log.error("cannot read the name of %s: %s", claims["sub"], exc)
         raise ServiceUnavailable("We could not load your greeting. Please try again.") from None
     if deleted:
-        raise Unauthorized("Your session has ended. Please log in again.", code="SessionEnded")
+        raise session_ended()
     return name
 
 

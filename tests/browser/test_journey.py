@@ -11,6 +11,7 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
+from chalicelib.errors import SESSION_ENDED
 from tests.helpers import (ARTIFACTS, PASSWORD, PHONE, alert, chromium_path,
                            expect_greeting, horizontal_overflow, log_in_on_page, other_code, page_paths,
                            path_of, session_storage, sign_up, unique)
@@ -109,7 +110,7 @@ def test_visiting_hello_with_a_broken_session_leads_to_login_with_a_notice(
         {idToken: "garbage", accessToken: "a.b.c", refreshToken: "garbage"}))""")
     page.goto(running_stack.app_url + "hello")
     expect(page).to_have_url(path_of(running_stack, "login"))
-    expect(page.get_by_role("status")).to_have_text("Your session has ended. Please log in again.")
+    expect(page.get_by_role("status")).to_have_text(SESSION_ENDED)
     assert session_storage(page) == {}
 
 

@@ -160,12 +160,12 @@ def signed_up(client: Any) -> dict[str, str]:
 
 @pytest.fixture
 def no_cached_credentials() -> Iterator[None]:
-    """chalicelib/my_files.py forgets every person's cached credentials before and after."""
-    from chalicelib import my_files
+    """chalicelib/cognito_credentials.py forgets every cached credential before and after."""
+    from chalicelib import cognito_credentials
 
-    my_files.forget_credentials()
+    cognito_credentials.forget_all()
     yield
-    my_files.forget_credentials()
+    cognito_credentials.forget_all()
 
 
 @pytest.fixture

@@ -102,9 +102,9 @@ def test_identity_role_is_assumed_only_by_signed_in_users_of_this_pool_with_the_
 
 
 def test_the_principal_tag_key_matches_where_the_archive_lambda_writes():
-    from chalicelib.users_bucket import key_for
+    from chalicelib import user_keys
 
-    assert key_for("SUB") == "users/SUB/profile.json"
+    assert user_keys.profile_key("SUB") == "users/SUB/profile.json"
 
 
 def test_users_table_is_on_demand_streamed_encrypted_and_recoverable(template):
