@@ -331,7 +331,7 @@ PROFILE = "/api/account/profile-document"
 
 
 def bearer(person: dict) -> dict[str, str]:
-    return {"Authorization": f"Bearer {person['idToken']}"}
+    return {"Authorization": f"{person['idToken']}"}
 
 
 def sub_of(person: dict) -> str:
@@ -426,7 +426,7 @@ class Person:
 
 def credentials_for(client: Any, tokens: dict[str, Any]) -> dict[str, str]:
     response = post(client, "/api/auth/credentials", {},
-                    {"Authorization": f"Bearer {tokens['idToken']}"})
+                    {"Authorization": f"{tokens['idToken']}"})
     assert response.status_code == 200, response.body
     return response.json_body
 

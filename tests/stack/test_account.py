@@ -31,7 +31,7 @@ def aws(service: str, stack: dict[str, str]) -> Any:
 
 
 def bearer(person: dict[str, str]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {person['idToken']}"}
+    return {"Authorization": f"{person['idToken']}"}
 
 
 def call(client: Any, method: str, path: str, person: dict[str, str], body: dict) -> Any:

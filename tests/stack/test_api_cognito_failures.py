@@ -138,6 +138,6 @@ def test_credentials_refused_by_the_identity_pool_are_401(client, monkeypatch, m
     failing = FailingCognito(client_error("NotAuthorizedException"))
     monkeypatch.setattr(cognito, "client", lambda service: failing)
     message = assert_error(post(client, "/api/auth/credentials", {},
-                                {"Authorization": f"Bearer {make_token()}"}),
+                                {"Authorization": f"{make_token()}"}),
                            401, "Unauthorized")
     assert "log in again" in message and failing.calls == 1

@@ -132,8 +132,8 @@ def tokens(register, make_token, person_tokens) -> dict[str, str]:
         person_tokens["valid"] = register()["idToken"]
     forged = make_token(key=_other_key())
     header, payload, _ = person_tokens["valid"].split(".")
-    return {"valid": f"Bearer {person_tokens['valid']}", "none": "", "garbage": "Bearer garbage",
-            "forged": f"Bearer {forged}", "unsigned": f"Bearer {header}.{payload}."}
+    return {"valid": f"{person_tokens['valid']}", "none": "", "garbage": "Bearer garbage",
+            "forged": f"{forged}", "unsigned": f"{header}.{payload}."}
 
 
 def _other_key() -> Any:

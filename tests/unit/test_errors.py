@@ -76,7 +76,7 @@ def test_an_exception_in_the_guard_is_the_same_500(client, monkeypatch, caplog):
     monkeypatch.setattr(guard, "verify_id_token", boom)
     with caplog.at_level(logging.ERROR, logger="chalicelib.errors"):
         # "e30" is {}: chalice's local gateway decodes it (a.b.c would crash it, see FIELD-NOTES).
-        response = client.http.get("/api/greeting", headers={"Authorization": "Bearer e30.e30.c2ln"})
+        response = client.http.get("/api/greeting", headers={"Authorization": "e30.e30.c2ln"})
     assert response.status_code == 500
     assert json_of(response) == INTERNAL
     assert_no_internals(response)
