@@ -107,6 +107,27 @@ def test_the_principal_tag_key_matches_where_the_archive_lambda_writes():
     assert user_keys.profile_key("SUB") == "users/SUB/profile.json"
 
 
+def test_the_authenticated_roles_policy_names_the_key_layout_of_chalicelib_user_keys(template):
+    """The person's own profile and files, where chalicelib/my_files.py reaches them."""
+    from chalicelib import user_keys
+
+    [role] = [r for r in resources(template, "AWS::IAM::Role").values()
+              if any(p["PolicyName"] == "own-profile-and-files"
+                     for p in r["Properties"].get("Policies", []))]
+    [policy] = role["Properties"]["Policies"]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    sub = "${!aws:PrincipalTag/sub}"  # in a !Sub: IAM's variable, not CloudFormation's
+    bucket = "${UsersBucket.Arn}"
+    assert statements["ReadOwnProfile"]["Resource"] == {
+        "Fn::Sub": f"{bucket}/{user_keys.profile_key(sub)}"}
+    assert statements["ManageOwnFiles"]["Resource"] == {
+        "Fn::Sub": f"{bucket}/{user_keys.files_prefix(sub)}*"}
+    tag = "${aws:PrincipalTag/sub}"
+    assert statements["ListOwnFiles"]["Condition"]["StringLike"]["s3:prefix"] == [
+        user_keys.files_prefix(tag), user_keys.files_prefix(tag) + "*",
+        user_keys.profile_key(tag)]
+
+
 def test_users_table_is_on_demand_streamed_encrypted_and_recoverable(template):
     table = template["Resources"]["UsersTable"]
     p = table["Properties"]
