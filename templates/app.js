@@ -8,6 +8,7 @@
   function showError(message) {
     alertBox.textContent = message;
     alertBox.hidden = false;
+    alertBox.scrollIntoView({ block: "nearest" });  // the page's one alert, also for the files below
   }
   function clearError() {
     alertBox.hidden = true;
