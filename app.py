@@ -9,7 +9,7 @@ from urllib.parse import unquote
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
 from chalicelib import (account, cognito_credentials, cognito_sign_in, greeting, guard, inputs,
-                        login, logs, my_files, pages, pipeline)
+                        login, logs, my_files, pages, pipeline, two_step)
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 from chalicelib.headers import security_headers
@@ -104,6 +104,11 @@ def log_in():
     return _ok(login.authenticate(**_body("username", "password")))
 
 
+@app.route("/api/auth/login/code", methods=["POST"])
+def log_in_with_code():
+    return _ok(login.answer_challenge(**_body("username", "session", "appCode")))
+
+
 @app.route("/api/auth/refresh", methods=["POST"])
 def refresh():
     return _ok(cognito_sign_in.refresh(**_body("refreshToken")))
@@ -180,6 +185,26 @@ def change_password():
 def delete_account():
     account.delete(_claims(), **_body("accessToken", "password"))
     return _ok()
+
+
+@app.route("/api/account/two-step", methods=["POST"], authorizer=user_pool)
+def two_step_status():
+    return _ok(two_step.status(_claims(), **_body("accessToken")))
+
+
+@app.route("/api/account/two-step/setup", methods=["POST"], authorizer=user_pool)
+def two_step_set_up():
+    return _ok(two_step.set_up(_claims(), **_body("accessToken")))
+
+
+@app.route("/api/account/two-step/on", methods=["POST"], authorizer=user_pool)
+def two_step_on():
+    return _ok(two_step.turn_on(_claims(), **_body("accessToken", "appCode")))
+
+
+@app.route("/api/account/two-step/off", methods=["POST"], authorizer=user_pool)
+def two_step_off():
+    return _ok(two_step.turn_off(_claims(), **_body("accessToken", "appCode")))
 
 
 # --- Your files: S3 signed with the person's own credentials, so IAM decides (my_files) ---

@@ -15,7 +15,20 @@ from chalicelib.tokens import verify_id_token
 
 
 def authenticate(username: str, password: str) -> dict[str, Any]:
-    tokens = cognito_sign_in.log_in(_username_of(username), password)
+    """Tokens, or, for a person with two-step verification, the challenge to answer with
+    `answer_challenge` (the page holds its session; never the password)."""
+    result = cognito_sign_in.log_in(_username_of(username), password)
+    return result if "challenge" in result else _signed_in(result)
+
+
+def answer_challenge(username: str, session: str, app_code: str) -> dict[str, Any]:
+    """The code from the person's app: then the same answer and event as a password-only login."""
+    from chalicelib import two_step
+
+    return _signed_in(two_step.answer_challenge(username, session, app_code))
+
+
+def _signed_in(tokens: dict[str, Any]) -> dict[str, Any]:
     # The claims (sub, name, email) come from the token Cognito just issued;
     # verifying it costs one cached key lookup and keeps one way to read tokens.
     claims = verify_id_token(tokens["idToken"])

@@ -25,6 +25,8 @@ class LocalAWS:
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the console
         cognito_lockout.install()
+        from local import cognito_totp  # software-token MFA as AWS has it (after the lockout)
+        cognito_totp.install()
         cognito_codes.install(outbox)
         state.install()
         cognito_attributes.install(outbox)
