@@ -118,7 +118,7 @@ def _challenge(username: str, result: Mapping[str, Any]) -> dict[str, Any]:
     log.warning("unexpected challenge %s for a self-service user", name)
     raise Forbidden("This account needs a sign-in step this app does not offer. Reset your "
                     "password with “Forgot your password?”, then log in; if that does not "
-                    "help, ask us to check your account.", code="UnsupportedChallenge")
+                    "help, ask us to check your account.", code="ChallengeRequired")
 
 
 def refresh(refresh_token: str) -> dict[str, Any]:

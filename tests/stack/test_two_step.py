@@ -221,5 +221,5 @@ def test_another_challenge_is_a_403_that_says_what_to_do(client, monkeypatch):
 
     monkeypatch.setattr(cognito, "client", lambda service: Challenging())
     message = assert_error(log_in(client, "someone", "Passw0rd-long"), 403,
-                           "UnsupportedChallenge")
+                           "ChallengeRequired")
     assert "Forgot your password" in message
