@@ -290,6 +290,91 @@
     load();
   }
 
+  // --- Two-step verification (chalicelib/two_step.py) ----------------------------------------
+  // The login page's code step: the challenge's session stays in this closure (memory only,
+  // never the password); the code and it go to api/auth/login/code. Returns the step's opener.
+  function twoStepLogin() {
+    var loginForm = document.getElementById("login-form");
+    var codeForm = document.getElementById("code-form");
+    var challenge = null;
+    function back() {  // the session is spent or expired: the password again
+      challenge = null;
+      codeForm.reset();
+      codeForm.hidden = true;
+      loginForm.hidden = false;
+      document.getElementById("password").value = "";
+    }
+    codeForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearError();
+      if (!challenge) { return back(); }
+      var button = codeForm.querySelector("button");
+      button.disabled = true;
+      var body = { username: challenge.username, session: challenge.session,
+                   appCode: document.getElementById("app-code").value };
+      api("POST", "api/auth/login/code", body, {
+        handle: function (result) {
+          if (result.data.error === "LoginExpired" || result.data.error === "AccountLocked") { back(); }
+          return false;  // the message goes to the alert all the same
+        }
+      }).then(function (result) {
+        button.disabled = false;
+        if (!result.ok) { return; }
+        challenge = null;
+        saveSession(result.data);
+        go("hello");
+      });
+    });
+    return function (data) {
+      challenge = { username: data.username, session: data.session };
+      document.getElementById("password").value = "";
+      loginForm.hidden = true;
+      codeForm.hidden = false;
+      document.getElementById("app-code").focus();
+    };
+  }
+
+  // The account page's section: its state, set up (QR code and key), turn on and off with a code.
+  function twoStepSection() {
+    var state = document.getElementById("two-step-state");
+    var start = document.getElementById("two-step-start");
+    var onForm = document.getElementById("two-step-on-form");
+    var offForm = document.getElementById("two-step-off-form");
+    var withTokens = { auth: true, accessToken: true };
+    function show(enabled) {
+      state.textContent = enabled ?
+        "Two-step verification is on: logging in asks for a code from your authenticator app." :
+        "Two-step verification is off: logging in asks for your password only.";
+      start.hidden = enabled;
+      onForm.hidden = true;
+      offForm.hidden = !enabled;
+    }
+    start.addEventListener("click", function () {
+      clearError();
+      start.disabled = true;
+      api("POST", "api/account/two-step/setup", {}, withTokens).then(function (result) {
+        start.disabled = false;
+        if (!result.ok) { return; }
+        document.getElementById("two-step-qr").src = result.data.qrCode;
+        document.getElementById("two-step-secret").textContent = result.data.secret;
+        start.hidden = true;
+        onForm.hidden = false;
+        document.getElementById("two-step-code").focus();
+      });
+    });
+    onSubmit("two-step-on-form", "POST", "api/account/two-step/on", function (data, values, form) {
+      form.reset();
+      show(true);
+    }, withTokens);
+    onSubmit("two-step-off-form", "POST", "api/account/two-step/off", function (data, values, form) {
+      form.reset();
+      show(false);
+    }, withTokens);
+    api("POST", "api/account/two-step", {}, withTokens).then(function (result) {
+      if (result.ok) { show(result.data.enabled); }
+    });
+  }
+
   var pages = {
     signup: function () { forward("signup-form", "api/auth/signup", "confirm?"); },
     confirm: function () {
@@ -306,7 +391,9 @@
       });
     },
     login: function () {
+      var codeStep = twoStepLogin();
       onSubmit("login-form", "POST", "api/auth/login", function (data) {
+        if (data.challenge) { return codeStep(data); }
         saveSession(data);
         go("hello");
       }, {
@@ -419,6 +506,7 @@
       wireLogout();
       if (!session()) { return go("login"); }
       load();
+      twoStepSection();
       filesSection();
     }
   };
