@@ -27,12 +27,13 @@ from tests.helpers import (PASSWORD, Need, app_routes, as_list, iam_match, page_
 UNAUTHENTICATED = {
     ("cognito-idp", op) for op in ("SignUp", "ConfirmSignUp", "ResendConfirmationCode",
                                    "InitiateAuth", "GlobalSignOut", "ForgotPassword",
-                                   "ConfirmForgotPassword")
+                                   "ConfirmForgotPassword", "RespondToAuthChallenge")
 } | {("cognito-identity", "GetId"), ("cognito-identity", "GetCredentialsForIdentity")} | {
     # The person's own operations, authorized by their access token (your account).
     ("cognito-idp", op) for op in ("GetUser", "UpdateUserAttributes", "VerifyUserAttribute",
                                    "GetUserAttributeVerificationCode", "ChangePassword",
-                                   "DeleteUser")
+                                   "DeleteUser", "AssociateSoftwareToken",
+                                   "VerifySoftwareToken", "SetUserMFAPreference")
 }
 
 
@@ -328,6 +329,20 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     account("POST", "/api/account/email/verify", code=outbox.last_code(new_email))
     account("POST", "/api/account/password", currentPassword=PASSWORD + "2",
             newPassword=PASSWORD + "3")
+    # Two-step verification: set up, on, a log-in with the code, off (chalicelib/two_step.py).
+    import pyotp
+
+    account("POST", "/api/account/two-step")
+    setup = client.http.post("/api/account/two-step/setup", headers=bearer,
+                             body=json.dumps({"accessToken": tokens["accessToken"]}))
+    totp = pyotp.TOTP(setup.json_body["secret"])
+    account("POST", "/api/account/two-step/on", appCode=totp.now())
+    step = post(client, "/api/auth/login", {"username": new_email, "password": PASSWORD + "3"})
+    assert step.json_body["challenge"] == "SOFTWARE_TOKEN_MFA", step.body
+    assert post(client, "/api/auth/login/code", {
+        "username": step.json_body["username"], "session": step.json_body["session"],
+        "appCode": totp.now()}).status_code == 200
+    account("POST", "/api/account/two-step/off", appCode=totp.now())
     recorder.function = ""
     sqs_sources = [s for s in app.event_sources if isinstance(s, SQSEventConfig)]
     streams = [s for s in app.event_sources if isinstance(s, DynamoDBEventConfig)]
