@@ -59,7 +59,8 @@ def status(claims: dict[str, Any], access_token: str) -> dict[str, Any]:
 
 
 def set_up(claims: dict[str, Any], access_token: str) -> dict[str, Any]:
-    """A new secret for the person's app (AssociateSoftwareToken): as text and as a QR code."""
+    """A new secret for the person's app (AssociateSoftwareToken): as text (the setup key) and
+    as a QR code."""
     from urllib.parse import quote
 
     user = account._person(claims, access_token)
@@ -67,7 +68,7 @@ def set_up(claims: dict[str, Any], access_token: str) -> dict[str, Any]:
     secret = result["SecretCode"]
     uri = (f"otpauth://totp/{quote(ISSUER)}:{quote(user['username'])}"
            f"?secret={secret}&issuer={quote(ISSUER)}")
-    return {"secret": secret, "qrCode": qr_code(uri)}
+    return {"setupKey": secret, "qrCode": qr_code(uri)}
 
 
 def qr_code(text: str) -> str:

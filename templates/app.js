@@ -356,7 +356,7 @@
         start.disabled = false;
         if (!result.ok) { return; }
         document.getElementById("two-step-qr").src = result.data.qrCode;
-        document.getElementById("two-step-secret").textContent = result.data.secret;
+        document.getElementById("two-step-key").textContent = result.data.setupKey;
         start.hidden = true;
         onForm.hidden = false;
         document.getElementById("two-step-code").focus();

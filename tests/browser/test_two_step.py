@@ -1,5 +1,5 @@
 """Two-step verification in a real Chromium, against `make run`'s stack: set it up from the
-account page (the QR code drawn here, the secret key shown to copy), turn it on with a code
+account page (the QR code drawn here, the setup key shown to copy), turn it on with a code
 pyotp computes from that key, log in with a code, a wrong code refused, turn it off; axe-core
 finds nothing on each new state of the pages.
 """
@@ -44,7 +44,7 @@ def test_set_up_log_in_with_a_code_a_wrong_code_refused_and_turn_it_off(
     expect(qr).to_be_visible()
     assert qr.get_attribute("src").startswith("data:image/svg+xml")
     assert page.evaluate("i => i.complete && i.naturalWidth > 0", qr.element_handle())
-    secret = two_step.locator("#two-step-secret").inner_text().strip()
+    secret = two_step.locator("#two-step-key").inner_text().strip()
     totp = pyotp.TOTP(secret)
     assert axe_violations(page) == []
 

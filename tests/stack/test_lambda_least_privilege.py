@@ -335,7 +335,7 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     account("POST", "/api/account/two-step")
     setup = client.http.post("/api/account/two-step/setup", headers=bearer,
                              body=json.dumps({"accessToken": tokens["accessToken"]}))
-    totp = pyotp.TOTP(setup.json_body["secret"])
+    totp = pyotp.TOTP(setup.json_body["setupKey"])
     account("POST", "/api/account/two-step/on", appCode=totp.now())
     step = post(client, "/api/auth/login", {"username": new_email, "password": PASSWORD + "3"})
     assert step.json_body["challenge"] == "SOFTWARE_TOKEN_MFA", step.body

@@ -31,7 +31,7 @@ def call(client: Any, path: str, person: dict[str, str], body: dict | None = Non
 
 def turned_on(client: Any, person: dict[str, str]) -> pyotp.TOTP:
     setup = assert_ok(call(client, "/api/account/two-step/setup", person))
-    totp = pyotp.TOTP(setup["secret"])
+    totp = pyotp.TOTP(setup["setupKey"])
     assert_ok(call(client, "/api/account/two-step/on", person, {"appCode": totp.now()}))
     return totp
 
@@ -45,8 +45,8 @@ def test_set_up_shows_a_secret_and_a_qr_code_drawn_here_and_each_person_gets_the
     first, second = register(), register()
     one = assert_ok(call(client, "/api/account/two-step/setup", first))
     two = assert_ok(call(client, "/api/account/two-step/setup", second))
-    assert one["secret"] != two["secret"] != "asdfasdfasdf".upper()
-    base64.b32decode(one["secret"])  # what authenticator apps take
+    assert one["setupKey"] != two["setupKey"] != "asdfasdfasdf".upper()
+    base64.b32decode(one["setupKey"])  # what authenticator apps take
     prefix = "data:image/svg+xml"
     assert one["qrCode"].startswith(prefix) and "<svg" in __import__("urllib.parse").parse.unquote(
         one["qrCode"])
@@ -57,7 +57,7 @@ def test_turning_on_needs_the_code_of_this_secret_and_then_log_in_asks_for_it(
         client, register, stack):
     person = register()
     setup = assert_ok(call(client, "/api/account/two-step/setup", person))
-    totp = pyotp.TOTP(setup["secret"])
+    totp = pyotp.TOTP(setup["setupKey"])
     assert_error(call(client, "/api/account/two-step/on", person,
                       {"appCode": wrong(totp.now())}), 400, "CodeMismatch")
     assert assert_ok(call(client, "/api/account/two-step", person))["enabled"] is False
