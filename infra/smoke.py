@@ -135,17 +135,18 @@ def _port(name: str, default: int) -> int:
     return int(raw)
 
 
-def aws_target(stage: str, project_dir: Path = ROOT) -> Target:
+def aws_target(stage: str, session: Any = None, project_dir: Path = ROOT) -> Target:
     """A deployed stage: its names from the stack outputs, the API from the stack (the
     package path) or from Chalice's record of its deployment (`make deploy`)."""
-    import boto3
-
     from infra import chalice_cli
     from infra.credentials import check_credentials
     from infra.stage import check_stage
 
     check_stage(stage)
-    session = boto3.session.Session()
+    if session is None:
+        import boto3
+
+        session = boto3.session.Session()
     check_credentials(session)
     outputs = stack.stack_outputs(session.client("cloudformation"), stage)
     env = {infra_template.env_name(name): value for name, value in outputs.items()}
