@@ -510,7 +510,9 @@ class Smoke:
     # --- cleanup, whatever happened -------------------------------------------------------
 
     def clean_up(self) -> str:
-        removed, errors = [], []
+        removed: list[str] = []
+        errors: list[str] = []
+        notes: list[str] = []
 
         def step(what: str, action: Callable[[], bool]) -> None:
             try:
@@ -526,8 +528,8 @@ class Smoke:
             try:
                 self._delete_through_app()
                 removed.append("the account (through the app)")
-            except Exception:  # noqa: BLE001 - the direct removals below still run
-                pass
+            except Exception as exc:  # noqa: BLE001 - the direct removals below still run
+                notes.append(f"the app did not delete the account ({exc}), so directly")
         step("the Cognito user", self._delete_user)
         if self.sub:
             step("the name parameter", self._delete_parameter)
@@ -536,7 +538,8 @@ class Smoke:
         step("the other person's decoy", lambda: self._delete_versions(f"users/{self.decoy_sub}/"))
         if errors:
             raise Failed("could not remove " + "; ".join(errors))
-        return ("removed " + ", ".join(removed)) if removed else "nothing of the run was left"
+        said = ("removed " + ", ".join(removed)) if removed else "nothing of the run was left"
+        return "; ".join([*notes, said])
 
     def _delete_through_app(self) -> bool:
         status, body = http(self.target, "DELETE", "/api/account",

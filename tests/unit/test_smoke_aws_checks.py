@@ -74,15 +74,15 @@ def live_mappings(**changes: Any) -> dict[str, list[dict[str, Any]]]:
 
 def test_mappings_with_the_settings_of_event_sources_pass():
     lines = run_one(smoke.EVENT_SOURCE_MAPPINGS, **{"lambda": Lambda(live_mappings())})
-    assert lines == ["PASS event source mappings: as infra/event_sources.py says: save_profile (sqs, "
-                     "Enabled), archive_profile (sqs, Enabled), sync_name (dynamodb, Enabled)"]
+    assert lines == [("PASS event source mappings: as infra/event_sources.py says: save_profile (sqs, "
+                      "Enabled), archive_profile (sqs, Enabled), sync_name (dynamodb, Enabled)")]
 
 
 def test_an_sqs_mapping_without_partial_batch_responses_fails_naming_it():
     lines = run_one(smoke.EVENT_SOURCE_MAPPINGS,
                     **{"lambda": Lambda(live_mappings(archive_profile={"FunctionResponseTypes": []}))})
-    assert lines == ["FAIL event source mappings: comm-it-dev-archive_profile FunctionResponseTypes=[], "
-                     "not ['ReportBatchItemFailures']"]
+    assert lines == [("FAIL event source mappings: comm-it-dev-archive_profile FunctionResponseTypes=[], "
+                      "not ['ReportBatchItemFailures']")]
 
 
 def test_a_stream_mapping_without_its_failure_destination_fails():
@@ -137,15 +137,15 @@ def test_throttling_that_answers_429_in_the_apps_shape_passes(monkeypatch):
     monkeypatch.setattr(smoke, "http", answering((400, {"error": "BadRequest"}), (429, body)))
     lines = run_one(smoke.THROTTLING)
     burst = gateway.THROTTLES[smoke.THROTTLE_ROUTE][1]
-    assert lines == [f"PASS throttling: {burst * 2} of {burst * 4} requests to POST /api/auth/confirm "
-                     f"answered 429 {json.dumps(body)}"]
+    assert lines == [(f"PASS throttling: {burst * 2} of {burst * 4} requests to POST /api/auth/confirm "
+                      f"answered 429 {json.dumps(body)}")]
 
 
 def test_throttling_in_api_gateways_default_shape_fails(monkeypatch):
     monkeypatch.setattr(smoke, "http", answering((429, {"message": "Too Many Requests"})))
     lines = run_one(smoke.THROTTLING)
-    assert lines == ["FAIL throttling: 429 answered {'message': 'Too Many Requests'}, "
-                     "not the app's {\"error\", \"message\"} shape"]
+    assert lines == [("FAIL throttling: 429 answered {'message': 'Too Many Requests'}, "
+                      "not the app's {\"error\", \"message\"} shape")]
 
 
 def test_no_429_at_all_fails(monkeypatch):
@@ -218,3 +218,63 @@ def test_what_exists_only_in_aws_skips_locally(check):
                                       env=ENV), lines.append)
     runner.check(check, getattr(runner, check.replace(" ", "_").lower()))
     assert len(lines) == 1 and lines[0].startswith(f"SKIP {check}: exists only in AWS")
+
+
+class Recorder:
+    """Fake clients of cleanup's services that record what was removed."""
+
+    class exceptions:  # noqa: N801 - as boto3's clients name them
+        class UserNotFoundException(Exception):
+            pass
+
+        class ParameterNotFound(Exception):
+            pass
+
+    def __init__(self) -> None:
+        self.calls: list[tuple[str, Any]] = []
+
+    def admin_delete_user(self, UserPoolId: str, Username: str) -> None:
+        self.calls.append(("admin_delete_user", Username))
+
+    def delete_parameter(self, Name: str) -> None:
+        self.calls.append(("delete_parameter", Name))
+
+    def get_paginator(self, name: str) -> Any:
+        assert name == "list_object_versions"
+        recorder = self
+
+        class Pages:
+            def paginate(self, Bucket: str, Prefix: str) -> list[dict[str, Any]]:
+                recorder.calls.append(("list_object_versions", Prefix))
+                return [{"Versions": [{"Key": f"{Prefix}profile.json", "VersionId": "v1"}]}]
+        return Pages()
+
+    def delete_objects(self, Bucket: str, Delete: dict[str, Any]) -> None:
+        self.calls.append(("delete_objects", [o["Key"] for o in Delete["Objects"]]))
+
+    def get_item(self, TableName: str, Key: dict[str, Any], ConsistentRead: bool) -> dict[str, Any]:
+        return {"Item": {"sub": Key["sub"], "name": {"S": "Smoke Test"}}}  # no tombstone
+
+    def delete_item(self, TableName: str, Key: dict[str, Any]) -> None:
+        self.calls.append(("delete_item", Key["sub"]["S"]))
+
+
+def test_cleanup_after_a_failed_run_removes_the_user_parameter_files_and_record(monkeypatch):
+    fake = Recorder()
+    monkeypatch.setattr(smoke, "http", lambda *a, **k: (502, {"message": "Internal server error"}))
+    lines: list[str] = []
+    runner = smoke.Smoke(target(**{"cognito-idp": fake, "ssm": fake, "s3": fake, "dynamodb": fake}),
+                         lines.append)
+    runner.created, runner.sub = True, "1234-sub"
+    runner.tokens = {"idToken": "id", "accessToken": "access"}  # logged in, never deleted
+
+    runner.check("cleanup", runner.clean_up)
+
+    assert lines == [("PASS cleanup: the app did not delete the account (DELETE /api/account answered "
+                      "502 {'message': 'Internal server error'}), so directly; removed the Cognito "
+                      "user, the name parameter, the files under users/1234-sub/, the users table "
+                      "record, the other person's decoy")]
+    assert ("admin_delete_user", runner.username) in fake.calls
+    assert ("delete_parameter", "/comm-it/dev/users/1234-sub/name") in fake.calls
+    assert ("delete_objects", ["users/1234-sub/profile.json"]) in fake.calls
+    assert ("delete_item", "1234-sub") in fake.calls
