@@ -140,7 +140,7 @@ def aws_target(stage: str, session: Any = None, project_dir: Path = ROOT) -> Tar
     package path) or from Chalice's record of its deployment (`make deploy`)."""
     from infra import chalice_cli
     from infra.credentials import check_credentials
-    from infra.stage import check_stage
+    from infra.stage import api_gateway_stage, check_stage
 
     check_stage(stage)
     if session is None:
@@ -151,11 +151,38 @@ def aws_target(stage: str, session: Any = None, project_dir: Path = ROOT) -> Tar
     outputs = stack.stack_outputs(session.client("cloudformation"), stage)
     env = {infra_template.env_name(name): value for name, value in outputs.items()}
     rest_api_id, url = outputs.get("RestAPIId", ""), outputs.get("EndpointURL", "")
-    if not (rest_api_id and url):
+    if not (rest_api_id and url) and chalice_cli.deployed_file(project_dir, stage).exists():
         api = chalice_cli.deployed_rest_api(project_dir, stage)
         rest_api_id, url = api["rest_api_id"], api["rest_api_url"]
+    if not (rest_api_id and url):
+        rest_api_id = api_of_function(session.client("lambda"), stage)
+        url = (f"https://{rest_api_id}.execute-api.{session.region_name}.amazonaws.com/"
+               f"{api_gateway_stage(project_dir)}")
     return Target(stage=stage, local=False, app_url=url.rstrip("/"), session=session, env=env,
                   rest_api_id=rest_api_id)
+
+
+def api_of_function(lambda_client: Any, stage: str) -> str:
+    """The REST API that may invoke the stage's API function (the permission `chalice deploy`
+    adds names it): for a clone without Chalice's record of the deployment."""
+    from infra.package import function_name
+
+    name = function_name(stage, policy.API_HANDLER)
+    try:
+        statements = json.loads(lambda_client.get_policy(FunctionName=name)["Policy"])["Statement"]
+    except Exception as exc:  # noqa: BLE001 - said as the reason the API cannot be found
+        code, message = aws_error(exc)
+        raise DeployError(f"Cannot find the stage's REST API: no Chalice record in .chalice/deployed/ "
+                          f"and no permission on {name} to read ({code or type(exc).__name__}: "
+                          f"{message or exc}). Run `make deploy STAGE={stage}` first.") from None
+    apis = sorted({arn.split(":", 5)[5].split("/", 1)[0]
+                   for statement in statements
+                   for arn in [statement.get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn", "")]
+                   if ":execute-api:" in arn})
+    if len(apis) != 1:
+        raise DeployError(f"Cannot tell the stage's REST API: {name} may be invoked by "
+                          f"{len(apis)} APIs {apis}, and .chalice/deployed/{stage}.json is not here.")
+    return apis[0]
 
 
 # --- talking to the app --------------------------------------------------------------------

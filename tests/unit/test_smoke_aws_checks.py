@@ -223,7 +223,7 @@ def test_what_exists_only_in_aws_skips_locally(check):
 class Recorder:
     """Fake clients of cleanup's services that record what was removed."""
 
-    class exceptions:  # noqa: N801 - as boto3's clients name them
+    class exceptions:  # as boto3's clients name it
         class UserNotFoundException(Exception):
             pass
 
@@ -278,3 +278,31 @@ def test_cleanup_after_a_failed_run_removes_the_user_parameter_files_and_record(
     assert ("delete_parameter", "/comm-it/dev/users/1234-sub/name") in fake.calls
     assert ("delete_objects", ["users/1234-sub/profile.json"]) in fake.calls
     assert ("delete_item", "1234-sub") in fake.calls
+
+
+class LambdaPolicy:
+    def __init__(self, *api_ids: str) -> None:
+        self.api_ids = api_ids
+
+    def get_policy(self, FunctionName: str) -> dict[str, str]:
+        assert FunctionName == f"comm-it-{STAGE}"
+        return {"Policy": json.dumps({"Statement": [
+            {"Effect": "Allow", "Principal": {"Service": "apigateway.amazonaws.com"},
+             "Action": "lambda:InvokeFunction", "Condition": {"ArnLike": {
+                 "AWS:SourceArn": f"arn:aws:execute-api:eu-west-1:123456789012:{api}/*"}}}
+            for api in self.api_ids]})}
+
+
+def test_without_chalices_record_the_api_is_the_one_allowed_to_invoke_the_function(tmp_path: Path):
+    (tmp_path / ".chalice").mkdir()
+    (tmp_path / ".chalice" / "config.json").write_text(json.dumps({"api_gateway_stage": "api"}))
+    session = FakeSession(sts=Sts(), cloudformation=Cfn(fake_outputs(STAGE)), **{"lambda": LambdaPolicy("abc999")})
+    found = smoke.aws_target(STAGE, session, tmp_path)
+    assert (found.rest_api_id, found.app_url) == ("abc999", "https://abc999.execute-api.eu-west-1.amazonaws.com/api")
+
+
+def test_two_apis_allowed_to_invoke_the_function_are_refused_clearly(tmp_path: Path):
+    session = FakeSession(sts=Sts(), cloudformation=Cfn(fake_outputs(STAGE)),
+                          **{"lambda": LambdaPolicy("old111", "new222")})
+    with pytest.raises(smoke.DeployError, match=r"may be invoked by 2 APIs \['new222', 'old111'\]"):
+        smoke.aws_target(STAGE, session, tmp_path)
