@@ -253,7 +253,7 @@ class Smoke:
         self.deleted = False
 
     def line(self, outcome: str, check: str, detail: str) -> None:
-        self.write(f"{outcome} {check}: {detail}")
+        self.write(f"{outcome} {check}: {' '.join(str(detail).split())}")  # one line, always
 
     def check(self, name: str, run: Callable[[], str], needs: Sequence[str] = ()) -> bool:
         missing = [n for n in needs if not getattr(self, n)]
@@ -641,7 +641,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         code, message = aws_error(exc)
         detail = f"{code}: {message}" if code else (str(exc) if isinstance(exc, DeployError)
                                                     else f"{type(exc).__name__}: {exc}")
-        _write(f"FAIL setup: {detail}")
+        _write(f"FAIL setup: {' '.join(detail.split())}")
         return 1
     where = f"stage {target.stage} at {target.app_url}" + (
         f" and the local AWS at {target.endpoint_url}" if target.local else "")

@@ -306,3 +306,15 @@ def test_two_apis_allowed_to_invoke_the_function_are_refused_clearly(tmp_path: P
                           **{"lambda": LambdaPolicy("old111", "new222")})
     with pytest.raises(smoke.DeployError, match=r"may be invoked by 2 APIs \['new222', 'old111'\]"):
         smoke.aws_target(STAGE, session, tmp_path)
+
+
+def test_no_aws_credentials_is_one_fail_line_saying_how_to_sign_in(capsys, monkeypatch):
+    class NoCredentials(FakeSession):
+        def get_credentials(self) -> None:
+            return None
+
+    monkeypatch.setattr("boto3.session.Session", lambda: NoCredentials())
+    assert smoke.main(["--stage", STAGE]) == 1
+    out = capsys.readouterr().out
+    assert out.startswith("FAIL setup: No AWS credentials found") and "aws configure" in out
+    assert out.count("\n") == 1  # the multi-line advice as one line
