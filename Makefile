@@ -73,4 +73,9 @@ destroy: $(INSTALLED)
 ## (docs/deploy.md)
 package: $(INSTALLED)
 	$(PY) -m infra.package --stage $(STAGE)
-.PHONY: deploy destroy package
+## smoke: prove a stage works with a throwaway user (docs/deploy.md, "Prove a stage"): STAGE=dev
+## checks a deployed stage with your AWS credentials; with no STAGE (command line or
+## environment) it checks the running `make run` (PORT, LOCAL_AWS_PORT). PASS/FAIL/SKIP lines
+smoke: $(INSTALLED)
+	$(PY) -m infra.smoke $(if $(filter file,$(origin STAGE)),,--stage $(STAGE))
+.PHONY: deploy destroy package smoke

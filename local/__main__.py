@@ -33,8 +33,8 @@ ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = ROOT / ".local-state"
 
 
-def _port(name: str, default: str) -> int:
-    raw = os.environ.get(name, default)
+def _port(name: str) -> int:
+    raw = os.environ.get(name, str(ports.DEFAULTS[name]))
     try:
         port = int(raw)
     except ValueError:
@@ -87,8 +87,8 @@ def serve(clean: bool) -> int:
     from local import console, resources, state
 
     console.install()  # every line of this process whole and escaped: pump, outbox, logs
-    port = _port("PORT", "8000")
-    aws_port = _port("LOCAL_AWS_PORT", "4566")
+    port = _port("PORT")
+    aws_port = _port("LOCAL_AWS_PORT")
     if port == aws_port:
         raise SystemExit(f"PORT and LOCAL_AWS_PORT are both {port}: choose two different ports.")
     _check_free(port, "PORT", "the app")
@@ -121,6 +121,7 @@ def serve(clean: bool) -> int:
         os.environ.update(aws.environment(outputs))
         store.extras.update(outputs=lambda: outputs, stream_positions=lambda: dict(positions))
         aws.actions["save"] = lambda: (store.save(), {"saved_at": store.saved_at})[1]
+        aws.actions["outputs"] = lambda: dict(outputs)  # the stack's names (make smoke)
         store.save()
         store.start()
         saving = True
@@ -166,7 +167,7 @@ def _say(line: str) -> None:
 # --- commands for a running stack -------------------------------------------------------------
 
 def _endpoint() -> str:
-    return f"http://127.0.0.1:{_port('LOCAL_AWS_PORT', '4566')}"
+    return f"http://127.0.0.1:{_port('LOCAL_AWS_PORT')}"
 
 
 def _control(method: str, name: str, body: dict | None = None) -> dict:
