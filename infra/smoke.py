@@ -192,7 +192,7 @@ def http(target: Target, method: str, path: str, body: Any = None, token: str = 
     """(status, JSON body or text) of one request to the app's public API."""
     headers = {"Content-Type": "application/json"}
     if token:
-        headers["Authorization"] = f"Bearer {token}"  # as the pages send it (templates/app.js)
+        headers["Authorization"] = token  # the token itself, as the pages send it (templates/app.js)
     request = urllib.request.Request(target.app_url + path, method=method, headers=headers,
                                      data=None if body is None else json.dumps(body).encode())
     try:
@@ -331,9 +331,9 @@ class Smoke:
         return f"{table} holds {self.sub} named {self.name!r} (login_count {item.get('login_count', {}).get('N')})"
 
     def profile_document(self) -> str:
-        from chalicelib.users_bucket import key_for
+        from chalicelib.user_keys import profile_key
 
-        s3, key = self.target.client("s3"), key_for(self.sub)
+        s3, key = self.target.client("s3"), profile_key(self.sub)
 
         def probe() -> Any:
             try:
@@ -372,14 +372,14 @@ class Smoke:
     # --- the person's own credentials ----------------------------------------------------
 
     def own_profile(self) -> str:
-        from chalicelib.users_bucket import key_for
+        from chalicelib.user_keys import profile_key
 
         status, body = http(self.target, "POST", "/api/auth/credentials", {},
                             token=self.tokens["idToken"])
         if status != 200 or not isinstance(body, dict) or "accessKeyId" not in body:
             raise Failed(f"POST /api/auth/credentials answered {status} {body}")
         self.credentials = body
-        s3, key = self.target.client_as("s3", body), key_for(self.sub)
+        s3, key = self.target.client_as("s3", body), profile_key(self.sub)
         document = json.loads(s3.get_object(Bucket=self.target.bucket, Key=key)["Body"].read())
         if document.get("email") != self.email:
             raise Failed(f"read {key} as the person but it holds email {document.get('email')!r}")
@@ -388,9 +388,9 @@ class Smoke:
     def other_key(self) -> str:
         from botocore.exceptions import ClientError
 
-        from chalicelib.users_bucket import key_for
+        from chalicelib.user_keys import profile_key
 
-        key = key_for(self.decoy_sub)
+        key = profile_key(self.decoy_sub)
         self.target.client("s3").put_object(Bucket=self.target.bucket, Key=key, Body=b'{"decoy": true}',
                                             ContentType="application/json")
         try:
@@ -482,7 +482,7 @@ class Smoke:
         return "DELETE /api/account answered 200"
 
     def nothing_left(self) -> str:
-        from chalicelib.users_bucket import tombstone_key
+        from chalicelib.user_keys import tombstone_key
 
         def probe() -> Any:
             left = self.traces()
@@ -494,7 +494,7 @@ class Smoke:
 
     def traces(self) -> list[str]:
         """What is left of the user beyond the documented tombstone."""
-        from chalicelib.users_bucket import tombstone_key
+        from chalicelib.user_keys import tombstone_key
 
         left = []
         idp = self.target.client("cognito-idp")
