@@ -9,7 +9,8 @@ from urllib.parse import unquote
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
 from chalicelib import (account, cognito_credentials, cognito_sign_in, greeting, guard, inputs,
-                        login, logs, my_files, pages, pipeline)
+                        login, logs, my_access, my_data, my_data_export, my_files, pages,
+                        pipeline)
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 from chalicelib.headers import security_headers
@@ -210,6 +211,23 @@ def delete_my_file(name):
 @app.route("/api/account/profile-document", authorizer=user_pool)
 def my_profile_document():
     return _ok(my_files.profile_document(_me()))
+
+
+# --- Your data in AWS: every place, one ZIP, your access proven (my_data, my_access) -------
+
+@app.route("/api/account/data", methods=["POST"], authorizer=user_pool)
+def my_data_places():
+    return _ok(my_data.places(_me(), **_body("accessToken")))
+
+
+@app.route("/api/account/data/export", methods=["POST"], authorizer=user_pool)
+def export_my_data():
+    return _ok(my_data_export.export(_me(), **_body("accessToken")))
+
+
+@app.route("/api/account/access-check", methods=["POST"], authorizer=user_pool)
+def check_my_access():
+    return _ok(my_access.check(_me()))
 
 
 # --- The pipeline: Lambdas fed by SQS (fan-out of the login event) and the table stream ---

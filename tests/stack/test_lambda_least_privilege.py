@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
+from chalicelib import user_keys
 from infra import policy
 from tests.helpers import (PASSWORD, Need, app_routes, as_list, iam_match, page_paths,
                            policy_allows, post, route_of)
@@ -80,6 +81,14 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
     if service == "dynamodb" and operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem",
                                                "Query"):
         return [Need(f"dynamodb:{operation}", arns.of("dynamodb", f"table/{params['TableName']}"),
+                     call=call)]
+    if service == "s3" and operation == "GetObject" and "VersionId" in params:
+        return [Need("s3:GetObjectVersion",
+                     f"arn:{arns.partition}:s3:::{params['Bucket']}/{params['Key']}", call=call)]
+    if service == "s3" and operation == "GetObject" and \
+            params["Key"] == user_keys.export_key(params["Key"].split("/")[1]):
+        # The presigned link to the archive the route just wrote: never a missing key.
+        return [Need("s3:GetObject", f"arn:{arns.partition}:s3:::{params['Bucket']}/{params['Key']}",
                      call=call)]
     if service == "s3" and operation in ("GetObject", "HeadObject"):
         bucket, key = params["Bucket"], params["Key"]
@@ -328,6 +337,13 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     account("POST", "/api/account/email/verify", code=outbox.last_code(new_email))
     account("POST", "/api/account/password", currentPassword=PASSWORD + "2",
             newPassword=PASSWORD + "3")
+    # Your data in AWS: read as the person (not recorded) except the profile's versions and
+    # the archive, which the app's role writes and links.
+    assert post(client, "/api/account/files", {"name": "zip.txt", "content": "aGk="},
+                bearer).status_code == 201
+    account("POST", "/api/account/data")
+    account("POST", "/api/account/data/export")
+    account("POST", "/api/account/access-check")
     recorder.function = ""
     sqs_sources = [s for s in app.event_sources if isinstance(s, SQSEventConfig)]
     streams = [s for s in app.event_sources if isinstance(s, DynamoDBEventConfig)]
