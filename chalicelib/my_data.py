@@ -15,15 +15,18 @@ page's table; chalicelib/my_data_export.py into `data.json` of the ZIP.
 from __future__ import annotations
 
 import json
+import logging
 import time
 from decimal import Decimal
-from typing import Any
+from typing import Any, Callable
 
 from chalicelib import cognito_account, cognito_credentials, names, user_keys
-from chalicelib.aws import client, client_as, error_code
+from chalicelib.aws import client, client_as, error_code, unreachable
 from chalicelib.config import APP_NAME, settings
-from chalicelib.errors import Forbidden
-from chalicelib.my_files import Person
+from chalicelib.errors import Forbidden, ServiceUnavailable
+from chalicelib.my_files import ACCESS_DENIED, STALE_CREDENTIALS, Person
+
+log = logging.getLogger(__name__)
 
 # How long things stay: the settings of infra/template.yaml (the users bucket's lifecycle
 # rule, the log groups' retention), pinned to it by tests/unit/test_my_data.py.
@@ -53,9 +56,34 @@ class AsPerson:
         return self._clients[service]
 
 
-def collect(person: Person, access_token: str, me: AsPerson | None = None) -> dict[str, Any]:
+def as_person(person: Person, operation: Callable[[AsPerson], Any]) -> Any:
+    """Run `operation(me)` with clients signed as the person. A refusal is IAM speaking: a
+    clear 403; credentials gone stale are replaced once; a service that fails, a 503."""
+    from botocore.exceptions import BotoCoreError, ClientError
+
+    for attempt in (1, 2):
+        try:
+            return operation(AsPerson(person))
+        except ClientError as exc:
+            code = error_code(exc)
+            if code in STALE_CREDENTIALS and attempt == 1:
+                cognito_credentials.forget(person.id_token)
+                continue
+            if code in ACCESS_DENIED | {"AccessDeniedException"}:
+                log.warning("AWS refused a request signed as %s: %s", person.sub, code)
+                raise Forbidden("AWS did not allow this with your credentials (access denied). "
+                                "Please log in again; if it persists, tell us.",
+                                code="AccessDenied") from None
+            log.warning("reading the data of %s failed: %s", person.sub, code)
+        except BotoCoreError as exc:
+            log.warning("AWS unreachable: %r", str(exc))
+            raise ServiceUnavailable(unreachable("AWS")) from None
+        raise ServiceUnavailable("Your data could not be reached just now. Please try again.")
+    raise AssertionError("unreachable")
+
+
+def collect(person: Person, access_token: str, me: AsPerson) -> dict[str, Any]:
     """Everything Comm-IT holds about the person, read from the services themselves."""
-    me = me or AsPerson(person)
     cfg = settings()
     user = cognito_account.current_user(access_token)
     if user["sub"] != person.sub:
@@ -82,7 +110,10 @@ def collect(person: Person, access_token: str, me: AsPerson | None = None) -> di
 
 def places(person: Person, access_token: str) -> dict[str, Any]:
     """The rows of `Your data in AWS`: service, resource, what it holds, how long, read with."""
-    data = collect(person, access_token)
+    return as_person(person, lambda me: _rows(person, collect(person, access_token, me)))
+
+
+def _rows(person: Person, data: dict[str, Any]) -> dict[str, Any]:
     cfg, sub = settings(), person.sub
     c, i, d, p, n, f = (data[k] for k in ("cognito", "identity", "dynamodb", "profile",
                                           "parameter", "files"))

@@ -23,7 +23,8 @@ from typing import TYPE_CHECKING, Any
 from chalicelib import user_keys
 from chalicelib.aws import client
 from chalicelib.config import settings
-from chalicelib.my_data import AsPerson, collect, now_iso, older_profile_versions
+from chalicelib.my_data import (AsPerson, as_person, collect, now_iso,
+                                older_profile_versions)
 from chalicelib.my_files import Person
 
 SPOOL_BYTES = 2 * 1024 * 1024
@@ -37,10 +38,13 @@ def file_name(username: str) -> str:
 
 def export(person: Person, access_token: str) -> dict[str, Any]:
     """Build the archive, store it, answer a link that downloads it."""
+    return as_person(person, lambda me: _export(me, person, access_token))
+
+
+def _export(me: AsPerson, person: Person, access_token: str) -> dict[str, Any]:
     import tempfile  # here: only this route needs them (cold start)
     import zipfile
 
-    me = AsPerson(person)
     data = collect(person, access_token, me)
     profile = data["profile"]
     profile["olderVersions"] = older_profile_versions(profile["key"], profile["versions"])

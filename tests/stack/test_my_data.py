@@ -150,3 +150,97 @@ def test_the_routes_need_a_token_and_a_matching_access_token(client, someone):
     response = post(client, "/api/account/data", {"accessToken": other["accessToken"]},
                     bearer(who))
     assert_error(response, 403, "TokenMismatch")
+
+
+@pytest.mark.parametrize("path", ["/api/account/data", "/api/account/data/export",
+                                  "/api/account/access-check"])
+def test_aws_out_of_reach_is_a_503_and_a_refusal_a_403_never_a_500(client, someone, path,
+                                                                 monkeypatch):
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    who = someone()
+
+    def unreachable(self, service):
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+    monkeypatch.setattr(my_data.AsPerson, "__call__", unreachable)
+    assert_error(call(client, who, path), 503, "ServiceUnavailable")
+
+    def refused(self, service):
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetObject")
+
+    monkeypatch.setattr(my_data.AsPerson, "__call__", refused)
+    if path == "/api/account/access-check":  # a refusal there is an answer, not an error
+        assert all(r["outcome"] == "denied" for r in call(client, who, path).json_body["results"])
+    else:
+        assert_error(call(client, who, path), 403, "AccessDenied")
+
+
+def test_stale_credentials_are_replaced_once(client, someone, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    who = someone()
+    original, failures = my_data.AsPerson.__call__, []
+
+    def stale_once(self, service):
+        if not failures:
+            failures.append(service)
+            raise ClientError({"Error": {"Code": "ExpiredToken", "Message": "old"}}, "GetItem")
+        return original(self, service)
+
+    monkeypatch.setattr(my_data.AsPerson, "__call__", stale_once)
+    response = call(client, who, "/api/account/access-check")
+    assert response.status_code == 200, response.body
+    assert failures and all(r["asExpected"] for r in response.json_body["results"])
+
+
+def test_twenty_files_of_a_mib_make_one_zip_past_api_gateways_limit_streamed(
+        client, someone, dev, stack, monkeypatch):
+    """Larger than API Gateway's 10 MB answer: the answer is a link. The archive is never
+    held whole in memory: it rolls over from memory to a temporary file, and each file
+    passes from S3 into it in chunks of at most CHUNK_BYTES."""
+    import os
+    import tempfile
+
+    from botocore.response import StreamingBody
+
+    from chalicelib import my_data_export
+
+    spools, reads = [], []
+
+    class Spool(tempfile.SpooledTemporaryFile):
+        def __exit__(self, *exc):  # the archive's, not the local AWS's (werkzeug spools too)
+            if self._max_size == my_data_export.SPOOL_BYTES:
+                spools.append(self._rolled)
+            return super().__exit__(*exc)
+
+    original_read = StreamingBody.read
+
+    def read(self, amt=None):
+        reads.append(amt)
+        return original_read(self, amt)
+
+    monkeypatch.setattr(tempfile, "SpooledTemporaryFile", Spool)
+    monkeypatch.setattr(StreamingBody, "read", read)
+    who = someone()
+    sub = sub_of(who)
+    files = {f"big{i:02}.bin": os.urandom(1024 * 1024) for i in range(20)}  # incompressible
+    for name, data in files.items():
+        dev("s3").put_object(Bucket=stack["USERS_BUCKET_NAME"], Key=f"users/{sub}/files/{name}",
+                             Body=data)
+    reads.clear()
+    response = call(client, who, "/api/account/data/export")
+    assert response.status_code == 200, response.body
+    assert len(response.body) < 10_000  # a link, not the archive
+    assert response.json_body["size"] > 20 * 1024 * 1024
+    assert spools == [True], "the archive stayed in memory"
+    file_reads = [amt for amt in reads if amt is not None]
+    assert len(file_reads) >= 20 * (1024 * 1024 // my_data_export.CHUNK_BYTES)
+    assert max(file_reads) <= my_data_export.CHUNK_BYTES
+    status, _, body = fetch_link(response.json_body["url"])
+    assert status == 200 and len(body) == response.json_body["size"]
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    data = json.loads(archive.read("data.json"))
+    assert {f["name"]: f["sha256"] for f in data["files"]["files"]} == \
+        {n: hashlib.sha256(d).hexdigest() for n, d in files.items()}
+    assert all(archive.read(f"files/{n}") == d for n, d in files.items())
