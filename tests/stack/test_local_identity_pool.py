@@ -13,7 +13,7 @@ from datetime import datetime, timezone
 import pytest
 
 from infra import template as infra_template
-from local.resources import ACCOUNT_ID
+from local.events import ACCOUNT_ID
 from tests.helpers import LOCAL_REGION, credentials_for, post
 
 
