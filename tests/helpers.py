@@ -452,3 +452,21 @@ def http_json(base_url: str, method: str, path: str, body: Any = None,
         return status, json.loads(raw or b"null")
     except ValueError:
         return status, raw.decode(errors="replace")
+
+
+PAGE = {"X-Comm-IT-Page": "1"}  # what the page sends on its every call (chalicelib/session_cookie.py)
+
+
+def set_cookies(response: Any) -> list[str]:
+    """The Set-Cookie headers of a chalice test client's answer (multi-valued: a list)."""
+    for name, value in response.headers.items():
+        if name.lower() == "set-cookie":
+            return value if isinstance(value, list) else [value]
+    return []
+
+
+def cookie_header(response: Any) -> dict[str, str]:
+    """The page's headers of its next call, with the cookie the answer set (name=value)."""
+    pairs = {c.split(";", 1)[0] for c in set_cookies(response)}
+    assert len(pairs) == 1, pairs
+    return {**PAGE, "Cookie": pairs.pop()}
