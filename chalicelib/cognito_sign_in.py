@@ -142,7 +142,8 @@ def revoke(refresh_token: str) -> None:
             "UnsupportedTokenTypeException": lambda _: BadRequest(
                 "That is not a refresh token of Comm-IT. Log out with the refreshToken the "
                 "login answer gave.", code="InvalidToken"),
-            "InvalidParameterException": cognito.invalid,
+            "InvalidParameterException": lambda _: BadRequest(
+                "That refresh token is not valid. Log in again.", code="InvalidParameter"),
             "UnsupportedOperationException": lambda _: ServiceUnavailable(
                 "Logging out of one device is not switched on for this app (its user pool "
                 "client needs EnableTokenRevocation). Use Log out everywhere meanwhile."),
