@@ -44,7 +44,7 @@ def open_account(page: Page, stack: RunningStack, person: dict) -> None:
 
 
 def log_out(page: Page, stack: RunningStack) -> None:
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log out", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("You are logged out.")
     expect(page).to_have_url(path_of(stack, "login"))
 

@@ -81,7 +81,7 @@ def test_a_new_person_signs_up_verifies_logs_in_is_greeted_by_name_and_logs_out(
     page.screenshot(path=str(ARTIFACTS / "greeting.png"), full_page=True)
     assert any("idToken" in value for value in session_storage(page).values())
 
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log out", exact=True).click()
     expect(page).to_have_url(path_of(stack, "login"))
     expect(page.get_by_role("status")).to_have_text("You are logged out.")
     storage = session_storage(page)
