@@ -40,7 +40,7 @@ def script_refresh(client: Any, refresh_token: str) -> Any:
     return post(client, "/api/auth/refresh", {"refreshToken": refresh_token})
 
 
-def guarded(client: Any, method: str, path: str, tokens: dict[str, str], **body: str) -> Any:
+def guarded(client: Any, method: str, path: str, tokens: dict[str, str], **body: Any) -> Any:
     return client.http.request(method, path, body=json.dumps(
         {"accessToken": tokens["accessToken"], **body}), headers={
         "Content-Type": "application/json", "Authorization": tokens["idToken"], **PAGE})
@@ -172,6 +172,16 @@ def test_a_password_change_ends_every_other_session_and_this_one_goes_on(client,
     assert_error(refreshes(client, cookie_header(login)), 401, "SessionExpired")
     assert_ok(refreshes(client, cookie_header(answer)))  # this browser: the new cookie
     assert_ok(guarded(client, "POST", "/api/account/name", body, name="Still here"))
+
+
+@pytest.mark.parametrize("keep", [True, False])
+def test_the_pages_new_cookie_after_a_password_change_is_kept_as_asked(client, register, keep):
+    person = register(log_in=False)
+    tokens = page_login(client, person, keep=keep).json_body
+    answer = guarded(client, "POST", "/api/account/password", tokens, currentPassword=PASSWORD,
+                     newPassword=NEW_PASSWORD, **({"keepSignedIn": True} if keep else {}))
+    cookies = set_cookies(answer)
+    assert len(cookies) == 2 and all(("Max-Age=2592000" in c) == keep for c in cookies)
 
 
 def test_a_scripts_password_change_answers_its_new_tokens_in_the_body(client, register):
