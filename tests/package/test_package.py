@@ -281,6 +281,13 @@ class _RecordingLambda:
     def get_event_source_mapping(self, UUID: str) -> dict[str, Any]:  # noqa: N803
         return {"UUID": UUID, "State": "Enabled", **self.updates.get(UUID, {})}
 
+    def get_function(self, FunctionName: str) -> None:  # noqa: N803
+        """No app deployed yet (make deploy checks before it runs chalice without a record)."""
+        from botocore.exceptions import ClientError
+
+        raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": FunctionName}},
+                          "GetFunction")
+
 
 @pytest.fixture
 def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
