@@ -3,9 +3,9 @@
 Two guards for the users' data: the stack policy (infra/stack-policy.json, set on
 create and before every update, by both deploy paths) refuses any update that would
 replace or delete the user pool, the users table or the users bucket (a replaced pool
-would move the app to a new, empty one); and a new stack is created with the pool's
-deletion protection off, switched on once the create is complete, so a failed first
-create can roll back (Cognito refuses to delete a protected pool).
+would move the app to a new, empty one); and a new stack is created with the pool's and
+the table's deletion protection off, switched on once the create is complete, so a
+failed first create can roll back (Cognito and DynamoDB refuse to delete them protected).
 """
 from __future__ import annotations
 
@@ -18,7 +18,7 @@ from infra.errors import DeployError, aws_error
 
 
 STACK_POLICY_PATH = Path(__file__).resolve().parent / "stack-policy.json"
-PROTECTION = "UserPoolDeletionProtection"  # the template's parameter
+PROTECTION = "DataDeletionProtection"  # the template's parameter
 
 
 def stack_policy() -> dict[str, Any]:
@@ -29,7 +29,7 @@ def _recovery(name: str, stage: str, status: str) -> str:
     """What to type when a stack can neither roll back nor be deleted as it is."""
     return (
         f"Stack {name} is in {status}: CloudFormation could not delete what it made, most "
-        "likely the Cognito user pool, whose deletion protection refuses it. Its events in the "
+        "likely the Cognito user pool (or the users table), whose deletion protection refuses it. Its events in the "
         "CloudFormation console name the resource. If the stack never completed a create, it "
         "holds no data. Recover with:\n"
         f"  POOL=$(aws cloudformation describe-stack-resource --stack-name {name} "
@@ -37,10 +37,12 @@ def _recovery(name: str, stage: str, status: str) -> str:
         "--output text)\n"
         "  aws cognito-idp update-user-pool --user-pool-id \"$POOL\" --deletion-protection INACTIVE"
         "  # only if that pool holds no accounts you keep\n"
+        f"  aws dynamodb update-table --table-name {name}-users --no-deletion-protection-enabled"
+        "  # the same for the users table, if it is named in the events\n"
         f"  aws cloudformation delete-stack --stack-name {name}\n"
         f"  aws cloudformation wait stack-delete-complete --stack-name {name}\n"
-        f"then fix the cause and run `make deploy STAGE={stage}` again. (To keep a pool with "
-        f"accounts instead: `aws cloudformation delete-stack --stack-name {name} "
+        f"then fix the cause and run `make deploy STAGE={stage}` again. (A stack in DELETE_FAILED "
+        f"can keep a pool with accounts instead: `aws cloudformation delete-stack --stack-name {name} "
         "--retain-resources UserPool`.)")
 
 

@@ -169,15 +169,15 @@ def test_a_stack_that_could_not_roll_back_or_delete_gets_the_exact_recovery(stat
 
 def test_a_new_stack_is_created_with_the_pool_unprotected_then_protected_once_complete():
     cfn = FakeCloudFormation(None)
-    body = json.dumps({"Parameters": {"UserPoolDeletionProtection": {"Type": "String"}}})
+    body = json.dumps({"Parameters": {"DataDeletionProtection": {"Type": "String"}}})
     assert stack.deploy_stack(cfn, "dev", body) == "created"
     names = [c for c, _ in cfn.calls]
     create = dict(cfn.calls)["create_stack"]
     given = {p["ParameterKey"]: p.get("ParameterValue") for p in create["Parameters"]}
-    assert given["UserPoolDeletionProtection"] == "INACTIVE"
+    assert given["DataDeletionProtection"] == "INACTIVE"
     assert names.index("wait:stack_create_complete") < names.index("update_stack")
     update = dict(cfn.calls)["update_stack"]
-    assert {"ParameterKey": "UserPoolDeletionProtection", "ParameterValue": "ACTIVE"} in \
+    assert {"ParameterKey": "DataDeletionProtection", "ParameterValue": "ACTIVE"} in \
         update["Parameters"]
 
 
@@ -188,9 +188,9 @@ def test_the_protection_parameter_is_found_in_the_yaml_template_too():
 
 
 def test_the_pool_protection_is_a_parameter_that_is_active_by_default(template):
-    assert template["Parameters"]["UserPoolDeletionProtection"]["Default"] == "ACTIVE"
+    assert template["Parameters"]["DataDeletionProtection"]["Default"] == "ACTIVE"
     assert props(template, "UserPool")["DeletionProtection"] == {
-        "Ref": "UserPoolDeletionProtection"}
+        "Ref": "DataDeletionProtection"}
 
 
 # --- 6. the archive Lambda may list where the tombstones are -----------------------------------
@@ -330,7 +330,10 @@ def test_list_streams_which_has_no_resource_level_is_granted_on_star():
 
 
 def test_the_users_table_is_deletion_protected(template):
-    assert props(template, "UsersTable")["DeletionProtectionEnabled"] is True
+    assert props(template, "UsersTable")["DeletionProtectionEnabled"] == {
+        "Fn::If": ["DataProtected", True, False]}
+    assert template["Conditions"]["DataProtected"] == {
+        "Fn::Equals": [{"Ref": "DataDeletionProtection"}, "ACTIVE"]}
 
 
 def test_delete_markers_left_alone_expire(template):

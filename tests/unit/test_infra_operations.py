@@ -33,8 +33,8 @@ def test_the_user_pool_survives_destroy_and_cannot_be_deleted_by_accident(templa
     pool = template["Resources"]["UserPool"]
     # ACTIVE unless a deploy says otherwise: `make deploy` creates a stack with it off and
     # turns it on once the create is complete (tests/unit/test_infra_first_deploy.py).
-    assert pool["Properties"]["DeletionProtection"] == {"Ref": "UserPoolDeletionProtection"}
-    assert template["Parameters"]["UserPoolDeletionProtection"]["Default"] == "ACTIVE"
+    assert pool["Properties"]["DeletionProtection"] == {"Ref": "DataDeletionProtection"}
+    assert template["Parameters"]["DataDeletionProtection"]["Default"] == "ACTIVE"
     assert pool["DeletionPolicy"] == "RetainExceptOnCreate"
     assert pool["UpdateReplacePolicy"] == "Retain"
 
