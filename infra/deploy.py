@@ -7,9 +7,11 @@
 Every step checks before it acts, so running one twice is safe: an unchanged
 stack is left alone, the config and policy files come out byte for byte the same.
 The steps live in their own modules: infra/stack.py (CloudFormation),
-infra/stage.py (config.json and policies), infra/gateway.py (API Gateway's own
-answers and throttling), infra/event_sources.py (what Chalice's mappings lack),
-infra/teardown.py (destroy and purge); infra/package.py builds the one template.
+infra/stage.py (config.json and policies), infra/deployed_record.py (Chalice's record
+of the stage, kept in Parameter Store for every clone), infra/gateway.py (API Gateway's
+own answers and throttling), infra/event_sources.py (what Chalice's mappings lack,
+applied once they have settled and read back), infra/teardown.py (destroy and purge);
+infra/package.py builds the one template.
 """
 from __future__ import annotations
 
