@@ -47,10 +47,14 @@ def test_log_groups_expire_and_the_skipped_records_filter_is_in_place(template, 
     for resource in of_type(template, "AWS::Logs::LogGroup"):
         group = groups[local_name(resource["Properties"]["LogGroupName"])]
         assert group["retentionInDays"] == resource["Properties"]["RetentionInDays"]
-    (wanted,) = of_type(template, "AWS::Logs::MetricFilter")
-    filters = logs.describe_metric_filters(logGroupName="/aws/lambda/comm-it-local-sync_name")
-    (got,) = filters["metricFilters"]
-    assert got["filterPattern"] == wanted["Properties"]["FilterPattern"]
+    wanted = of_type(template, "AWS::Logs::MetricFilter")
+    assert len(wanted) == 2  # the skipped stream records, the API's ERROR lines
+    for metric_filter in wanted:
+        group = template["Resources"][metric_filter["Properties"]["LogGroupName"]["Ref"]]
+        filters = logs.describe_metric_filters(
+            logGroupName=local_name(group["Properties"]["LogGroupName"]))
+        (got,) = filters["metricFilters"]
+        assert got["filterPattern"] == metric_filter["Properties"]["FilterPattern"]
 
 
 def test_the_topics_are_encrypted_with_the_rotated_events_key(stack, aws):
