@@ -26,7 +26,7 @@ import urllib.request
 from pathlib import Path
 
 from local import ports
-from local.aws import REGION, LocalAWS
+from local.local_aws import REGION, LocalAWS
 from local.outbox import Outbox
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -199,7 +199,7 @@ def fault(args: argparse.Namespace) -> int:
 def redrive_command() -> int:
     import boto3
 
-    from local.aws import CREDENTIALS
+    from local.local_aws import CREDENTIALS
     from local.redrive import redrive
 
     sqs = boto3.client("sqs", endpoint_url=_endpoint(), region_name=REGION,
