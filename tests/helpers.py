@@ -389,7 +389,7 @@ class Refusing:
 
 # --- A person of the local AWS with the identity pool's credentials ---
 
-LOCAL_REGION = "us-east-1"  # the region of the local AWS (local/aws.py)
+LOCAL_REGION = "us-east-1"  # the region of the local AWS (local/local_aws.py)
 
 
 class Person:

@@ -17,7 +17,7 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from local.aws import LocalAWS
+from local.local_aws import LocalAWS
 from local.outbox import Outbox
 from tests.helpers import PASSWORD, ROOT, post
 

@@ -16,6 +16,7 @@ import pytest
 from chalicelib import names, users_bucket, users_table
 from chalicelib.user_events import (MalformedEvent, UserAuthenticated, UserDeleted, UserUpdated,
                                     parse)
+from local.events import recording
 from local.pump import stream_record
 
 PROFILE_QUEUE = "comm-it-local-save-profile"
@@ -61,9 +62,10 @@ def deliver(client: Any, function: str, *events: Any) -> list[str]:
     # generate_sqs_event gives every message the same id: number them.
     for i, record in enumerate(event["Records"]):
         record["messageId"] = f"m{i}"
-    response = client.lambda_.invoke(function, event).payload
-    assert response == {"batchItemFailures": []}, response.outcomes
-    return list(response.outcomes.values())
+    with recording() as outcomes:
+        response = client.lambda_.invoke(function, event).payload
+    assert response == {"batchItemFailures": []}, outcomes
+    return list(outcomes.values())
 
 
 # --- the contract --------------------------------------------------------------------------

@@ -1,4 +1,4 @@
-"""local/cognito_attributes.py: the local AWS's Cognito changes a person's own attributes
+"""local/cognito/attributes.py: the local AWS's Cognito changes a person's own attributes
 like Cognito does with AttributesRequireVerificationBeforeUpdate, and deletes users.
 
 Driven with boto3 straight against the session's moto server (the one `make run` uses),
@@ -14,7 +14,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.cognito_codes import VERIFY_SUBJECT
+from local.cognito.mail import VERIFY_SUBJECT
 from tests.helpers import PASSWORD, emails_to
 
 

@@ -11,6 +11,7 @@ import boto3
 
 from chalicelib import names, users_bucket, users_table
 from chalicelib.config import deploy_value
+from local.events import recording
 from local.pump import sqs_record, stream_record
 from tests.helpers import eventually, login_event
 
@@ -51,19 +52,21 @@ def change(event_name: str, sub: str | None, new_name: str | None = None,
 
 def test_save_profile_writes_the_users_record(client):
     event = login_event()
-    result = client.lambda_.invoke("save_profile", sqs_event(client, event.to_json()))
+    with recording() as outcomes:
+        client.lambda_.invoke("save_profile", sqs_event(client, event.to_json()))
     record = users_table.get(event.sub)
     assert record["name"] == "Ada Lovelace" and record["email"] == "ada@example.com"
     assert record["username"] == "ada" and record["login_count"] == 1
     assert record["created_at"] == record["last_login_at"] == event.occurred_at
-    assert list(result.payload.outcomes.values()) == [users_table.APPLIED]
+    assert list(outcomes.values()) == [users_table.APPLIED]
 
 
 def test_redelivered_event_does_not_count_the_login_twice(client):
     event = login_event()
     client.lambda_.invoke("save_profile", sqs_event(client, event.to_json()))
-    again = client.lambda_.invoke("save_profile", sqs_event(client, event.to_json()))
-    assert list(again.payload.outcomes.values()) == [users_table.DUPLICATE]
+    with recording() as again:
+        client.lambda_.invoke("save_profile", sqs_event(client, event.to_json()))
+    assert list(again.values()) == [users_table.DUPLICATE]
     assert users_table.get(event.sub)["login_count"] == 1
 
 
@@ -72,9 +75,10 @@ def test_older_event_counts_the_login_but_keeps_the_newer_details(client):
     newer = login_event(sub, name="New Name", at="2026-11-26T12:00:00.000000Z")
     older = login_event(sub, name="Old Name", at="2026-11-26T11:00:00.000000Z")
     client.lambda_.invoke("save_profile", sqs_event(client, newer.to_json()))
-    result = client.lambda_.invoke("save_profile", sqs_event(client, older.to_json()))
+    with recording() as outcomes:
+        client.lambda_.invoke("save_profile", sqs_event(client, older.to_json()))
     record = users_table.get(sub)
-    assert list(result.payload.outcomes.values()) == [users_table.APPLIED_OLDER]
+    assert list(outcomes.values()) == [users_table.APPLIED_OLDER]
     assert record["name"] == "New Name" and record["last_login_at"] == newer.occurred_at
     assert record["login_count"] == 2
 
@@ -109,13 +113,14 @@ def test_poison_message_is_reported_alone_and_the_good_ones_are_saved(client, st
 
 def test_archive_profile_writes_the_users_json_document(client, stack):
     event = login_event()
-    result = client.lambda_.invoke("archive_profile", sqs_event(client, event.to_json(), queue=ARCHIVE_QUEUE_SETTING))
+    with recording() as outcomes:
+        client.lambda_.invoke("archive_profile", sqs_event(client, event.to_json(), queue=ARCHIVE_QUEUE_SETTING))
     body = aws("s3", stack).get_object(Bucket=stack["USERS_BUCKET_NAME"],
                                        Key=f"users/{event.sub}/profile.json")["Body"].read()
     document = json.loads(body)
     assert document["name"] == "Ada Lovelace" and document["email"] == "ada@example.com"
     assert document["sub"] == event.sub and document["lastEventId"] == event.event_id
-    assert list(result.payload.outcomes.values()) == [users_bucket.WRITTEN]
+    assert list(outcomes.values()) == [users_bucket.WRITTEN]
 
 
 def test_archive_profile_ignores_an_older_or_redelivered_event(client):
@@ -123,9 +128,12 @@ def test_archive_profile_ignores_an_older_or_redelivered_event(client):
     newer = login_event(sub, name="New Name", at="2026-11-26T12:00:00.000000Z")
     older = login_event(sub, name="Old Name", at="2026-11-26T11:00:00.000000Z")
     client.lambda_.invoke("archive_profile", sqs_event(client, newer.to_json(), queue=ARCHIVE_QUEUE_SETTING))
-    results = [client.lambda_.invoke("archive_profile", sqs_event(client, e.to_json(), queue=ARCHIVE_QUEUE_SETTING))
-               for e in (older, newer)]
-    assert [list(r.payload.outcomes.values()) for r in results] == [[users_bucket.UNCHANGED]] * 2
+    results = []
+    for e in (older, newer):
+        with recording() as outcomes:
+            client.lambda_.invoke("archive_profile", sqs_event(client, e.to_json(), queue=ARCHIVE_QUEUE_SETTING))
+        results.append(outcomes)
+    assert [list(r.values()) for r in results] == [[users_bucket.UNCHANGED]] * 2
     assert users_bucket.get_profile(sub)["name"] == "New Name"
 
 
