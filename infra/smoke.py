@@ -106,7 +106,7 @@ def local_target() -> Target:
     import boto3
 
     from local import ports
-    from local.aws import CREDENTIALS, REGION
+    from local.local_aws import CREDENTIALS, REGION
 
     port, aws_port = (_port(name, ports.DEFAULTS[name]) for name in ("PORT", "LOCAL_AWS_PORT"))
     endpoint = f"http://127.0.0.1:{aws_port}"
