@@ -20,12 +20,6 @@ from tests.helpers import (NEW_PASSWORD, PASSWORD, assert_error, assert_ok, emai
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
-
-
 def aws(service: str, stack: dict[str, str]) -> Any:
     return boto3.client(service, region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
 

@@ -23,12 +23,6 @@ ARCHIVE_QUEUE = "comm-it-local-archive-profile"
 T1, T2, T3 = "2026-11-26T10:00:00.000000Z", "2026-11-26T11:00:00.000000Z", "2026-11-26T12:00:00.000000Z"
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test uses its own subs."""
-    return module_stack
-
-
 def aws(service: str, stack: dict[str, str]) -> Any:
     return boto3.client(service, region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
 

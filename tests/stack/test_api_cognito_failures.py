@@ -14,12 +14,6 @@ import pytest
 from tests.helpers import NEW_PASSWORD, PASSWORD, assert_error, assert_ok, log_in, new_person, post
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
-
-
 # --- when Cognito itself fails ---------------------------------------------------------
 
 class FailingCognito:

@@ -11,12 +11,6 @@ import pytest
 from tests.helpers import NEW_PASSWORD, assert_error, assert_ok, log_in, post
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
-
-
 # --- forgot and reset ---------------------------------------------------------------
 
 def test_forgot_then_reset_with_the_emailed_code_changes_the_password(client, outbox, register):

@@ -15,12 +15,6 @@ from chalicelib.inputs import MAX_BODY_BYTES
 from tests.helpers import assert_error, post
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
-
-
 # --- the body is JSON, an object, and at most 16 KiB ------------------------------------
 
 @pytest.mark.parametrize("raw", ['{"name": "Ada",', "{'name': 'Ada'}", "name=Ada",

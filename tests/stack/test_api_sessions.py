@@ -20,12 +20,6 @@ from tests.helpers import PASSWORD, assert_error, assert_ok, log_in, new_person,
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
-
-
 # --- login --------------------------------------------------------------------------
 
 def test_login_returns_cognito_tokens_whose_id_token_names_the_person(client, register, stack):

@@ -13,12 +13,6 @@ import pytest
 from tests.helpers import assert_error, assert_ok, emails_to, log_in, new_person, post
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
-
-
 # --- signup -------------------------------------------------------------------------
 
 def test_signup_creates_an_unconfirmed_account_and_emails_a_6_digit_code(client, outbox):

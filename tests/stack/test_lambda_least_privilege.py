@@ -23,6 +23,9 @@ from infra import policy
 from tests.helpers import (PASSWORD, Need, app_routes, as_list, iam_match, page_paths,
                            policy_allows, post, route_of)
 
+# Every test records every call and reads whole tables and queues: a stack of its own per test.
+pytestmark = pytest.mark.usefixtures("fresh_stack")
+
 # Cognito's public operations: called with a token or a client id, never authorized by IAM.
 UNAUTHENTICATED = {
     ("cognito-idp", op) for op in ("SignUp", "ConfirmSignUp", "ResendConfirmationCode",

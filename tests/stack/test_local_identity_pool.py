@@ -16,12 +16,6 @@ from infra import template as infra_template
 from tests.helpers import LOCAL_REGION, credentials_for, post
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
-
-
 # --- the role in the template -----------------------------------------------------------
 
 def test_the_authenticated_role_grants_exactly_the_contract_and_nothing_else():

@@ -18,12 +18,6 @@ from tests.helpers import (FILES, PROFILE, assert_error, bearer, bucket_of, dele
                            fetch_link, listed_files, listed_names, post, sub_of, upload_file)
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
-
-
 pytestmark = pytest.mark.usefixtures("no_cached_credentials")
 
 

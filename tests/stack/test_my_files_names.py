@@ -13,12 +13,6 @@ from tests.helpers import (FILES, assert_error, bearer, bucket_of, delete_file, 
                            post, sub_of, upload_file)
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
-
-
 pytestmark = pytest.mark.usefixtures("no_cached_credentials")
 
 

@@ -14,12 +14,6 @@ from chalicelib import my_files
 from tests.helpers import FILES, PROFILE, Refusing, assert_error, bearer, sub_of
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
-
-
 pytestmark = pytest.mark.usefixtures("no_cached_credentials")
 
 

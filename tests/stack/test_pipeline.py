@@ -79,9 +79,10 @@ def test_older_event_counts_the_login_but_keeps_the_newer_details(client):
     assert record["login_count"] == 2
 
 
-def test_poison_message_is_reported_alone_and_the_good_ones_are_saved(client, stack):
+def test_poison_message_is_reported_alone_and_the_good_ones_are_saved(client, fresh_stack):
     """A partial batch response: Lambda deletes what succeeded and only the failed
     message comes back (after the queue's maxReceiveCount, to its dead-letter queue)."""
+    stack = fresh_stack  # it receives every message of the queue
     sqs = aws("sqs", stack)
     url = sqs.get_queue_url(QueueName=stack[PROFILE_QUEUE_SETTING])["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -172,7 +173,8 @@ def test_sync_name_skips_a_poison_record_without_blocking_the_rest_of_the_batch(
     assert names.get(sub) == "Ada"
 
 
-def test_sync_name_accepts_records_read_from_the_real_stream(client, stack):
+def test_sync_name_accepts_records_read_from_the_real_stream(client, fresh_stack):
+    stack = fresh_stack  # it reads the whole stream
     """The local pump's event shape, from GetRecords, is what the handler understands."""
     event = login_event()
     users_table.record_login(event)

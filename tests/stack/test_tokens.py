@@ -48,12 +48,6 @@ pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarni
 
 
 @pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
-
-
-@pytest.fixture(scope="module")
 def other_key() -> rsa.RSAPrivateKey:
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
 
