@@ -266,6 +266,13 @@ def axe_violations(page: Any) -> list[str]:
 
 
 # --- IAM: one authorization, and an evaluator for the policies infra/policy.py generates ---
+#
+# A second evaluator beside local/iam_policy.py, kept on purpose: the least-privilege tests
+# (tests/stack/test_lambda_least_privilege.py) use it as an independent oracle. If they judged
+# the generated policies with the evaluator the local AWS enforces them with, a bug in that
+# evaluator (a wildcard matched too widely, a condition ignored) would make the policy and the
+# proof wrong together; two small implementations must agree instead. It models only what
+# infra/policy.py writes and fails loudly on anything else (NotAction, other operators).
 
 @dataclass(frozen=True)
 class Need:

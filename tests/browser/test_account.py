@@ -22,7 +22,6 @@ from tests.helpers import (GREETING_TIMEOUT, PASSWORD, PHONE, alert, axe_violati
                            session_storage, sign_up)
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "N3w-passphrase"
 

@@ -15,7 +15,6 @@ from playwright.sync_api import Page, expect
 from tests.helpers import PASSWORD, axe_violations, call
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.browser
 
 MIB = 1024 * 1024
 

@@ -16,7 +16,6 @@ from tests.helpers import (ARTIFACTS, PASSWORD, PHONE, alert, chromium_path,
                            path_of, session_storage, sign_up, unique)
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.browser
 
 TRICKY_NAME = "Ada <b>Bold</b> & O'Brien"
 

@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,21 +15,9 @@ from chalicelib import errors
 from chalicelib.errors import ApiError, Conflict, ServiceUnavailable, TooManyRequests
 from tests.helpers import post
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "db-password=hunter2"
 INTERNAL = {"error": "InternalError",
             "message": "Something went wrong on our side. Please try again."}
-
-
-@pytest.fixture(scope="module")
-def client():
-    """The app with no AWS behind it (overrides conftest's): nothing here gets that far."""
-    from chalice.test import Client
-
-    from app import app
-
-    with Client(app, stage_name="local", project_dir=str(ROOT)) as test_client:
-        yield test_client
 
 
 def json_of(response: Any) -> dict[str, Any]:
