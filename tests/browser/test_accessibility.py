@@ -12,7 +12,8 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import PASSWORD, axe_violations, call, page_paths
+from tests.browser.helpers import axe_violations
+from tests.helpers import PASSWORD, call, page_paths
 from tests.running import RunningStack
 
 

@@ -176,7 +176,7 @@ def make_token(stack: dict[str, str], signing_key: Any) -> Callable[..., str]:
 @pytest.fixture
 def signed_up(client: Any) -> dict[str, str]:
     """A person who signed up and has not entered the emailed code yet."""
-    from tests.helpers import assert_ok, new_person
+    from tests.stack.helpers import assert_ok, new_person
 
     person = new_person()
     assert_ok(post(client, "/api/auth/signup", person), 201)
@@ -204,7 +204,7 @@ def person(client: Any, register: Callable[..., dict], stack: dict[str, str],
            dev_s3: Any) -> Callable[[], Any]:
     """A newly registered person with credentials (tests.helpers.Person), whose profile the
     pipeline archived."""
-    from tests.helpers import Person, credentials_for
+    from tests.stack.helpers import Person, credentials_for
 
     def make() -> Any:
         tokens = register()

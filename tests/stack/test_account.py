@@ -14,8 +14,8 @@ import jwt
 import pytest
 
 from chalicelib import names, user_events
-from tests.helpers import (NEW_PASSWORD, PASSWORD, assert_error, assert_ok, emails_to, log_in,
-                           new_person, post)
+from tests.helpers import PASSWORD, post
+from tests.stack.helpers import NEW_PASSWORD, assert_error, assert_ok, emails_to, log_in, new_person
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 

@@ -11,7 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import NEW_PASSWORD, PASSWORD, assert_error, assert_ok, log_in, new_person, post
+from tests.helpers import PASSWORD, post
+from tests.stack.helpers import NEW_PASSWORD, assert_error, assert_ok, log_in, new_person
 
 
 # --- when Cognito itself fails ---------------------------------------------------------

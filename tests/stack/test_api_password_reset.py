@@ -8,7 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import NEW_PASSWORD, assert_error, assert_ok, log_in, post
+from tests.helpers import post
+from tests.stack.helpers import NEW_PASSWORD, assert_error, assert_ok, log_in
 
 
 # --- forgot and reset ---------------------------------------------------------------

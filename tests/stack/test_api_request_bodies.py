@@ -12,7 +12,8 @@ import json
 import pytest
 
 from chalicelib.inputs import MAX_BODY_BYTES
-from tests.helpers import assert_error, post
+from tests.helpers import post
+from tests.stack.helpers import assert_error
 
 
 # --- the body is JSON, an object, and at most 16 KiB ------------------------------------

@@ -13,7 +13,8 @@ import uuid
 import jwt
 import pytest
 
-from tests.helpers import PASSWORD, assert_error, assert_ok, log_in, new_person, post
+from tests.helpers import PASSWORD, post
+from tests.stack.helpers import assert_error, assert_ok, log_in, new_person
 
 # chalice's local gateway warns when a token has no cognito:username (an access token);
 # the app's own guard is what rejects it, and these tests prove that.

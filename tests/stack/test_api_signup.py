@@ -10,7 +10,8 @@ import re
 
 import pytest
 
-from tests.helpers import assert_error, assert_ok, emails_to, log_in, new_person, post
+from tests.helpers import post
+from tests.stack.helpers import assert_error, assert_ok, emails_to, log_in, new_person
 
 
 # --- signup -------------------------------------------------------------------------

@@ -15,7 +15,8 @@ from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from local.cognito_codes import VERIFY_SUBJECT
-from tests.helpers import PASSWORD, emails_to
+from tests.helpers import PASSWORD
+from tests.stack.helpers import emails_to
 
 
 @pytest.fixture(scope="module")

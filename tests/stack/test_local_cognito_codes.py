@@ -18,7 +18,8 @@ from botocore.exceptions import ClientError
 from local import cognito_codes
 from local.cognito_codes import RESET_SUBJECT, VERIFY_SUBJECT
 from local.outbox import Outbox
-from tests.helpers import NEW_PASSWORD, PASSWORD, emails_to
+from tests.helpers import PASSWORD
+from tests.stack.helpers import NEW_PASSWORD, emails_to
 
 OUTBOX_LINE = re.compile(r'\[outbox\] email to=(\S+) subject="([^"]*)" code=(\d+)')
 

@@ -13,7 +13,8 @@ from datetime import datetime, timezone
 import pytest
 
 from infra import template as infra_template
-from tests.helpers import LOCAL_REGION, credentials_for, post
+from tests.helpers import post
+from tests.stack.helpers import LOCAL_REGION, credentials_for
 
 
 # --- the role in the template -----------------------------------------------------------

@@ -14,8 +14,9 @@ import pytest
 
 from chalicelib import my_files
 from chalicelib.my_files import MAX_FILE_BYTES, MAX_FILES
-from tests.helpers import (FILES, PROFILE, assert_error, bearer, bucket_of, delete_file,
-                           fetch_link, listed_files, listed_names, post, sub_of, upload_file)
+from tests.helpers import post
+from tests.stack.helpers import (FILES, PROFILE, assert_error, bearer, bucket_of, delete_file,
+                                 fetch_link, listed_files, listed_names, sub_of, upload_file)
 
 
 pytestmark = pytest.mark.usefixtures("no_cached_credentials")

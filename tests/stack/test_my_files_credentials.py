@@ -10,8 +10,8 @@ import urllib.parse
 import pytest
 
 from chalicelib import my_files
-from tests.helpers import (PROFILE, Refusing, bearer, bucket_of, delete_file, listed_files,
-                           sub_of, upload_file)
+from tests.stack.helpers import (PROFILE, Refusing, bearer, bucket_of, delete_file, listed_files,
+                                 sub_of, upload_file)
 
 
 pytestmark = pytest.mark.usefixtures("no_cached_credentials")

@@ -9,8 +9,9 @@ import urllib.parse
 import pytest
 
 from chalicelib.file_names import file_name
-from tests.helpers import (FILES, assert_error, bearer, bucket_of, delete_file, listed_names,
-                           post, sub_of, upload_file)
+from tests.helpers import post
+from tests.stack.helpers import (FILES, assert_error, bearer, bucket_of, delete_file, listed_names,
+                                 sub_of, upload_file)
 
 
 pytestmark = pytest.mark.usefixtures("no_cached_credentials")

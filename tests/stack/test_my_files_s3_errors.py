@@ -11,7 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib import my_files
-from tests.helpers import FILES, PROFILE, Refusing, assert_error, bearer, sub_of
+from tests.stack.helpers import FILES, PROFILE, Refusing, assert_error, bearer, sub_of
 
 
 pytestmark = pytest.mark.usefixtures("no_cached_credentials")

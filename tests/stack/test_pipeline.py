@@ -12,7 +12,8 @@ import boto3
 from chalicelib import names, users_bucket, users_table
 from chalicelib.config import deploy_value
 from local.pump import sqs_record, stream_record
-from tests.helpers import eventually, login_event
+from tests.helpers import eventually
+from tests.stack.helpers import login_event
 
 # The queues the app's SQS handlers are subscribed to (the stack's, or the local defaults).
 PROFILE_QUEUE_SETTING = "PROFILE_QUEUE_NAME"

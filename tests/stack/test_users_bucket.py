@@ -13,7 +13,7 @@ import pytest
 from chalicelib import users_bucket
 from chalicelib.aws import client as aws_client
 from chalicelib.config import deploy_value
-from tests.helpers import login_event
+from tests.stack.helpers import login_event
 
 FIRST, OLDER, NEWER = ("2026-11-26T10:00:00.000000Z", "2026-11-26T11:00:00.000000Z",
                        "2026-11-26T12:00:00.000000Z")
