@@ -63,6 +63,16 @@ def assert_ok(response: Any, status: int = 200) -> dict[str, Any]:
 
 # --- the pipeline's events and the app's routes --------------------------------------------
 
+def sqs_event(client: Any, bodies: list[str], queue: str) -> dict[str, Any]:
+    """An SQS batch of `bodies` from `queue`, as chalice's test client generates it, but with
+    a distinct messageId per message (chalice gives them all the same one): "m0", "m1", ...,
+    by position, so a test can say WHICH message a batch reports failed."""
+    event = client.events.generate_sqs_event(message_bodies=list(bodies), queue_name=queue)
+    for i, record in enumerate(event["Records"]):
+        record["messageId"] = f"m{i}"
+    return event
+
+
 def login_event(sub: str | None = None, name: str = "Ada Lovelace",
                 at: str = "2026-11-26T10:00:00.000000Z", event_id: str | None = None) -> Any:
     """A "user authenticated" event, as the login publishes it."""

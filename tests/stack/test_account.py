@@ -15,7 +15,8 @@ import pytest
 
 from chalicelib import names, user_events
 from tests.helpers import PASSWORD, post
-from tests.stack.helpers import NEW_PASSWORD, assert_error, assert_ok, emails_to, log_in, new_person
+from tests.stack.helpers import (NEW_PASSWORD, assert_error, assert_ok, emails_to, log_in,
+                                 new_person, sqs_event)
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 
@@ -348,8 +349,7 @@ def test_the_old_id_token_of_a_deleted_account_gets_401_session_ended(client, re
         url = aws("sqs", stack).get_queue_url(QueueName="comm-it-local-save-profile")["QueueUrl"]
         bodies = [m["Body"] for m in aws("sqs", stack).receive_message(
             QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
-        client.lambda_.invoke(name, client.events.generate_sqs_event(
-            message_bodies=bodies, queue_name="comm-it-local-save-profile"))
+        client.lambda_.invoke(name, sqs_event(client, bodies, "comm-it-local-save-profile"))
     names.delete(sub)
     names.forget_cache()
     for path in ("/api/greeting", "/api/greeting/card", "/api/account"):

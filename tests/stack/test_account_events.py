@@ -17,6 +17,7 @@ from chalicelib import names, users_bucket, users_table
 from chalicelib.user_events import (MalformedEvent, UserAuthenticated, UserDeleted, UserUpdated,
                                     parse)
 from local.pump import stream_record
+from tests.stack.helpers import sqs_event
 
 PROFILE_QUEUE = "comm-it-local-save-profile"
 ARCHIVE_QUEUE = "comm-it-local-archive-profile"
@@ -49,12 +50,7 @@ def deletion(sub: str, at: str = T2) -> UserDeleted:
 def deliver(client: Any, function: str, *events: Any) -> list[str]:
     """Invoke a consumer with one SQS batch of `events`; its outcome per message."""
     queue = PROFILE_QUEUE if function == "save_profile" else ARCHIVE_QUEUE
-    event = client.events.generate_sqs_event(
-        message_bodies=[e if isinstance(e, str) else e.to_json() for e in events],
-        queue_name=queue)
-    # generate_sqs_event gives every message the same id: number them.
-    for i, record in enumerate(event["Records"]):
-        record["messageId"] = f"m{i}"
+    event = sqs_event(client, [e if isinstance(e, str) else e.to_json() for e in events], queue)
     response = client.lambda_.invoke(function, event).payload
     assert response == {"batchItemFailures": []}, response.outcomes
     return list(response.outcomes.values())
