@@ -187,3 +187,13 @@ def test_sync_name_accepts_records_read_from_the_real_stream(client, fresh_stack
     records = streams.get_records(ShardIterator=iterator)["Records"]
     client.lambda_.invoke("sync_name", stream_event(*[stream_record(r, arn, "us-east-1") for r in records]))
     assert names.get(event.sub) == "Ada Lovelace"
+
+
+def test_the_processed_event_marker_outlives_sqs_retention(client, stack):
+    """The marker that makes a redelivery harmless lives longer than SQS keeps a message
+    (14 days at most): read from the table, not from the constant."""
+    event = login_event()
+    client.lambda_.invoke("save_profile", sqs_event(client, event.to_json()))
+    item = aws("dynamodb", stack).get_item(TableName=stack["PROCESSED_EVENTS_TABLE_NAME"],
+                                           Key={"event_id": {"S": event.event_id}})["Item"]
+    assert int(item["expires_at"]["N"]) >= time.time() + 14 * 24 * 3600

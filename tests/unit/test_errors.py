@@ -171,3 +171,11 @@ def test_json_response_is_json_and_never_cached():
     assert (response.status_code, json.loads(response.body)) == (201, {"username": "ada"})
     assert response.headers == {"Content-Type": "application/json", "Cache-Control": "no-store",
                                 "Location": "/x"}
+
+
+def test_a_json_answer_sends_the_strict_policy_that_loads_and_runs_nothing(client):
+    """The literal policy, not the constant: weakening the constant must fail here."""
+    response = client.http.get("/api/greeting")  # the guard's 401, before any AWS
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Content-Security-Policy"] == (
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")
