@@ -366,3 +366,33 @@ def test_guessing_the_password_to_delete_meets_cognitos_lockout(client, register
     assert "paused" in assert_error(call(client, "DELETE", "/api/account", person,
                                          {"password": PASSWORD}), 429, "AccountLocked")
     assert pool_user(stack, person["username"])["email"] == person["email"]
+
+
+def test_an_address_its_confirmed_account_has_not_verified_is_free_to_sign_up_with(
+        client, register, stack):
+    owner = register(log_in=False)
+    aws("cognito-idp", stack).admin_update_user_attributes(
+        UserPoolId=stack["USER_POOL_ID"], Username=owner["username"],
+        UserAttributes=[{"Name": "email_verified", "Value": "false"}])
+    assert_ok(post(client, "/api/auth/signup", new_person(email=owner["email"])), 201)
+
+
+def test_an_address_of_an_account_that_is_not_confirmed_is_free_to_sign_up_with(client, stack):
+    address = new_address()
+    idp = aws("cognito-idp", stack)
+    idp.admin_create_user(UserPoolId=stack["USER_POOL_ID"], Username=f"u{uuid.uuid4().hex[:8]}",
+                          MessageAction="SUPPRESS",
+                          UserAttributes=[{"Name": "email", "Value": address},
+                                          {"Name": "email_verified", "Value": "true"}])
+    assert_ok(post(client, "/api/auth/signup", new_person(email=address)), 201)
+
+
+def test_verifying_with_another_persons_access_token_and_code_is_refused(
+        client, register, stack, outbox):
+    ada, eve = register(name="Ada"), register(name="Eve")
+    address = new_address()
+    assert_ok(call(client, "POST", "/api/account/email", eve, {"email": address}))
+    mixed = {**ada, "accessToken": eve["accessToken"]}
+    assert_error(call(client, "POST", "/api/account/email/verify", mixed,
+                      {"code": outbox.last_code(address)}), 403, "TokenMismatch")
+    assert pool_user(stack, eve["username"])["email"] == eve["email"]
