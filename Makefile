@@ -23,9 +23,10 @@ run: $(INSTALLED)
 redrive: $(INSTALLED)
 	$(PY) -m local redrive
 
-## check: the loop while you work: the unit and stack tiers (no process started, no browser)
+## check: the loop while you work: the unit and stack tiers (no process started, no browser),
+## on 2 workers (pytest-xdist), each with its own moto server; a module stays on one worker
 check: $(INSTALLED)
-	$(PY) -m pytest tests/unit tests/stack
+	$(PY) -m pytest tests/unit tests/stack -n 2 --dist loadscope
 
 ## test: the whole suite, every tier: unit, stack, package, run, browser (what .ci/run runs)
 test: $(INSTALLED) chromium $(AXE)

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.helpers import ARTIFACTS, chromium_path
+from tests.browser.helpers import ARTIFACTS, chromium_path
 from tests.running import RunningStack
 
 CHROMIUM_ARGS = [

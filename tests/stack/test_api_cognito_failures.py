@@ -11,13 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import NEW_PASSWORD, PASSWORD, assert_error, assert_ok, log_in, new_person, post
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
+from tests.helpers import PASSWORD, post
+from tests.stack.helpers import NEW_PASSWORD, assert_error, assert_ok, log_in, new_person
 
 
 # --- when Cognito itself fails ---------------------------------------------------------

@@ -8,13 +8,8 @@ from __future__ import annotations
 
 import pytest
 
-from tests.helpers import NEW_PASSWORD, assert_error, assert_ok, log_in, post
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
+from tests.helpers import post
+from tests.stack.helpers import NEW_PASSWORD, assert_error, assert_ok, log_in
 
 
 # --- forgot and reset ---------------------------------------------------------------

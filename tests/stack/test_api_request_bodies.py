@@ -12,13 +12,8 @@ import json
 import pytest
 
 from chalicelib.inputs import MAX_BODY_BYTES
-from tests.helpers import assert_error, post
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
+from tests.helpers import post
+from tests.stack.helpers import assert_error
 
 
 # --- the body is JSON, an object, and at most 16 KiB ------------------------------------

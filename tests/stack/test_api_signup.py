@@ -10,13 +10,8 @@ import re
 
 import pytest
 
-from tests.helpers import assert_error, assert_ok, emails_to, log_in, new_person, post
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
+from tests.helpers import post
+from tests.stack.helpers import assert_error, assert_ok, emails_to, log_in, new_person
 
 
 # --- signup -------------------------------------------------------------------------

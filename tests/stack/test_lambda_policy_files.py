@@ -8,7 +8,8 @@ from __future__ import annotations
 import json
 
 from infra import policy
-from tests.helpers import ROOT, Need, as_list, policy_allows
+from tests.helpers import ROOT
+from tests.stack.helpers import Need, as_list, policy_allows
 
 
 def test_no_statement_allows_every_action_or_every_resource(stack):

@@ -19,21 +19,22 @@ from local.cognito import codes as cognito_codes
 from local.cognito import mail
 from local.cognito.mail import RESET_SUBJECT, VERIFY_SUBJECT
 from local.outbox import Outbox
-from tests.helpers import NEW_PASSWORD, PASSWORD, emails_to
+from tests.helpers import PASSWORD
+from tests.stack.helpers import NEW_PASSWORD, emails_to
 
 OUTBOX_LINE = re.compile(r'\[outbox\] email to=(\S+) subject="([^"]*)" code=(\d+)')
 
 
 @pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
-
-
-@pytest.fixture(scope="module")
-def idp(local_aws: Any, stack: dict[str, str]) -> Any:
+def idp_client(local_aws: Any) -> Any:
     return local_aws.session().client("cognito-idp", endpoint_url=local_aws.endpoint,
                                       config=Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture
+def idp(idp_client: Any, stack: dict[str, str]) -> Any:
+    """Cognito of the module's stack."""
+    return idp_client
 
 
 @pytest.fixture

@@ -15,12 +15,6 @@ from local import clock as local_clock
 from tests.helpers import post
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """One stack for the module: every test makes its own person."""
-    return module_stack
-
-
 class Clock:
     def __init__(self) -> None:
         self.now = 1000.0

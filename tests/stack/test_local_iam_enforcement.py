@@ -16,12 +16,6 @@ from typing import Any, Callable
 import pytest
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
-
-
 def refused(call: Callable[[], Any], code: str = "AccessDenied") -> None:
     from botocore.exceptions import ClientError
 

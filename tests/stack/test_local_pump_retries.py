@@ -16,6 +16,9 @@ from local.pump import Pump
 from local.redrive import redrive
 from tests.helpers import eventually
 
+# Each test reads the whole stream and the dead-letter queue: a stack of its own.
+pytestmark = pytest.mark.usefixtures("fresh_stack")
+
 
 def aws(service: str, stack: dict[str, str]) -> Any:
     return boto3.client(service, region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
