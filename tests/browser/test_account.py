@@ -18,12 +18,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.errors import SESSION_ENDED
-from tests.helpers import (GREETING_TIMEOUT, PASSWORD, PHONE, alert, axe_violations, eventually,
-                           expect_greeting, horizontal_overflow, log_in_on_page, other_code, path_of,
-                           session_storage, sign_up)
+from tests.browser.helpers import (GREETING_TIMEOUT, PHONE, alert, axe_violations, expect_greeting,
+                                   horizontal_overflow, log_in_on_page, other_code, path_of,
+                                   session_storage, sign_up)
+from tests.helpers import PASSWORD, eventually
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "N3w-passphrase"
 

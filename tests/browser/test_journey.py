@@ -12,12 +12,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.errors import SESSION_ENDED
-from tests.helpers import (ARTIFACTS, PASSWORD, PHONE, alert, chromium_path,
-                           expect_greeting, horizontal_overflow, log_in_on_page, other_code, page_paths,
-                           path_of, session_storage, sign_up, unique)
+from tests.browser.helpers import (ARTIFACTS, PHONE, alert, chromium_path, expect_greeting,
+                                   horizontal_overflow, log_in_on_page, other_code, path_of,
+                                   session_storage, sign_up, unique)
+from tests.helpers import PASSWORD, page_paths
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.browser
 
 TRICKY_NAME = "Ada <b>Bold</b> & O'Brien"
 

@@ -18,10 +18,9 @@ from playwright.sync_api import Page, expect
 from chalicelib.errors import SESSION_ENDED
 from chalicelib.session_cookie import COOKIE, REFRESH_TOKEN_SECONDS
 from tests.browser.test_account import NEW_PASSWORD, log_out, open_account
-from tests.helpers import PASSWORD, axe_violations, log_in_on_page, path_of, sign_up
+from tests.browser.helpers import axe_violations, log_in_on_page, path_of, sign_up
+from tests.helpers import PASSWORD
 from tests.running import RunningStack
-
-pytestmark = pytest.mark.browser
 
 
 @pytest.fixture

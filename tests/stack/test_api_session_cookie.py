@@ -12,17 +12,11 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import (NEW_PASSWORD, PAGE, PASSWORD, assert_error, assert_ok, cookie_header,
-                           log_in, post, set_cookies)
+from tests.helpers import PAGE, PASSWORD, cookie_header, post, set_cookies
+from tests.stack.helpers import NEW_PASSWORD, assert_error, assert_ok, log_in
 from tests.stack.test_api_cognito_failures import FailingCognito, client_error
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
 
 
 def page_login(client: Any, person: dict[str, Any], keep: bool = False) -> Any:

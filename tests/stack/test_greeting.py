@@ -28,3 +28,18 @@ def test_greeting_card_is_html_escaped_and_pending_is_202(client, make_token):
     card = client.http.get("/api/greeting/card", headers={"Authorization": token}).body.decode()
     assert "Hello, &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in card
     assert "<script>" not in card
+
+
+def test_a_cached_name_is_read_again_once_it_is_a_few_seconds_old(stack, monkeypatch):
+    """names.get caches for CACHE_SECONDS, not forever: a changed name shows soon after."""
+    from types import SimpleNamespace
+
+    clock = SimpleNamespace(now=1000.0)
+    monkeypatch.setattr(names, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    sub = str(uuid.uuid4())
+    names.put(sub, "Ada")
+    assert names.get(sub) == "Ada"
+    names.put(sub, "Ada Lovelace")
+    assert names.get(sub) == "Ada"  # cached
+    clock.now += names.CACHE_SECONDS + 1
+    assert names.get(sub) == "Ada Lovelace"

@@ -20,8 +20,11 @@ import pytest
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
 from infra import policy
-from tests.helpers import (PAGE, PASSWORD, Need, cookie_header, app_routes, as_list, iam_match, page_paths,
-                           policy_allows, post, route_of)
+from tests.helpers import PAGE, PASSWORD, app_routes, cookie_header, page_paths, post
+from tests.stack.helpers import Need, as_list, iam_match, policy_allows, route_of
+
+# Every test records every call and reads whole tables and queues: a stack of its own per test.
+pytestmark = pytest.mark.usefixtures("fresh_stack")
 
 # Cognito's public operations: called with a token or a client id, never authorized by IAM.
 UNAUTHENTICATED = {

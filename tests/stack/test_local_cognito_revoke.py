@@ -1,4 +1,4 @@
-"""local/cognito_revoke.py: the local AWS's Cognito answers RevokeToken as the Cognito API
+"""local/cognito/revoke.py: the local AWS's Cognito answers RevokeToken as the Cognito API
 reference documents it: the refresh token and the access tokens issued from it stop
 working, the user's other sessions do not.
 
@@ -16,13 +16,7 @@ from botocore.exceptions import ClientError
 from tests.stack.test_local_cognito_attributes import error, person
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
-
-
-@pytest.fixture(scope="module")
+@pytest.fixture
 def idp(local_aws: Any, stack: dict[str, str]) -> Any:
     return local_aws.session().client("cognito-idp", endpoint_url=local_aws.endpoint,
                                       config=Config(retries={"max_attempts": 1}))

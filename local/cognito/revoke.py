@@ -16,7 +16,7 @@ tokens) are untouched, unlike GlobalSignOut. Locally, as in AWS:
 moto ties the tokens of one sign-in together by an `origin_jti` (its refresh-token tuple
 and the access and ID tokens' claim): revoking drops every access and ID token that
 carries the refresh token's origin_jti. These patches apply to the moto server running in
-this process only; installed by local/aws.py with the other Cognito patches.
+this process only; installed by local/cognito/__init__.py with the other Cognito patches.
 """
 from __future__ import annotations
 
@@ -79,7 +79,8 @@ def install() -> None:
     """Patch moto's Cognito in this process. Once per process."""
     from moto.cognitoidp.responses import CognitoIdpResponse
 
-    if getattr(CognitoIdpResponse, "_comm_it_revoke", False):
+    from local import moto_patches
+
+    if moto_patches.is_applied(CognitoIdpResponse, "revoke_token", by=__name__):
         return
-    CognitoIdpResponse._comm_it_revoke = True
-    CognitoIdpResponse.revoke_token = _response_revoke_token
+    moto_patches.replace(CognitoIdpResponse, "revoke_token", _response_revoke_token, by=__name__)
