@@ -28,3 +28,36 @@ def test_greeting_card_is_html_escaped_and_pending_is_202(client, make_token):
     card = client.http.get("/api/greeting/card", headers={"Authorization": token}).body.decode()
     assert "Hello, &lt;script&gt;alert(1)&lt;/script&gt; &amp; Co" in card
     assert "<script>" not in card
+
+
+def test_pending_asks_read_parameter_store_once_per_miss_window(client, make_token, monkeypatch):
+    """A page asking many times a second while the pipeline runs: one GetParameter and one
+    tombstone check per names.MISS_SECONDS, and the name still shows as soon as it is put."""
+    from types import SimpleNamespace
+
+    from chalicelib import users_table
+    from chalicelib.aws import client as aws_client
+
+    now = [1000.0]
+    monkeypatch.setattr(names, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    reads, checks = [], []
+    ssm = aws_client("ssm")
+    hook = lambda **_: reads.append(1)  # noqa: E731
+    ssm.meta.events.register("before-call.ssm.GetParameter", hook)
+    real_is_deleted = users_table.is_deleted
+    monkeypatch.setattr(users_table, "is_deleted", lambda sub: checks.append(sub) or real_is_deleted(sub))
+    try:
+        sub = str(uuid.uuid4())
+        token = make_token(sub=sub)
+        for _ in range(5):
+            assert client.http.get("/api/greeting/card", headers={"Authorization": token}).status_code == 202
+        assert (len(reads), len(checks)) == (1, 1)
+        now[0] += names.MISS_SECONDS
+        assert client.http.get("/api/greeting", headers={"Authorization": token}).status_code == 202
+        assert (len(reads), len(checks)) == (2, 2)
+        names.put(sub, "Right Away")  # the process that writes the name forgets the miss
+        ready = client.http.get("/api/greeting", headers={"Authorization": token})
+        assert ready.status_code == 200 and ready.json_body["name"] == "Right Away"
+        assert (len(reads), len(checks)) == (3, 2)
+    finally:
+        ssm.meta.events.unregister("before-call.ssm.GetParameter", hook)
