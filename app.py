@@ -29,7 +29,9 @@ user_pool = CognitoUserPoolAuthorizer(
 
 
 def _body(*fields: str) -> dict:
-    return inputs.json_body(app.current_request.raw_body, *fields)
+    """The request body's fields, as keyword arguments of chalicelib ("accessToken" ->
+    access_token): every body reaches chalicelib/ as `**_body(...)`."""
+    return inputs.arguments(app.current_request.raw_body, *fields)
 
 
 def _ok(body: dict | None = None, status: int = 200) -> Response:
@@ -104,12 +106,12 @@ def log_in():
 
 @app.route("/api/auth/refresh", methods=["POST"])
 def refresh():
-    return _ok(cognito_sign_in.refresh(_body("refreshToken")["refreshToken"]))
+    return _ok(cognito_sign_in.refresh(**_body("refreshToken")))
 
 
 @app.route("/api/auth/logout", methods=["POST"])
 def log_out():
-    cognito_sign_in.log_out(_body("accessToken")["accessToken"])
+    cognito_sign_in.log_out(**_body("accessToken"))
     return _ok()
 
 
@@ -129,7 +131,7 @@ def reset_password():
 
 @app.route("/api/auth/credentials", methods=["POST"], authorizer=user_pool)
 def aws_credentials():
-    return _ok(cognito_credentials.aws_credentials(guard.id_token(app.current_request)))
+    return _ok(cognito_credentials.aws_credentials(guard.id_token(app.current_request)).as_json())
 
 
 @app.route("/api/greeting", authorizer=user_pool)
@@ -143,7 +145,6 @@ def get_greeting_card():
 
 
 # --- Your account: guarded; the user-pool calls take the access token from the body ---
-# (json_body returns the fields in the order asked for: the domain functions take them so)
 
 def _claims() -> dict:
     return guard.claims(app.current_request)
@@ -156,29 +157,28 @@ def get_account():
 
 @app.route("/api/account/name", methods=["POST"], authorizer=user_pool)
 def change_name():
-    return _ok(account.change_name(_claims(), *_body("accessToken", "name").values()))
+    return _ok(account.change_name(_claims(), **_body("accessToken", "name")))
 
 
 @app.route("/api/account/email", methods=["POST"], authorizer=user_pool)
 def change_email():
-    return _ok(account.change_email(_claims(), *_body("accessToken", "email").values()))
+    return _ok(account.change_email(_claims(), **_body("accessToken", "email")))
 
 
 @app.route("/api/account/email/verify", methods=["POST"], authorizer=user_pool)
 def verify_email():
-    return _ok(account.verify_email(_claims(), *_body("accessToken", "code").values()))
+    return _ok(account.verify_email(_claims(), **_body("accessToken", "code")))
 
 
 @app.route("/api/account/password", methods=["POST"], authorizer=user_pool)
 def change_password():
-    account.change_password(_claims(), *_body("accessToken", "currentPassword",
-                                              "newPassword").values())
+    account.change_password(_claims(), **_body("accessToken", "currentPassword", "newPassword"))
     return _ok()
 
 
 @app.route("/api/account", methods=["DELETE"], authorizer=user_pool)
 def delete_account():
-    account.delete(_claims(), *_body("accessToken", "password").values())
+    account.delete(_claims(), **_body("accessToken", "password"))
     return _ok()
 
 

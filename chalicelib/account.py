@@ -22,19 +22,15 @@ from typing import Any
 
 from chalicelib import (cognito, cognito_account, cognito_credentials, cognito_sign_in,
                         user_events, users_table)
-from chalicelib.errors import BadRequest, Conflict, Forbidden, Unauthorized
+from chalicelib.errors import BadRequest, Conflict, Forbidden, session_ended
 
 log = logging.getLogger(__name__)
-
-
-def _session_ended() -> Unauthorized:
-    return Unauthorized(cognito_account.SESSION_ENDED, code="SessionEnded")
 
 
 def ensure_not_deleted(claims: dict[str, Any]) -> None:
     """An ID token stays signed and unexpired after its account is deleted: refuse it."""
     if users_table.is_deleted(claims["sub"]):
-        raise _session_ended()
+        raise session_ended()
 
 
 def _person(claims: dict[str, Any], access_token: str) -> dict[str, str]:
@@ -57,8 +53,8 @@ def overview(claims: dict[str, Any], id_token: str) -> dict[str, Any]:
         "name": claims.get("name", ""),
         "email": claims.get("email", ""),
         "username": claims.get("cognito:username", ""),
-        "identityId": credentials["identityId"],
-        "credentialsExpire": credentials["expiration"],
+        "identityId": credentials.identity_id,
+        "credentialsExpire": credentials.expiration,
     }
 
 
@@ -92,13 +88,13 @@ def verify_email(claims: dict[str, Any], access_token: str, code: str) -> dict[s
     return {"email": user["email"]}
 
 
-def change_password(claims: dict[str, Any], access_token: str, current: str,
-                    new: str) -> None:
+def change_password(claims: dict[str, Any], access_token: str, current_password: str,
+                    new_password: str) -> None:
     _person(claims, access_token)
-    if current == new:
+    if current_password == new_password:
         raise BadRequest("The new password must differ from the current one.",
                          code="SamePassword")
-    cognito_account.change_password(access_token, current, new)
+    cognito_account.change_password(access_token, current_password, new_password)
 
 
 def delete(claims: dict[str, Any], access_token: str, password: str) -> None:

@@ -11,8 +11,8 @@ from typing import Any, Mapping
 
 from chalicelib import cognito
 from chalicelib.config import settings
-from chalicelib.errors import (ApiError, BadRequest, Conflict, Forbidden, ServiceUnavailable,
-                               TooManyRequests, Unauthorized)
+from chalicelib.errors import (SESSION_ENDED, ApiError, BadRequest, Conflict, Forbidden,
+                               ServiceUnavailable, TooManyRequests, Unauthorized)
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,7 @@ def log_in(username: str, password: str) -> dict[str, Any]:
 def refresh(refresh_token: str) -> dict[str, Any]:
     result = cognito.call(
         "initiate_auth",
-        {"NotAuthorizedException": lambda _: Unauthorized(
-            "Your session has ended. Please log in again.", code="SessionExpired")},
+        {"NotAuthorizedException": lambda _: Unauthorized(SESSION_ENDED, code="SessionExpired")},
         ClientId=cognito.client_id(),
         AuthFlow="REFRESH_TOKEN_AUTH",
         AuthParameters={"REFRESH_TOKEN": refresh_token},

@@ -14,7 +14,7 @@ from typing import Any
 from chalice import Response
 
 from chalicelib import names, pages, users_table
-from chalicelib.errors import ServiceUnavailable, Unauthorized, json_response
+from chalicelib.errors import ServiceUnavailable, json_response, session_ended
 
 log = logging.getLogger(__name__)
 
@@ -31,7 +31,7 @@ def _name(claims: dict[str, Any]) -> str | None:
     from botocore.exceptions import BotoCoreError, ClientError
 
     if claims["sub"] in _ended:
-        raise Unauthorized("Your session has ended. Please log in again.", code="SessionEnded")
+        raise session_ended()
     try:
         name, asked = names.lookup(claims["sub"])
         # No name: not written yet, or the account was deleted (its ID tokens stay signed
@@ -46,7 +46,7 @@ def _name(claims: dict[str, Any]) -> str | None:
         if len(_ended) >= _MAX_ENDED:
             _ended.clear()
         _ended.add(claims["sub"])
-        raise Unauthorized("Your session has ended. Please log in again.", code="SessionEnded")
+        raise session_ended()
     return name
 
 

@@ -37,8 +37,11 @@ def _forget(sub: str) -> None:
 
 def put(sub: str, name: str) -> None:
     _forget(sub)
+    # Intelligent-Tiering: standard while the account has room (10,000 standard parameters),
+    # advanced past that, so the 10,001st name is written, not refused (docs/scaling.md).
     client("ssm").put_parameter(Name=parameter_name(sub), Value=name, Type="String",
-                                Overwrite=True, Description="Comm-IT: the user's name, for the greeting")
+                                Overwrite=True, Tier="Intelligent-Tiering",
+                                Description="Comm-IT: the user's name, for the greeting")
 
 
 def delete(sub: str) -> bool:

@@ -30,10 +30,6 @@ from chalicelib.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-EVENT_TYPE = "user.authenticated"  # kept: the name consumers and tests know it by
-VERSION = 1
-
-
 class MalformedEvent(ValueError):
     """A message that is not one of the user events: retrying cannot help."""
 

@@ -8,7 +8,8 @@
     GET /_local/faults                   the faults switched on, and every fault so far
     POST /_local/faults {"service", "kind", "seconds"}   switch one on
     DELETE /_local/faults                switch every fault off
-    POST /_local/<action>                an action the running stack registered (e.g. save)
+    POST /_local/<action>                an action the running stack registered (save; outputs:
+                                         the stack's names, for `make smoke`)
 """
 from __future__ import annotations
 

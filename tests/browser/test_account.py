@@ -17,18 +17,19 @@ import jwt
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import (GREETING_TIMEOUT, PASSWORD, PHONE, alert, axe_violations, eventually,
-                           expect_greeting, horizontal_overflow, log_in_on_page, other_code, path_of,
-                           session_storage, sign_up)
+from chalicelib.errors import SESSION_ENDED
+from tests.browser.helpers import (GREETING_TIMEOUT, PHONE, alert, axe_violations, expect_greeting,
+                                   horizontal_overflow, log_in_on_page, other_code, path_of,
+                                   session_storage, sign_up)
+from tests.helpers import PASSWORD, eventually
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "N3w-passphrase"
 
 
 def main_alert(page: Page):
-    """The page's own alert (the files section has one of its own)."""
+    """The page's one alert (the files section's errors appear there too)."""
     return page.locator("#alert")
 
 
@@ -59,7 +60,7 @@ def local_aws(stack: RunningStack, service: str) -> Any:
 
 def get(stack: RunningStack, path: str, id_token: str) -> tuple[int, dict]:
     request = urllib.request.Request(stack.app_url + path,
-                                     headers={"Authorization": f"Bearer {id_token}"})
+                                     headers={"Authorization": f"{id_token}"})
     try:
         with urllib.request.urlopen(request, timeout=15) as response:
             return response.status, json.loads(response.read() or b"{}")
@@ -264,7 +265,7 @@ def test_deleting_the_account_leaves_nothing_in_cognito_dynamodb_s3_or_parameter
     page.evaluate("tokens => sessionStorage.setItem('comm-it.session', JSON.stringify(tokens))", old)
     page.goto(stack.app_url + "hello")
     expect(page).to_have_url(path_of(stack, "login"))
-    expect(page.get_by_role("status")).to_have_text("Your session has ended. Please log in again.")
+    expect(page.get_by_role("status")).to_have_text(SESSION_ENDED)
 
     # A login event redelivered after the deletion brings nothing back.
     sqs = local_aws(stack, "sqs")

@@ -11,12 +11,13 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import (ARTIFACTS, PASSWORD, PHONE, alert, chromium_path,
-                           expect_greeting, horizontal_overflow, log_in_on_page, other_code, page_paths,
-                           path_of, session_storage, sign_up, unique)
+from chalicelib.errors import SESSION_ENDED
+from tests.browser.helpers import (ARTIFACTS, PHONE, alert, chromium_path, expect_greeting,
+                                   horizontal_overflow, log_in_on_page, other_code, path_of,
+                                   session_storage, sign_up, unique)
+from tests.helpers import PASSWORD, page_paths
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.browser
 
 TRICKY_NAME = "Ada <b>Bold</b> & O'Brien"
 
@@ -109,7 +110,7 @@ def test_visiting_hello_with_a_broken_session_leads_to_login_with_a_notice(
         {idToken: "garbage", accessToken: "a.b.c", refreshToken: "garbage"}))""")
     page.goto(running_stack.app_url + "hello")
     expect(page).to_have_url(path_of(running_stack, "login"))
-    expect(page.get_by_role("status")).to_have_text("Your session has ended. Please log in again.")
+    expect(page.get_by_role("status")).to_have_text(SESSION_ENDED)
     assert session_storage(page) == {}
 
 

@@ -61,3 +61,21 @@ def test_pending_asks_read_parameter_store_once_per_miss_window(client, make_tok
         assert (len(reads), len(checks)) == (3, 2)
     finally:
         ssm.meta.events.unregister("before-call.ssm.GetParameter", hook)
+
+
+def test_a_cached_name_is_read_again_once_it_is_a_few_seconds_old(stack, local_aws, monkeypatch):
+    """names.get caches for CACHE_SECONDS, not forever: a name changed elsewhere (by the
+    stream Lambda's container, not this one) shows soon after."""
+    from types import SimpleNamespace
+
+    clock = SimpleNamespace(now=1000.0)
+    monkeypatch.setattr(names, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    sub = str(uuid.uuid4())
+    names.put(sub, "Ada")
+    assert names.get(sub) == "Ada"
+    ssm = local_aws.session().client("ssm", endpoint_url=local_aws.endpoint)
+    ssm.put_parameter(Name=names.parameter_name(sub), Value="Ada Lovelace", Type="String",
+                      Overwrite=True)  # another container's write: this one's cache is stale
+    assert names.get(sub) == "Ada"  # cached
+    clock.now += names.CACHE_SECONDS + 1
+    assert names.get(sub) == "Ada Lovelace"

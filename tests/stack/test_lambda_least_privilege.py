@@ -20,8 +20,11 @@ import pytest
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
 from infra import policy
-from tests.helpers import (PASSWORD, Need, app_routes, as_list, iam_match, page_paths,
-                           policy_allows, post, route_of)
+from tests.helpers import PASSWORD, app_routes, page_paths, post
+from tests.stack.helpers import Need, as_list, iam_match, policy_allows, route_of
+
+# Every test records every call and reads whole tables and queues: a stack of its own per test.
+pytestmark = pytest.mark.usefixtures("fresh_stack")
 
 # Cognito's public operations: called with a token or a client id, never authorized by IAM.
 UNAUTHENTICATED = {
@@ -247,7 +250,7 @@ def run_every_flow(client: Any, stack: dict[str, str], outbox: Any, recorder: Re
     login = post(client, "/api/auth/login", {"username": username, "password": PASSWORD})
     assert login.status_code == 200, login.body
     tokens = login.json_body
-    bearer = {"Authorization": f"Bearer {tokens['idToken']}"}
+    bearer = {"Authorization": f"{tokens['idToken']}"}
     # Before the pipeline ran: the name is not in Parameter Store yet.
     assert client.http.get("/api/greeting", headers=bearer).status_code < 500
     recorder.function = ""
@@ -314,7 +317,7 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     login = post(client, "/api/auth/login", {"username": email.upper(), "password": PASSWORD + "2"})
     assert login.status_code == 200, login.body
     tokens = login.json_body
-    bearer = {"Authorization": f"Bearer {tokens['idToken']}", "Content-Type": "application/json"}
+    bearer = {"Authorization": f"{tokens['idToken']}", "Content-Type": "application/json"}
 
     def account(method: str, path: str, **body: str) -> None:
         response = client.http.request(method, path, headers=bearer, body=json.dumps(

@@ -1,4 +1,4 @@
-"""The identity pool's credentials in the local AWS (local/identity_pool.py): per
+"""The identity pool's credentials in the local AWS (local/iam/identity_pool.py): per
 person, for the template's authenticated role, the same identity for the same user,
 and none for another person's login, a deleted user or a signed-out token.
 
@@ -13,13 +13,8 @@ from datetime import datetime, timezone
 import pytest
 
 from infra import template as infra_template
-from tests.helpers import LOCAL_REGION, credentials_for, post
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
+from tests.helpers import post
+from tests.stack.helpers import LOCAL_REGION, credentials_for
 
 
 # --- the role in the template -----------------------------------------------------------
@@ -121,7 +116,7 @@ def test_a_deleted_user_gets_no_credentials(client, register, local_aws, stack):
     local_aws.session().client("cognito-idp", endpoint_url=stack["AWS_ENDPOINT_URL"]) \
         .admin_delete_user(UserPoolId=stack["USER_POOL_ID"], Username=tokens["username"])
     response = post(client, "/api/auth/credentials", {},
-                    {"Authorization": f"Bearer {tokens['idToken']}"})
+                    {"Authorization": f"{tokens['idToken']}"})
     assert response.status_code == 401, response.body
 
 
@@ -131,5 +126,5 @@ def test_after_logging_out_the_old_id_token_gets_no_credentials(client, register
     response = post(client, "/api/auth/logout", {"accessToken": tokens["accessToken"]})
     assert response.status_code in (200, 204), response.body
     response = post(client, "/api/auth/credentials", {},
-                    {"Authorization": f"Bearer {tokens['idToken']}"})
+                    {"Authorization": f"{tokens['idToken']}"})
     assert response.status_code == 401, response.body
