@@ -71,6 +71,9 @@ PATCHES = (
     Patch("moto.core.authorization.ActionAuthenticatorMixin."
           "_authenticate_and_authorize_normal_action", "local.iam.enforcement",
           "no policy variables or role-policy conditions"),
+    Patch("moto.dynamodb.models.DynamoDBBackend.transact_write_items",
+          "local.dynamodb_transactions",
+          "TransactWriteItems costs O(table size) (it deep-copies every table it touches); AWS: per item"),
     Patch("moto.sqs.models.Queue.wait_for_messages", "local.state",
           "(not a gap of moto) a long poll lets go of the snapshot gate while it waits"),
 )

@@ -41,7 +41,8 @@ class Pump:
                  say: Callable[[str], None] = print, retry_delay: float = 2,
                  idle_wait: float = 0.05, max_backoff: float = 5,
                  positions: dict[str, str] | None = None,
-                 env: Mapping[str, str] | None = None) -> None:
+                 env: Mapping[str, str] | None = None,
+                 idle_max_wait: float = 2.0, wake: Any = None) -> None:
         self._app = app
         self._session = session
         self._endpoint = endpoint
@@ -54,6 +55,12 @@ class Pump:
         # "<stream arn> <shard id>" -> sequence number of the last record delivered
         self.positions: dict[str, str] = {} if positions is None else positions
         self._idle_wait = idle_wait
+        # Idle: the stream poll's wait doubles up to idle_max_wait; a DynamoDB write to the
+        # local AWS (local.control.WAKE) ends it at once, so idle costs nothing and work is quick.
+        self._idle_max_wait = max(idle_wait, idle_max_wait)
+        if wake is None:
+            from local.control import WAKE as wake
+        self._wake = wake
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._clients_lock = threading.Lock()  # a boto3 session is not thread-safe
@@ -82,6 +89,7 @@ class Pump:
 
     def stop(self, timeout: float = 5) -> None:
         self._stop.set()
+        self._wake.notify()  # the stream poll may be in a long idle wait
         for thread in self._threads:
             thread.join(timeout)
 
@@ -180,8 +188,10 @@ class Pump:
             return streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id,
                                               **position)["ShardIterator"]
 
+        wait = self._idle_wait
         while not self._stop.is_set():
             busy = False
+            seen = self._wake.count  # before reading: a write while reading ends the next wait
             for shard in shards:
                 page = streams.get_records(ShardIterator=iterator(shard["ShardId"]),
                                            Limit=source.batch_size)
@@ -192,8 +202,12 @@ class Pump:
                                                       records):
                         return  # stopping: the batch is delivered again after the restart
                     self.positions[f"{arn} {shard['ShardId']}"] = records[-1]["dynamodb"]["SequenceNumber"]
-            if not busy:
-                self._stop.wait(self._idle_wait)
+            if busy:
+                wait = self._idle_wait
+            elif self._wake.wait(seen, wait) == seen:  # nothing written: wait longer next time
+                wait = min(self._idle_max_wait, wait * 2)
+            else:  # written to: the record may be a moment behind the write, look again soon
+                wait = self._idle_wait
 
     def _deliver_stream_batch(self, source: Any, label: str, arn: str, shard_id: str,
                               records: list[dict[str, Any]]) -> bool:
