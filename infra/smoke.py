@@ -106,7 +106,7 @@ def local_target() -> Target:
     import boto3
 
     from local import ports
-    from local.aws import CREDENTIALS, REGION
+    from local.local_aws import CREDENTIALS, REGION
 
     port, aws_port = (_port(name, ports.DEFAULTS[name]) for name in ("PORT", "LOCAL_AWS_PORT"))
     endpoint = f"http://127.0.0.1:{aws_port}"
@@ -157,7 +157,7 @@ def aws_target(stage: str, session: Any = None, project_dir: Path = ROOT) -> Tar
     if not (rest_api_id and url):
         rest_api_id = api_of_function(session.client("lambda"), stage)
         url = (f"https://{rest_api_id}.execute-api.{session.region_name}.amazonaws.com/"
-               f"{api_gateway_stage(project_dir)}")
+               f"{api_gateway_stage(project_dir, stage)}")
     return Target(stage=stage, local=False, app_url=url.rstrip("/"), session=session, env=env,
                   rest_api_id=rest_api_id)
 

@@ -15,10 +15,9 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.test_account import local_aws, tokens
 from tests.browser.test_files import choose, on_account_page
-from tests.helpers import axe_violations
+from tests.browser.helpers import axe_violations
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.browser
 
 NOBODY = "00000000-0000-0000-0000-000000000000"
 

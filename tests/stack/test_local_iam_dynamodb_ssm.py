@@ -1,6 +1,6 @@
 """The identity pool's credentials reach the person's own record in the users table and
 their own name parameter, and nothing else, in the local AWS as in AWS
-(local/iam_enforcement.py's dynamodb_ssm_checks): the table's ARN, `dynamodb:LeadingKeys`
+(local/iam/dynamodb_ssm.py): the table's ARN, `dynamodb:LeadingKeys`
 (ForAllValues:StringEquals) and the parameter's ARN, with the `sub` tag substituted.
 
 The record and the parameter are written with the app's own keys, as the pipeline's
@@ -12,14 +12,9 @@ from typing import Any, Callable
 
 import pytest
 
-from tests.helpers import LOCAL_REGION
+from tests.stack.helpers import LOCAL_REGION
 
 NOBODY = "00000000-0000-0000-0000-000000000000"
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    return module_stack
 
 
 @pytest.fixture

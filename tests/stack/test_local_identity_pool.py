@@ -1,4 +1,4 @@
-"""The identity pool's credentials in the local AWS (local/identity_pool.py): per
+"""The identity pool's credentials in the local AWS (local/iam/identity_pool.py): per
 person, for the template's authenticated role, the same identity for the same user,
 and none for another person's login, a deleted user or a signed-out token.
 
@@ -14,13 +14,8 @@ import pytest
 
 from infra import template as infra_template
 from local.events import ACCOUNT_ID
-from tests.helpers import LOCAL_REGION, credentials_for, post
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
+from tests.helpers import post
+from tests.stack.helpers import LOCAL_REGION, credentials_for
 
 
 # --- the role in the template -----------------------------------------------------------

@@ -15,14 +15,10 @@ from typing import Any
 import pytest
 
 from chalicelib import my_access, my_data
-from tests.helpers import assert_error, bearer, fetch_link, post, sub_of, upload_file
+from tests.helpers import post
+from tests.stack.helpers import assert_error, bearer, fetch_link, sub_of, upload_file
 
 pytestmark = pytest.mark.usefixtures("no_cached_credentials")
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    return module_stack
 
 
 @pytest.fixture
