@@ -178,7 +178,8 @@ def change_password():
 
 @app.route("/api/account", methods=["DELETE"], authorizer=user_pool)
 def delete_account():
-    account.delete(_claims(), **_body("accessToken", "password"))
+    account.delete(_claims(), id_token=guard.id_token(app.current_request),
+                   **_body("accessToken", "password"))
     return _ok()
 
 

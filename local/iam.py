@@ -35,13 +35,14 @@ def install(dev_access_keys: Iterable[str] = ()) -> None:
     """Patch the moto of this process; the given access key ids stay unrestricted."""
     from moto.cognitoidentity.responses import CognitoIdentityResponse
 
-    from local import iam_enforcement, identity_pool
+    from local import iam_enforcement, identity_deletion, identity_pool
 
     DEV_ACCESS_KEYS.update(dev_access_keys)
     if getattr(CognitoIdentityResponse, "_comm_it_iam", False):
         return
     CognitoIdentityResponse._comm_it_iam = True
     identity_pool.install()
+    identity_deletion.install()  # after identity_pool: it wraps that GetId
     iam_enforcement.install()
 
 
