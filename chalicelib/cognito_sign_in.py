@@ -130,6 +130,8 @@ def log_out(access_token: str) -> None:
 
 
 def forgot_password(username: str) -> None:
+    """Email a reset code. `username` is a username or a verified email address, as log-in
+    takes it; an unknown one gets the same answer as a real one."""
     cognito.call(
         "forgot_password",
         {
@@ -139,7 +141,7 @@ def forgot_password(username: str) -> None:
             "NotAuthorizedException": None,
         },
         ClientId=cognito.client_id(),
-        Username=username,
+        Username=username_of(username),
     )
 
 
@@ -154,7 +156,7 @@ def reset_password(username: str, code: str, password: str) -> None:
             "InvalidParameterException": cognito.invalid,
         },
         ClientId=cognito.client_id(),
-        Username=username,
+        Username=username_of(username),
         ConfirmationCode=code,
         Password=password,
     )
@@ -168,6 +170,15 @@ def _tokens(result: Mapping[str, Any]) -> dict[str, Any]:
         "expiresIn": int(result.get("ExpiresIn", 3600)),
         "tokenType": result.get("TokenType", "Bearer"),
     }
+
+
+def username_of(identifier: str) -> str:
+    """What a person typed as who they are (log-in, forgot, reset): a verified email address,
+    in any case, becomes the username of the one confirmed account that verified it; anything
+    else goes to Cognito as typed, so an unknown address gets the answer of an unknown user."""
+    if "@" not in identifier:
+        return identifier
+    return username_for_email(identifier.lower()) or identifier
 
 
 def username_for_email(email: str) -> str | None:
