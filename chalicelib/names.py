@@ -60,6 +60,12 @@ def get(sub: str) -> str | None:
     return value
 
 
+def forget(sub: str) -> None:
+    """Drop this process's cached name of one person (it just changed the name)."""
+    with _lock:
+        _cache.pop(parameter_name(sub), None)
+
+
 def forget_cache() -> None:
     with _lock:
         _cache.clear()
