@@ -365,6 +365,10 @@
           expiry.setAttribute("datetime", me.credentialsExpire);
           var when = new Date(me.credentialsExpire);
           expiry.textContent = isNaN(when.getTime()) ? me.credentialsExpire : when.toLocaleString();
+          var last = new Date(me.lastSignedIn);
+          text("who-last-signed-in", !me.signInCount || isNaN(last.getTime()) ?
+               "Not recorded yet" : last.toLocaleString() + " (" + me.signInCount +
+               (me.signInCount === 1 ? " sign-in" : " sign-ins") + " in all)");
           var name = document.getElementById("name");
           if (!name.value) { name.value = me.name; }
         });
