@@ -1,6 +1,9 @@
 """Your account: see who you are to Comm-IT and AWS, change your name, email and
 password, or delete the account.
 
+A password change, and Log out everywhere, end the person's other sessions: their
+refresh tokens stop working, so each other browser is sent to log in at its next load.
+
 Every route here is guarded (a verified ID token). The user pool operations that
 act as the person (UpdateUserAttributes, VerifyUserAttribute, ChangePassword,
 DeleteUser) need their access token, which the browser sends in the body; it must
@@ -104,12 +107,22 @@ def verify_email(claims: dict[str, Any], access_token: str, code: str) -> dict[s
 
 
 def change_password(claims: dict[str, Any], access_token: str, current_password: str,
-                    new_password: str) -> None:
-    _person(claims, access_token)
+                    new_password: str) -> dict[str, Any]:
+    """Change the password; every other session of the person ends (GlobalSignOut), and
+    this one goes on with the tokens of a new sign-in with the new password."""
+    user = _person(claims, access_token)
     if current_password == new_password:
         raise BadRequest("The new password must differ from the current one.",
                          code="SamePassword")
     cognito_account.change_password(access_token, current_password, new_password)
+    cognito_sign_in.sign_out_everywhere(access_token)
+    return cognito_sign_in.log_in(user["username"], new_password)
+
+
+def log_out_everywhere(claims: dict[str, Any], access_token: str) -> None:
+    """Log out on every device (GlobalSignOut): each browser's next load goes to login."""
+    _person(claims, access_token)
+    cognito_sign_in.sign_out_everywhere(access_token)
 
 
 def delete(claims: dict[str, Any], access_token: str, password: str, id_token: str) -> None:

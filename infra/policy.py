@@ -30,6 +30,9 @@ EVERY_PERSONS_OBJECTS = user_keys.prefix("*") + "*"  # users/*/*: profiles and f
 # What a Lambda event source mapping needs from the function's role.
 SQS_POLLING = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 STREAM_READING = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+# Actions IAM cannot limit to a resource (the Service Authorization Reference lists no
+# resource type for them): granted on "*", and only these.
+WITHOUT_RESOURCE_LEVEL = {"dynamodb:ListStreams"}
 
 
 @dataclass(frozen=True)
@@ -107,6 +110,9 @@ GRANTS: tuple[Grant, ...] = (
     Grant("DeleteAccountIdentity", (API_HANDLER,), ("cognito-identity:DeleteIdentities",),
           lambda t: [t.identity_pool()],
           "deleting the account deletes the person's identity-pool identity too"),
+    Grant("EndSessionsAfterReset", (API_HANDLER,), ("cognito-idp:AdminUserGlobalSignOut",),
+          lambda t: [t["USER_POOL_ARN"]],
+          "a password reset ends every session the old password had (AdminUserGlobalSignOut)"),
     Grant("ReadAccountTombstone", (API_HANDLER,), ("dynamodb:GetItem",),
           lambda t: [t["USERS_TABLE_ARN"]],
           "a deleted account's still-signed ID token gets 401: its record is a tombstone"),
@@ -138,8 +144,10 @@ GRANTS: tuple[Grant, ...] = (
            "access a Lambda has to people's files")),
     Grant("ListProfileDocuments", (ARCHIVE_PROFILE,), ("s3:ListBucket",),
           lambda t: [t["USERS_BUCKET_ARN"]],
-          "so a missing profile.json is a 404, not a 403 (no listing outside users/)",
-          {"StringLikeIfExists": {"s3:prefix": [EVERY_PERSONS_OBJECTS]}}),
+          ("so a missing profile.json or tombstone is a 404, not a 403, whichever way S3 "
+           "applies the prefix condition to a GetObject (no listing outside these prefixes)"),
+          {"StringLikeIfExists": {"s3:prefix": [EVERY_PERSONS_OBJECTS,
+                                                user_keys.tombstone_key("*")]}}),
     Grant("ConsumeArchiveQueue", (ARCHIVE_PROFILE,), SQS_POLLING,
           lambda t: [t["ARCHIVE_QUEUE_ARN"]],
           "the SQS event source (partial batch responses: Lambda deletes what succeeded)"),
@@ -147,8 +155,8 @@ GRANTS: tuple[Grant, ...] = (
           lambda t: [t["USERS_TABLE_STREAM_ARN"]],
           "the DynamoDB stream event source"),
     Grant("ListUsersStreams", (SYNC_NAME,), ("dynamodb:ListStreams",),
-          lambda t: [f"{t['USERS_TABLE_ARN']}/stream/*"],
-          "the DynamoDB stream event source"),
+          lambda t: ["*"],
+          "the DynamoDB stream event source (ListStreams has no resource level: only \"*\")"),
     Grant("SendFailedStreamBatches", (SYNC_NAME,), ("sqs:SendMessage",),
           lambda t: [t["NAME_SYNC_DEAD_LETTER_QUEUE_ARN"]],
           "the stream mapping's on-failure destination, sent with the function's role"),

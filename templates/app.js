@@ -1,6 +1,11 @@
 "use strict";
 (function () {
+  // The ID and access tokens of this tab (never the refresh token: it lives in an HttpOnly
+  // cookie this script cannot read, chalicelib/session_cookie.py), and whether the person
+  // asked to be kept signed in (a password change renews the cookie the same way).
   var STORE = "comm-it.session";
+  var KEEP = "comm-it.keep";
+  var PAGE_HEADER = "X-Comm-IT-Page";  // says "the page's own call": the cookie is for these
   var OFFLINE = "Cannot reach Comm-IT. Check your connection and try again.";
   var FAILED = "Something went wrong. Please try again.";
   var alertBox = document.getElementById("alert");
@@ -23,7 +28,10 @@
   function session() {
     try { return JSON.parse(sessionStorage.getItem(STORE) || "null"); } catch (e) { return null; }
   }
-  function saveSession(tokens) { sessionStorage.setItem(STORE, JSON.stringify(tokens)); }
+  function saveSession(tokens) {
+    sessionStorage.setItem(STORE, JSON.stringify({ idToken: tokens.idToken,
+                                                   accessToken: tokens.accessToken }));
+  }
   function dropSession() { sessionStorage.removeItem(STORE); }
   function endSession() {
     dropSession();
@@ -31,22 +39,31 @@
     return never();
   }
 
-  // One refresh at a time for the whole page: every call that meets a 401 meanwhile (the
-  // account page's, its files section's) waits for the same one.
+  // One refresh at a time for the whole page, through the cookie: every call that meets a
+  // 401 meanwhile (the account page's, its files section's) waits for the same one.
+  // Resolves to "ok", "none" (no cookie: not logged in on this browser) or "ended".
   var refreshing = null;
   function refreshSession() {
-    var current = session();
-    if (!current || !current.refreshToken) { return Promise.resolve(false); }
     if (!refreshing) {
-      refreshing = send("POST", "api/auth/refresh", { refreshToken: current.refreshToken }, {})
-        .then(function (result) {
-          refreshing = null;
-          if (result.status !== 200) { return false; }
-          saveSession(result.data);
-          return true;
-        });
+      refreshing = send("POST", "api/auth/refresh", {}, {}).then(function (result) {
+        refreshing = null;
+        if (result.status === 200) { saveSession(result.data); return "ok"; }
+        return result.data.error === "NotSignedIn" ? "none" : "ended";
+      });
     }
     return refreshing;
+  }
+
+  // A signed-in page's start: renew the tokens through the cookie, so a session ended
+  // elsewhere (Log out everywhere, a password change) is over now, and a new tab is signed
+  // in. Without a cookie the tab's own tokens are used until they fail.
+  function signedIn() {
+    return refreshSession().then(function (state) {
+      if (state === "ok" || (state === "none" && session())) { return true; }
+      dropSession();
+      if (state === "none") { go("login"); return never(); }
+      return endSession();
+    });
   }
 
   // The one client of the API: every page and the files section call through it.
@@ -81,15 +98,16 @@
       if (now && now.idToken !== current.idToken) {  // refreshed meanwhile by another call
         return call(method, path, body, options, true);
       }
-      return refreshSession().then(function (ok) {
-        return ok ? call(method, path, body, options, true) : endSession();
+      return refreshSession().then(function (state) {
+        return state === "ok" ? call(method, path, body, options, true) : endSession();
       });
     });
   }
 
   // One fetch; resolves (never rejects) to {ok, status, data}, data.message set on errors.
   function send(method, path, body, options) {
-    var init = { method: method, headers: {} };
+    var init = { method: method, headers: {}, credentials: "same-origin" };
+    init.headers[PAGE_HEADER] = "1";
     var current = session();
     if (options.auth && current) { init.headers.Authorization = current.idToken; }
     if (body !== undefined) {
@@ -115,14 +133,14 @@
   }
 
   // Wire a form to an API call: success to onDone(data, values, form), errors to the alert
-  // (or to options.handle first).
+  // (or to options.handle first). options.extra(): more fields to send with the form's.
   function onSubmit(id, method, path, onDone, options) {
     var form = document.getElementById(id);
     if (!form) { return; }
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       clearError();
-      var values = fields(form);
+      var values = Object.assign(fields(form), options && options.extra ? options.extra() : {});
       var buttons = form.querySelectorAll("button");
       buttons.forEach(function (b) { b.disabled = true; });
       var handle = options && options.handle;
@@ -142,14 +160,13 @@
     });
   }
 
+  // Log out: this browser's session only (the cookie's refresh token is revoked); the
+  // person's other devices stay signed in.
   function wireLogout() {
     document.getElementById("logout").addEventListener("click", function () {
-      var current = session();
       dropSession();
-      var done = function () { go("login?notice=signed-out"); };
-      if (!current) { return done(); }
-      api("POST", "api/auth/logout", { accessToken: current.accessToken },
-          { handle: function () { return true; } }).then(done);  // gone from this tab anyway
+      api("POST", "api/auth/logout", {}, { handle: function () { return true; } })
+        .then(function () { go("login?notice=signed-out"); });  // gone from this tab anyway
     });
   }
 
@@ -306,8 +323,9 @@
       });
     },
     login: function () {
-      onSubmit("login-form", "POST", "api/auth/login", function (data) {
+      onSubmit("login-form", "POST", "api/auth/login", function (data, values) {
         saveSession(data);
+        localStorage.setItem(KEEP, values.keepSignedIn === "true" ? "true" : "false");
         go("hello");
       }, {
         handle: function (result, values) {
@@ -359,8 +377,7 @@
           });
       }
       wireLogout();
-      if (!session()) { return go("login"); }
-      load();
+      signedIn().then(load);
     },
     account: function () {
       var status = document.getElementById("status");
@@ -413,9 +430,23 @@
         reload();
       }, withTokens);
       onSubmit("password-form", "POST", "api/account/password", function (data, values, form) {
+        saveSession(data);  // this session goes on with new tokens; every other one ended
         form.reset();
-        say("Your password is changed. Use the new one next time you log in.");
-      }, withTokens);
+        say("Your password is changed. You stay logged in here; on every other device, " +
+            "log in again with the new password.");
+      }, Object.assign({ extra: function () {
+        return { keepSignedIn: localStorage.getItem(KEEP) === "true" };
+      } }, withTokens));
+      document.getElementById("logout-everywhere").addEventListener("click", function (event) {
+        clearError();
+        event.target.disabled = true;
+        api("POST", "api/account/logout-everywhere", {}, withTokens).then(function (result) {
+          event.target.disabled = false;
+          if (!result.ok) { return; }
+          dropSession();
+          go("login?notice=signed-out-everywhere");
+        });
+      });
 
       var start = document.getElementById("delete-start");
       var deleteForm = document.getElementById("delete-form");
@@ -437,9 +468,7 @@
       }, withTokens);
 
       wireLogout();
-      if (!session()) { return go("login"); }
-      load();
-      filesSection();
+      signedIn().then(function () { load(); filesSection(); });
     }
   };
 

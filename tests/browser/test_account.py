@@ -18,12 +18,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.errors import SESSION_ENDED
-from tests.helpers import (GREETING_TIMEOUT, PASSWORD, PHONE, alert, axe_violations, eventually,
-                           expect_greeting, horizontal_overflow, log_in_on_page, other_code, path_of,
-                           session_storage, sign_up)
+from tests.browser.helpers import (GREETING_TIMEOUT, PHONE, alert, axe_violations, expect_greeting,
+                                   horizontal_overflow, log_in_on_page, other_code, path_of,
+                                   session_storage, sign_up)
+from tests.helpers import PASSWORD, eventually
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "N3w-passphrase"
 
@@ -44,7 +44,7 @@ def open_account(page: Page, stack: RunningStack, person: dict) -> None:
 
 
 def log_out(page: Page, stack: RunningStack) -> None:
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log out", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("You are logged out.")
     expect(page).to_have_url(path_of(stack, "login"))
 

@@ -12,12 +12,12 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.errors import SESSION_ENDED
-from tests.helpers import (ARTIFACTS, PASSWORD, PHONE, alert, chromium_path,
-                           expect_greeting, horizontal_overflow, log_in_on_page, other_code, page_paths,
-                           path_of, session_storage, sign_up, unique)
+from tests.browser.helpers import (ARTIFACTS, PHONE, alert, chromium_path, expect_greeting,
+                                   horizontal_overflow, log_in_on_page, other_code, path_of,
+                                   session_storage, sign_up, unique)
+from tests.helpers import PASSWORD, page_paths
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.browser
 
 TRICKY_NAME = "Ada <b>Bold</b> & O'Brien"
 
@@ -81,7 +81,7 @@ def test_a_new_person_signs_up_verifies_logs_in_is_greeted_by_name_and_logs_out(
     page.screenshot(path=str(ARTIFACTS / "greeting.png"), full_page=True)
     assert any("idToken" in value for value in session_storage(page).values())
 
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log out", exact=True).click()
     expect(page).to_have_url(path_of(stack, "login"))
     expect(page.get_by_role("status")).to_have_text("You are logged out.")
     storage = session_storage(page)

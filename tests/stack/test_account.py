@@ -14,16 +14,11 @@ import jwt
 import pytest
 
 from chalicelib import names, user_events
-from tests.helpers import (NEW_PASSWORD, PASSWORD, assert_error, assert_ok, emails_to, log_in,
-                           new_person, post)
+from tests.helpers import PASSWORD, post
+from tests.stack.helpers import (NEW_PASSWORD, assert_error, assert_ok, emails_to, log_in,
+                                 new_person, sqs_event)
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
 
 
 def aws(service: str, stack: dict[str, str]) -> Any:
@@ -355,8 +350,7 @@ def test_the_old_id_token_of_a_deleted_account_gets_401_session_ended(client, re
         url = aws("sqs", stack).get_queue_url(QueueName="comm-it-local-save-profile")["QueueUrl"]
         bodies = [m["Body"] for m in aws("sqs", stack).receive_message(
             QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
-        client.lambda_.invoke(name, client.events.generate_sqs_event(
-            message_bodies=bodies, queue_name="comm-it-local-save-profile"))
+        client.lambda_.invoke(name, sqs_event(client, bodies, "comm-it-local-save-profile"))
     names.delete(sub)
     names.forget_cache()
     for path in ("/api/greeting", "/api/greeting/card", "/api/account"):
@@ -428,3 +422,33 @@ def test_guessing_the_password_to_delete_meets_cognitos_lockout(client, register
     assert "paused" in assert_error(call(client, "DELETE", "/api/account", person,
                                          {"password": PASSWORD}), 429, "AccountLocked")
     assert pool_user(stack, person["username"])["email"] == person["email"]
+
+
+def test_an_address_its_confirmed_account_has_not_verified_is_free_to_sign_up_with(
+        client, register, stack):
+    owner = register(log_in=False)
+    aws("cognito-idp", stack).admin_update_user_attributes(
+        UserPoolId=stack["USER_POOL_ID"], Username=owner["username"],
+        UserAttributes=[{"Name": "email_verified", "Value": "false"}])
+    assert_ok(post(client, "/api/auth/signup", new_person(email=owner["email"])), 201)
+
+
+def test_an_address_of_an_account_that_is_not_confirmed_is_free_to_sign_up_with(client, stack):
+    address = new_address()
+    idp = aws("cognito-idp", stack)
+    idp.admin_create_user(UserPoolId=stack["USER_POOL_ID"], Username=f"u{uuid.uuid4().hex[:8]}",
+                          MessageAction="SUPPRESS",
+                          UserAttributes=[{"Name": "email", "Value": address},
+                                          {"Name": "email_verified", "Value": "true"}])
+    assert_ok(post(client, "/api/auth/signup", new_person(email=address)), 201)
+
+
+def test_verifying_with_another_persons_access_token_and_code_is_refused(
+        client, register, stack, outbox):
+    ada, eve = register(name="Ada"), register(name="Eve")
+    address = new_address()
+    assert_ok(call(client, "POST", "/api/account/email", eve, {"email": address}))
+    mixed = {**ada, "accessToken": eve["accessToken"]}
+    assert_error(call(client, "POST", "/api/account/email/verify", mixed,
+                      {"code": outbox.last_code(address)}), 403, "TokenMismatch")
+    assert pool_user(stack, eve["username"])["email"] == eve["email"]

@@ -1,4 +1,4 @@
-"""The identity pool's credentials in the local AWS (local/identity_pool.py): per
+"""The identity pool's credentials in the local AWS (local/iam/identity_pool.py): per
 person, for the template's authenticated role, the same identity for the same user,
 and none for another person's login, a deleted user or a signed-out token.
 
@@ -13,13 +13,8 @@ from datetime import datetime, timezone
 import pytest
 
 from infra import template as infra_template
-from tests.helpers import LOCAL_REGION, credentials_for, post
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
+from tests.helpers import post
+from tests.stack.helpers import LOCAL_REGION, credentials_for
 
 
 # --- the role in the template -----------------------------------------------------------
@@ -135,7 +130,7 @@ def test_after_logging_out_the_old_id_token_gets_no_credentials(client, register
     assert response.status_code == 401, response.body
 
 
-# --- DescribeIdentity and DeleteIdentities (local/identity_deletion.py) ---------------------
+# --- DescribeIdentity and DeleteIdentities (local/iam/identity_deletion.py) ---------------------
 
 def _identities(local_aws, stack):
     return local_aws.session().client("cognito-identity", endpoint_url=stack["AWS_ENDPOINT_URL"])

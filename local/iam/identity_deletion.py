@@ -1,7 +1,7 @@
 """The identity pool's DescribeIdentity and DeleteIdentities in the local AWS, as AWS documents them.
 
 moto 5.2.5's cognito-identity has neither (its server answers NotImplemented).
-Over the identities local/identity_pool.py keeps (one per pool, provider and user
+Over the identities local/iam/identity_pool.py keeps (one per pool, provider and user
 pool `sub`), following the Cognito Identity API reference:
 
 - DescribeIdentity {IdentityId} -> {IdentityId, Logins: [provider names],
@@ -14,17 +14,17 @@ pool `sub`), following the Cognito Identity API reference:
   the documented constraints (pattern `[\\w-]+:[0-9a-f-]+`, at most 55 characters,
   1-60 of them) are InvalidParameterException.
 
-Installed by local/iam.py after local/identity_pool.py. A module of its own, so it
-moves with the identity pool wherever local/ puts it.
+Installed by local/iam/__init__.py after identity_pool.py (its GetId wraps that one);
+its patches are listed in local/moto_patches.py.
 """
 from __future__ import annotations
 
 import json
 import re
-import time
 from typing import Any
 
-from local import identity_pool
+from local import clock, moto_patches
+from local.iam import identity_pool
 
 MAX_IDS = 60  # DeleteIdentities: "A list of 1-60 identities"
 IDENTITY_ID = re.compile(r"[\w-]+:[0-9a-f-]+")
@@ -33,19 +33,22 @@ IDENTITY_ID = re.compile(r"[\w-]+:[0-9a-f-]+")
 def install() -> None:
     from moto.cognitoidentity.responses import CognitoIdentityResponse
 
-    original_get_id = CognitoIdentityResponse.get_id
+    if moto_patches.is_applied(CognitoIdentityResponse, "get_id", by=__name__):
+        return
 
     def get_id(self: Any) -> str:
         answer = original_get_id(self)
         identity_id = json.loads(answer).get("IdentityId", "")
         dates = _dates(identity_pool._identity_backend(self.current_account, identity_id))
         with identity_pool._LOCK:  # when it was made: the first GetId that returned it
-            dates.setdefault(identity_id, time.time())
+            dates.setdefault(identity_id, clock.now())
         return answer
 
-    CognitoIdentityResponse.get_id = get_id
-    CognitoIdentityResponse.describe_identity = _describe_identity
-    CognitoIdentityResponse.delete_identities = _delete_identities
+    original_get_id = moto_patches.replace(CognitoIdentityResponse, "get_id", get_id, by=__name__)
+    moto_patches.replace(CognitoIdentityResponse, "describe_identity", _describe_identity,
+                         by=__name__)
+    moto_patches.replace(CognitoIdentityResponse, "delete_identities", _delete_identities,
+                         by=__name__)
 
 
 def _dates(backend: Any) -> dict[str, float]:
@@ -77,7 +80,7 @@ def _describe_identity(self: Any) -> str:
     state, dates = identity_pool._state(backend), _dates(backend)
     with identity_pool._LOCK:
         key = state["by_id"].get(identity_id)
-        created = dates.get(identity_id, time.time())
+        created = dates.get(identity_id, clock.now())
     if key is None:
         raise ResourceNotFoundError(f"Identity '{identity_id}' not found.")
     _, provider, _ = key
