@@ -192,7 +192,8 @@ def log_out_everywhere():
 
 @app.route("/api/account", methods=["DELETE"], authorizer=user_pool)
 def delete_account():
-    account.delete(_claims(), **_body("accessToken", "password"))
+    account.delete(_claims(), id_token=guard.id_token(app.current_request),
+                   **_body("accessToken", "password"))
     return session_cookie.signed_out(app.current_request)
 
 

@@ -172,6 +172,8 @@ def end_sessions_of(username: str) -> None:
 
 
 def forgot_password(username: str) -> None:
+    """Email a reset code. `username` is a username or a verified email address, as log-in
+    takes it; an unknown one gets the same answer as a real one."""
     cognito.call(
         "forgot_password",
         {
@@ -181,11 +183,12 @@ def forgot_password(username: str) -> None:
             "NotAuthorizedException": None,
         },
         ClientId=cognito.client_id(),
-        Username=username,
+        Username=username_of(username),
     )
 
 
 def reset_password(username: str, code: str, password: str) -> None:
+    username = username_of(username)  # a verified email works as at log-in
     cognito.call(
         "confirm_forgot_password",
         {
@@ -211,6 +214,15 @@ def _tokens(result: Mapping[str, Any]) -> dict[str, Any]:
         "expiresIn": int(result.get("ExpiresIn", 3600)),
         "tokenType": result.get("TokenType", "Bearer"),
     }
+
+
+def username_of(identifier: str) -> str:
+    """What a person typed as who they are (log-in, forgot, reset): a verified email address,
+    in any case, becomes the username of the one confirmed account that verified it; anything
+    else goes to Cognito as typed, so an unknown address gets the answer of an unknown user."""
+    if "@" not in identifier:
+        return identifier
+    return username_for_email(identifier.lower()) or identifier
 
 
 def username_for_email(email: str) -> str | None:

@@ -29,14 +29,16 @@ def parameter_name(sub: str) -> str:
     return f"{settings().name_parameter_prefix}/{sub}/name"
 
 
-def _forget(sub: str) -> None:
+def forget(sub: str) -> None:
+    """Drop this container's cached name (or cached miss) of one person: it just wrote or
+    changed the name, so its next read asks Parameter Store."""
     with _lock:
         _cache.pop(parameter_name(sub), None)
         _misses.pop(parameter_name(sub), None)
 
 
 def put(sub: str, name: str) -> None:
-    _forget(sub)
+    forget(sub)
     # Intelligent-Tiering: standard while the account has room (10,000 standard parameters),
     # advanced past that, so the 10,001st name is written, not refused (docs/scaling.md).
     client("ssm").put_parameter(Name=parameter_name(sub), Value=name, Type="String",
@@ -48,7 +50,7 @@ def delete(sub: str) -> bool:
     """Remove the user's name; False when there was none."""
     from botocore.exceptions import ClientError
 
-    _forget(sub)
+    forget(sub)
     try:
         client("ssm").delete_parameter(Name=parameter_name(sub))
     except ClientError as exc:

@@ -73,6 +73,10 @@ class Targets:
         return (f"arn:{self.partition}:ssm:{self.region}:{self.account}:"
                 f"parameter/{APP_NAME}/{self.stage}/users/*")
 
+    def identity_pool(self) -> str:
+        return (f"arn:{self.partition}:cognito-identity:{self.region}:{self.account}:"
+                f"identitypool/{self['IDENTITY_POOL_ID']}")
+
     def log_group(self, function: str) -> list[str]:
         name = f"{APP_NAME}-{self.stage}" if function == API_HANDLER else \
             f"{APP_NAME}-{self.stage}-{function}"
@@ -103,6 +107,9 @@ GRANTS: tuple[Grant, ...] = (
     Grant("FindAccountByEmail", (API_HANDLER,), ("cognito-idp:ListUsers",),
           lambda t: [t["USER_POOL_ARN"]],
           "log-in by email and one address per account: ListUsers filtered by email"),
+    Grant("DeleteAccountIdentity", (API_HANDLER,), ("cognito-identity:DeleteIdentities",),
+          lambda t: [t.identity_pool()],
+          "deleting the account deletes the person's identity-pool identity too"),
     Grant("EndSessionsAfterReset", (API_HANDLER,), ("cognito-idp:AdminUserGlobalSignOut",),
           lambda t: [t["USER_POOL_ARN"]],
           "a password reset ends every session the old password had (AdminUserGlobalSignOut)"),

@@ -8,6 +8,7 @@ URL's signature. Here, in the moto server of this process:
 
 - identity_pool.py: GetId and GetCredentialsForIdentity check the login token
   and mint each person's own credentials for the authenticated role, tagged sub;
+- identity_deletion.py: DescribeIdentity and DeleteIdentities, as AWS documents them;
 - enforcement.py (with signatures.py and policy.py): every request signed with them
   is authenticated and authorised against the role's policies with the session's tags
   substituted. S3 follows the role's policy; other services refuse what it does not grant.
@@ -27,9 +28,10 @@ def install(dev_access_keys: Iterable[str]) -> None:
     from moto.cognitoidentity.responses import CognitoIdentityResponse
 
     from local import moto_patches
-    from local.iam import enforcement, identity_pool
+    from local.iam import enforcement, identity_deletion, identity_pool
 
     if moto_patches.is_applied(CognitoIdentityResponse, "get_id", by=identity_pool.__name__):
         return
     identity_pool.install()
+    identity_deletion.install()  # after identity_pool: it wraps that GetId
     enforcement.install(dev_access_keys)

@@ -64,7 +64,8 @@ def sub_of(person: dict[str, str]) -> str:
 def test_account_shows_name_email_username_identity_id_and_expiry_never_the_keys(client, register):
     person = register(name="Ada Lovelace")
     body = assert_ok(client.http.get("/api/account", headers=bearer(person)))
-    assert set(body) == {"name", "email", "username", "identityId", "credentialsExpire"}
+    assert set(body) == {"name", "email", "username", "identityId", "credentialsExpire",
+                         "lastSignedIn", "signInCount"}
     assert (body["name"], body["email"], body["username"]) == (
         "Ada Lovelace", person["email"], person["username"])
     assert body["identityId"].startswith("us-east-1:")
@@ -354,6 +355,61 @@ def test_the_old_id_token_of_a_deleted_account_gets_401_session_ended(client, re
     names.forget_cache()
     for path in ("/api/greeting", "/api/greeting/card", "/api/account"):
         assert_error(client.http.get(path, headers=bearer(person)), 401, "SessionEnded")
+
+
+def test_deleting_removes_the_identity_pool_identity(client, register, stack):
+    person = register()
+    identity_id = assert_ok(client.http.get("/api/account", headers=bearer(person)))["identityId"]
+    identities = aws("cognito-identity", stack)
+    assert identities.describe_identity(IdentityId=identity_id)["IdentityId"] == identity_id
+    assert_ok(call(client, "DELETE", "/api/account", person, {"password": PASSWORD}))
+    with pytest.raises(identities.exceptions.ResourceNotFoundException):
+        identities.describe_identity(IdentityId=identity_id)
+
+
+def test_a_failed_identity_deletion_keeps_the_account_to_try_again(client, register, stack,
+                                                                   monkeypatch):
+    from chalicelib import cognito
+
+    person = register()
+    real = cognito.call
+
+    def unprocessed(operation: str, *args: Any, **kwargs: Any) -> Any:
+        if operation == "delete_identities":
+            return {"UnprocessedIdentityIds": [{"IdentityId": kwargs["IdentityIdsToDelete"][0],
+                                                "ErrorCode": "InternalServerError"}]}
+        return real(operation, *args, **kwargs)
+
+    monkeypatch.setattr(cognito, "call", unprocessed)
+    assert_error(call(client, "DELETE", "/api/account", person, {"password": PASSWORD}),
+                 503, "ServiceUnavailable")
+    assert pool_user(stack, person["username"])["email"] == person["email"]
+
+
+# --- last signed in -----------------------------------------------------------------------
+
+def deliver_logins(client: Any, stack: dict[str, str]) -> None:
+    """What the save-profile Lambda does with the logins waiting on its queue."""
+    sqs = aws("sqs", stack)
+    url = sqs.get_queue_url(QueueName="comm-it-local-save-profile")["QueueUrl"]
+    bodies = [m["Body"] for m in sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
+    client.lambda_.invoke("save_profile", client.events.generate_sqs_event(
+        message_bodies=bodies, queue_name="comm-it-local-save-profile"))
+
+
+def test_the_account_shows_when_and_how_often_the_person_signed_in(client, register, stack):
+    events_published(stack)  # the queue holds only this test's logins
+    person = register()
+    before = assert_ok(client.http.get("/api/account", headers=bearer(person)))
+    assert (before["lastSignedIn"], before["signInCount"]) == ("", 0)  # not applied yet
+    assert_ok(log_in(client, person["username"], PASSWORD))
+    deliver_logins(client, stack)
+    after = assert_ok(client.http.get("/api/account", headers=bearer(person)))
+    assert after["signInCount"] == 2
+    record = events_published(stack)  # nothing left over
+    assert record == []
+    assert after["lastSignedIn"][:2] == "20" and after["lastSignedIn"].endswith("Z")
 
 
 def test_guessing_the_password_to_delete_meets_cognitos_lockout(client, register, stack):

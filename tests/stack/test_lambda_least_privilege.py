@@ -106,6 +106,11 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
     if service == "cognito-idp" and operation in ("ListUsers", "AdminUserGlobalSignOut"):
         return [Need(f"cognito-idp:{operation}",
                      arns.of("cognito-idp", f"userpool/{params['UserPoolId']}"), call=call)]
+    if service == "cognito-identity" and operation == "DeleteIdentities":
+        # Authorized on the identity pool (Service Authorization Reference: identitypool*).
+        return [Need("cognito-identity:DeleteIdentities",
+                     arns.of("cognito-identity", f"identitypool/{arns.env['IDENTITY_POOL_ID']}"),
+                     call=call)]
     if service == "s3" and operation == "ListObjectVersions":
         return [Need("s3:ListBucketVersions", f"arn:{arns.partition}:s3:::{params['Bucket']}",
                      (("s3:prefix", params.get("Prefix", "")),), call=call)]

@@ -63,6 +63,10 @@ def test_forms_have_the_labelled_fields_and_buttons_of_the_journey(client):
     assert ">Resend code</button>" in confirm
     assert ">Log in</button>" in client.http.get("/login").body.decode()
     assert ">Send reset code</button>" in client.http.get("/forgot").body.decode()
+    # Forgot and reset take a username or an email address; the login keeps its label.
+    assert ">Username or email</label>" in client.http.get("/forgot").body.decode()
+    assert ">Username or email</label>" in client.http.get("/reset").body.decode()
+    assert ">Username</label>" in client.http.get("/login").body.decode()
     reset = client.http.get("/reset").body.decode()
     assert ">New password</label>" in reset and ">Reset password</button>" in reset
     assert ">Log out</button>" in client.http.get("/hello").body.decode()
