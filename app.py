@@ -9,7 +9,8 @@ from urllib.parse import unquote
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
 from chalicelib import (account, cognito_credentials, cognito_sign_in, greeting, guard, inputs,
-                        login, logs, my_files, pages, pipeline, two_step)
+                        login, logs, my_access, my_data, my_data_export, my_files, pages,
+                        pipeline, session_cookie, two_step)
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 from chalicelib.headers import security_headers
@@ -36,6 +37,11 @@ def _body(*fields: str) -> dict:
 
 def _ok(body: dict | None = None, status: int = 200) -> Response:
     return json_response(status, body or {"ok": True})
+
+
+def _session(tokens: dict) -> Response:
+    """An answer with a new session's tokens: the page's refresh token goes in its cookie."""
+    return session_cookie.signed_in(app.current_request, tokens)
 
 
 # --- Pages (public shells; the data behind /hello needs a token) ----------------
@@ -101,23 +107,25 @@ def resend():
 
 @app.route("/api/auth/login", methods=["POST"])
 def log_in():
-    return _ok(login.authenticate(**_body("username", "password")))
+    # The page's own call gets its refresh token as an HttpOnly cookie (session_cookie).
+    return _session(login.authenticate(**_body("username", "password")))
 
 
 @app.route("/api/auth/login/code", methods=["POST"])
 def log_in_with_code():
-    return _ok(login.answer_challenge(**_body("username", "session", "appCode")))
+    return _session(login.answer_challenge(**_body("username", "session", "appCode")))
 
 
 @app.route("/api/auth/refresh", methods=["POST"])
 def refresh():
-    return _ok(cognito_sign_in.refresh(**_body("refreshToken")))
+    tokens = cognito_sign_in.refresh(session_cookie.refresh_token(app.current_request))
+    return session_cookie.renewed(app.current_request, tokens)
 
 
 @app.route("/api/auth/logout", methods=["POST"])
 def log_out():
-    cognito_sign_in.log_out(**_body("accessToken"))
-    return _ok()
+    cognito_sign_in.log_out(**session_cookie.session_to_end(app.current_request))
+    return session_cookie.signed_out(app.current_request)
 
 
 @app.route("/api/auth/forgot", methods=["POST"])
@@ -177,14 +185,21 @@ def verify_email():
 
 @app.route("/api/account/password", methods=["POST"], authorizer=user_pool)
 def change_password():
-    account.change_password(_claims(), **_body("accessToken", "currentPassword", "newPassword"))
-    return _ok()
+    fields = _body("accessToken", "currentPassword", "newPassword")
+    return _session(account.change_password(_claims(), **fields))
+
+
+@app.route("/api/account/logout-everywhere", methods=["POST"], authorizer=user_pool)
+def log_out_everywhere():
+    account.log_out_everywhere(_claims(), **_body("accessToken"))
+    return session_cookie.signed_out(app.current_request)
 
 
 @app.route("/api/account", methods=["DELETE"], authorizer=user_pool)
 def delete_account():
-    account.delete(_claims(), **_body("accessToken", "password"))
-    return _ok()
+    account.delete(_claims(), id_token=guard.id_token(app.current_request),
+                   **_body("accessToken", "password"))
+    return session_cookie.signed_out(app.current_request)
 
 
 @app.route("/api/account/two-step", methods=["POST"], authorizer=user_pool)
@@ -235,6 +250,23 @@ def delete_my_file(name):
 @app.route("/api/account/profile-document", authorizer=user_pool)
 def my_profile_document():
     return _ok(my_files.profile_document(_me()))
+
+
+# --- Your data in AWS: every place, one ZIP, your access proven (my_data, my_access) -------
+
+@app.route("/api/account/data", methods=["POST"], authorizer=user_pool)
+def my_data_places():
+    return _ok(my_data.places(_me(), **_body("accessToken")))
+
+
+@app.route("/api/account/data/export", methods=["POST"], authorizer=user_pool)
+def export_my_data():
+    return _ok(my_data_export.export(_me(), **_body("accessToken")))
+
+
+@app.route("/api/account/access-check", methods=["POST"], authorizer=user_pool)
+def check_my_access():
+    return _ok(my_access.check(_me()))
 
 
 # --- The pipeline: Lambdas fed by SQS (fan-out of the login event) and the table stream ---

@@ -1,15 +1,19 @@
 """The identity pool: a verified ID token exchanged for the person's temporary AWS credentials,
-and a small cache of them, so one person's requests share one exchange while it is fresh.
+and a small cache of them, so one person's requests share one exchange while it is fresh;
+and the person's identity deleted with the account.
 """
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any, NamedTuple
 
 from chalicelib import cognito
 from chalicelib.config import settings
-from chalicelib.errors import Unauthorized
+from chalicelib.errors import ServiceUnavailable, Unauthorized
+
+log = logging.getLogger(__name__)
 
 MAX_CACHED_SESSIONS = 256
 
@@ -54,6 +58,26 @@ def aws_credentials(id_token: str) -> Credentials:
     return Credentials(identity_id=result["IdentityId"], access_key_id=creds["AccessKeyId"],
                        secret_key=creds["SecretKey"], session_token=creds["SessionToken"],
                        expires_at=_epoch(creds["Expiration"]))
+
+
+def delete_identity(id_token: str) -> str:
+    """Delete the person's identity from the identity pool (DeleteIdentities, with the app's
+    own credentials), found with their still valid ID token: call it before DeleteUser, while
+    the pool still accepts the token. Returns the deleted identity id."""
+    cfg = settings()
+    logins = {cfg.issuer.removeprefix("https://"): id_token}
+    not_authorized = {"NotAuthorizedException": lambda _: Unauthorized(
+        "Your session is not valid. Please log in again.")}
+    identity_id = cognito.call("get_id", not_authorized, service="cognito-identity",
+                               IdentityPoolId=cfg.identity_pool_id, Logins=logins)["IdentityId"]
+    result = cognito.call("delete_identities", {}, service="cognito-identity",
+                          IdentityIdsToDelete=[identity_id])
+    unprocessed = (result or {}).get("UnprocessedIdentityIds") or []
+    if unprocessed:
+        log.error("identity %s not deleted: %s", identity_id, unprocessed[0].get("ErrorCode"))
+        raise ServiceUnavailable("We could not delete your account. Please try again.")
+    forget(id_token)
+    return identity_id
 
 
 def _epoch(value: Any) -> float:

@@ -88,6 +88,20 @@ def json_body(raw_body: bytes | str | None, *required: str) -> dict[str, str]:
     return {key: FIELDS[key].clean(body.get(key)) for key in required}
 
 
+def present(raw_body: bytes | str | None, *optional: str) -> dict[str, str]:
+    """The named fields the body has (not null, not blank), each checked like json_body's."""
+    body = _json_object(raw_body, MAX_BODY_BYTES, "The request body must be a JSON object.")
+    return {key: FIELDS[key].clean(body[key]) for key in optional
+            if body.get(key) is not None and body.get(key) != ""}
+
+
+def flag(raw_body: bytes | str | None, name: str) -> bool:
+    """An optional yes/no field: true, or "true" (a checkbox's value), is yes; else no."""
+    body = _json_object(raw_body or b"{}", MAX_BODY_BYTES,
+                        "The request body must be a JSON object.")
+    return body.get(name) is True or body.get(name) == "true"
+
+
 def arguments(raw_body: bytes | str | None, *required: str) -> dict[str, str]:
     """json_body's fields as keyword arguments of chalicelib's functions: "accessToken" ->
     access_token. app.py passes every body this way (`**inputs.arguments(...)`)."""

@@ -21,6 +21,7 @@ NOTICES = {
     "verified": "Your account is verified. Log in to continue.",
     "reset": "Your password is changed. Log in with the new one.",
     "signed-out": "You are logged out.",
+    "signed-out-everywhere": "You are logged out on every device.",
     "session-ended": SESSION_ENDED,
     "unconfirmed": "Your account is not verified yet. Enter the code we emailed you.",
     "code-sent": "We sent a code to the email address of the account, if there is one.",

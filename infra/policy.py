@@ -30,6 +30,9 @@ EVERY_PERSONS_OBJECTS = user_keys.prefix("*") + "*"  # users/*/*: profiles and f
 # What a Lambda event source mapping needs from the function's role.
 SQS_POLLING = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 STREAM_READING = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+# Actions IAM cannot limit to a resource (the Service Authorization Reference lists no
+# resource type for them): granted on "*", and only these.
+WITHOUT_RESOURCE_LEVEL = {"dynamodb:ListStreams"}
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,10 @@ class Targets:
         return (f"arn:{self.partition}:ssm:{self.region}:{self.account}:"
                 f"parameter/{APP_NAME}/{self.stage}/users/*")
 
+    def identity_pool(self) -> str:
+        return (f"arn:{self.partition}:cognito-identity:{self.region}:{self.account}:"
+                f"identitypool/{self['IDENTITY_POOL_ID']}")
+
     def log_group(self, function: str) -> list[str]:
         name = f"{APP_NAME}-{self.stage}" if function == API_HANDLER else \
             f"{APP_NAME}-{self.stage}-{function}"
@@ -100,9 +107,25 @@ GRANTS: tuple[Grant, ...] = (
     Grant("FindAccountByEmail", (API_HANDLER,), ("cognito-idp:ListUsers",),
           lambda t: [t["USER_POOL_ARN"]],
           "log-in by email and one address per account: ListUsers filtered by email"),
+    Grant("DeleteAccountIdentity", (API_HANDLER,), ("cognito-identity:DeleteIdentities",),
+          lambda t: [t.identity_pool()],
+          "deleting the account deletes the person's identity-pool identity too"),
+    Grant("EndSessionsAfterReset", (API_HANDLER,), ("cognito-idp:AdminUserGlobalSignOut",),
+          lambda t: [t["USER_POOL_ARN"]],
+          "a password reset ends every session the old password had (AdminUserGlobalSignOut)"),
     Grant("ReadAccountTombstone", (API_HANDLER,), ("dynamodb:GetItem",),
           lambda t: [t["USERS_TABLE_ARN"]],
           "a deleted account's still-signed ID token gets 401: its record is a tombstone"),
+    Grant("ListProfileVersions", (API_HANDLER,), ("s3:ListBucketVersions",),
+          lambda t: [t["USERS_BUCKET_ARN"]],
+          "Your data in AWS lists the profile document's versions (users/<sub>/profile.json)",
+          {"StringLike": {"s3:prefix": [user_keys.profile_key("*")]}}),
+    Grant("ReadOlderProfileVersions", (API_HANDLER,), ("s3:GetObjectVersion",),
+          lambda t: [f"{t['USERS_BUCKET_ARN']}/{user_keys.profile_key('*')}"],
+          "Download all my data puts every noncurrent version of the profile in data.json"),
+    Grant("WriteAndLinkDataExport", (API_HANDLER,), ("s3:PutObject", "s3:GetObject"),
+          lambda t: [f"{t['USERS_BUCKET_ARN']}/{user_keys.export_key('*')}"],
+          "Download all my data: the ZIP at users/<sub>/export/data.zip and its presigned link"),
     Grant("RecordLogin", (SAVE_PROFILE,), ("dynamodb:UpdateItem",),
           lambda t: [t["USERS_TABLE_ARN"]],
           "the login transaction updates the user's record"),
@@ -131,8 +154,10 @@ GRANTS: tuple[Grant, ...] = (
            "access a Lambda has to people's files")),
     Grant("ListProfileDocuments", (ARCHIVE_PROFILE,), ("s3:ListBucket",),
           lambda t: [t["USERS_BUCKET_ARN"]],
-          "so a missing profile.json is a 404, not a 403 (no listing outside users/)",
-          {"StringLikeIfExists": {"s3:prefix": [EVERY_PERSONS_OBJECTS]}}),
+          ("so a missing profile.json or tombstone is a 404, not a 403, whichever way S3 "
+           "applies the prefix condition to a GetObject (no listing outside these prefixes)"),
+          {"StringLikeIfExists": {"s3:prefix": [EVERY_PERSONS_OBJECTS,
+                                                user_keys.tombstone_key("*")]}}),
     Grant("ConsumeArchiveQueue", (ARCHIVE_PROFILE,), SQS_POLLING,
           lambda t: [t["ARCHIVE_QUEUE_ARN"]],
           "the SQS event source (partial batch responses: Lambda deletes what succeeded)"),
@@ -140,8 +165,8 @@ GRANTS: tuple[Grant, ...] = (
           lambda t: [t["USERS_TABLE_STREAM_ARN"]],
           "the DynamoDB stream event source"),
     Grant("ListUsersStreams", (SYNC_NAME,), ("dynamodb:ListStreams",),
-          lambda t: [f"{t['USERS_TABLE_ARN']}/stream/*"],
-          "the DynamoDB stream event source"),
+          lambda t: ["*"],
+          "the DynamoDB stream event source (ListStreams has no resource level: only \"*\")"),
     Grant("SendFailedStreamBatches", (SYNC_NAME,), ("sqs:SendMessage",),
           lambda t: [t["NAME_SYNC_DEAD_LETTER_QUEUE_ARN"]],
           "the stream mapping's on-failure destination, sent with the function's role"),

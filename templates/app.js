@@ -1,6 +1,11 @@
 "use strict";
 (function () {
+  // The ID and access tokens of this tab (never the refresh token: it lives in an HttpOnly
+  // cookie this script cannot read, chalicelib/session_cookie.py), and whether the person
+  // asked to be kept signed in (a password change renews the cookie the same way).
   var STORE = "comm-it.session";
+  var KEEP = "comm-it.keep";
+  var PAGE_HEADER = "X-Comm-IT-Page";  // says "the page's own call": the cookie is for these
   var OFFLINE = "Cannot reach Comm-IT. Check your connection and try again.";
   var FAILED = "Something went wrong. Please try again.";
   var alertBox = document.getElementById("alert");
@@ -23,7 +28,10 @@
   function session() {
     try { return JSON.parse(sessionStorage.getItem(STORE) || "null"); } catch (e) { return null; }
   }
-  function saveSession(tokens) { sessionStorage.setItem(STORE, JSON.stringify(tokens)); }
+  function saveSession(tokens) {
+    sessionStorage.setItem(STORE, JSON.stringify({ idToken: tokens.idToken,
+                                                   accessToken: tokens.accessToken }));
+  }
   function dropSession() { sessionStorage.removeItem(STORE); }
   function endSession() {
     dropSession();
@@ -31,22 +39,31 @@
     return never();
   }
 
-  // One refresh at a time for the whole page: every call that meets a 401 meanwhile (the
-  // account page's, its files section's) waits for the same one.
+  // One refresh at a time for the whole page, through the cookie: every call that meets a
+  // 401 meanwhile (the account page's, its files section's) waits for the same one.
+  // Resolves to "ok", "none" (no cookie: not logged in on this browser) or "ended".
   var refreshing = null;
   function refreshSession() {
-    var current = session();
-    if (!current || !current.refreshToken) { return Promise.resolve(false); }
     if (!refreshing) {
-      refreshing = send("POST", "api/auth/refresh", { refreshToken: current.refreshToken }, {})
-        .then(function (result) {
-          refreshing = null;
-          if (result.status !== 200) { return false; }
-          saveSession(result.data);
-          return true;
-        });
+      refreshing = send("POST", "api/auth/refresh", {}, {}).then(function (result) {
+        refreshing = null;
+        if (result.status === 200) { saveSession(result.data); return "ok"; }
+        return result.data.error === "NotSignedIn" ? "none" : "ended";
+      });
     }
     return refreshing;
+  }
+
+  // A signed-in page's start: renew the tokens through the cookie, so a session ended
+  // elsewhere (Log out everywhere, a password change) is over now, and a new tab is signed
+  // in. Without a cookie the tab's own tokens are used until they fail.
+  function signedIn() {
+    return refreshSession().then(function (state) {
+      if (state === "ok" || (state === "none" && session())) { return true; }
+      dropSession();
+      if (state === "none") { go("login"); return never(); }
+      return endSession();
+    });
   }
 
   // The one client of the API: every page and the files section call through it.
@@ -81,15 +98,16 @@
       if (now && now.idToken !== current.idToken) {  // refreshed meanwhile by another call
         return call(method, path, body, options, true);
       }
-      return refreshSession().then(function (ok) {
-        return ok ? call(method, path, body, options, true) : endSession();
+      return refreshSession().then(function (state) {
+        return state === "ok" ? call(method, path, body, options, true) : endSession();
       });
     });
   }
 
   // One fetch; resolves (never rejects) to {ok, status, data}, data.message set on errors.
   function send(method, path, body, options) {
-    var init = { method: method, headers: {} };
+    var init = { method: method, headers: {}, credentials: "same-origin" };
+    init.headers[PAGE_HEADER] = "1";
     var current = session();
     if (options.auth && current) { init.headers.Authorization = current.idToken; }
     if (body !== undefined) {
@@ -115,14 +133,14 @@
   }
 
   // Wire a form to an API call: success to onDone(data, values, form), errors to the alert
-  // (or to options.handle first).
+  // (or to options.handle first). options.extra(): more fields to send with the form's.
   function onSubmit(id, method, path, onDone, options) {
     var form = document.getElementById(id);
     if (!form) { return; }
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       clearError();
-      var values = fields(form);
+      var values = Object.assign(fields(form), options && options.extra ? options.extra() : {});
       var buttons = form.querySelectorAll("button");
       buttons.forEach(function (b) { b.disabled = true; });
       var handle = options && options.handle;
@@ -142,14 +160,13 @@
     });
   }
 
+  // Log out: this browser's session only (the cookie's refresh token is revoked); the
+  // person's other devices stay signed in.
   function wireLogout() {
     document.getElementById("logout").addEventListener("click", function () {
-      var current = session();
       dropSession();
-      var done = function () { go("login?notice=signed-out"); };
-      if (!current) { return done(); }
-      api("POST", "api/auth/logout", { accessToken: current.accessToken },
-          { handle: function () { return true; } }).then(done);  // gone from this tab anyway
+      api("POST", "api/auth/logout", {}, { handle: function () { return true; } })
+        .then(function () { go("login?notice=signed-out"); });  // gone from this tab anyway
     });
   }
 
@@ -311,7 +328,8 @@
       var button = codeForm.querySelector("button");
       button.disabled = true;
       var body = { username: challenge.username, session: challenge.session,
-                   appCode: document.getElementById("app-code").value };
+                   appCode: document.getElementById("app-code").value,
+                   keepSignedIn: challenge.keep };
       api("POST", "api/auth/login/code", body, {
         handle: function (result) {
           if (result.data.error === "LoginExpired" || result.data.error === "AccountLocked") { back(); }
@@ -320,13 +338,14 @@
       }).then(function (result) {
         button.disabled = false;
         if (!result.ok) { return; }
+        localStorage.setItem(KEEP, challenge.keep ? "true" : "false");
         challenge = null;
         saveSession(result.data);
         go("hello");
       });
     });
-    return function (data) {
-      challenge = { username: data.username, session: data.session };
+    return function (data, keep) {
+      challenge = { username: data.username, session: data.session, keep: keep };
       document.getElementById("password").value = "";
       loginForm.hidden = true;
       codeForm.hidden = false;
@@ -375,6 +394,93 @@
     });
   }
 
+  // --- Your data in AWS: every place, one ZIP, your access proven (account_files.html) -----
+  // Read with your own AWS credentials (and your access token for the user pool).
+  function myDataSection() {
+    var withTokens = { auth: true, accessToken: true };
+    var places = document.getElementById("places");
+    var body = document.getElementById("places-body");
+
+    function cell(row, text, header) {
+      var c = document.createElement(header ? "th" : "td");
+      if (header) { c.scope = "row"; }
+      if (Array.isArray(text)) {
+        var list = document.createElement("ul");
+        text.forEach(function (line) {
+          var item = document.createElement("li");
+          item.textContent = line;
+          list.appendChild(item);
+        });
+        c.appendChild(list);
+      } else {
+        c.textContent = text;
+      }
+      row.appendChild(c);
+    }
+
+    function loadPlaces() {
+      return api("POST", "api/account/data", {}, withTokens).then(function (result) {
+        places.setAttribute("aria-busy", "false");
+        if (!result.ok) { return; }
+        body.textContent = "";
+        result.data.places.forEach(function (place) {
+          var row = document.createElement("tr");
+          cell(row, place.service, true);
+          cell(row, place.resource);
+          cell(row, place.holds);
+          cell(row, place.stays);
+          cell(row, place.readWith);
+          body.appendChild(row);
+        });
+      });
+    }
+
+    var download = document.getElementById("download-data");
+    var link = document.getElementById("download-link");
+    download.addEventListener("click", function () {
+      clearError();
+      download.disabled = true;
+      api("POST", "api/account/data/export", {}, withTokens).then(function (result) {
+        download.disabled = false;
+        if (!result.ok) { return; }
+        link.href = result.data.url;  // presigned: S3 answers with the ZIP as an attachment
+        link.textContent = "Download " + result.data.fileName + " again (" +
+          result.data.size + " bytes)";
+        link.hidden = false;
+        link.click();
+      });
+    });
+
+    var check = document.getElementById("check-access");
+    check.addEventListener("click", function () {
+      clearError();
+      check.disabled = true;
+      api("POST", "api/account/access-check", {}, { auth: true }).then(function (result) {
+        check.disabled = false;
+        if (!result.ok) { return; }
+        var results = document.getElementById("access-results");
+        var policy = document.getElementById("access-policy");
+        results.textContent = "";
+        policy.textContent = "";
+        result.data.results.forEach(function (r) {
+          var item = document.createElement("li");
+          item.className = r.outcome;
+          item.textContent = r.label + ": " + r.outcome + (r.code ? " (" + r.code + ")" : "") +
+            (r.asExpected ? "" : " (not as expected)") + " — " + r.request;
+          results.appendChild(item);
+        });
+        result.data.policy.forEach(function (line) {
+          var item = document.createElement("li");
+          item.textContent = line;
+          policy.appendChild(item);
+        });
+        document.getElementById("access").hidden = false;
+      });
+    });
+
+    loadPlaces();
+  }
+
   var pages = {
     signup: function () { forward("signup-form", "api/auth/signup", "confirm?"); },
     confirm: function () {
@@ -392,9 +498,10 @@
     },
     login: function () {
       var codeStep = twoStepLogin();
-      onSubmit("login-form", "POST", "api/auth/login", function (data) {
-        if (data.challenge) { return codeStep(data); }
+      onSubmit("login-form", "POST", "api/auth/login", function (data, values) {
+        if (data.challenge) { return codeStep(data, values.keepSignedIn === "true"); }
         saveSession(data);
+        localStorage.setItem(KEEP, values.keepSignedIn === "true" ? "true" : "false");
         go("hello");
       }, {
         handle: function (result, values) {
@@ -409,6 +516,13 @@
     hello: function () {
       var box = document.getElementById("greeting");
       var tries = 0;
+      function tokenName() {  // the name in the ID token (what the account page last saved)
+        try {
+          var part = session().idToken.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+          var bytes = atob(part + "===".slice((part.length + 3) % 4));
+          return JSON.parse(decodeURIComponent(escape(bytes))).name;
+        } catch (e) { return undefined; }
+      }
       function show(html) { box.innerHTML = html; }
       function failed() {
         box.innerHTML = "";
@@ -418,7 +532,16 @@
         api("GET", "api/greeting/card", undefined, { auth: true, html: true, handle: failed })
           .then(function (result) {
             if (!result.ok) { return; }
-            if (result.status !== 202) { return show(result.data); }
+            if (result.status !== 202) {
+              show(result.data);
+              // A new name is in the refreshed ID token before Parameter Store has it: keep
+              // asking (same backoff, bounded) until the API answers with that name.
+              var shown = box.querySelector("[data-name]");
+              var wanted = tokenName();
+              if (!shown || !wanted || shown.dataset.name === wanted || tries >= 34) { return; }
+              tries += 1;
+              return setTimeout(load, Math.min(1000, 100 * Math.pow(1.5, tries - 1)));
+            }
             // 202: show the answer's own "getting ready" fragment, and ask again
             if (tries >= 34) {  // still not ready after ~30 s: say so, never spin forever
               box.innerHTML = "";
@@ -430,8 +553,7 @@
           });
       }
       wireLogout();
-      if (!session()) { return go("login"); }
-      load();
+      signedIn().then(load);
     },
     account: function () {
       var status = document.getElementById("status");
@@ -452,6 +574,10 @@
           expiry.setAttribute("datetime", me.credentialsExpire);
           var when = new Date(me.credentialsExpire);
           expiry.textContent = isNaN(when.getTime()) ? me.credentialsExpire : when.toLocaleString();
+          var last = new Date(me.lastSignedIn);
+          text("who-last-signed-in", !me.signInCount || isNaN(last.getTime()) ?
+               "Not recorded yet" : last.toLocaleString() + " (" + me.signInCount +
+               (me.signInCount === 1 ? " sign-in" : " sign-ins") + " in all)");
           var name = document.getElementById("name");
           if (!name.value) { name.value = me.name; }
         });
@@ -480,9 +606,23 @@
         reload();
       }, withTokens);
       onSubmit("password-form", "POST", "api/account/password", function (data, values, form) {
+        saveSession(data);  // this session goes on with new tokens; every other one ended
         form.reset();
-        say("Your password is changed. Use the new one next time you log in.");
-      }, withTokens);
+        say("Your password is changed. You stay logged in here; on every other device, " +
+            "log in again with the new password.");
+      }, Object.assign({ extra: function () {
+        return { keepSignedIn: localStorage.getItem(KEEP) === "true" };
+      } }, withTokens));
+      document.getElementById("logout-everywhere").addEventListener("click", function (event) {
+        clearError();
+        event.target.disabled = true;
+        api("POST", "api/account/logout-everywhere", {}, withTokens).then(function (result) {
+          event.target.disabled = false;
+          if (!result.ok) { return; }
+          dropSession();
+          go("login?notice=signed-out-everywhere");
+        });
+      });
 
       var start = document.getElementById("delete-start");
       var deleteForm = document.getElementById("delete-form");
@@ -504,10 +644,7 @@
       }, withTokens);
 
       wireLogout();
-      if (!session()) { return go("login"); }
-      load();
-      twoStepSection();
-      filesSection();
+      signedIn().then(function () { load(); twoStepSection(); filesSection(); myDataSection(); });
     }
   };
 

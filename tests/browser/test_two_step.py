@@ -9,11 +9,9 @@ import pyotp
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import (alert, axe_violations, expect_greeting, log_in_on_page, path_of,
-                           sign_up)
+from tests.browser.helpers import (alert, axe_violations, expect_greeting, log_in_on_page, path_of,
+                                   sign_up)
 from tests.running import RunningStack
-
-pytestmark = pytest.mark.browser
 
 
 def wrong(code: str) -> str:

@@ -3,7 +3,7 @@ and the AWS credentials a session gets from the identity pool (/api/auth/credent
 
 Every error is a 4xx with {"error": "<Code>", "message": "<a sentence a person can act on>"}.
 The local AWS is the same moto server `make run` uses, with Cognito's gaps closed
-(local/cognito_codes.py), so codes really are emailed (to the outbox) and checked.
+(local/cognito/codes.py), so codes really are emailed (to the outbox) and checked.
 """
 from __future__ import annotations
 
@@ -13,17 +13,12 @@ import uuid
 import jwt
 import pytest
 
-from tests.helpers import PASSWORD, assert_error, assert_ok, log_in, new_person, post
+from tests.helpers import PASSWORD, post
+from tests.stack.helpers import assert_error, assert_ok, log_in, new_person
 
 # chalice's local gateway warns when a token has no cognito:username (an access token);
 # the app's own guard is what rejects it, and these tests prove that.
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
 
 
 # --- login --------------------------------------------------------------------------

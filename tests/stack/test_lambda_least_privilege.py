@@ -19,14 +19,19 @@ from typing import Any
 import pytest
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
+from chalicelib import user_keys
 from infra import policy
-from tests.helpers import (PASSWORD, Need, app_routes, as_list, iam_match, page_paths,
-                           policy_allows, post, route_of)
+from tests.helpers import PAGE, PASSWORD, app_routes, cookie_header, page_paths, post
+from tests.stack.helpers import Need, as_list, iam_match, policy_allows, route_of
+
+# Every test records every call and reads whole tables and queues: a stack of its own per test.
+pytestmark = pytest.mark.usefixtures("fresh_stack")
 
 # Cognito's public operations: called with a token or a client id, never authorized by IAM.
 UNAUTHENTICATED = {
     ("cognito-idp", op) for op in ("SignUp", "ConfirmSignUp", "ResendConfirmationCode",
-                                   "InitiateAuth", "GlobalSignOut", "ForgotPassword",
+                                   "InitiateAuth", "GlobalSignOut", "RevokeToken",
+                                   "ForgotPassword",
                                    "ConfirmForgotPassword", "RespondToAuthChallenge")
 } | {("cognito-identity", "GetId"), ("cognito-identity", "GetCredentialsForIdentity")} | {
     # The person's own operations, authorized by their access token (your account).
@@ -82,6 +87,14 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
                                                "Query"):
         return [Need(f"dynamodb:{operation}", arns.of("dynamodb", f"table/{params['TableName']}"),
                      call=call)]
+    if service == "s3" and operation == "GetObject" and "VersionId" in params:
+        return [Need("s3:GetObjectVersion",
+                     f"arn:{arns.partition}:s3:::{params['Bucket']}/{params['Key']}", call=call)]
+    if service == "s3" and operation == "GetObject" and \
+            params["Key"] == user_keys.export_key(params["Key"].split("/")[1]):
+        # The presigned link to the archive the route just wrote: never a missing key.
+        return [Need("s3:GetObject", f"arn:{arns.partition}:s3:::{params['Bucket']}/{params['Key']}",
+                     call=call)]
     if service == "s3" and operation in ("GetObject", "HeadObject"):
         bucket, key = params["Bucket"], params["Key"]
         # The code treats a missing key as "no document yet": that is a 404 only
@@ -91,8 +104,13 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
     if service == "s3" and operation == "PutObject":
         return [Need("s3:PutObject", f"arn:{arns.partition}:s3:::{params['Bucket']}/{params['Key']}",
                      call=call)]
-    if service == "cognito-idp" and operation == "ListUsers":
-        return [Need("cognito-idp:ListUsers", arns.of("cognito-idp", f"userpool/{params['UserPoolId']}"),
+    if service == "cognito-idp" and operation in ("ListUsers", "AdminUserGlobalSignOut"):
+        return [Need(f"cognito-idp:{operation}",
+                     arns.of("cognito-idp", f"userpool/{params['UserPoolId']}"), call=call)]
+    if service == "cognito-identity" and operation == "DeleteIdentities":
+        # Authorized on the identity pool (Service Authorization Reference: identitypool*).
+        return [Need("cognito-identity:DeleteIdentities",
+                     arns.of("cognito-identity", f"identitypool/{arns.env['IDENTITY_POOL_ID']}"),
                      call=call)]
     if service == "s3" and operation == "ListObjectVersions":
         return [Need("s3:ListBucketVersions", f"arn:{arns.partition}:s3:::{params['Bucket']}",
@@ -288,6 +306,7 @@ def run_every_flow(client: Any, stack: dict[str, str], outbox: Any, recorder: Re
     assert post(client, "/api/auth/reset", {"username": username, "code": outbox.last_code(email),
                                             "password": PASSWORD + "2"}).status_code == 200
     assert post(client, "/api/auth/logout", {"accessToken": tokens["accessToken"]}).status_code == 200
+    run_session_flows(client, username)
     for path in page_paths():  # read from app.routes: a new page is visited too
         assert client.http.get(path).status_code == 200, path
     recorder.function = ""
@@ -301,6 +320,20 @@ def run_every_flow(client: Any, stack: dict[str, str], outbox: Any, recorder: Re
         ddb.delete_item(TableName=stack["USERS_TABLE_NAME"], Key={"sub": item["sub"]})
     for source in streams:
         _invoke(client, recorder, source.name, _stream_event(local_session, stack, region, seen))
+
+
+def run_session_flows(client: Any, username: str) -> None:
+    """The page's session (its refresh token in the cookie): log in, refresh, log out this
+    device (RevokeToken); a script's log-out with its refresh token in the body."""
+    login = post(client, "/api/auth/login", {"username": username, "password": PASSWORD + "2"},
+                 PAGE)
+    assert login.status_code == 200, login.body
+    cookie = cookie_header(login)
+    assert post(client, "/api/auth/refresh", {}, cookie).status_code == 200
+    assert post(client, "/api/auth/logout", {}, cookie).status_code == 200
+    script = post(client, "/api/auth/login", {"username": username, "password": PASSWORD + "2"})
+    assert post(client, "/api/auth/logout",
+                {"refreshToken": script.json_body["refreshToken"]}).status_code == 200
 
 
 def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder: Recorder,
@@ -321,6 +354,9 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
         response = client.http.request(method, path, headers=bearer, body=json.dumps(
             {"accessToken": tokens["accessToken"], **body}))
         assert response.status_code == 200, (path, response.body)
+        if "idToken" in response.json_body:  # a password change: the session's new tokens
+            tokens.update(response.json_body)
+            bearer["Authorization"] = tokens["idToken"]
 
     assert client.http.get("/api/account", headers=bearer).status_code == 200
     account("POST", "/api/account/name", name="Ada King")
@@ -328,7 +364,19 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     account("POST", "/api/account/email", email=new_email)
     account("POST", "/api/account/email/verify", code=outbox.last_code(new_email))
     account("POST", "/api/account/password", currentPassword=PASSWORD + "2",
-            newPassword=PASSWORD + "3")
+            newPassword=PASSWORD + "3")  # ends every other session: this one gets new tokens
+    account("POST", "/api/account/logout-everywhere")
+    login = post(client, "/api/auth/login", {"username": username, "password": PASSWORD + "3"})
+    assert login.status_code == 200, login.body
+    tokens.update(login.json_body)
+    bearer["Authorization"] = tokens["idToken"]
+    # Your data in AWS: read as the person (not recorded) except the profile's versions and
+    # the archive, which the app's role writes and links.
+    assert post(client, "/api/account/files", {"name": "zip.txt", "content": "aGk="},
+                bearer).status_code == 201
+    account("POST", "/api/account/data")
+    account("POST", "/api/account/data/export")
+    account("POST", "/api/account/access-check")
     # Two-step verification: set up, on, a log-in with the code, off (chalicelib/two_step.py).
     import pyotp
 

@@ -1,4 +1,4 @@
-"""local/cognito_totp.py: the local Cognito's software-token MFA behaves as AWS documents,
+"""local/cognito/totp.py: the local Cognito's software-token MFA behaves as AWS documents,
 not as moto 5.2.5 (one fixed secret, codes unchecked, the answer's user from the request)."""
 from __future__ import annotations
 
@@ -10,15 +10,20 @@ import pyotp
 import pytest
 from botocore.exceptions import ClientError
 
-from local import cognito_lockout, cognito_totp
+from local import clock
+from local.cognito import lockout as cognito_lockout
+from local.cognito import totp as cognito_totp
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    return module_stack
+@pytest.fixture
+def now() -> Any:
+    """The local emulations' clock (local/clock.py), moved by the test: now[0] seconds."""
+    moment = [100.0]
+    with clock.set(lambda: moment[0]):
+        yield moment
 
 
 def idp(stack: dict[str, str]) -> Any:
@@ -119,10 +124,8 @@ def test_the_challenge_session_is_bound_to_its_user_and_used_up_by_the_sign_in(s
     assert error(again) == "NotAuthorizedException"
 
 
-def test_the_challenge_session_expires_after_three_minutes(stack, monkeypatch):
+def test_the_challenge_session_expires_after_three_minutes(stack, now):
     me, totp = with_mfa(stack, unique("late"))
-    now = [100.0]
-    monkeypatch.setattr(cognito_lockout, "clock", lambda: now[0])
     session = log_in(stack, me["username"])["Session"]
     now[0] += cognito_totp.SESSION_SECONDS - 1
     with pytest.raises(ClientError) as wrong:
@@ -134,10 +137,8 @@ def test_the_challenge_session_expires_after_three_minutes(stack, monkeypatch):
     assert error(expired) == "NotAuthorizedException"
 
 
-def test_wrong_codes_count_with_wrong_passwords_towards_the_lock(stack, monkeypatch):
+def test_wrong_codes_count_with_wrong_passwords_towards_the_lock(stack, now):
     me, totp = with_mfa(stack, unique("lock"))
-    now = [100.0]
-    monkeypatch.setattr(cognito_lockout, "clock", lambda: now[0])
     session = log_in(stack, me["username"])["Session"]
     for _ in range(cognito_lockout.FREE_FAILURES):
         with pytest.raises(ClientError):

@@ -1,4 +1,4 @@
-"""The identity pool's credentials in the local AWS (local/identity_pool.py): per
+"""The identity pool's credentials in the local AWS (local/iam/identity_pool.py): per
 person, for the template's authenticated role, the same identity for the same user,
 and none for another person's login, a deleted user or a signed-out token.
 
@@ -13,13 +13,9 @@ from datetime import datetime, timezone
 import pytest
 
 from infra import template as infra_template
-from tests.helpers import LOCAL_REGION, credentials_for, post
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
+from local.events import ACCOUNT_ID
+from tests.helpers import post
+from tests.stack.helpers import LOCAL_REGION, credentials_for
 
 
 # --- the role in the template -----------------------------------------------------------
@@ -44,6 +40,14 @@ def test_the_authenticated_role_grants_exactly_the_contract_and_nothing_else():
          "Condition": {"StringLike": {"s3:prefix": ["users/${aws:PrincipalTag/sub}/files/",
                                                     "users/${aws:PrincipalTag/sub}/files/*",
                                                     "users/${aws:PrincipalTag/sub}/profile.json"]}}},
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem"],
+         "Resource": {"Fn::GetAtt": ["UsersTable", "Arn"]},
+         "Condition": {"ForAllValues:StringEquals": {
+             "dynamodb:LeadingKeys": ["${aws:PrincipalTag/sub}"]}}},
+        {"Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:GetParameterHistory"],
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
+                                 "parameter/comm-it/${Stage}/users/${!aws:PrincipalTag/sub}/*"},
+         "Condition": None},
     ]
     assert all(set(s) <= {"Sid", "Effect", "Action", "Resource", "Condition"} for s in statements)
 
@@ -59,7 +63,10 @@ def test_the_local_role_is_the_templates_role(local_aws, stack):
     bucket = f"arn:aws:s3:::{stack['USERS_BUCKET_NAME']}"
     assert [s["Resource"] for s in document["Statement"]] == [
         f"{bucket}/users/${{aws:PrincipalTag/sub}}/profile.json",
-        f"{bucket}/users/${{aws:PrincipalTag/sub}}/files/*", bucket]
+        f"{bucket}/users/${{aws:PrincipalTag/sub}}/files/*", bucket,
+        f"arn:aws:dynamodb:{LOCAL_REGION}:{ACCOUNT_ID}:table/{stack['USERS_TABLE_NAME']}",
+        f"arn:aws:ssm:{LOCAL_REGION}:{ACCOUNT_ID}:parameter/comm-it/local/users/"
+        "${aws:PrincipalTag/sub}/*"]
     tags = identity.get_principal_tag_attribute_map(
         IdentityPoolId=stack["IDENTITY_POOL_ID"],
         IdentityProviderName=f"cognito-idp.{LOCAL_REGION}.amazonaws.com/{stack['USER_POOL_ID']}")
@@ -133,3 +140,55 @@ def test_after_logging_out_the_old_id_token_gets_no_credentials(client, register
     response = post(client, "/api/auth/credentials", {},
                     {"Authorization": f"{tokens['idToken']}"})
     assert response.status_code == 401, response.body
+
+
+# --- DescribeIdentity and DeleteIdentities (local/iam/identity_deletion.py) ---------------------
+
+def _identities(local_aws, stack):
+    return local_aws.session().client("cognito-identity", endpoint_url=stack["AWS_ENDPOINT_URL"])
+
+
+def test_describe_identity_says_the_provider_and_when_it_was_made(client, register, local_aws,
+                                                                   stack):
+    before = datetime.now(timezone.utc)
+    identity_id = credentials_for(client, register())["identityId"]
+    described = _identities(local_aws, stack).describe_identity(IdentityId=identity_id)
+    assert described["IdentityId"] == identity_id
+    assert described["Logins"] == [
+        f"cognito-idp.{LOCAL_REGION}.amazonaws.com/{stack['USER_POOL_ID']}"]
+    assert described["CreationDate"] >= before.replace(microsecond=0)
+    assert described["LastModifiedDate"] >= described["CreationDate"]
+
+
+def test_a_deleted_identity_is_gone_and_the_same_user_gets_a_new_one(client, register,
+                                                                      local_aws, stack):
+    from botocore.exceptions import ClientError
+
+    tokens = register()
+    identity_id = credentials_for(client, tokens)["identityId"]
+    identities = _identities(local_aws, stack)
+    assert identities.delete_identities(IdentityIdsToDelete=[identity_id])[
+        "UnprocessedIdentityIds"] == []
+    for call in (lambda: identities.describe_identity(IdentityId=identity_id),
+                 lambda: identities.get_credentials_for_identity(
+                     IdentityId=identity_id, Logins={
+                         f"cognito-idp.{LOCAL_REGION}.amazonaws.com/{stack['USER_POOL_ID']}":
+                         tokens["idToken"]})):
+        with pytest.raises(ClientError) as error:
+            call()
+        assert error.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert credentials_for(client, tokens)["identityId"] not in ("", identity_id)
+    # Deleting it again, or an id that never existed, is no error (nothing to do).
+    assert identities.delete_identities(IdentityIdsToDelete=[
+        identity_id, f"{LOCAL_REGION}:00000000-0000-0000-0000-000000000000"])[
+        "UnprocessedIdentityIds"] == []
+
+
+@pytest.mark.parametrize("ids", [["not-an-identity-id"], [f"{LOCAL_REGION}:{'a' * 60}"],
+                                 [f"{LOCAL_REGION}:0"] * 61])
+def test_identity_ids_outside_the_documented_constraints_are_invalid(local_aws, stack, ids):
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as error:
+        _identities(local_aws, stack).delete_identities(IdentityIdsToDelete=ids)
+    assert error.value.response["Error"]["Code"] == "InvalidParameterException"

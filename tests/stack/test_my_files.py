@@ -15,14 +15,9 @@ import pytest
 from chalicelib import my_files
 from chalicelib.inputs import MAX_FILE_BYTES, MAX_UPLOAD_BODY_BYTES, FileTooLarge
 from chalicelib.my_files import MAX_FILES
-from tests.helpers import (FILES, PROFILE, assert_error, bearer, bucket_of, delete_file,
-                           fetch_link, listed_files, listed_names, post, sub_of, upload_file)
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
+from tests.helpers import post
+from tests.stack.helpers import (FILES, PROFILE, assert_error, bearer, bucket_of, delete_file,
+                                 fetch_link, listed_files, listed_names, sub_of, upload_file)
 
 
 pytestmark = pytest.mark.usefixtures("no_cached_credentials")

@@ -10,14 +10,8 @@ import urllib.parse
 import pytest
 
 from chalicelib import my_files
-from tests.helpers import (PROFILE, Refusing, bearer, bucket_of, delete_file, listed_files,
-                           sub_of, upload_file)
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
+from tests.stack.helpers import (PROFILE, Refusing, bearer, bucket_of, delete_file, listed_files,
+                                 sub_of, upload_file)
 
 
 pytestmark = pytest.mark.usefixtures("no_cached_credentials")

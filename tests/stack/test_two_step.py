@@ -1,26 +1,25 @@
 """Two-step verification (chalicelib/two_step.py, /api/account/two-step*, /api/auth/login/code):
 set up with a secret and QR code, turn on with a code computed by pyotp, the log-in's
 code step, turning off with a code; each Cognito error a clear 4xx, never a 500.
-The local Cognito behaves as AWS here (local/cognito_totp.py)."""
+The local Cognito behaves as AWS here (local/cognito/totp.py)."""
 from __future__ import annotations
 
 import base64
 import json
+import time
 from typing import Any
 
 import pyotp
 import pytest
 
 from chalicelib import user_events
-from local import cognito_lockout, cognito_totp
-from tests.helpers import assert_error, assert_ok, log_in, post
+from local import clock
+from local.cognito import lockout as cognito_lockout
+from local.cognito import totp as cognito_totp
+from tests.helpers import post
+from tests.stack.helpers import assert_error, assert_ok, log_in
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    return module_stack
 
 
 def call(client: Any, path: str, person: dict[str, str], body: dict | None = None) -> Any:
@@ -94,11 +93,17 @@ def test_a_login_with_the_code_publishes_the_same_event_as_a_password_only_login
     assert published[0].name == "Ada Lovelace"
 
 
-def test_a_challenge_session_expires_after_three_minutes(client, register, monkeypatch):
+@pytest.fixture
+def now() -> Any:
+    """The local emulations' clock (local/clock.py), moved by the test: now[0] seconds."""
+    moment = [time.time()]
+    with clock.set(lambda: moment[0]):
+        yield moment
+
+
+def test_a_challenge_session_expires_after_three_minutes(client, register, now):
     person = register()
     totp = turned_on(client, person)
-    now = [1000.0]
-    monkeypatch.setattr(cognito_lockout, "clock", lambda: now[0])
     step = assert_ok(log_in(client, person["username"], person["password"]))
     now[0] += cognito_totp.SESSION_SECONDS
     assert_error(post(client, "/api/auth/login/code", {
@@ -119,12 +124,9 @@ def test_a_session_is_bound_to_its_person_not_to_the_username_sent(client, regis
         "appCode": totp_first.now()}))
 
 
-def test_repeated_wrong_codes_lock_the_account_like_wrong_passwords(client, register,
-                                                                     monkeypatch):
+def test_repeated_wrong_codes_lock_the_account_like_wrong_passwords(client, register, now):
     person = register()
     totp = turned_on(client, person)
-    now = [5000.0]
-    monkeypatch.setattr(cognito_lockout, "clock", lambda: now[0])
     step = assert_ok(log_in(client, person["username"], person["password"]))
     body = {"username": step["username"], "session": step["session"]}
     for _ in range(cognito_lockout.FREE_FAILURES):

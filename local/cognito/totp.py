@@ -13,11 +13,12 @@ from the request's USERNAME instead of the session. Here, as Cognito does:
 - A SOFTWARE_TOKEN_MFA challenge's session is bound to the user it was issued for,
   expires after 3 minutes (the app client's AuthSessionValidity default) and is used up
   by the answer that signs in; a wrong code is CodeMismatchException and leaves the
-  session for another try. Wrong codes count with wrong passwords (local/cognito_lockout.py):
+  session for another try. Wrong codes count with wrong passwords (local/cognito/lockout.py):
   after 5, the user is locked out in the same way ("Password attempts exceeded").
 
-These patches apply to the moto server running in this process only; `clock` is what
-tests move. Installed from local/aws.py, after local/cognito_lockout.py.
+These patches apply to the moto server running in this process only; the time is
+local/clock.py's. Installed by local/cognito/__init__.py after lockout.py; listed in
+local/moto_patches.py.
 """
 from __future__ import annotations
 
@@ -26,7 +27,9 @@ import secrets
 import threading
 from typing import Any
 
-from local import cognito_lockout
+from local import clock as local_clock
+from local import moto_patches
+from local.cognito import lockout as cognito_lockout
 
 SESSION_SECONDS = 3 * 60
 VALID_WINDOW = 1  # time steps either side of now
@@ -36,7 +39,7 @@ _lock = threading.Lock()
 
 
 def clock() -> float:
-    return cognito_lockout.clock()
+    return local_clock.now()
 
 
 def new_secret() -> str:
@@ -92,11 +95,8 @@ def install() -> None:
     from moto.cognitoidp.models import CognitoIdpBackend
     from moto.core.exceptions import JsonRESTError
 
-    if getattr(CognitoIdpBackend, "_comm_it_totp", False):
+    if moto_patches.is_applied(CognitoIdpBackend, "initiate_auth", by=__name__):
         return
-    CognitoIdpBackend._comm_it_totp = True
-    original_initiate_auth = CognitoIdpBackend.initiate_auth
-    original_respond = CognitoIdpBackend.respond_to_auth_challenge
 
     class EnableSoftwareTokenMFAException(JsonRESTError):
         def __init__(self, message: str) -> None:
@@ -166,7 +166,11 @@ def install() -> None:
             self.sessions.pop(session, None)
         return self._log_user_in(pool, client, user.username)
 
-    CognitoIdpBackend.associate_software_token = associate_software_token
-    CognitoIdpBackend.verify_software_token = verify_software_token
-    CognitoIdpBackend.initiate_auth = initiate_auth
-    CognitoIdpBackend.respond_to_auth_challenge = respond_to_auth_challenge
+    moto_patches.replace(CognitoIdpBackend, "associate_software_token", associate_software_token,
+                         by=__name__)
+    moto_patches.replace(CognitoIdpBackend, "verify_software_token", verify_software_token,
+                         by=__name__)
+    original_initiate_auth = moto_patches.replace(CognitoIdpBackend, "initiate_auth",
+                                                  initiate_auth, by=__name__)
+    original_respond = moto_patches.replace(CognitoIdpBackend, "respond_to_auth_challenge",
+                                            respond_to_auth_challenge, by=__name__)
