@@ -56,7 +56,7 @@ def test_set_up_log_in_with_a_code_a_wrong_code_refused_and_turn_it_off(
     expect(two_step.get_by_role("button", name="Turn off two-step verification")).to_be_visible()
     assert axe_violations(page) == []
 
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log out", exact=True).click()
     expect(page).to_have_url(path_of(running_stack, "login"))
     log_in_on_page(page, running_stack, person["username"], person["password"])
     code = page.get_by_label("Code from your app")
@@ -85,7 +85,7 @@ def test_set_up_log_in_with_a_code_a_wrong_code_refused_and_turn_it_off(
     expect(two_step.get_by_role("button", name="Set up two-step verification")).to_be_visible()
     expect(two_step).to_contain_text("Lost your phone?")
 
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log out", exact=True).click()
     expect(page).to_have_url(path_of(running_stack, "login"))
     log_in_on_page(page, running_stack, person["username"], person["password"])
     expect_greeting(page, running_stack, person["name"])
