@@ -8,8 +8,8 @@ from urllib.parse import unquote
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
-from chalicelib import (account, cognito_credentials, cognito_sign_in, greeting, guard, inputs,
-                        login, logs, my_files, pages, pipeline)
+from chalicelib import (account, changes, cognito_credentials, cognito_sign_in, greeting, guard,
+                        inputs, login, logs, my_files, pages, pipeline)
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 from chalicelib.headers import security_headers
@@ -158,6 +158,11 @@ def get_account():
 @app.route("/api/account/name", methods=["POST"], authorizer=user_pool)
 def change_name():
     return _ok(account.change_name(_claims(), **_body("accessToken", "name")))
+
+
+@app.route("/api/account/changes/{event_id}", authorizer=user_pool)
+def my_change(event_id):
+    return _ok(changes.journey(_me(), unquote(event_id)))
 
 
 @app.route("/api/account/email", methods=["POST"], authorizer=user_pool)

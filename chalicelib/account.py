@@ -61,9 +61,11 @@ def overview(claims: dict[str, Any], id_token: str) -> dict[str, Any]:
 def change_name(claims: dict[str, Any], access_token: str, name: str) -> dict[str, Any]:
     user = _person(claims, access_token)
     cognito_account.update_name(access_token, name)
-    user_events.publish(user_events.UserUpdated.now(
-        sub=user["sub"], username=user["username"], email=user["email"], name=name))
-    return {"name": name}
+    event = user_events.UserUpdated.now(sub=user["sub"], username=user["username"],
+                                        email=user["email"], name=name)
+    user_events.publish(event)
+    # The event's id and time: the page follows its journey (GET /api/account/changes/<id>).
+    return {"name": name, "eventId": event.event_id, "publishedAt": event.occurred_at}
 
 
 def change_email(claims: dict[str, Any], access_token: str, email: str) -> dict[str, Any]:

@@ -119,7 +119,7 @@ def _sync_name(record: dict[str, Any]) -> str:
         return "ignored (no name in the new image)"
     if change == "MODIFY" and _text(data.get("OldImage"), "name") == new_name:
         return "unchanged"  # a login that changed only the count: keep Parameter Store calm
-    names.put(sub, new_name)
+    names.put(sub, new_name, event_id=_text(data.get("NewImage"), "last_event_id"))
     return "written"
 
 

@@ -106,6 +106,13 @@ GRANTS: tuple[Grant, ...] = (
     Grant("ReadAccountTombstone", (API_HANDLER,), ("dynamodb:GetItem",),
           lambda t: [t["USERS_TABLE_ARN"]],
           "a deleted account's still-signed ID token gets 401: its record is a tombstone"),
+    Grant("ReadOwnChangeMarkers", (API_HANDLER,), ("dynamodb:GetItem",),
+          lambda t: [t["PROCESSED_EVENTS_TABLE_ARN"]],
+          ("GET /api/account/changes/<id>: the event's marker says whose it is and when "
+           "save_profile applied it")),
+    Grant("TraceNameVersions", (API_HANDLER,), ("ssm:GetParameterHistory",),
+          lambda t: [t.name_parameters()],
+          "GET /api/account/changes/<id>: the name's version whose description names the event"),
     Grant("RecordLogin", (SAVE_PROFILE,), ("dynamodb:UpdateItem",),
           lambda t: [t["USERS_TABLE_ARN"]],
           "the login transaction updates the user's record"),

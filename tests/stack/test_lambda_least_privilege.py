@@ -68,7 +68,8 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
         return [Need("sns:Publish", params["TopicArn"], call=call),
                 Need("kms:GenerateDataKey", arns.env["EVENTS_KEY_ARN"], call=call),
                 Need("kms:Decrypt", arns.env["EVENTS_KEY_ARN"], call=call)]
-    if service == "ssm" and operation in ("GetParameter", "PutParameter", "DeleteParameter"):
+    if service == "ssm" and operation in ("GetParameter", "PutParameter", "DeleteParameter",
+                                          "GetParameterHistory"):
         return [Need(f"ssm:{operation}", arns.of("ssm", "parameter/" + params["Name"].lstrip("/")),
                      call=call)]
     if service == "dynamodb" and operation == "TransactWriteItems":
@@ -316,13 +317,14 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     tokens = login.json_body
     bearer = {"Authorization": f"{tokens['idToken']}", "Content-Type": "application/json"}
 
-    def account(method: str, path: str, **body: str) -> None:
+    def account(method: str, path: str, **body: str) -> dict[str, Any]:
         response = client.http.request(method, path, headers=bearer, body=json.dumps(
             {"accessToken": tokens["accessToken"], **body}))
         assert response.status_code == 200, (path, response.body)
+        return response.json_body
 
     assert client.http.get("/api/account", headers=bearer).status_code == 200
-    account("POST", "/api/account/name", name="Ada King")
+    change = account("POST", "/api/account/name", name="Ada King")
     new_email = f"new-{email}"
     account("POST", "/api/account/email", email=new_email)
     account("POST", "/api/account/email/verify", code=outbox.last_code(new_email))
@@ -338,6 +340,9 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
         _invoke(client, recorder, source.name, _stream_event(local_session, stack, region, seen))
 
     recorder.function = policy.API_HANDLER
+    # The name change's journey: every stage's record, read back.
+    journey = client.http.get(f"/api/account/changes/{change['eventId']}", headers=bearer)
+    assert journey.status_code == 200 and journey.json_body["complete"], journey.body
     account("DELETE", "/api/account", password=PASSWORD + "3")
     recorder.function = ""
     for source in sqs_sources:  # user.deleted: the tombstone, every object version
