@@ -61,10 +61,12 @@ def journey(person: my_files.Person, event_id: str) -> dict[str, Any]:
                         "applied; the record now holds a newer change"),
         "archived": _archived(person, event_id, occurred_at),
     }
-    stages["parameter"] = _parameter(person.sub, event_id, record if newest else None)
+    versions = names.versions(person.sub)
+    stages["parameter"] = _parameter(versions, event_id, record if newest else None)
     if stages["parameter"]["state"] == DONE:
+        # What the greeting reads (the newest version; its cache keeps a read for seconds).
         stages["greeting"] = _stage(DONE, stages["parameter"]["at"],
-                                    f"Hello, {names.get(person.sub) or ''}")
+                                    f"Hello, {versions[-1]['value']}")
     else:
         stages["greeting"] = _stage(stages["parameter"]["state"], "")
     return {
@@ -91,8 +93,8 @@ def _archived(person: my_files.Person, event_id: str, occurred_at: str) -> dict[
     return _stage(WAITING, "")
 
 
-def _parameter(sub: str, event_id: str, record: dict[str, Any] | None) -> dict[str, str]:
-    versions = names.versions(sub)
+def _parameter(versions: list[dict[str, Any]], event_id: str,
+               record: dict[str, Any] | None) -> dict[str, str]:
     for version in versions:
         if version["event_id"] == event_id:
             modified = version["modified"]
