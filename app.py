@@ -237,3 +237,10 @@ def archive_profile(event):
 def sync_name(event):
     """Users table changed -> the user's name in Parameter Store (removed with the account)."""
     return pipeline.sync_names(event)
+
+
+@app.on_sqs_message(queue=deploy_value("QUOTA_QUEUE_NAME"), batch_size=10, maximum_concurrency=5)
+def enforce_quota(event):
+    """Objects created in the users bucket -> a file past the size or count limit goes, every
+    version (written around the app too, e.g. with the AWS CLI and the person's credentials)."""
+    return pipeline.enforce_quotas(event)

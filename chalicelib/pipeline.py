@@ -3,6 +3,7 @@
     login, account changes -> SNS user events -> SQS save-profile    -> users table (DynamoDB)
                                               -> SQS archive-profile -> users bucket (S3)
     users table stream -> user's name in Parameter Store
+    users bucket's object-created events -> SQS enforce-quota -> files past the quota removed
 
 Each consumer dispatches on the event's type (chalicelib/user_events.py):
 users_table.apply and users_bucket.apply; a deletion's tombstone in the table
@@ -27,7 +28,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from chalicelib import logs, names, users_bucket, users_table
+from chalicelib import logs, names, quota, users_bucket, users_table
 from chalicelib.aws import error_code
 from chalicelib.user_events import UserEvent
 from chalicelib.user_events import parse as parse_event
@@ -53,16 +54,33 @@ def archive_profiles(sqs_event: Any) -> BatchResponse:
     return _each_message(sqs_event, users_bucket.apply)
 
 
+def enforce_quotas(sqs_event: Any) -> BatchResponse:
+    """S3 object-created events (the quota queue) -> what breaks a person's quota goes."""
+    return _each_body(sqs_event, _enforce_quota)
+
+
+def _enforce_quota(body: str) -> str:
+    subs = quota.subs_in(body)
+    return "; ".join(quota.enforce(sub) for sub in sorted(subs)) or "ignored (not a file)"
+
+
 def _each_message(sqs_event: Any, apply: Callable[[UserEvent], str]) -> BatchResponse:
+    def handle(body: str) -> str:
+        event = parse_event(body)
+        with logs.fields(event_id=event.event_id):
+            return apply(event)
+
+    return _each_body(sqs_event, handle)
+
+
+def _each_body(sqs_event: Any, handle: Callable[[str], str]) -> BatchResponse:
     failures: list[dict[str, str]] = []
     outcomes: dict[str, str] = {}
     for record in sqs_event.to_dict()["Records"]:
         message_id = record.get("messageId", "?")
         with logs.fields(message_id=message_id):
             try:
-                event = parse_event(record["body"])
-                with logs.fields(event_id=event.event_id):
-                    outcomes[message_id] = apply(event)
+                outcomes[message_id] = handle(record["body"])
                 log.info("message %s: %s", message_id, outcomes[message_id])
             except Exception as exc:  # one bad record must not sink the others
                 log.error("message %s failed (receive count %s): %s: %s", message_id,
