@@ -180,7 +180,7 @@ def test_bucket_is_private_encrypted_versioned_and_tls_only(template):
 def test_every_consumer_queue_has_a_dead_letter_queue_and_redrive(template):
     queues = resources(template, "AWS::SQS::Queue")
     consumers = {name: q for name, q in queues.items() if "RedrivePolicy" in q["Properties"]}
-    assert set(consumers) == {"ProfileQueue", "ArchiveQueue"}
+    assert set(consumers) == {"ProfileQueue", "ArchiveQueue", "QuotaQueue"}
     for name, queue in consumers.items():
         p = queue["Properties"]
         dlq_name = p["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
