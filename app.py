@@ -8,8 +8,8 @@ from urllib.parse import unquote
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
-from chalicelib import (account, cognito_credentials, cognito_sign_in, greeting, guard, inputs,
-                        login, logs, my_access, my_data, my_data_export, my_files, pages,
+from chalicelib import (account, changes, cognito_credentials, cognito_sign_in, greeting, guard,
+                        inputs, login, logs, my_access, my_data, my_data_export, my_files, pages,
                         pipeline, session_cookie, two_step)
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
@@ -173,6 +173,11 @@ def change_name():
     return _ok(account.change_name(_claims(), **_body("accessToken", "name")))
 
 
+@app.route("/api/account/changes/{event_id}", authorizer=user_pool)
+def my_change(event_id):
+    return _ok(changes.journey(_me(), unquote(event_id)))
+
+
 @app.route("/api/account/email", methods=["POST"], authorizer=user_pool)
 def change_email():
     return _ok(account.change_email(_claims(), **_body("accessToken", "email")))
@@ -289,3 +294,10 @@ def archive_profile(event):
 def sync_name(event):
     """Users table changed -> the user's name in Parameter Store (removed with the account)."""
     return pipeline.sync_names(event)
+
+
+@app.on_sqs_message(queue=deploy_value("QUOTA_QUEUE_NAME"), batch_size=10, maximum_concurrency=5)
+def enforce_quota(event):
+    """Objects created in the users bucket -> a file past the size or count limit goes, every
+    version (written around the app too, e.g. with the AWS CLI and the person's credentials)."""
+    return pipeline.enforce_quotas(event)

@@ -71,9 +71,11 @@ def overview(claims: dict[str, Any], id_token: str) -> dict[str, Any]:
 def change_name(claims: dict[str, Any], access_token: str, name: str) -> dict[str, Any]:
     _person(claims, access_token)
     cognito_account.update_name(access_token, name)
-    user_events.publish(_snapshot(access_token))
+    event = _snapshot(access_token)
+    user_events.publish(event)
     names.forget(claims["sub"])  # this process's cached greeting is the old name
-    return {"name": name}
+    # The event's id and time: the page follows its journey (GET /api/account/changes/<id>).
+    return {"name": name, "eventId": event.event_id, "publishedAt": event.occurred_at}
 
 
 def _snapshot(access_token: str) -> user_events.UserUpdated:

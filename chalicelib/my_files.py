@@ -130,6 +130,20 @@ def profile_document(person: Person) -> dict[str, Any]:
     return _as(person, run)
 
 
+def read_profile(person: Person) -> tuple[dict[str, Any], str] | None:
+    """The archived profile document and its S3 version id, read as the person; None
+    until the pipeline has archived it."""
+    import json
+
+    def run(s3: Any, _: int) -> tuple[dict[str, Any], str] | None:
+        if not _profile_exists(s3, person):
+            return None
+        response = s3.get_object(Bucket=settings().users_bucket, Key=person.profile_key)
+        return json.loads(response["Body"].read()), response.get("VersionId", "")
+
+    return _as(person, run)
+
+
 def _profile_exists(s3: Any, person: Person) -> bool:
     """HEAD the document. S3 answers a missing object with 403, not 404, to a caller
     without s3:ListBucket there: then a listing of exactly that key tells "missing"

@@ -37,13 +37,43 @@ def forget(sub: str) -> None:
         _misses.pop(parameter_name(sub), None)
 
 
-def put(sub: str, name: str) -> None:
+DESCRIPTION = "Comm-IT: the user's name, for the greeting"
+# Each version's description names the user event that wrote it (the journey of a
+# change reads it back: chalicelib/changes.py). Labels cannot: they may not begin with a digit.
+EVENT_MARK = "; event "
+
+
+def put(sub: str, name: str, event_id: str = "") -> None:
     forget(sub)
     # Intelligent-Tiering: standard while the account has room (10,000 standard parameters),
     # advanced past that, so the 10,001st name is written, not refused (docs/scaling.md).
+    description = f"{DESCRIPTION}{EVENT_MARK}{event_id}" if event_id else DESCRIPTION
     client("ssm").put_parameter(Name=parameter_name(sub), Value=name, Type="String",
                                 Overwrite=True, Tier="Intelligent-Tiering",
-                                Description="Comm-IT: the user's name, for the greeting")
+                                Description=description)
+
+
+def versions(sub: str) -> list[dict]:
+    """Every version of the user's name, oldest first: version, value, modified (a datetime)
+    and event_id (the event that wrote it, "" for versions written before it was recorded).
+    Empty while there is no parameter."""
+    from botocore.exceptions import ClientError
+
+    out: list[dict] = []
+    try:
+        pages = client("ssm").get_paginator("get_parameter_history").paginate(
+            Name=parameter_name(sub))
+        for page in pages:
+            for item in page.get("Parameters", []):
+                description = item.get("Description", "")
+                out.append({"version": item.get("Version"), "value": item.get("Value", ""),
+                            "modified": item.get("LastModifiedDate"),
+                            "event_id": description.partition(EVENT_MARK)[2]})
+    except ClientError as exc:
+        if error_code(exc) == "ParameterNotFound":
+            return []
+        raise
+    return out
 
 
 def delete(sub: str) -> bool:

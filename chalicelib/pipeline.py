@@ -3,6 +3,7 @@
     login, account changes -> SNS user events -> SQS save-profile    -> users table (DynamoDB)
                                               -> SQS archive-profile -> users bucket (S3)
     users table stream -> user's name in Parameter Store
+    users bucket's object-created events -> SQS enforce-quota -> files past the quota removed
 
 Each consumer dispatches on the event's type (chalicelib/user_events.py):
 users_table.apply and users_bucket.apply; a deletion's tombstone in the table
@@ -27,7 +28,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from chalicelib import logs, names, users_bucket, users_table
+from chalicelib import logs, names, quota, users_bucket, users_table
 from chalicelib.aws import error_code
 from chalicelib.user_events import UserEvent
 from chalicelib.user_events import parse as parse_event
@@ -43,8 +44,29 @@ def archive_profiles(sqs_event: Any) -> dict[str, list[dict[str, str]]]:
     return _each_message(sqs_event, users_bucket.apply)
 
 
-def _each_message(sqs_event: Any,
-                  apply: Callable[[UserEvent], str]) -> dict[str, list[dict[str, str]]]:
+BatchFailures = dict[str, list[dict[str, str]]]
+
+
+def enforce_quotas(sqs_event: Any) -> BatchFailures:
+    """S3 object-created events (the quota queue) -> what breaks a person's quota goes."""
+    return _each_body(sqs_event, _enforce_quota)
+
+
+def _enforce_quota(body: str) -> str:
+    subs = quota.subs_in(body)
+    return "; ".join(quota.enforce(sub) for sub in sorted(subs)) or "ignored (not a file)"
+
+
+def _each_message(sqs_event: Any, apply: Callable[[UserEvent], str]) -> BatchFailures:
+    def handle(body: str) -> str:
+        event = parse_event(body)
+        with logs.fields(event_id=event.event_id):
+            return apply(event)
+
+    return _each_body(sqs_event, handle)
+
+
+def _each_body(sqs_event: Any, handle: Callable[[str], str]) -> BatchFailures:
     """{"batchItemFailures": [...]}, exactly what Lambda reads (ReportBatchItemFailures);
     each message's outcome is logged."""
     failures: list[dict[str, str]] = []
@@ -52,9 +74,7 @@ def _each_message(sqs_event: Any,
         message_id = record.get("messageId", "?")
         with logs.fields(message_id=message_id):
             try:
-                event = parse_event(record["body"])
-                with logs.fields(event_id=event.event_id):
-                    outcome = apply(event)
+                outcome = handle(record["body"])
                 log.info("message %s: %s", message_id, outcome)
             except Exception as exc:  # one bad record must not sink the others
                 log.error("message %s failed (receive count %s): %s: %s", message_id,
@@ -110,7 +130,7 @@ def _sync_name(record: dict[str, Any]) -> str:
         return "ignored (no name in the new image)"
     if change == "MODIFY" and _text(data.get("OldImage"), "name") == new_name:
         return "unchanged"  # a login that changed only the count: keep Parameter Store calm
-    names.put(sub, new_name)
+    names.put(sub, new_name, event_id=_text(data.get("NewImage"), "last_event_id"))
     return "written"
 
 

@@ -18,7 +18,8 @@ from typing import Any
 
 from chalicelib.aws import client, error_code
 from chalicelib.config import settings
-from chalicelib.user_events import Snapshot, UserAuthenticated, UserDeleted, UserEvent, UserUpdated
+from chalicelib.user_events import (Snapshot, UserAuthenticated, UserDeleted, UserEvent,
+                                    UserUpdated, now_iso)
 
 log = logging.getLogger(__name__)
 
@@ -89,6 +90,15 @@ def get(sub: str) -> dict[str, Any] | None:
     return _plain(item) if item else None
 
 
+def event_marker(event_id: str) -> dict[str, Any] | None:
+    """The processed-events marker of one event (sub, occurred_at, applied_at), or None
+    while save_profile has not applied it (or after its TTL)."""
+    item = client("dynamodb").get_item(TableName=settings().processed_events_table,
+                                       Key={"event_id": {"S": event_id}},
+                                       ConsistentRead=True).get("Item")
+    return _plain(item) if item else None
+
+
 def is_deleted(sub: str) -> bool:
     """True when the person deleted the account (the record is a tombstone)."""
     return "deleted_at" in (get(sub) or {})
@@ -107,8 +117,12 @@ def _transact(event: UserEvent, change: dict[str, Any]) -> None:
     marker = {
         "Put": {
             "TableName": cfg.processed_events_table,
+            # The marker also dates the event and its application: the journey of a
+            # change (chalicelib/changes.py) reads it back, for its own person only.
             "Item": {"event_id": {"S": event.event_id},
                      "sub": {"S": event.sub},
+                     "occurred_at": {"S": event.occurred_at},
+                     "applied_at": {"S": now_iso()},
                      "expires_at": {"N": str(int(time.time()) + MARKER_TTL_SECONDS)}},
             "ConditionExpression": "attribute_not_exists(event_id)",
         }

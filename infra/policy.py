@@ -5,7 +5,7 @@
 in `.chalice/config.json`. `make deploy` writes those files from GRANTS below
 and the stack's outputs, so every resource is an exact ARN of this stage.
 
-tests/test_lambda_least_privilege.py records every AWS call the app makes and proves each
+tests/stack/test_lambda_least_privilege.py records every AWS call the app makes and proves each
 is allowed here, for the Lambda that makes it, and that nothing here goes
 unused. Add a grant when the code needs one; the test says which.
 """
@@ -22,10 +22,12 @@ API_HANDLER = "api_handler"   # every route
 SAVE_PROFILE = "save_profile"  # SQS: the user's record in DynamoDB
 ARCHIVE_PROFILE = "archive_profile"  # SQS: the user's JSON document in S3
 SYNC_NAME = "sync_name"  # DynamoDB stream: the name in Parameter Store
-FUNCTIONS = (API_HANDLER, SAVE_PROFILE, ARCHIVE_PROFILE, SYNC_NAME)
+ENFORCE_QUOTA = "enforce_quota"  # SQS (S3 events): files past the quota removed
+FUNCTIONS = (API_HANDLER, SAVE_PROFILE, ARCHIVE_PROFILE, SYNC_NAME, ENFORCE_QUOTA)
 
 # The users bucket's key layout (chalicelib/user_keys.py) with "*" for the person's sub.
 EVERY_PERSONS_OBJECTS = user_keys.prefix("*") + "*"  # users/*/*: profiles and files
+EVERY_PERSONS_FILES = user_keys.files_prefix("*") + "*"  # users/*/files/*
 
 # What a Lambda event source mapping needs from the function's role.
 SQS_POLLING = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
@@ -126,6 +128,13 @@ GRANTS: tuple[Grant, ...] = (
     Grant("WriteAndLinkDataExport", (API_HANDLER,), ("s3:PutObject", "s3:GetObject"),
           lambda t: [f"{t['USERS_BUCKET_ARN']}/{user_keys.export_key('*')}"],
           "Download all my data: the ZIP at users/<sub>/export/data.zip and its presigned link"),
+    Grant("ReadOwnChangeMarkers", (API_HANDLER,), ("dynamodb:GetItem",),
+          lambda t: [t["PROCESSED_EVENTS_TABLE_ARN"]],
+          ("GET /api/account/changes/<id>: the event's marker says whose it is and when "
+           "save_profile applied it")),
+    Grant("TraceNameVersions", (API_HANDLER,), ("ssm:GetParameterHistory",),
+          lambda t: [t.name_parameters()],
+          "GET /api/account/changes/<id>: the name's version whose description names the event"),
     Grant("RecordLogin", (SAVE_PROFILE,), ("dynamodb:UpdateItem",),
           lambda t: [t["USERS_TABLE_ARN"]],
           "the login transaction updates the user's record"),
@@ -161,6 +170,16 @@ GRANTS: tuple[Grant, ...] = (
     Grant("ConsumeArchiveQueue", (ARCHIVE_PROFILE,), SQS_POLLING,
           lambda t: [t["ARCHIVE_QUEUE_ARN"]],
           "the SQS event source (partial batch responses: Lambda deletes what succeeded)"),
+    Grant("ConsumeQuotaQueue", (ENFORCE_QUOTA,), SQS_POLLING,
+          lambda t: [t["QUOTA_QUEUE_ARN"]],
+          "the SQS event source of the bucket's object-created events"),
+    Grant("ListPersonsFileVersions", (ENFORCE_QUOTA,), ("s3:ListBucketVersions",),
+          lambda t: [t["USERS_BUCKET_ARN"]],
+          "the person's files as they are now: every version's size and date",
+          {"StringLike": {"s3:prefix": [user_keys.files_prefix("*")]}}),
+    Grant("RemoveFilesPastTheQuota", (ENFORCE_QUOTA,), ("s3:DeleteObjectVersion",),
+          lambda t: [f"{t['USERS_BUCKET_ARN']}/{EVERY_PERSONS_FILES}"],
+          "a file over the size limit or beyond the count goes, every version (never a profile)"),
     Grant("ReadUsersStream", (SYNC_NAME,), STREAM_READING,
           lambda t: [t["USERS_TABLE_STREAM_ARN"]],
           "the DynamoDB stream event source"),

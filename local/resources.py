@@ -108,7 +108,24 @@ def _bucket(stack: Stack, props: dict) -> tuple[str, dict]:
         s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
     if "VersioningConfiguration" in props:
         s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
+    if "NotificationConfiguration" in props:
+        s3.put_bucket_notification_configuration(
+            Bucket=name, NotificationConfiguration=_notifications(props["NotificationConfiguration"]))
     return name, {"Arn": f"arn:aws:s3:::{name}"}
+
+
+def _notifications(config: dict) -> dict:
+    """CloudFormation's NotificationConfiguration (queues) in PutBucketNotificationConfiguration's
+    shape; moto's S3 then sends the events to the queue, as S3 does."""
+    queues = []
+    for item in config.get("QueueConfigurations", []):
+        rules = item.get("Filter", {}).get("S3Key", {}).get("Rules", [])
+        queue = {"QueueArn": item["Queue"], "Events": [item["Event"]]}
+        if rules:
+            queue["Filter"] = {"Key": {"FilterRules": [{"Name": r["Name"], "Value": r["Value"]}
+                                                       for r in rules]}}
+        queues.append(queue)
+    return {"QueueConfigurations": queues}
 
 
 def _topic(stack: Stack, props: dict) -> tuple[str, dict]:

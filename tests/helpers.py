@@ -60,6 +60,8 @@ def fake_outputs(stage: str = "dev", account: str = ACCOUNT, region: str = REGIO
         "ArchiveQueueName": f"comm-it-{stage}-archive-profile",
         "ArchiveQueueArn": arn("sqs", f"comm-it-{stage}-archive-profile"),
         "NameSyncDeadLetterQueueArn": arn("sqs", f"comm-it-{stage}-sync-name-dlq"),
+        "QuotaQueueName": f"comm-it-{stage}-enforce-quota",
+        "QuotaQueueArn": arn("sqs", f"comm-it-{stage}-enforce-quota"),
         "EventsKeyArn": arn("kms", "key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"),
     }
 

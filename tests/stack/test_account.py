@@ -126,10 +126,12 @@ def test_another_persons_access_token_is_refused_with_the_id_token_of_this_one(
 def test_changing_the_name_updates_cognito_and_publishes_user_updated(client, register, stack):
     person = register(name="Ada")
     events_published(stack)  # the login's
-    assert assert_ok(call(client, "POST", "/api/account/name", person,
-                          {"name": "Ada King"})) == {"name": "Ada King"}
+    answer = assert_ok(call(client, "POST", "/api/account/name", person, {"name": "Ada King"}))
     assert pool_user(stack, person["username"])["name"] == "Ada King"
     [event] = events_published(stack)
+    # The answer names the event, so the page can follow its journey.
+    assert answer == {"name": "Ada King", "eventId": event.event_id,
+                      "publishedAt": event.occurred_at}
     assert isinstance(event, user_events.UserUpdated)
     assert (event.sub, event.name, event.email, event.username) == (
         sub_of(person), "Ada King", person["email"], person["username"])
@@ -345,7 +347,7 @@ def test_the_old_id_token_of_a_deleted_account_gets_401_session_ended(client, re
     names.put(sub, "Ada")
     assert client.http.get("/api/greeting", headers=bearer(person)).status_code == 200
     assert_ok(call(client, "DELETE", "/api/account", person, {"password": PASSWORD}))
-    # What the pipeline does with user.deleted (tests/test_account_events.py proves it runs).
+    # What the pipeline does with user.deleted (tests/stack/test_account_events.py proves it runs).
     for name in ("save_profile",):
         url = aws("sqs", stack).get_queue_url(QueueName="comm-it-local-save-profile")["QueueUrl"]
         bodies = [m["Body"] for m in aws("sqs", stack).receive_message(

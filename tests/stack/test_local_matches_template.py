@@ -176,7 +176,7 @@ def test_log_groups_expire_and_the_skipped_records_filter_is_in_place(template, 
         group = groups[local_name(resource["Properties"]["LogGroupName"])]
         assert group["retentionInDays"] == resource["Properties"]["RetentionInDays"]
     wanted = of_type(template, "AWS::Logs::MetricFilter")
-    assert len(wanted) == 2  # the skipped stream records, the API's ERROR lines
+    assert len(wanted) == 3  # the skipped stream records, the API's ERROR lines, quota removals
     for metric_filter in wanted:
         group = template["Resources"][metric_filter["Properties"]["LogGroupName"]["Ref"]]
         filters = logs.describe_metric_filters(

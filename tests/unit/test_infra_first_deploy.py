@@ -250,7 +250,7 @@ def test_operations_doc_says_what_every_alarm_sees(template):
     for alarm in alarms(template).values():
         name = alarm["AlarmName"]["Fn::Sub"].replace("${Stage}", "<stage>")
         assert f"`{name}`" in OPERATIONS_DOC or \
-            re.sub(r"-(save_profile|archive_profile|sync_name)-", "[-<function>]-", name) in \
+            re.sub(r"-(save_profile|archive_profile|sync_name|enforce_quota)-", "[-<function>]-", name) in \
             OPERATIONS_DOC or name.replace("comm-it-<stage>-", "comm-it-<stage>[-<function>]-") \
             in OPERATIONS_DOC, name
     assert "share this metric" not in OPERATIONS_DOC

@@ -100,7 +100,8 @@ def _dimension(alarm: dict[str, Any], name: str) -> Any:
 def test_every_dead_letter_queue_with_a_message_in_it_raises_an_alarm(template):
     dlqs = {n for n, q in of_type(template, "AWS::SQS::Queue").items()
             if "RedrivePolicy" not in q["Properties"]}
-    assert dlqs == {"ProfileDeadLetterQueue", "ArchiveDeadLetterQueue", "NameSyncDeadLetterQueue"}
+    assert dlqs == {"ProfileDeadLetterQueue", "ArchiveDeadLetterQueue", "NameSyncDeadLetterQueue",
+                    "QuotaDeadLetterQueue"}
     watched = {_dimension(a, "QueueName")["Fn::GetAtt"][0]: a for a in _alarms(template)
                if a["MetricName"] == "ApproximateNumberOfMessagesVisible"}
     assert set(watched) == dlqs

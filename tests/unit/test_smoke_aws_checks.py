@@ -66,7 +66,8 @@ def live_mappings(**changes: Any) -> dict[str, list[dict[str, Any]]]:
               **event_sources.settings(event_sources.STREAM, ENV)}
     mappings = {f"comm-it-{STAGE}-save_profile": [dict(sqs)],
                 f"comm-it-{STAGE}-archive_profile": [dict(sqs)],
-                f"comm-it-{STAGE}-sync_name": [stream]}
+                f"comm-it-{STAGE}-sync_name": [stream],
+                f"comm-it-{STAGE}-enforce_quota": [dict(sqs)]}
     for function, change in changes.items():
         mappings[f"comm-it-{STAGE}-{function}"][0].update(change)
     return mappings
@@ -75,7 +76,8 @@ def live_mappings(**changes: Any) -> dict[str, list[dict[str, Any]]]:
 def test_mappings_with_the_settings_of_event_sources_pass():
     lines = run_one(smoke.EVENT_SOURCE_MAPPINGS, **{"lambda": Lambda(live_mappings())})
     assert lines == [("PASS event source mappings: as infra/event_sources.py says: save_profile (sqs, "
-                      "Enabled), archive_profile (sqs, Enabled), sync_name (dynamodb, Enabled)")]
+                      "Enabled), archive_profile (sqs, Enabled), sync_name (dynamodb, Enabled), "
+                      "enforce_quota (sqs, Enabled)")]
 
 
 def test_an_sqs_mapping_without_partial_batch_responses_fails_naming_it():

@@ -1,0 +1,54 @@
+"""Your change's journey in a real Chromium, against `make run`'s stack: after `Save name`
+the account page follows the "user updated" event stage by stage (SNS, DynamoDB, S3,
+Parameter Store, the greeting), each with its time, and every state of it passes axe-core.
+"""
+from __future__ import annotations
+
+import re
+
+import pytest
+from playwright.sync_api import Page, expect
+
+from tests.browser.test_account import open_account
+from tests.browser.helpers import GREETING_TIMEOUT, axe_violations, sign_up
+from tests.running import RunningStack
+
+
+STAGES = ["Published to SNS", "Saved to DynamoDB (save_profile)", "Archived to S3 (archive_profile)",
+          "Name in Parameter Store (sync_name)", "Greeting"]
+
+
+def stage(page: Page, stage_id: str):
+    return page.locator(f"#journey-stages li[data-stage={stage_id}]")
+
+
+def test_a_name_change_travels_to_parameter_store_and_the_greeting(page: Page,
+                                                                   running_stack: RunningStack):
+    stack = running_stack
+    person = sign_up(stack, name="Ada Lovelace")
+    open_account(page, stack, person)
+    expect(page.locator("#journey")).to_be_hidden()
+    page.get_by_label("Name", exact=True).fill("Ada Journey")
+    page.get_by_role("button", name="Save name").click()
+
+    journey = page.get_by_role("list", name="Your change's journey")
+    expect(journey).to_be_visible()
+    expect(journey.locator("li strong")).to_have_text(STAGES)
+    expect(stage(page, "published")).to_have_attribute("data-state", "done")
+    expect(stage(page, "published").locator("time")).to_have_attribute(
+        "datetime", re.compile(r"^20\d\d-\d\d-\d\dT"))
+    assert axe_violations(page) == [], "the journey as it starts"
+
+    expect(stage(page, "parameter")).to_have_attribute("data-state", "done",
+                                                       timeout=GREETING_TIMEOUT)
+    expect(stage(page, "parameter")).to_contain_text(re.compile(r"version \d+"))
+    expect(stage(page, "greeting")).to_have_attribute("data-state", "done",
+                                                      timeout=GREETING_TIMEOUT)
+    expect(stage(page, "greeting")).to_contain_text("Hello, Ada Journey")
+    for stage_id in ("saved", "archived", "parameter"):
+        expect(stage(page, stage_id)).to_have_attribute("data-state", "done")
+        expect(stage(page, stage_id).locator("time")).to_have_attribute(
+            "datetime", re.compile(r"^20\d\d-"))
+    expect(stage(page, "archived")).to_contain_text("profile.json version")
+    expect(page.locator("#journey-end")).to_have_text("Every stage is done.")
+    assert axe_violations(page) == [], "the journey complete"
