@@ -32,7 +32,7 @@ log = logging.getLogger(__name__)
 # rule, the log groups' retention), pinned to it by tests/unit/test_my_data.py.
 NONCURRENT_VERSION_DAYS = 30
 LOG_RETENTION_DAYS = 30
-LAMBDAS = ("", "-save_profile", "-archive_profile", "-sync_name")  # their log groups' suffixes
+LAMBDAS = ("", "-save_profile", "-archive_profile", "-sync_name", "-enforce_quota")  # their log groups' suffixes
 
 YOUR_CREDENTIALS = "your AWS credentials"
 YOUR_ACCESS_TOKEN = "your access token"

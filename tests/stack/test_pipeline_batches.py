@@ -62,10 +62,10 @@ def test_the_10001st_name_is_skipped_with_an_alarmed_line_and_the_next_names_sti
     full, later = str(uuid.uuid4()), str(uuid.uuid4())
     put = names.put
 
-    def limited(sub: str, name: str) -> None:
+    def limited(sub: str, name: str, event_id: str = "") -> None:
         if sub == full:
             raise client_error("ParameterLimitExceeded")
-        put(sub, name)
+        put(sub, name, event_id)
 
     monkeypatch.setattr(names, "put", limited)
     result = client.lambda_.invoke("sync_name", {"Records": [insert(full, "Ten Thousand One"),
@@ -81,7 +81,7 @@ def test_the_10001st_name_is_skipped_with_an_alarmed_line_and_the_next_names_sti
 
 def test_a_transient_parameter_store_error_fails_the_batch_for_the_mappings_bounded_retry(
         client, monkeypatch):
-    monkeypatch.setattr(names, "put", lambda sub, name: (_ for _ in ()).throw(
+    monkeypatch.setattr(names, "put", lambda sub, name, event_id="": (_ for _ in ()).throw(
         client_error("ThrottlingException")))
     with pytest.raises(Exception) as error:
         client.lambda_.invoke("sync_name", {"Records": [insert(str(uuid.uuid4()), "Busy")]})
