@@ -70,7 +70,6 @@ def deploy_stack(cfn: Any, stage: str, template_body: str, wait: bool = True,
     `parameters` (e.g. AlarmEmail, SesIdentityArn) are set; any other parameter the
     stack already has keeps its value on an update, so a plain redeploy changes nothing.
     """
-    from botocore.exceptions import ClientError
 
     name = stack_name(stage)
     existing = find(cfn, name)

@@ -61,7 +61,7 @@ def _wait_for_app(url: str, child: subprocess.Popen, stop: threading.Event,
         if child.poll() is not None:
             raise SystemExit(f"chalice local exited with code {child.returncode}; see above.")
         try:
-            urllib.request.urlopen(url, timeout=1).close()
+            urllib.request.urlopen(url, timeout=1).close()  # noqa: S310 (http://127.0.0.1 only)
             return
         except (urllib.error.URLError, OSError):
             time.sleep(0.1)
@@ -142,7 +142,7 @@ def serve(clean: bool) -> int:
         store.start()
         saving = True
         _warm_local_aws(aws)
-        child = subprocess.Popen([sys.executable, "-m", "local.serve", "--port", str(port)],
+        child = subprocess.Popen([sys.executable, "-m", "local.serve", "--port", str(port)],  # noqa: S603 (our own interpreter and module)
                                  cwd=ROOT, env={**os.environ, "COMM_IT_PARENT_PID": str(os.getpid())})
         pump = _start_pump(aws, positions)
         aws.actions["redrive"] = lambda: _redrive(aws, pump)
@@ -188,11 +188,11 @@ def _endpoint() -> str:
 
 
 def _control(method: str, name: str, body: dict | None = None) -> dict:
-    request = urllib.request.Request(f"{_endpoint()}/_local/{name}", method=method,
+    request = urllib.request.Request(f"{_endpoint()}/_local/{name}", method=method,  # noqa: S310 (http://127.0.0.1 only)
                                      data=None if body is None else json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http://127.0.0.1 only)
             return json.loads(response.read())
     except urllib.error.HTTPError as error:
         raise SystemExit(json.loads(error.read() or b"{}").get("message", str(error))) from None

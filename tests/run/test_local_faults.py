@@ -15,7 +15,6 @@ from typing import Any
 
 import boto3
 import jwt
-import pytest
 
 from tests.helpers import PASSWORD, eventually, http_json
 from tests.running import ROOT, RunningStack
