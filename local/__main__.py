@@ -143,7 +143,8 @@ def serve(clean: bool) -> int:
         saving = True
         _warm_local_aws(aws)
         child = subprocess.Popen([sys.executable, "-m", "local.serve", "--port", str(port)],  # noqa: S603 (our own interpreter and module)
-                                 cwd=ROOT, env={**os.environ, "COMM_IT_PARENT_PID": str(os.getpid())})
+                                 cwd=ROOT,
+                                 env={**os.environ, "COMM_IT_PARENT_PID": str(os.getpid())})
         pump = _start_pump(aws, positions)
         aws.actions["redrive"] = lambda: _redrive(aws, pump)
         app_url = f"http://127.0.0.1:{port}/"
@@ -156,7 +157,8 @@ def serve(clean: bool) -> int:
             _say(f"Local data: new; kept in {store.directory} across restarts "
                  "(`make run CLEAN=1` starts empty).")
         else:
-            _say(f"Local data: as saved {saved_at} in {store.directory} (`make run CLEAN=1` starts empty); "
+            _say(f"Local data: as saved {saved_at} in {store.directory} "
+                 "(`make run CLEAN=1` starts empty); "
                  f"{saved['_released_in_flight']} unfinished message(s) delivered again.")
         print("Emails Cognito would send appear below as [outbox] lines. Ctrl-C stops.", flush=True)
         while not stop.is_set() and child.poll() is None:
@@ -232,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="forget the saved local data (accounts, items, files) and start empty")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("redrive", help="every dead letter back to its queue (or stream handler)")
-    switch = commands.add_parser("fault", help="make a service of the running local AWS fail for a while")
+    switch = commands.add_parser(
+        "fault", help="make a service of the running local AWS fail for a while")
     switch.add_argument("service", nargs="?", choices=SERVICES)
     switch.add_argument("kind", nargs="?", choices=KINDS)
     switch.add_argument("--seconds", type=float, default=5.0)
