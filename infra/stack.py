@@ -148,7 +148,8 @@ def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
 def stack_outputs(cfn: Any, stage: str) -> dict[str, str]:
     stack = find(cfn, stack_name(stage))
     if stack is None:
-        raise DeployError(f"Stack {stack_name(stage)} does not exist: run `make deploy STAGE={stage}`.")
+        raise DeployError(f"Stack {stack_name(stage)} does not exist: "
+                          f"run `make deploy STAGE={stage}`.")
     return outputs_of(stack)
 
 
