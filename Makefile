@@ -7,7 +7,7 @@ INSTALLED := $(VENV)/.installed
 AXE := node_modules/axe-core/axe.min.js
 STAGE ?= dev
 
-.PHONY: run redrive check test chromium bench clean
+.PHONY: run redrive lint check test chromium bench clean
 
 $(INSTALLED): requirements.txt requirements-dev.txt
 	$(PYTHON) -m venv $(VENV)
@@ -23,13 +23,18 @@ run: $(INSTALLED)
 redrive: $(INSTALLED)
 	$(PY) -m local redrive
 
+## lint: ruff (pyproject.toml: line length 100, E F W B BLE N S) and mypy on chalicelib/
+lint: $(INSTALLED)
+	$(PY) -m ruff check .
+	$(PY) -m mypy
+
 ## check: the loop while you work: the unit and stack tiers (no process started, no browser),
 ## on 2 workers (pytest-xdist), each with its own moto server; a module stays on one worker
-check: $(INSTALLED)
+check: $(INSTALLED) lint
 	$(PY) -m pytest tests/unit tests/stack -n 2 --dist loadscope
 
 ## test: the whole suite, every tier: unit, stack, package, run, browser (what .ci/run runs)
-test: $(INSTALLED) chromium $(AXE)
+test: $(INSTALLED) lint chromium $(AXE)
 	$(PY) -m pytest
 
 ## axe-core (npm) for the accessibility tests, pinned by package-lock.json

@@ -68,7 +68,8 @@ def client_id() -> str:
 
 
 def weak_password(detail: str) -> ApiError:
-    # Cognito says e.g. "Password did not conform with policy: Password must have numeric characters".
+    # Cognito says e.g. "Password did not conform with policy: Password must have numeric
+    # characters".
     reason = detail.split("policy:", 1)[1].strip().rstrip(".") if "policy:" in detail else ""
     return BadRequest(
         "That password is too weak" + (f" ({reason})" if reason else "") + ". Use at least "

@@ -3,7 +3,7 @@ from __future__ import annotations
 
 import json
 import logging
-from typing import Callable
+from typing import Callable, Mapping
 
 from chalice import ChaliceUnhandledError, Response
 
@@ -72,7 +72,8 @@ class ServiceUnavailable(ApiError):
     code = "ServiceUnavailable"
 
 
-def json_response(status: int, body: dict, headers: dict[str, str] | None = None) -> Response:
+def json_response(status: int, body: dict,
+                  headers: Mapping[str, str | list[str]] | None = None) -> Response:
     return Response(
         body=json.dumps(body),
         status_code=status,

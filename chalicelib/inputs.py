@@ -65,7 +65,8 @@ def _has_control_characters(value: str) -> bool:
 
 NAME = Field("Name", 128, r"[^\x00-\x1f\x7f]+", "Use letters, spaces and punctuation.")
 EMAIL = Field("Email", 254, r"[^@\s]+@[^@\s]+\.[^@\s]+", "Use an address like name@example.com.")
-USERNAME = Field("Username", 128, r"[\w.@+-]+", "Use letters, digits and . _ - + @, without spaces.")
+USERNAME = Field("Username", 128, r"[\w.@+-]+",
+                 "Use letters, digits and . _ - + @, without spaces.")
 PASSWORD = Field("Password", 256, r"[\S ]+", strip=False)
 # [0-9], not \d: \d also matches other scripts' digits ("١٢٣٤٥٦"), which Cognito never sends.
 CODE = Field("Verification code", 6, r"[0-9]{6}", "It is the 6-digit code from the email we sent.")

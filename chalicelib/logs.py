@@ -25,18 +25,22 @@ import logging
 import os
 import sys
 import time
-from typing import Any, Callable, Iterator
+from types import MappingProxyType
+from typing import Any, Callable, Iterator, Mapping
 
 LOGGER = "chalicelib"
 _FORBIDDEN = ("password", "token", "secret", "code", "authorization", "credential")
-_fields: contextvars.ContextVar[dict[str, Any]] = contextvars.ContextVar("log_fields", default={})
+# The fields of log_context(); never mutated (a new dict per context), so no default is shared.
+_fields: contextvars.ContextVar[Mapping[str, Any]] = contextvars.ContextVar(
+    "log_fields", default=MappingProxyType({}))
 _configured = False
 
 
 def format_line(level: str, logger: str, message: str, fields: dict[str, Any]) -> str:
     now = time.time()
     line: dict[str, Any] = {
-        "time": time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now)) + f".{int(now % 1 * 1000):03d}Z",
+        "time": (time.strftime("%Y-%m-%dT%H:%M:%S", time.gmtime(now))
+                 + f".{int(now % 1 * 1000):03d}Z"),
         "level": level, "logger": logger, "message": message}
     line.update({k: v for k, v in fields.items()
                  if k not in line and not any(word in k.lower() for word in _FORBIDDEN)})
@@ -67,7 +71,7 @@ class _Stdout(logging.StreamHandler):
     def __init__(self) -> None:
         super().__init__(sys.stdout)
 
-    @property  # type: ignore[override]
+    @property
     def stream(self) -> Any:
         return sys.stdout
 

@@ -35,7 +35,7 @@ LOG_RETENTION_DAYS = 30
 LAMBDAS = ("", "-save_profile", "-archive_profile", "-sync_name", "-enforce_quota")  # their log groups' suffixes
 
 YOUR_CREDENTIALS = "your AWS credentials"
-YOUR_ACCESS_TOKEN = "your access token"
+YOUR_ACCESS_TOKEN = "your access token"  # noqa: S105 (a label, not a secret)
 APP_ROLE = "the app's own role"
 NOT_READ = "not read (the app cannot search logs)"
 # The person's credentials only need to outlive the page's few reads.

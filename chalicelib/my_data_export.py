@@ -4,10 +4,7 @@ size and SHA-256) and the files themselves under files/.
 
 Streamed: each file goes from S3 (read with the person's own credentials) through a
 SHA-256 into the archive, which is written to a spooled temporary file (in memory up
-to if TYPE_CHECKING:
-    import zipfile
-
-SPOOL_BYTES, then on /tmp), never held whole in memory twice. The archive is put,
+to SPOOL_BYTES, then on /tmp), never held whole in memory twice. The archive is put,
 with the app's own role, at users/<sub>/export/data.zip (chalicelib/user_keys.py): the
 person's role may not write there, nothing lists it as one of their files, and deleting
 the account removes it with every version. The answer is a presigned GET link to it:
@@ -26,6 +23,9 @@ from chalicelib.config import settings
 from chalicelib.my_data import (AsPerson, as_person, collect, now_iso,
                                 older_profile_versions)
 from chalicelib.my_files import Person
+
+if TYPE_CHECKING:
+    import zipfile
 
 SPOOL_BYTES = 2 * 1024 * 1024
 CHUNK_BYTES = 256 * 1024

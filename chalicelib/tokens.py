@@ -52,7 +52,7 @@ class _KeyCache:
                     # Keep the keys we have: Cognito rotates them rarely, and an outage
                     # of the key endpoint must not log everyone out.
                     log.warning("keeping the cached keys of %s", url)
-            return keys.get(kid)
+            return keys.get(kid) if keys is not None else None
 
     @staticmethod
     def _fetch(url: str) -> dict[str, Any]:
@@ -73,7 +73,7 @@ class _KeyCache:
             if isinstance(jwk, dict) and jwk.get("kty") == "RSA" and jwk.get("kid"):
                 try:
                     keys[str(jwk["kid"])] = PyJWK(jwk, algorithm="RS256").key
-                except Exception as exc:  # one bad key must not hide the good ones
+                except Exception as exc:  # noqa: BLE001 (one bad key must not hide the good ones)
                     log.error("skipping key %s of %s: %s", jwk.get("kid"), url, exc)
         return keys
 

@@ -25,7 +25,7 @@ import re
 import uuid
 from dataclasses import asdict, dataclass, fields
 from datetime import datetime, timezone
-from typing import Any, ClassVar, Union
+from typing import TYPE_CHECKING, Any, ClassVar, Union
 
 from chalicelib.aws import client
 from chalicelib.config import settings
@@ -44,9 +44,12 @@ def now_iso() -> str:
 class _Event:
     TYPE: ClassVar[str]
     VERSION: ClassVar[int] = 1
+    if TYPE_CHECKING:  # every event is a dataclass with a sub (for asdict and the checks)
+        __dataclass_fields__: ClassVar[dict[str, Any]]
+        sub: str
 
     def to_json(self) -> str:
-        return json.dumps({"type": self.TYPE, "version": self.VERSION, **asdict(self)})  # type: ignore[call-overload]
+        return json.dumps({"type": self.TYPE, "version": self.VERSION, **asdict(self)})
 
     @classmethod
     def from_json(cls, body: str) -> Any:
@@ -58,7 +61,7 @@ class _Event:
     @classmethod
     def _from_data(cls, data: dict[str, Any]) -> Any:
         try:
-            event = cls(**{f.name: data[f.name] for f in fields(cls)})  # type: ignore[arg-type]
+            event = cls(**{f.name: data[f.name] for f in fields(cls)})
         except (TypeError, KeyError) as exc:
             raise MalformedEvent(f"malformed event: {exc}") from None
         if not all(isinstance(v, str) for v in asdict(event).values()) or not event.sub:
@@ -124,7 +127,8 @@ class UserDeleted(_Event):
 UserEvent = Union[UserAuthenticated, UserUpdated, UserDeleted]
 # The snapshots that carry a person's details (a login or a change).
 Snapshot = Union[UserAuthenticated, UserUpdated]
-EVENT_TYPES: dict[str, type] = {cls.TYPE: cls for cls in (UserAuthenticated, UserUpdated, UserDeleted)}
+EVENT_TYPES: dict[str, type[_Event]] = {
+    cls.TYPE: cls for cls in (UserAuthenticated, UserUpdated, UserDeleted)}
 
 
 def parse(body: str) -> UserEvent:

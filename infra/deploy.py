@@ -40,7 +40,8 @@ def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = sub
     say(f"Deploying stage {stage} to account {who['account']} in {session.region_name}.")
     cfn = session.client("cloudformation")
     body = infra_template.TEMPLATE_PATH.read_text(encoding="utf-8")
-    say(f"Stack {stack.stack_name(stage)}: {stack.deploy_stack(cfn, stage, body, parameters=parameters)}.")
+    outcome = stack.deploy_stack(cfn, stage, body, parameters=parameters)
+    say(f"Stack {stack.stack_name(stage)}: {outcome}.")
     outputs = stack.stack_outputs(cfn, stage)
     ssm = session.client("ssm")
     deployed_record.save_outputs(ssm, stage, outputs)
@@ -51,7 +52,8 @@ def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = sub
     say(f"Wrote the stack outputs into .chalice/config.json (stage {stage}) for Chalice, "
         f"and .chalice/policy-{stage}-*.json.")
     try:
-        run([*chalice_cli.chalice_command(), "deploy", "--stage", stage], cwd=project_dir, check=True)
+        run([*chalice_cli.chalice_command(), "deploy", "--stage", stage],
+            cwd=project_dir, check=True)
     finally:
         # config.json is tracked: the account's ARNs go again, the record goes to the store.
         stage_config.forget_outputs(project_dir, stage, outputs)
@@ -71,15 +73,19 @@ def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = sub
 
 
 def main(argv: Sequence[str] | None = None, project_dir: Path = ROOT) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.deploy", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m infra.deploy",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("command", choices=["deploy", "destroy", "purge-retained"])
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--yes", action="store_true", help="purge-retained: yes, delete the data")
-    parser.add_argument("--alarm-email", help="deploy: where the alarms are emailed (kept if unset)")
+    parser.add_argument("--alarm-email",
+                        help="deploy: where the alarms are emailed (kept if unset)")
     parser.add_argument("--ses-identity-arn",
-                        help="deploy: send Cognito's emails through this SES identity (kept if unset)")
+                        help="deploy: send Cognito's emails through this SES identity "
+                             "(kept if unset)")
     parser.add_argument("--ses-from-address",
-                        help="deploy: with --ses-identity-arn, the From of those emails (kept if unset)")
+                        help="deploy: with --ses-identity-arn, the From of those emails "
+                             "(kept if unset)")
     args = parser.parse_args(argv)
 
     import boto3

@@ -27,7 +27,8 @@ def stream_settings(env: Mapping[str, str]) -> dict[str, Any]:
     position goes to the dead-letter queue and the shard moves on (an alarm fires)."""
     return {"MaximumRetryAttempts": 3,
             "BisectBatchOnFunctionError": True,
-            "DestinationConfig": {"OnFailure": {"Destination": env["NAME_SYNC_DEAD_LETTER_QUEUE_ARN"]}}}
+            "DestinationConfig": {
+                "OnFailure": {"Destination": env["NAME_SYNC_DEAD_LETTER_QUEUE_ARN"]}}}
 
 
 def settings(kind: str, env: Mapping[str, str]) -> dict[str, Any]:
@@ -61,7 +62,8 @@ def apply(lambda_client: Any, deployed: list[dict[str, Any]], env: Mapping[str, 
         _wait_settled(lambda_client, resource["event_uuid"], function, sleep)
         _update(lambda_client, resource["event_uuid"], wanted, function, sleep)
         _wait_settled(lambda_client, resource["event_uuid"], function, sleep)
-        _check(lambda_client.get_event_source_mapping(UUID=resource["event_uuid"]), wanted, function)
+        _check(lambda_client.get_event_source_mapping(UUID=resource["event_uuid"]),
+               wanted, function)
         updated.append(function)
     return updated
 

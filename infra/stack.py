@@ -70,7 +70,6 @@ def deploy_stack(cfn: Any, stage: str, template_body: str, wait: bool = True,
     `parameters` (e.g. AlarmEmail, SesIdentityArn) are set; any other parameter the
     stack already has keeps its value on an update, so a plain redeploy changes nothing.
     """
-    from botocore.exceptions import ClientError
 
     name = stack_name(stage)
     existing = find(cfn, name)
@@ -149,7 +148,8 @@ def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
 def stack_outputs(cfn: Any, stage: str) -> dict[str, str]:
     stack = find(cfn, stack_name(stage))
     if stack is None:
-        raise DeployError(f"Stack {stack_name(stage)} does not exist: run `make deploy STAGE={stage}`.")
+        raise DeployError(f"Stack {stack_name(stage)} does not exist: "
+                          f"run `make deploy STAGE={stage}`.")
     return outputs_of(stack)
 
 

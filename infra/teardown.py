@@ -24,7 +24,8 @@ def destroy(stage: str, session: Any, project_dir: Path, run: Runner = subproces
     stage_config.check_stage(stage)
     check_credentials(session)
     if deployed_record.require(session, project_dir, stage, "delete"):
-        run([*chalice_cli.chalice_command(), "delete", "--stage", stage], cwd=project_dir, check=True)
+        run([*chalice_cli.chalice_command(), "delete", "--stage", stage],
+            cwd=project_dir, check=True)
         deployed_record.forget(session.client("ssm"), stage)
     else:
         say(f"No Chalice deployment recorded for stage {stage}: nothing to delete there.")

@@ -61,7 +61,7 @@ def _wait_for_app(url: str, child: subprocess.Popen, stop: threading.Event,
         if child.poll() is not None:
             raise SystemExit(f"chalice local exited with code {child.returncode}; see above.")
         try:
-            urllib.request.urlopen(url, timeout=1).close()
+            urllib.request.urlopen(url, timeout=1).close()  # noqa: S310 (http://127.0.0.1 only)
             return
         except (urllib.error.URLError, OSError):
             time.sleep(0.1)
@@ -142,8 +142,9 @@ def serve(clean: bool) -> int:
         store.start()
         saving = True
         _warm_local_aws(aws)
-        child = subprocess.Popen([sys.executable, "-m", "local.serve", "--port", str(port)],
-                                 cwd=ROOT, env={**os.environ, "COMM_IT_PARENT_PID": str(os.getpid())})
+        child = subprocess.Popen([sys.executable, "-m", "local.serve", "--port", str(port)],  # noqa: S603 (our own interpreter and module)
+                                 cwd=ROOT,
+                                 env={**os.environ, "COMM_IT_PARENT_PID": str(os.getpid())})
         pump = _start_pump(aws, positions)
         aws.actions["redrive"] = lambda: _redrive(aws, pump)
         app_url = f"http://127.0.0.1:{port}/"
@@ -156,7 +157,8 @@ def serve(clean: bool) -> int:
             _say(f"Local data: new; kept in {store.directory} across restarts "
                  "(`make run CLEAN=1` starts empty).")
         else:
-            _say(f"Local data: as saved {saved_at} in {store.directory} (`make run CLEAN=1` starts empty); "
+            _say(f"Local data: as saved {saved_at} in {store.directory} "
+                 "(`make run CLEAN=1` starts empty); "
                  f"{saved['_released_in_flight']} unfinished message(s) delivered again.")
         print("Emails Cognito would send appear below as [outbox] lines. Ctrl-C stops.", flush=True)
         while not stop.is_set() and child.poll() is None:
@@ -188,11 +190,11 @@ def _endpoint() -> str:
 
 
 def _control(method: str, name: str, body: dict | None = None) -> dict:
-    request = urllib.request.Request(f"{_endpoint()}/_local/{name}", method=method,
+    request = urllib.request.Request(f"{_endpoint()}/_local/{name}", method=method,  # noqa: S310 (http://127.0.0.1 only)
                                      data=None if body is None else json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:
+        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http://127.0.0.1 only)
             return json.loads(response.read())
     except urllib.error.HTTPError as error:
         raise SystemExit(json.loads(error.read() or b"{}").get("message", str(error))) from None
@@ -232,7 +234,8 @@ def main(argv: list[str] | None = None) -> int:
                         help="forget the saved local data (accounts, items, files) and start empty")
     commands = parser.add_subparsers(dest="command")
     commands.add_parser("redrive", help="every dead letter back to its queue (or stream handler)")
-    switch = commands.add_parser("fault", help="make a service of the running local AWS fail for a while")
+    switch = commands.add_parser(
+        "fault", help="make a service of the running local AWS fail for a while")
     switch.add_argument("service", nargs="?", choices=SERVICES)
     switch.add_argument("kind", nargs="?", choices=KINDS)
     switch.add_argument("--seconds", type=float, default=5.0)

@@ -116,7 +116,7 @@ class ConsoleHandler(logging.Handler):
     def emit(self, record: logging.LogRecord) -> None:
         try:
             write_line(self.format(record), self.stream)
-        except Exception:  # logging must never take the server down
+        except Exception:  # noqa: BLE001 (logging must never take the server down)
             self.handleError(record)
 
 

@@ -101,7 +101,8 @@ def _backend_dicts() -> Iterator[tuple[str, str, Any]]:
         module = sys.modules.get(backends.backend.__module__)
         candidates = [module] if module else []
         package = backends.backend.__module__.rsplit(".", 1)[0]
-        candidates += [sys.modules[name] for name in (package, f"{package}.models") if name in sys.modules]
+        candidates += [sys.modules[name] for name in (package, f"{package}.models")
+                       if name in sys.modules]
         for candidate in candidates:
             for attribute, value in vars(candidate).items():
                 if value is backends:

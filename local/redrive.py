@@ -68,14 +68,15 @@ def _replay(sqs: Any, url: str, replay: Replay) -> int:
 def _move(sqs: Any, source: str, target: str) -> int:
     count = 0
     while True:
-        messages = sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10, VisibilityTimeout=60,
-                                       MessageAttributeNames=["All"], WaitTimeSeconds=0
-                                       ).get("Messages", [])
+        messages = sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10,
+                                       VisibilityTimeout=60, MessageAttributeNames=["All"],
+                                       WaitTimeSeconds=0).get("Messages", [])
         if not messages:
             return count
         sent = sqs.send_message_batch(QueueUrl=target, Entries=[
             {"Id": str(i), "MessageBody": m["Body"],
-             **({"MessageAttributes": m["MessageAttributes"]} if m.get("MessageAttributes") else {})}
+             **({"MessageAttributes": m["MessageAttributes"]}
+                if m.get("MessageAttributes") else {})}
             for i, m in enumerate(messages)])
         done = {entry["Id"] for entry in sent.get("Successful", [])}
         delete = [{"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}

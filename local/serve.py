@@ -44,7 +44,7 @@ def _die_with_parent() -> None:
         return
     import ctypes
 
-    PR_SET_PDEATHSIG = 1
+    PR_SET_PDEATHSIG = 1  # noqa: N806 (the name in prctl.h)
     ctypes.CDLL(None, use_errno=True).prctl(PR_SET_PDEATHSIG, signal.SIGTERM)
     if os.getppid() != int(parent):  # the parent died before prctl took effect
         sys.exit(1)
@@ -85,7 +85,7 @@ def harden_local_gateway(setattr_=setattr) -> None:
         def decode(self, jwt: str) -> dict:
             try:
                 claims = original_decode(self, jwt)
-            except Exception:  # any malformed token: the app's guard rejects it
+            except Exception:  # noqa: BLE001 (any malformed token: the app's guard rejects it)
                 return {}
             return claims if isinstance(claims, dict) else {}
 

@@ -1,8 +1,9 @@
 """The local AWS's Cognito user pool, closer to Cognito than moto is: codes sent and
 checked (codes.py, their mail in mail.py), a person's own attribute updates
 (attributes.py), the lockout after wrong passwords (lockout.py), what sign-outs
-and deletions leave behind (sessions.py), one session ended alone (revoke.py), and two-step verification with a secret of each
-person's own (totp.py). Each patch is listed in local/moto_patches.py.
+and deletions leave behind (sessions.py), one session ended alone (revoke.py), and
+two-step verification with a secret of each person's own (totp.py). Each patch is
+listed in local/moto_patches.py.
 """
 from __future__ import annotations
 

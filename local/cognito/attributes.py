@@ -50,7 +50,8 @@ def _by_access_token(response: Any) -> tuple[Any, Any, Any]:
 
 
 def _send_email_code(user: Any) -> dict[str, str]:
-    assert _outbox is not None, "install() first"
+    if _outbox is None:
+        raise RuntimeError("install() first")
     user.comm_it_email_code = mail.new_code()
     _outbox.send(user.comm_it_pending_email, VERIFY_SUBJECT, user.comm_it_email_code)
     return delivery(user.comm_it_pending_email)

@@ -40,7 +40,8 @@ def _case_sensitive(pool: Any) -> bool:
 
 
 def _send(user: Any, subject: str, code: str) -> None:
-    assert _outbox is not None, "install() first"
+    if _outbox is None:
+        raise RuntimeError("install() first")
     _outbox.send(_email(user), subject, code)
 
 

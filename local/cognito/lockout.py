@@ -23,7 +23,7 @@ FREE_FAILURES = 5
 MAX_LOCK_SECONDS = 15 * 60
 FORGET_AFTER_SECONDS = 15 * 60
 LOCKED = "Password attempts exceeded"
-WRONG_PASSWORD = "Incorrect username or password."
+WRONG_PASSWORD = "Incorrect username or password."  # noqa: S105 (Cognito's message, not a password)
 
 
 @dataclass

@@ -1,4 +1,5 @@
-"""The identity pool's DescribeIdentity and DeleteIdentities in the local AWS, as AWS documents them.
+"""The identity pool's DescribeIdentity and DeleteIdentities in the local AWS, as AWS
+documents them.
 
 moto 5.2.5's cognito-identity has neither (its server answers NotImplemented).
 Over the identities local/iam/identity_pool.py keeps (one per pool, provider and user

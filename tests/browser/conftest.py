@@ -80,7 +80,7 @@ def page(context, running_stack, request):
         try:
             page.screenshot(path=str(ARTIFACTS / f"FAILED-{_artifact_name(request.node.nodeid)}.png"),
                             full_page=True)
-        except Exception as exc:  # the screenshot must not hide the real failure
+        except Exception as exc:  # noqa: BLE001 (the screenshot must not hide the real failure)
             print(f"could not save a screenshot: {exc}")
 
 

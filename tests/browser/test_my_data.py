@@ -10,7 +10,6 @@ import json
 import zipfile
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.test_account import local_aws, tokens

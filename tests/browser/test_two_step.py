@@ -6,7 +6,6 @@ finds nothing on each new state of the pages.
 from __future__ import annotations
 
 import pyotp
-import pytest
 from playwright.sync_api import Page, expect
 
 from tests.browser.helpers import (alert, axe_violations, expect_greeting, log_in_on_page, path_of,

@@ -10,7 +10,6 @@ import urllib.error
 import urllib.request
 import uuid
 
-import pytest
 
 from tests.helpers import PASSWORD
 from tests.running import OUTBOX_LINE, RunningStack

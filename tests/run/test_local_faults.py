@@ -15,7 +15,6 @@ from typing import Any
 
 import boto3
 import jwt
-import pytest
 
 from tests.helpers import PASSWORD, eventually, http_json
 from tests.running import ROOT, RunningStack
@@ -115,7 +114,7 @@ def test_after_ssm_s3_and_dynamodb_faults_and_one_redrive_everyone_is_greeted_on
         assert f"redrive: {sum(dead.values())} message(s) in all" in redrive.stdout, redrive.stdout
 
         for name, username in people:
-            body = eventually(lambda: (r := stack.greeting(tokens[username]))[0] == 200 and r[1],
+            body = eventually(lambda username=username: (r := stack.greeting(tokens[username]))[0] == 200 and r[1],
                               timeout=30, what=f"{name}'s greeting")
             assert body == {"message": "hello", "name": name}
         subs = {jwt.decode(t, options={"verify_signature": False})["sub"] for t in tokens.values()}

@@ -155,7 +155,7 @@ def test_a_kill_9_in_the_middle_of_the_pipeline_loses_and_doubles_nothing_saved(
 
     with RunningStack(env=env) as second:
         for name, username in people:
-            body = eventually(lambda: greeted(second, tokens[username]), timeout=30,
+            body = eventually(lambda username=username: greeted(second, tokens[username]), timeout=30,
                               what=f"{name}'s greeting after the restart")
             assert body == {"message": "hello", "name": name}
         counts = eventually(lambda: (c := count_everything(second)) and

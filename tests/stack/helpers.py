@@ -92,7 +92,7 @@ def route_of(path: str) -> str | None:
         parts = pattern.strip("/").split("/")
         if len(parts) == len(asked) and all(
                 part == given or (part.startswith("{") and part.endswith("}"))
-                for part, given in zip(parts, asked)):
+                for part, given in zip(parts, asked, strict=True)):
             return pattern
     return None
 

@@ -40,7 +40,7 @@ def at_once(threads: int, work: Callable[[], Any]) -> list[Any]:
         start.wait()
         try:
             results.append(work())
-        except Exception as exc:  # reported below, with the others
+        except Exception as exc:  # noqa: BLE001 (reported below, with the others)
             errors.append(exc)
 
     workers = [threading.Thread(target=run) for _ in range(threads)]

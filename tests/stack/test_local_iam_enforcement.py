@@ -120,8 +120,8 @@ def test_made_up_keys_outside_the_own_files_are_refused(person):
                 f"users/{alice.sub}-x/files/a.txt", f"users/{alice.sub}/profile.json.bak",
                 f"{alice.file('a.txt')}".replace("users/", "Users/"), f"other/{alice.sub}/files/a",
                 "profile.json"):
-        refused(lambda: alice.s3.put_object(Bucket=alice.bucket, Key=key, Body=b"x"))
-        refused(lambda: alice.s3.get_object(Bucket=alice.bucket, Key=key))
+        refused(lambda key=key: alice.s3.put_object(Bucket=alice.bucket, Key=key, Body=b"x"))
+        refused(lambda key=key: alice.s3.get_object(Bucket=alice.bucket, Key=key))
     refused(lambda: alice.s3.list_objects_v2(Bucket=alice.bucket, Prefix=f"users/{alice.sub}/"))
 
 
@@ -225,7 +225,8 @@ def test_a_made_up_access_key_is_refused(person):
     alice = person()
     for key in ("ASIA" + "X" * 16, "AKIAIOSFODNN7EXAMPLE"):
         s3 = alice.client(aws_access_key_id=key)
-        refused(lambda: s3.get_object(Bucket=alice.bucket, Key=alice.profile), "InvalidAccessKeyId")
+        refused(lambda s3=s3: s3.get_object(Bucket=alice.bucket, Key=alice.profile),
+                "InvalidAccessKeyId")
 
 
 def test_one_persons_session_token_does_not_work_with_anothers_keys(person):

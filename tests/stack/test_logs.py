@@ -45,9 +45,9 @@ def test_an_http_request_logs_info_lines_with_its_request_id_and_no_secret(clien
     response = post(client, "/api/auth/login", {"username": person["username"], "password": PASSWORD})
     assert response.status_code == 200
     out = capsys.readouterr().out
-    published = [l for l in lines(out) if l["logger"] == "chalicelib.user_events"]
+    published = [line for line in lines(out) if line["logger"] == "chalicelib.user_events"]
     assert published and published[0]["level"] == "INFO"
-    assert all(l.get("request_id") for l in lines(out))
+    assert all(line.get("request_id") for line in lines(out))
     for secret in (PASSWORD, response.json_body["idToken"], response.json_body["refreshToken"]):
         assert secret not in out
 

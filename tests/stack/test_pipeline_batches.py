@@ -72,8 +72,8 @@ def test_the_10001st_name_is_skipped_with_an_alarmed_line_and_the_next_names_sti
                                                              insert(later, "Next Person")]})
     assert list(result.payload.values()) == ["skipped: ParameterLimitExceeded", "written"]
     assert names.get(later) == "Next Person"
-    skipped = [json.loads(l) for l in capsys.readouterr().out.splitlines()
-               if l.startswith("{") and '"skipped"' in l]
+    skipped = [json.loads(out) for out in capsys.readouterr().out.splitlines()
+               if out.startswith("{") and '"skipped"' in out]
     (line,) = skipped
     # What the template's metric filter counts ({ $.level = "ERROR" && $.skipped IS TRUE }).
     assert line["level"] == "ERROR" and line["skipped"] is True and line["event_id"]

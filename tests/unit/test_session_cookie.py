@@ -47,7 +47,7 @@ def test_the_cookie_is_httponly_secure_strict_and_kept_only_when_asked(keep, lif
                                       {"idToken": "i", "accessToken": "a", "refreshToken": "r.t"})
     cookies = answer.headers["Set-Cookie"]
     assert len(cookies) == 2
-    for cookie, path in zip(cookies, ["/api/auth/refresh", "/api/auth/logout"]):
+    for cookie, path in zip(cookies, ["/api/auth/refresh", "/api/auth/logout"], strict=True):
         assert cookie.startswith(f"{session_cookie.COOKIE}=r.t; Path={path}")
         assert cookie.endswith("; HttpOnly; Secure; SameSite=Strict")
         assert (lifetime in cookie) if lifetime else "Max-Age" not in cookie and \
