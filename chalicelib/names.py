@@ -4,10 +4,10 @@ Hierarchy: /comm-it/<stage>/users/<sub>/name (a String parameter per user).
 Reads are cached for a few seconds per Lambda container: GetParameter's default
 throughput is low and shared, and a changed name still shows within seconds. A name
 not there yet is remembered as missing, first for MISS_FIRST_SECONDS (the pipeline
-usually writes it within a few hundred ms: an idle stack greets at once), then twice as
-long after each further miss, up to MISS_SECONDS: a page asking several times a second
-while the pipeline runs costs three reads in its first second, then at most one a second
-per person and container (docs/scaling.md). put and delete forget their own cached copy, so the
+usually writes it within a few hundred ms: an idle stack greets at once), then for
+MISS_SECONDS after every further miss: a page asking several times a second while the
+pipeline runs costs a read to find out and then at most one a second per person and
+container (docs/scaling.md). put and delete forget their own cached copy, so the
 process that changes a name greets with the new one at once.
 """
 from __future__ import annotations
@@ -20,7 +20,7 @@ from chalicelib.config import settings
 
 CACHE_SECONDS = 5.0
 MISS_FIRST_SECONDS = 0.2
-MISS_SECONDS = 1.0  # the longest a miss is remembered
+MISS_SECONDS = 1.0  # every miss after the first
 _MAX_MISSES = 4096  # a container's pending people; older misses are dropped beyond it
 
 _cache: dict[str, tuple[float, str]] = {}
@@ -69,8 +69,8 @@ def get(sub: str) -> str | None:
 def lookup(sub: str) -> tuple[str | None, bool]:
     """(the user's name or None, whether Parameter Store was asked just now).
 
-    A miss is remembered (None, False) for MISS_FIRST_SECONDS, doubled at every further
-    miss up to MISS_SECONDS."""
+    A first miss is remembered (None, False) for MISS_FIRST_SECONDS, every further one for
+    MISS_SECONDS."""
     from botocore.exceptions import ClientError
 
     name = parameter_name(sub)
@@ -89,7 +89,7 @@ def lookup(sub: str) -> tuple[str | None, bool]:
             with _lock:
                 if len(_misses) >= _MAX_MISSES:
                     _misses.clear()
-                window = MISS_FIRST_SECONDS if missed is None else min(MISS_SECONDS, 2 * missed[1])
+                window = MISS_FIRST_SECONDS if missed is None else MISS_SECONDS
                 _misses[name] = (time.monotonic(), window)
             return None, True
         raise
