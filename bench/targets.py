@@ -177,10 +177,13 @@ def print_report(results: dict[str, Any], rows: list[dict[str, Any]],
               f"({w['ssm_distinct_names']} distinct names)")
         for failure in b["failures"]:
             write(f"    failed: {failure}")
+    for phase in ("big_crowd_error", "stored_error"):
+        if g.get(phase):
+            write(f"  {phase.replace('_', ' ')}: {g[phase]}")
     if g.get("stored"):
         st = g["stored"]
         write(f"  after {st['seeded']} records written into the users table ({st['seeded_s']:.0f} s; "
-              f"{st['table_items']} items): idle login -> greeting p50 {st['idle']['p50_ms']:.0f} ms "
+              f"{st['table_items']} items; the pump caught up in {st.get('caught_up_s', 0):.0f} s): idle login -> greeting p50 {st['idle']['p50_ms']:.0f} ms "
               f"(before: {g['idle']['p50_ms']:.0f} ms; ratio {st['ratio_p50']:.2f}x), login answered "
               f"p50 {st['idle']['login_answered_p50_ms']:.0f} ms (ratio {st['login_answered_ratio_p50']:.2f}x)")
     if results.get("import_attribution"):
