@@ -3,9 +3,11 @@
 Hierarchy: /comm-it/<stage>/users/<sub>/name (a String parameter per user).
 Reads are cached for a few seconds per Lambda container: GetParameter's default
 throughput is low and shared, and a changed name still shows within seconds. A name
-not there yet is remembered as missing for MISS_SECONDS, so a page asking several
-times a second while the pipeline runs costs at most one read a second per person
-and container (docs/scaling.md). put and delete forget their own cached copy, so the
+not there yet is remembered as missing, first for MISS_FIRST_SECONDS (the pipeline
+usually writes it within a few hundred ms: an idle stack greets at once), then for
+MISS_SECONDS after every further miss: a page asking several times a second while the
+pipeline runs costs a read to find out and then at most one a second per person and
+container (docs/scaling.md). put and delete forget their own cached copy, so the
 process that changes a name greets with the new one at once.
 """
 from __future__ import annotations
@@ -17,11 +19,12 @@ from chalicelib.aws import client, error_code
 from chalicelib.config import settings
 
 CACHE_SECONDS = 5.0
-MISS_SECONDS = 1.0
+MISS_FIRST_SECONDS = 0.2
+MISS_SECONDS = 1.0  # every miss after the first
 _MAX_MISSES = 4096  # a container's pending people; older misses are dropped beyond it
 
 _cache: dict[str, tuple[float, str]] = {}
-_misses: dict[str, float] = {}  # parameter name -> when it was last found missing
+_misses: dict[str, tuple[float, float]] = {}  # parameter name -> (when last missed, how long)
 _lock = threading.Lock()
 
 
@@ -98,7 +101,8 @@ def get(sub: str) -> str | None:
 def lookup(sub: str) -> tuple[str | None, bool]:
     """(the user's name or None, whether Parameter Store was asked just now).
 
-    A miss is remembered for MISS_SECONDS: (None, False) until then."""
+    A first miss is remembered (None, False) for MISS_FIRST_SECONDS, every further one for
+    MISS_SECONDS."""
     from botocore.exceptions import ClientError
 
     name = parameter_name(sub)
@@ -108,7 +112,7 @@ def lookup(sub: str) -> tuple[str | None, bool]:
         missed = _misses.get(name)
     if cached and now - cached[0] < CACHE_SECONDS:
         return cached[1], False
-    if missed is not None and now - missed < MISS_SECONDS:
+    if missed is not None and now - missed[0] < missed[1]:
         return None, False
     try:
         value = client("ssm").get_parameter(Name=name)["Parameter"]["Value"]
@@ -117,7 +121,8 @@ def lookup(sub: str) -> tuple[str | None, bool]:
             with _lock:
                 if len(_misses) >= _MAX_MISSES:
                     _misses.clear()
-                _misses[name] = time.monotonic()
+                window = MISS_FIRST_SECONDS if missed is None else MISS_SECONDS
+                _misses[name] = (time.monotonic(), window)
             return None, True
         raise
     with _lock:

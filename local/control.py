@@ -4,7 +4,10 @@
   change state, so the state saver knows there is something new to save;
 - failed on purpose while a fault is switched on for its service (local.faults);
 - a DynamoDB write wakes whoever waits on WAKE (the event pump's idle stream poll);
+- counted by action (X-Amz-Target, e.g. AmazonSSM.GetParameter: the JSON protocols), for the
+  bench's reads per greeted person;
 - /_local/... answers the control calls (`python -m local fault`, the tests):
+    GET /_local/calls                    requests so far by X-Amz-Target (CALLS)
     GET /_local/faults                   the faults switched on, and every fault so far
     POST /_local/faults {"service", "kind", "seconds"}   switch one on
     DELETE /_local/faults                switch every fault off
@@ -13,6 +16,7 @@
 """
 from __future__ import annotations
 
+import collections
 import json
 import threading
 from typing import Any, Callable, Iterable
@@ -45,6 +49,8 @@ class Wake:
 
 
 WAKE = Wake()
+CALLS: collections.Counter[str] = collections.Counter()  # requests by X-Amz-Target
+_CALLS_LOCK = threading.Lock()
 
 
 class FrontDoor:
@@ -57,6 +63,8 @@ class FrontDoor:
     def __call__(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:
         if environ.get("PATH_INFO", "").startswith(CONTROL):
             return self._control(environ, start_response)
+        with _CALLS_LOCK:
+            CALLS[environ.get("HTTP_X_AMZ_TARGET", "")] += 1
         failed = self.faults.answer(environ)
         if failed is not None:
             status, headers, body = failed
@@ -80,7 +88,10 @@ class FrontDoor:
         method = environ.get("REQUEST_METHOD", "GET")
         name = environ["PATH_INFO"][len(CONTROL):].strip("/")
         try:
-            if name == "faults" and method == "GET":
+            if name == "calls" and method == "GET":
+                with _CALLS_LOCK:
+                    answer = (200, dict(CALLS))
+            elif name == "faults" and method == "GET":
                 answer = (200, self._faults())
             elif name == "faults" and method == "POST":
                 request = _json_body(environ)
