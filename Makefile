@@ -23,9 +23,10 @@ run: $(INSTALLED)
 redrive: $(INSTALLED)
 	$(PY) -m local redrive
 
-## check: the loop while you work: the unit and stack tiers (no process started, no browser)
+## check: the loop while you work: the unit and stack tiers (no process started, no browser),
+## on 2 workers (pytest-xdist), each with its own moto server; a module stays on one worker
 check: $(INSTALLED)
-	$(PY) -m pytest tests/unit tests/stack
+	$(PY) -m pytest tests/unit tests/stack -n 2 --dist loadscope
 
 ## test: the whole suite, every tier: unit, stack, package, run, browser (what .ci/run runs)
 test: $(INSTALLED) chromium $(AXE)
@@ -58,10 +59,12 @@ clean:
 ## deploy: the stack of infra/template.yaml, its outputs into .chalice/config.json,
 ## the per-Lambda policies, `chalice deploy`, then what Chalice cannot set (gateway
 ## responses, throttling, event source settings); prints the URL. STAGE=dev by default;
-## ALARM_EMAIL=ops@example.com and SES_IDENTITY_ARN=arn:aws:ses:... are optional (kept if unset)
+## ALARM_EMAIL=ops@example.com, SES_IDENTITY_ARN=arn:aws:ses:... with SES_FROM_ADDRESS=no-reply@...
+## are optional (kept if unset). Chalice's record of the stage is kept in Parameter Store.
 deploy: $(INSTALLED)
 	$(PY) -m infra.deploy deploy --stage $(STAGE) \
-	  $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) $(if $(SES_IDENTITY_ARN),--ses-identity-arn $(SES_IDENTITY_ARN))
+	  $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) $(if $(SES_IDENTITY_ARN),--ses-identity-arn $(SES_IDENTITY_ARN)) \
+	  $(if $(SES_FROM_ADDRESS),--ses-from-address "$(SES_FROM_ADDRESS)")
 
 ## destroy: `chalice delete`, then the stack; the user pool, users table and bucket are kept
 ## (it says how to remove them: python -m infra.deploy purge-retained --stage STAGE --yes)
@@ -69,8 +72,13 @@ destroy: $(INSTALLED)
 	$(PY) -m infra.deploy destroy --stage $(STAGE)
 
 ## package: ONE CloudFormation template (stack + app) and the Lambda zip in build/$(STAGE)/,
-## offline and without AWS credentials; deploy it with `aws cloudformation package/deploy`
-## (docs/deploy.md)
+## offline and without AWS credentials; it prints the commands that deploy it through an
+## artifact bucket, with a change set to review first (docs/deploy.md)
 package: $(INSTALLED)
 	$(PY) -m infra.package --stage $(STAGE)
-.PHONY: deploy destroy package
+## smoke: prove a stage works with a throwaway user (docs/deploy.md, "Prove a stage"): STAGE=dev
+## checks a deployed stage with your AWS credentials; with no STAGE (command line or
+## environment) it checks the running `make run` (PORT, LOCAL_AWS_PORT). PASS/FAIL/SKIP lines
+smoke: $(INSTALLED)
+	$(PY) -m infra.smoke $(if $(filter file,$(origin STAGE)),,--stage $(STAGE))
+.PHONY: deploy destroy package smoke

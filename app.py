@@ -9,7 +9,7 @@ from urllib.parse import unquote
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
 from chalicelib import (account, cognito_credentials, cognito_sign_in, greeting, guard, inputs,
-                        login, logs, my_files, pages, pipeline)
+                        login, logs, my_files, pages, pipeline, session_cookie)
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 from chalicelib.headers import security_headers
@@ -29,11 +29,18 @@ user_pool = CognitoUserPoolAuthorizer(
 
 
 def _body(*fields: str) -> dict:
-    return inputs.json_body(app.current_request.raw_body, *fields)
+    """The request body's fields, as keyword arguments of chalicelib ("accessToken" ->
+    access_token): every body reaches chalicelib/ as `**_body(...)`."""
+    return inputs.arguments(app.current_request.raw_body, *fields)
 
 
 def _ok(body: dict | None = None, status: int = 200) -> Response:
     return json_response(status, body or {"ok": True})
+
+
+def _session(tokens: dict) -> Response:
+    """An answer with a new session's tokens: the page's refresh token goes in its cookie."""
+    return session_cookie.signed_in(app.current_request, tokens)
 
 
 # --- Pages (public shells; the data behind /hello needs a token) ----------------
@@ -99,18 +106,20 @@ def resend():
 
 @app.route("/api/auth/login", methods=["POST"])
 def log_in():
-    return _ok(login.authenticate(**_body("username", "password")))
+    # The page's own call gets its refresh token as an HttpOnly cookie (session_cookie).
+    return _session(login.authenticate(**_body("username", "password")))
 
 
 @app.route("/api/auth/refresh", methods=["POST"])
 def refresh():
-    return _ok(cognito_sign_in.refresh(_body("refreshToken")["refreshToken"]))
+    tokens = cognito_sign_in.refresh(session_cookie.refresh_token(app.current_request))
+    return session_cookie.renewed(app.current_request, tokens)
 
 
 @app.route("/api/auth/logout", methods=["POST"])
 def log_out():
-    cognito_sign_in.log_out(_body("accessToken")["accessToken"])
-    return _ok()
+    cognito_sign_in.log_out(**session_cookie.session_to_end(app.current_request))
+    return session_cookie.signed_out(app.current_request)
 
 
 @app.route("/api/auth/forgot", methods=["POST"])
@@ -129,7 +138,7 @@ def reset_password():
 
 @app.route("/api/auth/credentials", methods=["POST"], authorizer=user_pool)
 def aws_credentials():
-    return _ok(cognito_credentials.aws_credentials(guard.id_token(app.current_request)))
+    return _ok(cognito_credentials.aws_credentials(guard.id_token(app.current_request)).as_json())
 
 
 @app.route("/api/greeting", authorizer=user_pool)
@@ -143,7 +152,6 @@ def get_greeting_card():
 
 
 # --- Your account: guarded; the user-pool calls take the access token from the body ---
-# (json_body returns the fields in the order asked for: the domain functions take them so)
 
 def _claims() -> dict:
     return guard.claims(app.current_request)
@@ -156,30 +164,36 @@ def get_account():
 
 @app.route("/api/account/name", methods=["POST"], authorizer=user_pool)
 def change_name():
-    return _ok(account.change_name(_claims(), *_body("accessToken", "name").values()))
+    return _ok(account.change_name(_claims(), **_body("accessToken", "name")))
 
 
 @app.route("/api/account/email", methods=["POST"], authorizer=user_pool)
 def change_email():
-    return _ok(account.change_email(_claims(), *_body("accessToken", "email").values()))
+    return _ok(account.change_email(_claims(), **_body("accessToken", "email")))
 
 
 @app.route("/api/account/email/verify", methods=["POST"], authorizer=user_pool)
 def verify_email():
-    return _ok(account.verify_email(_claims(), *_body("accessToken", "code").values()))
+    return _ok(account.verify_email(_claims(), **_body("accessToken", "code")))
 
 
 @app.route("/api/account/password", methods=["POST"], authorizer=user_pool)
 def change_password():
-    account.change_password(_claims(), *_body("accessToken", "currentPassword",
-                                              "newPassword").values())
-    return _ok()
+    fields = _body("accessToken", "currentPassword", "newPassword")
+    return _session(account.change_password(_claims(), **fields))
+
+
+@app.route("/api/account/logout-everywhere", methods=["POST"], authorizer=user_pool)
+def log_out_everywhere():
+    account.log_out_everywhere(_claims(), **_body("accessToken"))
+    return session_cookie.signed_out(app.current_request)
 
 
 @app.route("/api/account", methods=["DELETE"], authorizer=user_pool)
 def delete_account():
-    account.delete(_claims(), *_body("accessToken", "password").values())
-    return _ok()
+    account.delete(_claims(), id_token=guard.id_token(app.current_request),
+                   **_body("accessToken", "password"))
+    return session_cookie.signed_out(app.current_request)
 
 
 # --- Your files: S3 signed with the person's own credentials, so IAM decides (my_files) ---

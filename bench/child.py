@@ -85,7 +85,7 @@ def _request(kind):
         return lambda_event("GET", "/"), (200,)
     if kind == "guarded":
         token = os.environ["BENCH_ID_TOKEN"]
-        return lambda_event("GET", "/api/greeting", {"Authorization": f"Bearer {token}"}), (200, 202)
+        return lambda_event("GET", "/api/greeting", {"Authorization": f"{token}"}), (200, 202)
     if kind == "bare-page":
         return lambda_event("GET", "/"), (200,)
     if kind == "bare-parameter":
@@ -188,7 +188,7 @@ def warm():
 
     _guard_network()
     token = os.environ["BENCH_ID_TOKEN"]
-    auth = {"Authorization": f"Bearer {token}"}
+    auth = {"Authorization": f"{token}"}
     login_body = json.dumps({"username": os.environ["BENCH_USERNAME"],
                              "password": os.environ["BENCH_PASSWORD"]})
     counts = json.loads(os.environ.get("BENCH_COUNTS", "{}"))

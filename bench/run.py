@@ -6,7 +6,7 @@ exits 1 if a target is missed (2 if the benchmark itself could not run). Bounded
 moto on 127.0.0.1, boto3 reaches it through AWS_ENDPOINT_URL, and every process refuses any
 other connection or name lookup.
 
-Process layout. This process hosts moto (local.aws.LocalAWS) and registers a user. Everything
+Process layout. This process hosts moto (local.local_aws.LocalAWS) and registers a user. Everything
 measured runs in fresh interpreters (bench/child.py), each a stand-in for one Lambda container:
 moto imports boto3, jinja2 and cryptography, so measuring in this process would hide exactly the
 cold-start costs the app has to keep small.
@@ -129,7 +129,7 @@ def local_stack() -> tuple[Any, dict[str, str], dict[str, str], bool]:
     import uuid
 
     sys.path.insert(0, str(ROOT))
-    from local.aws import LocalAWS
+    from local.local_aws import LocalAWS
     from local.outbox import Outbox
 
     aws = LocalAWS(Outbox(stream=io.StringIO())).start()

@@ -1,6 +1,9 @@
 """Your account: see who you are to Comm-IT and AWS, change your name, email and
 password, or delete the account.
 
+A password change, and Log out everywhere, end the person's other sessions: their
+refresh tokens stop working, so each other browser is sent to log in at its next load.
+
 Every route here is guarded (a verified ID token). The user pool operations that
 act as the person (UpdateUserAttributes, VerifyUserAttribute, ChangePassword,
 DeleteUser) need their access token, which the browser sends in the body; it must
@@ -20,21 +23,20 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalicelib import (cognito, cognito_account, cognito_credentials, cognito_sign_in,
+from chalicelib import (cognito, cognito_account, cognito_credentials, cognito_sign_in, names,
                         user_events, users_table)
-from chalicelib.errors import BadRequest, Conflict, Forbidden, Unauthorized
+from chalicelib.errors import BadRequest, Conflict, Forbidden, session_ended
 
 log = logging.getLogger(__name__)
 
 
-def _session_ended() -> Unauthorized:
-    return Unauthorized(cognito_account.SESSION_ENDED, code="SessionEnded")
-
-
-def ensure_not_deleted(claims: dict[str, Any]) -> None:
-    """An ID token stays signed and unexpired after its account is deleted: refuse it."""
-    if users_table.is_deleted(claims["sub"]):
-        raise _session_ended()
+def ensure_not_deleted(claims: dict[str, Any]) -> dict[str, Any]:
+    """An ID token stays signed and unexpired after its account is deleted: refuse it.
+    Returns the person's record in the users table ({} before the pipeline wrote it)."""
+    record = users_table.get(claims["sub"]) or {}
+    if "deleted_at" in record:
+        raise session_ended()
+    return record
 
 
 def _person(claims: dict[str, Any], access_token: str) -> dict[str, str]:
@@ -51,23 +53,36 @@ def _person(claims: dict[str, Any], access_token: str) -> dict[str, str]:
 def overview(claims: dict[str, Any], id_token: str) -> dict[str, Any]:
     """Who the person is: from the verified ID token, and to AWS, from the identity pool
     (the identity id and when the credentials expire; never the keys themselves)."""
-    ensure_not_deleted(claims)
+    record = ensure_not_deleted(claims)
     credentials = cognito_credentials.aws_credentials(id_token)
     return {
         "name": claims.get("name", ""),
         "email": claims.get("email", ""),
         "username": claims.get("cognito:username", ""),
-        "identityId": credentials["identityId"],
-        "credentialsExpire": credentials["expiration"],
+        "identityId": credentials.identity_id,
+        "credentialsExpire": credentials.expiration,
+        # From the record the pipeline keeps (each login counted once per event id):
+        # "" and 0 until it has applied the first login.
+        "lastSignedIn": record.get("last_login_at", ""),
+        "signInCount": int(record.get("login_count", 0)),
     }
 
 
 def change_name(claims: dict[str, Any], access_token: str, name: str) -> dict[str, Any]:
-    user = _person(claims, access_token)
+    _person(claims, access_token)
     cognito_account.update_name(access_token, name)
-    user_events.publish(user_events.UserUpdated.now(
-        sub=user["sub"], username=user["username"], email=user["email"], name=name))
+    user_events.publish(_snapshot(access_token))
+    names.forget(claims["sub"])  # this process's cached greeting is the old name
     return {"name": name}
+
+
+def _snapshot(access_token: str) -> user_events.UserUpdated:
+    """The person as the user pool knows them now, stamped no later than it is read: a login
+    that read older values (chalicelib/login.py) is stamped before, a later change after."""
+    at = user_events.now_iso()
+    user = cognito_account.current_user(access_token)
+    return user_events.UserUpdated.now(sub=user["sub"], username=user["username"],
+                                       email=user["email"], name=user["name"], at=at)
 
 
 def change_email(claims: dict[str, Any], access_token: str, email: str) -> dict[str, Any]:
@@ -86,25 +101,36 @@ def change_email(claims: dict[str, Any], access_token: str, email: str) -> dict[
 def verify_email(claims: dict[str, Any], access_token: str, code: str) -> dict[str, Any]:
     _person(claims, access_token)
     cognito_account.verify_email(access_token, code)
-    user = cognito_account.current_user(access_token)  # the new address, now the account's
-    user_events.publish(user_events.UserUpdated.now(
-        sub=user["sub"], username=user["username"], email=user["email"], name=user["name"]))
-    return {"email": user["email"]}
+    event = _snapshot(access_token)  # the new address, now the account's
+    user_events.publish(event)
+    return {"email": event.email}
 
 
-def change_password(claims: dict[str, Any], access_token: str, current: str,
-                    new: str) -> None:
-    _person(claims, access_token)
-    if current == new:
+def change_password(claims: dict[str, Any], access_token: str, current_password: str,
+                    new_password: str) -> dict[str, Any]:
+    """Change the password; every other session of the person ends (GlobalSignOut), and
+    this one goes on with the tokens of a new sign-in with the new password."""
+    user = _person(claims, access_token)
+    if current_password == new_password:
         raise BadRequest("The new password must differ from the current one.",
                          code="SamePassword")
-    cognito_account.change_password(access_token, current, new)
+    cognito_account.change_password(access_token, current_password, new_password)
+    cognito_sign_in.sign_out_everywhere(access_token)
+    return cognito_sign_in.log_in(user["username"], new_password)
 
 
-def delete(claims: dict[str, Any], access_token: str, password: str) -> None:
-    """Delete the account: the password confirms it, the event removes every trace."""
+def log_out_everywhere(claims: dict[str, Any], access_token: str) -> None:
+    """Log out on every device (GlobalSignOut): each browser's next load goes to login."""
+    _person(claims, access_token)
+    cognito_sign_in.sign_out_everywhere(access_token)
+
+
+def delete(claims: dict[str, Any], access_token: str, password: str, id_token: str) -> None:
+    """Delete the account: the password confirms it, the event removes every trace, and the
+    identity pool's identity goes too (before DeleteUser, while the pool accepts the token)."""
     user = _person(claims, access_token)
     cognito_account.check_password(user["username"], password)
     user_events.publish(user_events.UserDeleted.now(sub=user["sub"], username=user["username"]))
+    identity_id = cognito_credentials.delete_identity(id_token)
     cognito_account.delete_user(access_token)
-    log.info("account %s deleted", user["sub"])
+    log.info("account %s deleted (identity %s)", user["sub"], identity_id)

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import functools
 import threading
-from typing import Any, Mapping
+from typing import Any, Protocol
 
 from chalicelib.config import settings
 
@@ -82,7 +82,18 @@ def _people_session() -> Any:
     return boto3.session.Session()
 
 
-def client_as(service: str, credentials: Mapping[str, str]) -> Any:
+class TemporaryCredentials(Protocol):
+    """What client_as signs with (chalicelib/cognito_credentials.Credentials)."""
+
+    @property
+    def access_key_id(self) -> str: ...
+    @property
+    def secret_key(self) -> str: ...
+    @property
+    def session_token(self) -> str: ...
+
+
+def client_as(service: str, credentials: TemporaryCredentials) -> Any:
     """A client that signs with someone's temporary credentials (the identity pool's).
 
     Never cached: it holds that person's keys, and the caller makes one per request
@@ -95,9 +106,9 @@ def client_as(service: str, credentials: Mapping[str, str]) -> Any:
         return _people_session().client(
             service,
             region_name=settings().region,
-            aws_access_key_id=credentials["accessKeyId"],
-            aws_secret_access_key=credentials["secretKey"],
-            aws_session_token=credentials["sessionToken"],
+            aws_access_key_id=credentials.access_key_id,
+            aws_secret_access_key=credentials.secret_key,
+            aws_session_token=credentials.session_token,
             config=Config(
                 # Presigned S3 URLs in SigV4 (the only one newer regions accept).
                 signature_version="s3v4" if service == "s3" else None,

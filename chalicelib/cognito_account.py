@@ -5,13 +5,11 @@ from __future__ import annotations
 
 from chalicelib import cognito
 from chalicelib.errors import (ApiError, BadRequest, Conflict, Forbidden, ServiceUnavailable,
-                               TooManyRequests, Unauthorized)
-
-SESSION_ENDED = "Your session has ended. Please log in again."
+                               TooManyRequests, session_ended)
 
 
 def _session_ended(_: str) -> ApiError:
-    return Unauthorized(SESSION_ENDED, code="SessionEnded")
+    return session_ended()
 
 
 def _wrong_password(detail: str) -> ApiError:
@@ -75,14 +73,15 @@ def verify_email(access_token: str, code: str) -> None:
                  AccessToken=access_token, AttributeName="email", Code=code)
 
 
-def change_password(access_token: str, current: str, new: str) -> None:
+def change_password(access_token: str, current_password: str, new_password: str) -> None:
     # The access token was just checked (current_user), so NotAuthorized here is the password.
     cognito.call("change_password",
                  {"NotAuthorizedException": _wrong_password,
                   "InvalidPasswordException": cognito.weak_password,
                   "InvalidParameterException": cognito.invalid,
                   "UserNotFoundException": _session_ended},
-                 AccessToken=access_token, PreviousPassword=current, ProposedPassword=new)
+                 AccessToken=access_token, PreviousPassword=current_password,
+                 ProposedPassword=new_password)
 
 
 def check_password(username: str, password: str) -> None:

@@ -11,8 +11,8 @@ from typing import Any, Mapping
 
 from chalicelib import cognito
 from chalicelib.config import settings
-from chalicelib.errors import (ApiError, BadRequest, Conflict, Forbidden, ServiceUnavailable,
-                               TooManyRequests, Unauthorized)
+from chalicelib.errors import (SESSION_ENDED, ApiError, BadRequest, Conflict, Forbidden,
+                               ServiceUnavailable, TooManyRequests, Unauthorized, session_ended)
 
 log = logging.getLogger(__name__)
 
@@ -112,8 +112,7 @@ def log_in(username: str, password: str) -> dict[str, Any]:
 def refresh(refresh_token: str) -> dict[str, Any]:
     result = cognito.call(
         "initiate_auth",
-        {"NotAuthorizedException": lambda _: Unauthorized(
-            "Your session has ended. Please log in again.", code="SessionExpired")},
+        {"NotAuthorizedException": lambda _: Unauthorized(SESSION_ENDED, code="SessionExpired")},
         ClientId=cognito.client_id(),
         AuthFlow="REFRESH_TOKEN_AUTH",
         AuthParameters={"REFRESH_TOKEN": refresh_token},
@@ -123,14 +122,58 @@ def refresh(refresh_token: str) -> dict[str, Any]:
     return tokens
 
 
-def log_out(access_token: str) -> None:
-    """Revoke every refresh token of the user (GlobalSignOut). Logging out twice is fine."""
+def log_out(refresh_token: str = "", access_token: str = "") -> None:
+    """End a session. With its refresh token: this session only (RevokeToken: the refresh
+    token and the access tokens issued with it), the person's other devices stay signed in.
+    With an access token alone: every session of the person (GlobalSignOut, the API's older
+    contract). Logging out twice, or with nothing to end, is fine."""
+    if refresh_token:
+        revoke(refresh_token)
+    elif access_token:
+        sign_out_everywhere(access_token, missing_ok=True)
+
+
+def revoke(refresh_token: str) -> None:
+    """RevokeToken: the app client has token revocation on (infra/template.yaml)."""
+    cognito.call(
+        "revoke_token",
+        {
+            "UnauthorizedException": None,  # not a session of this app: nothing of ours to end
+            "UnsupportedTokenTypeException": lambda _: BadRequest(
+                "That is not a refresh token of Comm-IT. Log out with the refreshToken the "
+                "login answer gave.", code="InvalidToken"),
+            "InvalidParameterException": lambda _: BadRequest(
+                "That refresh token is not valid. Log in again.", code="InvalidParameter"),
+            "UnsupportedOperationException": lambda _: ServiceUnavailable(
+                "Logging out of one device is not switched on for this app (its user pool "
+                "client needs EnableTokenRevocation). Use Log out everywhere meanwhile."),
+        },
+        ClientId=cognito.client_id(),
+        Token=refresh_token,
+    )
+
+
+def sign_out_everywhere(access_token: str, missing_ok: bool = False) -> None:
+    """GlobalSignOut: every refresh token of the person, on every device, ends; their ID and
+    access tokens keep working for API Gateway until they expire (15 minutes)."""
+    ended = None if missing_ok else (lambda _: session_ended())
     cognito.call("global_sign_out",
-                 {"NotAuthorizedException": None, "UserNotFoundException": None},
+                 {"NotAuthorizedException": ended, "UserNotFoundException": ended},
                  AccessToken=access_token)
 
 
+def end_sessions_of(username: str) -> None:
+    """AdminUserGlobalSignOut: after a password reset, every session the person had ends
+    (there is no session of theirs to keep: they were not signed in)."""
+    if not settings().user_pool_id:
+        raise ServiceUnavailable(cognito.NOT_CONFIGURED)
+    cognito.call("admin_user_global_sign_out", {"UserNotFoundException": None},
+                 UserPoolId=settings().user_pool_id, Username=username)
+
+
 def forgot_password(username: str) -> None:
+    """Email a reset code. `username` is a username or a verified email address, as log-in
+    takes it; an unknown one gets the same answer as a real one."""
     cognito.call(
         "forgot_password",
         {
@@ -140,11 +183,12 @@ def forgot_password(username: str) -> None:
             "NotAuthorizedException": None,
         },
         ClientId=cognito.client_id(),
-        Username=username,
+        Username=username_of(username),
     )
 
 
 def reset_password(username: str, code: str, password: str) -> None:
+    username = username_of(username)  # a verified email works as at log-in
     cognito.call(
         "confirm_forgot_password",
         {
@@ -159,6 +203,7 @@ def reset_password(username: str, code: str, password: str) -> None:
         ConfirmationCode=code,
         Password=password,
     )
+    end_sessions_of(username)  # the old password's sessions end with it
 
 
 def _tokens(result: Mapping[str, Any]) -> dict[str, Any]:
@@ -169,6 +214,15 @@ def _tokens(result: Mapping[str, Any]) -> dict[str, Any]:
         "expiresIn": int(result.get("ExpiresIn", 3600)),
         "tokenType": result.get("TokenType", "Bearer"),
     }
+
+
+def username_of(identifier: str) -> str:
+    """What a person typed as who they are (log-in, forgot, reset): a verified email address,
+    in any case, becomes the username of the one confirmed account that verified it; anything
+    else goes to Cognito as typed, so an unknown address gets the answer of an unknown user."""
+    if "@" not in identifier:
+        return identifier
+    return username_for_email(identifier.lower()) or identifier
 
 
 def username_for_email(email: str) -> str | None:

@@ -31,6 +31,11 @@ class ApiError(ChaliceUnhandledError):
         self.headers = headers or {}
 
 
+# Said when the person's sign-in no longer works (deleted account, revoked or expired
+# tokens): the API's 401s say it, and so does the login page's notice after a failed refresh.
+SESSION_ENDED = "Your session has ended. Please log in again."
+
+
 class BadRequest(ApiError):
     status = 400
     code = "BadRequest"
@@ -39,6 +44,10 @@ class BadRequest(ApiError):
 class Unauthorized(ApiError):
     status = 401
     code = "Unauthorized"
+
+
+def session_ended() -> Unauthorized:
+    return Unauthorized(SESSION_ENDED, code="SessionEnded")
 
 
 class Forbidden(ApiError):

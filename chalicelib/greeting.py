@@ -14,28 +14,39 @@ from typing import Any
 from chalice import Response
 
 from chalicelib import names, pages, users_table
-from chalicelib.errors import ServiceUnavailable, Unauthorized, json_response
+from chalicelib.errors import ServiceUnavailable, json_response, session_ended
 
 log = logging.getLogger(__name__)
 
 PENDING = {"status": "pending",
            "message": "Your greeting is being prepared. Try again in a moment."}
 RETRY_AFTER = {"Retry-After": "1"}
+# Subs whose account this container saw deleted (a tombstone is final, a sub never reused):
+# their later asks are refused without a look-up, also while names' miss is cached.
+_ended: set[str] = set()
+_MAX_ENDED = 4096
 
 
 def _name(claims: dict[str, Any]) -> str | None:
     from botocore.exceptions import BotoCoreError, ClientError
 
+    if claims["sub"] in _ended:
+        raise session_ended()
     try:
-        name = names.get(claims["sub"])
+        name, asked = names.lookup(claims["sub"])
         # No name: not written yet, or the account was deleted (its ID tokens stay signed
-        # and unexpired for up to an hour). Only this slow path pays the look-up.
-        deleted = name is None and users_table.is_deleted(claims["sub"])
+        # and unexpired for up to an hour). Only a miss Parameter Store was just asked
+        # about pays the look-up: at most once per names.MISS_SECONDS per person, and
+        # the deletion forgets the cached miss (names.delete), so it shows at once.
+        deleted = name is None and asked and users_table.is_deleted(claims["sub"])
     except (BotoCoreError, ClientError) as exc:
         log.error("cannot read the name of %s: %s", claims["sub"], exc)
         raise ServiceUnavailable("We could not load your greeting. Please try again.") from None
     if deleted:
-        raise Unauthorized("Your session has ended. Please log in again.", code="SessionEnded")
+        if len(_ended) >= _MAX_ENDED:
+            _ended.clear()
+        _ended.add(claims["sub"])
+        raise session_ended()
     return name
 
 

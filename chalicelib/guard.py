@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from chalicelib.tokens import bearer_token, verify_id_token
+from chalicelib.tokens import header_token, verify_id_token
 
 
 def guard(app: Any) -> Callable:
@@ -18,7 +18,7 @@ def guard(app: Any) -> Callable:
     def verify_token(event, get_response):
         route = app.routes.get(event.context.get("resourcePath", ""), {}).get(event.method)
         if route is not None and route.authorizer is not None:
-            claims = verify_id_token(bearer_token(event.headers.get("authorization")))
+            claims = verify_id_token(header_token(event.headers.get("authorization")))
             event.context["authorizer"] = {"claims": claims}
         return get_response(event)
 
@@ -32,4 +32,4 @@ def claims(request: Any) -> dict[str, Any]:
 
 def id_token(request: Any) -> str:
     """The raw ID token of a guarded request (already verified by the guard)."""
-    return bearer_token(request.headers.get("authorization"))
+    return header_token(request.headers.get("authorization"))

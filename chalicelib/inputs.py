@@ -11,8 +11,12 @@ from chalicelib.errors import ApiError, BadRequest
 MAX_BODY_BYTES = 16 * 1024
 # A person's file (chalicelib/my_files.py), and the JSON body that uploads one: the base64
 # of the largest file plus room for the name. Here, so app.py's decorator can name the
-# limit without loading the files module at every cold start.
+# limit without loading the files module at every cold start. Why 1 MiB: uploads travel
+# as JSON with the content in base64 (+33 %), ~1.4 MB of body, far under Lambda's 6 MB
+# synchronous payload (the binding limit: API Gateway's own is 10 MB). Bigger files would
+# want presigned PUTs straight to S3, which this small store does not need.
 MAX_FILE_BYTES = 1024 * 1024
+MAX_FILE_SIZE_TEXT = "1 MiB"
 MAX_UPLOAD_BODY_BYTES = 4 * ((MAX_FILE_BYTES + 2) // 3) + 8 * 1024
 
 View = TypeVar("View", bound=Callable[..., Any])
@@ -78,21 +82,85 @@ FIELDS: dict[str, Field] = {
 }
 
 
-def json_body(raw_body: bytes | None, *required: str) -> dict[str, str]:
+def json_body(raw_body: bytes | str | None, *required: str) -> dict[str, str]:
     """The named fields of a JSON object body, each checked; 4xx on anything off."""
-    raw_body = raw_body or b""
-    if isinstance(raw_body, str):
-        raw_body = raw_body.encode("utf-8", "surrogatepass")
-    if len(raw_body) > MAX_BODY_BYTES:
-        raise _too_large(MAX_BODY_BYTES)
+    body = _json_object(raw_body, MAX_BODY_BYTES, "The request body must be a JSON object.")
+    return {key: FIELDS[key].clean(body.get(key)) for key in required}
+
+
+def present(raw_body: bytes | str | None, *optional: str) -> dict[str, str]:
+    """The named fields the body has (not null, not blank), each checked like json_body's."""
+    body = _json_object(raw_body, MAX_BODY_BYTES, "The request body must be a JSON object.")
+    return {key: FIELDS[key].clean(body[key]) for key in optional
+            if body.get(key) is not None and body.get(key) != ""}
+
+
+def flag(raw_body: bytes | str | None, name: str) -> bool:
+    """An optional yes/no field: true, or "true" (a checkbox's value), is yes; else no."""
+    body = _json_object(raw_body or b"{}", MAX_BODY_BYTES,
+                        "The request body must be a JSON object.")
+    return body.get(name) is True or body.get(name) == "true"
+
+
+def arguments(raw_body: bytes | str | None, *required: str) -> dict[str, str]:
+    """json_body's fields as keyword arguments of chalicelib's functions: "accessToken" ->
+    access_token. app.py passes every body this way (`**inputs.arguments(...)`)."""
+    return {_snake(key): value for key, value in json_body(raw_body, *required).items()}
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<=[a-z0-9])([A-Z])", lambda m: "_" + m.group(1).lower(), name)
+
+
+def upload_body(raw_body: bytes | str | None) -> tuple[str, bytes]:
+    """{"name": "<file name>", "content": "<base64>"} -> (name, bytes), within the limits."""
+    import base64
+    import binascii
+
+    from chalicelib import file_names
+
+    body = _json_object(raw_body, MAX_UPLOAD_BODY_BYTES,
+                        "The request body must be a JSON object with the file's name and its "
+                        "content in base64.", too_large=lambda: file_too_large("The file"))
+    name = file_names.file_name(body.get("name"))
+    content = body.get("content")
+    if not isinstance(content, str):
+        raise BadRequest("The file content is missing: send it in base64 as \"content\".",
+                         code="BadFileContent")
     try:
-        body = json.loads(raw_body or b"null")
+        data = base64.b64decode(content, validate=True)
+    except (binascii.Error, ValueError):
+        raise BadRequest("The file content is not valid base64.", code="BadFileContent") from None
+    if len(data) > MAX_FILE_BYTES:
+        raise file_too_large(f"The file “{name}”")
+    return name, data
+
+
+class FileTooLarge(ApiError):
+    status = 413
+    code = "FileTooLarge"
+
+
+def file_too_large(what: str) -> ApiError:
+    return FileTooLarge(f"{what} is larger than {MAX_FILE_SIZE_TEXT}, the most one file may be.")
+
+
+def _json_object(raw_body: bytes | str | None, limit: int, not_an_object: str,
+                 too_large: Callable[[], ApiError] | None = None) -> dict[str, Any]:
+    raw = raw_body or b""
+    if isinstance(raw, str):
+        raw = raw.encode("utf-8", "surrogatepass")
+    if len(raw) > limit:
+        raise too_large() if too_large else _too_large(limit)
+    try:
+        body = json.loads(raw or b"null")
     # RecursionError: deeply nested arrays/objects ("[[[[..."), which fit in the size limit.
     except (ValueError, UnicodeDecodeError, RecursionError):
         raise BadRequest("The request body is not valid JSON.", code="MalformedJSON") from None
     if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object.", code="MalformedJSON")
-    return {key: FIELDS[key].clean(body.get(key)) for key in required}
+        raise BadRequest(not_an_object, code="MalformedJSON")
+    return body
+
 
 def _too_large(limit: int) -> ApiError:
     return ApiError(f"The request body is larger than {limit} bytes.",

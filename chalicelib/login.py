@@ -15,15 +15,16 @@ from chalicelib.tokens import verify_id_token
 
 
 def authenticate(username: str, password: str) -> dict[str, Any]:
+    # Stamped before Cognito reads the attributes the token will carry: a rename committed
+    # meanwhile is stamped later, so this snapshot never counts as newer than it.
+    at = user_events.now_iso()
     tokens = cognito_sign_in.log_in(_username_of(username), password)
     # The claims (sub, name, email) come from the token Cognito just issued;
     # verifying it costs one cached key lookup and keeps one way to read tokens.
     claims = verify_id_token(tokens["idToken"])
-    user_events.publish(user_events.UserAuthenticated.from_claims(claims))
+    user_events.publish(user_events.UserAuthenticated.from_claims(claims, at=at))
     return tokens
 
 
 def _username_of(identifier: str) -> str:
-    if "@" not in identifier:
-        return identifier
-    return cognito_sign_in.username_for_email(identifier.lower()) or identifier
+    return cognito_sign_in.username_of(identifier)

@@ -8,14 +8,11 @@ anything else. Downloads are presigned GET URLs signed with the same credentials
 which the browser follows straight to S3 (a plain link: no CORS, the secret key
 never leaves the server, big files never pass through Lambda).
 
-Layout (see the contract in README): users/<sub>/files/<name>, users/<sub>/profile.json.
+Layout: chalicelib/user_keys.py (users/<sub>/files/<name>, users/<sub>/profile.json).
+The upload body's parsing and the size of a file: chalicelib/inputs.py (upload_body,
+MAX_FILE_BYTES). The credentials and their cache: chalicelib/cognito_credentials.py.
 
 Limits, and why:
-- MAX_FILE_BYTES = 1 MiB a file. Uploads travel as JSON with the content in base64
-  (+33 %): 1 MiB becomes ~1.4 MB of body, far under Lambda's 6 MB synchronous payload
-  (the binding limit: API Gateway's own is 10 MB) with room for the rest of the event.
-  Bigger files would want presigned PUTs straight to S3, which this small store does
-  not need.
 - MAX_FILES = 20 a person: 20 MiB each at most, so storage stays bounded and the
   list is one page of ListObjectsV2 and one screen. S3 cannot count atomically: two
   uploads at the same instant could both see 19 and make 21 (a soft limit).
@@ -27,33 +24,24 @@ Limits, and why:
 """
 from __future__ import annotations
 
-import base64
-import binascii
-import hashlib
-import json
 import logging
-import threading
 import time
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
 from typing import Any, Callable
 from urllib.parse import quote
 
-from chalicelib import cognito_credentials, file_names
+from chalicelib import cognito_credentials, file_names, inputs, user_keys
 from chalicelib.aws import client_as, error_code, unreachable
 from chalicelib.config import settings
-from chalicelib.errors import ApiError, BadRequest, Conflict, Forbidden, ServiceUnavailable
-from chalicelib.inputs import MAX_FILE_BYTES, MAX_UPLOAD_BODY_BYTES
+from chalicelib.errors import ApiError, Conflict, Forbidden, ServiceUnavailable
 
 log = logging.getLogger(__name__)
 
-MAX_FILE_SIZE_TEXT = "1 MiB"
 MAX_FILES = 20
 # How long a download link works. Credentials are reused only while they outlive a
 # fresh link by a minute: a link never dies before the time the page was told.
 URL_TTL_SECONDS = 600
 MIN_CREDENTIALS_LIFE = URL_TTL_SECONDS + 60
-MAX_CACHED_SESSIONS = 256
 # Codes that mean "these credentials are no good any more": fetch new ones, once.
 STALE_CREDENTIALS = {"ExpiredToken", "InvalidToken", "InvalidAccessKeyId", "TokenRefreshRequired"}
 ACCESS_DENIED = {"AccessDenied", "403", "Forbidden", "AllAccessDisabled"}
@@ -68,22 +56,17 @@ class Person:
 
     @property
     def files_prefix(self) -> str:
-        return f"users/{self.sub}/files/"
+        return user_keys.files_prefix(self.sub)
 
     @property
     def profile_key(self) -> str:
-        return f"users/{self.sub}/profile.json"
-
-
-class FileTooLarge(ApiError):
-    status = 413
-    code = "FileTooLarge"
+        return user_keys.profile_key(self.sub)
 
 
 # --- What the routes do -------------------------------------------------------------------
 
 def limits() -> dict[str, Any]:
-    return {"maxFileBytes": MAX_FILE_BYTES, "maxFileSize": MAX_FILE_SIZE_TEXT,
+    return {"maxFileBytes": inputs.MAX_FILE_BYTES, "maxFileSize": inputs.MAX_FILE_SIZE_TEXT,
             "maxFiles": MAX_FILES, "maxNameBytes": file_names.MAX_NAME_BYTES}
 
 
@@ -91,7 +74,7 @@ def listing(person: Person) -> dict[str, Any]:
     """The person's files, each with a download link, and the limits."""
 
     def run(s3: Any, expires_in: int) -> dict[str, Any]:
-        files = [{**item, "url": _download_url(s3, person.files_prefix + item["name"],
+        files = [{**item, "url": _download_url(s3, user_keys.file_key(person.sub, item["name"]),
                                                item["name"], expires_in)}
                  for item in _list(s3, person)]
         return {"files": files, "limits": limits(), "expiresIn": expires_in}
@@ -101,7 +84,7 @@ def listing(person: Person) -> dict[str, Any]:
 
 def upload(person: Person, raw_body: bytes | str | None) -> dict[str, Any]:
     """Store one file under the person's prefix; refuse what breaks a limit."""
-    name, content = _upload_body(raw_body)
+    name, content = inputs.upload_body(raw_body)
 
     def run(s3: Any, expires_in: int) -> dict[str, Any]:
         existing = _list(s3, person)
@@ -110,7 +93,7 @@ def upload(person: Person, raw_body: bytes | str | None) -> dict[str, Any]:
         if len(existing) >= MAX_FILES:
             raise Conflict(f"You already have {MAX_FILES} files, the most you can keep. "
                            "Delete one to upload another.", code="TooManyFiles")
-        key = person.files_prefix + name
+        key = user_keys.file_key(person.sub, name)
         # Stored as bytes and served as an attachment: an uploaded HTML file never
         # renders on the bucket's origin.
         try:
@@ -131,7 +114,7 @@ def delete(person: Person, name: str) -> None:
     """Delete one of the person's files. Deleting a file that is not there is fine."""
     name = file_names.file_name(name)
     _as(person, lambda s3, _: s3.delete_object(Bucket=settings().users_bucket,
-                                               Key=person.files_prefix + name))
+                                               Key=user_keys.file_key(person.sub, name)))
 
 
 def profile_document(person: Person) -> dict[str, Any]:
@@ -166,40 +149,6 @@ def _profile_exists(s3: Any, person: Person) -> bool:
     if any(item["Key"] == person.profile_key for item in listed.get("Contents", [])):
         raise denied  # it is there and IAM refused it: IAM speaking
     return False
-
-
-# --- Inputs ----------------------------------------------------------------------------------
-
-def _upload_body(raw_body: bytes | str | None) -> tuple[str, bytes]:
-    """{"name": "<file name>", "content": "<base64>"} -> (name, bytes), within the limits."""
-    raw = raw_body or b""
-    if isinstance(raw, str):
-        raw = raw.encode("utf-8", "surrogatepass")
-    if len(raw) > MAX_UPLOAD_BODY_BYTES:
-        raise _too_large("The file")
-    try:
-        body = json.loads(raw or b"null")
-    except (ValueError, UnicodeDecodeError, RecursionError):
-        raise BadRequest("The request body is not valid JSON.", code="MalformedJSON") from None
-    if not isinstance(body, dict):
-        raise BadRequest("The request body must be a JSON object with the file's name and "
-                         "its content in base64.", code="MalformedJSON")
-    name = file_names.file_name(body.get("name"))
-    content = body.get("content")
-    if not isinstance(content, str):
-        raise BadRequest("The file content is missing: send it in base64 as \"content\".",
-                         code="BadFileContent")
-    try:
-        data = base64.b64decode(content, validate=True)
-    except (binascii.Error, ValueError):
-        raise BadRequest("The file content is not valid base64.", code="BadFileContent") from None
-    if len(data) > MAX_FILE_BYTES:
-        raise _too_large(f"The file “{name}”")
-    return name, data
-
-
-def _too_large(what: str) -> ApiError:
-    return FileTooLarge(f"{what} is larger than {MAX_FILE_SIZE_TEXT}, the most one file may be.")
 
 
 def _exists(name: str) -> ApiError:
@@ -243,14 +192,14 @@ def _as(person: Person, operation: Callable[[Any, int], Any]) -> Any:
     from botocore.exceptions import BotoCoreError, ClientError
 
     for attempt in (1, 2):
-        credentials, expires_at = _credentials(person.id_token)
-        link_seconds = int(max(1, min(URL_TTL_SECONDS, expires_at - time.time())))
+        credentials = cognito_credentials.fresh(person.id_token, outliving=MIN_CREDENTIALS_LIFE)
+        link_seconds = int(max(1, min(URL_TTL_SECONDS, credentials.expires_at - time.time())))
         try:
             return operation(client_as("s3", credentials), link_seconds)
         except ClientError as exc:
             code = error_code(exc)
             if code in STALE_CREDENTIALS and attempt == 1:
-                _forget(person.id_token)
+                cognito_credentials.forget(person.id_token)
                 continue
             if code in ACCESS_DENIED:
                 log.warning("S3 refused a request signed as %s: %s", person.sub, code)
@@ -263,55 +212,3 @@ def _as(person: Person, operation: Callable[[Any, int], Any]) -> Any:
             raise ServiceUnavailable(unreachable("The file store (S3)")) from None
         raise ServiceUnavailable("Your files could not be reached just now. Please try again.")
     raise AssertionError("unreachable")
-
-
-# --- The person's temporary credentials, reused while they are fresh -----------------------
-
-_LOCK = threading.Lock()
-# sha256(ID token) -> (epoch seconds the credentials expire, credentials). The key is a
-# hash: the cache never holds tokens. Each entry lives no longer than its credentials.
-_SESSIONS: dict[str, tuple[float, dict[str, Any]]] = {}
-
-
-def _credentials(id_token: str) -> tuple[dict[str, Any], float]:
-    key = hashlib.sha256(id_token.encode()).hexdigest()
-    now = time.time()
-    with _LOCK:
-        cached = _SESSIONS.get(key)
-    if cached and cached[0] - now > MIN_CREDENTIALS_LIFE:
-        return cached[1], cached[0]
-    credentials = cognito_credentials.aws_credentials(id_token)
-    expires_at = _epoch(credentials.get("expiration"), now)
-    with _LOCK:
-        for stale in [k for k, (until, _) in _SESSIONS.items() if until - now <= MIN_CREDENTIALS_LIFE]:
-            del _SESSIONS[stale]
-        while len(_SESSIONS) >= MAX_CACHED_SESSIONS:
-            del _SESSIONS[next(iter(_SESSIONS))]  # the oldest entry
-        if expires_at - now > MIN_CREDENTIALS_LIFE:
-            _SESSIONS[key] = (expires_at, credentials)
-    return credentials, expires_at
-
-
-def _forget(id_token: str) -> None:
-    with _LOCK:
-        _SESSIONS.pop(hashlib.sha256(id_token.encode()).hexdigest(), None)
-
-
-def forget_credentials() -> None:
-    """Drop every cached credential (tests; a reset local AWS)."""
-    with _LOCK:
-        _SESSIONS.clear()
-
-
-def _epoch(value: Any, now: float) -> float:
-    """When the credentials expire, in epoch seconds; `now` (no reuse) if unknown."""
-    try:
-        moment = datetime.fromisoformat(str(value))
-    except ValueError:
-        try:
-            return float(value)
-        except (TypeError, ValueError):
-            return now
-    if moment.tzinfo is None:
-        moment = moment.replace(tzinfo=timezone.utc)
-    return moment.timestamp()

@@ -12,6 +12,8 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib.errors import SESSION_ENDED
+
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
 
 # Notices a page may show, chosen by a query parameter: never reflect raw text.
@@ -19,7 +21,8 @@ NOTICES = {
     "verified": "Your account is verified. Log in to continue.",
     "reset": "Your password is changed. Log in with the new one.",
     "signed-out": "You are logged out.",
-    "session-ended": "Your session has ended. Please log in again.",
+    "signed-out-everywhere": "You are logged out on every device.",
+    "session-ended": SESSION_ENDED,
     "unconfirmed": "Your account is not verified yet. Enter the code we emailed you.",
     "code-sent": "We sent a code to the email address of the account, if there is one.",
     "account-deleted": "Your account is deleted, with everything Comm-IT stored about you.",
@@ -81,20 +84,18 @@ def fragment(template: str, status: int = 200, headers: dict[str, str] | None = 
 
 
 def html_response(html: str, status: int = 200, csp_nonce: str = "") -> Response:
+    """HTML with the page's own CSP (its script nonce); every other security header is
+    chalicelib/headers.py's, added to every answer by the outermost middleware."""
     script = f"'nonce-{csp_nonce}'" if csp_nonce else "'none'"
     return Response(
         body=html,
         status_code=status,
         headers={
             "Content-Type": "text/html; charset=utf-8",
-            "Cache-Control": "no-store",
             "Content-Security-Policy": (
                 f"default-src 'none'; script-src {script}; style-src {script}; "
                 "connect-src 'self'; img-src 'self' data:; form-action 'self'; "
                 "base-uri 'self'; frame-ancestors 'none'"
             ),
-            "X-Content-Type-Options": "nosniff",
-            "Referrer-Policy": "no-referrer",
-            "X-Frame-Options": "DENY",
         },
     )

@@ -35,42 +35,33 @@ from chalicelib.user_events import parse as parse_event
 log = logging.getLogger(__name__)
 
 
-class BatchResponse(dict):
-    """{"batchItemFailures": [...]}, exactly what Lambda reads; `outcomes` (message id ->
-    what happened) rides along as an attribute for in-process callers (the local pump's
-    console, tests) and is never serialized."""
-
-    def __init__(self, failures: list[dict[str, str]], outcomes: dict[str, str]) -> None:
-        super().__init__(batchItemFailures=failures)
-        self.outcomes = outcomes
-
-
-def save_profiles(sqs_event: Any) -> BatchResponse:
+def save_profiles(sqs_event: Any) -> dict[str, list[dict[str, str]]]:
     return _each_message(sqs_event, users_table.apply)
 
 
-def archive_profiles(sqs_event: Any) -> BatchResponse:
+def archive_profiles(sqs_event: Any) -> dict[str, list[dict[str, str]]]:
     return _each_message(sqs_event, users_bucket.apply)
 
 
-def _each_message(sqs_event: Any, apply: Callable[[UserEvent], str]) -> BatchResponse:
+def _each_message(sqs_event: Any,
+                  apply: Callable[[UserEvent], str]) -> dict[str, list[dict[str, str]]]:
+    """{"batchItemFailures": [...]}, exactly what Lambda reads (ReportBatchItemFailures);
+    each message's outcome is logged."""
     failures: list[dict[str, str]] = []
-    outcomes: dict[str, str] = {}
     for record in sqs_event.to_dict()["Records"]:
         message_id = record.get("messageId", "?")
         with logs.fields(message_id=message_id):
             try:
                 event = parse_event(record["body"])
                 with logs.fields(event_id=event.event_id):
-                    outcomes[message_id] = apply(event)
-                log.info("message %s: %s", message_id, outcomes[message_id])
+                    outcome = apply(event)
+                log.info("message %s: %s", message_id, outcome)
             except Exception as exc:  # one bad record must not sink the others
                 log.error("message %s failed (receive count %s): %s: %s", message_id,
                           record.get("attributes", {}).get("ApproximateReceiveCount", "?"),
                           type(exc).__name__, exc)
                 failures.append({"itemIdentifier": message_id})
-                outcomes[message_id] = f"failed: {type(exc).__name__}"
-    return BatchResponse(failures, outcomes)
+    return {"batchItemFailures": failures}
 
 
 def sync_names(stream_event: Any) -> dict[str, str]:

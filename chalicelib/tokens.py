@@ -81,15 +81,22 @@ class _KeyCache:
 _keys = _KeyCache()
 
 
-def bearer_token(authorization: str | None) -> str:
-    """The token of an Authorization header: `<token>` or `Bearer <token>`."""
-    value = (authorization or "").strip()
-    parts = value.split(None, 1)
-    if parts and parts[0].lower() == "bearer":
-        # "Bearer" alone is a missing token too, not a token that reads "Bearer".
-        value = parts[1].strip() if len(parts) > 1 else ""
+def header_token(authorization: str | None) -> str:
+    """The ID token of an Authorization header, which carries the token itself.
+
+    That is the form AWS documents for API Gateway's Cognito user pool authorizer
+    ("include the token in the Authorization header"), which guards these routes in
+    AWS; it documents a "Bearer " prefix only for HTTP APIs' JWT authorizers, which
+    this app does not use. So a prefixed token is refused here, locally and in Lambda
+    alike: a client that works locally works behind API Gateway.
+    """
+    value = (authorization or "").strip()  # HTTP drops the spaces around a header value
     if not value:
         raise Unauthorized("Log in to see this page.", code="MissingToken")
+    scheme = value.split(None, 1)[0]
+    if scheme.lower() == "bearer" or scheme != value:
+        raise Unauthorized("Send the ID token itself in the Authorization header, with no "
+                           "scheme such as “Bearer ” before it.", code="InvalidToken")
     return value
 
 

@@ -12,6 +12,9 @@ consumer (raw message delivery, so an SQS body is exactly this JSON):
 
 Every event is a snapshot of the person at `occurred_at`, so consumers apply the
 newest one and drop older ones; after "user.deleted" nothing brings the person back.
+A snapshot is stamped no later than the moment its data was read (a login: before
+InitiateAuth; a change: after Cognito committed it, before the values are read
+back), so a snapshot holding older values never counts as newer than a change.
 A consumer that meets a type it does not know gets MalformedEvent (logged, not retried).
 """
 from __future__ import annotations
@@ -29,10 +32,6 @@ from chalicelib.config import settings
 from chalicelib.errors import ServiceUnavailable
 
 log = logging.getLogger(__name__)
-
-EVENT_TYPE = "user.authenticated"  # kept: the name consumers and tests know it by
-VERSION = 1
-
 
 class MalformedEvent(ValueError):
     """A message that is not one of the user events: retrying cannot help."""
@@ -82,8 +81,10 @@ class UserAuthenticated(_Event):
     name: str
 
     @classmethod
-    def from_claims(cls, claims: dict[str, Any]) -> "UserAuthenticated":
-        return cls(event_id=str(uuid.uuid4()), occurred_at=now_iso(), sub=claims["sub"],
+    def from_claims(cls, claims: dict[str, Any], at: str) -> "UserAuthenticated":
+        """The login's snapshot, stamped `at`: taken before InitiateAuth read the attributes
+        the claims carry (chalicelib/login.py), never when it is published."""
+        return cls(event_id=str(uuid.uuid4()), occurred_at=at, sub=claims["sub"],
                    username=claims.get("cognito:username", ""),
                    email=claims.get("email", ""), name=claims.get("name", ""))
 
@@ -100,8 +101,9 @@ class UserUpdated(_Event):
     name: str
 
     @classmethod
-    def now(cls, sub: str, username: str, email: str, name: str) -> "UserUpdated":
-        return cls(event_id=str(uuid.uuid4()), occurred_at=now_iso(), sub=sub,
+    def now(cls, sub: str, username: str, email: str, name: str, at: str = "") -> "UserUpdated":
+        """`at`: when the values were read (no later); now, when not given."""
+        return cls(event_id=str(uuid.uuid4()), occurred_at=at or now_iso(), sub=sub,
                    username=username, email=email, name=name)
 
 

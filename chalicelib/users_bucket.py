@@ -1,9 +1,9 @@
 """The user's details as a JSON document in the private S3 bucket.
 
-One object per user at users/<sub>/profile.json. Writes are conditional on the
-object read (If-Match its ETag, or If-None-Match when there is none), so two
-concurrent deliveries cannot interleave, and an event older than the document
-changes nothing.
+One object per user at users/<sub>/profile.json (the layout: chalicelib/user_keys.py).
+Writes are conditional on the object read (If-Match its ETag, or If-None-Match
+when there is none), so two concurrent deliveries cannot interleave, and an event
+older than the document changes nothing.
 
 "user.deleted" removes every version of everything under users/<sub>/ (the profile
 and the person's files: the bucket is versioned, so a plain delete would only hide
@@ -18,6 +18,7 @@ import json
 import logging
 from typing import Any
 
+from chalicelib import user_keys
 from chalicelib.aws import client, error_code
 from chalicelib.config import settings
 from chalicelib.user_events import (Snapshot, UserAuthenticated, UserDeleted, UserEvent,
@@ -28,19 +29,6 @@ log = logging.getLogger(__name__)
 WRITTEN = "written"
 UNCHANGED = "unchanged"  # the document already holds this or a newer snapshot
 SKIPPED_DELETED = "skipped (the account is deleted)"
-
-
-def key_for(sub: str) -> str:
-    return f"users/{sub}/profile.json"
-
-
-def prefix_for(sub: str) -> str:
-    """Everything of one person in the bucket: the profile and their files."""
-    return f"users/{sub}/"
-
-
-def tombstone_key(sub: str) -> str:
-    return f"tombstones/{sub}.json"
 
 
 def apply(event: UserEvent) -> str:
@@ -74,7 +62,7 @@ def save_profile(event: Snapshot) -> str:
     # fails this record, and its retry reads the newer document.
     client("s3").put_object(
         Bucket=settings().users_bucket,
-        Key=key_for(event.sub),
+        Key=user_keys.profile_key(event.sub),
         Body=json.dumps(document, indent=2).encode(),
         ContentType="application/json",
         **condition,
@@ -89,7 +77,7 @@ def delete_everything(event: UserDeleted) -> str:
     """Tombstone first, then every version of every object under users/<sub>/."""
     if _tombstone(event.sub) is None:
         client("s3").put_object(
-            Bucket=settings().users_bucket, Key=tombstone_key(event.sub),
+            Bucket=settings().users_bucket, Key=user_keys.tombstone_key(event.sub),
             Body=json.dumps({"sub": event.sub, "deletedAt": event.occurred_at,
                              "eventId": event.event_id}).encode(),
             ContentType="application/json")
@@ -102,11 +90,11 @@ def get_profile(sub: str) -> dict[str, Any] | None:
 
 
 def _read(sub: str) -> tuple[dict[str, Any] | None, str]:
-    return _get_json(key_for(sub))
+    return _get_json(user_keys.profile_key(sub))
 
 
 def _tombstone(sub: str) -> dict[str, Any] | None:
-    return _get_json(tombstone_key(sub))[0]
+    return _get_json(user_keys.tombstone_key(sub))[0]
 
 
 def _get_json(key: str) -> tuple[dict[str, Any] | None, str]:
@@ -127,7 +115,7 @@ def _delete_all_versions(sub: str) -> int:
     bucket = settings().users_bucket
     removed = 0
     for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket,
-                                                                  Prefix=prefix_for(sub)):
+                                                                  Prefix=user_keys.prefix(sub)):
         objects = [{"Key": v["Key"], "VersionId": v["VersionId"]}
                    for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
         for start in range(0, len(objects), 1000):  # DeleteObjects takes at most 1,000

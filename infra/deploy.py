@@ -7,9 +7,11 @@
 Every step checks before it acts, so running one twice is safe: an unchanged
 stack is left alone, the config and policy files come out byte for byte the same.
 The steps live in their own modules: infra/stack.py (CloudFormation),
-infra/stage.py (config.json and policies), infra/gateway.py (API Gateway's own
-answers and throttling), infra/event_sources.py (what Chalice's mappings lack),
-infra/teardown.py (destroy and purge); infra/package.py builds the one template.
+infra/stage.py (config.json and policies), infra/deployed_record.py (Chalice's record
+of the stage, kept in Parameter Store for every clone), infra/gateway.py (API Gateway's
+own answers and throttling), infra/event_sources.py (what Chalice's mappings lack,
+applied once they have settled and read back), infra/teardown.py (destroy and purge);
+infra/package.py builds the one template.
 """
 from __future__ import annotations
 
@@ -20,7 +22,7 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from infra import chalice_cli, event_sources, gateway, stack, stage as stage_config
+from infra import chalice_cli, deployed_record, event_sources, gateway, stack, stage as stage_config
 from infra import template as infra_template
 from infra.credentials import check_credentials
 from infra.errors import DeployError
@@ -39,18 +41,30 @@ def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = sub
     cfn = session.client("cloudformation")
     body = infra_template.TEMPLATE_PATH.read_text(encoding="utf-8")
     say(f"Stack {stack.stack_name(stage)}: {stack.deploy_stack(cfn, stage, body, parameters=parameters)}.")
-    env = stage_config.configure_stage(project_dir, stage, stack.stack_outputs(cfn, stage))
-    say(f"Recorded the stack outputs in .chalice/config.json (stage {stage}) "
-        f"and wrote .chalice/policy-{stage}-*.json.")
-    run([*chalice_cli.chalice_command(), "deploy", "--stage", stage], cwd=project_dir, check=True)
+    outputs = stack.stack_outputs(cfn, stage)
+    ssm = session.client("ssm")
+    deployed_record.save_outputs(ssm, stage, outputs)
+    if deployed_record.require(session, project_dir, stage, "deploy"):
+        say(f"Chalice's record of stage {stage} restored from Parameter Store "
+            f"({deployed_record.parameter(stage)}): the same API and Lambdas are updated.")
+    env = stage_config.configure_stage(project_dir, stage, outputs)
+    say(f"Wrote the stack outputs into .chalice/config.json (stage {stage}) for Chalice, "
+        f"and .chalice/policy-{stage}-*.json.")
+    try:
+        run([*chalice_cli.chalice_command(), "deploy", "--stage", stage], cwd=project_dir, check=True)
+    finally:
+        # config.json is tracked: the account's ARNs go again, the record goes to the store.
+        stage_config.forget_outputs(project_dir, stage, outputs)
+        deployed_record.save(ssm, project_dir, stage)
     gateway.configure_api(session.client("apigateway"),
                           chalice_cli.deployed_rest_api(project_dir, stage)["rest_api_id"],
-                          stage_config.api_gateway_stage(project_dir))
+                          stage_config.api_gateway_stage(project_dir, stage))
     say("API Gateway's own errors (401 from the authorizer, throttling, unknown paths) answer "
         "{\"error\", \"message\"} JSON; the stage and the email-sending routes are throttled.")
     updated = event_sources.apply(session.client("lambda"),
                                   chalice_cli.deployed_resources(project_dir, stage), env)
-    say(f"Event sources: partial batch responses, bounded stream retries ({', '.join(updated)}).")
+    say(f"Event sources: partial batch responses, bounded stream retries, read back as "
+        f"defined ({', '.join(updated)}).")
     url = chalice_cli.greeting_url(project_dir, stage)
     say(f"\nThe greeting page: {url}")
     return url
@@ -64,6 +78,8 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = ROOT) -> int:
     parser.add_argument("--alarm-email", help="deploy: where the alarms are emailed (kept if unset)")
     parser.add_argument("--ses-identity-arn",
                         help="deploy: send Cognito's emails through this SES identity (kept if unset)")
+    parser.add_argument("--ses-from-address",
+                        help="deploy: with --ses-identity-arn, the From of those emails (kept if unset)")
     args = parser.parse_args(argv)
 
     import boto3
@@ -74,7 +90,8 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = ROOT) -> int:
         if args.command == "deploy":
             deploy(args.stage, session, project_dir,
                    parameters={"AlarmEmail": args.alarm_email,
-                               "SesIdentityArn": args.ses_identity_arn})
+                               "SesIdentityArn": args.ses_identity_arn,
+                               "SesFromAddress": args.ses_from_address})
         elif args.command == "destroy":
             destroy(args.stage, session, project_dir)
         else:

@@ -13,13 +13,21 @@ log groups, the event source settings (infra/event_sources.py), the gateway
 responses and throttling (infra/gateway.py). `make deploy` applies the same
 definitions through the API, so both paths end with the same resources.
 
-Deploy it from a pipeline:
+Deploy it from a pipeline (`deploy_commands`, printed by `make package`): the template
+is over CloudFormation's 51,200-byte inline limit, so it goes through an artifact bucket;
+a change set is shown before anything changes; the stack policy guards the users' data:
 
     aws cloudformation package --template-file build/dev/template.json \\
-        --s3-bucket <artifact bucket> --output-template-file build/dev/packaged.json
+        --s3-bucket <artifact bucket> --s3-prefix comm-it/dev \\
+        --output-template-file build/dev/packaged.json
     aws cloudformation deploy --template-file build/dev/packaged.json --stack-name comm-it-dev \\
-        --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND \\
-        [--parameter-overrides AlarmEmail=ops@example.com SesIdentityArn=arn:aws:ses:...]
+        --s3-bucket <artifact bucket> --s3-prefix comm-it/dev \\
+        --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-execute-changeset \\
+        [--parameter-overrides AlarmEmail=ops@example.com SesIdentityArn=... SesFromAddress=...]
+    aws cloudformation describe-change-set ...   # the change set the deploy printed; review
+    aws cloudformation execute-change-set --change-set-name <its ARN>
+    aws cloudformation set-stack-policy --stack-name comm-it-dev \\
+        --stack-policy-body file://infra/stack-policy.json
 """
 from __future__ import annotations
 
@@ -45,6 +53,25 @@ PROJECT_DIRS = ("chalicelib", "templates", "vendor")
 # pseudo parameters until the template is written, then become ${AWS::...}.
 _PSEUDO = {"@@Partition@@": "${AWS::Partition}", "@@Region@@": "${AWS::Region}",
            "@@AccountId@@": "${AWS::AccountId}"}
+
+
+def deploy_commands(stage: str, bucket: str = "<artifact bucket>") -> list[str]:
+    """The commands that deploy build/<stage>/ (docs/deploy.md shows the same)."""
+    out, name, prefix = f"build/{stage}", f"{policy.APP_NAME}-{stage}", f"{policy.APP_NAME}/{stage}"
+    return [
+        f"aws cloudformation package --template-file {out}/template.json "
+        f"--s3-bucket {bucket} --s3-prefix {prefix} --output-template-file {out}/packaged.json",
+        f"aws cloudformation deploy --template-file {out}/packaged.json --stack-name {name} "
+        f"--s3-bucket {bucket} --s3-prefix {prefix} "
+        "--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-execute-changeset "
+        "[--parameter-overrides AlarmEmail=... SesIdentityArn=... SesFromAddress=...]",
+        f"aws cloudformation describe-change-set --stack-name {name} --change-set-name <the ARN it printed>",
+        "aws cloudformation execute-change-set --change-set-name <the ARN it printed>",
+        f"aws cloudformation wait stack-update-complete --stack-name {name}  "
+        "# stack-create-complete the first time",
+        f"aws cloudformation set-stack-policy --stack-name {name} "
+        "--stack-policy-body file://infra/stack-policy.json",
+    ]
 
 
 def symbolic_outputs(template: dict[str, Any]) -> dict[str, str]:
@@ -108,6 +135,10 @@ def merge_template(stage: str, template: dict[str, Any], env: dict[str, str],
                 "Properties": event_sources.settings(kinds[function], env)}}
         resources[logical] = entry
     resources["RestAPI"] = {"Properties": {
+        # Without it SAM adds a second deployment with StageName "Stage": a live stage with
+        # none of the throttling (aws/serverless-application-model#191). Chalice's
+        # definition is Swagger 2.0.
+        "OpenApiVersion": "2.0",
         "MethodSettings": gateway.method_settings(),
         "DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway.gateway_responses()}}}
     return merged
@@ -246,7 +277,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"Wrote {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target} and "
-          f"{(out / 'deployment.zip').name} beside it: one template, the stack and the app together.")
+          f"{(out / 'deployment.zip').name} beside it: one template, the stack and the app together.\n"
+          "Deploy it through an artifact bucket (the template is over CloudFormation's inline "
+          "limit), reviewing the change set first:\n  " + "\n  ".join(deploy_commands(args.stage)))
     return 0
 
 

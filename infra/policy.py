@@ -14,6 +14,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any, Callable, Mapping
 
+from chalicelib import user_keys
 from chalicelib.config import APP_NAME
 
 # The Lambdas of app.py by the names Chalice gives them.
@@ -23,9 +24,15 @@ ARCHIVE_PROFILE = "archive_profile"  # SQS: the user's JSON document in S3
 SYNC_NAME = "sync_name"  # DynamoDB stream: the name in Parameter Store
 FUNCTIONS = (API_HANDLER, SAVE_PROFILE, ARCHIVE_PROFILE, SYNC_NAME)
 
+# The users bucket's key layout (chalicelib/user_keys.py) with "*" for the person's sub.
+EVERY_PERSONS_OBJECTS = user_keys.prefix("*") + "*"  # users/*/*: profiles and files
+
 # What a Lambda event source mapping needs from the function's role.
 SQS_POLLING = ("sqs:ReceiveMessage", "sqs:DeleteMessage", "sqs:GetQueueAttributes")
 STREAM_READING = ("dynamodb:DescribeStream", "dynamodb:GetRecords", "dynamodb:GetShardIterator")
+# Actions IAM cannot limit to a resource (the Service Authorization Reference lists no
+# resource type for them): granted on "*", and only these.
+WITHOUT_RESOURCE_LEVEL = {"dynamodb:ListStreams"}
 
 
 @dataclass(frozen=True)
@@ -66,6 +73,10 @@ class Targets:
         return (f"arn:{self.partition}:ssm:{self.region}:{self.account}:"
                 f"parameter/{APP_NAME}/{self.stage}/users/*")
 
+    def identity_pool(self) -> str:
+        return (f"arn:{self.partition}:cognito-identity:{self.region}:{self.account}:"
+                f"identitypool/{self['IDENTITY_POOL_ID']}")
+
     def log_group(self, function: str) -> list[str]:
         name = f"{APP_NAME}-{self.stage}" if function == API_HANDLER else \
             f"{APP_NAME}-{self.stage}-{function}"
@@ -96,6 +107,12 @@ GRANTS: tuple[Grant, ...] = (
     Grant("FindAccountByEmail", (API_HANDLER,), ("cognito-idp:ListUsers",),
           lambda t: [t["USER_POOL_ARN"]],
           "log-in by email and one address per account: ListUsers filtered by email"),
+    Grant("DeleteAccountIdentity", (API_HANDLER,), ("cognito-identity:DeleteIdentities",),
+          lambda t: [t.identity_pool()],
+          "deleting the account deletes the person's identity-pool identity too"),
+    Grant("EndSessionsAfterReset", (API_HANDLER,), ("cognito-idp:AdminUserGlobalSignOut",),
+          lambda t: [t["USER_POOL_ARN"]],
+          "a password reset ends every session the old password had (AdminUserGlobalSignOut)"),
     Grant("ReadAccountTombstone", (API_HANDLER,), ("dynamodb:GetItem",),
           lambda t: [t["USERS_TABLE_ARN"]],
           "a deleted account's still-signed ID token gets 401: its record is a tombstone"),
@@ -112,23 +129,25 @@ GRANTS: tuple[Grant, ...] = (
           lambda t: [t["PROFILE_QUEUE_ARN"]],
           "the SQS event source (partial batch responses: Lambda deletes what succeeded)"),
     Grant("ReadWriteProfileDocument", (ARCHIVE_PROFILE,), ("s3:GetObject", "s3:PutObject"),
-          lambda t: [f"{t['USERS_BUCKET_ARN']}/users/*/profile.json"],
+          lambda t: [f"{t['USERS_BUCKET_ARN']}/{user_keys.profile_key('*')}"],
           "users/<sub>/profile.json: read to keep newer data, then write (never people's files)"),
     Grant("ReadWriteTombstones", (ARCHIVE_PROFILE,), ("s3:GetObject", "s3:PutObject"),
-          lambda t: [f"{t['USERS_BUCKET_ARN']}/tombstones/*"],
+          lambda t: [f"{t['USERS_BUCKET_ARN']}/{user_keys.tombstone_key('*')}"],
           "tombstones/<sub>.json: a deleted account's profile is never written again"),
     Grant("ListDeletedAccountVersions", (ARCHIVE_PROFILE,), ("s3:ListBucketVersions",),
           lambda t: [t["USERS_BUCKET_ARN"]],
           "user.deleted lists every version under users/<sub>/ (the bucket is versioned)",
-          {"StringLike": {"s3:prefix": ["users/*"]}}),
+          {"StringLike": {"s3:prefix": [EVERY_PERSONS_OBJECTS]}}),
     Grant("DeleteDeletedAccountObjects", (ARCHIVE_PROFILE,), ("s3:DeleteObjectVersion",),
-          lambda t: [f"{t['USERS_BUCKET_ARN']}/users/*"],
+          lambda t: [f"{t['USERS_BUCKET_ARN']}/{EVERY_PERSONS_OBJECTS}"],
           ("user.deleted removes every version of the profile and the person's files: the only "
            "access a Lambda has to people's files")),
     Grant("ListProfileDocuments", (ARCHIVE_PROFILE,), ("s3:ListBucket",),
           lambda t: [t["USERS_BUCKET_ARN"]],
-          "so a missing profile.json is a 404, not a 403 (no listing outside users/)",
-          {"StringLikeIfExists": {"s3:prefix": ["users/*"]}}),
+          ("so a missing profile.json or tombstone is a 404, not a 403, whichever way S3 "
+           "applies the prefix condition to a GetObject (no listing outside these prefixes)"),
+          {"StringLikeIfExists": {"s3:prefix": [EVERY_PERSONS_OBJECTS,
+                                                user_keys.tombstone_key("*")]}}),
     Grant("ConsumeArchiveQueue", (ARCHIVE_PROFILE,), SQS_POLLING,
           lambda t: [t["ARCHIVE_QUEUE_ARN"]],
           "the SQS event source (partial batch responses: Lambda deletes what succeeded)"),
@@ -136,8 +155,8 @@ GRANTS: tuple[Grant, ...] = (
           lambda t: [t["USERS_TABLE_STREAM_ARN"]],
           "the DynamoDB stream event source"),
     Grant("ListUsersStreams", (SYNC_NAME,), ("dynamodb:ListStreams",),
-          lambda t: [f"{t['USERS_TABLE_ARN']}/stream/*"],
-          "the DynamoDB stream event source"),
+          lambda t: ["*"],
+          "the DynamoDB stream event source (ListStreams has no resource level: only \"*\")"),
     Grant("SendFailedStreamBatches", (SYNC_NAME,), ("sqs:SendMessage",),
           lambda t: [t["NAME_SYNC_DEAD_LETTER_QUEUE_ARN"]],
           "the stream mapping's on-failure destination, sent with the function's role"),

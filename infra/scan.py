@@ -24,7 +24,7 @@ SKIPS: dict[str, str] = {
                    "would need NAT gateways or endpoints at a fixed monthly cost for no gain",
     "CKV_AWS_119": "the tables are encrypted at rest with the AWS owned key (SSESpecification); "
                    "a customer managed key adds cost and key-policy control only "
-                   "(docs/operations.md: switch for regulated data)",
+                   "(docs/operations.md#encryption-keys says how to switch for regulated data)",
     "CKV_AWS_120": "no API cache: answers are per person (token) or small static pages; a "
                    "cache is billed per hour",
     "CKV_AWS_158": "the logs carry ids, never secrets or personal data (chalicelib/logs.py), and "
@@ -38,7 +38,7 @@ SKIPS: dict[str, str] = {
     "CKV_AWS_73": "X-Ray tracing is optional and billed; the JSON logs carry the request id",
     "CKV_AWS_76": "API access logs need the region's API Gateway CloudWatch role "
                   "(AWS::ApiGateway::Account, one per account and region, shared with other "
-                  "apps): enable it account-wide first (docs/operations.md)",
+                  "apps): enable it account-wide first (docs/operations.md#api-access-logs)",
 }
 
 

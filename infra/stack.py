@@ -1,10 +1,49 @@
-"""The CloudFormation stack of infra/template.yaml: create, update, read its outputs."""
+"""The CloudFormation stack of infra/template.yaml: create, update, read its outputs.
+
+Two guards for the users' data: the stack policy (infra/stack-policy.json, set on
+create and before every update, by both deploy paths) refuses any update that would
+replace or delete the user pool, the users table or the users bucket (a replaced pool
+would move the app to a new, empty one); and a new stack is created with the pool's and
+the table's deletion protection off, switched on once the create is complete, so a
+failed first create can roll back (Cognito and DynamoDB refuse to delete them protected).
+"""
 from __future__ import annotations
 
+import json
+from pathlib import Path
 from typing import Any
 
 from infra import policy
 from infra.errors import DeployError, aws_error
+
+
+STACK_POLICY_PATH = Path(__file__).resolve().parent / "stack-policy.json"
+PROTECTION = "DataDeletionProtection"  # the template's parameter
+
+
+def stack_policy() -> dict[str, Any]:
+    return json.loads(STACK_POLICY_PATH.read_text(encoding="utf-8"))
+
+
+def _recovery(name: str, stage: str, status: str) -> str:
+    """What to type when a stack can neither roll back nor be deleted as it is."""
+    return (
+        f"Stack {name} is in {status}: CloudFormation could not delete what it made, most "
+        "likely the Cognito user pool (or the users table), whose deletion protection refuses it. Its events in the "
+        "CloudFormation console name the resource. If the stack never completed a create, it "
+        "holds no data. Recover with:\n"
+        f"  POOL=$(aws cloudformation describe-stack-resource --stack-name {name} "
+        "--logical-resource-id UserPool --query StackResourceDetail.PhysicalResourceId "
+        "--output text)\n"
+        "  aws cognito-idp update-user-pool --user-pool-id \"$POOL\" --deletion-protection INACTIVE"
+        "  # only if that pool holds no accounts you keep\n"
+        f"  aws dynamodb update-table --table-name {name}-users --no-deletion-protection-enabled"
+        "  # the same for the users table, if it is named in the events\n"
+        f"  aws cloudformation delete-stack --stack-name {name}\n"
+        f"  aws cloudformation wait stack-delete-complete --stack-name {name}\n"
+        f"then fix the cause and run `make deploy STAGE={stage}` again. (A stack in DELETE_FAILED "
+        f"can keep a pool with accounts instead: `aws cloudformation delete-stack --stack-name {name} "
+        "--retain-resources UserPool`.)")
 
 
 def stack_name(stage: str) -> str:
@@ -50,22 +89,57 @@ def deploy_stack(cfn: Any, stage: str, template_body: str, wait: bool = True,
             "failed create made is deleted, RetainExceptOnCreate), so delete it with "
             f"`aws cloudformation delete-stack --stack-name {name}` (or `make destroy "
             f"STAGE={stage}`), fix the cause, and run `make deploy STAGE={stage}` again.")
+    if existing is not None and existing["StackStatus"] in ("ROLLBACK_FAILED", "DELETE_FAILED"):
+        raise DeployError(_recovery(name, stage, existing["StackStatus"]))
     if existing is not None and existing["StackStatus"].endswith("_IN_PROGRESS"):
         raise DeployError(f"Stack {name} is busy ({existing['StackStatus']}); wait and retry.")
+    policy_body = json.dumps(stack_policy())
     if existing is None:
-        cfn.create_stack(**args, OnFailure="ROLLBACK")
-        waiter, outcome = "stack_create_complete", "created"
-    else:
-        try:
-            cfn.update_stack(**args)
-        except ClientError as exc:
-            if "No updates are to be performed" in aws_error(exc)[1]:
-                return "unchanged"
-            raise
-        waiter, outcome = "stack_update_complete", "updated"
+        cfn.create_stack(**_with(args, PROTECTION, "INACTIVE"), OnFailure="ROLLBACK",
+                         StackPolicyBody=policy_body)
+        _wait(cfn, "stack_create_complete", name, wait)
+        # Created: now the pool may not be deleted (the same template, one parameter changed).
+        _update(cfn, _with(args, PROTECTION, "ACTIVE"), wait)
+        return "created"
+    cfn.set_stack_policy(StackName=name, StackPolicyBody=policy_body)
+    return "updated" if _update(cfn, _with(args, PROTECTION, "ACTIVE"), wait) else "unchanged"
+
+
+def _with(args: dict[str, Any], key: str, value: str) -> dict[str, Any]:
+    """The stack arguments with one parameter set (only if the template has it)."""
+    if key not in _template_parameters(args["TemplateBody"]):
+        return args
+    parameters = [p for p in args["Parameters"] if p["ParameterKey"] != key]
+    return {**args, "Parameters": [*parameters, {"ParameterKey": key, "ParameterValue": value}]}
+
+
+def _template_parameters(body: str) -> set[str]:
+    import re
+
+    try:
+        return set(json.loads(body).get("Parameters", {}))
+    except ValueError:  # YAML: the parameters are the keys indented under `Parameters:`
+        section = re.search(r"^Parameters:\n((?:[ \t].*\n|\n)*)", body, re.M)
+        return set(re.findall(r"^  (\w+):", section.group(1), re.M)) if section else set()
+
+
+def _update(cfn: Any, args: dict[str, Any], wait: bool) -> bool:
+    """update_stack and wait; False when there was nothing to change."""
+    from botocore.exceptions import ClientError
+
+    try:
+        cfn.update_stack(**args)
+    except ClientError as exc:
+        if "No updates are to be performed" in aws_error(exc)[1]:
+            return False
+        raise
+    _wait(cfn, "stack_update_complete", args["StackName"], wait)
+    return True
+
+
+def _wait(cfn: Any, waiter: str, name: str, wait: bool) -> None:
     if wait:
         cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig={"Delay": 10, "MaxAttempts": 180})
-    return outcome
 
 
 def outputs_of(stack: dict[str, Any]) -> dict[str, str]:

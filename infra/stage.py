@@ -57,6 +57,9 @@ def record_outputs(chalice_dir: Path, stage: str, outputs: dict[str, str]) -> di
     env["APP_STAGE"] = stage
     env.update({infra_template.env_name(name): value for name, value in sorted(outputs.items())})
     entry["autogen_policy"] = False
+    # Each stage its own API Gateway stage (its URL path and the 5xx alarm's dimension):
+    # Chalice names every stage's REST API after the app, so "api" would be shared.
+    entry.setdefault("api_gateway_stage", stage)
     entry["iam_policy_file"] = policy.file_name(stage)
     functions = entry.setdefault("lambda_functions", {})
     for function in policy.FUNCTIONS:
@@ -94,5 +97,19 @@ def environment(project_dir: Path, stage: str) -> dict[str, str]:
     return dict(entry.get("environment_variables", {}))
 
 
-def api_gateway_stage(project_dir: Path) -> str:
-    return _read(project_dir / ".chalice").get("api_gateway_stage", "api")
+def api_gateway_stage(project_dir: Path, stage: str) -> str:
+    """The stage's API Gateway stage, as Chalice reads it (the stage's, else the top level's)."""
+    config = _read(project_dir / ".chalice")
+    return config.get("stages", {}).get(stage, {}).get(
+        "api_gateway_stage", config.get("api_gateway_stage", "api"))
+
+
+def forget_outputs(project_dir: Path, stage: str, outputs: dict[str, str]) -> None:
+    """The stack outputs out of the stage's environment in .chalice/config.json again (a
+    tracked file: no account ARN stays in it once `chalice deploy` has read them)."""
+    config = _read(project_dir / ".chalice")
+    env = config.get("stages", {}).get(stage, {}).get("environment_variables", {})
+    for name in outputs:
+        env.pop(infra_template.env_name(name), None)
+    (project_dir / ".chalice" / "config.json").write_text(json.dumps(config, indent=2) + "\n",
+                                                          encoding="utf-8")

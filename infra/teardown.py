@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Callable
 
-from infra import chalice_cli, policy, stage as stage_config
+from infra import chalice_cli, deployed_record, policy, stage as stage_config
 from infra.credentials import check_credentials
 from infra.errors import DeployError, aws_error
 from infra.stack import delete_stack, find, outputs_of, stack_name
@@ -23,8 +23,9 @@ def destroy(stage: str, session: Any, project_dir: Path, run: Runner = subproces
     """Remove the app, then the stack. Returns what is kept on purpose."""
     stage_config.check_stage(stage)
     check_credentials(session)
-    if chalice_cli.deployed_file(project_dir, stage).exists():
+    if deployed_record.require(session, project_dir, stage, "delete"):
         run([*chalice_cli.chalice_command(), "delete", "--stage", stage], cwd=project_dir, check=True)
+        deployed_record.forget(session.client("ssm"), stage)
     else:
         say(f"No Chalice deployment recorded for stage {stage}: nothing to delete there.")
     cfn = session.client("cloudformation")
@@ -56,15 +57,21 @@ def purge_retained(stage: str, session: Any, project_dir: Path,
     stage_config.check_stage(stage)
     check_credentials(session)
     env = stage_config.environment(project_dir, stage)
+    from infra.template import env_name
+
+    stored = deployed_record.outputs(session.client("ssm"), stage)  # `make deploy` keeps them
+    env = {**{env_name(k): v for k, v in stored.items()}, **env}
     missing = [n for n in ("USERS_BUCKET_NAME", "USERS_TABLE_NAME") if not env.get(n)]
     if missing:
         raise DeployError(f"Stage {stage} has no {', '.join(missing)} in .chalice/config.json: "
-                          "purge-retained removes only what a deploy of this stage recorded.")
+                          "purge-retained removes only what a deploy of this stage recorded "
+                          f"(Parameter Store {deployed_record.parameter(stage, 'stack-outputs')}).")
     if env.get("USER_POOL_ID"):
         _purge_user_pool(session.client("cognito-idp"), env["USER_POOL_ID"], say)
     _purge_bucket(session.client("s3"), env["USERS_BUCKET_NAME"], say)
     _purge_table(session.client("dynamodb"), env["USERS_TABLE_NAME"], say)
     _purge_names(session.client("ssm"), f"/{policy.APP_NAME}/{stage}/users", say)
+    deployed_record.forget(session.client("ssm"), stage, "stack-outputs")
 
 
 def _purge_user_pool(cognito: Any, pool_id: str, say: Callable[[str], None]) -> None:
@@ -102,6 +109,7 @@ def _purge_table(ddb: Any, table: str, say: Callable[[str], None]) -> None:
     from botocore.exceptions import ClientError
 
     try:
+        ddb.update_table(TableName=table, DeletionProtectionEnabled=False)
         ddb.delete_table(TableName=table)
         say(f"Deleted table {table}.")
     except ClientError as exc:

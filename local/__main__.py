@@ -24,17 +24,18 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
+from typing import Any
 
 from local import ports
-from local.aws import REGION, LocalAWS
+from local.local_aws import REGION, LocalAWS
 from local.outbox import Outbox
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = ROOT / ".local-state"
 
 
-def _port(name: str, default: str) -> int:
-    raw = os.environ.get(name, default)
+def _port(name: str) -> int:
+    raw = os.environ.get(name, str(ports.DEFAULTS[name]))
     try:
         port = int(raw)
     except ValueError:
@@ -77,6 +78,21 @@ def _start_pump(aws: LocalAWS, positions: dict[str, str]):
     return Pump(app, aws.session(), aws.endpoint, REGION, positions=positions).start()
 
 
+def _redrive(aws: LocalAWS, pump: Any) -> dict[str, Any]:
+    """`make redrive`, run in this process: dead letters back to their queues, and the
+    stream's failed batches delivered again by the pump (local/redrive.py)."""
+    from infra import event_sources
+    from local.redrive import redrive
+
+    destination = event_sources.stream_settings(os.environ)["DestinationConfig"]["OnFailure"]
+    try:
+        moved = redrive(aws.session().client("sqs", endpoint_url=aws.endpoint),
+                        destination["Destination"], pump.replay_stream_batch)
+    except Exception as exc:  # noqa: BLE001 - one clear line for the command, not a traceback
+        return {"error": f"{type(exc).__name__}: {exc}"}
+    return {"moved": moved}
+
+
 def _warm_local_aws(aws: LocalAWS) -> None:
     """moto builds a service's backend on its first call (Parameter Store: about 1 s)."""
     ssm = aws.session().client("ssm", endpoint_url=aws.endpoint)
@@ -87,8 +103,8 @@ def serve(clean: bool) -> int:
     from local import console, resources, state
 
     console.install()  # every line of this process whole and escaped: pump, outbox, logs
-    port = _port("PORT", "8000")
-    aws_port = _port("LOCAL_AWS_PORT", "4566")
+    port = _port("PORT")
+    aws_port = _port("LOCAL_AWS_PORT")
     if port == aws_port:
         raise SystemExit(f"PORT and LOCAL_AWS_PORT are both {port}: choose two different ports.")
     _check_free(port, "PORT", "the app")
@@ -121,6 +137,7 @@ def serve(clean: bool) -> int:
         os.environ.update(aws.environment(outputs))
         store.extras.update(outputs=lambda: outputs, stream_positions=lambda: dict(positions))
         aws.actions["save"] = lambda: (store.save(), {"saved_at": store.saved_at})[1]
+        aws.actions["outputs"] = lambda: dict(outputs)  # the stack's names (make smoke)
         store.save()
         store.start()
         saving = True
@@ -128,6 +145,7 @@ def serve(clean: bool) -> int:
         child = subprocess.Popen([sys.executable, "-m", "local.serve", "--port", str(port)],
                                  cwd=ROOT, env={**os.environ, "COMM_IT_PARENT_PID": str(os.getpid())})
         pump = _start_pump(aws, positions)
+        aws.actions["redrive"] = lambda: _redrive(aws, pump)
         app_url = f"http://127.0.0.1:{port}/"
         _wait_for_app(app_url, child, stop)
         if stop.is_set():  # SIGTERM or Ctrl-C while starting: stop without announcing
@@ -166,7 +184,7 @@ def _say(line: str) -> None:
 # --- commands for a running stack -------------------------------------------------------------
 
 def _endpoint() -> str:
-    return f"http://127.0.0.1:{_port('LOCAL_AWS_PORT', '4566')}"
+    return f"http://127.0.0.1:{_port('LOCAL_AWS_PORT')}"
 
 
 def _control(method: str, name: str, body: dict | None = None) -> dict:
@@ -197,22 +215,12 @@ def fault(args: argparse.Namespace) -> int:
 
 
 def redrive_command() -> int:
-    import boto3
-
-    from local.aws import CREDENTIALS
-    from local.redrive import redrive
-
-    sqs = boto3.client("sqs", endpoint_url=_endpoint(), region_name=REGION,
-                       aws_access_key_id=CREDENTIALS["AWS_ACCESS_KEY_ID"],
-                       aws_secret_access_key=CREDENTIALS["AWS_SECRET_ACCESS_KEY"])
-    try:
-        moved = redrive(sqs)
-    except Exception as exc:  # noqa: BLE001 - one clear line, not a traceback
-        raise SystemExit(f"redrive failed: {type(exc).__name__}: {exc} (is `make run` running at "
-                         f"{_endpoint()}?)") from None
-    for route, count in moved.items():
+    answer = _control("POST", "redrive")
+    if "error" in answer:
+        raise SystemExit(f"redrive failed: {answer['error']}")
+    for route, count in answer["moved"].items():
         print(f"redrive: {route}: {count} message(s)")
-    print(f"redrive: {sum(moved.values())} message(s) in all")
+    print(f"redrive: {sum(answer['moved'].values())} message(s) in all")
     return 0
 
 
@@ -223,7 +231,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--clean", action="store_true",
                         help="forget the saved local data (accounts, items, files) and start empty")
     commands = parser.add_subparsers(dest="command")
-    commands.add_parser("redrive", help="move every dead-letter queue's messages back to their queue")
+    commands.add_parser("redrive", help="every dead letter back to its queue (or stream handler)")
     switch = commands.add_parser("fault", help="make a service of the running local AWS fail for a while")
     switch.add_argument("service", nargs="?", choices=SERVICES)
     switch.add_argument("kind", nargs="?", choices=KINDS)

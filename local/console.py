@@ -6,6 +6,11 @@ the text and its newline separately). `install()` makes that true of everything 
 process prints, whoever prints it. Whatever a line holds that a person or a client
 chose (an email address, a path, an AWS error message) reaches the terminal escaped:
 `\\x1b[31m` is shown, never obeyed.
+
+One line per happening: the app logs JSON (its format in Lambda, chalicelib/logs.py)
+to stdout, and the same record reaches the root logger. Here the console shows it once,
+readable (`INFO chalicelib.user_events: published ... request_id=...`), and the JSON
+copy is not printed; Lambda's output is unchanged.
 """
 from __future__ import annotations
 
@@ -81,13 +86,32 @@ class EscapingFormatter(logging.Formatter):
         return "\n".join(escape(line) for line in super().formatStack(stack_info).split("\n"))
 
 
+class ReadableFormatter(EscapingFormatter):
+    """The app's records as one readable line: level, logger, message, then the fields the
+    JSON line would carry (request_id, event_id, ...: chalicelib/logs.py chooses them, and
+    drops any that could hold a secret). Other records (chalice local, moto): the message."""
+
+    def format(self, record: logging.LogRecord) -> str:
+        import json
+
+        from chalicelib import logs
+
+        line = super().format(record)
+        if not record.name.startswith(logs.LOGGER):
+            return line
+        document = json.loads(logs.JsonFormatter().format(record))
+        fields = " ".join(f"{key}={escape(str(value))}" for key, value in document.items()
+                          if key not in ("time", "level", "logger", "message") and value != "")
+        return f"{record.levelname} {record.name}: {line}" + (f" {fields}" if fields else "")
+
+
 class ConsoleHandler(logging.Handler):
     """A logging handler that writes each record whole, through the console lock."""
 
     def __init__(self, stream: TextIO | None = None) -> None:
         super().__init__()
         self.stream = stream
-        self.setFormatter(EscapingFormatter("%(message)s"))
+        self.setFormatter(ReadableFormatter("%(message)s"))
 
     def emit(self, record: logging.LogRecord) -> None:
         try:
@@ -105,6 +129,28 @@ def install_logging(level: int = logging.INFO, stream: TextIO | None = None) -> 
     if not any(isinstance(handler, ConsoleHandler) for handler in root.handlers):
         root.addHandler(ConsoleHandler(stream))
     root.setLevel(level)
+
+
+def _console_is_installed() -> bool:
+    return any(isinstance(handler, ConsoleHandler) for handler in logging.getLogger().handlers)
+
+
+class _ShownByTheConsole(logging.Filter):
+    """On the app's own JSON handler: while this console shows the app's records, their
+    JSON copy is not printed as well."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        return not _console_is_installed()
+
+
+def show_app_logs_once() -> None:
+    """The app's records once, through the console (see the module's docstring)."""
+    from chalicelib import logs
+
+    logs.configure()  # its JSON handler exists from now on (configure() runs once)
+    for handler in logging.getLogger(logs.LOGGER).handlers:
+        if not any(isinstance(f, _ShownByTheConsole) for f in handler.filters):
+            handler.addFilter(_ShownByTheConsole())
 
 
 class WholeLines(io.TextIOBase):
@@ -151,3 +197,4 @@ def install(level: int = logging.WARNING) -> None:
     if not isinstance(sys.stderr, WholeLines):
         sys.stderr = WholeLines(sys.stderr)
     install_logging(level)
+    show_app_logs_once()

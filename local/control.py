@@ -3,21 +3,48 @@
 - held shared against snapshots (local.state.GATE), and counted when it may
   change state, so the state saver knows there is something new to save;
 - failed on purpose while a fault is switched on for its service (local.faults);
+- a DynamoDB write wakes whoever waits on WAKE (the event pump's idle stream poll);
 - /_local/... answers the control calls (`python -m local fault`, the tests):
     GET /_local/faults                   the faults switched on, and every fault so far
     POST /_local/faults {"service", "kind", "seconds"}   switch one on
     DELETE /_local/faults                switch every fault off
-    POST /_local/<action>                an action the running stack registered (e.g. save)
+    POST /_local/<action>                an action the running stack registered (save; outputs:
+                                         the stack's names, for `make smoke`)
 """
 from __future__ import annotations
 
 import json
+import threading
 from typing import Any, Callable, Iterable
 
 from local.faults import Faults
 from local.state import GATE, changes_state
 
 CONTROL = "/_local/"
+_DYNAMODB_WRITE = "DynamoDB_20120810."  # not DynamoDBStreams_...: the pump's own reads
+
+
+class Wake:
+    """A count of DynamoDB writes one can wait on: the stream pump sleeps long when idle and
+    wakes at the first write (a Condition, not a busy poll)."""
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self.count = 0
+
+    def notify(self) -> None:
+        with self._changed:
+            self.count += 1
+            self._changed.notify_all()
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """Until a write after `seen` (returned at once if there was one) or the timeout."""
+        with self._changed:
+            self._changed.wait_for(lambda: self.count != seen, timeout)
+            return self.count
+
+
+WAKE = Wake()
 
 
 class FrontDoor:
@@ -45,6 +72,8 @@ class FrontDoor:
                     close()
             if changes_state(environ):
                 GATE.changes += 1
+                if environ.get("HTTP_X_AMZ_TARGET", "").startswith(_DYNAMODB_WRITE):
+                    WAKE.notify()
         return [body]
 
     def _control(self, environ: dict[str, Any], start_response: Callable) -> Iterable[bytes]:

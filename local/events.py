@@ -99,3 +99,54 @@ def api_event(method: str, path: str, headers: dict[str, str] | None = None,
         "body": body,
         "isBase64Encoded": False,
     }
+
+
+# --- what a consumer did with each message ------------------------------------------------------
+
+# chalicelib/pipeline.py logs each SQS message's outcome ("message <id>: applied"); the
+# pump and the tests read it there (the handler returns only what Lambda reads).
+_OUTCOME_LOGGER = "chalicelib.pipeline"
+
+
+class _Recorder:
+    """The log records of one thread, while it runs a handler."""
+
+    def __init__(self) -> None:
+        import logging
+        import threading
+
+        self.records: list[Any] = []
+        self._thread = threading.get_ident()
+        self.handler = logging.Handler()
+        self.handler.emit = self._emit  # type: ignore[method-assign]
+
+    def _emit(self, record: Any) -> None:
+        import threading
+
+        if threading.get_ident() == self._thread:
+            self.records.append(record)
+
+
+class recording:  # noqa: N801 (used as `with events.recording() as outcomes:`)
+    """Within the block, `outcomes` fills with message id -> what the consumer did with it,
+    from the consumer's own log records (of this thread only)."""
+
+    def __enter__(self) -> dict[str, str]:
+        import logging
+
+        self._recorder = _Recorder()
+        self.outcomes: dict[str, str] = {}
+        logging.getLogger(_OUTCOME_LOGGER).addHandler(self._recorder.handler)
+        return self.outcomes
+
+    def __exit__(self, *exc: object) -> None:
+        import logging
+        import re
+
+        logging.getLogger(_OUTCOME_LOGGER).removeHandler(self._recorder.handler)
+        for record in self._recorder.records:
+            found = re.fullmatch(r"message (\S+): (.+)", record.getMessage())
+            if found and record.levelno == logging.INFO:
+                self.outcomes[found.group(1)] = found.group(2)
+            elif record.levelno >= logging.ERROR and record.getMessage().startswith("message "):
+                self.outcomes[record.getMessage().split()[1]] = "failed"

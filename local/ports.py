@@ -4,6 +4,9 @@ from __future__ import annotations
 
 import socket
 
+# `make run`'s ports when PORT / LOCAL_AWS_PORT are not set (python -m local, make smoke).
+DEFAULTS = {"PORT": 8000, "LOCAL_AWS_PORT": 4566}
+
 
 def ensure_free(port: int) -> None:
     """Raise OSError (e.g. EADDRINUSE) when something holds `port` on 127.0.0.1.

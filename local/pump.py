@@ -5,29 +5,32 @@ users table's stream from the local AWS, builds the events in Lambda's shapes,
 invokes the app's own handlers (the ones app.py declares, found through
 `app.event_sources`), deletes what succeeded and redelivers what failed:
 
-- SQS: a batch of up to `batch_size` messages; on success all are deleted; on
-  failure none are (the handler has deleted the ones that succeeded) and the
-  rest become visible again after `retry_delay` seconds instead of the queue's
-  visibility timeout, to keep local feedback quick. The queue's redrive policy
+- SQS: a batch of up to `batch_size` messages; on success all are deleted; the ones a
+  partial batch response lists (or all, when the handler raises) become visible again
+  after `retry_delay` seconds instead of the queue's visibility timeout, to keep local
+  feedback quick. The queue's redrive policy
   moves a message to its dead-letter queue after maxReceiveCount receives.
 - DynamoDB stream: records in order from TRIM_HORIZON (or after the last record
   delivered, from `positions`, which local.state keeps across restarts); a failed
-  batch is retried, with a backoff up to `max_backoff` s, until it succeeds (what a
-  mapping without MaximumRetryAttempts does). `stream_attempts` gives up after that
-  many tries instead. Not yet like the deployed mapping (infra/event_sources.py: 3
-  retries, then the batch's position to the name-sync dead-letter queue).
+  batch follows the deployed mapping's settings, read from infra/event_sources.py:
+  split in two and retried (a backoff up to `max_backoff` s), each record tried at most
+  1 + MaximumRetryAttempts times, then the batch's position goes to the name-sync
+  dead-letter queue and the shard moves on; `make redrive` (local/redrive.py) reads
+  those records from the stream again and delivers them.
 
 Every delivery and its outcome is printed on the console.
 """
 from __future__ import annotations
 
 import json
+import os
 import threading
-from typing import Any, Callable
+from typing import Any, Callable, Mapping
 
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
 # Lambda's shapes live in local.events; re-exported for modules that import them from here.
+from local import events
 from local.events import LambdaContext, sqs_record, stream_record
 
 __all__ = ["Pump", "sqs_record", "stream_record"]
@@ -36,19 +39,28 @@ __all__ = ["Pump", "sqs_record", "stream_record"]
 class Pump:
     def __init__(self, app: Any, session: Any, endpoint: str, region: str,
                  say: Callable[[str], None] = print, retry_delay: float = 2,
-                 stream_attempts: int | None = None, idle_wait: float = 0.05,
-                 max_backoff: float = 5, positions: dict[str, str] | None = None) -> None:
+                 idle_wait: float = 0.05, max_backoff: float = 5,
+                 positions: dict[str, str] | None = None,
+                 env: Mapping[str, str] | None = None,
+                 idle_max_wait: float = 2.0, wake: Any = None) -> None:
         self._app = app
         self._session = session
         self._endpoint = endpoint
         self._region = region
         self._say = say
         self.retry_delay = retry_delay
-        self.stream_attempts = stream_attempts
+        # The stack's values (the dead-letter queue's ARN), os.environ's when not given.
+        self._env: Mapping[str, str] = os.environ if env is None else env
         self.max_backoff = max_backoff
         # "<stream arn> <shard id>" -> sequence number of the last record delivered
         self.positions: dict[str, str] = {} if positions is None else positions
         self._idle_wait = idle_wait
+        # Idle: the stream poll's wait doubles up to idle_max_wait; a DynamoDB write to the
+        # local AWS (local.control.WAKE) ends it at once, so idle costs nothing and work is quick.
+        self._idle_max_wait = max(idle_wait, idle_max_wait)
+        if wake is None:
+            from local.control import WAKE as wake
+        self._wake = wake
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
         self._clients_lock = threading.Lock()  # a boto3 session is not thread-safe
@@ -77,6 +89,7 @@ class Pump:
 
     def stop(self, timeout: float = 5) -> None:
         self._stop.set()
+        self._wake.notify()  # the stream poll may be in a long idle wait
         for thread in self._threads:
             thread.join(timeout)
 
@@ -112,7 +125,8 @@ class Pump:
                 continue
             event = {"Records": [sqs_record(m, arn, self._region) for m in messages]}
             try:
-                outcomes = self._invoke(source, event) or {}
+                with events.recording() as outcomes:  # what the consumer logged per message
+                    response = self._invoke(source, event) or {}
             except Exception as exc:
                 self._say(f"[event] {label}: FAILED {type(exc).__name__}: {exc}")
                 for message in messages:
@@ -128,7 +142,7 @@ class Pump:
                 continue
             # Partial batch response (ReportBatchItemFailures, as in AWS): only the
             # listed messages come back; the others are deleted.
-            failed = {f["itemIdentifier"] for f in outcomes.get("batchItemFailures", [])}
+            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
             for message in [m for m in messages if m["MessageId"] in failed]:
                 received = int(message["Attributes"].get("ApproximateReceiveCount", "0"))
                 fate = (f"its last try: the next receive moves it to {dead_letters}"
@@ -141,7 +155,6 @@ class Pump:
             if messages:
                 sqs.delete_message_batch(QueueUrl=url, Entries=[
                     {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
-            outcomes = getattr(outcomes, "outcomes", outcomes)
             for message in messages:
                 self._say(f"[event] {label} message {message['MessageId'][:8]}: "
                           f"{outcomes.get(message['MessageId'], 'ok')}")
@@ -153,7 +166,7 @@ class Pump:
             sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"],
                                           VisibilityTimeout=self.retry_delay)
         except ClientError:
-            pass  # the handler already deleted it (it succeeded within the failed batch)
+            pass  # its receipt handle is no longer valid (the message is gone): nothing to retry
 
     # --- DynamoDB stream ------------------------------------------------------------
     def _pump_stream(self, source: DynamoDBEventConfig) -> None:
@@ -175,41 +188,121 @@ class Pump:
             return streams.get_shard_iterator(StreamArn=arn, ShardId=shard_id,
                                               **position)["ShardIterator"]
 
+        wait = self._idle_wait
         while not self._stop.is_set():
             busy = False
+            seen = self._wake.count  # before reading: a write while reading ends the next wait
             for shard in shards:
                 page = streams.get_records(ShardIterator=iterator(shard["ShardId"]),
                                            Limit=source.batch_size)
                 records = page.get("Records", [])
                 if records:
                     busy = True
-                    if not self._deliver_stream_batch(source, label, arn, records):
+                    if not self._deliver_stream_batch(source, label, arn, shard["ShardId"],
+                                                      records):
                         return  # stopping: the batch is delivered again after the restart
                     self.positions[f"{arn} {shard['ShardId']}"] = records[-1]["dynamodb"]["SequenceNumber"]
-            if not busy:
-                self._stop.wait(self._idle_wait)
+            if busy:
+                wait = self._idle_wait
+            elif self._wake.wait(seen, wait) == seen:  # nothing written: wait longer next time
+                wait = min(self._idle_max_wait, wait * 2)
+            else:  # written to: the record may be a moment behind the write, look again soon
+                wait = self._idle_wait
 
-    def _deliver_stream_batch(self, source: Any, label: str, arn: str,
+    def _deliver_stream_batch(self, source: Any, label: str, arn: str, shard_id: str,
                               records: list[dict[str, Any]]) -> bool:
-        """Deliver until it succeeds (or `stream_attempts` runs out); False when stopping."""
+        """Deliver as the deployed mapping does (infra/event_sources.py): a failing batch is
+        split in two (BisectBatchOnFunctionError) and each part tried again; a record is tried
+        at most 1 + MaximumRetryAttempts times, then its batch's position goes to the
+        OnFailure destination (the name-sync dead-letter queue) and the shard moves on.
+        False when stopping (the batch is delivered again after the restart)."""
+        from infra import event_sources
+
+        settings = event_sources.stream_settings(self._env)
+        return self._try_stream(source, label, arn, shard_id, records, tries=0,
+                                retries=int(settings["MaximumRetryAttempts"]),
+                                bisect=bool(settings.get("BisectBatchOnFunctionError")),
+                                destination=settings["DestinationConfig"]["OnFailure"]["Destination"])
+
+    def _try_stream(self, source: Any, label: str, arn: str, shard_id: str,
+                    records: list[dict[str, Any]], tries: int, retries: int, bisect: bool,
+                    destination: str) -> bool:
         event = {"Records": [stream_record(r, arn, self._region) for r in records]}
-        attempt = 0
-        while self.stream_attempts is None or attempt < self.stream_attempts:
-            attempt += 1
+        while True:
+            tries += 1
             try:
                 outcomes = self._invoke(source, event) or {}
             except Exception as exc:
-                delay = min(self.max_backoff, max(0.05, self.retry_delay) * 2 ** (attempt - 1))
-                of = f" of {self.stream_attempts}" if self.stream_attempts else ""
                 self._say(f"[event] {label}: FAILED {type(exc).__name__}: {exc} "
-                          f"(attempt {attempt}{of}; again in {delay:g} s)")
+                          f"({len(records)} record(s), try {tries} of {1 + retries})")
+                if tries > retries:
+                    self._dead_letter(label, arn, shard_id, records, tries, destination)
+                    return True
+                delay = min(self.max_backoff, max(0.05, self.retry_delay) * 2 ** (tries - 1))
                 if self._stop.wait(delay):
                     return False
+                if bisect and len(records) > 1:
+                    half = len(records) // 2
+                    return all(self._try_stream(source, label, arn, shard_id, part, tries, retries,
+                                                bisect, destination)
+                               for part in (records[:half], records[half:]))
                 continue
             for record in records:
                 self._say(f"[event] {label} {record['eventName']} {record['eventID'][:8]}: "
                           f"{outcomes.get(record['eventID'], 'ok')}")
             return True
-        self._say(f"[event] {label}: gave up on {len(records)} record(s) after "
-                  f"{self.stream_attempts} attempts; skipping them")
-        return True
+
+    def _dead_letter(self, label: str, arn: str, shard_id: str, records: list[dict[str, Any]],
+                     tries: int, destination: str) -> None:
+        """The batch's position, as Lambda sends it to an OnFailure destination (the records
+        themselves stay in the stream, where `make redrive` reads them again)."""
+        import datetime
+        import uuid
+
+        def arrival(record: dict[str, Any]) -> str:
+            moment = record["dynamodb"].get("ApproximateCreationDateTime")
+            if isinstance(moment, datetime.datetime):
+                return moment.astimezone(datetime.timezone.utc).isoformat()
+            return str(moment)
+
+        now = datetime.datetime.now(datetime.timezone.utc).isoformat()
+        document = {
+            "requestContext": {"requestId": str(uuid.uuid4()), "condition": "RetryAttemptsExhausted",
+                               "approximateInvokeCount": tries},
+            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                                "functionError": "Unhandled"},
+            "version": "1.0", "timestamp": now,
+            "DDBStreamBatchInfo": {
+                "shardId": shard_id, "streamArn": arn, "batchSize": len(records),
+                "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+                "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+                "approximateArrivalOfFirstRecord": arrival(records[0]),
+                "approximateArrivalOfLastRecord": arrival(records[-1])}}
+        sqs = self._client("sqs")
+        queue = destination.rsplit(":", 1)[-1]
+        url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+        sqs.send_message(QueueUrl=url, MessageBody=json.dumps(document))
+        self._say(f"[event] {label}: gave up on {len(records)} record(s) after {tries} tries; "
+                  f"their position went to {queue} (`make redrive` delivers them again)")
+
+    def replay_stream_batch(self, info: dict[str, Any]) -> int:
+        """Deliver again the records a dead letter's DDBStreamBatchInfo names (for
+        local/redrive.py), once, to the stream's handler; the count delivered. An exception
+        when the handler fails again (the dead letter then stays where it is)."""
+        streams = self._client("dynamodbstreams")
+        source = next(s for s in self._app.event_sources if isinstance(s, DynamoDBEventConfig))
+        iterator = streams.get_shard_iterator(
+            StreamArn=info["streamArn"], ShardId=info["shardId"],
+            ShardIteratorType="AT_SEQUENCE_NUMBER",
+            SequenceNumber=info["startSequenceNumber"])["ShardIterator"]
+        end, records = int(info["endSequenceNumber"]), []
+        while iterator and not (records and int(records[-1]["dynamodb"]["SequenceNumber"]) >= end):
+            page = streams.get_records(ShardIterator=iterator, Limit=100)
+            if not page.get("Records"):
+                break
+            records += [r for r in page["Records"] if int(r["dynamodb"]["SequenceNumber"]) <= end]
+            iterator = page.get("NextShardIterator")
+        if records:
+            self._invoke(source, {"Records": [stream_record(r, info["streamArn"], self._region)
+                                              for r in records]})
+        return len(records)

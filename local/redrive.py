@@ -1,19 +1,28 @@
-"""`python -m local redrive`: every dead-letter queue's messages back to their source queue.
+"""`make redrive`: every dead-letter queue's messages back to their source, in the running stack.
 
 What SQS's "Start DLQ redrive" does (moto has no StartMessageMoveTask): for each
 queue with a redrive policy, each message of its dead-letter queue is sent to the
 queue again (same body and attributes, a fresh receive count) and only then
 deleted from the dead-letter queue. A kill in between delivers it twice at
 worst, which the consumers absorb: they apply an event once (its event id).
+
+The stream's dead-letter queue (the mapping's OnFailure destination) holds no records,
+only where a failed batch was in the stream (DDBStreamBatchInfo, as Lambda writes it):
+for each, `replay` reads those records from the stream again and delivers them to the
+stream's handler (the running pump's `replay_stream_batch`); the dead letter is deleted
+once that succeeded, and stays when it fails again.
 """
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Callable
+
+Replay = Callable[[dict[str, Any]], int]
 
 
-def redrive(sqs: Any) -> dict[str, int]:
-    """Move every dead letter back; {"<dlq> -> <queue>": how many}."""
+def redrive(sqs: Any, stream_destination: str = "",
+            replay: Replay | None = None) -> dict[str, int]:
+    """Move every dead letter back; {"<dlq> -> <queue or stream>": how many}."""
     moved: dict[str, int] = {}
     urls = sqs.list_queues().get("QueueUrls", [])
     by_arn = {sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])
@@ -26,7 +35,34 @@ def redrive(sqs: Any) -> dict[str, int]:
             continue
         label = f"{dead_letters.rsplit('/', 1)[-1]} -> {url.rsplit('/', 1)[-1]}"
         moved[label] = _move(sqs, dead_letters, url)
+    if stream_destination and replay is not None and stream_destination in by_arn:
+        url = by_arn[stream_destination]
+        moved[f"{url.rsplit('/', 1)[-1]} -> stream"] = _replay(sqs, url, replay)
     return moved
+
+
+def _replay(sqs: Any, url: str, replay: Replay) -> int:
+    count, failed, kept = 0, [], []
+    while True:
+        messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                       VisibilityTimeout=60, WaitTimeSeconds=0).get("Messages", [])
+        if not messages:
+            break
+        for message in messages:
+            try:
+                replay(json.loads(message["Body"])["DDBStreamBatchInfo"])
+            except Exception as exc:  # noqa: BLE001 - it stays; say why at the end
+                failed.append(f"{type(exc).__name__}: {exc}")
+                kept.append(message["ReceiptHandle"])
+                continue
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            count += 1
+    for handle in kept:  # visible again now, for the next `make redrive`
+        sqs.change_message_visibility(QueueUrl=url, ReceiptHandle=handle, VisibilityTimeout=0)
+    if failed:
+        raise RuntimeError(f"{len(failed)} stream batch(es) failed again and stay in "
+                           f"{url.rsplit('/', 1)[-1]}: {failed[0]}")
+    return count
 
 
 def _move(sqs: Any, source: str, target: str) -> int:

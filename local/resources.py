@@ -2,146 +2,20 @@
 
 A small interpreter for the resource types the template uses: the same names,
 key schema, stream view, pool policy, client flows and queue wiring as the stack
-in AWS, because they come from the same file. Resources are created in the order
-their references need (as CloudFormation does), whatever their order in the file.
+in AWS, because they come from the same file. The template's language (intrinsic
+functions, conditions, the order of creation) is local/stack.py's.
 IAM roles, the identity pool's role attachment and its principal tag map are
-created too: local/iam.py enforces them. Resource policies (bucket, queue) are
+created too: local/iam/ enforces them. Resource policies (bucket, queue) are
 skipped (they are tested against the template instead).
 """
 from __future__ import annotations
 
 import json
-import re
-from typing import Any, Callable
+from typing import Any
 
 from infra import template as infra_template
-
-ACCOUNT_ID = "123456789012"  # moto's default account
+from local.stack import ACCOUNT_ID, Creator, Stack
 NOT_ENFORCED_LOCALLY = {"AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy"}
-
-
-class Stack:
-    """The resources of one stage, created in the local AWS."""
-
-    def __init__(self, session: Any, stage: str, region: str, endpoint_url: str) -> None:
-        self._session = session
-        self._endpoint_url = endpoint_url
-        self.stage = stage
-        self.region = region
-        self.refs: dict[str, str] = {}
-        self.attrs: dict[str, dict[str, str]] = {}
-        self.outputs: dict[str, str] = {}
-        self.current = ""  # the logical name being created
-        self.parameters: dict[str, str] = {}
-        self.conditions: dict[str, bool] = {}
-
-    def client(self, service: str) -> Any:
-        return self._session.client(service, region_name=self.region,
-                                    endpoint_url=self._endpoint_url)
-
-    # --- intrinsic functions ------------------------------------------------------
-    def resolve(self, value: Any) -> Any:
-        if isinstance(value, list):
-            return [self.resolve(v) for v in value]
-        if not isinstance(value, dict):
-            return value
-        if set(value) == {"Fn::If"}:
-            condition, when_true, when_false = value["Fn::If"]
-            chosen = self.resolve(when_true if self.conditions[condition] else when_false)
-            return _drop_no_value(chosen)
-        if len(value) == 1 and (set(value) & {"Fn::Equals", "Fn::Not", "Fn::And", "Fn::Or"}
-                                or isinstance(value.get("Condition"), str)):
-            return self._condition(value)  # not an IAM statement's "Condition" block
-        if set(value) == {"Ref"}:
-            return self._ref(value["Ref"])
-        if set(value) == {"Fn::GetAtt"}:
-            logical, attribute = value["Fn::GetAtt"]
-            return self.attrs[logical][attribute]
-        if set(value) == {"Fn::Sub"}:
-            return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub(m.group(1)), value["Fn::Sub"])
-        return {k: self.resolve(v) for k, v in value.items()}
-
-    def _condition(self, value: dict[str, Any]) -> bool:
-        (kind, args), = value.items()
-        if kind == "Condition":
-            return self.conditions[args]
-        if kind == "Fn::Equals":
-            left, right = (self.resolve(a) for a in args)
-            return left == right
-        values = [self.resolve(a) for a in args]
-        return {"Fn::Not": lambda: not values[0], "Fn::And": lambda: all(values),
-                "Fn::Or": lambda: any(values)}[kind]()
-
-    def _ref(self, name: str) -> Any:
-        pseudo = {"AWS::AccountId": ACCOUNT_ID, "AWS::Region": self.region,
-                  "AWS::Partition": "aws", "AWS::URLSuffix": "amazonaws.com",
-                  "AWS::NoValue": _NO_VALUE}
-        if name in pseudo:
-            return pseudo[name]
-        return self.parameters[name] if name in self.parameters else self.refs[name]
-
-    def _sub(self, expression: str) -> str:
-        if expression.startswith("!"):
-            return "${" + expression[1:] + "}"
-        if "." in expression:
-            logical, attribute = expression.split(".", 1)
-            return self.attrs[logical][attribute]
-        return self._ref(expression)
-
-    # --- resources ------------------------------------------------------------------
-    def create(self, template: dict[str, Any]) -> dict[str, str]:
-        # Every parameter takes its default (the template's defaults are the local choices:
-        # no alarm email, Cognito's own sender), except the stage.
-        self.parameters = {name: p.get("Default", "")
-                           for name, p in template.get("Parameters", {}).items()}
-        self.parameters["Stage"] = self.stage
-        for name, condition in template.get("Conditions", {}).items():
-            self.conditions[name] = self._condition(condition)
-        for logical in creation_order(template["Resources"]):
-            resource = template["Resources"][logical]
-            kind = resource["Type"]
-            if kind in NOT_ENFORCED_LOCALLY:
-                continue
-            if "Condition" in resource and not self.conditions[resource["Condition"]]:
-                continue
-            props = self.resolve(resource.get("Properties", {}))
-            self.current = logical
-            ref, attrs = CREATORS[kind](self, props)
-            self.refs[logical] = ref
-            self.attrs[logical] = attrs
-        self.outputs = {name: self.resolve(out["Value"])
-                        for name, out in template.get("Outputs", {}).items()}
-        return self.outputs
-
-
-def _references(value: Any) -> set[str]:
-    """The logical names a property value refers to (Ref, GetAtt, Sub)."""
-    if isinstance(value, list):
-        return set().union(*(_references(v) for v in value)) if value else set()
-    if not isinstance(value, dict):
-        return set()
-    if set(value) == {"Ref"}:
-        return {value["Ref"]}
-    if set(value) == {"Fn::GetAtt"}:
-        return {value["Fn::GetAtt"][0]}
-    if set(value) == {"Fn::Sub"} and isinstance(value["Fn::Sub"], str):
-        return {m.group(1).split(".", 1)[0]
-                for m in re.finditer(r"\$\{([^!}][^}]*)\}", value["Fn::Sub"])}
-    return set().union(*(_references(v) for v in value.values())) if value else set()
-
-
-def creation_order(resources: dict[str, Any]) -> list[str]:
-    """The logical names, each after the resources it refers to; otherwise in file order."""
-    pending = {name: _references(r.get("Properties", {})) & set(resources)
-               for name, r in resources.items()}
-    order: list[str] = []
-    while pending:
-        ready = next((n for n, deps in pending.items() if deps <= set(order)), None)
-        if ready is None:
-            raise ValueError(f"circular references among {sorted(pending)}")
-        order.append(ready)
-        del pending[ready]
-    return order
 
 
 def _role(stack: Stack, props: dict) -> tuple[str, dict]:
@@ -171,15 +45,6 @@ def _identity_pool_principal_tags(stack: Stack, props: dict) -> tuple[str, dict]
         UseDefaults=bool(props.get("UseDefaults", False)),
         PrincipalTags=props.get("PrincipalTags", {}))
     return f"{props['IdentityPoolId']}:{props['IdentityProviderName']}", {}
-_NO_VALUE = object()  # AWS::NoValue: the property is left out
-
-
-def _drop_no_value(value: Any) -> Any:
-    if isinstance(value, dict):
-        return {k: _drop_no_value(v) for k, v in value.items() if v is not _NO_VALUE}
-    return value
-
-
 def _user_pool(stack: Stack, props: dict) -> tuple[str, dict]:
     props = dict(props)
     name = props.pop("UserPoolName")
@@ -307,7 +172,7 @@ def _alarm(stack: Stack, props: dict) -> tuple[str, dict]:
                                         f"{props['AlarmName']}"}
 
 
-CREATORS: dict[str, Callable[[Stack, dict], tuple[str, dict]]] = {
+CREATORS: dict[str, Creator] = {
     "AWS::Cognito::UserPool": _user_pool,
     "AWS::Cognito::UserPoolClient": _user_pool_client,
     "AWS::Cognito::IdentityPool": _identity_pool,
@@ -328,6 +193,6 @@ CREATORS: dict[str, Callable[[Stack, dict], tuple[str, dict]]] = {
 
 def create(session: Any, stage: str, region: str, endpoint_url: str) -> dict[str, str]:
     """Create every resource of the template; return the app's environment variables."""
-    stack = Stack(session, stage, region, endpoint_url)
+    stack = Stack(session, stage, region, endpoint_url, CREATORS, NOT_ENFORCED_LOCALLY)
     outputs = stack.create(infra_template.load())
     return {infra_template.env_name(name): value for name, value in outputs.items()}

@@ -29,11 +29,12 @@ import io
 import os
 import pickle
 import re
-import sys
 import threading
 import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
+
+from local import moto_patches, moto_pickle
 
 FORMAT = 1
 FILE_NAME = "aws.pickle"
@@ -127,131 +128,40 @@ def install() -> None:
         return
     from moto.sqs.models import Queue
 
-    original = Queue.wait_for_messages
-
     def wait_for_messages(self: Any, timeout: int) -> None:
         with GATE.paused():
             original(self, timeout)
 
-    Queue.wait_for_messages = wait_for_messages
+    original = moto_patches.replace(Queue, "wait_for_messages", wait_for_messages, by=__name__)
     _installed = True
 
 
-# --- pickling moto ------------------------------------------------------------------------------
+# --- loading snapshots saved by older layouts of local/ ------------------------------------------
 
-def _load_private_key(pem: bytes) -> Any:
-    from cryptography.hazmat.primitives.serialization import load_pem_private_key
-
-    return load_pem_private_key(pem, password=None)
-
-
-def _load_public_key(pem: bytes) -> Any:
-    from cryptography.hazmat.primitives.serialization import load_pem_public_key
-
-    return load_pem_public_key(pem)
-
-
-_LOCK_TYPES = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock,
-               threading.Condition: threading.Condition, threading.Event: threading.Event}
+# Where a module's pickled names went when local/ was reorganised: (old module, name) or
+# (old module, "*") -> new module (and new name, when it changed too).
+RENAMED: dict[tuple[str, str], tuple[str, str | None]] = {
+    ("local.iam", "_UsersRememberingDeletions"): ("local.cognito.sessions",
+                                                  "UsersRememberingDeletions"),
+    ("local.identity_pool", "_UsersRememberingDeletions"): ("local.cognito.sessions",
+                                                            "UsersRememberingDeletions"),
+    ("local.cognito_lockout", "*"): ("local.cognito.lockout", None),
+    ("local.state", "*"): ("local.moto_pickle", None),  # its pickling helpers moved there
+}
 
 
-class _Pickler(pickle.Pickler):
-    """moto's objects, with what plain pickle refuses: locks (made anew), cryptography keys
-    (as PEM), defaultdicts whose factory is a lambda (the factory described by what it makes)
-    and defaultdict subclasses whose __init__ takes other arguments."""
+class Unpickler(pickle.Unpickler):
+    """pickle.Unpickler that follows RENAMED, so a snapshot of an older local/ still loads."""
 
-    def reducer_override(self, obj: Any) -> Any:
-        from collections import defaultdict
-
-        kind = type(obj)
-        if kind in _LOCK_TYPES:
-            return _LOCK_TYPES[kind], ()
-        if kind.__module__.startswith("cryptography.") and hasattr(obj, "private_bytes"):
-            from cryptography.hazmat.primitives import serialization as s
-
-            return _load_private_key, (obj.private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8,
-                                                         s.NoEncryption()),)
-        if kind.__module__.startswith("cryptography.") and hasattr(obj, "public_bytes") \
-                and hasattr(obj, "verify"):
-            from cryptography.hazmat.primitives import serialization as s
-
-            return _load_public_key, (obj.public_bytes(s.Encoding.PEM,
-                                                       s.PublicFormat.SubjectPublicKeyInfo),)
-        if isinstance(obj, defaultdict):
-            made_by_lambda = getattr(obj.default_factory, "__name__", "") == "<lambda>"
-            if kind is defaultdict and not made_by_lambda:
-                return NotImplemented
-            # A subclass (moto's ParameterDict) has its own __init__: rebuild it without calling it.
-            factory = ("shape", _factory_shape(obj.default_factory())) if made_by_lambda \
-                else obj.default_factory
-            return (_rebuild_defaultdict, (kind, factory), getattr(obj, "__dict__", None) or None,
-                    None, iter(obj.items()))
-        return NotImplemented
+    def find_class(self, module: str, name: str) -> Any:
+        new = RENAMED.get((module, name)) or RENAMED.get((module, "*"))
+        if new is not None:
+            module, name = new[0], new[1] or name
+        return super().find_class(module, name)
 
 
-def _factory_shape(sample: Any) -> Any:
-    """A picklable description of what a lambda factory makes: a type, or ("dd", inner)."""
-    from collections import defaultdict
-
-    if isinstance(sample, defaultdict):
-        return ("dd", _factory_shape(sample.default_factory()) if sample.default_factory else None)
-    if type(sample) in (dict, list, set, int, str, float):
-        return type(sample)
-    raise pickle.PicklingError(f"cannot save a defaultdict whose factory makes {type(sample)!r}")
-
-
-def _factory(shape: Any) -> Any:
-    from collections import defaultdict
-
-    if isinstance(shape, tuple):
-        inner = _factory(shape[1]) if shape[1] is not None else None
-        return lambda: defaultdict(inner)
-    return shape
-
-
-def _rebuild_defaultdict(kind: type, factory: Any) -> Any:
-    from collections import defaultdict
-
-    if isinstance(factory, tuple) and factory[0] == "shape":
-        factory = _factory(factory[1])
-    rebuilt = defaultdict.__new__(kind)
-    defaultdict.__init__(rebuilt, factory)
-    return rebuilt
-
-
-def _backend_dicts() -> Iterator[tuple[str, str, Any]]:
-    """(module, attribute, BackendDict) of every moto service that holds data."""
-    from moto.core.base_backend import BackendDict
-
-    for backends in list(BackendDict._instances):
-        module = sys.modules.get(backends.backend.__module__)
-        candidates = [module] if module else []
-        package = backends.backend.__module__.rsplit(".", 1)[0]
-        candidates += [sys.modules[name] for name in (package, f"{package}.models") if name in sys.modules]
-        for candidate in candidates:
-            for attribute, value in vars(candidate).items():
-                if value is backends:
-                    yield candidate.__name__, attribute, backends
-                    break
-            else:
-                continue
-            break
-
-
-def _dump_backends() -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
-    return {(module, attribute): {account: dict(regions) for account, regions in backends.items()}
-            for module, attribute, backends in _backend_dicts()}
-
-
-def _load_backends(saved: dict[tuple[str, str], dict[str, dict[str, Any]]]) -> None:
-    import importlib
-
-    for (module, attribute), accounts in saved.items():
-        backends = getattr(importlib.import_module(module), attribute)
-        for account, regions in accounts.items():
-            account_backends = backends[account]  # creates it, and registers the service with moto
-            for region, backend in regions.items():
-                dict.__setitem__(account_backends, region, backend)
+def loads(data: bytes) -> Any:
+    return Unpickler(io.BytesIO(data)).load()
 
 
 def _release_in_flight() -> int:
@@ -304,8 +214,8 @@ class Store:
             changes = GATE.changes
             document = {"format": FORMAT, "template": template_digest(), "saved_at": time.time(),
                         "extras": {name: read() for name, read in self.extras.items()},
-                        "backends": _dump_backends()}
-            _Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(document)
+                        "backends": moto_pickle.dump_backends()}
+            moto_pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(document)
         self.last_capture_s = time.monotonic() - held
         self.last_wait_s = held - started
         self._captured_changes = changes
@@ -332,14 +242,14 @@ class Store:
             return None
         try:
             with open(self.path, "rb") as source:
-                document = pickle.load(source)
+                document = Unpickler(source).load()
         except Exception as exc:  # noqa: BLE001 - a damaged file must not stop `make run`
             self._set_aside(f"could not be read ({type(exc).__name__}: {exc})")
             return None
         if document.get("format") != FORMAT or document.get("template") != template_digest():
             self._set_aside("was saved for another version of infra/template.yaml")
             return None
-        _load_backends(document["backends"])
+        moto_pickle.load_backends(document["backends"])
         released = _release_in_flight()
         self._saved_changes = GATE.changes
         self.saved_at = document["saved_at"]

@@ -1,12 +1,19 @@
 "use strict";
 (function () {
+  // The ID and access tokens of this tab (never the refresh token: it lives in an HttpOnly
+  // cookie this script cannot read, chalicelib/session_cookie.py), and whether the person
+  // asked to be kept signed in (a password change renews the cookie the same way).
   var STORE = "comm-it.session";
+  var KEEP = "comm-it.keep";
+  var PAGE_HEADER = "X-Comm-IT-Page";  // says "the page's own call": the cookie is for these
   var OFFLINE = "Cannot reach Comm-IT. Check your connection and try again.";
+  var FAILED = "Something went wrong. Please try again.";
   var alertBox = document.getElementById("alert");
 
   function showError(message) {
     alertBox.textContent = message;
     alertBox.hidden = false;
+    alertBox.scrollIntoView({ block: "nearest" });  // the page's one alert, also for the files below
   }
   function clearError() {
     alertBox.hidden = true;
@@ -15,27 +22,107 @@
     if (status) { status.hidden = true; }
   }
   function go(path) { window.location.assign(path); }
+  function never() { return new Promise(function () {}); }  // the page is leaving
   function q(name) { return encodeURIComponent(name); }
 
   function session() {
     try { return JSON.parse(sessionStorage.getItem(STORE) || "null"); } catch (e) { return null; }
   }
-  function saveSession(tokens) { sessionStorage.setItem(STORE, JSON.stringify(tokens)); }
+  function saveSession(tokens) {
+    sessionStorage.setItem(STORE, JSON.stringify({ idToken: tokens.idToken,
+                                                   accessToken: tokens.accessToken }));
+  }
   function dropSession() { sessionStorage.removeItem(STORE); }
+  function endSession() {
+    dropSession();
+    go("login?notice=session-ended");  // the login page says SESSION_ENDED (chalicelib/errors.py)
+    return never();
+  }
 
-  // POST JSON to the API; always resolves to {status, data} with data.message set on errors.
-  function post(path, body) {
-    return fetch(path, {
-      method: "POST",
-      headers: { "Content-Type": "application/json" },
-      body: JSON.stringify(body || {})
-    }).then(function (response) {
-      return response.json().catch(function () { return {}; }).then(function (data) {
-        if (!response.ok && !data.message) { data.message = "Something went wrong. Please try again."; }
-        return { status: response.status, data: data };
+  // One refresh at a time for the whole page, through the cookie: every call that meets a
+  // 401 meanwhile (the account page's, its files section's) waits for the same one.
+  // Resolves to "ok", "none" (no cookie: not logged in on this browser) or "ended".
+  var refreshing = null;
+  function refreshSession() {
+    if (!refreshing) {
+      refreshing = send("POST", "api/auth/refresh", {}, {}).then(function (result) {
+        refreshing = null;
+        if (result.status === 200) { saveSession(result.data); return "ok"; }
+        return result.data.error === "NotSignedIn" ? "none" : "ended";
+      });
+    }
+    return refreshing;
+  }
+
+  // A signed-in page's start: renew the tokens through the cookie, so a session ended
+  // elsewhere (Log out everywhere, a password change) is over now, and a new tab is signed
+  // in. Without a cookie the tab's own tokens are used until they fail.
+  function signedIn() {
+    return refreshSession().then(function (state) {
+      if (state === "ok" || (state === "none" && session())) { return true; }
+      dropSession();
+      if (state === "none") { go("login"); return never(); }
+      return endSession();
+    });
+  }
+
+  // The one client of the API: every page and the files section call through it.
+  //   api(method, path, body, options) -> Promise of {ok, status, data}
+  // body: sent as JSON (undefined: no body). options:
+  //   auth: a guarded route. The ID token goes in the Authorization header as the token
+  //     itself (the form API Gateway's Cognito authorizer is documented with); no session
+  //     means the login page. A 401 refreshes the session once and retries; a 401 after
+  //     that, or a refresh that fails, ends the session (the login page says so).
+  //   accessToken: also put the access token in the body (the user-pool calls act with it).
+  //   html: a 2xx answer is HTML (data is its text); errors are JSON all the same.
+  //   handle(result): the caller's own answer to an error; return true when handled.
+  // Every other error has one path: its message in the page's role="alert".
+  function api(method, path, body, options) {
+    options = options || {};
+    return call(method, path, body, options, false).then(function (result) {
+      if (!result.ok && !(options.handle && options.handle(result))) {
+        showError(result.data.message);
+      }
+      return result;
+    });
+  }
+
+  function call(method, path, body, options, retried) {
+    var current = session();
+    if (options.auth && !current) { go("login"); return never(); }
+    var sent = options.accessToken ? Object.assign({ accessToken: current.accessToken }, body) : body;
+    return send(method, path, sent, options).then(function (result) {
+      if (!options.auth || result.status !== 401) { return result; }
+      if (retried) { return endSession(); }
+      var now = session();
+      if (now && now.idToken !== current.idToken) {  // refreshed meanwhile by another call
+        return call(method, path, body, options, true);
+      }
+      return refreshSession().then(function (state) {
+        return state === "ok" ? call(method, path, body, options, true) : endSession();
+      });
+    });
+  }
+
+  // One fetch; resolves (never rejects) to {ok, status, data}, data.message set on errors.
+  function send(method, path, body, options) {
+    var init = { method: method, headers: {}, credentials: "same-origin" };
+    init.headers[PAGE_HEADER] = "1";
+    var current = session();
+    if (options.auth && current) { init.headers.Authorization = current.idToken; }
+    if (body !== undefined) {
+      init.headers["Content-Type"] = "application/json";
+      init.body = JSON.stringify(body);
+    }
+    return fetch(path, init).then(function (response) {
+      var read = options.html && response.ok ? response.text() :
+        response.json().catch(function () { return {}; });
+      return read.then(function (data) {
+        if (!response.ok && !data.message) { data.message = FAILED; }
+        return { ok: response.ok, status: response.status, data: data };
       });
     }, function () {
-      return { status: 0, data: { error: "Offline", message: OFFLINE } };
+      return { ok: false, status: 0, data: { error: "Offline", message: OFFLINE } };
     });
   }
 
@@ -45,170 +132,263 @@
     return values;
   }
 
-  // Wire a form to an API call: errors go to the alert, success to onDone.
-  function onSubmit(id, path, onDone, onError) {
+  // Wire a form to an API call: success to onDone(data, values, form), errors to the alert
+  // (or to options.handle first). options.extra(): more fields to send with the form's.
+  function onSubmit(id, method, path, onDone, options) {
     var form = document.getElementById(id);
     if (!form) { return; }
     form.addEventListener("submit", function (event) {
       event.preventDefault();
       clearError();
-      var values = fields(form);
+      var values = Object.assign(fields(form), options && options.extra ? options.extra() : {});
       var buttons = form.querySelectorAll("button");
       buttons.forEach(function (b) { b.disabled = true; });
-      post(path, values).then(function (result) {
+      var handle = options && options.handle;
+      api(method, path, values, Object.assign({}, options, {
+        handle: handle && function (result) { return handle(result, values); }
+      })).then(function (result) {
         buttons.forEach(function (b) { b.disabled = false; });
-        if (result.status >= 200 && result.status < 300) { return onDone(result.data, values); }
-        if (onError && onError(result.data, values)) { return; }
-        showError(result.data.message);
+        if (result.ok) { onDone(result.data, values, form); }
       });
     });
   }
 
-  // One refresh at a time for the whole page: every call that meets a 401 meanwhile (the
-  // account page's, its files section's) waits for the same one.
-  var refreshing = null;
-  function refreshSession() {
-    var current = session();
-    if (!current || !current.refreshToken) { return Promise.resolve(false); }
-    if (refreshing) { return refreshing; }
-    refreshing = post("api/auth/refresh", { refreshToken: current.refreshToken }).then(function (result) {
-      refreshing = null;
-      if (result.status !== 200) { return false; }
-      saveSession(result.data);
-      return true;
+  // A form whose success leads on to the `next` page, the username carried along.
+  function forward(id, path, next) {
+    onSubmit(id, "POST", path, function (data, values) {
+      go(next + "username=" + q(values.username));
     });
-    return refreshing;
   }
-  window.commItRefreshSession = refreshSession;
+
+  // Log out: this browser's session only (the cookie's refresh token is revoked); the
+  // person's other devices stay signed in.
+  function wireLogout() {
+    document.getElementById("logout").addEventListener("click", function () {
+      dropSession();
+      api("POST", "api/auth/logout", {}, { handle: function () { return true; } })
+        .then(function () { go("login?notice=signed-out"); });  // gone from this tab anyway
+    });
+  }
+
+  // --- The account page's files section (templates/account_files.html) ---------------------
+  // Your files and the archived profile document: every link is a presigned S3 URL signed
+  // with your own temporary credentials, which the browser follows straight to S3.
+  function filesSection() {
+    var list = document.getElementById("files-list");
+    var empty = document.getElementById("files-empty");
+    var form = document.getElementById("files-form");
+    var input = document.getElementById("files-file");
+    var profileLink = document.getElementById("profile-document");
+    var profilePending = document.getElementById("profile-pending");
+    var limits = null;
+    var renewTimer = null;
+    var profileTries = 0;
+    var guarded = { auth: true };
+
+    function size(bytes) {
+      if (bytes < 1024) { return bytes + " B"; }
+      if (bytes < 1024 * 1024) { return (bytes / 1024).toFixed(1) + " KiB"; }
+      return (bytes / 1024 / 1024).toFixed(1) + " MiB";
+    }
+
+    function render(files) {
+      list.textContent = "";
+      files.forEach(function (file) {
+        var item = document.createElement("li");
+        var link = document.createElement("a");
+        link.href = file.url;  // presigned: S3 answers with the file as an attachment
+        link.textContent = file.name;
+        var bytes = document.createElement("span");
+        bytes.className = "hint";
+        bytes.textContent = size(file.size);
+        var remove = document.createElement("button");
+        remove.type = "button";
+        remove.className = "secondary small";
+        remove.textContent = "Delete";
+        remove.setAttribute("aria-label", "Delete " + file.name);
+        remove.addEventListener("click", function () { deleteFile(file.name, remove); });
+        item.appendChild(link);
+        item.appendChild(bytes);
+        item.appendChild(remove);
+        list.appendChild(item);
+      });
+      list.hidden = files.length === 0;
+      empty.hidden = files.length > 0;
+    }
+
+    // Download links die with their signature: renew them a little before.
+    function renewIn(seconds) {
+      clearTimeout(renewTimer);
+      renewTimer = setTimeout(load, Math.max(15, seconds - 30) * 1000);
+    }
+
+    function loadFiles() {
+      return api("GET", "api/account/files", undefined, guarded).then(function (result) {
+        if (!result.ok) { return; }
+        limits = result.data.limits;
+        document.getElementById("files-limits").textContent =
+          "Up to " + limits.maxFiles + " files, " + limits.maxFileSize + " each.";
+        render(result.data.files);
+        renewIn(result.data.expiresIn);
+      });
+    }
+
+    function notArchivedYet(result) {  // archived a few seconds after login: look again
+      if (result.status !== 404) { return false; }
+      profilePending.textContent = result.data.message;
+      profilePending.hidden = false;
+      profileTries += 1;
+      if (profileTries < 20) { setTimeout(loadProfile, 3000); }
+      return true;
+    }
+
+    function loadProfile() {
+      var options = { auth: true, handle: notArchivedYet };
+      return api("GET", "api/account/profile-document", undefined, options).then(function (result) {
+        profileLink.hidden = !result.ok;
+        if (result.ok) {
+          profileLink.href = result.data.url;
+          profilePending.hidden = true;
+          return;
+        }
+        profileLink.removeAttribute("href");
+        if (result.status !== 404) { profilePending.hidden = true; }
+      });
+    }
+
+    function load() { return Promise.all([loadFiles(), loadProfile()]); }
+
+    function deleteFile(name, button) {
+      clearError();
+      button.disabled = true;
+      api("DELETE", "api/account/files/" + q(name), undefined, guarded).then(function (result) {
+        button.disabled = false;
+        if (result.ok) { return loadFiles(); }
+      });
+    }
+
+    function readBase64(file) {
+      return new Promise(function (resolve, reject) {
+        var reader = new FileReader();
+        reader.onload = function () {
+          var url = String(reader.result);  // data:<type>;base64,<content>
+          resolve(url.slice(url.indexOf(",") + 1));
+        };
+        reader.onerror = function () { reject(reader.error); };
+        reader.readAsDataURL(file);
+      });
+    }
+
+    form.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearError();
+      var file = input.files && input.files[0];
+      if (!file) { return showError("Choose a file to upload."); }
+      // The server refuses it too; this only spares sending a big file for nothing.
+      if (limits && file.size > limits.maxFileBytes) {
+        return showError("The file “" + file.name + "” is larger than " + limits.maxFileSize +
+                         ", the most one file may be.");
+      }
+      var button = form.querySelector("button");
+      button.disabled = true;
+      readBase64(file).then(function (content) {
+        return api("POST", "api/account/files", { name: file.name, content: content }, guarded);
+      }, function () {
+        showError("That file could not be read. Choose it again.");
+        return { ok: false };
+      }).then(function (result) {
+        button.disabled = false;
+        if (!result.ok) { return; }
+        form.reset();
+        return loadFiles();
+      });
+    });
+
+    load();
+  }
 
   var pages = {
-    signup: function () {
-      onSubmit("signup-form", "api/auth/signup", function (data, values) {
-        go("confirm?username=" + q(values.username));
-      });
-    },
+    signup: function () { forward("signup-form", "api/auth/signup", "confirm?"); },
     confirm: function () {
-      onSubmit("confirm-form", "api/auth/confirm", function (data, values) {
-        go("login?notice=verified&username=" + q(values.username));
-      });
+      forward("confirm-form", "api/auth/confirm", "login?notice=verified&");
       var status = document.getElementById("status");
       document.getElementById("resend").addEventListener("click", function () {
         clearError();
-        status.hidden = true;
         var username = document.getElementById("username").value;
-        post("api/auth/resend", { username: username }).then(function (result) {
-          if (result.status !== 200) { return showError(result.data.message); }
+        api("POST", "api/auth/resend", { username: username }).then(function (result) {
+          if (!result.ok) { return; }
           status.textContent = "We sent a new code. Check your email.";
           status.hidden = false;
         });
       });
     },
     login: function () {
-      onSubmit("login-form", "api/auth/login", function (data) {
+      onSubmit("login-form", "POST", "api/auth/login", function (data, values) {
         saveSession(data);
+        localStorage.setItem(KEEP, values.keepSignedIn === "true" ? "true" : "false");
         go("hello");
-      }, function (data, values) {
-        if (data.error !== "UserNotConfirmed") { return false; }
-        go("confirm?notice=unconfirmed&username=" + q(values.username));
-        return true;
+      }, {
+        handle: function (result, values) {
+          if (result.data.error !== "UserNotConfirmed") { return false; }
+          go("confirm?notice=unconfirmed&username=" + q(values.username));
+          return true;
+        }
       });
     },
-    forgot: function () {
-      onSubmit("forgot-form", "api/auth/forgot", function (data, values) {
-        go("reset?notice=code-sent&username=" + q(values.username));
-      });
-    },
-    reset: function () {
-      onSubmit("reset-form", "api/auth/reset", function (data, values) {
-        go("login?notice=reset&username=" + q(values.username));
-      });
-    },
+    forgot: function () { forward("forgot-form", "api/auth/forgot", "reset?notice=code-sent&"); },
+    reset: function () { forward("reset-form", "api/auth/reset", "login?notice=reset&"); },
     hello: function () {
       var box = document.getElementById("greeting");
       var tries = 0;
+      function tokenName() {  // the name in the ID token (what the account page last saved)
+        try {
+          var part = session().idToken.split(".")[1].replace(/-/g, "+").replace(/_/g, "/");
+          var bytes = atob(part + "===".slice((part.length + 3) % 4));
+          return JSON.parse(decodeURIComponent(escape(bytes))).name;
+        } catch (e) { return undefined; }
+      }
       function show(html) { box.innerHTML = html; }
-      function fail(message) {
+      function failed() {
         box.innerHTML = "";
-        showError(message);
-      }
-      function whenPending(response) {  // 202: show the answer's own "getting ready" fragment
-        if (tries >= 34) {  // still not ready after ~30 s: say so, never spin forever
-          return fail("Your greeting is taking longer than usual. Please reload the page in a minute.");
-        }
-        tries += 1;
-        return response.text().then(function (html) {
-          show(html);
-          setTimeout(load, Math.min(1000, 100 * Math.pow(1.5, tries - 1)));  // 0.1 s, x1.5, at most 1 s
-        });
-      }
-      function whenUnauthorized() {
-        return refreshSession().then(function (ok) {
-          if (ok) { return load(); }
-          dropSession();
-          go("login?notice=session-ended");
-        });
-      }
-      function whenFailed(response) {
-        return response.json().catch(function () { return {}; }).then(function (data) {
-          fail(data.message || "We could not load your greeting. Please reload the page.");
-        });
-      }
-      function answer(response) {
-        if (response.status === 401) { return whenUnauthorized(); }
-        if (response.status === 202) { return whenPending(response); }
-        if (!response.ok) { return whenFailed(response); }
-        return response.text().then(show);
+        return false;  // the message goes to the alert
       }
       function load() {
-        var current = session();
-        if (!current) { return go("login"); }
-        fetch("api/greeting/card", { headers: { Authorization: current.idToken } })
-          .then(answer, function () { showError(OFFLINE); });
+        api("GET", "api/greeting/card", undefined, { auth: true, html: true, handle: failed })
+          .then(function (result) {
+            if (!result.ok) { return; }
+            if (result.status !== 202) {
+              show(result.data);
+              // A new name is in the refreshed ID token before Parameter Store has it: keep
+              // asking (same backoff, bounded) until the API answers with that name.
+              var shown = box.querySelector("[data-name]");
+              var wanted = tokenName();
+              if (!shown || !wanted || shown.dataset.name === wanted || tries >= 34) { return; }
+              tries += 1;
+              return setTimeout(load, Math.min(1000, 100 * Math.pow(1.5, tries - 1)));
+            }
+            // 202: show the answer's own "getting ready" fragment, and ask again
+            if (tries >= 34) {  // still not ready after ~30 s: say so, never spin forever
+              box.innerHTML = "";
+              return showError("Your greeting is taking longer than usual. Please reload the page in a minute.");
+            }
+            tries += 1;
+            show(result.data);
+            setTimeout(load, Math.min(1000, 100 * Math.pow(1.5, tries - 1)));  // 0.1 s, x1.5, at most 1 s
+          });
       }
       wireLogout();
-      load();
+      signedIn().then(load);
     },
     account: function () {
       var status = document.getElementById("status");
       function say(message) { status.textContent = message; status.hidden = false; }
       function text(id, value) { document.getElementById(id).textContent = value; }
-
-      // A guarded API call: the ID token in the header, the access token in the body (the
-      // user-pool operations act with it). A 401 refreshes the session once and retries.
-      function call(method, path, body, retried) {
-        var current = session();
-        if (!current) { go("login"); return new Promise(function () {}); }
-        var options = { method: method, headers: { Authorization: "Bearer " + current.idToken } };
-        if (body) {
-          options.headers["Content-Type"] = "application/json";
-          options.body = JSON.stringify(Object.assign({ accessToken: current.accessToken }, body));
-        }
-        return fetch(path, options).then(function (response) {
-          if (response.status === 401 && !retried) {
-            var now = session();
-            if (now && now.idToken !== current.idToken) {  // refreshed meanwhile by another call
-              return call(method, path, body, true);
-            }
-            return refreshSession().then(function (ok) {
-              if (ok) { return call(method, path, body, true); }
-              dropSession();
-              go("login?notice=session-ended");
-              return new Promise(function () {});
-            });
-          }
-          return response.json().catch(function () { return {}; }).then(function (data) {
-            if (!response.ok && !data.message) { data.message = "Something went wrong. Please try again."; }
-            return { status: response.status, data: data };
-          });
-        }, function () {
-          return { status: 0, data: { message: OFFLINE } };
-        });
-      }
+      var withTokens = { auth: true, accessToken: true };
 
       function load() {
-        return call("GET", "api/account").then(function (result) {
+        return api("GET", "api/account", undefined, { auth: true }).then(function (result) {
           document.getElementById("who").setAttribute("aria-busy", "false");
-          if (result.status !== 200) { return showError(result.data.message); }
+          if (!result.ok) { return; }
           var me = result.data;
           text("who-name", me.name);
           text("who-email", me.email);
@@ -218,53 +398,54 @@
           expiry.setAttribute("datetime", me.credentialsExpire);
           var when = new Date(me.credentialsExpire);
           expiry.textContent = isNaN(when.getTime()) ? me.credentialsExpire : when.toLocaleString();
+          var last = new Date(me.lastSignedIn);
+          text("who-last-signed-in", !me.signInCount || isNaN(last.getTime()) ?
+               "Not recorded yet" : last.toLocaleString() + " (" + me.signInCount +
+               (me.signInCount === 1 ? " sign-in" : " sign-ins") + " in all)");
           var name = document.getElementById("name");
           if (!name.value) { name.value = me.name; }
-        });
-      }
-
-      // Wire a form of this page: errors to the alert, success to onDone.
-      function form(id, method, path, onDone) {
-        var element = document.getElementById(id);
-        element.addEventListener("submit", function (event) {
-          event.preventDefault();
-          clearError();
-          var values = fields(element);
-          var buttons = element.querySelectorAll("button");
-          buttons.forEach(function (b) { b.disabled = true; });
-          call(method, path, values).then(function (result) {
-            buttons.forEach(function (b) { b.disabled = false; });
-            if (result.status >= 200 && result.status < 300) { return onDone(result.data, element); }
-            showError(result.data.message);
-          });
         });
       }
 
       // After a change the ID token still carries the old values: a refreshed one has the new.
       function reload() { return refreshSession().then(load); }
 
-      form("name-form", "POST", "api/account/name", function (data) {
+      onSubmit("name-form", "POST", "api/account/name", function (data) {
         say("Your name is saved: the greeting says “Hello, " + data.name + "” in a few seconds.");
         reload();
-      });
+      }, withTokens);
       var verifyForm = document.getElementById("verify-form");
-      form("email-form", "POST", "api/account/email", function (data) {
+      onSubmit("email-form", "POST", "api/account/email", function (data) {
         text("verify-hint", "We sent a 6-digit code to " + data.pendingEmail +
              ". Until you enter it, your account keeps " + data.email + ".");
         verifyForm.hidden = false;
         say("Check " + data.pendingEmail + " for the verification code.");
         document.getElementById("email-code").focus();
-      });
-      form("verify-form", "POST", "api/account/email/verify", function (data, element) {
-        element.reset();
+      }, withTokens);
+      onSubmit("verify-form", "POST", "api/account/email/verify", function (data, values, form) {
+        form.reset();
         verifyForm.hidden = true;
         document.getElementById("email").value = "";
         say("Your email address is now " + data.email + ".");
         reload();
-      });
-      form("password-form", "POST", "api/account/password", function (data, element) {
-        element.reset();
-        say("Your password is changed. Use the new one next time you log in.");
+      }, withTokens);
+      onSubmit("password-form", "POST", "api/account/password", function (data, values, form) {
+        saveSession(data);  // this session goes on with new tokens; every other one ended
+        form.reset();
+        say("Your password is changed. You stay logged in here; on every other device, " +
+            "log in again with the new password.");
+      }, Object.assign({ extra: function () {
+        return { keepSignedIn: localStorage.getItem(KEEP) === "true" };
+      } }, withTokens));
+      document.getElementById("logout-everywhere").addEventListener("click", function (event) {
+        clearError();
+        event.target.disabled = true;
+        api("POST", "api/account/logout-everywhere", {}, withTokens).then(function (result) {
+          event.target.disabled = false;
+          if (!result.ok) { return; }
+          dropSession();
+          go("login?notice=signed-out-everywhere");
+        });
       });
 
       var start = document.getElementById("delete-start");
@@ -281,25 +462,15 @@
         clearError();
         showDelete(false);
       });
-      form("delete-form", "DELETE", "api/account", function () {
+      onSubmit("delete-form", "DELETE", "api/account", function () {
         dropSession();
         go("login?notice=account-deleted");
-      });
+      }, withTokens);
 
       wireLogout();
-      load();
+      signedIn().then(function () { load(); filesSection(); });
     }
   };
-
-  function wireLogout() {
-    document.getElementById("logout").addEventListener("click", function () {
-      var current = session();
-      dropSession();
-      var done = function () { go("login?notice=signed-out"); };
-      if (!current) { return done(); }
-      post("api/auth/logout", { accessToken: current.accessToken }).then(done);
-    });
-  }
 
   var page = pages[document.body.dataset.page];
   if (page) { page(); }

@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.helpers import ARTIFACTS, chromium_path
+from tests.browser.helpers import ARTIFACTS, chromium_path
 from tests.running import RunningStack
 
 CHROMIUM_ARGS = [
@@ -23,7 +23,6 @@ CHROMIUM_ARGS = [
     # Chromium's own lookups of Google hosts go nowhere; the app on 127.0.0.1 is reached.
     "--host-resolver-rules=MAP * ~NOTFOUND , EXCLUDE 127.0.0.1, EXCLUDE localhost",
 ]
-
 
 
 @pytest.fixture(scope="session")

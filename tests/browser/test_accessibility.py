@@ -12,10 +12,10 @@ import uuid
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import PASSWORD, axe_violations, call, page_paths
+from tests.browser.helpers import axe_violations
+from tests.helpers import PASSWORD, call, page_paths
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.browser
 
 def signed_in(page: Page, stack: RunningStack) -> None:
     """A verified person (made through the API) logged in through the login page."""

@@ -17,18 +17,19 @@ import jwt
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import (GREETING_TIMEOUT, PASSWORD, PHONE, alert, axe_violations, eventually,
-                           expect_greeting, horizontal_overflow, log_in_on_page, other_code, path_of,
-                           session_storage, sign_up)
+from chalicelib.errors import SESSION_ENDED
+from tests.browser.helpers import (GREETING_TIMEOUT, PHONE, alert, axe_violations, expect_greeting,
+                                   horizontal_overflow, log_in_on_page, other_code, path_of,
+                                   session_storage, sign_up)
+from tests.helpers import PASSWORD, eventually
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.browser
 
 NEW_PASSWORD = "N3w-passphrase"
 
 
 def main_alert(page: Page):
-    """The page's own alert (the files section has one of its own)."""
+    """The page's one alert (the files section's errors appear there too)."""
     return page.locator("#alert")
 
 
@@ -43,7 +44,7 @@ def open_account(page: Page, stack: RunningStack, person: dict) -> None:
 
 
 def log_out(page: Page, stack: RunningStack) -> None:
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log out", exact=True).click()
     expect(page.get_by_role("status")).to_have_text("You are logged out.")
     expect(page).to_have_url(path_of(stack, "login"))
 
@@ -59,7 +60,7 @@ def local_aws(stack: RunningStack, service: str) -> Any:
 
 def get(stack: RunningStack, path: str, id_token: str) -> tuple[int, dict]:
     request = urllib.request.Request(stack.app_url + path,
-                                     headers={"Authorization": f"Bearer {id_token}"})
+                                     headers={"Authorization": f"{id_token}"})
     try:
         with urllib.request.urlopen(request, timeout=15) as response:
             return response.status, json.loads(response.read() or b"{}")
@@ -88,6 +89,28 @@ def test_the_account_page_shows_who_you_are_and_a_new_name_reaches_the_greeting(
 
     page.get_by_role("link", name="Hello").click()
     expect_greeting_after_the_pipeline(page, stack, "Ada King")
+
+
+def test_a_new_name_reaches_an_already_opened_greeting_without_a_reload(
+        page: Page, running_stack: RunningStack):
+    """The greeting was answered (and cached by the API) with the old name; after Save name
+    the greeting page, knowing the new name from the refreshed ID token, keeps asking."""
+    stack = running_stack
+    person = sign_up(stack, name="Ada Lovelace")
+    open_account(page, stack, person)
+    page.get_by_role("link", name="Hello").click()
+    expect(page.locator("#greeting h1")).to_have_text("Hello, Ada Lovelace",
+                                                      timeout=GREETING_TIMEOUT)
+    page.get_by_role("link", name="Account").click()
+    page.get_by_label("Name", exact=True).fill("Ada King")
+    page.get_by_role("button", name="Save name").click()
+    expect(page.locator("#who-name")).to_have_text("Ada King")  # a refreshed ID token
+    page.get_by_role("link", name="Hello").click()
+    expect(page.locator("#greeting h1")).to_have_text("Hello, Ada King", timeout=GREETING_TIMEOUT)
+    expect(page.get_by_text("Last signed in")).to_have_count(0)  # that is the account page's
+    page.get_by_role("link", name="Account").click()
+    expect(page.locator("#who-last-signed-in")).to_contain_text("sign-in")
+    assert axe_violations(page) == []
 
 
 def expect_greeting_after_the_pipeline(page: Page, stack: RunningStack, name: str) -> None:
@@ -264,7 +287,7 @@ def test_deleting_the_account_leaves_nothing_in_cognito_dynamodb_s3_or_parameter
     page.evaluate("tokens => sessionStorage.setItem('comm-it.session', JSON.stringify(tokens))", old)
     page.goto(stack.app_url + "hello")
     expect(page).to_have_url(path_of(stack, "login"))
-    expect(page.get_by_role("status")).to_have_text("Your session has ended. Please log in again.")
+    expect(page.get_by_role("status")).to_have_text(SESSION_ENDED)
 
     # A login event redelivered after the deletion brings nothing back.
     sqs = local_aws(stack, "sqs")

@@ -9,13 +9,12 @@ import json
 import uuid
 from pathlib import Path
 
-import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import PASSWORD, axe_violations, call
+from tests.browser.helpers import axe_violations
+from tests.helpers import PASSWORD, call
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.browser
 
 MIB = 1024 * 1024
 
@@ -120,7 +119,7 @@ def test_a_name_that_exists_is_refused_by_the_server_with_its_message_in_the_ale
 
 def test_the_files_section_fits_a_phone_screen_with_a_long_file_name(
         page: Page, running_stack: RunningStack):
-    from tests.helpers import ARTIFACTS
+    from tests.browser.helpers import ARTIFACTS
 
     page.set_viewport_size({"width": 390, "height": 844})
     on_account_page(page, running_stack)

@@ -11,12 +11,13 @@ import re
 import pytest
 from playwright.sync_api import Page, expect
 
-from tests.helpers import (ARTIFACTS, PASSWORD, PHONE, alert, chromium_path,
-                           expect_greeting, horizontal_overflow, log_in_on_page, other_code, page_paths,
-                           path_of, session_storage, sign_up, unique)
+from chalicelib.errors import SESSION_ENDED
+from tests.browser.helpers import (ARTIFACTS, PHONE, alert, chromium_path, expect_greeting,
+                                   horizontal_overflow, log_in_on_page, other_code, path_of,
+                                   session_storage, sign_up, unique)
+from tests.helpers import PASSWORD, page_paths
 from tests.running import RunningStack
 
-pytestmark = pytest.mark.browser
 
 TRICKY_NAME = "Ada <b>Bold</b> & O'Brien"
 
@@ -80,7 +81,7 @@ def test_a_new_person_signs_up_verifies_logs_in_is_greeted_by_name_and_logs_out(
     page.screenshot(path=str(ARTIFACTS / "greeting.png"), full_page=True)
     assert any("idToken" in value for value in session_storage(page).values())
 
-    page.get_by_role("button", name="Log out").click()
+    page.get_by_role("button", name="Log out", exact=True).click()
     expect(page).to_have_url(path_of(stack, "login"))
     expect(page.get_by_role("status")).to_have_text("You are logged out.")
     storage = session_storage(page)
@@ -109,7 +110,7 @@ def test_visiting_hello_with_a_broken_session_leads_to_login_with_a_notice(
         {idToken: "garbage", accessToken: "a.b.c", refreshToken: "garbage"}))""")
     page.goto(running_stack.app_url + "hello")
     expect(page).to_have_url(path_of(running_stack, "login"))
-    expect(page.get_by_role("status")).to_have_text("Your session has ended. Please log in again.")
+    expect(page.get_by_role("status")).to_have_text(SESSION_ENDED)
     assert session_storage(page) == {}
 
 
@@ -250,13 +251,13 @@ def test_a_person_who_forgot_the_password_resets_it_and_logs_in_with_the_new_one
     page.goto(stack.app_url + "login")
     page.get_by_role("link", name="Forgot your password?").click()
     expect(page).to_have_url(path_of(stack, "forgot"))
-    page.get_by_label("Username", exact=True).fill(person["username"])
+    page.get_by_label("Username or email", exact=True).fill(person["username"])
     mark = stack.mark()
     page.get_by_role("button", name="Send reset code").click()
 
     expect(page).to_have_url(path_of(stack, "reset"))
     expect(page.get_by_role("status")).to_contain_text("We sent a code")
-    expect(page.get_by_label("Username", exact=True)).to_have_value(person["username"])
+    expect(page.get_by_label("Username or email", exact=True)).to_have_value(person["username"])
     code = stack.wait_for_code(person["email"], since=mark)
 
     page.get_by_label("Verification code").fill(other_code(code))
@@ -274,6 +275,27 @@ def test_a_person_who_forgot_the_password_resets_it_and_logs_in_with_the_new_one
     expect(alert(page)).to_be_visible()
     log_in_on_page(page, stack, person["username"], new_password)
     expect_greeting(page, stack, "Dorothy Vaughan")
+
+
+def test_a_person_who_forgot_the_password_resets_it_by_email_address(
+        page: Page, running_stack: RunningStack):
+    stack = running_stack
+    person = sign_up(stack, name="Katherine Johnson")
+    new_password = "N3w-passphrase"
+
+    page.goto(stack.app_url + "forgot")
+    page.get_by_label("Username or email", exact=True).fill(person["email"].upper())
+    mark = stack.mark()
+    page.get_by_role("button", name="Send reset code").click()
+    expect(page).to_have_url(path_of(stack, "reset"))
+    code = stack.wait_for_code(person["email"], since=mark)  # in the local outbox
+    page.get_by_label("Verification code").fill(code)
+    page.get_by_label("New password").fill(new_password)
+    page.get_by_role("button", name="Reset password").click()
+    expect(page).to_have_url(path_of(stack, "login"))
+    expect(page.get_by_label("Username", exact=True)).to_be_visible()  # the login keeps its label
+    log_in_on_page(page, stack, person["email"], new_password)
+    expect_greeting(page, stack, "Katherine Johnson")
 
 
 # --- Layout ---------------------------------------------------------------------------------------

@@ -278,6 +278,16 @@ class _RecordingLambda:
     def update_event_source_mapping(self, UUID: str, **settings: Any) -> None:  # noqa: N803
         self.updates[UUID] = settings
 
+    def get_event_source_mapping(self, UUID: str) -> dict[str, Any]:  # noqa: N803
+        return {"UUID": UUID, "State": "Enabled", **self.updates.get(UUID, {})}
+
+    def get_function(self, FunctionName: str) -> None:  # noqa: N803
+        """No app deployed yet (make deploy checks before it runs chalice without a record)."""
+        from botocore.exceptions import ClientError
+
+        raise ClientError({"Error": {"Code": "ResourceNotFoundException", "Message": FunctionName}},
+                          "GetFunction")
+
 
 @pytest.fixture
 def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
@@ -332,7 +342,7 @@ def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         deploy.deploy("dev", Session(), project_dir=tmp_path, run=chalice, say=lambda _: None)
         api_id = apigateway.get_rest_apis()["items"][0]["id"]
         responses = apigateway.get_gateway_responses(restApiId=api_id)["items"]
-        stage = apigateway.get_stage(restApiId=api_id, stageName="api")
+        stage = apigateway.get_stage(restApiId=api_id, stageName="dev")
     return {"responses": {r["responseType"]: r for r in responses},
             "method_settings": stage.get("methodSettings", {}),
             "mappings": {uuid.removeprefix("uuid-"): s for uuid, s in recording.updates.items()}}

@@ -18,7 +18,6 @@ from tests.helpers import eventually
 from tests.running import ROOT, RunningStack, free_port, group_pids
 
 
-
 @pytest.fixture(scope="module")
 def running():
     stack = RunningStack().start()

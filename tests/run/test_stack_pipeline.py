@@ -15,12 +15,10 @@ from tests.helpers import call, eventually
 from tests.running import RunningStack
 
 
-
 @pytest.fixture(scope="module")
 def stack():
     with RunningStack() as running:
         yield running
-
 
 
 def aws(stack: RunningStack, service: str) -> Any:
@@ -73,3 +71,12 @@ def test_login_through_make_run_reaches_every_store_and_the_greeting_follows_par
                      "[event] sync_name <- dynamodb-stream:comm-it-local-users INSERT"):
         stack.wait_for_line(lambda line, expected=expected: expected in line, timeout=10, since=mark)
 
+
+    # One console line per happening: the app's records once, readable, never also as JSON.
+    published = stack.wait_for_line(lambda line: "published user.authenticated" in line and
+                                    sub in line, timeout=10, since=mark)
+    assert published.startswith("INFO chalicelib.user_events: published user.authenticated ")
+    event_id = published.split("published user.authenticated ", 1)[1].split()[0]
+    assert [line for line in stack.lines[mark:] if f"published user.authenticated {event_id}"
+            in line] == [published]
+    assert not [line for line in stack.lines[mark:] if line.lstrip().startswith('{"time"')]

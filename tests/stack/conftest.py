@@ -1,12 +1,12 @@
 """Fixtures of the stack tier: moto and chalice's test client, no process started.
 
 One moto server (the same local AWS `make run` uses, Cognito gaps closed) runs
-for the whole session; every test that needs AWS starts from a reset server with
-the resources of infra/template.yaml freshly created in it.
+for the whole session. Each module gets one stack (the server reset, the resources of
+infra/template.yaml freshly created in it) that its tests share: they make their own
+users. A test that counts global state asks for `fresh_stack` and gets a stack of its own.
 """
 from __future__ import annotations
 
-import contextlib
 import gzip
 import io
 import json
@@ -17,10 +17,9 @@ from typing import Any, Callable, Iterator
 
 import pytest
 
-from local.aws import LocalAWS
+from local.local_aws import LocalAWS
 from local.outbox import Outbox
 from tests.helpers import PASSWORD, ROOT, post
-
 
 
 @pytest.fixture(scope="session")
@@ -30,15 +29,46 @@ def local_aws() -> LocalAWS:
     aws.stop()
 
 
-@contextlib.contextmanager
-def _fresh_stack(local_aws: LocalAWS) -> Iterator[dict[str, str]]:
-    """A reset local AWS with the template's resources; their outputs in os.environ
-    like a deployed stage's, and the app's caches cleared around it."""
+class _Stacks:
+    """The one stack the session's moto server holds, and whom it was built for.
+
+    A stack is built (server reset, the template's resources created, the outbox
+    emptied) when a test's owner differs from the current one: its module, or the
+    test itself when it asked for `fresh_stack`.
+    """
+
+    def __init__(self, local_aws: LocalAWS) -> None:
+        self.local_aws = local_aws
+        self.owner: str | None = None
+        self.env: dict[str, str] = {}
+
+    def for_owner(self, owner: str) -> dict[str, str]:
+        if owner != self.owner:
+            self.owner = None  # a failed build leaves no stack anyone may reuse
+            self.local_aws.reset()
+            self.local_aws.outbox.messages.clear()
+            self.env = self.local_aws.create_resources("local")
+            self.owner = owner
+        return self.env
+
+
+@pytest.fixture(scope="session")
+def _stacks(local_aws: LocalAWS) -> _Stacks:
+    return _Stacks(local_aws)
+
+
+@pytest.fixture
+def stack(request: pytest.FixtureRequest, _stacks: _Stacks) -> Iterator[dict[str, str]]:
+    """The stack of this test's module, shared by its tests (each makes its own users, so
+    they need no stack of their own: about 1.5 s saved per test); or a stack of the test's
+    own when it (or its module, by `pytestmark = pytest.mark.usefixtures("fresh_stack")`)
+    asks for `fresh_stack`. Its outputs are in os.environ, like a deployed stage's, and the
+    app's caches are cleared around every test."""
     from chalicelib import config, names
 
-    local_aws.reset()
-    local_aws.outbox.messages.clear()
-    env = local_aws.create_resources("local")
+    fresh = "fresh_stack" in request.fixturenames
+    env = _stacks.for_owner(request.node.nodeid if fresh else request.module.__name__)
+    # A patch of its own: a test's monkeypatch.undo() must not take the stack's settings away.
     with pytest.MonkeyPatch.context() as patch:
         for name, value in env.items():
             patch.setenv(name, value)
@@ -47,21 +77,15 @@ def _fresh_stack(local_aws: LocalAWS) -> Iterator[dict[str, str]]:
         yield env
     config.settings.cache_clear()
     names.forget_cache()
+    if fresh:
+        _stacks.owner = None  # nobody else may build on what this test did
 
 
 @pytest.fixture
-def stack(local_aws: LocalAWS) -> Iterator[dict[str, str]]:
-    """A fresh stack for this test."""
-    with _fresh_stack(local_aws) as env:
-        yield env
-
-
-@pytest.fixture(scope="module")
-def module_stack(local_aws: LocalAWS) -> Iterator[dict[str, str]]:
-    """One stack for a whole module whose tests each make their own users (about 1 s saved
-    per test). Such a module overrides `stack` with a module-scoped one returning it."""
-    with _fresh_stack(local_aws) as env:
-        yield env
+def fresh_stack(stack: dict[str, str]) -> dict[str, str]:
+    """A stack built for this test alone: for a test that counts or lists global state
+    (every item of a table, every message of a queue or the outbox, every recorded call)."""
+    return stack
 
 
 @pytest.fixture
@@ -80,8 +104,6 @@ def client(stack: dict[str, str], monkeypatch: pytest.MonkeyPatch):
     harden_local_gateway(monkeypatch.setattr)
     with Client(app, stage_name="local", project_dir=str(ROOT)) as test_client:
         yield test_client
-
-
 
 
 @pytest.fixture
@@ -151,7 +173,7 @@ def make_token(stack: dict[str, str], signing_key: Any) -> Callable[..., str]:
 @pytest.fixture
 def signed_up(client: Any) -> dict[str, str]:
     """A person who signed up and has not entered the emailed code yet."""
-    from tests.helpers import assert_ok, new_person
+    from tests.stack.helpers import assert_ok, new_person
 
     person = new_person()
     assert_ok(post(client, "/api/auth/signup", person), 201)
@@ -160,12 +182,12 @@ def signed_up(client: Any) -> dict[str, str]:
 
 @pytest.fixture
 def no_cached_credentials() -> Iterator[None]:
-    """chalicelib/my_files.py forgets every person's cached credentials before and after."""
-    from chalicelib import my_files
+    """chalicelib/cognito_credentials.py forgets every cached credential before and after."""
+    from chalicelib import cognito_credentials
 
-    my_files.forget_credentials()
+    cognito_credentials.forget_all()
     yield
-    my_files.forget_credentials()
+    cognito_credentials.forget_all()
 
 
 @pytest.fixture
@@ -179,7 +201,7 @@ def person(client: Any, register: Callable[..., dict], stack: dict[str, str],
            dev_s3: Any) -> Callable[[], Any]:
     """A newly registered person with credentials (tests.helpers.Person), whose profile the
     pipeline archived."""
-    from tests.helpers import Person, credentials_for
+    from tests.stack.helpers import Person, credentials_for
 
     def make() -> Any:
         tokens = register()

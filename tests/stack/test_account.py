@@ -14,16 +14,11 @@ import jwt
 import pytest
 
 from chalicelib import names, user_events
-from tests.helpers import (NEW_PASSWORD, PASSWORD, assert_error, assert_ok, emails_to, log_in,
-                           new_person, post)
+from tests.helpers import PASSWORD, post
+from tests.stack.helpers import (NEW_PASSWORD, assert_error, assert_ok, emails_to, log_in,
+                                 new_person, sqs_event)
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
 
 
 def aws(service: str, stack: dict[str, str]) -> Any:
@@ -31,7 +26,7 @@ def aws(service: str, stack: dict[str, str]) -> Any:
 
 
 def bearer(person: dict[str, str]) -> dict[str, str]:
-    return {"Authorization": f"Bearer {person['idToken']}"}
+    return {"Authorization": f"{person['idToken']}"}
 
 
 def call(client: Any, method: str, path: str, person: dict[str, str], body: dict) -> Any:
@@ -69,7 +64,8 @@ def sub_of(person: dict[str, str]) -> str:
 def test_account_shows_name_email_username_identity_id_and_expiry_never_the_keys(client, register):
     person = register(name="Ada Lovelace")
     body = assert_ok(client.http.get("/api/account", headers=bearer(person)))
-    assert set(body) == {"name", "email", "username", "identityId", "credentialsExpire"}
+    assert set(body) == {"name", "email", "username", "identityId", "credentialsExpire",
+                         "lastSignedIn", "signInCount"}
     assert (body["name"], body["email"], body["username"]) == (
         "Ada Lovelace", person["email"], person["username"])
     assert body["identityId"].startswith("us-east-1:")
@@ -354,12 +350,66 @@ def test_the_old_id_token_of_a_deleted_account_gets_401_session_ended(client, re
         url = aws("sqs", stack).get_queue_url(QueueName="comm-it-local-save-profile")["QueueUrl"]
         bodies = [m["Body"] for m in aws("sqs", stack).receive_message(
             QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
-        client.lambda_.invoke(name, client.events.generate_sqs_event(
-            message_bodies=bodies, queue_name="comm-it-local-save-profile"))
+        client.lambda_.invoke(name, sqs_event(client, bodies, "comm-it-local-save-profile"))
     names.delete(sub)
     names.forget_cache()
     for path in ("/api/greeting", "/api/greeting/card", "/api/account"):
         assert_error(client.http.get(path, headers=bearer(person)), 401, "SessionEnded")
+
+
+def test_deleting_removes_the_identity_pool_identity(client, register, stack):
+    person = register()
+    identity_id = assert_ok(client.http.get("/api/account", headers=bearer(person)))["identityId"]
+    identities = aws("cognito-identity", stack)
+    assert identities.describe_identity(IdentityId=identity_id)["IdentityId"] == identity_id
+    assert_ok(call(client, "DELETE", "/api/account", person, {"password": PASSWORD}))
+    with pytest.raises(identities.exceptions.ResourceNotFoundException):
+        identities.describe_identity(IdentityId=identity_id)
+
+
+def test_a_failed_identity_deletion_keeps_the_account_to_try_again(client, register, stack,
+                                                                   monkeypatch):
+    from chalicelib import cognito
+
+    person = register()
+    real = cognito.call
+
+    def unprocessed(operation: str, *args: Any, **kwargs: Any) -> Any:
+        if operation == "delete_identities":
+            return {"UnprocessedIdentityIds": [{"IdentityId": kwargs["IdentityIdsToDelete"][0],
+                                                "ErrorCode": "InternalServerError"}]}
+        return real(operation, *args, **kwargs)
+
+    monkeypatch.setattr(cognito, "call", unprocessed)
+    assert_error(call(client, "DELETE", "/api/account", person, {"password": PASSWORD}),
+                 503, "ServiceUnavailable")
+    assert pool_user(stack, person["username"])["email"] == person["email"]
+
+
+# --- last signed in -----------------------------------------------------------------------
+
+def deliver_logins(client: Any, stack: dict[str, str]) -> None:
+    """What the save-profile Lambda does with the logins waiting on its queue."""
+    sqs = aws("sqs", stack)
+    url = sqs.get_queue_url(QueueName="comm-it-local-save-profile")["QueueUrl"]
+    bodies = [m["Body"] for m in sqs.receive_message(
+        QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])]
+    client.lambda_.invoke("save_profile", client.events.generate_sqs_event(
+        message_bodies=bodies, queue_name="comm-it-local-save-profile"))
+
+
+def test_the_account_shows_when_and_how_often_the_person_signed_in(client, register, stack):
+    events_published(stack)  # the queue holds only this test's logins
+    person = register()
+    before = assert_ok(client.http.get("/api/account", headers=bearer(person)))
+    assert (before["lastSignedIn"], before["signInCount"]) == ("", 0)  # not applied yet
+    assert_ok(log_in(client, person["username"], PASSWORD))
+    deliver_logins(client, stack)
+    after = assert_ok(client.http.get("/api/account", headers=bearer(person)))
+    assert after["signInCount"] == 2
+    record = events_published(stack)  # nothing left over
+    assert record == []
+    assert after["lastSignedIn"][:2] == "20" and after["lastSignedIn"].endswith("Z")
 
 
 def test_guessing_the_password_to_delete_meets_cognitos_lockout(client, register, stack):
@@ -372,3 +422,33 @@ def test_guessing_the_password_to_delete_meets_cognitos_lockout(client, register
     assert "paused" in assert_error(call(client, "DELETE", "/api/account", person,
                                          {"password": PASSWORD}), 429, "AccountLocked")
     assert pool_user(stack, person["username"])["email"] == person["email"]
+
+
+def test_an_address_its_confirmed_account_has_not_verified_is_free_to_sign_up_with(
+        client, register, stack):
+    owner = register(log_in=False)
+    aws("cognito-idp", stack).admin_update_user_attributes(
+        UserPoolId=stack["USER_POOL_ID"], Username=owner["username"],
+        UserAttributes=[{"Name": "email_verified", "Value": "false"}])
+    assert_ok(post(client, "/api/auth/signup", new_person(email=owner["email"])), 201)
+
+
+def test_an_address_of_an_account_that_is_not_confirmed_is_free_to_sign_up_with(client, stack):
+    address = new_address()
+    idp = aws("cognito-idp", stack)
+    idp.admin_create_user(UserPoolId=stack["USER_POOL_ID"], Username=f"u{uuid.uuid4().hex[:8]}",
+                          MessageAction="SUPPRESS",
+                          UserAttributes=[{"Name": "email", "Value": address},
+                                          {"Name": "email_verified", "Value": "true"}])
+    assert_ok(post(client, "/api/auth/signup", new_person(email=address)), 201)
+
+
+def test_verifying_with_another_persons_access_token_and_code_is_refused(
+        client, register, stack, outbox):
+    ada, eve = register(name="Ada"), register(name="Eve")
+    address = new_address()
+    assert_ok(call(client, "POST", "/api/account/email", eve, {"email": address}))
+    mixed = {**ada, "accessToken": eve["accessToken"]}
+    assert_error(call(client, "POST", "/api/account/email/verify", mixed,
+                      {"code": outbox.last_code(address)}), 403, "TokenMismatch")
+    assert pool_user(stack, eve["username"])["email"] == eve["email"]

@@ -16,17 +16,13 @@ import pytest
 from chalicelib import names, users_bucket, users_table
 from chalicelib.user_events import (MalformedEvent, UserAuthenticated, UserDeleted, UserUpdated,
                                     parse)
+from local.events import recording
 from local.pump import stream_record
+from tests.stack.helpers import sqs_event
 
 PROFILE_QUEUE = "comm-it-local-save-profile"
 ARCHIVE_QUEUE = "comm-it-local-archive-profile"
 T1, T2, T3 = "2026-11-26T10:00:00.000000Z", "2026-11-26T11:00:00.000000Z", "2026-11-26T12:00:00.000000Z"
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test uses its own subs."""
-    return module_stack
 
 
 def aws(service: str, stack: dict[str, str]) -> Any:
@@ -55,15 +51,11 @@ def deletion(sub: str, at: str = T2) -> UserDeleted:
 def deliver(client: Any, function: str, *events: Any) -> list[str]:
     """Invoke a consumer with one SQS batch of `events`; its outcome per message."""
     queue = PROFILE_QUEUE if function == "save_profile" else ARCHIVE_QUEUE
-    event = client.events.generate_sqs_event(
-        message_bodies=[e if isinstance(e, str) else e.to_json() for e in events],
-        queue_name=queue)
-    # generate_sqs_event gives every message the same id: number them.
-    for i, record in enumerate(event["Records"]):
-        record["messageId"] = f"m{i}"
-    response = client.lambda_.invoke(function, event).payload
-    assert response == {"batchItemFailures": []}, response.outcomes
-    return list(response.outcomes.values())
+    event = sqs_event(client, [e if isinstance(e, str) else e.to_json() for e in events], queue)
+    with recording() as outcomes:
+        response = client.lambda_.invoke(function, event).payload
+    assert response == {"batchItemFailures": []}, outcomes
+    return list(outcomes.values())
 
 
 # --- the contract --------------------------------------------------------------------------

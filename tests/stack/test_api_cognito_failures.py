@@ -3,7 +3,7 @@ API error a person can act on, never a 500 and never Cognito's own wording.
 
 Every error is a 4xx with {"error": "<Code>", "message": "<a sentence a person can act on>"}.
 The local AWS is the same moto server `make run` uses, with Cognito's gaps closed
-(local/cognito_codes.py), so codes really are emailed (to the outbox) and checked.
+(local/cognito/codes.py), so codes really are emailed (to the outbox) and checked.
 """
 from __future__ import annotations
 
@@ -11,13 +11,8 @@ from typing import Any
 
 import pytest
 
-from tests.helpers import NEW_PASSWORD, PASSWORD, assert_error, assert_ok, log_in, new_person, post
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
+from tests.helpers import PASSWORD, post
+from tests.stack.helpers import NEW_PASSWORD, assert_error, assert_ok, log_in, new_person
 
 
 # --- when Cognito itself fails ---------------------------------------------------------
@@ -138,6 +133,6 @@ def test_credentials_refused_by_the_identity_pool_are_401(client, monkeypatch, m
     failing = FailingCognito(client_error("NotAuthorizedException"))
     monkeypatch.setattr(cognito, "client", lambda service: failing)
     message = assert_error(post(client, "/api/auth/credentials", {},
-                                {"Authorization": f"Bearer {make_token()}"}),
+                                {"Authorization": f"{make_token()}"}),
                            401, "Unauthorized")
     assert "log in again" in message and failing.calls == 1

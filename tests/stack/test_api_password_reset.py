@@ -2,19 +2,14 @@
 
 Every error is a 4xx with {"error": "<Code>", "message": "<a sentence a person can act on>"}.
 The local AWS is the same moto server `make run` uses, with Cognito's gaps closed
-(local/cognito_codes.py), so codes really are emailed (to the outbox) and checked.
+(local/cognito/codes.py), so codes really are emailed (to the outbox) and checked.
 """
 from __future__ import annotations
 
 import pytest
 
-from tests.helpers import NEW_PASSWORD, assert_error, assert_ok, log_in, post
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
+from tests.helpers import post
+from tests.stack.helpers import NEW_PASSWORD, assert_error, assert_ok, log_in
 
 
 # --- forgot and reset ---------------------------------------------------------------
@@ -30,6 +25,35 @@ def test_forgot_then_reset_with_the_emailed_code_changes_the_password(client, ou
                                                "password": NEW_PASSWORD}))
     assert_ok(log_in(client, person["username"], NEW_PASSWORD))
     assert_error(log_in(client, person["username"], person["password"]), 401, "NotAuthorized")
+
+
+def test_forgot_and_reset_by_email_address_in_any_case_work_like_by_username(
+        client, outbox, register):
+    person = register(log_in=False)
+    sent = len(outbox.messages)
+    assert assert_ok(post(client, "/api/auth/forgot",
+                          {"username": person["email"].upper()})) == {"ok": True}
+    assert len(outbox.messages) == sent + 1
+    code = outbox.last_code(person["email"])
+    assert_ok(post(client, "/api/auth/reset", {"username": person["email"], "code": code,
+                                               "password": NEW_PASSWORD}))
+    assert_ok(log_in(client, person["email"], NEW_PASSWORD))
+    assert_ok(log_in(client, person["username"], NEW_PASSWORD))
+    assert_error(log_in(client, person["username"], person["password"]), 401, "NotAuthorized")
+
+
+def test_forgot_for_an_unknown_or_unverified_address_answers_like_for_a_real_one(
+        client, outbox, signed_up):
+    sent = len(outbox.messages)
+    for address in ("nobody-at-all@example.com", signed_up["email"]):
+        assert assert_ok(post(client, "/api/auth/forgot", {"username": address})) == {"ok": True}
+    assert len(outbox.messages) == sent
+
+
+def test_reset_by_an_unknown_address_looks_like_a_wrong_code(client):
+    assert_error(post(client, "/api/auth/reset", {"username": "nobody-at-all@example.com",
+                                                  "code": "123456", "password": NEW_PASSWORD}),
+                 400, "CodeMismatch")
 
 
 def test_reset_with_a_wrong_code_is_400_code_mismatch_and_keeps_the_password(

@@ -3,7 +3,7 @@ too big, or empty.
 
 Every error is a 4xx with {"error": "<Code>", "message": "<a sentence a person can act on>"}.
 The local AWS is the same moto server `make run` uses, with Cognito's gaps closed
-(local/cognito_codes.py), so codes really are emailed (to the outbox) and checked.
+(local/cognito/codes.py), so codes really are emailed (to the outbox) and checked.
 """
 from __future__ import annotations
 
@@ -12,13 +12,8 @@ import json
 import pytest
 
 from chalicelib.inputs import MAX_BODY_BYTES
-from tests.helpers import assert_error, post
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
+from tests.helpers import post
+from tests.stack.helpers import assert_error
 
 
 # --- the body is JSON, an object, and at most 16 KiB ------------------------------------

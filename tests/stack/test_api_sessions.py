@@ -3,7 +3,7 @@ and the AWS credentials a session gets from the identity pool (/api/auth/credent
 
 Every error is a 4xx with {"error": "<Code>", "message": "<a sentence a person can act on>"}.
 The local AWS is the same moto server `make run` uses, with Cognito's gaps closed
-(local/cognito_codes.py), so codes really are emailed (to the outbox) and checked.
+(local/cognito/codes.py), so codes really are emailed (to the outbox) and checked.
 """
 from __future__ import annotations
 
@@ -13,17 +13,12 @@ import uuid
 import jwt
 import pytest
 
-from tests.helpers import PASSWORD, assert_error, assert_ok, log_in, new_person, post
+from tests.helpers import PASSWORD, post
+from tests.stack.helpers import assert_error, assert_ok, log_in, new_person
 
 # chalice's local gateway warns when a token has no cognito:username (an access token);
 # the app's own guard is what rejects it, and these tests prove that.
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
 
 
 # --- login --------------------------------------------------------------------------
@@ -94,7 +89,7 @@ def test_refresh_gives_a_new_id_token_that_the_guarded_api_accepts(client, regis
     claims = jwt.decode(body["idToken"], options={"verify_signature": False})
     assert claims["token_use"] == "id" and claims["cognito:username"] == person["username"]
     response = client.http.get("/api/greeting",
-                               headers={"Authorization": f"Bearer {body['idToken']}"})
+                               headers={"Authorization": f"{body['idToken']}"})
     assert response.status_code in (200, 202), response.body
 
 
@@ -147,7 +142,7 @@ def test_a_token_with_characters_no_token_has_is_400(client):
 def test_credentials_for_a_logged_in_user_are_temporary_aws_keys(client, register):
     person = register()
     body = assert_ok(post(client, "/api/auth/credentials", {},
-                          {"Authorization": f"Bearer {person['idToken']}"}))
+                          {"Authorization": f"{person['idToken']}"}))
     assert set(body) == {"identityId", "accessKeyId", "secretKey", "sessionToken", "expiration"}
     assert body["identityId"].startswith("us-east-1:")
     assert all(isinstance(v, str) and v for v in body.values())
@@ -170,5 +165,5 @@ def test_credentials_with_a_forged_token_is_401(client, make_token):
 def test_credentials_with_the_access_token_instead_of_the_id_token_is_401(client, register):
     person = register()
     assert_error(post(client, "/api/auth/credentials", {},
-                      {"Authorization": f"Bearer {person['accessToken']}"}),
+                      {"Authorization": f"{person['accessToken']}"}),
                  401, "InvalidToken")

@@ -2,7 +2,7 @@
 
 Every error is a 4xx with {"error": "<Code>", "message": "<a sentence a person can act on>"}.
 The local AWS is the same moto server `make run` uses, with Cognito's gaps closed
-(local/cognito_codes.py), so codes really are emailed (to the outbox) and checked.
+(local/cognito/codes.py), so codes really are emailed (to the outbox) and checked.
 """
 from __future__ import annotations
 
@@ -10,13 +10,8 @@ import re
 
 import pytest
 
-from tests.helpers import assert_error, assert_ok, emails_to, log_in, new_person, post
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
+from tests.helpers import post
+from tests.stack.helpers import assert_error, assert_ok, emails_to, log_in, new_person
 
 
 # --- signup -------------------------------------------------------------------------
@@ -144,10 +139,10 @@ def test_confirm_without_a_code_is_400_missing_parameter(client, signed_up):
 # --- resend -------------------------------------------------------------------------
 
 def test_resend_emails_a_new_code_and_the_old_one_stops_working(client, outbox, monkeypatch):
-    from local import cognito_codes
+    from local.cognito import mail
 
     codes = iter(["111111", "222222"])  # two random codes could, rarely, be equal
-    monkeypatch.setattr(cognito_codes, "_new_code", lambda: next(codes))
+    monkeypatch.setattr(mail, "new_code", lambda: next(codes))
     person = new_person()
     assert_ok(post(client, "/api/auth/signup", person), 201)
     assert outbox.last_code(person["email"]) == "111111"

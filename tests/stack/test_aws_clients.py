@@ -11,7 +11,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from chalicelib import aws, config
-from local.aws import CREDENTIALS, LocalAWS
+from local.local_aws import CREDENTIALS, LocalAWS
 
 
 @pytest.fixture

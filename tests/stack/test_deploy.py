@@ -79,6 +79,8 @@ class FakeChalice:
         self.commands.append(command[1:])
         deployed = self.project / ".chalice" / "deployed"
         if command[1] == "deploy":
+            self.env = json.loads((self.project / ".chalice" / "config.json").read_text())[
+                "stages"][command[-1]]["environment_variables"]
             deployed.mkdir(exist_ok=True)
             api_id = self._rest_api() if self.apigateway else "abc123"
             (deployed / f"{command[-1]}.json").write_text(json.dumps({"resources": [
@@ -221,9 +223,11 @@ def test_deploy_records_outputs_writes_policies_runs_chalice_and_prints_the_gree
         "error": "Unauthorized", "message": "Log in to see this page."}
     assert apigateway.get_deployments(restApiId=api_id)["items"]  # applied to the stage
     assert (project / ".chalice" / "policy-dev-save_profile.json").exists()
+    # Chalice deployed with the stack's outputs; the tracked config.json keeps none of them.
+    assert chalice.env["USER_POOL_ARN"] == fake_outputs()["UserPoolArn"]
     env = json.loads((project / ".chalice" / "config.json").read_text())["stages"]["dev"][
         "environment_variables"]
-    assert env["USER_POOL_ARN"] == fake_outputs()["UserPoolArn"]
+    assert env == {"APP_STAGE": "dev"}
 
 
 def test_destroy_removes_the_app_then_the_stack_and_names_what_it_keeps(aws, project):

@@ -110,6 +110,11 @@ class RecordingLambda:
     def update_event_source_mapping(self, **kwargs: Any) -> None:
         self.calls.append(kwargs)
 
+    def get_event_source_mapping(self, UUID: str) -> dict[str, Any]:  # noqa: N803
+        """Settled, with what was last put (read back by apply)."""
+        put = [c for c in self.calls if c["UUID"] == UUID]
+        return {"UUID": UUID, "State": "Enabled", **(put[-1] if put else {})}
+
 
 def test_every_mapping_chalice_recorded_gets_what_chalice_cannot_set():
     env = {"NAME_SYNC_DEAD_LETTER_QUEUE_ARN": "arn:aws:sqs:eu-west-1:1:comm-it-dev-sync-name-dlq"}

@@ -187,7 +187,7 @@ def test_a_10_mb_body_with_a_valid_token_is_413_on_the_guarded_credentials_route
                                                                                  make_token):
     response = client.http.post(
         "/api/auth/credentials", body=b'{"pad": "' + b"x" * (10 * 1024 * 1024) + b'"}',
-        headers={"Content-Type": "application/json", "Authorization": f"Bearer {make_token()}"})
+        headers={"Content-Type": "application/json", "Authorization": f"{make_token()}"})
     assert_too_large(response)
 
 

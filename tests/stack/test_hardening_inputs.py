@@ -19,11 +19,6 @@ VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "username": "ada.l"
          "currentPassword": PASSWORD, "newPassword": PASSWORD}
 
 
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    return module_stack
-
-
 @pytest.mark.parametrize("field", sorted(inputs.FIELDS))
 @pytest.mark.parametrize("control", CONTROLS)
 def test_every_field_refuses_a_control_character_inside_it(field, control):

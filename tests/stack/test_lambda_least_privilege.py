@@ -20,13 +20,17 @@ import pytest
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
 from infra import policy
-from tests.helpers import (PASSWORD, Need, app_routes, as_list, iam_match, page_paths,
-                           policy_allows, post, route_of)
+from tests.helpers import PAGE, PASSWORD, app_routes, cookie_header, page_paths, post
+from tests.stack.helpers import Need, as_list, iam_match, policy_allows, route_of
+
+# Every test records every call and reads whole tables and queues: a stack of its own per test.
+pytestmark = pytest.mark.usefixtures("fresh_stack")
 
 # Cognito's public operations: called with a token or a client id, never authorized by IAM.
 UNAUTHENTICATED = {
     ("cognito-idp", op) for op in ("SignUp", "ConfirmSignUp", "ResendConfirmationCode",
-                                   "InitiateAuth", "GlobalSignOut", "ForgotPassword",
+                                   "InitiateAuth", "GlobalSignOut", "RevokeToken",
+                                   "ForgotPassword",
                                    "ConfirmForgotPassword")
 } | {("cognito-identity", "GetId"), ("cognito-identity", "GetCredentialsForIdentity")} | {
     # The person's own operations, authorized by their access token (your account).
@@ -90,8 +94,13 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
     if service == "s3" and operation == "PutObject":
         return [Need("s3:PutObject", f"arn:{arns.partition}:s3:::{params['Bucket']}/{params['Key']}",
                      call=call)]
-    if service == "cognito-idp" and operation == "ListUsers":
-        return [Need("cognito-idp:ListUsers", arns.of("cognito-idp", f"userpool/{params['UserPoolId']}"),
+    if service == "cognito-idp" and operation in ("ListUsers", "AdminUserGlobalSignOut"):
+        return [Need(f"cognito-idp:{operation}",
+                     arns.of("cognito-idp", f"userpool/{params['UserPoolId']}"), call=call)]
+    if service == "cognito-identity" and operation == "DeleteIdentities":
+        # Authorized on the identity pool (Service Authorization Reference: identitypool*).
+        return [Need("cognito-identity:DeleteIdentities",
+                     arns.of("cognito-identity", f"identitypool/{arns.env['IDENTITY_POOL_ID']}"),
                      call=call)]
     if service == "s3" and operation == "ListObjectVersions":
         return [Need("s3:ListBucketVersions", f"arn:{arns.partition}:s3:::{params['Bucket']}",
@@ -247,7 +256,7 @@ def run_every_flow(client: Any, stack: dict[str, str], outbox: Any, recorder: Re
     login = post(client, "/api/auth/login", {"username": username, "password": PASSWORD})
     assert login.status_code == 200, login.body
     tokens = login.json_body
-    bearer = {"Authorization": f"Bearer {tokens['idToken']}"}
+    bearer = {"Authorization": f"{tokens['idToken']}"}
     # Before the pipeline ran: the name is not in Parameter Store yet.
     assert client.http.get("/api/greeting", headers=bearer).status_code < 500
     recorder.function = ""
@@ -287,6 +296,7 @@ def run_every_flow(client: Any, stack: dict[str, str], outbox: Any, recorder: Re
     assert post(client, "/api/auth/reset", {"username": username, "code": outbox.last_code(email),
                                             "password": PASSWORD + "2"}).status_code == 200
     assert post(client, "/api/auth/logout", {"accessToken": tokens["accessToken"]}).status_code == 200
+    run_session_flows(client, username)
     for path in page_paths():  # read from app.routes: a new page is visited too
         assert client.http.get(path).status_code == 200, path
     recorder.function = ""
@@ -302,6 +312,20 @@ def run_every_flow(client: Any, stack: dict[str, str], outbox: Any, recorder: Re
         _invoke(client, recorder, source.name, _stream_event(local_session, stack, region, seen))
 
 
+def run_session_flows(client: Any, username: str) -> None:
+    """The page's session (its refresh token in the cookie): log in, refresh, log out this
+    device (RevokeToken); a script's log-out with its refresh token in the body."""
+    login = post(client, "/api/auth/login", {"username": username, "password": PASSWORD + "2"},
+                 PAGE)
+    assert login.status_code == 200, login.body
+    cookie = cookie_header(login)
+    assert post(client, "/api/auth/refresh", {}, cookie).status_code == 200
+    assert post(client, "/api/auth/logout", {}, cookie).status_code == 200
+    script = post(client, "/api/auth/login", {"username": username, "password": PASSWORD + "2"})
+    assert post(client, "/api/auth/logout",
+                {"refreshToken": script.json_body["refreshToken"]}).status_code == 200
+
+
 def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder: Recorder,
                       local_session: Any, username: str, email: str, seen: set[str]) -> None:
     """Your account: log in by email, see the account, change name, email and password,
@@ -314,12 +338,15 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     login = post(client, "/api/auth/login", {"username": email.upper(), "password": PASSWORD + "2"})
     assert login.status_code == 200, login.body
     tokens = login.json_body
-    bearer = {"Authorization": f"Bearer {tokens['idToken']}", "Content-Type": "application/json"}
+    bearer = {"Authorization": f"{tokens['idToken']}", "Content-Type": "application/json"}
 
     def account(method: str, path: str, **body: str) -> None:
         response = client.http.request(method, path, headers=bearer, body=json.dumps(
             {"accessToken": tokens["accessToken"], **body}))
         assert response.status_code == 200, (path, response.body)
+        if "idToken" in response.json_body:  # a password change: the session's new tokens
+            tokens.update(response.json_body)
+            bearer["Authorization"] = tokens["idToken"]
 
     assert client.http.get("/api/account", headers=bearer).status_code == 200
     account("POST", "/api/account/name", name="Ada King")
@@ -327,7 +354,12 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     account("POST", "/api/account/email", email=new_email)
     account("POST", "/api/account/email/verify", code=outbox.last_code(new_email))
     account("POST", "/api/account/password", currentPassword=PASSWORD + "2",
-            newPassword=PASSWORD + "3")
+            newPassword=PASSWORD + "3")  # ends every other session: this one gets new tokens
+    account("POST", "/api/account/logout-everywhere")
+    login = post(client, "/api/auth/login", {"username": username, "password": PASSWORD + "3"})
+    assert login.status_code == 200, login.body
+    tokens.update(login.json_body)
+    bearer["Authorization"] = tokens["idToken"]
     recorder.function = ""
     sqs_sources = [s for s in app.event_sources if isinstance(s, SQSEventConfig)]
     streams = [s for s in app.event_sources if isinstance(s, DynamoDBEventConfig)]

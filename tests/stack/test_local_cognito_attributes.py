@@ -1,4 +1,4 @@
-"""local/cognito_attributes.py: the local AWS's Cognito changes a person's own attributes
+"""local/cognito/attributes.py: the local AWS's Cognito changes a person's own attributes
 like Cognito does with AttributesRequireVerificationBeforeUpdate, and deletes users.
 
 Driven with boto3 straight against the session's moto server (the one `make run` uses),
@@ -14,20 +14,21 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.cognito_codes import VERIFY_SUBJECT
-from tests.helpers import PASSWORD, emails_to
+from local.cognito.mail import VERIFY_SUBJECT
+from tests.helpers import PASSWORD
+from tests.stack.helpers import emails_to
 
 
 @pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
-
-
-@pytest.fixture(scope="module")
-def idp(local_aws: Any, stack: dict[str, str]) -> Any:
+def idp_client(local_aws: Any) -> Any:
     return local_aws.session().client("cognito-idp", endpoint_url=local_aws.endpoint,
                                       config=Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture
+def idp(idp_client: Any, stack: dict[str, str]) -> Any:
+    """Cognito of the module's stack."""
+    return idp_client
 
 
 def person(idp: Any, pool_id: str, client_id: str, outbox: Any) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""local/cognito_codes.py: the local AWS's Cognito sends and checks codes like Cognito does.
+"""local/cognito/codes.py: the local AWS's Cognito sends and checks codes like Cognito does.
 
 Driven with boto3 straight against the session's moto server (the one `make run`
 uses), so these prove the local AWS itself, not the app on top of it.
@@ -15,24 +15,26 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local import cognito_codes
-from local.cognito_codes import RESET_SUBJECT, VERIFY_SUBJECT
+from local.cognito import codes as cognito_codes
+from local.cognito import mail
+from local.cognito.mail import RESET_SUBJECT, VERIFY_SUBJECT
 from local.outbox import Outbox
-from tests.helpers import NEW_PASSWORD, PASSWORD, emails_to
+from tests.helpers import PASSWORD
+from tests.stack.helpers import NEW_PASSWORD, emails_to
 
 OUTBOX_LINE = re.compile(r'\[outbox\] email to=(\S+) subject="([^"]*)" code=(\d+)')
 
 
 @pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own users."""
-    return module_stack
-
-
-@pytest.fixture(scope="module")
-def idp(local_aws: Any, stack: dict[str, str]) -> Any:
+def idp_client(local_aws: Any) -> Any:
     return local_aws.session().client("cognito-idp", endpoint_url=local_aws.endpoint,
                                       config=Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture
+def idp(idp_client: Any, stack: dict[str, str]) -> Any:
+    """Cognito of the module's stack."""
+    return idp_client
 
 
 @pytest.fixture
@@ -45,7 +47,7 @@ def codes(monkeypatch: pytest.MonkeyPatch) -> list[str]:
         issued.append(str(next(counter)))
         return issued[-1]
 
-    monkeypatch.setattr(cognito_codes, "_new_code", next_code)
+    monkeypatch.setattr(mail, "new_code", next_code)
     return issued
 
 
@@ -108,17 +110,17 @@ def error_code(call: Any, *args: Any, **kwargs: Any) -> str:
 # --- the codes themselves --------------------------------------------------------------
 
 def test_codes_are_six_digits():
-    assert all(re.fullmatch(r"[0-9]{6}", cognito_codes._new_code()) for _ in range(2000))
+    assert all(re.fullmatch(r"[0-9]{6}", mail.new_code()) for _ in range(2000))
 
 
 @pytest.mark.parametrize("drawn,code", [(0, "000000"), (42, "000042"), (999_999, "999999")])
 def test_codes_keep_their_leading_zeros(monkeypatch, drawn, code):
-    monkeypatch.setattr(cognito_codes.secrets, "randbelow", lambda limit: drawn)
-    assert cognito_codes._new_code() == code
+    monkeypatch.setattr(mail.secrets, "randbelow", lambda limit: drawn)
+    assert mail.new_code() == code
 
 
 def test_codes_are_not_predictable():
-    assert len({cognito_codes._new_code() for _ in range(200)}) > 190
+    assert len({mail.new_code() for _ in range(200)}) > 190
 
 
 # --- sign-up and confirm ------------------------------------------------------------------

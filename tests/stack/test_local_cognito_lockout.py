@@ -1,24 +1,18 @@
 """A locked account (Cognito: "Password attempts exceeded" after 5 wrong passwords) is
 told so, with the same answer for a right and a wrong password; unknown users are never
 locked and keep the wrong-password answer (chalicelib/cognito_sign_in.py). Locally the local AWS
-locks like Cognito does (local/cognito_lockout.py), on a clock the tests move.
+locks like Cognito does (local/cognito/lockout.py), on a clock the tests move.
 """
 from __future__ import annotations
 
 import json
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
 from chalicelib import cognito, cognito_sign_in
-from local import cognito_lockout
+from local import clock as local_clock
 from tests.helpers import post
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """One stack for the module: every test makes its own person."""
-    return module_stack
 
 
 class Clock:
@@ -30,10 +24,10 @@ class Clock:
 
 
 @pytest.fixture
-def clock(monkeypatch: pytest.MonkeyPatch) -> Clock:
+def clock() -> Iterator[Clock]:
     fake = Clock()
-    monkeypatch.setattr(cognito_lockout, "clock", fake)
-    return fake
+    with local_clock.set(fake):
+        yield fake
 
 
 def log_in(client: Any, username: str, password: str) -> tuple[int, dict[str, str]]:

@@ -1,5 +1,5 @@
 """The identity pool's credentials in the local AWS are limited by the authenticated
-role's policy exactly as in AWS (local/iam_enforcement.py): a person's own objects
+role's policy exactly as in AWS (local/iam/enforcement.py): a person's own objects
 only, presigned URLs included; credentials that are not right are refused; the app's
 own keys stay unrestricted.
 
@@ -14,12 +14,6 @@ import urllib.request
 from typing import Any, Callable
 
 import pytest
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
 
 
 def refused(call: Callable[[], Any], code: str = "AccessDenied") -> None:
@@ -181,35 +175,36 @@ def test_a_presigned_url_edited_to_point_elsewhere_is_refused(person, signature)
 
 
 @pytest.mark.parametrize("signature", ["s3", "s3v4"])
-def test_a_presigned_url_past_its_expiry_is_refused(person, signature, monkeypatch):
+def test_a_presigned_url_past_its_expiry_is_refused(person, signature):
     from botocore.config import Config
 
-    from local import iam
+    from local import clock
 
     alice = person()
     alice.s3.put_object(Bucket=alice.bucket, Key=alice.file("a.txt"), Body=b"a")
     url = alice.client("s3", config=Config(signature_version=signature)).generate_presigned_url(
         "get_object", Params={"Bucket": alice.bucket, "Key": alice.file("a.txt")}, ExpiresIn=60)
     assert fetch(url)[0] == 200
-    now = iam.now()
-    monkeypatch.setattr(iam, "now", lambda: now + 120)
-    status, body = fetch(url)
+    now = clock.now()
+    with clock.set(lambda: now + 120):
+        status, body = fetch(url)
     assert status == 403 and b"Request has expired" in body
 
 
 # --- credentials that are not right -----------------------------------------------------------
 
-def test_expired_credentials_are_refused(person, monkeypatch):
-    from local import iam
+def test_expired_credentials_are_refused(person):
+    from local import clock
 
     alice = person()
     assert alice.s3.get_object(Bucket=alice.bucket, Key=alice.profile)
-    now = iam.now()
-    monkeypatch.setattr(iam, "now", lambda: now + 3601)
-    refused(lambda: alice.s3.get_object(Bucket=alice.bucket, Key=alice.profile), "ExpiredToken")
-    url = alice.s3.generate_presigned_url("get_object", ExpiresIn=60,
-                                          Params={"Bucket": alice.bucket, "Key": alice.profile})
-    status, body = fetch(url)
+    now = clock.now()
+    with clock.set(lambda: now + 3601):
+        refused(lambda: alice.s3.get_object(Bucket=alice.bucket, Key=alice.profile),
+                "ExpiredToken")
+        url = alice.s3.generate_presigned_url("get_object", ExpiresIn=60,
+                                              Params={"Bucket": alice.bucket, "Key": alice.profile})
+        status, body = fetch(url)
     assert status == 400 and b"<Code>ExpiredToken</Code>" in body
 
 

@@ -1,4 +1,4 @@
-"""The identity pool's credentials in the local AWS (local/identity_pool.py): per
+"""The identity pool's credentials in the local AWS (local/iam/identity_pool.py): per
 person, for the template's authenticated role, the same identity for the same user,
 and none for another person's login, a deleted user or a signed-out token.
 
@@ -13,13 +13,8 @@ from datetime import datetime, timezone
 import pytest
 
 from infra import template as infra_template
-from tests.helpers import LOCAL_REGION, credentials_for, post
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
+from tests.helpers import post
+from tests.stack.helpers import LOCAL_REGION, credentials_for
 
 
 # --- the role in the template -----------------------------------------------------------
@@ -121,7 +116,7 @@ def test_a_deleted_user_gets_no_credentials(client, register, local_aws, stack):
     local_aws.session().client("cognito-idp", endpoint_url=stack["AWS_ENDPOINT_URL"]) \
         .admin_delete_user(UserPoolId=stack["USER_POOL_ID"], Username=tokens["username"])
     response = post(client, "/api/auth/credentials", {},
-                    {"Authorization": f"Bearer {tokens['idToken']}"})
+                    {"Authorization": f"{tokens['idToken']}"})
     assert response.status_code == 401, response.body
 
 
@@ -131,5 +126,57 @@ def test_after_logging_out_the_old_id_token_gets_no_credentials(client, register
     response = post(client, "/api/auth/logout", {"accessToken": tokens["accessToken"]})
     assert response.status_code in (200, 204), response.body
     response = post(client, "/api/auth/credentials", {},
-                    {"Authorization": f"Bearer {tokens['idToken']}"})
+                    {"Authorization": f"{tokens['idToken']}"})
     assert response.status_code == 401, response.body
+
+
+# --- DescribeIdentity and DeleteIdentities (local/iam/identity_deletion.py) ---------------------
+
+def _identities(local_aws, stack):
+    return local_aws.session().client("cognito-identity", endpoint_url=stack["AWS_ENDPOINT_URL"])
+
+
+def test_describe_identity_says_the_provider_and_when_it_was_made(client, register, local_aws,
+                                                                   stack):
+    before = datetime.now(timezone.utc)
+    identity_id = credentials_for(client, register())["identityId"]
+    described = _identities(local_aws, stack).describe_identity(IdentityId=identity_id)
+    assert described["IdentityId"] == identity_id
+    assert described["Logins"] == [
+        f"cognito-idp.{LOCAL_REGION}.amazonaws.com/{stack['USER_POOL_ID']}"]
+    assert described["CreationDate"] >= before.replace(microsecond=0)
+    assert described["LastModifiedDate"] >= described["CreationDate"]
+
+
+def test_a_deleted_identity_is_gone_and_the_same_user_gets_a_new_one(client, register,
+                                                                      local_aws, stack):
+    from botocore.exceptions import ClientError
+
+    tokens = register()
+    identity_id = credentials_for(client, tokens)["identityId"]
+    identities = _identities(local_aws, stack)
+    assert identities.delete_identities(IdentityIdsToDelete=[identity_id])[
+        "UnprocessedIdentityIds"] == []
+    for call in (lambda: identities.describe_identity(IdentityId=identity_id),
+                 lambda: identities.get_credentials_for_identity(
+                     IdentityId=identity_id, Logins={
+                         f"cognito-idp.{LOCAL_REGION}.amazonaws.com/{stack['USER_POOL_ID']}":
+                         tokens["idToken"]})):
+        with pytest.raises(ClientError) as error:
+            call()
+        assert error.value.response["Error"]["Code"] == "ResourceNotFoundException"
+    assert credentials_for(client, tokens)["identityId"] not in ("", identity_id)
+    # Deleting it again, or an id that never existed, is no error (nothing to do).
+    assert identities.delete_identities(IdentityIdsToDelete=[
+        identity_id, f"{LOCAL_REGION}:00000000-0000-0000-0000-000000000000"])[
+        "UnprocessedIdentityIds"] == []
+
+
+@pytest.mark.parametrize("ids", [["not-an-identity-id"], [f"{LOCAL_REGION}:{'a' * 60}"],
+                                 [f"{LOCAL_REGION}:0"] * 61])
+def test_identity_ids_outside_the_documented_constraints_are_invalid(local_aws, stack, ids):
+    from botocore.exceptions import ClientError
+
+    with pytest.raises(ClientError) as error:
+        _identities(local_aws, stack).delete_identities(IdentityIdsToDelete=ids)
+    assert error.value.response["Error"]["Code"] == "InvalidParameterException"

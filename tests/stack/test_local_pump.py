@@ -7,10 +7,15 @@ from typing import Any
 
 import boto3
 import jwt
+import pytest
 
 from chalicelib import names
 
 from tests.helpers import eventually, post
+
+# The pump delivers every message of every queue and the tests read its console:
+# a stack of its own per test.
+pytestmark = pytest.mark.usefixtures("fresh_stack")
 
 
 def aws(service: str, stack: dict[str, str]) -> Any:

@@ -10,10 +10,14 @@ from __future__ import annotations
 
 import uuid
 
+import pytest
 
 from chalicelib import names, users_table
 from chalicelib.user_events import UserAuthenticated, UserDeleted
 from tests.helpers import eventually
+
+# The pump delivers every record of the stream: a stack of its own per test.
+pytestmark = pytest.mark.usefixtures("fresh_stack")
 
 
 def login(sub: str, name: str, at: str = "2026-11-26T10:00:00.000000Z") -> UserAuthenticated:

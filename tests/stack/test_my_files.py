@@ -13,15 +13,11 @@ import urllib.parse
 import pytest
 
 from chalicelib import my_files
-from chalicelib.my_files import MAX_FILE_BYTES, MAX_FILES
-from tests.helpers import (FILES, PROFILE, assert_error, bearer, bucket_of, delete_file,
-                           fetch_link, listed_files, listed_names, post, sub_of, upload_file)
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
+from chalicelib.inputs import MAX_FILE_BYTES, MAX_UPLOAD_BODY_BYTES, FileTooLarge
+from chalicelib.my_files import MAX_FILES
+from tests.helpers import post
+from tests.stack.helpers import (FILES, PROFILE, assert_error, bearer, bucket_of, delete_file,
+                                 fetch_link, listed_files, listed_names, sub_of, upload_file)
 
 
 pytestmark = pytest.mark.usefixtures("no_cached_credentials")
@@ -152,8 +148,8 @@ def test_a_body_far_over_the_limit_is_refused_before_it_is_parsed(client, regist
     person = register()
     body = b'{"name": "huge.bin", "content": "' + b"A" * (3 * MAX_FILE_BYTES) + b'"}'
     message = assert_error(post(client, FILES, body, bearer(person)), 413, "PayloadTooLarge")
-    assert str(my_files.MAX_UPLOAD_BODY_BYTES) in message  # the route's own limit, not 16 KiB
-    with pytest.raises(my_files.FileTooLarge):  # and my_files refuses it by itself too
+    assert str(MAX_UPLOAD_BODY_BYTES) in message  # the route's own limit, not 16 KiB
+    with pytest.raises(FileTooLarge):  # and my_files refuses it by itself too
         my_files.upload(my_files.Person("sub", "token"), body)
 
 
@@ -230,12 +226,17 @@ def test_the_account_page_includes_the_files_section_and_its_script_runs_under_t
     assert response.status_code == 200
     html = response.body.decode()
     nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)
-    start = html.index('<section class="files"')
-    section = html[start:html.index("</script>", start)]
+    start = html.index('<section class="part files"')
+    section = html[start:html.index("</section>", start)]
     assert '<label for="files-file">File</label>' in section
     assert '<input id="files-file" name="file" type="file"' in section
     assert '<button type="submit">Upload</button>' in section
     assert "Download your profile document" in section
-    assert 'role="alert"' in section
-    assert f'<script nonce="{nonce}">' in section and f'<style nonce="{nonce}">' in html
-    assert "innerHTML" not in section  # file names are set as text, never parsed as HTML
+    # No script or style of its own: the page's one script (app.js, under the page's nonce)
+    # runs it, style.css styles it, and its errors go to the page's one role="alert".
+    assert "<script" not in section and "<style" not in section
+    assert html.count("<script") == 1 and f'<script nonce="{nonce}">' in html
+    markup = html[:html.index("<script")]
+    assert markup.count('role="alert"') == 1 and f'<style nonce="{nonce}">' in html
+    script = html[html.index("function filesSection()"):html.index("var pages = {")]
+    assert "innerHTML" not in script  # file names are set as text, never parsed as HTML

@@ -10,14 +10,8 @@ import urllib.parse
 import pytest
 
 from chalicelib import my_files
-from tests.helpers import (PROFILE, Refusing, bearer, bucket_of, delete_file, listed_files,
-                           sub_of, upload_file)
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
+from tests.stack.helpers import (PROFILE, Refusing, bearer, bucket_of, delete_file, listed_files,
+                                 sub_of, upload_file)
 
 
 pytestmark = pytest.mark.usefixtures("no_cached_credentials")
@@ -52,12 +46,12 @@ def test_every_s3_call_and_link_is_signed_with_the_persons_credentials(
     delete_file(client, person, "mine.txt")
     monkeypatch.undo()
 
-    person_keys = {credentials["accessKeyId"] for credentials in given}
+    person_keys = {credentials.access_key_id for credentials in given}
     assert len(signed_with) >= 6 and set(signed_with) == person_keys, signed_with
     assert stack["AWS_ACCESS_KEY_ID"] not in person_keys  # the app's own key: never
     query = urllib.parse.parse_qs(urllib.parse.urlsplit(body["files"][0]["url"]).query)
     assert query["X-Amz-Credential"][0].split("/")[0] in person_keys
-    assert query["X-Amz-Security-Token"][0] in {c["sessionToken"] for c in given}
+    assert query["X-Amz-Security-Token"][0] in {c.session_token for c in given}
 
 
 # --- The person's credentials: reused while fresh, never past their expiry ------------------------
@@ -77,10 +71,9 @@ def exchanges(monkeypatch) -> Exchanges:
     seen = Exchanges()
     real = cognito_credentials.aws_credentials
 
-    def counting(id_token: str) -> dict:
+    def counting(id_token: str) -> cognito_credentials.Credentials:
         seen.calls.append(id_token)
-        expiry = time.gmtime(time.time() + seen.lifetime)
-        return {**real(id_token), "expiration": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", expiry)}
+        return real(id_token)._replace(expires_at=time.time() + seen.lifetime)
 
     monkeypatch.setattr(cognito_credentials, "aws_credentials", counting)
     return seen

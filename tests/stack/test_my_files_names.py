@@ -9,14 +9,9 @@ import urllib.parse
 import pytest
 
 from chalicelib.file_names import file_name
-from tests.helpers import (FILES, assert_error, bearer, bucket_of, delete_file, listed_names,
-                           post, sub_of, upload_file)
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
+from tests.helpers import post
+from tests.stack.helpers import (FILES, assert_error, bearer, bucket_of, delete_file, listed_names,
+                                 sub_of, upload_file)
 
 
 pytestmark = pytest.mark.usefixtures("no_cached_credentials")

@@ -11,13 +11,7 @@ import pytest
 from botocore.exceptions import ClientError
 
 from chalicelib import my_files
-from tests.helpers import FILES, PROFILE, Refusing, assert_error, bearer, sub_of
-
-
-@pytest.fixture(scope="module")
-def stack(module_stack: dict[str, str]) -> dict[str, str]:
-    """The module shares one stack: every test here makes its own people."""
-    return module_stack
+from tests.stack.helpers import FILES, PROFILE, Refusing, assert_error, bearer, sub_of
 
 
 pytestmark = pytest.mark.usefixtures("no_cached_credentials")

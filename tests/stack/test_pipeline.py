@@ -11,8 +11,11 @@ import boto3
 
 from chalicelib import names, users_bucket, users_table
 from chalicelib.config import deploy_value
+from local.events import recording
 from local.pump import sqs_record, stream_record
-from tests.helpers import eventually, login_event
+from tests.helpers import eventually
+from tests.stack import helpers
+from tests.stack.helpers import login_event
 
 # The queues the app's SQS handlers are subscribed to (the stack's, or the local defaults).
 PROFILE_QUEUE_SETTING = "PROFILE_QUEUE_NAME"
@@ -24,8 +27,7 @@ def aws(service: str, stack: dict[str, str]) -> Any:
 
 
 def sqs_event(client: Any, *bodies: str, queue: str = PROFILE_QUEUE_SETTING) -> dict:
-    return client.events.generate_sqs_event(message_bodies=list(bodies),
-                                            queue_name=deploy_value(queue))
+    return helpers.sqs_event(client, list(bodies), deploy_value(queue))
 
 
 def stream_event(*records: dict) -> dict:
@@ -51,19 +53,21 @@ def change(event_name: str, sub: str | None, new_name: str | None = None,
 
 def test_save_profile_writes_the_users_record(client):
     event = login_event()
-    result = client.lambda_.invoke("save_profile", sqs_event(client, event.to_json()))
+    with recording() as outcomes:
+        client.lambda_.invoke("save_profile", sqs_event(client, event.to_json()))
     record = users_table.get(event.sub)
     assert record["name"] == "Ada Lovelace" and record["email"] == "ada@example.com"
     assert record["username"] == "ada" and record["login_count"] == 1
     assert record["created_at"] == record["last_login_at"] == event.occurred_at
-    assert list(result.payload.outcomes.values()) == [users_table.APPLIED]
+    assert list(outcomes.values()) == [users_table.APPLIED]
 
 
 def test_redelivered_event_does_not_count_the_login_twice(client):
     event = login_event()
     client.lambda_.invoke("save_profile", sqs_event(client, event.to_json()))
-    again = client.lambda_.invoke("save_profile", sqs_event(client, event.to_json()))
-    assert list(again.payload.outcomes.values()) == [users_table.DUPLICATE]
+    with recording() as again:
+        client.lambda_.invoke("save_profile", sqs_event(client, event.to_json()))
+    assert list(again.values()) == [users_table.DUPLICATE]
     assert users_table.get(event.sub)["login_count"] == 1
 
 
@@ -72,16 +76,18 @@ def test_older_event_counts_the_login_but_keeps_the_newer_details(client):
     newer = login_event(sub, name="New Name", at="2026-11-26T12:00:00.000000Z")
     older = login_event(sub, name="Old Name", at="2026-11-26T11:00:00.000000Z")
     client.lambda_.invoke("save_profile", sqs_event(client, newer.to_json()))
-    result = client.lambda_.invoke("save_profile", sqs_event(client, older.to_json()))
+    with recording() as outcomes:
+        client.lambda_.invoke("save_profile", sqs_event(client, older.to_json()))
     record = users_table.get(sub)
-    assert list(result.payload.outcomes.values()) == [users_table.APPLIED_OLDER]
+    assert list(outcomes.values()) == [users_table.APPLIED_OLDER]
     assert record["name"] == "New Name" and record["last_login_at"] == newer.occurred_at
     assert record["login_count"] == 2
 
 
-def test_poison_message_is_reported_alone_and_the_good_ones_are_saved(client, stack):
+def test_poison_message_is_reported_alone_and_the_good_ones_are_saved(client, fresh_stack):
     """A partial batch response: Lambda deletes what succeeded and only the failed
     message comes back (after the queue's maxReceiveCount, to its dead-letter queue)."""
+    stack = fresh_stack  # it receives every message of the queue
     sqs = aws("sqs", stack)
     url = sqs.get_queue_url(QueueName=stack[PROFILE_QUEUE_SETTING])["QueueUrl"]
     arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
@@ -109,13 +115,14 @@ def test_poison_message_is_reported_alone_and_the_good_ones_are_saved(client, st
 
 def test_archive_profile_writes_the_users_json_document(client, stack):
     event = login_event()
-    result = client.lambda_.invoke("archive_profile", sqs_event(client, event.to_json(), queue=ARCHIVE_QUEUE_SETTING))
+    with recording() as outcomes:
+        client.lambda_.invoke("archive_profile", sqs_event(client, event.to_json(), queue=ARCHIVE_QUEUE_SETTING))
     body = aws("s3", stack).get_object(Bucket=stack["USERS_BUCKET_NAME"],
                                        Key=f"users/{event.sub}/profile.json")["Body"].read()
     document = json.loads(body)
     assert document["name"] == "Ada Lovelace" and document["email"] == "ada@example.com"
     assert document["sub"] == event.sub and document["lastEventId"] == event.event_id
-    assert list(result.payload.outcomes.values()) == [users_bucket.WRITTEN]
+    assert list(outcomes.values()) == [users_bucket.WRITTEN]
 
 
 def test_archive_profile_ignores_an_older_or_redelivered_event(client):
@@ -123,16 +130,19 @@ def test_archive_profile_ignores_an_older_or_redelivered_event(client):
     newer = login_event(sub, name="New Name", at="2026-11-26T12:00:00.000000Z")
     older = login_event(sub, name="Old Name", at="2026-11-26T11:00:00.000000Z")
     client.lambda_.invoke("archive_profile", sqs_event(client, newer.to_json(), queue=ARCHIVE_QUEUE_SETTING))
-    results = [client.lambda_.invoke("archive_profile", sqs_event(client, e.to_json(), queue=ARCHIVE_QUEUE_SETTING))
-               for e in (older, newer)]
-    assert [list(r.payload.outcomes.values()) for r in results] == [[users_bucket.UNCHANGED]] * 2
+    results = []
+    for e in (older, newer):
+        with recording() as outcomes:
+            client.lambda_.invoke("archive_profile", sqs_event(client, e.to_json(), queue=ARCHIVE_QUEUE_SETTING))
+        results.append(outcomes)
+    assert [list(r.values()) for r in results] == [[users_bucket.UNCHANGED]] * 2
     assert users_bucket.get_profile(sub)["name"] == "New Name"
 
 
 def test_archive_profile_rejects_a_message_that_is_not_a_login_event(client):
     result = client.lambda_.invoke(
         "archive_profile", sqs_event(client, json.dumps({"type": "other"}), queue=ARCHIVE_QUEUE_SETTING))
-    assert len(result.payload["batchItemFailures"]) == 1
+    assert result.payload["batchItemFailures"] == [{"itemIdentifier": "m0"}]
 
 
 # --- sync_name: DynamoDB stream -> Parameter Store -------------------------------------
@@ -172,7 +182,8 @@ def test_sync_name_skips_a_poison_record_without_blocking_the_rest_of_the_batch(
     assert names.get(sub) == "Ada"
 
 
-def test_sync_name_accepts_records_read_from_the_real_stream(client, stack):
+def test_sync_name_accepts_records_read_from_the_real_stream(client, fresh_stack):
+    stack = fresh_stack  # it reads the whole stream
     """The local pump's event shape, from GetRecords, is what the handler understands."""
     event = login_event()
     users_table.record_login(event)
@@ -184,3 +195,13 @@ def test_sync_name_accepts_records_read_from_the_real_stream(client, stack):
     records = streams.get_records(ShardIterator=iterator)["Records"]
     client.lambda_.invoke("sync_name", stream_event(*[stream_record(r, arn, "us-east-1") for r in records]))
     assert names.get(event.sub) == "Ada Lovelace"
+
+
+def test_the_processed_event_marker_outlives_sqs_retention(client, stack):
+    """The marker that makes a redelivery harmless lives longer than SQS keeps a message
+    (14 days at most): read from the table, not from the constant."""
+    event = login_event()
+    client.lambda_.invoke("save_profile", sqs_event(client, event.to_json()))
+    item = aws("dynamodb", stack).get_item(TableName=stack["PROCESSED_EVENTS_TABLE_NAME"],
+                                           Key={"event_id": {"S": event.event_id}})["Item"]
+    assert int(item["expires_at"]["N"]) >= time.time() + 14 * 24 * 3600

@@ -12,6 +12,7 @@ import pytest
 
 from chalicelib import names, users_table
 from chalicelib.user_events import UserAuthenticated
+from tests.stack import helpers
 
 
 def login_event(name: str = "Ada Lovelace") -> UserAuthenticated:
@@ -20,8 +21,7 @@ def login_event(name: str = "Ada Lovelace") -> UserAuthenticated:
 
 
 def sqs_event(client: Any, *bodies: str) -> dict:
-    return client.events.generate_sqs_event(message_bodies=list(bodies),
-                                            queue_name="comm-it-local-save-profile")
+    return helpers.sqs_event(client, list(bodies), "comm-it-local-save-profile")
 
 
 def insert(sub: str, name: str) -> dict:
@@ -44,7 +44,8 @@ def client_error(code: str) -> Exception:
 def test_a_batch_reports_only_the_failed_message_and_saves_the_good_one(client):
     good = login_event()
     event = sqs_event(client, good.to_json(), "{not json")
-    poison_id = event["Records"][1]["messageId"]
+    good_id, poison_id = (record["messageId"] for record in event["Records"])
+    assert good_id != poison_id
     result = client.lambda_.invoke("save_profile", event)
     assert json.loads(json.dumps(result.payload)) == {
         "batchItemFailures": [{"itemIdentifier": poison_id}]}

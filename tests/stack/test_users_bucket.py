@@ -13,7 +13,7 @@ import pytest
 from chalicelib import users_bucket
 from chalicelib.aws import client as aws_client
 from chalicelib.config import deploy_value
-from tests.helpers import login_event
+from tests.stack.helpers import login_event, sqs_event
 
 FIRST, OLDER, NEWER = ("2026-11-26T10:00:00.000000Z", "2026-11-26T11:00:00.000000Z",
                        "2026-11-26T12:00:00.000000Z")
@@ -21,9 +21,8 @@ FIRST, OLDER, NEWER = ("2026-11-26T10:00:00.000000Z", "2026-11-26T11:00:00.00000
 
 def deliver(client: Any, event: Any) -> Any:
     """The archive Lambda invoked with `event`, as SQS delivers it from the archive queue."""
-    sqs_event = client.events.generate_sqs_event(
-        message_bodies=[event.to_json()], queue_name=deploy_value("ARCHIVE_QUEUE_NAME"))
-    return client.lambda_.invoke("archive_profile", sqs_event)
+    return client.lambda_.invoke(
+        "archive_profile", sqs_event(client, [event.to_json()], deploy_value("ARCHIVE_QUEUE_NAME")))
 
 
 @contextlib.contextmanager
@@ -60,7 +59,7 @@ def test_a_delivery_overtaken_between_its_read_and_its_write_fails_and_its_retry
 
     with just_before_writing(slow, lambda: deliver(client, fast)):
         failed = deliver(client, slow)  # its write is conditional on the document it read
-        assert len(failed.payload["batchItemFailures"]) == 1
+        assert failed.payload["batchItemFailures"] == [{"itemIdentifier": "m0"}]
 
     assert users_bucket.get_profile(sub)["name"] == fast.name  # the first write stands
     deliver(client, slow)  # the redelivery reads the document the other one wrote

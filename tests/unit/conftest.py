@@ -20,3 +20,16 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     monkeypatch.setattr(socket.socket, "connect", refuse)
     monkeypatch.setattr(socket.socket, "connect_ex", refuse)
     yield
+
+
+@pytest.fixture
+def client() -> Iterator[Any]:
+    """chalice's test client with no AWS behind it: pages, errors and everything the app
+    answers before it would call AWS (a call that tries fails on the socket guard above)."""
+    from chalice.test import Client
+
+    from app import app
+    from tests.helpers import ROOT
+
+    with Client(app, stage_name="local", project_dir=str(ROOT)) as test_client:
+        yield test_client

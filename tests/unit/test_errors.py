@@ -6,7 +6,6 @@ from __future__ import annotations
 import json
 import logging
 import re
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -16,21 +15,9 @@ from chalicelib import errors
 from chalicelib.errors import ApiError, Conflict, ServiceUnavailable, TooManyRequests
 from tests.helpers import post
 
-ROOT = Path(__file__).resolve().parents[2]
 SECRET = "db-password=hunter2"
 INTERNAL = {"error": "InternalError",
             "message": "Something went wrong on our side. Please try again."}
-
-
-@pytest.fixture(scope="module")
-def client():
-    """The app with no AWS behind it (overrides conftest's): nothing here gets that far."""
-    from chalice.test import Client
-
-    from app import app
-
-    with Client(app, stage_name="local", project_dir=str(ROOT)) as test_client:
-        yield test_client
 
 
 def json_of(response: Any) -> dict[str, Any]:
@@ -76,7 +63,7 @@ def test_an_exception_in_the_guard_is_the_same_500(client, monkeypatch, caplog):
     monkeypatch.setattr(guard, "verify_id_token", boom)
     with caplog.at_level(logging.ERROR, logger="chalicelib.errors"):
         # "e30" is {}: chalice's local gateway decodes it (a.b.c would crash it, see FIELD-NOTES).
-        response = client.http.get("/api/greeting", headers={"Authorization": "Bearer e30.e30.c2ln"})
+        response = client.http.get("/api/greeting", headers={"Authorization": "e30.e30.c2ln"})
     assert response.status_code == 500
     assert json_of(response) == INTERNAL
     assert_no_internals(response)
@@ -184,3 +171,11 @@ def test_json_response_is_json_and_never_cached():
     assert (response.status_code, json.loads(response.body)) == (201, {"username": "ada"})
     assert response.headers == {"Content-Type": "application/json", "Cache-Control": "no-store",
                                 "Location": "/x"}
+
+
+def test_a_json_answer_sends_the_strict_policy_that_loads_and_runs_nothing(client):
+    """The literal policy, not the constant: weakening the constant must fail here."""
+    response = client.http.get("/api/greeting")  # the guard's 401, before any AWS
+    assert response.headers["Content-Type"] == "application/json"
+    assert response.headers["Content-Security-Policy"] == (
+        "default-src 'none'; frame-ancestors 'none'; base-uri 'none'; form-action 'none'")

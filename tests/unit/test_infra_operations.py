@@ -31,7 +31,10 @@ def function_names() -> dict[str, str]:
 
 def test_the_user_pool_survives_destroy_and_cannot_be_deleted_by_accident(template):
     pool = template["Resources"]["UserPool"]
-    assert pool["Properties"]["DeletionProtection"] == "ACTIVE"
+    # ACTIVE unless a deploy says otherwise: `make deploy` creates a stack with it off and
+    # turns it on once the create is complete (tests/unit/test_infra_first_deploy.py).
+    assert pool["Properties"]["DeletionProtection"] == {"Ref": "DataDeletionProtection"}
+    assert template["Parameters"]["DataDeletionProtection"]["Default"] == "ACTIVE"
     assert pool["DeletionPolicy"] == "RetainExceptOnCreate"
     assert pool["UpdateReplacePolicy"] == "Retain"
 
@@ -54,7 +57,8 @@ def test_ses_is_one_parameter_and_cognitos_sender_stays_the_default(template):
     assert template["Parameters"]["SesIdentityArn"]["Default"] == ""
     email = props(template, "UserPool")["EmailConfiguration"]["Fn::If"]
     assert email[0] == "UsesSes"
-    assert email[1] == {"EmailSendingAccount": "DEVELOPER", "SourceArn": {"Ref": "SesIdentityArn"}}
+    assert email[1] == {"EmailSendingAccount": "DEVELOPER", "SourceArn": {"Ref": "SesIdentityArn"},
+                        "From": {"Ref": "SesFromAddress"}}
     assert email[2] == {"EmailSendingAccount": "COGNITO_DEFAULT"}
 
 

@@ -43,8 +43,11 @@ def test_cfn_lint_would_catch_a_broken_template(tmp_path):
 def test_user_pool_verifies_email_and_requires_name_and_email(template):
     pool = props(template, "UserPool")
     assert pool["AutoVerifiedAttributes"] == ["email"]
-    assert pool["VerificationMessageTemplate"]["DefaultEmailOption"] == "CONFIRM_WITH_CODE"
-    assert "{####}" in pool["VerificationMessageTemplate"]["EmailMessage"]
+    # Either sender (SES or Cognito's own): a code; the custom text only with SES.
+    _, with_ses, without = pool["VerificationMessageTemplate"]["Fn::If"]
+    for messages in (with_ses, without):
+        assert messages["DefaultEmailOption"] == "CONFIRM_WITH_CODE"
+    assert "{####}" in with_ses["EmailMessage"]
     required = {a["Name"] for a in pool["Schema"] if a.get("Required")}
     assert required == {"name", "email"}
 
@@ -102,9 +105,30 @@ def test_identity_role_is_assumed_only_by_signed_in_users_of_this_pool_with_the_
 
 
 def test_the_principal_tag_key_matches_where_the_archive_lambda_writes():
-    from chalicelib.users_bucket import key_for
+    from chalicelib import user_keys
 
-    assert key_for("SUB") == "users/SUB/profile.json"
+    assert user_keys.profile_key("SUB") == "users/SUB/profile.json"
+
+
+def test_the_authenticated_roles_policy_names_the_key_layout_of_chalicelib_user_keys(template):
+    """The person's own profile and files, where chalicelib/my_files.py reaches them."""
+    from chalicelib import user_keys
+
+    [role] = [r for r in resources(template, "AWS::IAM::Role").values()
+              if any(p["PolicyName"] == "own-profile-and-files"
+                     for p in r["Properties"].get("Policies", []))]
+    [policy] = role["Properties"]["Policies"]
+    statements = {s["Sid"]: s for s in policy["PolicyDocument"]["Statement"]}
+    sub = "${!aws:PrincipalTag/sub}"  # in a !Sub: IAM's variable, not CloudFormation's
+    bucket = "${UsersBucket.Arn}"
+    assert statements["ReadOwnProfile"]["Resource"] == {
+        "Fn::Sub": f"{bucket}/{user_keys.profile_key(sub)}"}
+    assert statements["ManageOwnFiles"]["Resource"] == {
+        "Fn::Sub": f"{bucket}/{user_keys.files_prefix(sub)}*"}
+    tag = "${aws:PrincipalTag/sub}"
+    assert statements["ListOwnFiles"]["Condition"]["StringLike"]["s3:prefix"] == [
+        user_keys.files_prefix(tag), user_keys.files_prefix(tag) + "*",
+        user_keys.profile_key(tag)]
 
 
 def test_users_table_is_on_demand_streamed_encrypted_and_recoverable(template):

@@ -41,6 +41,20 @@ def assert_rejected(raw: Any, field: str, status: int, code: str) -> str:
 
 # --- the body as a whole ----------------------------------------------------------------
 
+def test_arguments_are_the_checked_fields_named_as_python_keyword_arguments():
+    assert inputs.arguments(body(), "accessToken", "currentPassword", "newPassword") == {
+        "access_token": "eyJ.eyJ.sig", "current_password": "Corr3ct-horse",
+        "new_password": "N3w-password"}
+    assert inputs.arguments(body(), "refreshToken", "name") == {
+        "refresh_token": "abc.DEF-123_~+/=", "name": "Ada Lovelace"}
+
+
+def test_arguments_refuse_what_json_body_refuses():
+    with pytest.raises(ApiError) as caught:
+        inputs.arguments(b"[]", "name")
+    assert (caught.value.status, caught.value.code) == (400, "MalformedJSON")
+
+
 def test_returns_exactly_the_required_fields_checked_and_stripped():
     raw = json.dumps({"name": "  Ada Lovelace ", "username": " ada.l\t", "extra": "ignored",
                       "password": "Corr3ct-horse"}).encode()

@@ -159,12 +159,9 @@ def test_whole_lines_escapes_what_it_passes_on_but_not_twice():
     assert second == "[outbox] email to=ada\\x1b@example.com"  # said escaped once, kept as is
 
 
-def test_install_makes_the_process_streams_whole_lines(monkeypatch):
+def test_install_makes_the_process_streams_whole_lines(monkeypatch, app_logging):
     monkeypatch.setattr("sys.stdout", io.StringIO())
     monkeypatch.setattr("sys.stderr", io.StringIO())
-    root = logging.getLogger()
-    monkeypatch.setattr(root, "handlers", [])
-    monkeypatch.setattr(root, "level", logging.WARNING)
     console.install()
     console.install()
     import sys
@@ -172,3 +169,55 @@ def test_install_makes_the_process_streams_whole_lines(monkeypatch):
     assert isinstance(sys.stdout, console.WholeLines)
     assert isinstance(sys.stderr, console.WholeLines)
     assert not isinstance(sys.stdout.stream, console.WholeLines)
+
+
+# --- one line per happening: the app's records once, readable ----------------------------------
+
+@pytest.fixture
+def app_logging(monkeypatch):
+    """The root and the app's loggers as a fresh process has them (restored afterwards)."""
+    from chalicelib import logs
+
+    root, app = logging.getLogger(), logging.getLogger(logs.LOGGER)
+    monkeypatch.setattr(root, "handlers", [])
+    monkeypatch.setattr(root, "level", logging.WARNING)
+    monkeypatch.setattr(app, "handlers", [])
+    monkeypatch.setattr(app, "level", logging.NOTSET)
+    monkeypatch.setattr(logs, "_configured", False)
+    return logs
+
+
+def test_an_app_record_is_one_readable_line_with_its_fields_and_no_secret():
+    from chalicelib import logs
+
+    stream = RecordingStream()
+    record = logging.makeLogRecord({"name": "chalicelib.user_events", "levelname": "INFO",
+                                    "levelno": logging.INFO, "msg": "published %s",
+                                    "args": ("user.authenticated",), "event_id": "e-1",
+                                    "access_token": "eyJ.secret"})
+    with logs.fields(request_id="r-1"):
+        console.ConsoleHandler(stream).handle(record)
+    assert stream.writes == [
+        "INFO chalicelib.user_events: published user.authenticated request_id=r-1 event_id=e-1\n"]
+
+
+def test_the_console_shows_each_app_record_once_not_its_json_copy_too(monkeypatch, app_logging):
+    stream = RecordingStream()
+    monkeypatch.setattr("sys.stdout", stream)  # where the app's JSON handler writes
+    console.install_logging(logging.INFO, stream)
+    console.show_app_logs_once()
+    console.show_app_logs_once()
+    with app_logging.fields(request_id="r-1"):
+        logging.getLogger("chalicelib.names").info("saved the name of %s", "sub-1")
+    assert stream.writes == ["INFO chalicelib.names: saved the name of sub-1 request_id=r-1\n"]
+
+
+def test_without_the_local_console_the_app_still_logs_json(monkeypatch, app_logging):
+    import json
+
+    stream = RecordingStream()
+    monkeypatch.setattr("sys.stdout", stream)
+    console.show_app_logs_once()  # a process that later has no console handler (as in Lambda)
+    logging.getLogger("chalicelib.names").info("saved")
+    [line] = stream.writes
+    assert json.loads(line)["message"] == "saved" and json.loads(line)["level"] == "INFO"

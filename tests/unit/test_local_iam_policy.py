@@ -1,8 +1,8 @@
-"""local/iam_policy.py evaluates policy documents as IAM does: variables, conditions,
+"""local/iam/policy.py evaluates policy documents as IAM does: variables, conditions,
 explicit deny, and failing closed on what it does not know."""
 from __future__ import annotations
 
-from local.iam_policy import ALLOW, DENY, NO_MATCH, decide
+from local.iam.policy import ALLOW, DENY, NO_MATCH, decide
 
 BUCKET = "arn:aws:s3:::b"
 ALICE = {"aws:PrincipalTag/sub": "alice"}

@@ -23,24 +23,11 @@ PAGES = {
 }
 
 
-@pytest.fixture
-def page_client():
-    """Pages need no AWS: a bare test client."""
-    from pathlib import Path
-
-    from chalice.test import Client
-
-    from app import app
-
-    with Client(app, stage_name="local", project_dir=str(Path(__file__).resolve().parents[2])) as client:
-        yield client
-
-
 @pytest.mark.parametrize("path", page_paths())
-def test_every_page_renders_from_its_template_with_the_shared_layout(page_client, path):
+def test_every_page_renders_from_its_template_with_the_shared_layout(client, path):
     assert path in PAGES, f"{path} is a page: add its heading to PAGES"
     heading = PAGES[path]
-    response = page_client.http.get(path)
+    response = client.http.get(path)
     html = response.body.decode()
     assert response.status_code == 200
     assert response.headers["Content-Type"] == "text/html; charset=utf-8"
@@ -55,8 +42,8 @@ def test_every_heading_listed_belongs_to_a_page_of_the_app():
 
 
 @pytest.mark.parametrize("path", page_paths())
-def test_pages_send_a_strict_content_security_policy_with_a_fresh_nonce(page_client, path):
-    first, second = page_client.http.get(path), page_client.http.get(path)
+def test_pages_send_a_strict_content_security_policy_with_a_fresh_nonce(client, path):
+    first, second = client.http.get(path), client.http.get(path)
     policy = first.headers["Content-Security-Policy"]
     nonce = re.search(r"'nonce-([^']+)'", policy).group(1)
     assert f'<script nonce="{nonce}">' in first.body.decode()
@@ -66,31 +53,35 @@ def test_pages_send_a_strict_content_security_policy_with_a_fresh_nonce(page_cli
     assert first.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_forms_have_the_labelled_fields_and_buttons_of_the_journey(page_client):
-    signup = page_client.http.get("/signup").body.decode()
+def test_forms_have_the_labelled_fields_and_buttons_of_the_journey(client):
+    signup = client.http.get("/signup").body.decode()
     for label in ("Name", "Email", "Username", "Password"):
         assert f">{label}</label>" in signup
     assert ">Sign up</button>" in signup
-    confirm = page_client.http.get("/confirm").body.decode()
+    confirm = client.http.get("/confirm").body.decode()
     assert ">Verification code</label>" in confirm and ">Verify</button>" in confirm
     assert ">Resend code</button>" in confirm
-    assert ">Log in</button>" in page_client.http.get("/login").body.decode()
-    assert ">Send reset code</button>" in page_client.http.get("/forgot").body.decode()
-    reset = page_client.http.get("/reset").body.decode()
+    assert ">Log in</button>" in client.http.get("/login").body.decode()
+    assert ">Send reset code</button>" in client.http.get("/forgot").body.decode()
+    # Forgot and reset take a username or an email address; the login keeps its label.
+    assert ">Username or email</label>" in client.http.get("/forgot").body.decode()
+    assert ">Username or email</label>" in client.http.get("/reset").body.decode()
+    assert ">Username</label>" in client.http.get("/login").body.decode()
+    reset = client.http.get("/reset").body.decode()
     assert ">New password</label>" in reset and ">Reset password</button>" in reset
-    assert ">Log out</button>" in page_client.http.get("/hello").body.decode()
+    assert ">Log out</button>" in client.http.get("/hello").body.decode()
 
 
-def test_the_username_from_the_query_is_prefilled_and_escaped(page_client):
-    html = page_client.http.get('/confirm?username=%22%3E%3Cscript%3Ex%3C/script%3E').body.decode()
+def test_the_username_from_the_query_is_prefilled_and_escaped(client):
+    html = client.http.get('/confirm?username=%22%3E%3Cscript%3Ex%3C/script%3E').body.decode()
     assert 'value="&#34;&gt;&lt;script&gt;x&lt;/script&gt;"' in html
     assert "<script>x</script>" not in html
 
 
-def test_notices_come_from_a_fixed_list_and_never_reflect_query_text(page_client):
-    verified = page_client.http.get("/login?notice=verified").body.decode()
+def test_notices_come_from_a_fixed_list_and_never_reflect_query_text(client):
+    verified = client.http.get("/login?notice=verified").body.decode()
     assert pages.NOTICES["verified"] in verified
-    forged = page_client.http.get("/login?notice=%3Cb%3Eowned%3C/b%3E").body.decode()
+    forged = client.http.get("/login?notice=%3Cb%3Eowned%3C/b%3E").body.decode()
     assert "owned" not in forged and 'class="notice"' not in forged
 
 
@@ -120,3 +111,42 @@ def test_pages_use_no_absolute_app_paths_that_would_miss_the_stage_prefix():
 def test_the_greeting_template_escapes_the_name():
     html = pages.render("greeting.html", name="<img src=x onerror=alert(1)>")
     assert "Hello, &lt;img src=x onerror=alert(1)&gt;" in html
+
+
+# --- the account page (/account): a public shell like /hello (its script calls the guarded
+# API), with the fields and buttons the account flows name, linked from /hello ---
+
+def labels(html: str) -> dict[str, str]:
+    """label text -> the id of the control it names."""
+    return {re.sub(r"\s+", " ", text).strip(): target
+            for target, text in re.findall(r'<label for="([^"]+)">([^<]+)</label>', html)}
+
+
+def test_the_account_page_has_every_field_and_button_the_flows_name(client):
+    response = client.http.get("/account")
+    html = response.body.decode()
+    assert response.status_code == 200
+    assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
+    assert "<h1>Your account</h1>" in html and 'role="alert"' in html
+    found = labels(html)
+    for label in ("Name", "Email", "Verification code", "Current password", "New password",
+                  "Password"):
+        assert re.search(rf'id="{found[label]}"', html), label
+    buttons = [re.sub(r"\s+", " ", b).strip() for b in re.findall(r"<button[^>]*>([^<]+)</button>", html)]
+    for button in ("Save name", "Save email", "Verify email", "Change password",
+                   "Delete account", "Delete my account", "Log out"):
+        assert button in buttons, button
+    # The confirmation and the code field wait until they are asked for.
+    assert re.search(r'<form id="delete-form"[^>]*hidden', html)
+    assert re.search(r'<form id="verify-form"[^>]*hidden', html)
+
+
+def test_the_greeting_page_links_to_the_account(client):
+    html = client.http.get("/hello").body.decode()
+    assert '<a href="account">Account</a>' in html
+
+
+def test_the_login_page_says_the_account_is_deleted(client):
+    html = client.http.get("/login?notice=account-deleted").body.decode()
+    assert "Your account is deleted, with everything Comm-IT stored about you." in html
+

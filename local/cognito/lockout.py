@@ -9,22 +9,21 @@ username or password.", like a wrong password). Locally the same happens, so the
 answer to a locked account can be seen and tested before AWS.
 
 Only USER_PASSWORD_AUTH, the flow the app uses, is counted. These patches apply to
-the moto server running in this process only; `clock` is what tests move.
+the moto server running in this process only; the time is local/clock.py's.
 """
 from __future__ import annotations
 
 import threading
-import time
 from dataclasses import dataclass
 from typing import Any
+
+from local import clock, moto_patches
 
 FREE_FAILURES = 5
 MAX_LOCK_SECONDS = 15 * 60
 FORGET_AFTER_SECONDS = 15 * 60
 LOCKED = "Password attempts exceeded"
 WRONG_PASSWORD = "Incorrect username or password."
-
-clock = time.monotonic
 
 
 @dataclass
@@ -47,11 +46,10 @@ def install() -> None:
     from moto.cognitoidp import exceptions as errors
     from moto.cognitoidp.models import CognitoIdpBackend
 
-    if getattr(CognitoIdpBackend, "_comm_it_lockout", False):
+    if moto_patches.is_applied(CognitoIdpBackend, "initiate_auth", by=__name__):
         return
-    CognitoIdpBackend._comm_it_lockout = True
     lock = threading.Lock()
-    original_initiate_auth = CognitoIdpBackend.initiate_auth
+    original_initiate_auth = CognitoIdpBackend.initiate_auth  # replaced below
 
     def initiate_auth(self, client_id: str, auth_flow: str, auth_parameters: dict[str, str]):
         user = _user(self, client_id, auth_flow, auth_parameters)
@@ -59,7 +57,7 @@ def install() -> None:
             return original_initiate_auth(self, client_id, auth_flow, auth_parameters)
         with lock:
             attempts = user.__dict__.setdefault("comm_it_attempts", Attempts())
-            now = clock()
+            now = clock.now()
             idle, attempts.last = now - attempts.last, now
             if now < attempts.locked_until:
                 raise errors.NotAuthorizedError(LOCKED)
@@ -73,10 +71,10 @@ def install() -> None:
                     attempts.failures += 1
                     if attempts.failures >= FREE_FAILURES:
                         seconds = min(2 ** (attempts.failures - FREE_FAILURES), MAX_LOCK_SECONDS)
-                        attempts.locked_until = clock() + seconds
+                        attempts.locked_until = clock.now() + seconds
             raise
         with lock:
             attempts.failures = 0
         return result
 
-    CognitoIdpBackend.initiate_auth = initiate_auth
+    moto_patches.replace(CognitoIdpBackend, "initiate_auth", initiate_auth, by=__name__)

@@ -15,14 +15,14 @@ and `_pool_get_user` CognitoIdpUserPool._get_user.
 """
 from __future__ import annotations
 
-import secrets
 from typing import Any, Callable
 
+from local import moto_patches
+from local.cognito import mail  # mail.new_code: tests replace the generator there
+from local.cognito.mail import RESET_SUBJECT, VERIFY_SUBJECT, WRONG_CODE, codes_match, delivery
 from local.outbox import Outbox
 
-VERIFY_SUBJECT = "Your Comm-IT verification code"
-RESET_SUBJECT = "Your Comm-IT password reset code"
-_WRONG_CODE = "Invalid verification code provided, please try again."
+__all__ = ["RESET_SUBJECT", "VERIFY_SUBJECT", "install"]
 _NO_SUCH_USER = "Username/client id combination not found."
 
 # Set once by install(): where the codes go, and moto's own methods that the patches wrap.
@@ -30,18 +30,8 @@ _outbox: Outbox | None = None
 _moto: dict[str, Callable[..., Any]] = {}
 
 
-def _new_code() -> str:
-    return f"{secrets.randbelow(1_000_000):06d}"
-
-
 def _email(user: Any) -> str:
     return user.attribute_lookup.get("email", "")
-
-
-def _delivery(user: Any) -> dict[str, str]:
-    email = _email(user)
-    masked = f"{email[:1]}***@{email.split('@')[-1]}" if "@" in email else "***"
-    return {"Destination": masked, "DeliveryMedium": "EMAIL", "AttributeName": "email"}
 
 
 def _case_sensitive(pool: Any) -> bool:
@@ -64,12 +54,8 @@ def _pool_and_user(backend: Any, client_id: str, username: str) -> tuple[Any, An
 
 
 def _send_verification(user: Any) -> None:
-    user.comm_it_signup_code = _new_code()
+    user.comm_it_signup_code = mail.new_code()
     _send(user, VERIFY_SUBJECT, user.comm_it_signup_code)
-
-
-def _codes_match(expected: str | None, given: str | None) -> bool:
-    return bool(expected) and secrets.compare_digest(expected, given or "")
 
 
 # --- CognitoIdpResponse handlers (moto has no resend, and its confirm ignores the code) -------
@@ -98,9 +84,9 @@ def _response_confirm_sign_up(self: Any) -> Any:
     user = _requested_user(self)
     if user.status == UserStatus.CONFIRMED:
         raise errors.NotAuthorizedError("User cannot be confirmed. Current status is CONFIRMED")
-    if not _codes_match(getattr(user, "comm_it_signup_code", None),
+    if not codes_match(getattr(user, "comm_it_signup_code", None),
                         self._get_param("ConfirmationCode", "")):
-        raise errors.CodeMismatchException(_WRONG_CODE)
+        raise errors.CodeMismatchException(WRONG_CODE)
     user.status = UserStatus.CONFIRMED
     user.comm_it_signup_code = None
     user.attributes = [a for a in user.attributes if a["Name"] != "email_verified"] + \
@@ -118,7 +104,7 @@ def _response_resend_confirmation_code(self: Any) -> Any:
     if user.status == UserStatus.CONFIRMED:
         raise errors.InvalidParameterException("User is already confirmed.")
     _send_verification(user)
-    return ActionResult({"CodeDeliveryDetails": _delivery(user)})
+    return ActionResult({"CodeDeliveryDetails": delivery(_email(user))})
 
 
 # --- CognitoIdpBackend methods: wrap moto's own ------------------------------------------------
@@ -129,7 +115,7 @@ def _backend_sign_up(self: Any, *args: Any, **kwargs: Any) -> tuple[Any, Any]:
     user, details = _moto["sign_up"](self, *args, **kwargs)
     if user.status != UserStatus.CONFIRMED:
         _send_verification(user)
-        details = _delivery(user)
+        details = delivery(_email(user))
     return user, details
 
 
@@ -144,7 +130,7 @@ def _backend_forgot_password(self: Any, client_id: str, username: str) -> tuple[
             "email or phone_number")
     _, response = _moto["forgot_password"](self, client_id, username)
     if user is not None:
-        user.comm_it_reset_code = _new_code()
+        user.comm_it_reset_code = mail.new_code()
         _send(user, RESET_SUBJECT, user.comm_it_reset_code)
     # moto would also return its own code in a response header: the outbox is the only way.
     return "", response
@@ -159,8 +145,8 @@ def _backend_confirm_forgot_password(self: Any, client_id: str, username: str, p
         # moto would answer ResourceNotFound (the app's "service unavailable"); Cognito
         # answers UserNotFound (CodeMismatch with PreventUserExistenceErrors).
         raise errors.UserNotFoundError(_NO_SUCH_USER)
-    if not _codes_match(getattr(user, "comm_it_reset_code", None), code):
-        raise errors.CodeMismatchException(_WRONG_CODE)
+    if not codes_match(getattr(user, "comm_it_reset_code", None), code):
+        raise errors.CodeMismatchException(WRONG_CODE)
     self._validate_password(pool.id, password)
     result = _moto["confirm_forgot_password"](self, client_id, username, password, code)
     user.comm_it_reset_code = None  # one use only
@@ -198,9 +184,8 @@ def install(outbox: Outbox) -> None:
     from moto.cognitoidp.models import CognitoIdpBackend, CognitoIdpUserPool
     from moto.cognitoidp.responses import CognitoIdpResponse
 
-    if getattr(CognitoIdpBackend, "_comm_it_codes", False):
+    if moto_patches.is_applied(CognitoIdpBackend, "sign_up", by=__name__):
         return
-    CognitoIdpBackend._comm_it_codes = True
     _outbox = outbox
     wrapped = [(CognitoIdpBackend, "sign_up", _backend_sign_up),
                (CognitoIdpBackend, "forgot_password", _backend_forgot_password),
@@ -208,7 +193,8 @@ def install(outbox: Outbox) -> None:
                (CognitoIdpBackend, "initiate_auth", _backend_initiate_auth),
                (CognitoIdpUserPool, "_get_user", _pool_get_user)]
     for cls, name, patch in wrapped:
-        _moto[name] = getattr(cls, name)
-        setattr(cls, name, patch)
-    CognitoIdpResponse.confirm_sign_up = _response_confirm_sign_up
-    CognitoIdpResponse.resend_confirmation_code = _response_resend_confirmation_code
+        _moto[name] = moto_patches.replace(cls, name, patch, by=__name__)
+    moto_patches.replace(CognitoIdpResponse, "confirm_sign_up", _response_confirm_sign_up,
+                         by=__name__)
+    moto_patches.replace(CognitoIdpResponse, "resend_confirmation_code",
+                         _response_resend_confirmation_code, by=__name__)

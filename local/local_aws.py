@@ -1,14 +1,14 @@
 """The embedded local AWS: moto in server mode on 127.0.0.1, with the Cognito
-gaps closed (local.cognito_codes, local.cognito_attributes), the identity pool's
-credentials and the role's IAM policy enforced (local.iam), and the resources of
-infra/template.yaml.
+gaps closed (local.cognito), the identity pool's credentials and the role's IAM
+policy enforced (local.iam), every patch listed in local.moto_patches, and the
+resources of infra/template.yaml.
 """
 from __future__ import annotations
 
 import urllib.request
 from typing import Any
 
-from local import cognito_attributes, cognito_codes, iam, ports, resources
+from local import cognito, iam, ports, resources
 from local.outbox import Outbox
 
 REGION = "us-east-1"
@@ -18,16 +18,13 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 class LocalAWS:
     def __init__(self, outbox: Outbox, port: int = 0) -> None:
         import logging
-        from local import cognito_lockout  # Cognito's lock after 5 wrong passwords
-
-        from local import control, state
+        from local import control, dynamodb_transactions, state
         from local.faults import Faults
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the console
-        cognito_lockout.install()
-        cognito_codes.install(outbox)
+        cognito.install(outbox)
         state.install()
-        cognito_attributes.install(outbox)
+        dynamodb_transactions.install()
         iam.install(dev_access_keys=[CREDENTIALS["AWS_ACCESS_KEY_ID"]])
         self.outbox = outbox
         self.faults = Faults()  # switched on at runtime: local.faults

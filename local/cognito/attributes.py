@@ -13,27 +13,18 @@
 
 Each handler finds the user by the access token, as Cognito does; an unknown or
 revoked token is NotAuthorized. These patches apply to the moto server running in
-this process only; local/cognito_codes.py closes the sign-up and reset gaps.
+this process only; local/cognito/codes.py closes the sign-up and reset gaps.
 """
 from __future__ import annotations
 
-import secrets
 from typing import Any
 
-from local.cognito_codes import VERIFY_SUBJECT
+from local import moto_patches
+from local.cognito import mail
+from local.cognito.mail import VERIFY_SUBJECT, WRONG_CODE, codes_match, delivery
 from local.outbox import Outbox
 
-_WRONG_CODE = "Invalid verification code provided, please try again."
 _outbox: Outbox | None = None
-
-
-def _new_code() -> str:
-    return f"{secrets.randbelow(1_000_000):06d}"
-
-
-def _masked(address: str) -> dict[str, str]:
-    masked = f"{address[:1]}***@{address.split('@')[-1]}" if "@" in address else "***"
-    return {"Destination": masked, "DeliveryMedium": "EMAIL", "AttributeName": "email"}
 
 
 def requires_verification(pool: Any) -> set[str]:
@@ -60,9 +51,9 @@ def _by_access_token(response: Any) -> tuple[Any, Any, Any]:
 
 def _send_email_code(user: Any) -> dict[str, str]:
     assert _outbox is not None, "install() first"
-    user.comm_it_email_code = _new_code()
+    user.comm_it_email_code = mail.new_code()
     _outbox.send(user.comm_it_pending_email, VERIFY_SUBJECT, user.comm_it_email_code)
-    return _masked(user.comm_it_pending_email)
+    return delivery(user.comm_it_pending_email)
 
 
 def _set(user: Any, name: str, value: str) -> None:
@@ -102,8 +93,8 @@ def _response_verify_user_attribute(self: Any) -> Any:
     expected = getattr(user, "comm_it_email_code", None)
     pending = getattr(user, "comm_it_pending_email", None)
     given = self._get_param("Code") or ""
-    if not expected or not pending or not secrets.compare_digest(expected, given):
-        raise errors.CodeMismatchException(_WRONG_CODE)
+    if not expected or not pending or not codes_match(expected, given):
+        raise errors.CodeMismatchException(WRONG_CODE)
     _set(user, "email", pending)
     _set(user, "email_verified", "true")
     user.comm_it_pending_email = user.comm_it_email_code = None  # one use only
@@ -137,12 +128,12 @@ def install(outbox: Outbox) -> None:
     global _outbox
     from moto.cognitoidp.responses import CognitoIdpResponse
 
-    if getattr(CognitoIdpResponse, "_comm_it_attributes", False):
+    if moto_patches.is_applied(CognitoIdpResponse, "delete_user", by=__name__):
         return
-    CognitoIdpResponse._comm_it_attributes = True
     _outbox = outbox
-    CognitoIdpResponse.update_user_attributes = _response_update_user_attributes
-    CognitoIdpResponse.verify_user_attribute = _response_verify_user_attribute
-    CognitoIdpResponse.get_user_attribute_verification_code = \
-        _response_get_user_attribute_verification_code
-    CognitoIdpResponse.delete_user = _response_delete_user
+    for name, patch in [("update_user_attributes", _response_update_user_attributes),
+                        ("verify_user_attribute", _response_verify_user_attribute),
+                        ("get_user_attribute_verification_code",
+                         _response_get_user_attribute_verification_code),
+                        ("delete_user", _response_delete_user)]:
+        moto_patches.replace(CognitoIdpResponse, name, patch, by=__name__)

@@ -14,20 +14,21 @@ identity id on every GetId. Here, in the moto server of this process:
   the pool's authenticated role in moto's STS, tagged with the principal tags of
   the pool's map (sub -> sub), valid for an hour.
 
-Requests signed with those credentials are checked in local/iam_enforcement.py;
-local/iam.py installs both.
+Requests signed with those credentials are checked in local/iam/enforcement.py;
+local/iam/__init__.py installs both. Whether a user is still active (deleted, disabled,
+signed out) is local/cognito/sessions.py's to say.
 """
 from __future__ import annotations
 
 import functools
 import json
 import threading
-import time
 import uuid
-from collections import OrderedDict
 from typing import Any, Mapping
 
-from local import iam, iam_policy
+from local import clock, moto_patches
+from local.cognito import sessions
+from local.iam import policy as iam_policy
 
 SESSION_NAME = "CognitoIdentityCredentials"
 CREDENTIALS_SECONDS = 3600
@@ -36,44 +37,18 @@ DEFAULT_PRINCIPAL_TAGS = {"username": "sub", "client": "aud"}  # UseDefaults: ta
 
 
 def install() -> None:
-    """Patch moto's identity pool and user pools (once, from iam.install)."""
+    """Patch moto's identity pool (once, from local.iam.install)."""
     from moto.cognitoidentity.responses import CognitoIdentityResponse
-    from moto.cognitoidp.models import CognitoIdpUserPool
 
     original_get_id = CognitoIdentityResponse.get_id
-    CognitoIdentityResponse.get_id = lambda self: _get_id(self, original_get_id)
-    CognitoIdentityResponse.get_credentials_for_identity = _get_credentials_for_identity
-    CognitoIdentityResponse.set_identity_pool_roles = _set_identity_pool_roles
-    CognitoIdentityResponse.get_identity_pool_roles = _get_identity_pool_roles
-    CognitoIdentityResponse.set_principal_tag_attribute_map = _set_principal_tag_attribute_map
-    CognitoIdentityResponse.get_principal_tag_attribute_map = _get_principal_tag_attribute_map
-
-    original_sign_out = CognitoIdpUserPool.sign_out
-
-    def sign_out(self: Any, username: str) -> None:
-        # Remembered for ServerSideTokenCheck: ID tokens issued before it stop working.
-        import jwt
-
-        user = self._get_user(username)
-        if user is not None:
-            user.comm_it_signed_out_at = time.time()
-            revoked = getattr(user, "comm_it_revoked", set())
-            for token, (_, owner) in list(self.access_tokens.items()):
-                if owner == username:  # the ID tokens of the same sign-in share its origin_jti
-                    claims = jwt.decode(token, options={"verify_signature": False})
-                    revoked.add(claims.get("origin_jti"))
-            user.comm_it_revoked = revoked
-        original_sign_out(self, username)
-
-    CognitoIdpUserPool.sign_out = sign_out
-
-    original_pool_init = CognitoIdpUserPool.__init__
-
-    def pool_init(self: Any, *args: Any, **kwargs: Any) -> None:
-        original_pool_init(self, *args, **kwargs)
-        self.users = _UsersRememberingDeletions(self.users)
-
-    CognitoIdpUserPool.__init__ = pool_init
+    patches = [("get_id", lambda self: _get_id(self, original_get_id)),
+               ("get_credentials_for_identity", _get_credentials_for_identity),
+               ("set_identity_pool_roles", _set_identity_pool_roles),
+               ("get_identity_pool_roles", _get_identity_pool_roles),
+               ("set_principal_tag_attribute_map", _set_principal_tag_attribute_map),
+               ("get_principal_tag_attribute_map", _get_principal_tag_attribute_map)]
+    for name, patch in patches:
+        moto_patches.replace(CognitoIdentityResponse, name, patch, by=__name__)
 
 
 # --- errors ---------------------------------------------------------------------------
@@ -156,45 +131,12 @@ def _verify_login(account: str, pool: Any, logins: Mapping[str, str]) -> tuple[s
     return provider, claims
 
 
-class _UsersRememberingDeletions(OrderedDict):
-    """A user pool's users that remember the `sub` of every user deleted, however deleted."""
-
-    def __init__(self, *args: Any) -> None:
-        super().__init__(*args)
-        self.deleted_subs: set[str] = set()
-
-    def _forget(self, key: Any) -> None:
-        sub = getattr(self.get(key), "id", None)
-        if sub:
-            self.deleted_subs.add(sub)
-
-    def __delitem__(self, key: Any) -> None:
-        self._forget(key)
-        super().__delitem__(key)
-
-    def pop(self, key: Any, *default: Any) -> Any:
-        self._forget(key)
-        return super().pop(key, *default)
-
-
 def _user_is_active(account: str, provider: str, claims: Mapping[str, Any]) -> bool:
     from moto.cognitoidp.models import cognitoidp_backends
 
     region = provider.split(".")[1]
     user_pool = cognitoidp_backends[account][region].user_pools.get(provider.split("/")[-1])
-    if user_pool is None:
-        return False
-    user = next((u for u in user_pool.users.values() if u.id == claims["sub"]), None)
-    if user is None:
-        # Deleted: refused. Never in this pool: only a test can sign such a token with the
-        # pool's key (moto signs every pool's tokens with one key pair), and AWS could not.
-        return claims["sub"] not in getattr(user_pool.users, "deleted_subs", {claims["sub"]})
-    if not user.enabled:
-        return False
-    if claims.get("origin_jti") in getattr(user, "comm_it_revoked", set()):
-        return False
-    signed_out_at = getattr(user, "comm_it_signed_out_at", None)
-    return signed_out_at is None or int(claims.get("iat", 0)) >= int(signed_out_at)
+    return user_pool is not None and sessions.user_is_active(user_pool, claims)
 
 
 def _get_id(self: Any, original: Any) -> str:
@@ -269,7 +211,7 @@ def _get_credentials_for_identity(self: Any) -> str:
     session = sts_backends[account][partition].assume_role(
         region_name=region, role_session_name=SESSION_NAME, role_arn=role_arn, policy=None,
         duration=CREDENTIALS_SECONDS, external_id=None)
-    expires_at = iam.now() + CREDENTIALS_SECONDS
+    expires_at = clock.now() + CREDENTIALS_SECONDS
     session.comm_it_iam = {"tags": tags, "context": context, "expires_at": expires_at}
     return json.dumps({"IdentityId": identity_id, "Credentials": {
         "AccessKeyId": session.access_key_id, "SecretKey": session.secret_access_key,

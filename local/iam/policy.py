@@ -1,4 +1,4 @@
-"""Evaluate IAM policy documents the way IAM does, for the local AWS (local/iam.py).
+"""Evaluate IAM policy documents the way IAM does, for the local AWS (local/iam/).
 
 moto's own matcher turns `*` into a regex and stops there: no policy variables
 (`${aws:PrincipalTag/sub}`), no conditions on the request (`s3:prefix`), no `?`.

@@ -1,4 +1,4 @@
-"""Check a request's AWS signature the way AWS does, for the local AWS (local/iam.py).
+"""Check a request's AWS signature the way AWS does, for the local AWS (local/iam/).
 
 Signature Version 4 in both forms: the `Authorization` header, and the query
 string of a presigned URL (X-Amz-Credential, X-Amz-Date, X-Amz-Expires,

@@ -4,13 +4,13 @@ moto checks IAM only when enforcement is on for every request
 (`INITIAL_NO_AUTH_ACTION_COUNT`); even then it substitutes no policy variable,
 evaluates no condition of a role policy, and cannot read a presigned URL's
 signature. Here, every request to the moto server of this process signed with
-credentials minted by local/identity_pool.py (header or presigned URL) is
-authenticated (key, session token, signature, expiry: local/signatures.py) and
+credentials minted by local/iam/identity_pool.py (header or presigned URL) is
+authenticated (key, session token, signature, expiry: local/iam/signatures.py) and
 authorised against the role's policies with the session's tags substituted
-(local/iam_policy.py). S3 follows the role's policy; other services refuse what
+(local/iam/policy.py). S3 follows the role's policy; other services refuse what
 it does not grant.
 
-Requests signed with the app's own development keys (`iam.DEV_ACCESS_KEYS`)
+Requests signed with the app's own development keys (`install(dev_access_keys)`)
 keep moto's behaviour: unrestricted. In S3, an access key that is neither the
 app's nor a live session is refused (InvalidAccessKeyId) and an unsigned request
 is refused (AccessDenied): the buckets are private, as in AWS.
@@ -20,10 +20,14 @@ from __future__ import annotations
 import calendar
 import hmac
 import time
-from typing import Any, Mapping
+from typing import Any, Iterable, Mapping
 from urllib.parse import unquote, urlsplit
 
-from local import iam, iam_policy, signatures
+from local import clock, moto_patches
+from local.iam import policy as iam_policy
+from local.iam import signatures
+
+_dev_access_keys: frozenset[str] = frozenset()  # set by install(): moto's behaviour for these
 
 # Called with a user pool's access token or unsigned, like AWS; not SigV4-authorised.
 NOT_SIGV4_AUTHORISED = {"cognito-idp", "cognito-identity"}
@@ -32,11 +36,14 @@ S3_IAM_ACTIONS = {"HeadBucket": "ListBucket", "ListObjects": "ListBucket",
                   "ListObjectsV2": "ListBucket"}
 
 
-def install() -> None:
-    """Patch moto's request authorisation (once, from iam.install)."""
+def install(dev_access_keys: Iterable[str]) -> None:
+    """Patch moto's request authorisation (once, from local.iam.install); requests signed
+    with `dev_access_keys` stay unrestricted."""
+    global _dev_access_keys
     from moto.core.authorization import ActionAuthenticatorMixin
     from moto.s3.responses import S3Response
 
+    _dev_access_keys = frozenset(dev_access_keys)
     original_s3 = ActionAuthenticatorMixin._authenticate_and_authorize_s3_action
     original_normal = ActionAuthenticatorMixin._authenticate_and_authorize_normal_action
 
@@ -55,8 +62,10 @@ def install() -> None:
                 return _authorise_other(self, session, resource)
         return original_normal(self, resource)
 
-    S3Response._authenticate_and_authorize_s3_action = s3_action
-    ActionAuthenticatorMixin._authenticate_and_authorize_normal_action = normal_action
+    moto_patches.replace(S3Response, "_authenticate_and_authorize_s3_action", s3_action,
+                         by=__name__)
+    moto_patches.replace(ActionAuthenticatorMixin, "_authenticate_and_authorize_normal_action",
+                         normal_action, by=__name__)
 
 
 def _enforced(response: Any) -> bool:
@@ -101,7 +110,7 @@ def _authenticate(response: Any, signed: signatures.Signed, raw_query: str) -> A
     if session is None:
         raise signatures.SignatureError("InvalidAccessKeyId", "The AWS Access Key Id you "
                                         "provided does not exist in our records.")
-    now = iam.now()
+    now = clock.now()
     if now >= _expires_at(session):
         raise signatures.SignatureError("ExpiredToken", "The provided token has expired.")
     if not signed.session_token or not hmac.compare_digest(signed.session_token,
@@ -133,7 +142,7 @@ def _authenticate_s3(response: Any) -> Any:
         signed = signatures.parse(response.headers, raw_query)
         if signed is None:
             raise signatures.SignatureError("AccessDenied", "Access Denied")
-        if signed.access_key_id in iam.DEV_ACCESS_KEYS:
+        if signed.access_key_id in _dev_access_keys:
             return None
         return _authenticate(response, signed, raw_query)
     except signatures.SignatureError as error:
@@ -154,7 +163,7 @@ def _authenticate_other(response: Any) -> Any:
     raw_query = urlsplit(response.uri).query
     try:
         signed = signatures.parse(response.headers, raw_query)
-        if signed is None or signed.access_key_id in iam.DEV_ACCESS_KEYS or \
+        if signed is None or signed.access_key_id in _dev_access_keys or \
                 not signed.access_key_id.startswith("ASIA"):
             return None
         return _authenticate(response, signed, raw_query)
@@ -189,7 +198,7 @@ def _context(response: Any, session: Any) -> dict[str, Any]:
     for tag, value in mine.get("tags", {}).items():
         context[f"aws:PrincipalTag/{tag}"] = value
         context[f"aws:RequestTag/{tag}"] = value
-    now = iam.now()
+    now = clock.now()
     context.update({
         "aws:PrincipalArn": session.role_arn,
         "aws:PrincipalAccount": session.account_id,

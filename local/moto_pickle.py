@@ -1,0 +1,128 @@
+"""moto's backends as one picklable document, for local/state.py's snapshots.
+
+Plain pickle refuses some of moto's objects; `Pickler` saves them anyway (see its
+docstring). `dump_backends()` gathers every moto service that holds data, and
+`load_backends()` puts a saved one back. Loading, with the names of modules that
+moved since a snapshot was saved, is local/state.py's (its unpickler's rename table).
+"""
+from __future__ import annotations
+
+import pickle
+import sys
+import threading
+from typing import Any, Iterator
+
+
+def _load_private_key(pem: bytes) -> Any:
+    from cryptography.hazmat.primitives.serialization import load_pem_private_key
+
+    return load_pem_private_key(pem, password=None)
+
+
+def _load_public_key(pem: bytes) -> Any:
+    from cryptography.hazmat.primitives.serialization import load_pem_public_key
+
+    return load_pem_public_key(pem)
+
+
+_LOCK_TYPES = {type(threading.Lock()): threading.Lock, type(threading.RLock()): threading.RLock,
+               threading.Condition: threading.Condition, threading.Event: threading.Event}
+
+
+class Pickler(pickle.Pickler):
+    """moto's objects, with what plain pickle refuses: locks (made anew), cryptography keys
+    (as PEM), defaultdicts whose factory is a lambda (the factory described by what it makes)
+    and defaultdict subclasses whose __init__ takes other arguments."""
+
+    def reducer_override(self, obj: Any) -> Any:
+        from collections import defaultdict
+
+        kind = type(obj)
+        if kind in _LOCK_TYPES:
+            return _LOCK_TYPES[kind], ()
+        if kind.__module__.startswith("cryptography.") and hasattr(obj, "private_bytes"):
+            from cryptography.hazmat.primitives import serialization as s
+
+            return _load_private_key, (obj.private_bytes(s.Encoding.PEM, s.PrivateFormat.PKCS8,
+                                                         s.NoEncryption()),)
+        if kind.__module__.startswith("cryptography.") and hasattr(obj, "public_bytes") \
+                and hasattr(obj, "verify"):
+            from cryptography.hazmat.primitives import serialization as s
+
+            return _load_public_key, (obj.public_bytes(s.Encoding.PEM,
+                                                       s.PublicFormat.SubjectPublicKeyInfo),)
+        if isinstance(obj, defaultdict):
+            made_by_lambda = getattr(obj.default_factory, "__name__", "") == "<lambda>"
+            if kind is defaultdict and not made_by_lambda:
+                return NotImplemented
+            # A subclass (moto's ParameterDict) has its own __init__: rebuild it without calling it.
+            factory = ("shape", _factory_shape(obj.default_factory())) if made_by_lambda \
+                else obj.default_factory
+            return (_rebuild_defaultdict, (kind, factory), getattr(obj, "__dict__", None) or None,
+                    None, iter(obj.items()))
+        return NotImplemented
+
+
+def _factory_shape(sample: Any) -> Any:
+    """A picklable description of what a lambda factory makes: a type, or ("dd", inner)."""
+    from collections import defaultdict
+
+    if isinstance(sample, defaultdict):
+        return ("dd", _factory_shape(sample.default_factory()) if sample.default_factory else None)
+    if type(sample) in (dict, list, set, int, str, float):
+        return type(sample)
+    raise pickle.PicklingError(f"cannot save a defaultdict whose factory makes {type(sample)!r}")
+
+
+def _factory(shape: Any) -> Any:
+    from collections import defaultdict
+
+    if isinstance(shape, tuple):
+        inner = _factory(shape[1]) if shape[1] is not None else None
+        return lambda: defaultdict(inner)
+    return shape
+
+
+def _rebuild_defaultdict(kind: type, factory: Any) -> Any:
+    from collections import defaultdict
+
+    if isinstance(factory, tuple) and factory[0] == "shape":
+        factory = _factory(factory[1])
+    rebuilt = defaultdict.__new__(kind)
+    defaultdict.__init__(rebuilt, factory)
+    return rebuilt
+
+
+def _backend_dicts() -> Iterator[tuple[str, str, Any]]:
+    """(module, attribute, BackendDict) of every moto service that holds data."""
+    from moto.core.base_backend import BackendDict
+
+    for backends in list(BackendDict._instances):
+        module = sys.modules.get(backends.backend.__module__)
+        candidates = [module] if module else []
+        package = backends.backend.__module__.rsplit(".", 1)[0]
+        candidates += [sys.modules[name] for name in (package, f"{package}.models") if name in sys.modules]
+        for candidate in candidates:
+            for attribute, value in vars(candidate).items():
+                if value is backends:
+                    yield candidate.__name__, attribute, backends
+                    break
+            else:
+                continue
+            break
+
+
+def dump_backends() -> dict[tuple[str, str], dict[str, dict[str, Any]]]:
+    return {(module, attribute): {account: dict(regions) for account, regions in backends.items()}
+            for module, attribute, backends in _backend_dicts()}
+
+
+def load_backends(saved: dict[tuple[str, str], dict[str, dict[str, Any]]]) -> None:
+    import importlib
+
+    for (module, attribute), accounts in saved.items():
+        backends = getattr(importlib.import_module(module), attribute)
+        for account, regions in accounts.items():
+            account_backends = backends[account]  # creates it, and registers the service with moto
+            for region, backend in regions.items():
+                dict.__setitem__(account_backends, region, backend)

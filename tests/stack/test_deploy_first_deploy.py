@@ -1,0 +1,189 @@
+"""Issue 13, against moto in-process: Chalice's record of a stage is kept where every deployer
+finds it (Parameter Store), `make deploy` leaves no account ARN in a tracked file, and
+purge-retained gets past the users table's deletion protection."""
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import subprocess
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from infra import deploy, stack, stage, teardown
+from infra.errors import DeployError
+from tests.helpers import fake_outputs
+
+real_deploy_stack = stack.deploy_stack
+ROOT = Path(__file__).resolve().parents[2]
+ACCOUNT = "123456789012"  # moto's
+
+STAND_IN = """
+Parameters:
+  Stage: {Type: String}
+Resources:
+  Topic: {Type: AWS::SNS::Topic, Properties: {TopicName: !Sub "comm-it-${Stage}-user-authenticated"}}
+Outputs:
+  UsersTableName: {Value: !Sub "comm-it-${Stage}-users"}
+"""
+
+
+@pytest.fixture
+def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
+    import boto3
+    from moto import mock_aws
+
+    for name in list(os.environ):
+        if name.startswith("AWS_"):
+            monkeypatch.delenv(name)
+    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
+    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
+    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
+    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
+    with mock_aws():
+        yield boto3.session.Session()
+
+
+def clone(path: Path) -> Path:
+    """A checkout of the project's .chalice/ (config.json only), as another machine has it."""
+    (path / ".chalice").mkdir(parents=True)
+    shutil.copy2(ROOT / ".chalice" / "config.json", path / ".chalice" / "config.json")
+    return path
+
+
+class Chalice:
+    """Stands in for the chalice CLI of one machine: deploy writes (or, given a record,
+    keeps) the stage's record; delete needs one."""
+
+    def __init__(self) -> None:
+        self.commands: list[tuple[Path, list[str]]] = []
+        self.seen_env: dict[str, str] = {}
+
+    def __call__(self, command: list[str], cwd: Path, check: bool) -> None:
+        self.commands.append((Path(cwd), command[1:]))
+        record = Path(cwd) / ".chalice" / "deployed" / f"{command[-1]}.json"
+        if command[1] == "deploy":
+            config = json.loads((Path(cwd) / ".chalice" / "config.json").read_text())
+            self.seen_env = config["stages"][command[-1]]["environment_variables"]
+            if not record.exists():  # Chalice without a record: a NEW API
+                record.parent.mkdir(exist_ok=True)
+                api = f"api{len(self.commands)}"
+                record.write_text(json.dumps({"resources": [
+                    {"name": "api_handler", "resource_type": "lambda_function",
+                     "lambda_arn": f"arn:aws:lambda:eu-west-1:{ACCOUNT}:function:comm-it-dev"},
+                    {"name": "rest_api", "resource_type": "rest_api", "rest_api_id": api,
+                     "rest_api_url": f"https://{api}.execute-api.eu-west-1.amazonaws.com/dev/"}]}))
+        elif command[1] == "delete":
+            if not record.exists():
+                raise subprocess.CalledProcessError(1, command)
+            record.unlink()
+
+
+@pytest.fixture
+def quick(monkeypatch: pytest.MonkeyPatch) -> None:
+    """The steps after `chalice deploy` that need a real API and mappings, left out."""
+    from infra import event_sources, gateway
+
+    monkeypatch.setattr(gateway, "configure_api", lambda *a, **k: None)
+    monkeypatch.setattr(event_sources, "apply", lambda *a, **k: [])
+    monkeypatch.setattr(stack, "deploy_stack", lambda *a, **k: "unchanged")
+    monkeypatch.setattr(stack, "stack_outputs",
+                        lambda cfn, stage: fake_outputs(stage, account=ACCOUNT))
+
+
+def _api_function(aws: Any) -> None:
+    """What `chalice deploy` left in the account: the stage's API Lambda."""
+    iam = aws.client("iam")
+    role = iam.create_role(RoleName="r", AssumeRolePolicyDocument="{}")["Role"]["Arn"]
+    aws.client("lambda").create_function(FunctionName="comm-it-dev", Runtime="python3.11",
+                                         Role=role, Handler="app.app", Code={"ZipFile": b"x"})
+
+
+def test_a_second_clone_finds_the_record_and_updates_the_same_api(aws, tmp_path, quick):
+    chalice = Chalice()
+    first = clone(tmp_path / "laptop")
+    url = deploy.deploy("dev", aws, project_dir=first, run=chalice, say=lambda _: None)
+    second = clone(tmp_path / "ci")
+    assert deploy.deploy("dev", aws, project_dir=second, run=chalice, say=lambda _: None) == url
+    assert json.loads((second / ".chalice" / "deployed" / "dev.json").read_text()) == \
+        json.loads((first / ".chalice" / "deployed" / "dev.json").read_text())
+
+
+def test_deploy_refuses_when_the_stack_and_app_exist_but_no_record_is_found(aws, tmp_path, quick,
+                                                                             monkeypatch):
+    real_deploy_stack(aws.client("cloudformation"), "dev", STAND_IN)
+    _api_function(aws)
+    chalice = Chalice()
+    with pytest.raises(DeployError) as error:
+        deploy.deploy("dev", aws, project_dir=clone(tmp_path / "ci"), run=chalice,
+                      say=lambda _: None)
+    assert "/comm-it/dev/deploy/chalice-deployed" in str(error.value)
+    assert "second REST API" in str(error.value)
+    assert chalice.commands == []
+
+
+def test_destroy_from_another_clone_restores_the_record_and_deletes_the_app(aws, tmp_path, quick):
+    chalice = Chalice()
+    deploy.deploy("dev", aws, project_dir=clone(tmp_path / "laptop"), run=chalice,
+                  say=lambda _: None)
+    other = clone(tmp_path / "ci")
+    teardown.destroy("dev", aws, other, run=chalice, say=lambda _: None)
+    assert chalice.commands[-1] == (other, ["delete", "--stage", "dev"])
+    ssm = aws.client("ssm")
+    assert not ssm.get_parameters(Names=["/comm-it/dev/deploy/chalice-deployed"])["Parameters"]
+
+
+def test_destroy_refuses_when_the_app_exists_but_no_record_is_found(aws, tmp_path):
+    stack.deploy_stack(aws.client("cloudformation"), "dev", STAND_IN)
+    _api_function(aws)
+    with pytest.raises(DeployError, match="chalice-deployed"):
+        teardown.destroy("dev", aws, clone(tmp_path / "ci"), run=Chalice(), say=lambda _: None)
+    assert stack.find(aws.client("cloudformation"), "comm-it-dev") is not None
+
+
+def test_make_deploy_leaves_no_account_arn_in_a_tracked_file(aws, tmp_path, quick):
+    project = clone(tmp_path / "laptop")
+    chalice = Chalice()
+    deploy.deploy("dev", aws, project_dir=project, run=chalice, say=lambda _: None)
+    # Chalice saw the stack's outputs while it deployed...
+    assert chalice.seen_env["USER_POOL_ARN"] == fake_outputs(account=ACCOUNT)["UserPoolArn"]
+    # ...and no file git tracks holds the account afterwards.
+    tracked = subprocess.run(["git", "ls-files"], cwd=ROOT, capture_output=True, text=True,
+                             check=True).stdout.split()
+    for path in project.rglob("*"):
+        relative = str(path.relative_to(project))
+        if path.is_file() and (relative in tracked or not _ignored(relative)):
+            assert ACCOUNT not in path.read_text(), relative
+
+
+def _ignored(relative: str) -> bool:
+    return subprocess.run(["git", "check-ignore", "-q", "--no-index", relative], cwd=ROOT).returncode == 0
+
+
+def test_purge_after_destroy_finds_the_names_without_the_local_config(aws, tmp_path, quick):
+    chalice = Chalice()
+    deploy.deploy("dev", aws, project_dir=clone(tmp_path / "laptop"), run=chalice,
+                  say=lambda _: None)
+    ddb = aws.client("dynamodb")
+    ddb.create_table(TableName="comm-it-dev-users", BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "sub", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "sub", "AttributeType": "S"}],
+                     DeletionProtectionEnabled=True)
+    said: list[str] = []
+    teardown.purge_retained("dev", aws, clone(tmp_path / "ci"), say=said.append)
+    assert "comm-it-dev-users" not in ddb.list_tables()["TableNames"]
+    assert "Deleted table comm-it-dev-users." in said
+
+
+def test_purge_turns_the_tables_deletion_protection_off_first(aws, tmp_path):
+    project = clone(tmp_path / "laptop")
+    stage.record_outputs(project / ".chalice", "dev", fake_outputs(account=ACCOUNT))
+    ddb = aws.client("dynamodb")
+    ddb.create_table(TableName="comm-it-dev-users", BillingMode="PAY_PER_REQUEST",
+                     KeySchema=[{"AttributeName": "sub", "KeyType": "HASH"}],
+                     AttributeDefinitions=[{"AttributeName": "sub", "AttributeType": "S"}],
+                     DeletionProtectionEnabled=True)
+    teardown.purge_retained("dev", aws, project, say=lambda _: None)
+    assert "comm-it-dev-users" not in ddb.list_tables()["TableNames"]
