@@ -5,7 +5,7 @@
 in `.chalice/config.json`. `make deploy` writes those files from GRANTS below
 and the stack's outputs, so every resource is an exact ARN of this stage.
 
-tests/test_lambda_least_privilege.py records every AWS call the app makes and proves each
+tests/stack/test_lambda_least_privilege.py records every AWS call the app makes and proves each
 is allowed here, for the Lambda that makes it, and that nothing here goes
 unused. Add a grant when the code needs one; the test says which.
 """

@@ -1,5 +1,5 @@
 """The security scan of the templates (checkov, made for CloudFormation): how it runs and
-every check it skips, with the reason. tests/test_checkov.py runs it in `make test`.
+every check it skips, with the reason. tests/package/test_checkov.py runs it in `make test`.
 
 checkov pins packaging<24 and pytest needs packaging>=24, so it lives in a virtualenv
 of its own (build/checkov-venv, made by the test when missing).

@@ -345,7 +345,7 @@ def test_the_old_id_token_of_a_deleted_account_gets_401_session_ended(client, re
     names.put(sub, "Ada")
     assert client.http.get("/api/greeting", headers=bearer(person)).status_code == 200
     assert_ok(call(client, "DELETE", "/api/account", person, {"password": PASSWORD}))
-    # What the pipeline does with user.deleted (tests/test_account_events.py proves it runs).
+    # What the pipeline does with user.deleted (tests/stack/test_account_events.py proves it runs).
     for name in ("save_profile",):
         url = aws("sqs", stack).get_queue_url(QueueName="comm-it-local-save-profile")["QueueUrl"]
         bodies = [m["Body"] for m in aws("sqs", stack).receive_message(

@@ -119,7 +119,7 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
         *_, owner, name = params["QueueUrl"].rstrip("/").split("/")
         return [Need("sqs:DeleteMessage", f"arn:{arns.partition}:sqs:{arns.region}:{owner}:{name}",
                      call=call)]
-    raise AssertionError(f"{call} is not mapped to IAM actions in tests/test_lambda_least_privilege.py: "
+    raise AssertionError(f"{call} is not mapped to IAM actions in tests/stack/test_lambda_least_privilege.py: "
                          "map it (see the Service Authorization Reference) and grant it in "
                          "infra/policy.py")
 

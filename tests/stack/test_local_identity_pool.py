@@ -3,7 +3,7 @@ person, for the template's authenticated role, the same identity for the same us
 and none for another person's login, a deleted user or a signed-out token.
 
 Every person gets their credentials from `POST /api/auth/credentials`, as the app does.
-What those credentials may do: tests/test_local_iam_enforcement.py.
+What those credentials may do: tests/stack/test_local_iam_enforcement.py.
 """
 from __future__ import annotations
 

@@ -1,8 +1,8 @@
 """A person's files and profile document, reached with the person's own credentials
 (chalicelib/my_files.py, the "Your files" routes of app.py), against the local AWS:
 listing, uploading, downloading and deleting, the limits, the profile document, and
-the section of the account page. Names: tests/test_my_files_names.py; signed as the
-person: tests/test_my_files_credentials.py; S3's refusals: tests/test_my_files_s3_errors.py.
+the section of the account page. Names: tests/stack/test_my_files_names.py; signed as the
+person: tests/stack/test_my_files_credentials.py; S3's refusals: tests/stack/test_my_files_s3_errors.py.
 """
 from __future__ import annotations
 
