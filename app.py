@@ -9,7 +9,8 @@ from urllib.parse import unquote
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
 from chalicelib import (account, cognito_credentials, cognito_sign_in, greeting, guard, inputs,
-                        login, logs, my_files, pages, pipeline, session_cookie)
+                        login, logs, my_access, my_data, my_data_export, my_files, pages,
+                        pipeline, session_cookie, two_step)
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 from chalicelib.headers import security_headers
@@ -110,6 +111,11 @@ def log_in():
     return _session(login.authenticate(**_body("username", "password")))
 
 
+@app.route("/api/auth/login/code", methods=["POST"])
+def log_in_with_code():
+    return _session(login.answer_challenge(**_body("username", "session", "appCode")))
+
+
 @app.route("/api/auth/refresh", methods=["POST"])
 def refresh():
     tokens = cognito_sign_in.refresh(session_cookie.refresh_token(app.current_request))
@@ -196,6 +202,26 @@ def delete_account():
     return session_cookie.signed_out(app.current_request)
 
 
+@app.route("/api/account/two-step", methods=["POST"], authorizer=user_pool)
+def two_step_status():
+    return _ok(two_step.status(_claims(), **_body("accessToken")))
+
+
+@app.route("/api/account/two-step/setup", methods=["POST"], authorizer=user_pool)
+def two_step_set_up():
+    return _ok(two_step.set_up(_claims(), **_body("accessToken")))
+
+
+@app.route("/api/account/two-step/on", methods=["POST"], authorizer=user_pool)
+def two_step_on():
+    return _ok(two_step.turn_on(_claims(), **_body("accessToken", "appCode")))
+
+
+@app.route("/api/account/two-step/off", methods=["POST"], authorizer=user_pool)
+def two_step_off():
+    return _ok(two_step.turn_off(_claims(), **_body("accessToken", "appCode")))
+
+
 # --- Your files: S3 signed with the person's own credentials, so IAM decides (my_files) ---
 
 def _me() -> my_files.Person:
@@ -224,6 +250,23 @@ def delete_my_file(name):
 @app.route("/api/account/profile-document", authorizer=user_pool)
 def my_profile_document():
     return _ok(my_files.profile_document(_me()))
+
+
+# --- Your data in AWS: every place, one ZIP, your access proven (my_data, my_access) -------
+
+@app.route("/api/account/data", methods=["POST"], authorizer=user_pool)
+def my_data_places():
+    return _ok(my_data.places(_me(), **_body("accessToken")))
+
+
+@app.route("/api/account/data/export", methods=["POST"], authorizer=user_pool)
+def export_my_data():
+    return _ok(my_data_export.export(_me(), **_body("accessToken")))
+
+
+@app.route("/api/account/access-check", methods=["POST"], authorizer=user_pool)
+def check_my_access():
+    return _ok(my_access.check(_me()))
 
 
 # --- The pipeline: Lambdas fed by SQS (fan-out of the login event) and the table stream ---

@@ -32,7 +32,8 @@ def current_user(access_token: str) -> dict[str, str]:
     attributes = {a["Name"]: a["Value"] for a in result.get("UserAttributes", [])}
     return {"username": result["Username"], "sub": attributes.get("sub", ""),
             "name": attributes.get("name", ""), "email": attributes.get("email", ""),
-            "email_verified": attributes.get("email_verified", "false")}
+            "email_verified": attributes.get("email_verified", "false"),
+            "mfa": " ".join(result.get("UserMFASettingList") or [])}  # e.g. SOFTWARE_TOKEN_MFA
 
 
 def update_name(access_token: str, name: str) -> None:

@@ -102,11 +102,23 @@ def log_in(username: str, password: str) -> dict[str, Any]:
         AuthParameters={"USERNAME": username, "PASSWORD": password},
     )
     if "AuthenticationResult" not in result:
-        # Self-service accounts never get a challenge (no MFA, no admin-created users).
-        log.warning("unexpected challenge %s for a self-service user", result.get("ChallengeName"))
-        raise Forbidden("This account needs a step the app does not support yet.",
-                        code="ChallengeRequired")
+        return _challenge(username, result)
     return _tokens(result["AuthenticationResult"])
+
+
+def _challenge(username: str, result: Mapping[str, Any]) -> dict[str, Any]:
+    """The password was right and Cognito asks for more: the code of the person's app
+    (chalicelib/two_step.py answers it), with the session the page holds meanwhile. Any
+    other challenge (the pool sends none to self-service accounts) is refused saying why."""
+    name = result.get("ChallengeName")
+    if name == "SOFTWARE_TOKEN_MFA":
+        parameters = result.get("ChallengeParameters") or {}
+        return {"challenge": name, "session": result["Session"],
+                "username": parameters.get("USER_ID_FOR_SRP") or username}
+    log.warning("unexpected challenge %s for a self-service user", name)
+    raise Forbidden("This account needs a sign-in step this app does not offer. Reset your "
+                    "password with “Forgot your password?”, then log in; if that does not "
+                    "help, ask us to check your account.", code="ChallengeRequired")
 
 
 def refresh(refresh_token: str) -> dict[str, Any]:

@@ -202,3 +202,12 @@ FIELDS.update({
     "currentPassword": Field("Current password", 256, r"[\S ]+", strip=False),
     "newPassword": Field("New password", 256, r"[\S ]+", strip=False),
 })
+
+
+# Two-step verification (chalicelib/two_step.py): the code of the person's authenticator
+# app, and the log-in's challenge session the page holds between password and code.
+FIELDS.update({
+    "appCode": Field("Code from your app", 6, r"[0-9]{6}",
+                     "It is the 6-digit code your authenticator app shows."),
+    "session": Field("Session", 4096, r"[A-Za-z0-9._~+/=-]+"),
+})

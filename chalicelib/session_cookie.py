@@ -85,7 +85,7 @@ def _without_refresh_token(tokens: dict[str, Any]) -> dict[str, Any]:
 def signed_in(request: Any, tokens: dict[str, Any]) -> Response:
     """The answer of a new session (login, a password change): to the page, its refresh
     token as the cookies and never in the body; to other clients, the body as it is."""
-    if not is_page_call(request):
+    if not is_page_call(request) or "refreshToken" not in tokens:  # not signed in yet: a challenge
         return json_response(200, tokens)
     max_age = REFRESH_TOKEN_SECONDS if _keep(request) else None
     return json_response(200, _without_refresh_token(tokens),

@@ -30,3 +30,9 @@ def file_key(sub: str, name: str) -> str:
 
 def tombstone_key(sub: str) -> str:
     return f"tombstones/{sub}.json"
+
+
+def export_key(sub: str) -> str:
+    """The person's latest `Download all my data` archive (chalicelib/my_data_export.py):
+    under their prefix, so deleting the account removes it with everything else."""
+    return f"{prefix(sub)}export/data.zip"

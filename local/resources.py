@@ -48,7 +48,13 @@ def _identity_pool_principal_tags(stack: Stack, props: dict) -> tuple[str, dict]
 def _user_pool(stack: Stack, props: dict) -> tuple[str, dict]:
     props = dict(props)
     name = props.pop("UserPoolName")
-    pool = stack.client("cognito-idp").create_user_pool(PoolName=name, **props)["UserPool"]
+    enabled_mfas = props.pop("EnabledMfas", [])  # CloudFormation's, set by SetUserPoolMfaConfig
+    cognito = stack.client("cognito-idp")
+    pool = cognito.create_user_pool(PoolName=name, **props)["UserPool"]
+    if props.get("MfaConfiguration", "OFF") != "OFF":
+        cognito.set_user_pool_mfa_config(
+            UserPoolId=pool["Id"], MfaConfiguration=props["MfaConfiguration"],
+            SoftwareTokenMfaConfiguration={"Enabled": "SOFTWARE_TOKEN_MFA" in enabled_mfas})
     provider = f"cognito-idp.{stack.region}.amazonaws.com/{pool['Id']}"
     return pool["Id"], {"Arn": pool["Arn"], "ProviderName": provider,
                         "ProviderURL": f"https://{provider}"}

@@ -307,6 +307,180 @@
     load();
   }
 
+  // --- Two-step verification (chalicelib/two_step.py) ----------------------------------------
+  // The login page's code step: the challenge's session stays in this closure (memory only,
+  // never the password); the code and it go to api/auth/login/code. Returns the step's opener.
+  function twoStepLogin() {
+    var loginForm = document.getElementById("login-form");
+    var codeForm = document.getElementById("code-form");
+    var challenge = null;
+    function back() {  // the session is spent or expired: the password again
+      challenge = null;
+      codeForm.reset();
+      codeForm.hidden = true;
+      loginForm.hidden = false;
+      document.getElementById("password").value = "";
+    }
+    codeForm.addEventListener("submit", function (event) {
+      event.preventDefault();
+      clearError();
+      if (!challenge) { return back(); }
+      var button = codeForm.querySelector("button");
+      button.disabled = true;
+      var body = { username: challenge.username, session: challenge.session,
+                   appCode: document.getElementById("app-code").value,
+                   keepSignedIn: challenge.keep };
+      api("POST", "api/auth/login/code", body, {
+        handle: function (result) {
+          if (result.data.error === "LoginExpired" || result.data.error === "AccountLocked") { back(); }
+          return false;  // the message goes to the alert all the same
+        }
+      }).then(function (result) {
+        button.disabled = false;
+        if (!result.ok) { return; }
+        localStorage.setItem(KEEP, challenge.keep ? "true" : "false");
+        challenge = null;
+        saveSession(result.data);
+        go("hello");
+      });
+    });
+    return function (data, keep) {
+      challenge = { username: data.username, session: data.session, keep: keep };
+      document.getElementById("password").value = "";
+      loginForm.hidden = true;
+      codeForm.hidden = false;
+      document.getElementById("app-code").focus();
+    };
+  }
+
+  // The account page's section: its state, set up (QR code and key), turn on and off with a code.
+  function twoStepSection() {
+    var state = document.getElementById("two-step-state");
+    var start = document.getElementById("two-step-start");
+    var onForm = document.getElementById("two-step-on-form");
+    var offForm = document.getElementById("two-step-off-form");
+    var withTokens = { auth: true, accessToken: true };
+    function show(enabled) {
+      state.textContent = enabled ?
+        "Two-step verification is on: logging in asks for a code from your authenticator app." :
+        "Two-step verification is off: logging in asks for your password only.";
+      start.hidden = enabled;
+      onForm.hidden = true;
+      offForm.hidden = !enabled;
+    }
+    start.addEventListener("click", function () {
+      clearError();
+      start.disabled = true;
+      api("POST", "api/account/two-step/setup", {}, withTokens).then(function (result) {
+        start.disabled = false;
+        if (!result.ok) { return; }
+        document.getElementById("two-step-qr").src = result.data.qrCode;
+        document.getElementById("two-step-key").textContent = result.data.setupKey;
+        start.hidden = true;
+        onForm.hidden = false;
+        document.getElementById("two-step-code").focus();
+      });
+    });
+    onSubmit("two-step-on-form", "POST", "api/account/two-step/on", function (data, values, form) {
+      form.reset();
+      show(true);
+    }, withTokens);
+    onSubmit("two-step-off-form", "POST", "api/account/two-step/off", function (data, values, form) {
+      form.reset();
+      show(false);
+    }, withTokens);
+    api("POST", "api/account/two-step", {}, withTokens).then(function (result) {
+      if (result.ok) { show(result.data.enabled); }
+    });
+  }
+
+  // --- Your data in AWS: every place, one ZIP, your access proven (account_files.html) -----
+  // Read with your own AWS credentials (and your access token for the user pool).
+  function myDataSection() {
+    var withTokens = { auth: true, accessToken: true };
+    var places = document.getElementById("places");
+    var body = document.getElementById("places-body");
+
+    function cell(row, text, header) {
+      var c = document.createElement(header ? "th" : "td");
+      if (header) { c.scope = "row"; }
+      if (Array.isArray(text)) {
+        var list = document.createElement("ul");
+        text.forEach(function (line) {
+          var item = document.createElement("li");
+          item.textContent = line;
+          list.appendChild(item);
+        });
+        c.appendChild(list);
+      } else {
+        c.textContent = text;
+      }
+      row.appendChild(c);
+    }
+
+    function loadPlaces() {
+      return api("POST", "api/account/data", {}, withTokens).then(function (result) {
+        places.setAttribute("aria-busy", "false");
+        if (!result.ok) { return; }
+        body.textContent = "";
+        result.data.places.forEach(function (place) {
+          var row = document.createElement("tr");
+          cell(row, place.service, true);
+          cell(row, place.resource);
+          cell(row, place.holds);
+          cell(row, place.stays);
+          cell(row, place.readWith);
+          body.appendChild(row);
+        });
+      });
+    }
+
+    var download = document.getElementById("download-data");
+    var link = document.getElementById("download-link");
+    download.addEventListener("click", function () {
+      clearError();
+      download.disabled = true;
+      api("POST", "api/account/data/export", {}, withTokens).then(function (result) {
+        download.disabled = false;
+        if (!result.ok) { return; }
+        link.href = result.data.url;  // presigned: S3 answers with the ZIP as an attachment
+        link.textContent = "Download " + result.data.fileName + " again (" +
+          result.data.size + " bytes)";
+        link.hidden = false;
+        link.click();
+      });
+    });
+
+    var check = document.getElementById("check-access");
+    check.addEventListener("click", function () {
+      clearError();
+      check.disabled = true;
+      api("POST", "api/account/access-check", {}, { auth: true }).then(function (result) {
+        check.disabled = false;
+        if (!result.ok) { return; }
+        var results = document.getElementById("access-results");
+        var policy = document.getElementById("access-policy");
+        results.textContent = "";
+        policy.textContent = "";
+        result.data.results.forEach(function (r) {
+          var item = document.createElement("li");
+          item.className = r.outcome;
+          item.textContent = r.label + ": " + r.outcome + (r.code ? " (" + r.code + ")" : "") +
+            (r.asExpected ? "" : " (not as expected)") + " — " + r.request;
+          results.appendChild(item);
+        });
+        result.data.policy.forEach(function (line) {
+          var item = document.createElement("li");
+          item.textContent = line;
+          policy.appendChild(item);
+        });
+        document.getElementById("access").hidden = false;
+      });
+    });
+
+    loadPlaces();
+  }
+
   var pages = {
     signup: function () { forward("signup-form", "api/auth/signup", "confirm?"); },
     confirm: function () {
@@ -323,7 +497,9 @@
       });
     },
     login: function () {
+      var codeStep = twoStepLogin();
       onSubmit("login-form", "POST", "api/auth/login", function (data, values) {
+        if (data.challenge) { return codeStep(data, values.keepSignedIn === "true"); }
         saveSession(data);
         localStorage.setItem(KEEP, values.keepSignedIn === "true" ? "true" : "false");
         go("hello");
@@ -468,7 +644,7 @@
       }, withTokens);
 
       wireLogout();
-      signedIn().then(function () { load(); filesSection(); });
+      signedIn().then(function () { load(); twoStepSection(); filesSection(); myDataSection(); });
     }
   };
 

@@ -7,8 +7,9 @@ signature. Here, every request to the moto server of this process signed with
 credentials minted by local/iam/identity_pool.py (header or presigned URL) is
 authenticated (key, session token, signature, expiry: local/iam/signatures.py) and
 authorised against the role's policies with the session's tags substituted
-(local/iam/policy.py). S3 follows the role's policy; other services refuse what
-it does not grant.
+(local/iam/policy.py). S3, DynamoDB (table ARNs and `dynamodb:LeadingKeys`:
+local/iam/dynamodb_ssm.py) and Parameter Store (parameter ARNs) follow the role's policy;
+other services refuse what it does not grant.
 
 Requests signed with the app's own development keys (`install(dev_access_keys)`)
 keep moto's behaviour: unrestricted. In S3, an access key that is neither the
@@ -24,6 +25,7 @@ from typing import Any, Iterable, Mapping
 from urllib.parse import unquote, urlsplit
 
 from local import clock, moto_patches
+from local.iam import dynamodb_ssm
 from local.iam import policy as iam_policy
 from local.iam import signatures
 
@@ -254,8 +256,10 @@ def _authorise_other(response: Any, session: Any, resource: str) -> None:
     action = f"{response.service_name}:{response._get_action()}"
     if action == "sts:GetCallerIdentity":  # AWS always allows it
         return
-    if not _permitted(response.current_account, session, [(action, resource)],
-                      _context(response, session)):
+    context = _context(response, session)
+    checks = dynamodb_ssm.checks(response, _body(response), session, action, context) or [
+        (action, resource)]
+    if not _permitted(response.current_account, session, checks, context):
         json_protocol = "json" in (response.headers.get("Content-Type") or "")
         raise _refusal(response, "AccessDeniedException" if json_protocol else "AccessDenied",
                        f"User: {session.arn} is not authorized to perform: {action}", 403)

@@ -16,7 +16,8 @@ CONTROLS = ["\x1b[31m", "\x00", "\x07", "\x7f", "\x9b", "\x85", "\x08", "\x1b]0;
 VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "username": "ada.l",
          "password": PASSWORD, "code": "012345", "refreshToken": "abc.DEF-123_~+/=",
          "accessToken": "eyJ.eyJ.sig",
-         "currentPassword": PASSWORD, "newPassword": PASSWORD}
+         "currentPassword": PASSWORD, "newPassword": PASSWORD, "appCode": "098765",
+         "session": "AYABeC-1_x/y+z="}
 
 
 @pytest.mark.parametrize("field", sorted(inputs.FIELDS))

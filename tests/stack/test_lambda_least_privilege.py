@@ -19,6 +19,7 @@ from typing import Any
 import pytest
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
+from chalicelib import user_keys
 from infra import policy
 from tests.helpers import PAGE, PASSWORD, app_routes, cookie_header, page_paths, post
 from tests.stack.helpers import Need, as_list, iam_match, policy_allows, route_of
@@ -31,12 +32,13 @@ UNAUTHENTICATED = {
     ("cognito-idp", op) for op in ("SignUp", "ConfirmSignUp", "ResendConfirmationCode",
                                    "InitiateAuth", "GlobalSignOut", "RevokeToken",
                                    "ForgotPassword",
-                                   "ConfirmForgotPassword")
+                                   "ConfirmForgotPassword", "RespondToAuthChallenge")
 } | {("cognito-identity", "GetId"), ("cognito-identity", "GetCredentialsForIdentity")} | {
     # The person's own operations, authorized by their access token (your account).
     ("cognito-idp", op) for op in ("GetUser", "UpdateUserAttributes", "VerifyUserAttribute",
                                    "GetUserAttributeVerificationCode", "ChangePassword",
-                                   "DeleteUser")
+                                   "DeleteUser", "AssociateSoftwareToken",
+                                   "VerifySoftwareToken", "SetUserMFAPreference")
 }
 
 
@@ -84,6 +86,14 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
     if service == "dynamodb" and operation in ("GetItem", "PutItem", "UpdateItem", "DeleteItem",
                                                "Query"):
         return [Need(f"dynamodb:{operation}", arns.of("dynamodb", f"table/{params['TableName']}"),
+                     call=call)]
+    if service == "s3" and operation == "GetObject" and "VersionId" in params:
+        return [Need("s3:GetObjectVersion",
+                     f"arn:{arns.partition}:s3:::{params['Bucket']}/{params['Key']}", call=call)]
+    if service == "s3" and operation == "GetObject" and \
+            params["Key"] == user_keys.export_key(params["Key"].split("/")[1]):
+        # The presigned link to the archive the route just wrote: never a missing key.
+        return [Need("s3:GetObject", f"arn:{arns.partition}:s3:::{params['Bucket']}/{params['Key']}",
                      call=call)]
     if service == "s3" and operation in ("GetObject", "HeadObject"):
         bucket, key = params["Bucket"], params["Key"]
@@ -360,6 +370,27 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     assert login.status_code == 200, login.body
     tokens.update(login.json_body)
     bearer["Authorization"] = tokens["idToken"]
+    # Your data in AWS: read as the person (not recorded) except the profile's versions and
+    # the archive, which the app's role writes and links.
+    assert post(client, "/api/account/files", {"name": "zip.txt", "content": "aGk="},
+                bearer).status_code == 201
+    account("POST", "/api/account/data")
+    account("POST", "/api/account/data/export")
+    account("POST", "/api/account/access-check")
+    # Two-step verification: set up, on, a log-in with the code, off (chalicelib/two_step.py).
+    import pyotp
+
+    account("POST", "/api/account/two-step")
+    setup = client.http.post("/api/account/two-step/setup", headers=bearer,
+                             body=json.dumps({"accessToken": tokens["accessToken"]}))
+    totp = pyotp.TOTP(setup.json_body["setupKey"])
+    account("POST", "/api/account/two-step/on", appCode=totp.now())
+    step = post(client, "/api/auth/login", {"username": new_email, "password": PASSWORD + "3"})
+    assert step.json_body["challenge"] == "SOFTWARE_TOKEN_MFA", step.body
+    assert post(client, "/api/auth/login/code", {
+        "username": step.json_body["username"], "session": step.json_body["session"],
+        "appCode": totp.now()}).status_code == 200
+    account("POST", "/api/account/two-step/off", appCode=totp.now())
     recorder.function = ""
     sqs_sources = [s for s in app.event_sources if isinstance(s, SQSEventConfig)]
     streams = [s for s in app.event_sources if isinstance(s, DynamoDBEventConfig)]

@@ -13,6 +13,7 @@ from datetime import datetime, timezone
 import pytest
 
 from infra import template as infra_template
+from local.events import ACCOUNT_ID
 from tests.helpers import post
 from tests.stack.helpers import LOCAL_REGION, credentials_for
 
@@ -39,6 +40,14 @@ def test_the_authenticated_role_grants_exactly_the_contract_and_nothing_else():
          "Condition": {"StringLike": {"s3:prefix": ["users/${aws:PrincipalTag/sub}/files/",
                                                     "users/${aws:PrincipalTag/sub}/files/*",
                                                     "users/${aws:PrincipalTag/sub}/profile.json"]}}},
+        {"Effect": "Allow", "Action": ["dynamodb:GetItem"],
+         "Resource": {"Fn::GetAtt": ["UsersTable", "Arn"]},
+         "Condition": {"ForAllValues:StringEquals": {
+             "dynamodb:LeadingKeys": ["${aws:PrincipalTag/sub}"]}}},
+        {"Effect": "Allow", "Action": ["ssm:GetParameter", "ssm:GetParameterHistory"],
+         "Resource": {"Fn::Sub": "arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:"
+                                 "parameter/comm-it/${Stage}/users/${!aws:PrincipalTag/sub}/*"},
+         "Condition": None},
     ]
     assert all(set(s) <= {"Sid", "Effect", "Action", "Resource", "Condition"} for s in statements)
 
@@ -54,7 +63,10 @@ def test_the_local_role_is_the_templates_role(local_aws, stack):
     bucket = f"arn:aws:s3:::{stack['USERS_BUCKET_NAME']}"
     assert [s["Resource"] for s in document["Statement"]] == [
         f"{bucket}/users/${{aws:PrincipalTag/sub}}/profile.json",
-        f"{bucket}/users/${{aws:PrincipalTag/sub}}/files/*", bucket]
+        f"{bucket}/users/${{aws:PrincipalTag/sub}}/files/*", bucket,
+        f"arn:aws:dynamodb:{LOCAL_REGION}:{ACCOUNT_ID}:table/{stack['USERS_TABLE_NAME']}",
+        f"arn:aws:ssm:{LOCAL_REGION}:{ACCOUNT_ID}:parameter/comm-it/local/users/"
+        "${aws:PrincipalTag/sub}/*"]
     tags = identity.get_principal_tag_attribute_map(
         IdentityPoolId=stack["IDENTITY_POOL_ID"],
         IdentityProviderName=f"cognito-idp.{LOCAL_REGION}.amazonaws.com/{stack['USER_POOL_ID']}")

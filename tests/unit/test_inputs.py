@@ -18,7 +18,8 @@ from chalicelib.inputs import MAX_BODY_BYTES, json_body
 VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "username": "ada.l",
          "password": "Corr3ct-horse", "code": "012345", "refreshToken": "abc.DEF-123_~+/=",
          "accessToken": "eyJ.eyJ.sig", "currentPassword": "Corr3ct-horse",
-         "newPassword": "N3w-password"}
+         "newPassword": "N3w-password", "appCode": "098765",
+         "session": "AYABeC-1_x/y+z="}
 
 
 def body(**fields: Any) -> bytes:

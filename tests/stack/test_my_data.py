@@ -1,0 +1,242 @@
+"""Your data in AWS (chalicelib/my_data.py), Download all my data (my_data_export.py) and
+Check my access (my_access.py) against the local AWS, whose IAM enforces the role.
+
+What the pipeline would have written is written here with the app's own keys: two
+versions of the profile document, the record, two versions of the name parameter.
+"""
+from __future__ import annotations
+
+import hashlib
+import io
+import json
+import zipfile
+from typing import Any
+
+import pytest
+
+from chalicelib import my_access, my_data
+from tests.helpers import post
+from tests.stack.helpers import assert_error, bearer, fetch_link, sub_of, upload_file
+
+pytestmark = pytest.mark.usefixtures("no_cached_credentials")
+
+
+@pytest.fixture
+def dev(local_aws: Any, stack: dict[str, str]) -> Any:
+    return lambda service: local_aws.session().client(service, endpoint_url=stack["AWS_ENDPOINT_URL"])
+
+
+@pytest.fixture
+def someone(register: Any, dev: Any, stack: dict[str, str]) -> Any:
+    def make() -> dict[str, Any]:
+        who = register(name="Ada Lovelace")
+        sub = sub_of(who)
+        s3 = dev("s3")
+        for name in ("Ada", "Ada Lovelace"):
+            s3.put_object(Bucket=stack["USERS_BUCKET_NAME"], Key=f"users/{sub}/profile.json",
+                          Body=json.dumps({"sub": sub, "name": name}).encode())
+        dev("dynamodb").put_item(TableName=stack["USERS_TABLE_NAME"], Item={
+            "sub": {"S": sub}, "name": {"S": "Ada Lovelace"}, "login_count": {"N": "2"}})
+        for name in ("Ada", "Ada Lovelace"):
+            dev("ssm").put_parameter(Name=f"/comm-it/local/users/{sub}/name", Value=name,
+                                     Type="String", Overwrite=True)
+        return who
+
+    return make
+
+
+def call(client: Any, who: dict[str, Any], path: str) -> Any:
+    return post(client, path, {"accessToken": who["accessToken"]}, bearer(who))
+
+
+def test_every_place_is_a_row_with_the_values_the_services_hold(client, someone, stack):
+    who = someone()
+    sub = sub_of(who)
+    upload_file(client, who, "notes.txt", b"hello")
+    response = call(client, who, "/api/account/data")
+    assert response.status_code == 200, response.body
+    rows = {(r["service"], r["resource"].split(",")[0]): r for r in response.json_body["places"]}
+    table = rows[("Amazon DynamoDB", f"Table {stack['USERS_TABLE_NAME']}")]
+    assert table["resource"].endswith(f"key sub = {sub}")
+    assert set(table["holds"]) == {f"sub: {sub}", "name: Ada Lovelace", "login_count: 2"}
+    assert table["readWith"] == my_data.YOUR_CREDENTIALS
+    [profile] = [r for r in response.json_body["places"]
+                 if r["resource"] == f"Bucket {stack['USERS_BUCKET_NAME']}, key users/{sub}/profile.json"]
+    assert profile["holds"] == [f"{len(json.dumps({'sub': sub, 'name': 'Ada Lovelace'}))} bytes, "
+                                "2 version(s) (1 older)"]
+    assert profile["stays"].startswith("Older versions 30 days after they are replaced")
+    assert f"tombstones/{sub}.json" in profile["stays"]
+    texts = [r["holds"] for r in response.json_body["places"] if r["service"] == "Amazon S3"]
+    assert any("2 version(s) (1 older)" in h[0] for h in texts)
+    assert ["1 file(s), 5 bytes", "notes.txt: 5 bytes"] in texts
+    parameter = [r for r in response.json_body["places"] if "Parameter Store" in r["service"]][0]
+    assert parameter["resource"] == f"Parameter /comm-it/local/users/{sub}/name"
+    assert parameter["holds"] == ["value: Ada Lovelace", "2 version(s)"]
+    pool = rows[("Amazon Cognito user pool", f"User pool {stack['USER_POOL_ID']}")]
+    assert f"username {who['username']}" in pool["resource"]
+    assert "name: Ada Lovelace" in pool["holds"] and pool["readWith"] == my_data.YOUR_ACCESS_TOKEN
+    logs = rows[("Amazon CloudWatch Logs", "Log groups /aws/lambda/comm-it-local")]
+    assert logs["stays"] == "30 days." and logs["readWith"] == my_data.NOT_READ
+    assert all("tombstone" in r["stays"] for r in response.json_body["places"]
+               if r["service"] == "Amazon DynamoDB")
+
+
+def test_the_zip_holds_everything_the_services_hold(client, someone, dev, stack):
+    who = someone()
+    sub = sub_of(who)
+    files = {f"f{i}.bin": bytes([i]) * (1000 + i) for i in range(3)}
+    for name, data in files.items():
+        assert upload_file(client, who, name, data).status_code == 201
+    response = call(client, who, "/api/account/data/export")
+    assert response.status_code == 200, response.body
+    answer = response.json_body
+    assert answer["fileName"] == f"comm-it-{who['username']}.zip"
+    status, headers, body = fetch_link(answer["url"])
+    assert status == 200 and f'filename="{answer["fileName"]}"' in headers["Content-Disposition"]
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    assert sorted(archive.namelist()) == ["data.json"] + [f"files/{n}" for n in sorted(files)]
+    for name, data in files.items():
+        assert archive.read(f"files/{name}") == data
+    data = json.loads(archive.read("data.json"))
+    assert data["files"]["files"] == [{"name": n, "size": len(d),
+                                       "sha256": hashlib.sha256(d).hexdigest()}
+                                      for n, d in sorted(files.items())]
+    item = dev("dynamodb").get_item(TableName=stack["USERS_TABLE_NAME"], Key={"sub": {"S": sub}})
+    assert data["dynamodb"]["item"] == {"sub": sub, "name": "Ada Lovelace", "login_count": 2}
+    assert item["Item"]["login_count"] == {"N": "2"}
+    assert data["profile"]["document"] == {"sub": sub, "name": "Ada Lovelace"}
+    assert [v["document"] for v in data["profile"]["olderVersions"]] == [{"sub": sub, "name": "Ada"}]
+    versions = dev("s3").list_object_versions(Bucket=stack["USERS_BUCKET_NAME"],
+                                              Prefix=f"users/{sub}/profile.json")["Versions"]
+    assert sorted(v["versionId"] for v in data["profile"]["versions"]) == \
+        sorted(v["VersionId"] for v in versions)
+    history = dev("ssm").get_parameter_history(Name=f"/comm-it/local/users/{sub}/name")
+    assert [h["value"] for h in data["parameter"]["history"]] == \
+        [h["Value"] for h in history["Parameters"]] == ["Ada", "Ada Lovelace"]
+    assert data["parameter"]["name"] == f"/comm-it/local/users/{sub}/name"
+    assert data["cognito"]["username"] == who["username"]
+    assert data["cognito"]["attributes"]["sub"] == sub
+    assert data["cognito"]["attributes"]["email"] == f"{who['username']}@example.com"
+    assert data["identity"]["identityId"].startswith(stack["AWS_REGION"] + ":")
+    # The archive is not one of the person's files.
+    listed = client.http.get("/api/account/files", headers=bearer(who)).json_body["files"]
+    assert sorted(f["name"] for f in listed) == sorted(files)
+
+
+def test_check_my_access_allows_your_own_and_denies_anothers(client, someone):
+    who = someone()
+    sub = sub_of(who)
+    response = call(client, who, "/api/account/access-check")
+    assert response.status_code == 200, response.body
+    results = response.json_body["results"]
+    assert all(r["asExpected"] for r in results), results
+    assert [r["outcome"] for r in results] == ["allowed"] * 4 + ["denied"] * 4
+    assert {r["code"] for r in results[4:]} <= {"AccessDenied", "AccessDeniedException"}
+    assert all(sub not in r["request"] or my_access.NOBODY not in r["request"] for r in results)
+    assert sum(my_access.NOBODY in r["request"] for r in results) == 3
+    policy = response.json_body["policy"]
+    assert any(f"users/{sub}/profile.json" in line for line in policy)
+    assert len(policy) == len(my_access.ROLE_IN_WORDS) + 1
+
+
+def test_the_routes_need_a_token_and_a_matching_access_token(client, someone):
+    who, other = someone(), someone()
+    for path in ("/api/account/data", "/api/account/data/export", "/api/account/access-check"):
+        assert post(client, path, {"accessToken": who["accessToken"]}).status_code == 401
+    response = post(client, "/api/account/data", {"accessToken": other["accessToken"]},
+                    bearer(who))
+    assert_error(response, 403, "TokenMismatch")
+
+
+@pytest.mark.parametrize("path", ["/api/account/data", "/api/account/data/export",
+                                  "/api/account/access-check"])
+def test_aws_out_of_reach_is_a_503_and_a_refusal_a_403_never_a_500(client, someone, path,
+                                                                 monkeypatch):
+    from botocore.exceptions import ClientError, EndpointConnectionError
+
+    who = someone()
+
+    def unreachable(self, service):
+        raise EndpointConnectionError(endpoint_url="http://127.0.0.1:9")
+
+    monkeypatch.setattr(my_data.AsPerson, "__call__", unreachable)
+    assert_error(call(client, who, path), 503, "ServiceUnavailable")
+
+    def refused(self, service):
+        raise ClientError({"Error": {"Code": "AccessDenied", "Message": "no"}}, "GetObject")
+
+    monkeypatch.setattr(my_data.AsPerson, "__call__", refused)
+    if path == "/api/account/access-check":  # a refusal there is an answer, not an error
+        assert all(r["outcome"] == "denied" for r in call(client, who, path).json_body["results"])
+    else:
+        assert_error(call(client, who, path), 403, "AccessDenied")
+
+
+def test_stale_credentials_are_replaced_once(client, someone, monkeypatch):
+    from botocore.exceptions import ClientError
+
+    who = someone()
+    original, failures = my_data.AsPerson.__call__, []
+
+    def stale_once(self, service):
+        if not failures:
+            failures.append(service)
+            raise ClientError({"Error": {"Code": "ExpiredToken", "Message": "old"}}, "GetItem")
+        return original(self, service)
+
+    monkeypatch.setattr(my_data.AsPerson, "__call__", stale_once)
+    response = call(client, who, "/api/account/access-check")
+    assert response.status_code == 200, response.body
+    assert failures and all(r["asExpected"] for r in response.json_body["results"])
+
+
+def test_twenty_files_of_a_mib_make_one_zip_past_api_gateways_limit_streamed(
+        client, someone, dev, stack, monkeypatch):
+    """Larger than API Gateway's 10 MB answer: the answer is a link. The archive is never
+    held whole in memory: it rolls over from memory to a temporary file, and each file
+    passes from S3 into it in chunks of at most CHUNK_BYTES."""
+    import os
+    import tempfile
+
+    from botocore.response import StreamingBody
+
+    from chalicelib import my_data_export
+
+    spools, reads = [], []
+
+    class Spool(tempfile.SpooledTemporaryFile):
+        def __exit__(self, *exc):  # the archive's, not the local AWS's (werkzeug spools too)
+            if self._max_size == my_data_export.SPOOL_BYTES:
+                spools.append(self._rolled)
+            return super().__exit__(*exc)
+
+    original_read = StreamingBody.read
+
+    def read(self, amt=None):
+        reads.append(amt)
+        return original_read(self, amt)
+
+    monkeypatch.setattr(tempfile, "SpooledTemporaryFile", Spool)
+    monkeypatch.setattr(StreamingBody, "read", read)
+    who = someone()
+    sub = sub_of(who)
+    files = {f"big{i:02}.bin": os.urandom(1024 * 1024) for i in range(20)}  # incompressible
+    for name, data in files.items():
+        dev("s3").put_object(Bucket=stack["USERS_BUCKET_NAME"], Key=f"users/{sub}/files/{name}",
+                             Body=data)
+    reads.clear()
+    response = call(client, who, "/api/account/data/export")
+    assert response.status_code == 200, response.body
+    assert len(response.body) < 10_000  # a link, not the archive
+    assert response.json_body["size"] > 20 * 1024 * 1024
+    assert spools == [True], "the archive stayed in memory"
+    file_reads = [amt for amt in reads if amt is not None]
+    assert len(file_reads) >= 20 * (1024 * 1024 // my_data_export.CHUNK_BYTES)
+    assert max(file_reads) <= my_data_export.CHUNK_BYTES
+    status, _, body = fetch_link(response.json_body["url"])
+    assert status == 200 and len(body) == response.json_body["size"]
+    archive = zipfile.ZipFile(io.BytesIO(body))
+    data = json.loads(archive.read("data.json"))
+    assert {f["name"]: f["sha256"] for f in data["files"]["files"]} == \
+        {n: hashlib.sha256(d).hexdigest() for n, d in files.items()}
+    assert all(archive.read(f"files/{n}") == d for n, d in files.items())
