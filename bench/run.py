@@ -83,7 +83,7 @@ def machine() -> dict[str, Any]:
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
         "packages": versions,
         "git_commit": git("rev-parse", "--short", "HEAD"),
-        "git_dirty_files": len([l for l in git("status", "--porcelain").splitlines() if l]),
+        "git_dirty_files": len([line for line in git("status", "--porcelain").splitlines() if line]),
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 

@@ -76,7 +76,7 @@ def _each_body(sqs_event: Any, handle: Callable[[str], str]) -> BatchFailures:
             try:
                 outcome = handle(record["body"])
                 log.info("message %s: %s", message_id, outcome)
-            except Exception as exc:  # one bad record must not sink the others
+            except Exception as exc:  # noqa: BLE001 (one bad record must not sink the others)
                 log.error("message %s failed (receive count %s): %s: %s", message_id,
                           record.get("attributes", {}).get("ApproximateReceiveCount", "?"),
                           type(exc).__name__, exc)

@@ -59,7 +59,7 @@ class Pump:
         # local AWS (local.control.WAKE) ends it at once, so idle costs nothing and work is quick.
         self._idle_max_wait = max(idle_wait, idle_max_wait)
         if wake is None:
-            from local.control import WAKE as wake
+            from local.control import WAKE as wake  # noqa: N811 (the default of an injectable wake)
         self._wake = wake
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []
@@ -97,7 +97,7 @@ class Pump:
         while not self._stop.is_set():
             try:
                 target(source)
-            except Exception as exc:  # the local AWS went away or hiccuped: keep going
+            except Exception as exc:  # the local AWS went away or hiccuped: keep going  # noqa: BLE001 (a handler failure is what the mapping retries)
                 if self._stop.is_set():
                     return
                 self._say(f"[event] {source.name}: delivery error {exc!r}; retrying")
@@ -127,7 +127,7 @@ class Pump:
             try:
                 with events.recording() as outcomes:  # what the consumer logged per message
                     response = self._invoke(source, event) or {}
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 (a handler failure is what the mapping retries)
                 self._say(f"[event] {label}: FAILED {type(exc).__name__}: {exc}")
                 for message in messages:
                     received = int(message["Attributes"].get("ApproximateReceiveCount", "0"))
@@ -232,7 +232,7 @@ class Pump:
             tries += 1
             try:
                 outcomes = self._invoke(source, event) or {}
-            except Exception as exc:
+            except Exception as exc:  # noqa: BLE001 (a handler failure is what the mapping retries)
                 self._say(f"[event] {label}: FAILED {type(exc).__name__}: {exc} "
                           f"({len(records)} record(s), try {tries} of {1 + retries})")
                 if tries > retries:

@@ -8,7 +8,6 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-import pytest
 
 from chalicelib import inputs, my_files
 from tests.helpers import eventually

@@ -225,7 +225,7 @@ def test_what_exists_only_in_aws_skips_locally(check):
 class Recorder:
     """Fake clients of cleanup's services that record what was removed."""
 
-    class exceptions:  # as boto3's clients name it
+    class exceptions:  # as boto3's clients name it  # noqa: N801 (stands in for botocore's exceptions attribute)
         class UserNotFoundException(Exception):
             pass
 
