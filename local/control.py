@@ -107,6 +107,9 @@ class FrontDoor:
                 answer = (404, {"error": "NotFound", "message": f"no control call {method} {name!r}"})
         except (ValueError, TypeError) as exc:
             answer = (400, {"error": "BadRequest", "message": str(exc)})
+        except Exception as exc:  # noqa: BLE001 - say what failed, not werkzeug's HTML page
+            answer = (500, {"error": "ControlCallFailed",
+                            "message": f"{method} {name!r} failed: {type(exc).__name__}: {exc}"})
         status, document = answer
         body = json.dumps(document).encode()
         start_response(f"{status} Control", [("Content-Type", "application/json"),

@@ -204,6 +204,7 @@ class Store:
         self.last_wait_s = 0.0
         self._stop = threading.Event()
         self._thread: threading.Thread | None = None
+        self._saving = threading.Lock()  # the saver thread and POST /_local/save share one file
 
     # what is saved
     def capture(self) -> bytes:
@@ -222,16 +223,17 @@ class Store:
         return buffer.getvalue()
 
     def save(self) -> None:
-        data = self.capture()
-        self.directory.mkdir(parents=True, exist_ok=True)
-        partial = self.path.with_suffix(".partial")
-        with open(partial, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.replace(partial, self.path)
-        self._saved_changes = self._captured_changes
-        self.saved_at = time.time()
+        with self._saving:
+            data = self.capture()
+            self.directory.mkdir(parents=True, exist_ok=True)
+            partial = self.path.with_suffix(".partial")
+            with open(partial, "wb") as out:
+                out.write(data)
+                out.flush()
+                os.fsync(out.fileno())
+            os.replace(partial, self.path)
+            self._saved_changes = self._captured_changes
+            self.saved_at = time.time()
 
     def load(self) -> dict[str, Any] | None:
         """Restore moto's backends from the file; its extras, or None when starting empty.

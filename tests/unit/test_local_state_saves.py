@@ -1,0 +1,39 @@
+"""Snapshots saved from two threads at once (the saver thread and POST /_local/save) never
+fail and leave one whole file: local/state.py's Store serialises its saves."""
+from __future__ import annotations
+
+import pickle
+import threading
+import time
+from pathlib import Path
+
+from local import state
+
+
+def test_two_threads_saving_at_once_both_succeed_and_leave_a_whole_snapshot(
+        tmp_path: Path, monkeypatch) -> None:
+    store = state.Store(tmp_path)
+    made = iter(range(10**6))
+
+    def capture() -> bytes:
+        time.sleep(0.001)  # the window in which the other thread's save lands
+        return pickle.dumps({"snapshot": next(made), "padding": b"x" * 200_000})
+
+    monkeypatch.setattr(store, "capture", capture)
+    failures: list[BaseException] = []
+
+    def save_many() -> None:
+        for _ in range(40):
+            try:
+                store.save()
+            except BaseException as exc:  # noqa: BLE001 - collected, asserted below
+                failures.append(exc)
+
+    threads = [threading.Thread(target=save_many) for _ in range(3)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert failures == []
+    assert pickle.loads(store.path.read_bytes())["padding"] == b"x" * 200_000
+    assert list(tmp_path.iterdir()) == [store.path]  # no partial file left behind
