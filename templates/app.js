@@ -160,6 +160,24 @@
     });
   }
 
+  // The verify step (confirm_step.html): the code to api/auth/confirm, then onVerified(values);
+  // Resend code asks for a new one.
+  function verifyStep(onVerified) {
+    onSubmit("confirm-form", "POST", "api/auth/confirm", function (data, values) {
+      onVerified(values);
+    });
+    var status = document.getElementById("status");
+    document.getElementById("resend").addEventListener("click", function () {
+      clearError();
+      var username = document.getElementById("username").value;
+      api("POST", "api/auth/resend", { username: username }).then(function (result) {
+        if (!result.ok) { return; }
+        status.textContent = "We sent a new code. Check your email.";
+        status.hidden = false;
+      });
+    });
+  }
+
   // Log out: this browser's session only (the cookie's refresh token is revoked); the
   // person's other devices stay signed in.
   function wireLogout() {
@@ -566,18 +584,41 @@
   }
 
   var pages = {
-    signup: function () { forward("signup-form", "api/auth/signup", "confirm?"); },
-    confirm: function () {
-      forward("confirm-form", "api/auth/confirm", "login?notice=verified&");
-      var status = document.getElementById("status");
-      document.getElementById("resend").addEventListener("click", function () {
-        clearError();
-        var username = document.getElementById("username").value;
-        api("POST", "api/auth/resend", { username: username }).then(function (result) {
-          if (!result.ok) { return; }
-          status.textContent = "We sent a new code. Check your email.";
-          status.hidden = false;
+    // Straight in after verifying: the sign-up page becomes the verify step in place (its
+    // address says confirm), so the password it was given stays in this page's memory, and
+    // nowhere else, until the code is accepted; then it logs the person in. The verify page
+    // opened on its own (later, or reloaded) knows no password: it leads to the login page.
+    signup: function () {
+      // Back and Forward between the two steps draw the page of the address anew.
+      window.addEventListener("popstate", function () { window.location.reload(); });
+      onSubmit("signup-form", "POST", "api/auth/signup", function (data, values) {
+        var password = values.password;
+        var main = document.querySelector("main");
+        main.replaceChild(document.getElementById("confirm-step").content.cloneNode(true),
+                          document.getElementById("signup-step"));
+        document.title = document.title.replace("Sign up", "Verify your email");
+        history.pushState(null, "", "confirm?username=" + q(values.username));
+        document.getElementById("username").value = values.username;
+        document.getElementById("code").focus();
+        verifyStep(function (verified) {
+          var secret = password;
+          password = null;
+          var login = { username: verified.username, password: secret, keepSignedIn: false };
+          api("POST", "api/auth/login", login, { handle: function () { return true; } })
+            .then(function (result) {
+              if (!result.ok || result.data.challenge) {  // e.g. the username was changed here
+                return go("login?notice=verified&username=" + q(verified.username));
+              }
+              saveSession(result.data);
+              localStorage.setItem(KEEP, "false");
+              go("hello");
+            });
         });
+      });
+    },
+    confirm: function () {
+      verifyStep(function (verified) {
+        go("login?notice=verified&username=" + q(verified.username));
       });
     },
     login: function () {

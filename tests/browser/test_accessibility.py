@@ -64,3 +64,20 @@ def test_signed_in_pages_have_no_axe_violations(page: Page, running_stack: Runni
     expect(page.get_by_role("heading", level=1)).to_be_visible()
     page.wait_for_load_state("networkidle")
     assert axe_violations(page) == [], "the account page"
+
+
+def test_the_sign_up_pages_verify_step_has_no_axe_violations_nor_with_an_error(
+        page: Page, running_stack: RunningStack):
+    username = f"axe{uuid.uuid4().hex[:10]}"
+    page.goto(running_stack.app_url + "signup")
+    page.get_by_label("Name", exact=True).fill("Ada Lovelace")
+    page.get_by_label("Email", exact=True).fill(f"{username}@example.com")
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    page.get_by_role("button", name="Sign up").click()
+    expect(page.get_by_role("heading", name="Verify your email")).to_be_visible()
+    assert axe_violations(page) == [], "the verify step"
+    page.get_by_label("Verification code").fill("000000")
+    page.get_by_role("button", name="Verify").click()
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert axe_violations(page) == [], "the verify step with an error"

@@ -24,7 +24,7 @@ TRICKY_NAME = "Ada <b>Bold</b> & O'Brien"
 
 # --- The whole journey ------------------------------------------------------------------
 
-def test_a_new_person_signs_up_verifies_logs_in_is_greeted_by_name_and_logs_out(
+def test_a_new_person_signs_up_verifies_is_greeted_by_name_logs_out_and_back_in(
         page: Page, running_stack: RunningStack):
     stack = running_stack
     username = unique("ada")
@@ -42,25 +42,42 @@ def test_a_new_person_signs_up_verifies_logs_in_is_greeted_by_name_and_logs_out(
     mark = stack.mark()
     page.get_by_role("button", name="Sign up").click()
 
-    # The verify page, with the username carried over.
+    # The verify step, with the username carried over; the password is in no storage.
     expect(page).to_have_url(path_of(stack, "confirm"))
     expect(page.get_by_role("heading", name="Verify your email")).to_be_visible()
+    expect(page).to_have_title(re.compile("^Verify your email"))
     expect(page.get_by_label("Username", exact=True)).to_have_value(username)
+    expect(page.get_by_label("Verification code")).to_be_focused()
+    assert page.get_by_label("Password", exact=True).count() == 0
+    stored = page.evaluate("() => JSON.stringify([sessionStorage, localStorage, document.cookie])")
+    assert PASSWORD not in stored, stored
     code = stack.wait_for_code(email, since=mark)
 
-    # A wrong code first: an error the person can read, and they stay on the page.
+    # A wrong code first: an error the person can read, and they stay on the step.
     page.get_by_label("Verification code").fill(other_code(code))
     page.get_by_role("button", name="Verify").click()
     expect(alert(page)).to_be_visible()
     expect(alert(page)).to_contain_text("code")
     expect(page).to_have_url(path_of(stack, "confirm"))
 
+    # Straight in after verifying: no second typing of the password.
     page.get_by_label("Verification code").fill(code)
     page.get_by_role("button", name="Verify").click()
+    expect_greeting(page, stack, TRICKY_NAME)
+    # The markup in the name is text on the page, never HTML.
+    assert page.locator("#greeting b").count() == 0
+    assert page.locator("#greeting h1").inner_text() == f"Hello, {TRICKY_NAME}"
+    ARTIFACTS.mkdir(exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / "greeting.png"), full_page=True)
+    assert any("idToken" in value for value in session_storage(page).values())
+    stored = page.evaluate("() => JSON.stringify([sessionStorage, localStorage, document.cookie])")
+    assert PASSWORD not in stored and "refresh" not in stored.lower(), stored
+
+    page.get_by_role("button", name="Log out", exact=True).click()
     expect(page).to_have_url(path_of(stack, "login"))
-    expect(page.get_by_role("status")).to_have_text("Your account is verified. Log in to continue.")
-    expect(page.get_by_label("Username", exact=True)).to_have_value(username)
-    expect(alert(page)).to_be_hidden()
+    expect(page.get_by_role("status")).to_have_text("You are logged out.")
+    storage = session_storage(page)
+    assert not any("Token" in key or "Token" in value for key, value in storage.items()), storage
 
     # A wrong password and an unknown user get the same answer: no account enumeration.
     log_in_on_page(page, stack, unique("nobody"), PASSWORD)
@@ -74,23 +91,42 @@ def test_a_new_person_signs_up_verifies_logs_in_is_greeted_by_name_and_logs_out(
 
     log_in_on_page(page, stack, username, PASSWORD)
     expect_greeting(page, stack, TRICKY_NAME)
-    # The markup in the name is text on the page, never HTML.
-    assert page.locator("#greeting b").count() == 0
-    assert page.locator("#greeting h1").inner_text() == f"Hello, {TRICKY_NAME}"
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "greeting.png"), full_page=True)
-    assert any("idToken" in value for value in session_storage(page).values())
-
     page.get_by_role("button", name="Log out", exact=True).click()
     expect(page).to_have_url(path_of(stack, "login"))
-    expect(page.get_by_role("status")).to_have_text("You are logged out.")
-    storage = session_storage(page)
-    assert not any("Token" in key or "Token" in value for key, value in storage.items()), storage
-
     page.goto(stack.app_url + "hello")
     expect(page).to_have_url(path_of(stack, "login"))
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
     assert not [e for e in page.console_errors if "Content Security Policy" in e], page.console_errors
+
+
+def test_the_verify_page_opened_anew_knows_no_password_and_leads_to_the_login_page(
+        page: Page, running_stack: RunningStack):
+    stack = running_stack
+    username = unique("kat")
+    email = f"{username}@example.com"
+    page.goto(stack.app_url + "signup")
+    page.get_by_label("Name", exact=True).fill("Katherine Johnson")
+    page.get_by_label("Email", exact=True).fill(email)
+    page.get_by_label("Username", exact=True).fill(username)
+    page.get_by_label("Password", exact=True).fill(PASSWORD)
+    mark = stack.mark()
+    page.get_by_role("button", name="Sign up").click()
+    expect(page).to_have_url(path_of(stack, "confirm"))
+    # Back from the verify step is the sign-up form again, drawn anew.
+    page.go_back()
+    expect(page).to_have_url(path_of(stack, "signup"))
+    expect(page.get_by_role("heading", name="Create your account")).to_be_visible()
+    expect(page.get_by_label("Password", exact=True)).to_have_value("")
+    # Forward is the verify page on its own: the password was only in the old page's memory.
+    page.go_forward()
+    expect(page).to_have_url(path_of(stack, "confirm"))
+    expect(page.get_by_role("heading", name="Verify your email")).to_be_visible()
+    expect(page.get_by_label("Username", exact=True)).to_have_value(username)
+    page.get_by_label("Verification code").fill(stack.wait_for_code(email, since=mark))
+    page.get_by_role("button", name="Verify").click()
+    expect(page).to_have_url(path_of(stack, "login"))
+    expect(page.get_by_role("status")).to_have_text("Your account is verified. Log in to continue.")
+    expect(page.get_by_label("Username", exact=True)).to_have_value(username)
 
 
 # --- Sessions -----------------------------------------------------------------------------

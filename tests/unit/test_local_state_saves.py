@@ -35,5 +35,5 @@ def test_two_threads_saving_at_once_both_succeed_and_leave_a_whole_snapshot(
     for thread in threads:
         thread.join()
     assert failures == []
-    assert pickle.loads(store.path.read_bytes())["padding"] == b"x" * 200_000
+    assert pickle.loads(store.path.read_bytes())["padding"] == b"x" * 200_000  # noqa: S301
     assert list(tmp_path.iterdir()) == [store.path]  # no partial file left behind
