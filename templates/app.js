@@ -601,9 +601,8 @@
         document.getElementById("username").value = values.username;
         document.getElementById("code").focus();
         verifyStep(function (verified) {
-          var secret = password;
+          var login = { username: verified.username, password: password, keepSignedIn: false };
           password = null;
-          var login = { username: verified.username, password: secret, keepSignedIn: false };
           api("POST", "api/auth/login", login, { handle: function () { return true; } })
             .then(function (result) {
               if (!result.ok || result.data.challenge) {  // e.g. the username was changed here

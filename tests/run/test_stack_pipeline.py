@@ -3,6 +3,8 @@ chalice local serves the API, the pump delivers SQS and stream events to the han
 from __future__ import annotations
 
 import json
+import threading
+import time
 import uuid
 from typing import Any
 
@@ -80,3 +82,72 @@ def test_login_through_make_run_reaches_every_store_and_the_greeting_follows_par
     assert [line for line in stack.lines[mark:] if f"published user.authenticated {event_id}"
             in line] == [published]
     assert not [line for line in stack.lines[mark:] if line.lstrip().startswith('{"time"')]
+
+
+def test_a_rename_and_a_login_sent_at_the_same_moment_leave_the_new_name_everywhere(stack):
+    """Issue 14's race from outside, as it was found: a rename and a login at the same moment,
+    round after round; after each round DynamoDB, S3, Parameter Store and the greeting all
+    hold that round's name. Timing decides whether a round hits the narrow window (a login
+    that read the old name publishing after the rename), so this is the outside view only:
+    the proof that fails when a login is stamped late is tests/stack/test_login_rename_race.py,
+    which puts the rename inside that window every time."""
+    username = f"race{uuid.uuid4().hex[:6]}"
+    stack.sign_up("Round 0", username, "Passw0rd-1")
+    status, tokens = stack.log_in(username, "Passw0rd-1")
+    assert status == 200, tokens
+    sub = jwt.decode(tokens["idToken"], options={"verify_signature": False})["sub"]
+    dynamodb, s3, ssm = aws(stack, "dynamodb"), aws(stack, "s3"), aws(stack, "ssm")
+    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"]
+                  if b["Name"].startswith("comm-it-local-users"))
+
+    def where(logins: int) -> dict[str, str] | None:
+        item = dynamodb.get_item(TableName="comm-it-local-users", Key={"sub": {"S": sub}}).get("Item")
+        if not item or int(item["login_count"]["N"]) < logins:
+            return None
+        document = profile_document(s3, bucket, sub) or {}
+        try:
+            parameter = ssm.get_parameter(Name=f"/comm-it/local/users/{sub}/name")["Parameter"]["Value"]
+        except ssm.exceptions.ParameterNotFound:
+            parameter = ""
+        greeting = call(stack, "GET", "/api/greeting", token=tokens["idToken"])[1] or {}
+        return {"dynamodb": item["name"]["S"], "s3": document.get("name", ""), "ssm": parameter,
+                "greeting": greeting.get("name", "")}
+
+    for round_ in range(1, 5):
+        name = f"Round {round_}"
+        answers = at_the_same_moment(
+            rename=lambda name=name: call(stack, "POST", "/api/account/name",
+                                          {"name": name, "accessToken": tokens["accessToken"]},
+                                          token=tokens["idToken"]),
+            login=lambda: stack.log_in(username, "Passw0rd-1"))
+        assert answers["rename"][0] == 200 and answers["login"][0] == 200, answers
+        everywhere = {"dynamodb": name, "s3": name, "ssm": name, "greeting": name}
+        seen = settled(lambda logins=1 + round_: where(logins), everywhere)
+        assert seen == everywhere, f"after round {round_}: {seen}"
+
+
+def at_the_same_moment(**calls: Any) -> dict[str, Any]:
+    """Each call on its own thread, released together; their answers by name."""
+    start = threading.Barrier(len(calls))
+    answers: dict[str, Any] = {}
+
+    def run(name: str) -> None:
+        start.wait()
+        answers[name] = calls[name]()
+
+    threads = [threading.Thread(target=run, args=(name,)) for name in calls]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    return answers
+
+
+def settled(look: Any, wanted: Any, timeout: float = 30) -> Any:
+    """What `look()` sees once it equals `wanted`, or the last thing it saw after `timeout` s."""
+    deadline = time.monotonic() + timeout
+    seen = look()
+    while seen != wanted and time.monotonic() < deadline:
+        time.sleep(0.1)
+        seen = look()
+    return seen

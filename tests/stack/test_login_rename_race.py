@@ -5,8 +5,8 @@ than the moment its data was read: a login before InitiateAuth read the attribut
 change after Cognito committed it. Here a rename commits between the login's InitiateAuth
 (which read the old name) and its publish, deterministically (a hook around
 cognito_sign_in.log_in); the pump runs the pipeline as `make run` does, and the newest name
-ends up in DynamoDB, S3 and Parameter Store. The same race through the HTTP API, many
-rounds at once: tests/run/test_login_rename_race.py.
+ends up in DynamoDB, S3 and Parameter Store. The same race from outside, rounds of a rename
+and a login sent at the same moment through `make run`: tests/run/test_stack_pipeline.py.
 """
 from __future__ import annotations
 
