@@ -74,6 +74,33 @@ def stream_record(record: dict[str, Any], arn: str, region: str) -> dict[str, An
     }
 
 
+def stream_batch_failure(records: list[dict[str, Any]], arn: str, shard_id: str,
+                         tries: int) -> dict[str, Any]:
+    """What Lambda sends to a stream mapping's OnFailure destination when a batch's retries
+    are exhausted: the batch's position (DDBStreamBatchInfo), not its records."""
+    import datetime
+    import uuid
+
+    def arrival(record: dict[str, Any]) -> str:
+        moment = record["dynamodb"].get("ApproximateCreationDateTime")
+        if isinstance(moment, datetime.datetime):
+            return moment.astimezone(datetime.timezone.utc).isoformat()
+        return str(moment)
+
+    return {
+        "requestContext": {"requestId": str(uuid.uuid4()), "condition": "RetryAttemptsExhausted",
+                           "approximateInvokeCount": tries},
+        "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
+                            "functionError": "Unhandled"},
+        "version": "1.0", "timestamp": datetime.datetime.now(datetime.timezone.utc).isoformat(),
+        "DDBStreamBatchInfo": {
+            "shardId": shard_id, "streamArn": arn, "batchSize": len(records),
+            "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
+            "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
+            "approximateArrivalOfFirstRecord": arrival(records[0]),
+            "approximateArrivalOfLastRecord": arrival(records[-1])}}
+
+
 def api_event(method: str, path: str, headers: dict[str, str] | None = None,
               body: str | None = None, stage: str = "api") -> dict[str, Any]:
     """An API Gateway (REST) proxy event, as Lambda hands it to the app's route handler."""

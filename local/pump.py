@@ -254,30 +254,9 @@ class Pump:
 
     def _dead_letter(self, label: str, arn: str, shard_id: str, records: list[dict[str, Any]],
                      tries: int, destination: str) -> None:
-        """The batch's position, as Lambda sends it to an OnFailure destination (the records
+        """The batch's position to the OnFailure destination, as Lambda sends it (the records
         themselves stay in the stream, where `make redrive` reads them again)."""
-        import datetime
-        import uuid
-
-        def arrival(record: dict[str, Any]) -> str:
-            moment = record["dynamodb"].get("ApproximateCreationDateTime")
-            if isinstance(moment, datetime.datetime):
-                return moment.astimezone(datetime.timezone.utc).isoformat()
-            return str(moment)
-
-        now = datetime.datetime.now(datetime.timezone.utc).isoformat()
-        document = {
-            "requestContext": {"requestId": str(uuid.uuid4()), "condition": "RetryAttemptsExhausted",
-                               "approximateInvokeCount": tries},
-            "responseContext": {"statusCode": 200, "executedVersion": "$LATEST",
-                                "functionError": "Unhandled"},
-            "version": "1.0", "timestamp": now,
-            "DDBStreamBatchInfo": {
-                "shardId": shard_id, "streamArn": arn, "batchSize": len(records),
-                "startSequenceNumber": records[0]["dynamodb"]["SequenceNumber"],
-                "endSequenceNumber": records[-1]["dynamodb"]["SequenceNumber"],
-                "approximateArrivalOfFirstRecord": arrival(records[0]),
-                "approximateArrivalOfLastRecord": arrival(records[-1])}}
+        document = events.stream_batch_failure(records, arn, shard_id, tries)
         sqs = self._client("sqs")
         queue = destination.rsplit(":", 1)[-1]
         url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]

@@ -153,6 +153,19 @@
     });
   }
 
+  // Wire a button to an API call, as onSubmit does a form: disabled while the call runs,
+  // success to onDone(data), errors to the alert.
+  function onClick(button, method, path, onDone, options) {
+    button.addEventListener("click", function () {
+      clearError();
+      button.disabled = true;
+      api(method, path, {}, options).then(function (result) {
+        button.disabled = false;
+        if (result.ok) { onDone(result.data); }
+      });
+    });
+  }
+
   // A form whose success leads on to the `next` page, the username carried along.
   function forward(id, path, next) {
     onSubmit(id, "POST", path, function (data, values) {
@@ -470,19 +483,13 @@
       onForm.hidden = true;
       offForm.hidden = !enabled;
     }
-    start.addEventListener("click", function () {
-      clearError();
-      start.disabled = true;
-      api("POST", "api/account/two-step/setup", {}, withTokens).then(function (result) {
-        start.disabled = false;
-        if (!result.ok) { return; }
-        document.getElementById("two-step-qr").src = result.data.qrCode;
-        document.getElementById("two-step-key").textContent = result.data.setupKey;
-        start.hidden = true;
-        onForm.hidden = false;
-        document.getElementById("two-step-code").focus();
-      });
-    });
+    onClick(start, "POST", "api/account/two-step/setup", function (data) {
+      document.getElementById("two-step-qr").src = data.qrCode;
+      document.getElementById("two-step-key").textContent = data.setupKey;
+      start.hidden = true;
+      onForm.hidden = false;
+      document.getElementById("two-step-code").focus();
+    }, withTokens);
     onSubmit("two-step-on-form", "POST", "api/account/two-step/on", function (data, values, form) {
       form.reset();
       show(true);
@@ -539,46 +546,33 @@
 
     var download = document.getElementById("download-data");
     var link = document.getElementById("download-link");
-    download.addEventListener("click", function () {
-      clearError();
-      download.disabled = true;
-      api("POST", "api/account/data/export", {}, withTokens).then(function (result) {
-        download.disabled = false;
-        if (!result.ok) { return; }
-        link.href = result.data.url;  // presigned: S3 answers with the ZIP as an attachment
-        link.textContent = "Download " + result.data.fileName + " again (" +
-          result.data.size + " bytes)";
-        link.hidden = false;
-        link.click();
-      });
-    });
+    onClick(download, "POST", "api/account/data/export", function (data) {
+      link.href = data.url;  // presigned: S3 answers with the ZIP as an attachment
+      link.textContent = "Download " + data.fileName + " again (" + data.size + " bytes)";
+      link.hidden = false;
+      link.click();
+    }, withTokens);
 
     var check = document.getElementById("check-access");
-    check.addEventListener("click", function () {
-      clearError();
-      check.disabled = true;
-      api("POST", "api/account/access-check", {}, { auth: true }).then(function (result) {
-        check.disabled = false;
-        if (!result.ok) { return; }
-        var results = document.getElementById("access-results");
-        var policy = document.getElementById("access-policy");
-        results.textContent = "";
-        policy.textContent = "";
-        result.data.results.forEach(function (r) {
-          var item = document.createElement("li");
-          item.className = r.outcome;
-          item.textContent = r.label + ": " + r.outcome + (r.code ? " (" + r.code + ")" : "") +
-            (r.asExpected ? "" : " (not as expected)") + " — " + r.request;
-          results.appendChild(item);
-        });
-        result.data.policy.forEach(function (line) {
-          var item = document.createElement("li");
-          item.textContent = line;
-          policy.appendChild(item);
-        });
-        document.getElementById("access").hidden = false;
+    onClick(check, "POST", "api/account/access-check", function (data) {
+      var results = document.getElementById("access-results");
+      var policy = document.getElementById("access-policy");
+      results.textContent = "";
+      policy.textContent = "";
+      data.results.forEach(function (r) {
+        var item = document.createElement("li");
+        item.className = r.outcome;
+        item.textContent = r.label + ": " + r.outcome + (r.code ? " (" + r.code + ")" : "") +
+          (r.asExpected ? "" : " (not as expected)") + " — " + r.request;
+        results.appendChild(item);
       });
-    });
+      data.policy.forEach(function (line) {
+        var item = document.createElement("li");
+        item.textContent = line;
+        policy.appendChild(item);
+      });
+      document.getElementById("access").hidden = false;
+    }, { auth: true });
 
     loadPlaces();
   }
@@ -738,16 +732,11 @@
       }, Object.assign({ extra: function () {
         return { keepSignedIn: localStorage.getItem(KEEP) === "true" };
       } }, withTokens));
-      document.getElementById("logout-everywhere").addEventListener("click", function (event) {
-        clearError();
-        event.target.disabled = true;
-        api("POST", "api/account/logout-everywhere", {}, withTokens).then(function (result) {
-          event.target.disabled = false;
-          if (!result.ok) { return; }
-          dropSession();
-          go("login?notice=signed-out-everywhere");
-        });
-      });
+      onClick(document.getElementById("logout-everywhere"), "POST", "api/account/logout-everywhere",
+              function () {
+                dropSession();
+                go("login?notice=signed-out-everywhere");
+              }, withTokens);
 
       var start = document.getElementById("delete-start");
       var deleteForm = document.getElementById("delete-form");

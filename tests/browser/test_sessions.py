@@ -156,3 +156,32 @@ def test_keep_me_signed_in_makes_the_session_outlive_the_browser(
     else:
         expect(later).to_have_url(path_of(running_stack, "login"))
         expect(later.get_by_role("heading", name="Log in")).to_be_visible()
+
+
+def test_a_greeting_refused_for_a_garbage_id_token_refreshes_once_and_greets(
+        page: Page, running_stack: RunningStack):
+    """A 401 from the greeting (its ID token garbage, the session still good): the page
+    refreshes once through the cookie and asks again, and is greeted, not sent to log in."""
+    stack = running_stack
+    person = sign_up(stack, name="Annie Easley")
+    log_in_on_page(page, stack, person["username"], PASSWORD)
+    expect(page.locator("#greeting h1")).to_have_text("Hello, Annie Easley", timeout=20_000)
+
+    cards: list[int] = []
+    refreshes: list[str] = []
+    page.on("request", lambda request: refreshes.append(request.url)
+            if request.url.endswith("/api/auth/refresh") else None)
+
+    def garbage_first(route: Any) -> None:
+        cards.append(1)
+        headers = dict(route.request.headers)
+        if len(cards) == 1:
+            headers["authorization"] = "garbage"  # the real guard answers 401
+        route.continue_(headers=headers)
+
+    page.route("**/api/greeting/card", garbage_first)
+    page.reload()
+    expect(page.locator("#greeting h1")).to_have_text("Hello, Annie Easley", timeout=20_000)
+    expect(page).to_have_url(path_of(stack, "hello"))
+    # One refresh as every signed-in page starts, one for the 401; then the card again.
+    assert (len(refreshes), len(cards)) == (2, 2), (refreshes, cards)
