@@ -3,15 +3,18 @@ IAM, the pipeline's events. What other tiers share too is in tests/helpers.py.""
 from __future__ import annotations
 
 import base64
+import contextlib
 import json
 import re
 import urllib.error
 import urllib.request
 import uuid
 from dataclasses import dataclass
-from typing import Any
+from typing import Any, Iterator
 
-from tests.helpers import PASSWORD, post
+import pytest
+
+from tests.helpers import PASSWORD, ROOT, post
 
 # --- the account API (/api/auth/*) -------------------------------------------------------
 
@@ -268,3 +271,36 @@ def credentials_for(client: Any, tokens: dict[str, Any]) -> dict[str, str]:
                     {"Authorization": tokens["idToken"]})
     assert response.status_code == 200, response.body
     return response.json_body
+
+
+@contextlib.contextmanager
+def stack_for(stacks: Any, owner: str, alone: bool) -> Iterator[dict[str, str]]:
+    """`owner`'s stack, its outputs in os.environ, the app's caches cleared around it;
+    `alone`: nobody builds on it afterwards (for a module-scoped fixture of its own, too)."""
+    from chalicelib import config, names
+
+    env = stacks.for_owner(owner)
+    # A patch of its own: a test's monkeypatch.undo() must not take the stack's settings away.
+    with pytest.MonkeyPatch.context() as patch:
+        for name, value in env.items():
+            patch.setenv(name, value)
+        config.settings.cache_clear()
+        names.forget_cache()
+        yield env
+    config.settings.cache_clear()
+    names.forget_cache()
+    if alone:
+        stacks.owner = None  # nobody else may build on what this test did
+
+
+@contextlib.contextmanager
+def chalice_client(patch: pytest.MonkeyPatch) -> Iterator[Any]:
+    """chalice's test client, with the local gateway hardened exactly as `make run`'s."""
+    from chalice.test import Client
+
+    from app import app
+    from local.serve import harden_local_gateway
+
+    harden_local_gateway(patch.setattr)
+    with Client(app, stage_name="local", project_dir=str(ROOT)) as made:
+        yield made

@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
@@ -22,10 +22,11 @@ from chalice.app import DynamoDBEventConfig, SQSEventConfig
 from chalicelib import user_keys
 from infra import policy
 from tests.helpers import PAGE, PASSWORD, app_routes, cookie_header, page_paths, post
-from tests.stack.helpers import Need, as_list, iam_match, policy_allows, route_of
+from tests.stack.helpers import (Need, as_list, chalice_client, iam_match, policy_allows, route_of,
+                                 stack_for)
 
-# Every test records every call and reads whole tables and queues: a stack of its own per test.
-pytestmark = pytest.mark.usefixtures("fresh_stack")
+# The flows record every call and read whole tables and queues: they run once, on a stack of
+# their own (the module-scoped `recorded` below), and every test reads what they recorded.
 
 # Cognito's public operations: called with a token or a client id, never authorized by IAM.
 UNAUTHENTICATED = {
@@ -169,18 +170,16 @@ def log_needs(function: str, stage: str, arns: Arns) -> list[Need]:
 
 # --- the flows -----------------------------------------------------------------------
 
-@pytest.fixture
-def recorder(monkeypatch: pytest.MonkeyPatch) -> Recorder:
+def hooked_recorder(patch: pytest.MonkeyPatch) -> Recorder:
     """Record every call made through chalicelib.aws's clients (fresh clients, hooked)."""
     import boto3
 
     record = Recorder()
     session = boto3.session.Session()
     session.events.register("provide-client-params", record)
-    monkeypatch.setattr(boto3, "DEFAULT_SESSION", session)
+    patch.setattr(boto3, "DEFAULT_SESSION", session)
     _cold_start()
-    yield record
-    _cold_start()
+    return record
 
 
 def _cold_start() -> None:
@@ -436,29 +435,56 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     recorder.function = ""
 
 
-@pytest.fixture
-def flows(client: Any, stack: dict[str, str], outbox: Any, recorder: Recorder,
-          local_aws: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, list[Need]]:
-    """Every authorization the app needs, by Lambda: its calls, its event sources, its logs."""
+@dataclass
+class Recorded:
+    stack: dict[str, str]
+    recorder: Recorder
+    flows: dict[str, list[Need]]  # every authorization the app needs, by Lambda
+
+
+@pytest.fixture(scope="module")
+def recorded(_stacks: Any, local_aws: Any) -> Iterator[Recorded]:
+    """Every flow, run once on a stack of its own: its calls, event sources and logs."""
     from app import app
 
-    request = client.http.request
+    with stack_for(_stacks, f"{__name__}::recorded", alone=True) as stack, \
+            pytest.MonkeyPatch.context() as patch:
+        recorder = hooked_recorder(patch)
+        with chalice_client(patch) as client:
+            request = client.http.request
 
-    def recording(method: str, path: str, **kwargs: Any) -> Any:
-        recorder.requests.append((method.upper(), path))
-        return request(method, path, **kwargs)
+            def recording(method: str, path: str, **kwargs: Any) -> Any:
+                recorder.requests.append((method.upper(), path))
+                return request(method, path, **kwargs)
 
-    monkeypatch.setattr(client.http, "request", recording)
-    run_every_flow(client, stack, outbox, recorder, local_aws.session())
-    arns = Arns(stack)
-    by_function: dict[str, list[Need]] = {}
-    for function, service, operation, params in recorder.calls:
-        by_function.setdefault(function, []).extend(needs(service, operation, params, arns))
-    for function, extra in event_source_needs(app, stack, arns).items():
-        by_function.setdefault(function, []).extend(extra)
-    for function in list(by_function):
-        by_function[function].extend(log_needs(function, stack["APP_STAGE"], arns))
-    return by_function
+            patch.setattr(client.http, "request", recording)
+            run_every_flow(client, stack, local_aws.outbox, recorder, local_aws.session())
+        arns = Arns(stack)
+        by_function: dict[str, list[Need]] = {}
+        for function, service, operation, params in recorder.calls:
+            by_function.setdefault(function, []).extend(needs(service, operation, params, arns))
+        for function, extra in event_source_needs(app, stack, arns).items():
+            by_function.setdefault(function, []).extend(extra)
+        for function in list(by_function):
+            by_function[function].extend(log_needs(function, stack["APP_STAGE"], arns))
+        yield Recorded(dict(stack), recorder, by_function)
+        _cold_start()
+
+
+@pytest.fixture
+def flows(recorded: Recorded) -> dict[str, list[Need]]:
+    return recorded.flows
+
+
+@pytest.fixture
+def recorder(recorded: Recorded) -> Recorder:
+    return recorded.recorder
+
+
+@pytest.fixture
+def stack(recorded: Recorded) -> dict[str, str]:
+    """The recorded stack's outputs (the tests read them; no AWS is called after the flows)."""
+    return recorded.stack
 
 
 def _operations(recorder: Recorder) -> set[tuple[str, str, str]]:
