@@ -76,6 +76,10 @@ class Settings(NamedTuple):  # not a dataclass: `dataclasses` costs every cold s
     processed_events_table: str
     users_bucket: str
     user_events_topic_arn: str
+    # Where each stage's messages go when its Lambda gives up (the change journey looks).
+    profile_dead_letter_queue_arn: str
+    archive_dead_letter_queue_arn: str
+    name_sync_dead_letter_queue_arn: str
     jwks_url_override: str
     # Set only locally (the local AWS); boto3 reads it itself, the app names it in errors.
     endpoint_url: str = ""
@@ -108,6 +112,9 @@ def settings() -> Settings:
         processed_events_table=env.get("PROCESSED_EVENTS_TABLE_NAME", ""),
         users_bucket=env.get("USERS_BUCKET_NAME", ""),
         user_events_topic_arn=env.get("USER_EVENTS_TOPIC_ARN", ""),
+        profile_dead_letter_queue_arn=env.get("PROFILE_DEAD_LETTER_QUEUE_ARN", ""),
+        archive_dead_letter_queue_arn=env.get("ARCHIVE_DEAD_LETTER_QUEUE_ARN", ""),
+        name_sync_dead_letter_queue_arn=env.get("NAME_SYNC_DEAD_LETTER_QUEUE_ARN", ""),
         jwks_url_override=env.get("COGNITO_JWKS_URL", ""),
         endpoint_url=env.get("AWS_ENDPOINT_URL", ""),
     )

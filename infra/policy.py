@@ -135,6 +135,12 @@ GRANTS: tuple[Grant, ...] = (
     Grant("TraceNameVersions", (API_HANDLER,), ("ssm:GetParameterHistory",),
           lambda t: [t.name_parameters()],
           "GET /api/account/changes/<id>: the name's version whose description names the event"),
+    Grant("LookIntoDeadLetterQueues", (API_HANDLER,),
+          ("sqs:GetQueueAttributes", "sqs:ReceiveMessage"),
+          lambda t: [t["PROFILE_DEAD_LETTER_QUEUE_ARN"], t["ARCHIVE_DEAD_LETTER_QUEUE_ARN"],
+                     t["NAME_SYNC_DEAD_LETTER_QUEUE_ARN"]],
+          ("the change journey says when a stage's message is in its dead-letter queue "
+           "(received with VisibilityTimeout 0, never deleted)")),
     Grant("RecordLogin", (SAVE_PROFILE,), ("dynamodb:UpdateItem",),
           lambda t: [t["USERS_TABLE_ARN"]],
           "the login transaction updates the user's record"),

@@ -204,12 +204,15 @@
   // --- The journey of a change (account page, under the name form) -------------------------
   // The "user updated" event of a name change, stage by stage, from what each stage of the
   // pipeline records (GET api/account/changes/<event id>); polled with backoff until the
-  // last stage or the time limit. Until save_profile has recorded it the route says 404.
+  // last stage or the time limit. Until save_profile has recorded it the route says 404; a
+  // 503 (a service that did not answer) is ridden out like a stage still waiting. A stage
+  // whose message is in a dead-letter queue is "failed", and the ones after it "blocked".
   var JOURNEY_STAGES = [["published", "Published to SNS", ""],
     ["saved", "Saved to DynamoDB", "save_profile"], ["archived", "Archived to S3", "archive_profile"],
     ["parameter", "Name in Parameter Store", "sync_name"], ["greeting", "Greeting", ""]];
   var JOURNEY_LIMIT_MS = 60000;
-  var STATE_TEXT = { done: "done", waiting: "waiting", superseded: "superseded by a newer change" };
+  var STATE_TEXT = { done: "done", waiting: "waiting", superseded: "superseded by a newer change",
+    failed: "failed", blocked: "not reached: an earlier stage failed" };
   var journeyRun = 0;
 
   function followChange(change) {
@@ -223,17 +226,20 @@
 
     function poll() {
       if (run !== journeyRun) { return; }
-      var unknownYet = function (result) { return result.status === 404; };
+      var notYet = function (result) { return result.status === 404 || result.status === 503; };
       api("GET", "api/account/changes/" + q(change.eventId), undefined,
-          { auth: true, handle: unknownYet }).then(function (result) {
+          { auth: true, handle: notYet }).then(function (result) {
         if (run !== journeyRun) { return; }
         if (result.ok) { renderJourney(result.data.stages); }
         if (result.ok && result.data.complete) {
-          end.textContent = "Every stage is done.";
+          var failed = document.querySelector("#journey-stages [data-state=failed]");
+          end.textContent = failed ? "Stopped at " + failed.dataset.function + ": it gave up, " +
+            "and its message waits in a dead-letter queue (an alarm is raised). Your change " +
+            "goes on from there once the message is delivered again." : "Every stage is done.";
           end.hidden = false;
           return;
         }
-        if (!result.ok && result.status !== 404) { return; }  // said in the alert
+        if (!result.ok && !notYet(result)) { return; }  // said in the alert
         if (Date.now() - started > JOURNEY_LIMIT_MS) {
           var waiting = document.querySelector("#journey-stages [data-state=waiting]");
           end.textContent = "Still waiting after " + JOURNEY_LIMIT_MS / 1000 + " s" +

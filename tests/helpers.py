@@ -59,6 +59,8 @@ def fake_outputs(stage: str = "dev", account: str = ACCOUNT, region: str = REGIO
         "ProfileQueueArn": arn("sqs", f"comm-it-{stage}-save-profile"),
         "ArchiveQueueName": f"comm-it-{stage}-archive-profile",
         "ArchiveQueueArn": arn("sqs", f"comm-it-{stage}-archive-profile"),
+        "ProfileDeadLetterQueueArn": arn("sqs", f"comm-it-{stage}-save-profile-dlq"),
+        "ArchiveDeadLetterQueueArn": arn("sqs", f"comm-it-{stage}-archive-profile-dlq"),
         "NameSyncDeadLetterQueueArn": arn("sqs", f"comm-it-{stage}-sync-name-dlq"),
         "QuotaQueueName": f"comm-it-{stage}-enforce-quota",
         "QuotaQueueArn": arn("sqs", f"comm-it-{stage}-enforce-quota"),

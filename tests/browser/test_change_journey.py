@@ -1,6 +1,7 @@
 """Your change's journey in a real Chromium, against `make run`'s stack: after `Save name`
 the account page follows the "user updated" event stage by stage (SNS, DynamoDB, S3,
-Parameter Store, the greeting), each with its time, and every state of it passes axe-core.
+Parameter Store, the greeting), each with its time, names a stage that gave up and the
+dead-letter queue its message is in, and every state of it passes axe-core.
 """
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from playwright.sync_api import Page, expect
 
 from tests.browser.test_account import open_account
 from tests.browser.helpers import GREETING_TIMEOUT, axe_violations, sign_up
+from tests.helpers import http_json
 from tests.running import RunningStack
 
 
@@ -51,3 +53,34 @@ def test_a_name_change_travels_to_parameter_store_and_the_greeting(page: Page,
     expect(stage(page, "archived")).to_contain_text("profile.json version")
     expect(page.locator("#journey-end")).to_have_text("Every stage is done.")
     assert axe_violations(page) == [], "the journey complete"
+
+
+# S3 answering 5xx for longer than the pump's five receives of a message (about 2 s apart):
+# archive_profile gives up on the change, and SQS moves its message to the dead-letter queue.
+S3_FAULT_SECONDS = 13
+
+
+def test_a_stage_that_gave_up_shows_failed_and_its_dead_letter_queue(page: Page,
+                                                                    running_stack: RunningStack):
+    stack = running_stack
+    person = sign_up(stack, name="Ada Archive")
+    open_account(page, stack, person)
+    page.get_by_label("Name", exact=True).fill("Ada Unarchived")
+    status, body = http_json(stack.aws_endpoint, "POST", "/_local/faults",
+                             {"service": "s3", "kind": "5xx", "seconds": S3_FAULT_SECONDS})
+    assert status == 201, body
+    try:
+        page.get_by_role("button", name="Save name").click()
+        # The page rides out the journey route's 503s (S3 does not answer) meanwhile.
+        expect(stage(page, "archived")).to_have_attribute(
+            "data-state", "failed", timeout=(S3_FAULT_SECONDS + 30) * 1000)
+    finally:
+        http_json(stack.aws_endpoint, "DELETE", "/_local/faults")
+    expect(stage(page, "archived")).to_contain_text(
+        "failed its message is in the dead-letter queue comm-it-local-archive-profile-dlq")
+    for stage_id in ("published", "saved", "parameter", "greeting"):
+        expect(stage(page, stage_id)).to_have_attribute("data-state", "done")
+    expect(stage(page, "greeting")).to_contain_text("Hello, Ada Unarchived")
+    expect(page.locator("#journey-end")).to_have_text(re.compile(
+        r"^Stopped at archive_profile: it gave up, and its message waits in a dead-letter queue"))
+    assert axe_violations(page) == [], "the journey with a failed stage"

@@ -107,13 +107,21 @@ def test_a_change_overtaken_by_a_newer_one_says_superseded(client, register, sta
     assert body["complete"] is True
 
 
-def test_saving_the_same_name_needs_no_new_parameter_version(client, register, stack):
+def synced_then_renamed(client: Any, register: Any, stack: dict[str, str],
+                        name: str) -> tuple[dict[str, str], str]:
+    """Ada, her name in Parameter Store, then renamed `name`: saved and archived, not synced.
+    The person and the change's event id."""
     person = register(name="Ada")
     deliver_queue(client, stack, "save_profile")
     client.lambda_.invoke("sync_name", stream_event(stack, sub_of(person)))
-    event_id = rename(client, person, "Ada")["eventId"]
+    event_id = rename(client, person, name)["eventId"]
     deliver_queue(client, stack, "save_profile")
     deliver_queue(client, stack, "archive_profile")
+    return person, event_id
+
+
+def test_saving_the_same_name_needs_no_new_parameter_version(client, register, stack):
+    person, event_id = synced_then_renamed(client, register, stack, "Ada")
     client.lambda_.invoke("sync_name", stream_event(stack, sub_of(person)))
     names.forget_cache()
     body = assert_ok(journey(client, person, event_id))
@@ -134,3 +142,104 @@ def test_another_persons_change_is_a_404_like_an_unknown_one(client, register, s
 
 def test_the_changes_route_needs_a_token(client):
     assert client.http.get(f"/api/account/changes/{uuid.uuid4()}").status_code == 401
+
+
+# --- a stage that gave up: its message in the dead-letter queue ------------------------------
+
+def sqs_of(stack: dict[str, str]) -> Any:
+    return boto3.client("sqs", region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
+
+
+def give_up(stack: dict[str, str], function: str) -> str:
+    """What SQS does after a message's fifth receive: every message waiting for `function`
+    moved to the queue's dead-letter queue (the body as it was). The dead-letter queue's URL."""
+    sqs, queue = sqs_of(stack), f"comm-it-local-{function.replace('_', '-')}"
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    dead = sqs.get_queue_url(QueueName=f"{queue}-dlq")["QueueUrl"]
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
+        for message in batch:
+            sqs.send_message(QueueUrl=dead, MessageBody=message["Body"])
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return dead
+
+
+def waiting_in(stack: dict[str, str], url: str) -> int:
+    attributes = sqs_of(stack).get_queue_attributes(
+        QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
+    return int(attributes["ApproximateNumberOfMessages"])
+
+
+def test_a_change_save_profile_gave_up_on_shows_failed_and_stays_in_the_queue(client, register,
+                                                                              stack):
+    ada, eve = register(name="Ada"), register(name="Eve")
+    deliver_queue(client, stack, "save_profile")
+    deliver_queue(client, stack, "archive_profile")
+    change = rename(client, ada, "Ada King")
+    dead = give_up(stack, "save_profile")
+
+    body = assert_ok(journey(client, ada, change["eventId"]))
+    assert states(body) == {"published": "done", "saved": "failed", "archived": "waiting",
+                            "parameter": "blocked", "greeting": "blocked"}
+    assert body["stages"][0]["at"] == change["publishedAt"]
+    assert body["stages"][1]["detail"] == ("its message is in the dead-letter queue "
+                                           "comm-it-local-save-profile-dlq")
+    assert body["complete"] is False  # archive_profile may still get there
+    # Only its own person learns of it; looking took nothing out of the queue.
+    assert_error(journey(client, eve, change["eventId"]), 404, "UnknownChange")
+    assert waiting_in(stack, dead) == 1
+
+    deliver_queue(client, stack, "archive_profile")
+    body = assert_ok(journey(client, ada, change["eventId"]))
+    assert states(body)["archived"] == "done" and body["complete"] is True
+
+
+def test_a_change_archive_profile_gave_up_on_shows_failed_while_the_rest_arrives(
+        client, register, stack):
+    person = register(name="Ada")
+    deliver_queue(client, stack, "save_profile")
+    deliver_queue(client, stack, "archive_profile")
+    event_id = rename(client, person, "Ada Byron")["eventId"]
+    deliver_queue(client, stack, "save_profile")
+    give_up(stack, "archive_profile")
+    client.lambda_.invoke("sync_name", stream_event(stack, sub_of(person)))
+    names.forget_cache()
+
+    body = assert_ok(journey(client, person, event_id))
+    assert states(body) == {"published": "done", "saved": "done", "archived": "failed",
+                            "parameter": "done", "greeting": "done"}
+    assert body["stages"][2]["detail"].endswith("comm-it-local-archive-profile-dlq")
+    assert body["complete"] is True
+
+
+def test_a_stream_batch_sync_name_gave_up_on_shows_failed_at_parameter_store(client, register,
+                                                                            stack):
+    from local import events
+
+    person, event_id = synced_then_renamed(client, register, stack, "Ada Failing")
+    names.forget_cache()
+    assert states(assert_ok(journey(client, person, event_id)))["parameter"] == "waiting"
+
+    # What the stream mapping sends when sync_name's retries are spent: the batch's position.
+    streams = boto3.client("dynamodbstreams", region_name="us-east-1",
+                           endpoint_url=stack["AWS_ENDPOINT_URL"])
+    arn = stack["USERS_TABLE_STREAM_ARN"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][-1]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+    mine = [r for r in records if r["dynamodb"]["Keys"]["sub"]["S"] == sub_of(person)]
+    sqs = sqs_of(stack)
+    dead = sqs.get_queue_url(QueueName="comm-it-local-sync-name-dlq")["QueueUrl"]
+    # A batch from before the change is not the change's ...
+    sqs.send_message(QueueUrl=dead, MessageBody=json.dumps(
+        events.stream_batch_failure(mine[:1], arn, shard, tries=3)))
+    assert states(assert_ok(journey(client, person, event_id)))["parameter"] == "waiting"
+    # ... the batch holding its record is.
+    sqs.send_message(QueueUrl=dead, MessageBody=json.dumps(
+        events.stream_batch_failure(mine[-1:], arn, shard, tries=3)))
+    body = assert_ok(journey(client, person, event_id))
+    assert states(body) == {"published": "done", "saved": "done", "archived": "done",
+                            "parameter": "failed", "greeting": "blocked"}
+    assert body["stages"][3]["detail"] == ("the stream batch with the record's change is in the "
+                                           "dead-letter queue comm-it-local-sync-name-dlq")
+    assert body["complete"] is True

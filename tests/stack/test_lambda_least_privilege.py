@@ -14,7 +14,7 @@ from __future__ import annotations
 import json
 import uuid
 from dataclasses import dataclass, field
-from typing import Any, Iterator
+from typing import Any, Callable, Iterator
 
 import pytest
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
@@ -127,9 +127,11 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
         return [Need("sqs:GetQueueUrl",
                      f"arn:{arns.partition}:sqs:{arns.region}:{owner}:{params['QueueName']}",
                      call=call)]
-    if service == "sqs" and operation in ("DeleteMessage", "DeleteMessageBatch"):
+    if service == "sqs" and operation in ("DeleteMessage", "DeleteMessageBatch",
+                                          "GetQueueAttributes", "ReceiveMessage"):
         *_, owner, name = params["QueueUrl"].rstrip("/").split("/")
-        return [Need("sqs:DeleteMessage", f"arn:{arns.partition}:sqs:{arns.region}:{owner}:{name}",
+        action = "DeleteMessage" if operation == "DeleteMessageBatch" else operation
+        return [Need(f"sqs:{action}", f"arn:{arns.partition}:sqs:{arns.region}:{owner}:{name}",
                      call=call)]
     raise AssertionError(f"{call} is not mapped to IAM actions in tests/stack/test_lambda_least_privilege.py: "
                          "map it (see the Service Authorization Reference) and grant it in "
@@ -420,6 +422,7 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     # The name change's journey: every stage's record, read back.
     journey = client.http.get(f"/api/account/changes/{change['eventId']}", headers=bearer)
     assert journey.status_code == 200 and journey.json_body["complete"], journey.body
+    run_failed_journeys(client, stack, recorder, sqs, account, bearer, sqs_sources)
     account("DELETE", "/api/account", password=PASSWORD + "3")
     recorder.function = ""
     for source in sqs_sources:  # user.deleted: the tombstone, every object version
@@ -433,6 +436,45 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     names.forget_cache()
     assert client.http.get("/api/greeting", headers=bearer).status_code == 401
     recorder.function = ""
+
+
+def run_failed_journeys(client: Any, stack: dict[str, str], recorder: Recorder, sqs: Any,
+                        account: Callable[..., dict[str, Any]], bearer: dict[str, str],
+                        sqs_sources: list[Any]) -> None:
+    """Changes the pipeline gave up on: the journey looks into each waiting stage's
+    dead-letter queue (save_profile's and archive_profile's, then sync_name's)."""
+    import datetime
+
+    region = stack["AWS_REGION"]
+
+    def states(change: dict[str, Any]) -> list[str]:
+        journey = client.http.get(f"/api/account/changes/{change['eventId']}", headers=bearer)
+        assert journey.status_code == 200, journey.body
+        return [stage["state"] for stage in journey.json_body["stages"]]
+
+    recorder.function = policy.API_HANDLER
+    failing = account("POST", "/api/account/name", name="Ada Failing")
+    recorder.function = ""
+    for source in sqs_sources:  # SQS after the fifth receive: each to its dead-letter queue
+        dead = sqs.get_queue_url(QueueName=f"{source.queue}-dlq")["QueueUrl"]
+        url = sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
+        for record in _sqs_event(sqs, url, region)["Records"]:
+            sqs.send_message(QueueUrl=dead, MessageBody=record["body"])
+    recorder.function = policy.API_HANDLER
+    assert states(failing)[1:3] == ["failed", "failed"]
+
+    renamed = account("POST", "/api/account/name", name="Ada Again")
+    for source in sqs_sources:
+        url = sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
+        _invoke(client, recorder, source.name, _sqs_event(sqs, url, region))
+    # The stream mapping gave up on the batch holding the record just written.
+    now = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="milliseconds")
+    dead = sqs.get_queue_url(
+        QueueName=stack["NAME_SYNC_DEAD_LETTER_QUEUE_ARN"].rsplit(":", 1)[-1])["QueueUrl"]
+    sqs.send_message(QueueUrl=dead, MessageBody=json.dumps({"DDBStreamBatchInfo": {
+        "approximateArrivalOfFirstRecord": now, "approximateArrivalOfLastRecord": now}}))
+    recorder.function = policy.API_HANDLER
+    assert states(renamed)[1:4] == ["done", "done", "failed"]
 
 
 @dataclass
