@@ -33,32 +33,6 @@ Outputs:
 
 
 @pytest.fixture
-def no_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
-    """No credentials anywhere: no variables, no files, no instance metadata."""
-    import os
-
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "no-credentials"))
-    monkeypatch.setenv("AWS_CONFIG_FILE", str(tmp_path / "no-config"))
-    monkeypatch.setenv("AWS_EC2_METADATA_DISABLED", "true")
-
-
-@pytest.fixture
-def aws(no_aws_env: None, monkeypatch: pytest.MonkeyPatch):
-    """moto in-process, with credentials and a region, like a configured shell."""
-    import boto3
-    from moto import mock_aws
-
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    with mock_aws():
-        yield boto3.session.Session()
-
-
-@pytest.fixture
 def project(tmp_path: Path) -> Path:
     """A copy of the project's .chalice/ (config.json only) to deploy from."""
     (tmp_path / ".chalice").mkdir()

@@ -4,7 +4,6 @@ purge-retained gets past the users table's deletion protection."""
 from __future__ import annotations
 
 import json
-import os
 import shutil
 import subprocess
 from pathlib import Path
@@ -28,22 +27,6 @@ Resources:
 Outputs:
   UsersTableName: {Value: !Sub "comm-it-${Stage}-users"}
 """
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    import boto3
-    from moto import mock_aws
-
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    with mock_aws():
-        yield boto3.session.Session()
 
 
 def clone(path: Path) -> Path:

@@ -5,8 +5,6 @@ remove the user pool."""
 from __future__ import annotations
 
 import json
-import os
-from pathlib import Path
 from typing import Any
 
 import pytest
@@ -24,22 +22,6 @@ Resources:
 Outputs:
   UserPoolId: {Value: !Sub "eu-west-1_${Stage}"}
 """
-
-
-@pytest.fixture
-def aws(monkeypatch: pytest.MonkeyPatch, tmp_path: Path):
-    import boto3
-    from moto import mock_aws
-
-    for name in list(os.environ):
-        if name.startswith("AWS_"):
-            monkeypatch.delenv(name)
-    monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
-    monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
-    monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
-    monkeypatch.setenv("AWS_SHARED_CREDENTIALS_FILE", str(tmp_path / "none"))
-    with mock_aws():
-        yield boto3.session.Session()
 
 
 # --- API Gateway's own answers -------------------------------------------------------------
