@@ -30,7 +30,7 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "greeting.crowd.p95_s": ("make run: 200 at once, login -> greeting p95", "s", 10.0),
     "greeting.crowd.over_30_s": ("make run: 200 at once, waited over 30 s", "count", 0),
     # reads / sum over the crowd of (1 + ceil(seconds pending)): one to find out, one a second
-    "greeting.crowd.reads_of_allowed": ("200 at once: GetParameter / (1 + 1 per pending s)", "x", 1.0),
+    "greeting.crowd.reads_of_allowed": ("200 at once: SSM reads / (1 + 1 per pending s)", "x", 1.0),
     "greeting.idle_cpu_pct": ("make run idle 30 s, all its processes, CPU", "%", 2.0),
     "greeting.big_crowd.failed": ("make run: 1,000 at once not greeted by name", "count", 0),
     "greeting.big_crowd.lost_or_doubled": ("1,000 at once: records lost or doubled", "count", 0),
@@ -156,7 +156,7 @@ def print_report(results: dict[str, Any], rows: list[dict[str, Any]],
         write(f"    failed: {failure}")
     if "get_parameter" in c:
         r = c["get_parameter"]
-        write(f"  Parameter Store GetParameter during the crowd: {r['reads']} "
+        write(f"  Parameter Store reads (GetParameter(s) calls) during the crowd: {r['reads']} "
               f"({r['per_greeted_person'] or 0:.2f} per greeted person, "
               f"{r['of_allowed'] or 0:.2f}x the {r['allowed']} allowed: 1 + 1 per pending second each); "
               f"the crowd took {c['took_s']:.0f} s, login answered p50 {c['login_answered_p50_ms'] or 0:.0f} ms")

@@ -103,9 +103,10 @@ GRANTS: tuple[Grant, ...] = (
     Grant("EncryptUserEvents", (API_HANDLER,), ("kms:GenerateDataKey", "kms:Decrypt"),
           lambda t: [t["EVENTS_KEY_ARN"]],
           "the topic is encrypted with this key: SNS uses it on the publisher's behalf"),
-    Grant("ReadGreetingName", (API_HANDLER,), ("ssm:GetParameter",),
+    Grant("ReadGreetingName", (API_HANDLER,), ("ssm:GetParameters",),
           lambda t: [t.name_parameters()],
-          "GET /api/greeting reads /comm-it/<stage>/users/<sub>/name"),
+          ("GET /api/greeting reads /comm-it/<stage>/users/<sub>/name (GetParameters: "
+           "greetings waiting at the same moment are read together)")),
     Grant("FindAccountByEmail", (API_HANDLER,), ("cognito-idp:ListUsers",),
           lambda t: [t["USER_POOL_ARN"]],
           "log-in by email and one address per account: ListUsers filtered by email"),
@@ -115,9 +116,11 @@ GRANTS: tuple[Grant, ...] = (
     Grant("EndSessionsAfterReset", (API_HANDLER,), ("cognito-idp:AdminUserGlobalSignOut",),
           lambda t: [t["USER_POOL_ARN"]],
           "a password reset ends every session the old password had (AdminUserGlobalSignOut)"),
-    Grant("ReadAccountTombstone", (API_HANDLER,), ("dynamodb:GetItem",),
+    Grant("ReadAccountRecords", (API_HANDLER,), ("dynamodb:GetItem", "dynamodb:BatchGetItem"),
           lambda t: [t["USERS_TABLE_ARN"]],
-          "a deleted account's still-signed ID token gets 401: its record is a tombstone"),
+          ("a deleted account's still-signed ID token gets 401: its record is a tombstone "
+           "(waiting greetings' checks go together: BatchGetItem); the change journey's "
+           "record")),
     Grant("ListProfileVersions", (API_HANDLER,), ("s3:ListBucketVersions",),
           lambda t: [t["USERS_BUCKET_ARN"]],
           "Your data in AWS lists the profile document's versions (users/<sub>/profile.json)",

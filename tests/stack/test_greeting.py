@@ -31,7 +31,7 @@ def test_greeting_card_is_html_escaped_and_pending_is_202(client, make_token):
 
 
 def test_pending_asks_read_parameter_store_once_per_miss_window(client, make_token, monkeypatch):
-    """A page asking many times a second while the pipeline runs: one GetParameter and one
+    """A page asking many times a second while the pipeline runs: one GetParameters and one
     tombstone check per names.MISS_SECONDS, and the name still shows as soon as it is put."""
     from types import SimpleNamespace
 
@@ -43,7 +43,7 @@ def test_pending_asks_read_parameter_store_once_per_miss_window(client, make_tok
     reads, checks = [], []
     ssm = aws_client("ssm")
     hook = lambda **_: reads.append(1)  # noqa: E731
-    ssm.meta.events.register("before-call.ssm.GetParameter", hook)
+    ssm.meta.events.register("before-call.ssm.GetParameters", hook)
     real_is_deleted = users_table.is_deleted
     monkeypatch.setattr(users_table, "is_deleted", lambda sub: checks.append(sub) or real_is_deleted(sub))
     try:
@@ -60,7 +60,7 @@ def test_pending_asks_read_parameter_store_once_per_miss_window(client, make_tok
         assert ready.status_code == 200 and ready.json_body["name"] == "Right Away"
         assert (len(reads), len(checks)) == (3, 2)
     finally:
-        ssm.meta.events.unregister("before-call.ssm.GetParameter", hook)
+        ssm.meta.events.unregister("before-call.ssm.GetParameters", hook)
 
 
 def test_a_pending_name_is_read_once_to_find_out_then_at_most_once_a_second(stack, monkeypatch):
@@ -100,3 +100,45 @@ def test_a_cached_name_is_read_again_once_it_is_a_few_seconds_old(stack, local_a
     assert names.get(sub) == "Ada"  # cached
     clock.now += names.CACHE_SECONDS + 1
     assert names.get(sub) == "Ada Lovelace"
+
+
+def test_names_asked_for_at_the_same_moment_are_read_together(stack):
+    """30 people's greetings pending at once in one process (chalice local, `make run`): each
+    gets its own name or none, every name is asked for once, in a few GetParameters calls."""
+    import threading
+    import time
+
+    from chalicelib.aws import client as aws_client
+
+    subs = [str(uuid.uuid4()) for _ in range(30)]
+    for i, sub in enumerate(subs[:10]):
+        names.put(sub, f"Person {i}")
+    names.forget_cache()
+    calls: list[list[str]] = []
+
+    def slow_first(params, **_):  # the first read in flight a moment, so the others pile up
+        calls.append(list(params["Names"]))
+        if len(calls) == 1:
+            time.sleep(0.2)
+
+    ssm = aws_client("ssm")
+    ssm.meta.events.register("provide-client-params.ssm.GetParameters", slow_first)
+    answers: dict[str, str | None] = {}
+    go = threading.Barrier(len(subs))
+
+    def greet(sub: str) -> None:
+        go.wait()
+        answers[sub] = names.get(sub)
+
+    try:
+        threads = [threading.Thread(target=greet, args=(sub,)) for sub in subs]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join(10)
+    finally:
+        ssm.meta.events.unregister("provide-client-params.ssm.GetParameters", slow_first)
+    assert answers == {sub: (f"Person {i}" if i < 10 else None) for i, sub in enumerate(subs)}
+    assert sorted(name for call in calls for name in call) == \
+        sorted(names.parameter_name(sub) for sub in subs)
+    assert len(calls) <= 6 and all(len(call) <= 10 for call in calls)

@@ -79,6 +79,12 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
                                           "GetParameterHistory"):
         return [Need(f"ssm:{operation}", arns.of("ssm", "parameter/" + params["Name"].lstrip("/")),
                      call=call)]
+    if service == "ssm" and operation == "GetParameters":
+        return [Need("ssm:GetParameters", arns.of("ssm", "parameter/" + name.lstrip("/")),
+                     call=call) for name in params["Names"]]
+    if service == "dynamodb" and operation == "BatchGetItem":
+        return [Need("dynamodb:BatchGetItem", arns.of("dynamodb", f"table/{table}"), call=call)
+                for table in params["RequestItems"]]
     if service == "dynamodb" and operation == "TransactWriteItems":
         kinds = {"Put": "PutItem", "Update": "UpdateItem", "Delete": "DeleteItem",
                  "ConditionCheck": "ConditionCheckItem"}
@@ -547,7 +553,7 @@ def test_the_flows_exercise_every_lambda_and_every_kind_of_call(flows, recorder)
     functions = {policy.API_HANDLER} | {s.name for s in app.event_sources}
     assert functions <= set(flows)
     operations = _operations(recorder)
-    for expected in [("api_handler", "sns", "Publish"), ("api_handler", "ssm", "GetParameter"),
+    for expected in [("api_handler", "sns", "Publish"), ("api_handler", "ssm", "GetParameters"),
                      ("api_handler", "cognito-idp", "InitiateAuth"),
                      ("api_handler", "cognito-identity", "GetCredentialsForIdentity"),
                      ("save_profile", "dynamodb", "TransactWriteItems"),
@@ -556,6 +562,7 @@ def test_the_flows_exercise_every_lambda_and_every_kind_of_call(flows, recorder)
                      ("api_handler", "cognito-idp", "ListUsers"),
                      ("api_handler", "cognito-idp", "DeleteUser"),
                      ("api_handler", "dynamodb", "GetItem"),
+                     ("api_handler", "dynamodb", "BatchGetItem"),
                      ("archive_profile", "s3", "ListObjectVersions"),
                      ("archive_profile", "s3", "DeleteObjects")]:
         assert expected in operations, f"{expected} was never exercised"
