@@ -18,7 +18,7 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 class LocalAWS:
     def __init__(self, outbox: Outbox, port: int = 0) -> None:
         import logging
-        from local import control, dynamodb_transactions, moto_dispatch, state
+        from local import control, dynamodb_transactions, moto_dispatch, sqs_scans, state
         from local.faults import Faults
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the console
@@ -26,6 +26,7 @@ class LocalAWS:
         state.install()
         dynamodb_transactions.install()
         moto_dispatch.install()
+        sqs_scans.install()
         iam.install(dev_access_keys=[CREDENTIALS["AWS_ACCESS_KEY_ID"]])
         self.outbox = outbox
         self.faults = Faults()  # switched on at runtime: local.faults

@@ -91,6 +91,13 @@ PATCHES = (
     Patch("moto.moto_server.werkzeug_app.DomainDispatcherApplication.get_backend_for_host",
           "local.moto_dispatch",
           "(not a gap of AWS) every request lists moto's package directory under a global lock"),
+    Patch("moto.sqs.models.SQSBackend.is_message_valid_based_on_retention_period",
+          "local.sqs_scans",
+          "(not a gap of AWS) each received message builds the queue's attributes three times"),
+    Patch("moto.sqs.models.Message.visible", "local.sqs_scans",
+          "(not a gap of AWS) a message's visibility reads the clock through a datetime"),
+    Patch("moto.sqs.models.Message.delayed", "local.sqs_scans",
+          "(not a gap of AWS) a message's delay reads the clock through a datetime"),
     Patch("moto.sqs.models.Queue.wait_for_messages", "local.state",
           "(not a gap of moto) a long poll lets go of the snapshot gate while it waits"),
 )
