@@ -129,6 +129,10 @@ def _json_body(environ: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
+# Connections the kernel queues before the local AWS accepts them (as local/serve.py's).
+LISTEN_BACKLOG = 1024
+
+
 def server(ip_address: str, port: int, faults: Faults,
            actions: dict[str, Callable[[], dict[str, Any]]]) -> Any:
     """moto's threaded server with this front door around its app."""
@@ -142,6 +146,10 @@ def server(ip_address: str, port: int, faults: Faults,
             app = FrontDoor(DomainDispatcherApplication(create_backend_app), faults, actions)
             self._server = make_server(self._ip_address, self._port, app, True,
                                        request_handler=MotoRequestHandler)
+            # werkzeug listens with a backlog of 128: `chalice local` (its own is 1,024)
+            # and the pump may open more connections at once under a crowd. Listening again
+            # resizes the queue (Linux), so a burst is queued instead of refused.
+            self._server.socket.listen(LISTEN_BACKLOG)
             self._server_ready_event.set()
             self._server.serve_forever()
 

@@ -47,6 +47,31 @@ def group_pids(pgid: int) -> list[int]:
     return pids
 
 
+def connections_queued(pid: int, port: int, count: int, timeout: float = 5) -> int:
+    """How many of `count` connections to `port` the kernel completes while process `pid`
+    (the server) is stopped and accepts nobody: those its listen backlog holds."""
+    import select
+
+    sockets = [socket.socket() for _ in range(count)]
+    os.kill(pid, signal.SIGSTOP)
+    try:
+        for sock in sockets:
+            sock.setblocking(False)
+            sock.connect_ex(("127.0.0.1", port))
+        pending, connected = set(sockets), 0
+        deadline = time.monotonic() + timeout
+        while pending and time.monotonic() < deadline:
+            _, writable, _ = select.select([], list(pending), [], deadline - time.monotonic())
+            for sock in writable:
+                pending.discard(sock)
+                connected += sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
+        return connected
+    finally:
+        os.kill(pid, signal.SIGCONT)
+        for sock in sockets:
+            sock.close()
+
+
 class StackFailed(AssertionError):
     pass
 

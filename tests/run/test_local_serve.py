@@ -10,12 +10,9 @@ from __future__ import annotations
 import http.client
 import json
 import os
-import select
-import signal
 import socket
 import subprocess
 import sys
-import time
 from pathlib import Path
 from typing import Iterator
 
@@ -24,7 +21,7 @@ import pytest
 from chalicelib.headers import SECURITY_HEADERS
 from infra import gateway
 from tests.helpers import ROOT, eventually
-from tests.running import free_port
+from tests.running import connections_queued, free_port
 
 # What API Gateway answers deployed (its template has no $context variable to fill).
 NOT_FOUND = json.loads(gateway.body_template("MISSING_AUTHENTICATION_TOKEN"))
@@ -190,24 +187,8 @@ def test_control_characters_in_a_request_reach_the_console_escaped(server):
 def test_a_burst_of_connections_queues_while_the_server_is_busy_instead_of_failing(server):
     """64 people connect while the server accepts nobody (it is stopped): the kernel
     completes every connection into the listen backlog, none is dropped or reset."""
-    sockets = [socket.socket() for _ in range(64)]
-    os.kill(server.process.pid, signal.SIGSTOP)
-    try:
-        for sock in sockets:
-            sock.setblocking(False)
-            sock.connect_ex(("127.0.0.1", server.port))
-        pending, connected = set(sockets), 0
-        deadline = time.monotonic() + 5
-        while pending and time.monotonic() < deadline:
-            _, writable, _ = select.select([], list(pending), [], deadline - time.monotonic())
-            for sock in writable:
-                pending.discard(sock)
-                connected += sock.getsockopt(socket.SOL_SOCKET, socket.SO_ERROR) == 0
-        assert connected == len(sockets), f"{connected} of {len(sockets)} connected"
-    finally:
-        os.kill(server.process.pid, signal.SIGCONT)
-        for sock in sockets:
-            sock.close()
+    connected = connections_queued(server.process.pid, server.port, 64)
+    assert connected == 64, f"{connected} of 64 connected"
     assert eventually(lambda: server.raw(b"GET /login HTTP/1.1\r\nHost: x\r\nConnection: close"
                                          b"\r\n\r\n").startswith(b"HTTP/1.1 200"),
                       what="the server to answer again")
