@@ -46,7 +46,8 @@ def deploy_value(name: str) -> str:
         return value
     if _chalice_command() in ("deploy", "package"):
         stage = os.environ.get("APP_STAGE", "dev")
-        raise SystemExit(f"Stage {stage} is not configured yet ({name} is not in .chalice/config.json): "
+        raise SystemExit(f"Stage {stage} is not configured yet ({name} is not in "
+                         ".chalice/config.json): "
                          f"run `make deploy STAGE={stage}`, or `make package STAGE={stage}` for "
                          "one CloudFormation template (no AWS account needed).")
     if not _told:

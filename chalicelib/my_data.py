@@ -32,7 +32,8 @@ log = logging.getLogger(__name__)
 # rule, the log groups' retention), pinned to it by tests/unit/test_my_data.py.
 NONCURRENT_VERSION_DAYS = 30
 LOG_RETENTION_DAYS = 30
-LAMBDAS = ("", "-save_profile", "-archive_profile", "-sync_name", "-enforce_quota")  # their log groups' suffixes
+# Their log groups' suffixes.
+LAMBDAS = ("", "-save_profile", "-archive_profile", "-sync_name", "-enforce_quota")
 
 YOUR_CREDENTIALS = "your AWS credentials"
 YOUR_ACCESS_TOKEN = "your access token"  # noqa: S105 (a label, not a secret)

@@ -95,7 +95,8 @@ class FrontDoor:
                 answer = (200, self._faults())
             elif name == "faults" and method == "POST":
                 request = _json_body(environ)
-                fault = self.faults.add(str(request.get("service", "")), str(request.get("kind", "")),
+                fault = self.faults.add(str(request.get("service", "")),
+                                        str(request.get("kind", "")),
                                         float(request.get("seconds", 0)))
                 answer = (201, {"fault": fault.describe()})
             elif name == "faults" and method == "DELETE":
@@ -104,7 +105,8 @@ class FrontDoor:
             elif name in self.actions and method == "POST":
                 answer = (200, self.actions[name]())
             else:
-                answer = (404, {"error": "NotFound", "message": f"no control call {method} {name!r}"})
+                answer = (404, {"error": "NotFound",
+                                "message": f"no control call {method} {name!r}"})
         except (ValueError, TypeError) as exc:
             answer = (400, {"error": "BadRequest", "message": str(exc)})
         except Exception as exc:  # noqa: BLE001 - say what failed, not werkzeug's HTML page

@@ -64,7 +64,8 @@ class LocalAWS:
 
     def create_resources(self, stage: str = "local") -> dict[str, str]:
         """Create the stack; return every environment variable the app needs."""
-        return self.environment(resources.create(self.session(), stage, REGION, self.endpoint), stage)
+        outputs = resources.create(self.session(), stage, REGION, self.endpoint)
+        return self.environment(outputs, stage)
 
     def environment(self, outputs: dict[str, str], stage: str = "local") -> dict[str, str]:
         """The app's environment for a stack's outputs (created now, or restored by local.state)."""

@@ -87,7 +87,8 @@ PATCHES = (
           "no policy variables or role-policy conditions"),
     Patch("moto.dynamodb.models.DynamoDBBackend.transact_write_items",
           "local.dynamodb_transactions",
-          "TransactWriteItems costs O(table size) (it deep-copies every table it touches); AWS: per item"),
+          "TransactWriteItems costs O(table size) (it deep-copies every table it touches); "
+          "AWS: per item"),
     Patch("moto.moto_server.werkzeug_app.DomainDispatcherApplication.get_backend_for_host",
           "local.moto_dispatch",
           "(not a gap of AWS) every request lists moto's package directory under a global lock"),

@@ -116,14 +116,16 @@ class Pump:
     def _pump_queue(self, source: SQSEventConfig) -> None:
         sqs = self._client("sqs")
         url = sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
-        attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn", "RedrivePolicy"])
+        attributes = sqs.get_queue_attributes(QueueUrl=url,
+                                              AttributeNames=["QueueArn", "RedrivePolicy"])
         arn = attributes["Attributes"]["QueueArn"]
         redrive = json.loads(attributes["Attributes"].get("RedrivePolicy", "{}"))
         max_receives = int(redrive.get("maxReceiveCount", 0))
         dead_letters = redrive.get("deadLetterTargetArn", "").rsplit(":", 1)[-1]
         label = f"{source.name} <- sqs:{source.queue}"
         while not self._stop.is_set():
-            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=min(source.batch_size, 10),
+            messages = sqs.receive_message(QueueUrl=url,
+                                           MaxNumberOfMessages=min(source.batch_size, 10),
                                            WaitTimeSeconds=QUEUE_WAIT_SECONDS,
                                            AttributeNames=["All"],
                                            MessageAttributeNames=["All"]).get("Messages", [])
@@ -160,7 +162,8 @@ class Pump:
             messages = [m for m in messages if m["MessageId"] not in failed]
             if messages:
                 sqs.delete_message_batch(QueueUrl=url, Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]} for i, m in enumerate(messages)])
+                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                    for i, m in enumerate(messages)])
             for message in messages:
                 self._say(f"[event] {label} message {message['MessageId'][:8]}: "
                           f"{outcomes.get(message['MessageId'], 'ok')}")
@@ -207,7 +210,8 @@ class Pump:
                     if not self._deliver_stream_batch(source, label, arn, shard["ShardId"],
                                                       records):
                         return  # stopping: the batch is delivered again after the restart
-                    self.positions[f"{arn} {shard['ShardId']}"] = records[-1]["dynamodb"]["SequenceNumber"]
+                    last = records[-1]["dynamodb"]["SequenceNumber"]
+                    self.positions[f"{arn} {shard['ShardId']}"] = last
             if busy:
                 wait = self._idle_wait
             elif self._wake.wait(seen, wait) == seen:  # nothing written: wait longer next time

@@ -85,7 +85,8 @@ def _table(stack: Stack, props: dict) -> tuple[str, dict]:
         args["SSESpecification"] = {"Enabled": True}
     table = ddb.create_table(**args)["TableDescription"]
     if "TimeToLiveSpecification" in props:
-        ddb.update_time_to_live(TableName=name, TimeToLiveSpecification=props["TimeToLiveSpecification"])
+        ddb.update_time_to_live(TableName=name,
+                                TimeToLiveSpecification=props["TimeToLiveSpecification"])
     pitr = props.get("PointInTimeRecoverySpecification")
     if pitr:
         ddb.update_continuous_backups(TableName=name, PointInTimeRecoverySpecification=pitr)
@@ -98,7 +99,8 @@ def _bucket(stack: Stack, props: dict) -> tuple[str, dict]:
     if stack.region == "us-east-1":
         s3.create_bucket(Bucket=name)
     else:
-        s3.create_bucket(Bucket=name, CreateBucketConfiguration={"LocationConstraint": stack.region})
+        s3.create_bucket(Bucket=name,
+                         CreateBucketConfiguration={"LocationConstraint": stack.region})
     if "PublicAccessBlockConfiguration" in props:
         s3.put_public_access_block(Bucket=name,
                                    PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
@@ -107,10 +109,12 @@ def _bucket(stack: Stack, props: dict) -> tuple[str, dict]:
                  for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]
         s3.put_bucket_encryption(Bucket=name, ServerSideEncryptionConfiguration={"Rules": rules})
     if "VersioningConfiguration" in props:
-        s3.put_bucket_versioning(Bucket=name, VersioningConfiguration=props["VersioningConfiguration"])
+        s3.put_bucket_versioning(Bucket=name,
+                                 VersioningConfiguration=props["VersioningConfiguration"])
     if "NotificationConfiguration" in props:
         s3.put_bucket_notification_configuration(
-            Bucket=name, NotificationConfiguration=_notifications(props["NotificationConfiguration"]))
+            Bucket=name,
+            NotificationConfiguration=_notifications(props["NotificationConfiguration"]))
     return name, {"Arn": f"arn:aws:s3:::{name}"}
 
 
@@ -130,7 +134,8 @@ def _notifications(config: dict) -> dict:
 
 def _topic(stack: Stack, props: dict) -> tuple[str, dict]:
     attributes = {k: str(v) for k, v in props.items() if k != "TopicName"}
-    arn = stack.client("sns").create_topic(Name=props["TopicName"], Attributes=attributes)["TopicArn"]
+    topic = stack.client("sns").create_topic(Name=props["TopicName"], Attributes=attributes)
+    arn = topic["TopicArn"]
     return arn, {"TopicArn": arn, "TopicName": props["TopicName"]}
 
 
@@ -146,7 +151,8 @@ def _queue(stack: Stack, props: dict) -> tuple[str, dict]:
             value = str(value).lower()
         attributes[key] = str(value)
     url = sqs.create_queue(QueueName=props["QueueName"], Attributes=attributes)["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = sqs.get_queue_attributes(QueueUrl=url,
+                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     return url, {"Arn": arn, "QueueName": props["QueueName"], "QueueUrl": url}
 
 
@@ -181,7 +187,8 @@ def _metric_filter(stack: Stack, props: dict) -> tuple[str, dict]:
     name = f"{props['LogGroupName']}-{props['MetricTransformations'][0]['MetricName']}"
     transformations = [{"metricName": t["MetricName"], "metricNamespace": t["MetricNamespace"],
                         "metricValue": t["MetricValue"],
-                        **({"defaultValue": float(t["DefaultValue"])} if "DefaultValue" in t else {})}
+                        **({"defaultValue": float(t["DefaultValue"])}
+                           if "DefaultValue" in t else {})}
                        for t in props["MetricTransformations"]]
     stack.client("logs").put_metric_filter(logGroupName=props["LogGroupName"], filterName=name,
                                            filterPattern=props["FilterPattern"],
