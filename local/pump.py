@@ -47,7 +47,8 @@ class Pump:
                  idle_wait: float = 0.05, max_backoff: float = 5,
                  positions: dict[str, str] | None = None,
                  env: Mapping[str, str] | None = None,
-                 idle_max_wait: float = 2.0, wake: Any = None) -> None:
+                 idle_max_wait: float = 2.0, wake: Any = None,
+                 queue_wait: int = QUEUE_WAIT_SECONDS) -> None:
         self._app = app
         self._session = session
         self._endpoint = endpoint
@@ -60,6 +61,7 @@ class Pump:
         # "<stream arn> <shard id>" -> sequence number of the last record delivered
         self.positions: dict[str, str] = {} if positions is None else positions
         self._idle_wait = idle_wait
+        self._queue_wait = queue_wait  # a stop waits for the long polls: tests shorten it
         # Idle: the stream poll's wait doubles up to idle_max_wait; a DynamoDB write to the
         # local AWS (local.control.WAKE) ends it at once, so idle costs nothing and work is quick.
         self._idle_max_wait = max(idle_wait, idle_max_wait)
@@ -126,7 +128,7 @@ class Pump:
         while not self._stop.is_set():
             messages = sqs.receive_message(QueueUrl=url,
                                            MaxNumberOfMessages=min(source.batch_size, 10),
-                                           WaitTimeSeconds=QUEUE_WAIT_SECONDS,
+                                           WaitTimeSeconds=self._queue_wait,
                                            AttributeNames=["All"],
                                            MessageAttributeNames=["All"]).get("Messages", [])
             if not messages:

@@ -32,7 +32,8 @@ def test_the_stream_poll_backs_off_while_idle_and_a_write_wakes_it(stack, local_
     wake = RecordingWake()
     lines: list[str] = []
     pump = Pump(app, local_aws.session(), local_aws.endpoint, "us-east-1", say=lines.append,
-                retry_delay=0, idle_wait=0.01, idle_max_wait=0.08, wake=wake).start()
+                retry_delay=0, idle_wait=0.01, idle_max_wait=0.08, wake=wake,
+                queue_wait=1).start()
     try:
         backed_off = [0.01, 0.02, 0.04, 0.08, 0.08]
         def capped() -> bool:

@@ -60,7 +60,7 @@ def test_a_failing_stream_record_is_tried_as_configured_then_dead_lettered_and_r
     app, calls = stream_app(stack, fail_for=failing)
     lines: list[str] = []
     pump = Pump(app, local_aws.session(), local_aws.endpoint, "us-east-1", say=lines.append,
-                retry_delay=0, max_backoff=0).start()
+                retry_delay=0, max_backoff=0, queue_wait=1).start()
     try:
         put(stack, poison)
         [letter] = eventually(lambda: dead_letters(stack), timeout=30,
@@ -99,7 +99,7 @@ def test_a_failing_batch_is_split_so_the_good_records_get_through(stack, local_a
         put(stack, sub)
     app, calls = stream_app(stack, fail_for={poison})
     pump = Pump(app, local_aws.session(), local_aws.endpoint, "us-east-1", say=[].append,
-                retry_delay=0, max_backoff=0).start()
+                retry_delay=0, max_backoff=0, queue_wait=1).start()
     try:
         [letter] = eventually(lambda: dead_letters(stack), timeout=30, what="the dead letter")
         eventually(lambda: [subs[3]] in calls or subs[2:] in calls, what="the last half")
