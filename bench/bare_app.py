@@ -20,8 +20,10 @@ app = Chalice(app_name="bare")
 def page():
     import jinja2
 
-    html = jinja2.Environment(autoescape=True).from_string("<h1>{{ title }}</h1>").render(title="Bare")
-    return Response(body=html, status_code=200, headers={"Content-Type": "text/html; charset=utf-8"})
+    html = jinja2.Environment(autoescape=True).from_string("<h1>{{ title }}</h1>").render(
+        title="Bare")
+    return Response(body=html, status_code=200,
+                    headers={"Content-Type": "text/html; charset=utf-8"})
 
 
 @app.route("/parameter")

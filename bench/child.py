@@ -112,7 +112,8 @@ def cold(bare=False):
     else:
         import app  # noqa: F401
     elapsed, cpu = time.perf_counter() - t0, time.process_time() - c0
-    _emit({"import_s": elapsed, "import_cpu_s": cpu, "peak_rss_mb": _peak_rss_mb(), "heavy": _heavy_loaded(),
+    _emit({"import_s": elapsed, "import_cpu_s": cpu, "peak_rss_mb": _peak_rss_mb(),
+           "heavy": _heavy_loaded(),
            "new_modules": len(sys.modules) - before,
            "urllib_request": "urllib.request" in sys.modules})
 

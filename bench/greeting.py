@@ -342,7 +342,8 @@ def _count_written(stack: Stack, names: set[str], deadline: Deadline) -> dict[st
     parameters = [p for page in ssm.get_paginator("get_parameters_by_path").paginate(
         Path="/", Recursive=True) for p in page["Parameters"] if p["Value"] in names]
     return {"people": len(names), "dynamodb_items": len(items),
-            "dynamodb_login_count_not_1": sum(1 for i in items if i.get("login_count", {}).get("N") != "1"),
+            "dynamodb_login_count_not_1": sum(1 for i in items
+                                              if i.get("login_count", {}).get("N") != "1"),
             "s3_profile_versions": len(versions), "s3_profiles": len(set(versions)),
             "ssm_parameters": len(parameters),
             "ssm_distinct_names": len({p["Value"] for p in parameters})}
@@ -361,13 +362,15 @@ def _stored(stack: Stack, deadline: Deadline, stored: int, n: int,
         "sub": {"S": str(uuid.uuid4())}, "email": {"S": f"stored{i}@example.com"},
         "login_count": {"N": "1"},
         "last_login_at": {"S": "2026-11-01T10:00:00.000000Z"},
-        "details_at": {"S": "2026-11-01T10:00:00.000000Z"}}}} for i in range(start, min(stored, start + 25))]
+        "details_at": {"S": "2026-11-01T10:00:00.000000Z"}}}}
+        for i in range(start, min(stored, start + 25))]
         for start in range(0, stored, 25)]
 
     def write(batch: list[dict[str, Any]]) -> None:
         unprocessed = {table: batch}
         while unprocessed:
-            unprocessed = db.batch_write_item(RequestItems=unprocessed).get("UnprocessedItems") or {}
+            unprocessed = db.batch_write_item(
+                RequestItems=unprocessed).get("UnprocessedItems") or {}
 
     _in_threads(write, batches, 4, deadline)
     seeded = time.monotonic() - seeded
@@ -382,7 +385,8 @@ def _stored(stack: Stack, deadline: Deadline, stored: int, n: int,
     return {"seeded": stored, "seeded_s": seeded, "table_items": count, "idle": large,
             "caught_up_s": drained,
             "ratio_p50": large["p50_ms"] / small["p50_ms"],
-            "login_answered_ratio_p50": large["login_answered_p50_ms"] / small["login_answered_p50_ms"]}
+            "login_answered_ratio_p50": (large["login_answered_p50_ms"]
+                                         / small["login_answered_p50_ms"])}
 
 
 def _in_threads(work: Any, items: list[Any], threads: int, deadline: Deadline) -> None:
@@ -446,7 +450,8 @@ def _crowd(stack: Stack, people: list[tuple[str, str]], deadline: Deadline
     def person(username: str, name: str) -> None:
         go.wait()
         try:
-            times.append(login_to_greeting(stack, username, name, retries, logins, CROWD_PATIENCE_S))
+            times.append(login_to_greeting(stack, username, name, retries, logins,
+                                           CROWD_PATIENCE_S))
         except Exception as exc:  # noqa: BLE001 - counted and reported
             failures.append(f"{name}: {exc}")
 

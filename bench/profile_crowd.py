@@ -27,7 +27,8 @@ def main(argv: list[str]) -> int:
     try:
         stack.wait_ready(90)
         people = greeting._sign_up_many(stack, deadline, people_n)
-        spy = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "py-spy"), "record", "-o", out,
+        spy = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "py-spy"),
+                                "record", "-o", out,
                                 "--format", "raw", "--threads", "--nonblocking", "-r", "50",
                                 "-p", str(stack.process.pid)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)

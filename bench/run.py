@@ -83,7 +83,8 @@ def machine() -> dict[str, Any]:
         "loadavg_at_start": [round(x, 2) for x in os.getloadavg()],
         "packages": versions,
         "git_commit": git("rev-parse", "--short", "HEAD"),
-        "git_dirty_files": len([line for line in git("status", "--porcelain").splitlines() if line]),
+        "git_dirty_files": len([line for line in git("status", "--porcelain").splitlines()
+                                if line]),
         "date_utc": time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime()),
     }
 
@@ -190,8 +191,8 @@ def first_requests(deadline: Deadline, env: dict[str, str], reps: int) -> dict[s
     out: dict[str, Any] = {}
     # Each of the app's paths next to the bare app's (bench/bare_app.py): interleaved, so drift on
     # the machine hits the app and its baseline alike.
-    runs: dict[str, list[dict[str, Any]]] = {"page": [], "bare-page": [], "verify": [], "guarded": [],
-                                             "bare-parameter": [], "login": []}
+    runs: dict[str, list[dict[str, Any]]] = {"page": [], "bare-page": [], "verify": [],
+                                             "guarded": [], "bare-parameter": [], "login": []}
     for _ in range(reps):
         for kind in runs:
             result = run_child(deadline, env, "first", kind)[0]
@@ -247,8 +248,8 @@ def main(argv: list[str] | None = None) -> int:
     counts = ({"page": 300, "greeting": 300, "card": 300, "login": 30, "verify": 300, "leak": 400,
                "leak_login": 20}
               if args.quick else
-              {"page": 2000, "greeting": 2000, "card": 1000, "login": 200, "verify": 3000, "leak": 2000,
-               "leak_login": 100})
+              {"page": 2000, "greeting": 2000, "card": 1000, "login": 200, "verify": 3000,
+               "leak": 2000, "leak_login": 100})
 
     from bench.child import _guard_network
 

@@ -113,43 +113,56 @@ def print_report(results: dict[str, Any], rows: list[dict[str, Any]],
     write("")
     write(f"Cold start ({cold['reps']} fresh interpreters): import app median "
           f"{cold['import_ms']['median']:.1f} ms (min {cold['import_ms']['min']:.1f}, "
-          f"p90 {cold['import_ms']['p90']:.1f}; CPU {cold['import_cpu_ms']['median']:.1f}); process start-to-exit "
-          f"{cold['process_wall_ms']['median']:.0f} ms; peak RSS {cold['peak_rss_mb']['median']:.1f} MB"
+          f"p90 {cold['import_ms']['p90']:.1f}; CPU {cold['import_cpu_ms']['median']:.1f}); "
+          f"process start-to-exit "
+          f"{cold['process_wall_ms']['median']:.0f} ms; "
+          f"peak RSS {cold['peak_rss_mb']['median']:.1f} MB"
           f" (bare interpreter {cold['interpreter_peak_rss_mb']['median']:.1f} MB); "
           f"heavy libraries imported: {cold['heavy_imported'] or 'none'}; the bare Chalice app's "
           f"import {cold['bare_import_ms']['median']:.1f} ms")
     write("")
     write("First request in a fresh interpreter, through the Lambda handler (medians):")
-    write(f"  {'path':<14} {'import':>9} {'1st req':>9} {'2nd req':>9} {'total':>9} {'CPU':>9} {'peak RSS':>9}"
+    write(f"  {'path':<14} {'import':>9} {'1st req':>9} {'2nd req':>9} {'total':>9} {'CPU':>9} "
+          f"{'peak RSS':>9}"
           f"  libraries loaded by the request")
     for kind in FIRST_KINDS:
         r = first[kind]
-        write(f"  {kind:<14} {r['import_ms']['median']:>6.1f} ms {r['first_request_ms']['median']:>6.1f} ms"
+        write(f"  {kind:<14} {r['import_ms']['median']:>6.1f} ms"
+              f" {r['first_request_ms']['median']:>6.1f} ms"
               f" {r['second_request_ms']['median']:>6.2f} ms {r['total_ms']['median']:>6.1f} ms"
               f" {r['cpu_ms']['median']:>6.1f} ms"
-              f" {r['peak_rss_mb']['median']:>6.1f} MB  {', '.join(r['heavy_after_request']) or '-'}"
+              f" {r['peak_rss_mb']['median']:>6.1f} MB"
+              f"  {', '.join(r['heavy_after_request']) or '-'}"
               f"  (HTTP {r['statuses']})")
     write("")
-    write("Warm, one container, sequential (chalice.test.Client; verify = chalicelib.tokens alone):")
+    write("Warm, one container, sequential "
+          "(chalice.test.Client; verify = chalicelib.tokens alone):")
     write(f"  {'scenario':<10} {'n':>5} {'p50':>8} {'p95':>8} {'p99':>8} {'max':>8} {'req/s':>8}")
     for name, s in warm_["scenarios"].items():
         statuses = f"  HTTP {s['statuses']}" if s["statuses"] else ""
         write(f"  {name:<10} {s['n']:>5} {s['p50_ms']:>5.2f} ms {s['p95_ms']:>5.2f} ms "
-              f"{s['p99_ms']:>5.2f} ms {s['max_ms']:>5.1f} ms {s['throughput_per_s']:>8.0f}{statuses}")
+              f"{s['p99_ms']:>5.2f} ms {s['max_ms']:>5.1f} ms "
+              f"{s['throughput_per_s']:>8.0f}{statuses}")
     mem = warm_["memory"]
-    write(f"  memory over {mem['requests']} more warm requests (GET /, greeting, logins): RSS {mem['rss_before_mb']:.1f} -> "
+    write(f"  memory over {mem['requests']} more warm requests (GET /, greeting, logins): "
+          f"RSS {mem['rss_before_mb']:.1f} -> "
           f"{mem['rss_after_mb']:.1f} MB ({mem['rss_growth_mb']:+.2f} MB); traced heap "
           f"{mem['traced_growth_kb']:+.1f} KB; peak RSS {warm_['peak_rss_mb']:.1f} MB")
     g = results["greeting"]
     write("")
-    write(f"Login -> greeting shown, through make run's stack (started in {g['stack_start_s']:.1f} s; "
+    write(f"Login -> greeting shown, through make run's stack "
+          f"(started in {g['stack_start_s']:.1f} s; "
           "the page's polling schedule):")
-    write(f"  first login after start {g['first_login_ms']:.0f} ms; idle, one at a time (n={g['idle']['n']}): "
-          f"p50 {g['idle']['p50_ms']:.0f} ms, p95 {g['idle']['p95_ms']:.0f} ms, max {g['idle']['max_ms']:.0f} ms")
+    write(f"  first login after start {g['first_login_ms']:.0f} ms; "
+          f"idle, one at a time (n={g['idle']['n']}): "
+          f"p50 {g['idle']['p50_ms']:.0f} ms, p95 {g['idle']['p95_ms']:.0f} ms, "
+          f"max {g['idle']['max_ms']:.0f} ms")
     c = g["crowd"]
     if c["p50_ms"] is not None:
-        write(f"  {c['n']} people at once: {c['greeted']} greeted by name, p50 {c['p50_ms']:.0f} ms, "
-              f"p95 {c['p95_ms']:.0f} ms, max {c['max_ms']:.0f} ms; {c['over_30_s']} waited over 30 s "
+        write(f"  {c['n']} people at once: {c['greeted']} greeted by name, "
+              f"p50 {c['p50_ms']:.0f} ms, "
+              f"p95 {c['p95_ms']:.0f} ms, max {c['max_ms']:.0f} ms; "
+              f"{c['over_30_s']} waited over 30 s "
               f"(the page then says it takes longer); {c['failed']} failed; "
               f"{c['connection_retries']} connection(s) refused or reset and tried again")
     for failure in c["failures"]:
@@ -158,8 +171,10 @@ def print_report(results: dict[str, Any], rows: list[dict[str, Any]],
         r = c["get_parameter"]
         write(f"  Parameter Store reads (GetParameter(s) calls) during the crowd: {r['reads']} "
               f"({r['per_greeted_person'] or 0:.2f} per greeted person, "
-              f"{r['of_allowed'] or 0:.2f}x the {r['allowed']} allowed: 1 + 1 per pending second each); "
-              f"the crowd took {c['took_s']:.0f} s, login answered p50 {c['login_answered_p50_ms'] or 0:.0f} ms")
+              f"{r['of_allowed'] or 0:.2f}x the {r['allowed']} allowed: "
+              f"1 + 1 per pending second each); "
+              f"the crowd took {c['took_s']:.0f} s, "
+              f"login answered p50 {c['login_answered_p50_ms'] or 0:.0f} ms")
     if "idle_cpu" in g:
         i = g["idle_cpu"]
         write(f"  idle afterwards: all of make run's processes used {i['cpu_s']:.2f} CPU-s in "
@@ -167,9 +182,12 @@ def print_report(results: dict[str, Any], rows: list[dict[str, Any]],
     if g.get("big_crowd"):
         b = g["big_crowd"]
         w = b["stored"]
-        write(f"  {b['n']} people at once (created in {b['created_s']:.0f} s): {b['greeted']} greeted, "
-              f"{b['failed']} failed, p50 {b['p50_ms'] or 0:.0f} ms, p95 {b['p95_ms'] or 0:.0f} ms, "
-              f"max {b['max_ms'] or 0:.0f} ms, {b['over_30_s']} over 30 s; took {b['took_s']:.0f} s; "
+        write(f"  {b['n']} people at once (created in {b['created_s']:.0f} s): "
+              f"{b['greeted']} greeted, "
+              f"{b['failed']} failed, p50 {b['p50_ms'] or 0:.0f} ms, "
+              f"p95 {b['p95_ms'] or 0:.0f} ms, "
+              f"max {b['max_ms'] or 0:.0f} ms, {b['over_30_s']} over 30 s; "
+              f"took {b['took_s']:.0f} s; "
               f"{b['connection_retries']} connection retries")
         write(f"    written for them: {w['dynamodb_items']} DynamoDB items "
               f"({w['dynamodb_login_count_not_1']} with login_count != 1), {w['s3_profiles']} S3 "
@@ -182,10 +200,15 @@ def print_report(results: dict[str, Any], rows: list[dict[str, Any]],
             write(f"  {phase.replace('_', ' ')}: {g[phase]}")
     if g.get("stored"):
         st = g["stored"]
-        write(f"  after {st['seeded']} records written into the users table ({st['seeded_s']:.0f} s; "
-              f"{st['table_items']} items; the pump caught up in {st.get('caught_up_s', 0):.0f} s): idle login -> greeting p50 {st['idle']['p50_ms']:.0f} ms "
-              f"(before: {g['idle']['p50_ms']:.0f} ms; ratio {st['ratio_p50']:.2f}x), login answered "
-              f"p50 {st['idle']['login_answered_p50_ms']:.0f} ms (ratio {st['login_answered_ratio_p50']:.2f}x)")
+        write(f"  after {st['seeded']} records written into the users table "
+              f"({st['seeded_s']:.0f} s; "
+              f"{st['table_items']} items; "
+              f"the pump caught up in {st.get('caught_up_s', 0):.0f} s): "
+              f"idle login -> greeting p50 {st['idle']['p50_ms']:.0f} ms "
+              f"(before: {g['idle']['p50_ms']:.0f} ms; ratio {st['ratio_p50']:.2f}x), "
+              f"login answered "
+              f"p50 {st['idle']['login_answered_p50_ms']:.0f} ms "
+              f"(ratio {st['login_answered_ratio_p50']:.2f}x)")
     if results.get("import_attribution"):
         write("")
         write("What app.py/chalicelib import at import time (wall ms each adds, after chalice):")

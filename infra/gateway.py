@@ -78,7 +78,8 @@ def gateway_responses() -> dict[str, dict[str, Any]]:
     out: dict[str, dict[str, Any]] = {}
     for response_type, status in RESPONSE_TYPES.items():
         response: dict[str, Any] = {"responseParameters": dict(HEADERS),
-                                    "responseTemplates": {"application/json": body_template(response_type)}}
+                                    "responseTemplates": {
+                                        "application/json": body_template(response_type)}}
         if status is not None:
             response["statusCode"] = str(status)
         out[response_type] = response

@@ -65,7 +65,8 @@ def deploy_commands(stage: str, bucket: str = "<artifact bucket>") -> list[str]:
         f"--s3-bucket {bucket} --s3-prefix {prefix} "
         "--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-execute-changeset "
         "[--parameter-overrides AlarmEmail=... SesIdentityArn=... SesFromAddress=...]",
-        f"aws cloudformation describe-change-set --stack-name {name} --change-set-name <the ARN it printed>",
+        f"aws cloudformation describe-change-set --stack-name {name} "
+        "--change-set-name <the ARN it printed>",
         "aws cloudformation execute-change-set --change-set-name <the ARN it printed>",
         f"aws cloudformation wait stack-update-complete --stack-name {name}  "
         "# stack-create-complete the first time",
@@ -130,7 +131,8 @@ def merge_template(stage: str, template: dict[str, Any], env: dict[str, str],
             "DependsOn": [f"{to_cfn_resource_name(function)}LogGroup"],
             "Properties": {"FunctionName": function_name(stage, function)}}
         if function in kinds:
-            suffix = "SqsEventSource" if kinds[function] == event_sources.SQS else "DynamodbEventSource"
+            suffix = ("SqsEventSource" if kinds[function] == event_sources.SQS
+                      else "DynamodbEventSource")
             entry["Properties"]["Events"] = {f"{logical}{suffix}": {
                 "Properties": event_sources.settings(kinds[function], env)}}
         resources[logical] = entry
@@ -198,7 +200,8 @@ def build(stage: str, out_dir: Path, project_dir: Path = ROOT,
     merge.write_text(json.dumps(merge_template(stage, template, env, event_kinds()), indent=2))
     chalice_out = work / "out"
     clean_env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
-    clean_env.setdefault("AWS_DEFAULT_REGION", "us-east-1")  # chalice wants a region, not credentials
+    # chalice wants a region, not credentials
+    clean_env.setdefault("AWS_DEFAULT_REGION", "us-east-1")
     result = run([*chalice_cli.chalice_command(), "package", "--stage", stage,
                   "--merge-template", str(merge), str(chalice_out)],
                  cwd=work, env=clean_env, capture_output=True, text=True)
@@ -233,7 +236,8 @@ def add_bytecode(source: Path, target: Path, template: dict[str, Any]) -> None:
         shutil.copy2(source, target)
         return
     tag = sys.implementation.cache_tag
-    with zipfile.ZipFile(source) as old, zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new, \
+    with zipfile.ZipFile(source) as old, \
+            zipfile.ZipFile(target, "w", zipfile.ZIP_DEFLATED) as new, \
             tempfile.TemporaryDirectory() as scratch:
         for info in old.infolist():
             data = old.read(info)
@@ -266,7 +270,8 @@ def _check_events(template: dict[str, Any]) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.package", description=__doc__.split("\n")[0])
+    parser = argparse.ArgumentParser(prog="python -m infra.package",
+                                     description=__doc__.split("\n")[0])
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--out", default=None, help="default: build/<stage>")
     args = parser.parse_args(argv)
@@ -277,7 +282,8 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"error: {exc}", file=sys.stderr)
         return 1
     print(f"Wrote {target.relative_to(ROOT) if target.is_relative_to(ROOT) else target} and "
-          f"{(out / 'deployment.zip').name} beside it: one template, the stack and the app together.\n"
+          f"{(out / 'deployment.zip').name} beside it: one template, the stack and the app "
+          "together.\n"
           "Deploy it through an artifact bucket (the template is over CloudFormation's inline "
           "limit), reviewing the change set first:\n  " + "\n  ".join(deploy_commands(args.stage)))
     return 0

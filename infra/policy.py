@@ -82,7 +82,8 @@ class Targets:
     def log_group(self, function: str) -> list[str]:
         name = f"{APP_NAME}-{self.stage}" if function == API_HANDLER else \
             f"{APP_NAME}-{self.stage}-{function}"
-        group = f"arn:{self.partition}:logs:{self.region}:{self.account}:log-group:/aws/lambda/{name}"
+        group = (f"arn:{self.partition}:logs:{self.region}:{self.account}"
+                 f":log-group:/aws/lambda/{name}")
         return [group, f"{group}:*"]
 
 

@@ -88,7 +88,8 @@ class Target:
             aws_secret_access_key=credentials["secretKey"],
             aws_session_token=credentials["sessionToken"],
             region_name=self.session.region_name,
-        ).client(service, endpoint_url=self.endpoint_url, config=Config(retries={"max_attempts": 2}))
+        ).client(service, endpoint_url=self.endpoint_url,
+                 config=Config(retries={"max_attempts": 2}))
 
     @property
     def bucket(self) -> str:
@@ -97,7 +98,8 @@ class Target:
     def name_parameter(self, sub: str) -> str:
         from chalicelib import config
 
-        settings = config.Settings(**{**{f: "" for f in config.Settings._fields}, "stage": self.stage})
+        settings = config.Settings(**{**{f: "" for f in config.Settings._fields},
+                                      "stage": self.stage})
         return f"{settings.name_parameter_prefix}/{sub}/name"
 
 
@@ -172,16 +174,19 @@ def api_of_function(lambda_client: Any, stage: str) -> str:
         statements = json.loads(lambda_client.get_policy(FunctionName=name)["Policy"])["Statement"]
     except Exception as exc:  # noqa: BLE001 - said as the reason the API cannot be found
         code, message = aws_error(exc)
-        raise DeployError(f"Cannot find the stage's REST API: no Chalice record in .chalice/deployed/ "
-                          f"and no permission on {name} to read ({code or type(exc).__name__}: "
+        raise DeployError(f"Cannot find the stage's REST API: no Chalice record in "
+                          f".chalice/deployed/ and no permission on {name} to read "
+                          f"({code or type(exc).__name__}: "
                           f"{message or exc}). Run `make deploy STAGE={stage}` first.") from None
     apis = sorted({arn.split(":", 5)[5].split("/", 1)[0]
                    for statement in statements
-                   for arn in [statement.get("Condition", {}).get("ArnLike", {}).get("AWS:SourceArn", "")]
+                   for arn in [statement.get("Condition", {}).get("ArnLike", {})
+                               .get("AWS:SourceArn", "")]
                    if ":execute-api:" in arn})
     if len(apis) != 1:
         raise DeployError(f"Cannot tell the stage's REST API: {name} may be invoked by "
-                          f"{len(apis)} APIs {apis}, and .chalice/deployed/{stage}.json is not here.")
+                          f"{len(apis)} APIs {apis}, and .chalice/deployed/{stage}.json is not "
+                          f"here.")
     return apis[0]
 
 
@@ -192,7 +197,8 @@ def http(target: Target, method: str, path: str, body: Any = None, token: str = 
     """(status, JSON body or text) of one request to the app's public API."""
     headers = {"Content-Type": "application/json"}
     if token:
-        headers["Authorization"] = token  # the token itself, as the pages send it (templates/app.js)
+        # the token itself, as the pages send it (templates/app.js)
+        headers["Authorization"] = token
     request = urllib.request.Request(target.app_url + path, method=method, headers=headers,  # noqa: S310 (the stage's own https or 127.0.0.1 URL)
                                      data=None if body is None else json.dumps(body).encode())
     try:
@@ -235,7 +241,8 @@ class Pending:
 # --- the run -------------------------------------------------------------------------------
 
 class Smoke:
-    def __init__(self, target: Target, write: Callable[[str], None], wait_seconds: float = WAIT_SECONDS) -> None:
+    def __init__(self, target: Target, write: Callable[[str], None],
+                 wait_seconds: float = WAIT_SECONDS) -> None:
         self.target = target
         self.write = write
         self.wait_seconds = wait_seconds
@@ -272,7 +279,8 @@ class Smoke:
         except Exception as exc:  # noqa: BLE001 - one FAIL line per check, never a traceback
             self.failures += 1
             code, message = aws_error(exc)
-            self.line("FAIL", name, f"{code}: {message}" if code else f"{type(exc).__name__}: {exc}")
+            self.line("FAIL", name,
+                      f"{code}: {message}" if code else f"{type(exc).__name__}: {exc}")
             return False
         self.line("PASS", name, detail)
         return True
@@ -285,7 +293,8 @@ class Smoke:
             self.check("profile document", self.profile_document, needs=["sub"])
             self.check("name parameter", self.name_parameter, needs=["sub"])
             self.check("greeting", self.greeting, needs=["sub"])
-            self.check("own profile with identity-pool credentials", self.own_profile, needs=["sub"])
+            self.check("own profile with identity-pool credentials", self.own_profile,
+                       needs=["sub"])
             self.check("another person's key refused", self.other_key, needs=["credentials"])
             self.check(EVENT_SOURCE_MAPPINGS, self.event_source_mappings)
             self.check(API_STAGE, self.api_stage)
@@ -328,7 +337,8 @@ class Smoke:
             return item if item and item.get("name", {}).get("S") == self.name else Pending(item)
 
         item = wait_for(probe, self.wait_seconds, f"record of {self.sub} in {table}")
-        return f"{table} holds {self.sub} named {self.name!r} (login_count {item.get('login_count', {}).get('N')})"
+        return (f"{table} holds {self.sub} named {self.name!r} "
+                f"(login_count {item.get('login_count', {}).get('N')})")
 
     def profile_document(self) -> str:
         from chalicelib.user_keys import profile_key
@@ -391,17 +401,22 @@ class Smoke:
         from chalicelib.user_keys import profile_key
 
         key = profile_key(self.decoy_sub)
-        self.target.client("s3").put_object(Bucket=self.target.bucket, Key=key, Body=b'{"decoy": true}',
+        self.target.client("s3").put_object(Bucket=self.target.bucket, Key=key,
+                                            Body=b'{"decoy": true}',
                                             ContentType="application/json")
         try:
-            self.target.client_as("s3", self.credentials).get_object(Bucket=self.target.bucket, Key=key)
+            self.target.client_as("s3", self.credentials).get_object(Bucket=self.target.bucket,
+                                                                     Key=key)
         except ClientError as exc:
             code, _ = aws_error(exc)
             if code in ("AccessDenied", "403"):
-                return f"reading another person's s3://{self.target.bucket}/{key} was refused ({code})"
-            raise Failed(f"reading another person's {key} failed with {code}, not AccessDenied") from None
+                return (f"reading another person's s3://{self.target.bucket}/{key} was refused "
+                        f"({code})")
+            raise Failed(f"reading another person's {key} failed with {code}, "
+                         f"not AccessDenied") from None
         raise Failed(f"{self.username}'s identity-pool credentials READ another person's "
-                     f"s3://{self.target.bucket}/{key}: the signed-in role is open to other people's files")
+                     f"s3://{self.target.bucket}/{key}: the signed-in role is open to other "
+                     f"people's files")
 
     # --- what must be live ----------------------------------------------------------------
 
@@ -420,7 +435,8 @@ class Smoke:
                 wrong.append(f"{name} has {len(mappings)} mappings, not 1")
                 continue
             mapping = mappings[0]
-            kind = event_sources.SQS if ":sqs:" in mapping["EventSourceArn"] else event_sources.STREAM
+            kind = (event_sources.SQS if ":sqs:" in mapping["EventSourceArn"]
+                    else event_sources.STREAM)
             for key, expected in event_sources.settings(kind, self.target.env).items():
                 if mapping.get(key) != expected:
                     wrong.append(f"{name} {key}={mapping.get(key)!r}, not {expected!r}")
@@ -434,16 +450,22 @@ class Smoke:
     def api_stage(self) -> str:
         if self.target.local:
             raise Skipped(f"{AWS_ONLY} (locally chalice local serves the routes)")
-        stages = self.target.client("apigateway").get_stages(restApiId=self.target.rest_api_id)["item"]
+        stages = self.target.client("apigateway").get_stages(
+            restApiId=self.target.rest_api_id)["item"]
         names = [s["stageName"] for s in stages]
         if len(names) != 1:
-            raise Failed(f"REST API {self.target.rest_api_id} has {len(names)} stages {names}, not 1")
+            raise Failed(f"REST API {self.target.rest_api_id} has {len(names)} stages {names}, "
+                         f"not 1")
         throttle = stages[0].get("methodSettings", {}).get("*/*", {})
         rate, burst = gateway.THROTTLES[("/*", "*")]
-        if (throttle.get("throttlingRateLimit"), throttle.get("throttlingBurstLimit")) != (rate, burst):
-            raise Failed(f"stage {names[0]} throttles */* at {throttle.get('throttlingRateLimit')}/s "
-                         f"burst {throttle.get('throttlingBurstLimit')}, not {rate}/s burst {burst}")
-        return f"REST API {self.target.rest_api_id} has one stage, {names[0]!r}, throttled {rate:g}/s burst {burst}"
+        if ((throttle.get("throttlingRateLimit"), throttle.get("throttlingBurstLimit"))
+                != (rate, burst)):
+            raise Failed(f"stage {names[0]} throttles */* at "
+                         f"{throttle.get('throttlingRateLimit')}/s "
+                         f"burst {throttle.get('throttlingBurstLimit')}, "
+                         f"not {rate}/s burst {burst}")
+        return (f"REST API {self.target.rest_api_id} has one stage, {names[0]!r}, "
+                f"throttled {rate:g}/s burst {burst}")
 
     def throttling(self) -> str:
         if self.target.local:
@@ -459,9 +481,11 @@ class Smoke:
             raise Failed(f"{count} requests at once to {method} {path} (limit {rate:g}/s, burst "
                          f"{burst}): none answered 429 ({sorted({s for s, _ in answers})})")
         body = throttled[0]
-        if not (isinstance(body, dict) and body.get("error") == "TooManyRequests" and body.get("message")):
+        if not (isinstance(body, dict) and body.get("error") == "TooManyRequests"
+                and body.get("message")):
             raise Failed(f"429 answered {body!r}, not the app's {{\"error\", \"message\"}} shape")
-        return f"{len(throttled)} of {count} requests to {method} {path} answered 429 {json.dumps(body)}"
+        return (f"{len(throttled)} of {count} requests to {method} {path} answered 429 "
+                f"{json.dumps(body)}")
 
     def alarms(self) -> str:
         expected = expected_alarms(self.target.stage)
@@ -469,7 +493,8 @@ class Smoke:
         found: set[str] = set()
         for page in cloudwatch.get_paginator("describe_alarms").paginate(
                 AlarmNamePrefix=f"{policy.APP_NAME}-{self.target.stage}-"):
-            found.update(a["AlarmName"] for a in page["MetricAlarms"] + page.get("CompositeAlarms", []))
+            found.update(a["AlarmName"]
+                         for a in page["MetricAlarms"] + page.get("CompositeAlarms", []))
         missing = sorted(expected - found)
         if missing:
             raise Failed(f"{len(missing)} of {len(expected)} alarms missing: {', '.join(missing)}")
@@ -507,7 +532,8 @@ class Smoke:
             TableName=self.target.env["USERS_TABLE_NAME"], Key={"sub": {"S": self.sub}},
             ConsistentRead=True).get("Item")
         if not item or "deleted_at" not in item:
-            left.append("no tombstone in the users table" if not item else "a record that is no tombstone")
+            left.append("no tombstone in the users table" if not item
+                        else "a record that is no tombstone")
         elif set(item) - TOMBSTONE_FIELDS:
             left.append(f"tombstone fields {sorted(set(item) - TOMBSTONE_FIELDS)}")
         objects = self.versions(f"users/{self.sub}/")
@@ -560,7 +586,8 @@ class Smoke:
         step("the Cognito user", self._delete_user)
         if self.sub:
             step("the name parameter", self._delete_parameter)
-            step(f"the files under users/{self.sub}/", lambda: self._delete_versions(f"users/{self.sub}/"))
+            step(f"the files under users/{self.sub}/",
+                 lambda: self._delete_versions(f"users/{self.sub}/"))
             step("the users table record", self._delete_record)
         step("the other person's decoy", lambda: self._delete_versions(f"users/{self.decoy_sub}/"))
         if errors:
@@ -582,7 +609,8 @@ class Smoke:
             return False
         idp = self.target.client("cognito-idp")
         try:
-            idp.admin_delete_user(UserPoolId=self.target.env["USER_POOL_ID"], Username=self.username)
+            idp.admin_delete_user(UserPoolId=self.target.env["USER_POOL_ID"],
+                                  Username=self.username)
         except idp.exceptions.UserNotFoundException:
             return False
         return True
@@ -599,7 +627,8 @@ class Smoke:
         objects = self.versions(prefix)
         for start in range(0, len(objects), 1000):
             self.target.client("s3").delete_objects(
-                Bucket=self.target.bucket, Delete={"Objects": objects[start:start + 1000], "Quiet": True})
+                Bucket=self.target.bucket,
+                Delete={"Objects": objects[start:start + 1000], "Quiet": True})
         return bool(objects)
 
     def _delete_record(self) -> bool:
@@ -630,8 +659,10 @@ def _write(line: str) -> None:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(prog="python -m infra.smoke", description=__doc__.split("\n")[0])
-    parser.add_argument("--stage", help="a deployed stage (e.g. dev); without it, `make run`'s stack")
+    parser = argparse.ArgumentParser(prog="python -m infra.smoke",
+                                     description=__doc__.split("\n")[0])
+    parser.add_argument("--stage",
+                        help="a deployed stage (e.g. dev); without it, `make run`'s stack")
     parser.add_argument("--wait", type=float, default=WAIT_SECONDS,
                         help="seconds to wait for each step of the pipeline (default %(default)g)")
     args = parser.parse_args(argv)

@@ -29,7 +29,8 @@ def _recovery(name: str, stage: str, status: str) -> str:
     """What to type when a stack can neither roll back nor be deleted as it is."""
     return (
         f"Stack {name} is in {status}: CloudFormation could not delete what it made, most "
-        "likely the Cognito user pool (or the users table), whose deletion protection refuses it. Its events in the "
+        "likely the Cognito user pool (or the users table), whose deletion protection refuses it. "
+        "Its events in the "
         "CloudFormation console name the resource. If the stack never completed a create, it "
         "holds no data. Recover with:\n"
         f"  POOL=$(aws cloudformation describe-stack-resource --stack-name {name} "
@@ -42,7 +43,8 @@ def _recovery(name: str, stage: str, status: str) -> str:
         f"  aws cloudformation delete-stack --stack-name {name}\n"
         f"  aws cloudformation wait stack-delete-complete --stack-name {name}\n"
         f"then fix the cause and run `make deploy STAGE={stage}` again. (A stack in DELETE_FAILED "
-        f"can keep a pool with accounts instead: `aws cloudformation delete-stack --stack-name {name} "
+        f"can keep a pool with accounts instead: "
+        f"`aws cloudformation delete-stack --stack-name {name} "
         "--retain-resources UserPool`.)")
 
 

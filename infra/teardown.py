@@ -40,7 +40,8 @@ def destroy(stage: str, session: Any, project_dir: Path, run: Runner = subproces
     kept = [f"Cognito user pool {outputs['UserPoolId']} (every account; deletion protection on)"
             if "UserPoolId" in outputs else "",
             f"DynamoDB table {outputs['UsersTableName']}" if "UsersTableName" in outputs else "",
-            f"S3 bucket {outputs['UsersBucketName']} (versioned)" if "UsersBucketName" in outputs else "",
+            f"S3 bucket {outputs['UsersBucketName']} (versioned)"
+            if "UsersBucketName" in outputs else "",
             f"SSM parameters under /{policy.APP_NAME}/{stage}/users/"]
     kept = [k for k in kept if k]
     say(f"Stack {name} deleted. Kept on purpose, because they are the users' data:\n  - "
