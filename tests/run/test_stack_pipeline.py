@@ -1,5 +1,6 @@
-"""A log-in reaches every store, end to end through the real local stack (`python -m local`, i.e. `make run`):
-chalice local serves the API, the pump delivers SQS and stream events to the handlers."""
+"""A log-in reaches every store, end to end through the real local stack (`python -m local`,
+i.e. `make run`): chalice local serves the API, the pump delivers SQS and stream events to the
+handlers."""
 from __future__ import annotations
 
 import json
@@ -30,7 +31,8 @@ def aws(stack: RunningStack, service: str) -> Any:
 
 def profile_document(s3: Any, bucket: str, sub: str) -> dict[str, Any] | None:
     try:
-        return json.loads(s3.get_object(Bucket=bucket, Key=f"users/{sub}/profile.json")["Body"].read())
+        return json.loads(s3.get_object(Bucket=bucket,
+                                        Key=f"users/{sub}/profile.json")["Body"].read())
     except s3.exceptions.NoSuchKey:
         return None
 
@@ -40,38 +42,47 @@ def test_login_through_make_run_reaches_every_store_and_the_greeting_follows_par
     email = f"{username}@example.com"
     mark = stack.mark()
     assert call(stack, "POST", "/api/auth/signup", {"name": "Grace Hopper", "email": email,
-                                                    "username": username, "password": "Passw0rd-1"})[0] == 201
+                                                    "username": username,
+                                                    "password": "Passw0rd-1"})[0] == 201
     code = stack.wait_for_code(email, since=mark)
     assert call(stack, "POST", "/api/auth/confirm", {"username": username, "code": code})[0] == 200
-    status, tokens = call(stack, "POST", "/api/auth/login", {"username": username, "password": "Passw0rd-1"})
+    status, tokens = call(stack, "POST", "/api/auth/login",
+                          {"username": username, "password": "Passw0rd-1"})
     assert status == 200
     token = tokens["idToken"]
     sub = jwt.decode(token, options={"verify_signature": False})["sub"]
 
-    greeting = eventually(lambda: (r := call(stack, "GET", "/api/greeting", token=token))[0] == 200 and r[1],
+    greeting = eventually(lambda: (r := call(stack, "GET", "/api/greeting",
+                                             token=token))[0] == 200 and r[1],
                           what="the greeting")
     assert greeting == {"message": "hello", "name": "Grace Hopper"}
 
-    item = aws(stack, "dynamodb").get_item(TableName="comm-it-local-users", Key={"sub": {"S": sub}})["Item"]
+    item = aws(stack, "dynamodb").get_item(TableName="comm-it-local-users",
+                                           Key={"sub": {"S": sub}})["Item"]
     assert item["name"]["S"] == "Grace Hopper" and item["login_count"]["N"] == "1"
     # The archive runs on its own queue: the greeting being ready says nothing about it.
     s3 = aws(stack, "s3")
-    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("comm-it-local-users"))
-    document = eventually(lambda: profile_document(s3, bucket, sub), what="the profile document in S3")
+    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"]
+                  if b["Name"].startswith("comm-it-local-users"))
+    document = eventually(lambda: profile_document(s3, bucket, sub),
+                          what="the profile document in S3")
     assert document["email"] == email
     parameter = f"/comm-it/local/users/{sub}/name"
     assert aws(stack, "ssm").get_parameter(Name=parameter)["Parameter"]["Value"] == "Grace Hopper"
 
-    aws(stack, "ssm").put_parameter(Name=parameter, Value="Amazing Grace", Type="String", Overwrite=True)
+    aws(stack, "ssm").put_parameter(Name=parameter, Value="Amazing Grace", Type="String",
+                                    Overwrite=True)
     renamed = eventually(lambda: call(stack, "GET", "/api/greeting", token=token)[1].get("name")
-                         == "Amazing Grace", timeout=15, what="the greeting to follow Parameter Store")
+                         == "Amazing Grace", timeout=15,
+                         what="the greeting to follow Parameter Store")
     assert renamed
 
     # The pump says what it delivered (each line once the handler is done).
     for expected in (f"[event] save_profile <- sqs:{deploy_value('PROFILE_QUEUE_NAME')} message",
                      f"[event] archive_profile <- sqs:{deploy_value('ARCHIVE_QUEUE_NAME')} message",
                      "[event] sync_name <- dynamodb-stream:comm-it-local-users INSERT"):
-        stack.wait_for_line(lambda line, expected=expected: expected in line, timeout=10, since=mark)
+        stack.wait_for_line(lambda line, expected=expected: expected in line, timeout=10,
+                            since=mark)
 
 
     # One console line per happening: the app's records once, readable, never also as JSON.
@@ -101,12 +112,14 @@ def test_a_rename_and_a_login_sent_at_the_same_moment_leave_the_new_name_everywh
                   if b["Name"].startswith("comm-it-local-users"))
 
     def where(logins: int) -> dict[str, str] | None:
-        item = dynamodb.get_item(TableName="comm-it-local-users", Key={"sub": {"S": sub}}).get("Item")
+        item = dynamodb.get_item(TableName="comm-it-local-users",
+                                 Key={"sub": {"S": sub}}).get("Item")
         if not item or int(item["login_count"]["N"]) < logins:
             return None
         document = profile_document(s3, bucket, sub) or {}
         try:
-            parameter = ssm.get_parameter(Name=f"/comm-it/local/users/{sub}/name")["Parameter"]["Value"]
+            parameter = ssm.get_parameter(
+                Name=f"/comm-it/local/users/{sub}/name")["Parameter"]["Value"]
         except ssm.exceptions.ParameterNotFound:
             parameter = ""
         greeting = call(stack, "GET", "/api/greeting", token=tokens["idToken"])[1] or {}

@@ -22,22 +22,27 @@ def aws(service: str, stack: dict[str, str]) -> Any:
     return boto3.client(service, region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
 
 
-def test_a_login_reaches_dynamodb_s3_parameter_store_and_the_greeting(client, register, console, stack):
+def test_a_login_reaches_dynamodb_s3_parameter_store_and_the_greeting(client, register, console,
+                                                                      stack):
     person = register(name="Grace Hopper")
     auth = {"Authorization": person["idToken"]}
-    greeting = eventually(lambda: (r := client.http.get("/api/greeting", headers=auth)).status_code == 200 and r,
+    greeting = eventually(lambda: (r := client.http.get("/api/greeting",
+                                                        headers=auth)).status_code == 200 and r,
                         what="the greeting")
     assert greeting.json_body == {"message": "hello", "name": "Grace Hopper"}
 
     sub = jwt.decode(person["idToken"], options={"verify_signature": False})["sub"]
     item = eventually(lambda: aws("dynamodb", stack).get_item(
-        TableName=stack["USERS_TABLE_NAME"], Key={"sub": {"S": sub}}).get("Item"), what="the user's item")
+        TableName=stack["USERS_TABLE_NAME"], Key={"sub": {"S": sub}}).get("Item"),
+        what="the user's item")
     assert item["name"]["S"] == "Grace Hopper" and item["username"]["S"] == person["username"]
     assert item["login_count"]["N"] == "1"
     document = json.loads(eventually(lambda: aws("s3", stack).get_object(
-        Bucket=stack["USERS_BUCKET_NAME"], Key=f"users/{sub}/profile.json")["Body"].read(), what="S3"))
+        Bucket=stack["USERS_BUCKET_NAME"], Key=f"users/{sub}/profile.json")["Body"].read(),
+        what="S3"))
     assert document["name"] == "Grace Hopper" and document["email"] == person["email"]
-    parameter = aws("ssm", stack).get_parameter(Name=f"/comm-it/local/users/{sub}/name")["Parameter"]
+    parameter = aws("ssm", stack).get_parameter(
+        Name=f"/comm-it/local/users/{sub}/name")["Parameter"]
     assert parameter["Value"] == "Grace Hopper"
 
     # Parameter Store is the source of the greeting: change it there, the greeting follows.
@@ -49,25 +54,32 @@ def test_a_login_reaches_dynamodb_s3_parameter_store_and_the_greeting(client, re
 
     assert any(line.startswith(f"[event] save_profile <- sqs:{stack['PROFILE_QUEUE_NAME']}") and
                line.endswith(": applied") for line in console)
-    assert any(f"archive_profile <- sqs:{stack['ARCHIVE_QUEUE_NAME']}" in line and line.endswith(": written")
+    assert any(f"archive_profile <- sqs:{stack['ARCHIVE_QUEUE_NAME']}" in line
+               and line.endswith(": written")
                for line in console)
-    assert any("sync_name <- dynamodb-stream:comm-it-local-users INSERT" in line and line.endswith(": written")
+    assert any("sync_name <- dynamodb-stream:comm-it-local-users INSERT" in line
+               and line.endswith(": written")
                for line in console)
 
 
 def test_a_second_login_counts_without_rewriting_the_name(client, register, console, stack):
     person = register()
-    post(client, "/api/auth/login", {"username": person["username"], "password": person["password"]})
-    items = eventually(lambda: [i for i in aws("dynamodb", stack).scan(TableName=stack["USERS_TABLE_NAME"])["Items"]
-                              if i.get("login_count", {}).get("N") == "2"], what="two logins")
+    post(client, "/api/auth/login",
+         {"username": person["username"], "password": person["password"]})
+    items = eventually(lambda: [i for i in aws("dynamodb", stack).scan(
+                                    TableName=stack["USERS_TABLE_NAME"])["Items"]
+                                if i.get("login_count", {}).get("N") == "2"], what="two logins")
     sub = items[0]["sub"]["S"]
-    eventually(lambda: any("sync_name" in line and line.endswith(": unchanged") for line in console),
-             what="the MODIFY record")
-    version = aws("ssm", stack).get_parameter(Name=f"/comm-it/local/users/{sub}/name")["Parameter"]["Version"]
+    eventually(lambda: any("sync_name" in line and line.endswith(": unchanged")
+                           for line in console),
+               what="the MODIFY record")
+    version = aws("ssm", stack).get_parameter(
+        Name=f"/comm-it/local/users/{sub}/name")["Parameter"]["Version"]
     assert version == 1
 
 
-def test_a_poison_message_is_retried_then_dead_lettered_without_blocking_good_ones(client, register, console, stack):
+def test_a_poison_message_is_retried_then_dead_lettered_without_blocking_good_ones(
+        client, register, console, stack):
     sns, sqs = aws("sns", stack), aws("sqs", stack)
     sns.publish(TopicArn=stack["USER_EVENTS_TOPIC_ARN"], Message='{"type": "user.authenticated"}')
     person = register(name="Still Greeted")
