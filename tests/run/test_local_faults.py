@@ -53,12 +53,14 @@ def queue_depths(stack: RunningStack, suffix: str = "") -> dict[str, int]:
 def stores(stack: RunningStack) -> dict[str, list]:
     items = observer(stack, "dynamodb").scan(TableName="comm-it-local-users")["Items"]
     s3 = observer(stack, "s3")
-    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"] if b["Name"].startswith("comm-it-local-users"))
+    bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"]
+                  if b["Name"].startswith("comm-it-local-users"))
     objects = s3.list_objects_v2(Bucket=bucket, Prefix="users/").get("Contents", [])
     ssm = observer(stack, "ssm")
     parameters, token = [], None
     while True:
-        page = ssm.get_parameters_by_path(Path="/comm-it/local/users", Recursive=True, MaxResults=10,
+        page = ssm.get_parameters_by_path(Path="/comm-it/local/users", Recursive=True,
+                                          MaxResults=10,
                                           **({"NextToken": token} if token else {}))
         parameters += page["Parameters"]
         token = page.get("NextToken")
@@ -90,7 +92,8 @@ def test_after_ssm_s3_and_dynamodb_faults_and_one_redrive_everyone_is_greeted_on
                                      {"service": service, "kind": kind, "seconds": seconds})
             assert status == 201, body
             switched_on = time.monotonic()
-            threads = [threading.Thread(target=log_in, args=(next(waiting)[1],)) for _ in range(count)]
+            threads = [threading.Thread(target=log_in, args=(next(waiting)[1],))
+                       for _ in range(count)]
             for thread in threads:
                 thread.start()
             for thread in threads:
@@ -98,7 +101,8 @@ def test_after_ssm_s3_and_dynamodb_faults_and_one_redrive_everyone_is_greeted_on
             # The people on the page meanwhile: their greeting may fail, never with a 500.
             for token in list(tokens.values()):
                 assert stack.greeting(token)[0] in (200, 202, 503)
-            eventually(lambda: not http_json(stack.aws_endpoint, "GET", "/_local/faults")[1]["active"],
+            eventually(lambda: not http_json(stack.aws_endpoint, "GET",
+                                             "/_local/faults")[1]["active"],
                        timeout=seconds + 5, what=f"the {service} fault to end")
             assert time.monotonic() - switched_on >= seconds - 0.5
         assert not failures, failures  # logging in needs none of the faulted services
@@ -114,27 +118,34 @@ def test_after_ssm_s3_and_dynamodb_faults_and_one_redrive_everyone_is_greeted_on
         assert f"redrive: {sum(dead.values())} message(s) in all" in redrive.stdout, redrive.stdout
 
         for name, username in people:
-            body = eventually(lambda username=username: (r := stack.greeting(tokens[username]))[0] == 200 and r[1],
+            body = eventually(lambda username=username:
+                              (r := stack.greeting(tokens[username]))[0] == 200 and r[1],
                               timeout=30, what=f"{name}'s greeting")
             assert body == {"message": "hello", "name": name}
         subs = {jwt.decode(t, options={"verify_signature": False})["sub"] for t in tokens.values()}
         found = eventually(lambda: (s := stores(stack)) and len(s["objects"]) == len(people) and s,
                            timeout=30, what="every S3 document")
         assert sorted(i["sub"]["S"] for i in found["items"]) == sorted(subs)
-        assert [i["login_count"]["N"] for i in found["items"]] == ["1"] * len(people)  # none doubled
-        assert sorted(o["Key"] for o in found["objects"]) == sorted(f"users/{s}/profile.json" for s in subs)
+        # none doubled
+        assert [i["login_count"]["N"] for i in found["items"]] == ["1"] * len(people)
+        assert sorted(o["Key"] for o in found["objects"]) == sorted(f"users/{s}/profile.json"
+                                                                    for s in subs)
         assert sorted(p["Name"] for p in found["parameters"]) == \
             sorted(f"/comm-it/local/users/{s}/name" for s in subs)
-        assert not any(queue_depths(stack).values()) and not any(queue_depths(stack, "-dlq").values())
+        assert not any(queue_depths(stack).values()) and not any(
+            queue_depths(stack, "-dlq").values())
 
     figures = {
         "people": len(people), "greeted by their own name": len(people),
-        "faults (service, kind, requests failed)": [(f["service"], f["kind"], f["answered"]) for f in faults],
+        "faults (service, kind, requests failed)": [(f["service"], f["kind"], f["answered"])
+                                                    for f in faults],
         "dead letters before redrive": dead, "redriven": sum(dead.values()),
         "DynamoDB items": len(found["items"]), "S3 documents": len(found["objects"]),
-        "Parameter Store names": len(found["parameters"]), "seconds": round(time.monotonic() - started),
+        "Parameter Store names": len(found["parameters"]),
+        "seconds": round(time.monotonic() - started),
     }
     with capsys.disabled():  # the figures on the `make test` console, not only with -s
         print("\nfaults figures: " + json.dumps(figures))
     assert all(f["answered"] > 0 for f in faults), faults  # every fault hit the pipeline
-    assert sum(dead.values()) > 0, "nothing reached a dead-letter queue: the redrive was not exercised"
+    assert sum(dead.values()) > 0, ("nothing reached a dead-letter queue: "
+                                    "the redrive was not exercised")

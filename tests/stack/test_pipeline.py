@@ -90,14 +90,16 @@ def test_poison_message_is_reported_alone_and_the_good_ones_are_saved(client, fr
     stack = fresh_stack  # it receives every message of the queue
     sqs = aws("sqs", stack)
     url = sqs.get_queue_url(QueueName=stack[PROFILE_QUEUE_SETTING])["QueueUrl"]
-    arn = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
+    arn = sqs.get_queue_attributes(QueueUrl=url,
+                                   AttributeNames=["QueueArn"])["Attributes"]["QueueArn"]
     good = login_event()
     sqs.send_message(QueueUrl=url, MessageBody=good.to_json())
     sqs.send_message(QueueUrl=url, MessageBody="{not json")
     messages: list[dict] = []
 
     def both_received() -> bool:
-        messages.extend(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10, VisibilityTimeout=1,
+        messages.extend(sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                            VisibilityTimeout=1,
                                             AttributeNames=["All"]).get("Messages", []))
         return len(messages) >= 2
 
@@ -116,7 +118,8 @@ def test_poison_message_is_reported_alone_and_the_good_ones_are_saved(client, fr
 def test_archive_profile_writes_the_users_json_document(client, stack):
     event = login_event()
     with recording() as outcomes:
-        client.lambda_.invoke("archive_profile", sqs_event(client, event.to_json(), queue=ARCHIVE_QUEUE_SETTING))
+        client.lambda_.invoke("archive_profile",
+                              sqs_event(client, event.to_json(), queue=ARCHIVE_QUEUE_SETTING))
     body = aws("s3", stack).get_object(Bucket=stack["USERS_BUCKET_NAME"],
                                        Key=f"users/{event.sub}/profile.json")["Body"].read()
     document = json.loads(body)
@@ -129,11 +132,13 @@ def test_archive_profile_ignores_an_older_or_redelivered_event(client):
     sub = str(uuid.uuid4())
     newer = login_event(sub, name="New Name", at="2026-11-26T12:00:00.000000Z")
     older = login_event(sub, name="Old Name", at="2026-11-26T11:00:00.000000Z")
-    client.lambda_.invoke("archive_profile", sqs_event(client, newer.to_json(), queue=ARCHIVE_QUEUE_SETTING))
+    client.lambda_.invoke("archive_profile",
+                          sqs_event(client, newer.to_json(), queue=ARCHIVE_QUEUE_SETTING))
     results = []
     for e in (older, newer):
         with recording() as outcomes:
-            client.lambda_.invoke("archive_profile", sqs_event(client, e.to_json(), queue=ARCHIVE_QUEUE_SETTING))
+            client.lambda_.invoke("archive_profile",
+                                  sqs_event(client, e.to_json(), queue=ARCHIVE_QUEUE_SETTING))
         results.append(outcomes)
     assert [list(r.values()) for r in results] == [[users_bucket.UNCHANGED]] * 2
     assert users_bucket.get_profile(sub)["name"] == "New Name"
@@ -141,7 +146,8 @@ def test_archive_profile_ignores_an_older_or_redelivered_event(client):
 
 def test_archive_profile_rejects_a_message_that_is_not_a_login_event(client):
     result = client.lambda_.invoke(
-        "archive_profile", sqs_event(client, json.dumps({"type": "other"}), queue=ARCHIVE_QUEUE_SETTING))
+        "archive_profile",
+        sqs_event(client, json.dumps({"type": "other"}), queue=ARCHIVE_QUEUE_SETTING))
     assert result.payload["batchItemFailures"] == [{"itemIdentifier": "m0"}]
 
 
@@ -158,10 +164,12 @@ def test_sync_name_follows_a_changed_name_and_leaves_an_unchanged_one_alone(clie
     sub = str(uuid.uuid4())
     ssm = aws("ssm", stack)
     client.lambda_.invoke("sync_name", stream_event(change("INSERT", sub, "Ada")))
-    result = client.lambda_.invoke("sync_name", stream_event(change("MODIFY", sub, "Ada", old_name="Ada")))
+    result = client.lambda_.invoke("sync_name",
+                                   stream_event(change("MODIFY", sub, "Ada", old_name="Ada")))
     assert list(result.payload.values()) == ["unchanged"]
     assert ssm.get_parameter(Name=names.parameter_name(sub))["Parameter"]["Version"] == 1
-    client.lambda_.invoke("sync_name", stream_event(change("MODIFY", sub, "Ada King", old_name="Ada")))
+    client.lambda_.invoke("sync_name",
+                          stream_event(change("MODIFY", sub, "Ada King", old_name="Ada")))
     assert ssm.get_parameter(Name=names.parameter_name(sub))["Parameter"]["Value"] == "Ada King"
 
 
@@ -193,7 +201,8 @@ def test_sync_name_accepts_records_read_from_the_real_stream(client, fresh_stack
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     records = streams.get_records(ShardIterator=iterator)["Records"]
-    client.lambda_.invoke("sync_name", stream_event(*[stream_record(r, arn, "us-east-1") for r in records]))
+    client.lambda_.invoke("sync_name",
+                          stream_event(*[stream_record(r, arn, "us-east-1") for r in records]))
     assert names.get(event.sub) == "Ada Lovelace"
 
 

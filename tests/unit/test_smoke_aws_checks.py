@@ -61,7 +61,8 @@ def run_one(check: str, **clients: Any) -> list[str]:
 
 
 def live_mappings(**changes: Any) -> dict[str, list[dict[str, Any]]]:
-    sqs = {"EventSourceArn": SQS_ARN, "State": "Enabled", **event_sources.settings(event_sources.SQS, ENV)}
+    sqs = {"EventSourceArn": SQS_ARN, "State": "Enabled",
+           **event_sources.settings(event_sources.SQS, ENV)}
     stream = {"EventSourceArn": STREAM_ARN, "State": "Enabled",
               **event_sources.settings(event_sources.STREAM, ENV)}
     mappings = {f"comm-it-{STAGE}-save_profile": [dict(sqs)],
@@ -75,15 +76,18 @@ def live_mappings(**changes: Any) -> dict[str, list[dict[str, Any]]]:
 
 def test_mappings_with_the_settings_of_event_sources_pass():
     lines = run_one(smoke.EVENT_SOURCE_MAPPINGS, **{"lambda": Lambda(live_mappings())})
-    assert lines == [("PASS event source mappings: as infra/event_sources.py says: save_profile (sqs, "
+    assert lines == [("PASS event source mappings: as infra/event_sources.py says: "
+                      "save_profile (sqs, "
                       "Enabled), archive_profile (sqs, Enabled), sync_name (dynamodb, Enabled), "
                       "enforce_quota (sqs, Enabled)")]
 
 
 def test_an_sqs_mapping_without_partial_batch_responses_fails_naming_it():
     lines = run_one(smoke.EVENT_SOURCE_MAPPINGS,
-                    **{"lambda": Lambda(live_mappings(archive_profile={"FunctionResponseTypes": []}))})
-    assert lines == [("FAIL event source mappings: comm-it-dev-archive_profile FunctionResponseTypes=[], "
+                    **{"lambda": Lambda(live_mappings(
+                        archive_profile={"FunctionResponseTypes": []}))})
+    assert lines == [("FAIL event source mappings: comm-it-dev-archive_profile "
+                      "FunctionResponseTypes=[], "
                       "not ['ReportBatchItemFailures']")]
 
 
@@ -109,7 +113,8 @@ def stage(name: str, rate: float = 100.0, burst: int = 200) -> dict[str, Any]:
 
 def test_one_throttled_api_stage_passes():
     lines = run_one(smoke.API_STAGE, apigateway=ApiGateway([stage("api")]))
-    assert lines == ["PASS API stage: REST API abc123 has one stage, 'api', throttled 100/s burst 200"]
+    assert lines == ["PASS API stage: REST API abc123 has one stage, 'api', "
+                     "throttled 100/s burst 200"]
 
 
 def test_a_second_stage_fails():  # the SAM transform's unthrottled `Stage` (issue 13, defect 2)
@@ -119,7 +124,8 @@ def test_a_second_stage_fails():  # the SAM transform's unthrottled `Stage` (iss
 
 def test_an_unthrottled_stage_fails():
     lines = run_one(smoke.API_STAGE, apigateway=ApiGateway([{"stageName": "api"}]))
-    assert lines == ["FAIL API stage: stage api throttles */* at None/s burst None, not 100.0/s burst 200"]
+    assert lines == ["FAIL API stage: stage api throttles */* at None/s burst None, "
+                     "not 100.0/s burst 200"]
 
 
 def answering(*answers: tuple[int, Any]):
@@ -139,7 +145,8 @@ def test_throttling_that_answers_429_in_the_apps_shape_passes(monkeypatch):
     monkeypatch.setattr(smoke, "http", answering((400, {"error": "BadRequest"}), (429, body)))
     lines = run_one(smoke.THROTTLING)
     burst = gateway.THROTTLES[smoke.THROTTLE_ROUTE][1]
-    assert lines == [(f"PASS throttling: {burst * 2} of {burst * 4} requests to POST /api/auth/confirm "
+    assert lines == [(f"PASS throttling: {burst * 2} of {burst * 4} requests to "
+                      f"POST /api/auth/confirm "
                       f"answered 429 {json.dumps(body)}")]
 
 
@@ -162,7 +169,8 @@ def test_an_aws_error_in_a_check_is_one_fail_line_not_a_traceback():
 
     class Denied:
         def list_event_source_mappings(self, **_: Any) -> None:
-            raise ClientError({"Error": {"Code": "AccessDeniedException", "Message": "not allowed"}},
+            raise ClientError({"Error": {"Code": "AccessDeniedException",
+                                         "Message": "not allowed"}},
                               "ListEventSourceMappings")
 
     lines = run_one(smoke.EVENT_SOURCE_MAPPINGS, **{"lambda": Denied()})
@@ -198,8 +206,10 @@ def test_make_deploys_path_finds_the_api_in_chalices_record(tmp_path: Path):
     (deployed / f"{STAGE}.json").write_text(json.dumps({"resources": [
         {"resource_type": "rest_api", "rest_api_id": "dep456",
          "rest_api_url": "https://dep456.execute-api.eu-west-1.amazonaws.com/api/"}]}))
-    found = smoke.aws_target(STAGE, FakeSession(sts=Sts(), cloudformation=Cfn(fake_outputs(STAGE))), tmp_path)
-    assert (found.rest_api_id, found.app_url) == ("dep456", "https://dep456.execute-api.eu-west-1.amazonaws.com/api")
+    found = smoke.aws_target(STAGE, FakeSession(sts=Sts(), cloudformation=Cfn(fake_outputs(STAGE))),
+                             tmp_path)
+    assert (found.rest_api_id, found.app_url) == (
+        "dep456", "https://dep456.execute-api.eu-west-1.amazonaws.com/api")
 
 
 def test_the_local_stage_is_refused_as_a_deployed_stage(capsys):
@@ -272,7 +282,8 @@ def test_cleanup_after_a_failed_run_removes_the_user_parameter_files_and_record(
 
     runner.check("cleanup", runner.clean_up)
 
-    assert lines == [("PASS cleanup: the app did not delete the account (DELETE /api/account answered "
+    assert lines == [("PASS cleanup: the app did not delete the account "
+                      "(DELETE /api/account answered "
                       "502 {'message': 'Internal server error'}), so directly; removed the Cognito "
                       "user, the name parameter, the files under users/1234-sub/, the users table "
                       "record, the other person's decoy")]
@@ -298,7 +309,8 @@ class LambdaPolicy:
 def test_without_chalices_record_the_api_is_the_one_allowed_to_invoke_the_function(tmp_path: Path):
     (tmp_path / ".chalice").mkdir()
     (tmp_path / ".chalice" / "config.json").write_text(json.dumps({"api_gateway_stage": "api"}))
-    session = FakeSession(sts=Sts(), cloudformation=Cfn(fake_outputs(STAGE)), **{"lambda": LambdaPolicy("abc999")})
+    session = FakeSession(sts=Sts(), cloudformation=Cfn(fake_outputs(STAGE)),
+                          **{"lambda": LambdaPolicy("abc999")})
     found = smoke.aws_target(STAGE, session, tmp_path)
     assert (found.rest_api_id, found.app_url) == ("abc999", "https://abc999.execute-api.eu-west-1.amazonaws.com/api")
 
