@@ -51,13 +51,15 @@ def bucket(stack: RunningStack) -> str:
 
 def count_everything(stack: RunningStack) -> dict[str, Any]:
     items = aws(stack, "dynamodb").scan(TableName=TABLE)["Items"]
-    objects = aws(stack, "s3").list_objects_v2(Bucket=bucket(stack), Prefix="users/").get("Contents", [])
-    parameters = aws(stack, "ssm").get_parameters_by_path(Path="/comm-it/local/users", Recursive=True,
-                                                          MaxResults=10)
+    objects = aws(stack, "s3").list_objects_v2(Bucket=bucket(stack),
+                                               Prefix="users/").get("Contents", [])
+    parameters = aws(stack, "ssm").get_parameters_by_path(Path="/comm-it/local/users",
+                                                          Recursive=True, MaxResults=10)
     names = list(parameters["Parameters"])
     while parameters.get("NextToken"):
         parameters = aws(stack, "ssm").get_parameters_by_path(
-            Path="/comm-it/local/users", Recursive=True, MaxResults=10, NextToken=parameters["NextToken"])
+            Path="/comm-it/local/users", Recursive=True, MaxResults=10,
+            NextToken=parameters["NextToken"])
         names += parameters["Parameters"]
     return {"items": items, "objects": objects, "parameters": names}
 
@@ -81,7 +83,8 @@ def test_an_account_and_its_data_survive_a_restart_and_clean_forgets_them(state_
         eventually(lambda: len(count_everything(first)["objects"]) == 1, what="the S3 document")
         sqs = aws(first, "sqs")
         dlq = sqs.get_queue_url(QueueName=DLQ)["QueueUrl"]
-        sent = sqs.send_message(QueueUrl=dlq, MessageBody='{"kept": "across restarts"}')["MessageId"]
+        sent = sqs.send_message(QueueUrl=dlq,
+                                MessageBody='{"kept": "across restarts"}')["MessageId"]
         in_flight = sqs.receive_message(QueueUrl=dlq, VisibilityTimeout=600)["Messages"]
         assert [m["MessageId"] for m in in_flight] == [sent]  # received, never deleted
         assert first.stop() == 0, first.output()
@@ -105,7 +108,8 @@ def test_an_account_and_its_data_survive_a_restart_and_clean_forgets_them(state_
         sqs = aws(second, "sqs")
         dlq = sqs.get_queue_url(QueueName=DLQ)["QueueUrl"]
         again = sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1)["Messages"]
-        assert [(m["MessageId"], m["Body"]) for m in again] == [(sent, '{"kept": "across restarts"}')]
+        assert [(m["MessageId"], m["Body"]) for m in again] == [
+            (sent, '{"kept": "across restarts"}')]
         assert second.stop() == 0, second.output()
 
     with RunningStack(env=env, args=("--clean",)) as clean:
@@ -119,7 +123,8 @@ def test_an_account_and_its_data_survive_a_restart_and_clean_forgets_them(state_
 
 def test_a_kill_9_in_the_middle_of_the_pipeline_loses_and_doubles_nothing_saved(state_dir):
     env = {"LOCAL_STATE_DIR": state_dir}
-    people = [(f"Person {i} {uuid.uuid4().hex[:4]}", f"p{i}x{uuid.uuid4().hex[:6]}") for i in range(8)]
+    people = [(f"Person {i} {uuid.uuid4().hex[:4]}", f"p{i}x{uuid.uuid4().hex[:6]}")
+              for i in range(8)]
     first = RunningStack(env=env).start()
     try:
         for name, username in people:
@@ -155,7 +160,8 @@ def test_a_kill_9_in_the_middle_of_the_pipeline_loses_and_doubles_nothing_saved(
 
     with RunningStack(env=env) as second:
         for name, username in people:
-            body = eventually(lambda username=username: greeted(second, tokens[username]), timeout=30,
+            body = eventually(lambda username=username: greeted(second, tokens[username]),
+                              timeout=30,
                               what=f"{name}'s greeting after the restart")
             assert body == {"message": "hello", "name": name}
         counts = eventually(lambda: (c := count_everything(second)) and
@@ -169,5 +175,6 @@ def test_a_kill_9_in_the_middle_of_the_pipeline_loses_and_doubles_nothing_saved(
         sqs = aws(second, "sqs")
         for queue in ("comm-it-local-save-profile-dlq", "comm-it-local-archive-profile-dlq"):
             url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
-            attributes = sqs.get_queue_attributes(QueueUrl=url, AttributeNames=["All"])["Attributes"]
+            attributes = sqs.get_queue_attributes(QueueUrl=url,
+                                                  AttributeNames=["All"])["Attributes"]
             assert attributes["ApproximateNumberOfMessages"] == "0", (queue, json.dumps(attributes))

@@ -22,7 +22,8 @@ from tests.stack.helpers import sqs_event
 
 PROFILE_QUEUE = "comm-it-local-save-profile"
 ARCHIVE_QUEUE = "comm-it-local-archive-profile"
-T1, T2, T3 = "2026-11-26T10:00:00.000000Z", "2026-11-26T11:00:00.000000Z", "2026-11-26T12:00:00.000000Z"
+T1, T2, T3 = ("2026-11-26T10:00:00.000000Z", "2026-11-26T11:00:00.000000Z",
+              "2026-11-26T12:00:00.000000Z")
 
 
 def aws(service: str, stack: dict[str, str]) -> Any:
@@ -60,7 +61,8 @@ def deliver(client: Any, function: str, *events: Any) -> list[str]:
 
 # --- the contract --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("event", [login(new_sub(), T1), update(new_sub(), T1), deletion(new_sub())])
+@pytest.mark.parametrize("event", [login(new_sub(), T1), update(new_sub(), T1),
+                                   deletion(new_sub())])
 def test_every_event_type_survives_its_json_round_trip(event):
     data = json.loads(event.to_json())
     assert (data["type"], data["version"]) == (event.TYPE, 1)
@@ -192,7 +194,8 @@ def test_not_deleted_means_no_record_or_a_live_one(client):
 # --- the users bucket (archive_profile) ---------------------------------------------------
 
 def versions(stack: dict[str, str], prefix: str) -> list[str]:
-    listing = aws("s3", stack).list_object_versions(Bucket=stack["USERS_BUCKET_NAME"], Prefix=prefix)
+    listing = aws("s3", stack).list_object_versions(Bucket=stack["USERS_BUCKET_NAME"],
+                                                    Prefix=prefix)
     return [v["Key"] for v in listing.get("Versions", []) + listing.get("DeleteMarkers", [])]
 
 
@@ -200,7 +203,8 @@ def test_a_change_rewrites_the_document_and_keeps_the_last_login(client):
     sub = new_sub()
     deliver(client, "archive_profile", login(sub, T1), update(sub, T2, name="Ada King"))
     document = users_bucket.get_profile(sub)
-    assert (document["name"], document["detailsAt"], document["lastLoginAt"]) == ("Ada King", T2, T1)
+    assert (document["name"], document["detailsAt"], document["lastLoginAt"]) == (
+        "Ada King", T2, T1)
     assert deliver(client, "archive_profile", update(sub, T1, name="Older")) == [
         users_bucket.UNCHANGED]
     assert users_bucket.get_profile(sub)["name"] == "Ada King"
@@ -221,7 +225,8 @@ def test_deletion_removes_every_version_of_the_profile_and_the_files_and_nothing
     assert outcome == "deleted (5 object versions)"
     assert versions(stack, f"users/{sub}/") == []
     assert len(versions(stack, f"users/{other}/")) == 3  # their profile and two file versions
-    tombstone = json.loads(s3.get_object(Bucket=bucket, Key=f"tombstones/{sub}.json")["Body"].read())
+    tombstone = json.loads(s3.get_object(Bucket=bucket,
+                                         Key=f"tombstones/{sub}.json")["Body"].read())
     assert set(tombstone) == {"sub", "deletedAt", "eventId"}
     # Delivered again: nothing left to delete, still fine.
     assert deliver(client, "archive_profile", deletion(sub, T3)) == ["deleted (0 object versions)"]

@@ -101,7 +101,8 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
     if service == "s3" and operation == "GetObject" and \
             params["Key"] == user_keys.export_key(params["Key"].split("/")[1]):
         # The presigned link to the archive the route just wrote: never a missing key.
-        return [Need("s3:GetObject", f"arn:{arns.partition}:s3:::{params['Bucket']}/{params['Key']}",
+        return [Need("s3:GetObject",
+                     f"arn:{arns.partition}:s3:::{params['Bucket']}/{params['Key']}",
                      call=call)]
     if service == "s3" and operation in ("GetObject", "HeadObject"):
         bucket, key = params["Bucket"], params["Key"]
@@ -110,7 +111,8 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
         return [Need("s3:GetObject", f"arn:{arns.partition}:s3:::{bucket}/{key}", call=call),
                 Need("s3:ListBucket", f"arn:{arns.partition}:s3:::{bucket}", call=call)]
     if service == "s3" and operation == "PutObject":
-        return [Need("s3:PutObject", f"arn:{arns.partition}:s3:::{params['Bucket']}/{params['Key']}",
+        return [Need("s3:PutObject",
+                     f"arn:{arns.partition}:s3:::{params['Bucket']}/{params['Key']}",
                      call=call)]
     if service == "cognito-idp" and operation in ("ListUsers", "AdminUserGlobalSignOut"):
         return [Need(f"cognito-idp:{operation}",
@@ -139,7 +141,8 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
         action = "DeleteMessage" if operation == "DeleteMessageBatch" else operation
         return [Need(f"sqs:{action}", f"arn:{arns.partition}:sqs:{arns.region}:{owner}:{name}",
                      call=call)]
-    raise AssertionError(f"{call} is not mapped to IAM actions in tests/stack/test_lambda_least_privilege.py: "
+    raise AssertionError(f"{call} is not mapped to IAM actions in "
+                         "tests/stack/test_lambda_least_privilege.py: "
                          "map it (see the Service Authorization Reference) and grant it in "
                          "infra/policy.py")
 
@@ -155,7 +158,8 @@ def event_source_needs(app: Any, env: dict[str, str], arns: Arns) -> dict[str, l
         elif isinstance(source, DynamoDBEventConfig):
             stream = env["USERS_TABLE_STREAM_ARN"]  # what `make deploy` gives the decorator
             out.setdefault(source.name, []).extend(
-                Need(action, stream, call="event source mapping") for action in policy.STREAM_READING)
+                Need(action, stream, call="event source mapping")
+                for action in policy.STREAM_READING)
             out[source.name].append(Need("dynamodb:ListStreams",
                                          env["USERS_TABLE_ARN"] + "/stream/*",
                                          call="event source mapping"))
@@ -243,7 +247,8 @@ def _stream_event(session: Any, stack: dict[str, str], region: str, seen: set[st
     return {"Records": [stream_record(r, arn, region) for r in fresh]}
 
 
-def _invoke(client: Any, recorder: Recorder, name: str, event: dict, may_fail: bool = False) -> None:
+def _invoke(client: Any, recorder: Recorder, name: str, event: dict,
+            may_fail: bool = False) -> None:
     recorder.function = name
     try:
         client.lambda_.invoke(name, event)
@@ -327,7 +332,8 @@ def run_every_flow(client: Any, stack: dict[str, str], outbox: Any, recorder: Re
     assert post(client, "/api/auth/forgot", {"username": username}).status_code == 200
     assert post(client, "/api/auth/reset", {"username": username, "code": outbox.last_code(email),
                                             "password": PASSWORD + "2"}).status_code == 200
-    assert post(client, "/api/auth/logout", {"accessToken": tokens["accessToken"]}).status_code == 200
+    assert post(client, "/api/auth/logout",
+                {"accessToken": tokens["accessToken"]}).status_code == 200
     run_session_flows(client, username)
     for path in page_paths():  # read from app.routes: a new page is visited too
         assert client.http.get(path).status_code == 200, path
@@ -543,7 +549,8 @@ def _operations(recorder: Recorder) -> set[tuple[str, str, str]]:
 
 def test_the_flows_request_every_route_of_the_app(flows, recorder):
     requested = {(method, route_of(path)) for method, path in recorder.requests}
-    missed = [f"{method} {path}" for method, path in app_routes() if (method, path) not in requested]
+    missed = [f"{method} {path}" for method, path in app_routes()
+              if (method, path) not in requested]
     assert missed == [], "run_every_flow never calls these routes: add them there"
 
 
@@ -586,7 +593,8 @@ def test_the_policy_grants_nothing_the_app_does_not_use(flows, stack):
                 for resource in as_list(statement["Resource"]):
                     used = any(need.action.lower() == action.lower()
                                and iam_match(resource, need.resource) for need in required)
-                    # Log streams are matched by the group's ':*' form; the bare group by CreateLogGroup.
+                    # Log streams are matched by the group's ':*' form; the bare group by
+                    # CreateLogGroup.
                     if not used and action.startswith("logs:") and any(
                             n.action.startswith("logs:") and iam_match(resource, n.resource)
                             for n in required):

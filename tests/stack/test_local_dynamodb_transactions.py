@@ -18,10 +18,12 @@ def tables(stack, local_aws):
     streams = session.client("dynamodbstreams", endpoint_url=local_aws.endpoint)
     names = {"plain": f"plain-{uuid.uuid4()}", "sorted": f"sorted-{uuid.uuid4()}"}
     spec = {"StreamEnabled": True, "StreamViewType": "NEW_AND_OLD_IMAGES"}
-    db.create_table(TableName=names["plain"], BillingMode="PAY_PER_REQUEST", StreamSpecification=spec,
+    db.create_table(TableName=names["plain"], BillingMode="PAY_PER_REQUEST",
+                    StreamSpecification=spec,
                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"}],
                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"}])
-    db.create_table(TableName=names["sorted"], BillingMode="PAY_PER_REQUEST", StreamSpecification=spec,
+    db.create_table(TableName=names["sorted"], BillingMode="PAY_PER_REQUEST",
+                    StreamSpecification=spec,
                     AttributeDefinitions=[{"AttributeName": "pk", "AttributeType": "S"},
                                           {"AttributeName": "sk", "AttributeType": "S"}],
                     KeySchema=[{"AttributeName": "pk", "KeyType": "HASH"},
@@ -50,7 +52,8 @@ def seed(db, names) -> None:
     db.put_item(TableName=names["plain"], Item={"pk": {"S": "kept"}, "v": {"N": "1"}})
     db.put_item(TableName=names["plain"], Item={"pk": {"S": "doomed"}, "v": {"N": "1"}})
     db.put_item(TableName=names["plain"], Item={"pk": {"S": "guard"}})
-    db.put_item(TableName=names["sorted"], Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "v": {"N": "1"}})
+    db.put_item(TableName=names["sorted"],
+                Item={"pk": {"S": "a"}, "sk": {"S": "1"}, "v": {"N": "1"}})
 
 
 def writes(names) -> list[dict]:
@@ -71,7 +74,8 @@ def writes(names) -> list[dict]:
 def test_a_cancelled_transaction_leaves_every_item_and_the_stream_as_they_were(tables):
     db, streams, names = tables
     seed(db, names)
-    before = {table: (scan(db, table), stream_records(db, streams, table)) for table in names.values()}
+    before = {table: (scan(db, table), stream_records(db, streams, table))
+              for table in names.values()}
     assert len(before[names["plain"]][1]) == 3  # the stream is on: the seeds' records are there
 
     failing_check = {"ConditionCheck": {"TableName": names["plain"], "Key": {"pk": {"S": "guard"}},
@@ -82,7 +86,8 @@ def test_a_cancelled_transaction_leaves_every_item_and_the_stream_as_they_were(t
     assert cancelled.value.response["Error"]["Code"] == "TransactionCanceledException"
     reasons = [r["Code"] for r in cancelled.value.response["CancellationReasons"]]
     assert reasons == ["None"] * 5 + ["ConditionalCheckFailed"]
-    after = {table: (scan(db, table), stream_records(db, streams, table)) for table in names.values()}
+    after = {table: (scan(db, table), stream_records(db, streams, table))
+             for table in names.values()}
     assert after == before
 
 

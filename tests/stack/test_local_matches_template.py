@@ -71,7 +71,8 @@ def test_local_identity_pool_trusts_the_local_user_pool_client(template, stack, 
 
 @pytest.mark.parametrize("logical, env", [("UsersTable", "USERS_TABLE_NAME"),
                                           ("ProcessedEventsTable", "PROCESSED_EVENTS_TABLE_NAME")])
-def test_local_tables_have_the_templates_keys_stream_and_billing(template, stack, aws, logical, env):
+def test_local_tables_have_the_templates_keys_stream_and_billing(template, stack, aws, logical,
+                                                                 env):
     want = props(template, logical)
     ddb = aws("dynamodb")
     table = ddb.describe_table(TableName=stack[env])["Table"]
@@ -83,13 +84,15 @@ def test_local_tables_have_the_templates_keys_stream_and_billing(template, stack
             "StreamEnabled": True, "StreamViewType": want["StreamSpecification"]["StreamViewType"]}
         assert table["LatestStreamArn"] == stack["USERS_TABLE_STREAM_ARN"]
     else:
-        assert "StreamSpecification" not in table or not table["StreamSpecification"]["StreamEnabled"]
+        assert ("StreamSpecification" not in table
+                or not table["StreamSpecification"]["StreamEnabled"])
     if "TimeToLiveSpecification" in want:
         ttl = ddb.describe_time_to_live(TableName=stack[env])["TimeToLiveDescription"]
         assert ttl["TimeToLiveStatus"] == "ENABLED"
         assert ttl["AttributeName"] == want["TimeToLiveSpecification"]["AttributeName"]
     if "PointInTimeRecoverySpecification" in want:
-        backups = ddb.describe_continuous_backups(TableName=stack[env])["ContinuousBackupsDescription"]
+        backups = ddb.describe_continuous_backups(
+            TableName=stack[env])["ContinuousBackupsDescription"]
         assert backups["PointInTimeRecoveryDescription"]["PointInTimeRecoveryStatus"] == "ENABLED"
 
 
@@ -102,7 +105,8 @@ def test_local_bucket_is_private_encrypted_and_versioned_like_the_template(templ
     (rule,) = s3.get_bucket_encryption(Bucket=bucket)["ServerSideEncryptionConfiguration"]["Rules"]
     (want_rule,) = want["BucketEncryption"]["ServerSideEncryptionConfiguration"]
     assert rule["ApplyServerSideEncryptionByDefault"] == want_rule["ServerSideEncryptionByDefault"]
-    assert s3.get_bucket_versioning(Bucket=bucket)["Status"] == want["VersioningConfiguration"]["Status"]
+    assert (s3.get_bucket_versioning(Bucket=bucket)["Status"]
+            == want["VersioningConfiguration"]["Status"])
 
 
 @pytest.mark.parametrize("queue, dlq", [("ProfileQueue", "ProfileDeadLetterQueue"),
@@ -123,7 +127,8 @@ def test_local_queues_redrive_to_their_dead_letter_queues(template, stack, aws, 
     assert int(got["VisibilityTimeout"]) == want["VisibilityTimeout"]
     assert int(got["MessageRetentionPeriod"]) == want["MessageRetentionPeriod"]
     assert int(got_dlq["MessageRetentionPeriod"]) == props(template, dlq)["MessageRetentionPeriod"]
-    assert got["QueueArn"] == stack[f"{'PROFILE' if queue == 'ProfileQueue' else 'ARCHIVE'}_QUEUE_ARN"]
+    assert got["QueueArn"] == stack[
+        f"{'PROFILE' if queue == 'ProfileQueue' else 'ARCHIVE'}_QUEUE_ARN"]
 
 
 def test_local_topic_delivers_raw_to_each_consumer_queue(template, stack, aws):

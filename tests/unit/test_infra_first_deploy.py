@@ -161,7 +161,8 @@ def test_a_stack_that_could_not_roll_back_or_delete_gets_the_exact_recovery(stat
         stack.deploy_stack(cfn, "dev", "{}")
     message = str(error.value)
     assert status in message
-    assert "aws cognito-idp update-user-pool" in message and "--deletion-protection INACTIVE" in message
+    assert ("aws cognito-idp update-user-pool" in message
+            and "--deletion-protection INACTIVE" in message)
     assert "aws cloudformation delete-stack --stack-name comm-it-dev" in message
     assert "make deploy STAGE=dev" in message
     assert not [c for c, _ in cfn.calls if c in ("update_stack", "create_stack")]
@@ -250,13 +251,14 @@ def test_operations_doc_says_what_every_alarm_sees(template):
     for alarm in alarms(template).values():
         name = alarm["AlarmName"]["Fn::Sub"].replace("${Stage}", "<stage>")
         assert f"`{name}`" in OPERATIONS_DOC or \
-            re.sub(r"-(save_profile|archive_profile|sync_name|enforce_quota)-", "[-<function>]-", name) in \
+            re.sub(r"-(save_profile|archive_profile|sync_name|enforce_quota)-", "[-<function>]-",
+                   name) in \
             OPERATIONS_DOC or name.replace("comm-it-<stage>-", "comm-it-<stage>[-<function>]-") \
             in OPERATIONS_DOC, name
     assert "share this metric" not in OPERATIONS_DOC
 
 
-# --- 8. SES ----------------------------------------------------------------------------------------
+# --- 8. SES ---------------------------------------------------------------------------------------
 
 def test_ses_sends_from_a_given_address_and_the_template_requires_it(template):
     email = props(template, "UserPool")["EmailConfiguration"]["Fn::If"]
@@ -271,7 +273,8 @@ def test_ses_sends_from_a_given_address_and_the_template_requires_it(template):
 
 def test_the_custom_subject_and_message_are_set_only_with_ses(template):
     """Cognito takes EmailSubject/EmailMessage only when EmailSendingAccount is DEVELOPER."""
-    condition, with_ses, without = props(template, "UserPool")["VerificationMessageTemplate"]["Fn::If"]
+    condition, with_ses, without = props(template,
+                                         "UserPool")["VerificationMessageTemplate"]["Fn::If"]
     assert condition == "UsesSes"
     assert without == {"DefaultEmailOption": "CONFIRM_WITH_CODE"}
     assert with_ses["DefaultEmailOption"] == "CONFIRM_WITH_CODE"
@@ -284,7 +287,7 @@ def test_deploy_doc_names_the_service_linked_role_and_the_deployers_permissions(
         assert needed in DEPLOY_DOC, needed
 
 
-# --- 9. the user pool, the users table and the bucket are never replaced ---------------------------
+# --- 9. the user pool, the users table and the bucket are never replaced --------------------------
 
 def test_the_stack_policy_denies_replacing_or_deleting_the_users_data():
     document = stack.stack_policy()
