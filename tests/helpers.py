@@ -36,7 +36,8 @@ def eventually(check: Callable[[], Any], timeout: float = 15, what: str = "it") 
     raise AssertionError(f"timed out after {timeout} s waiting for {what}")
 
 
-def fake_outputs(stage: str = "dev", account: str = ACCOUNT, region: str = REGION) -> dict[str, str]:
+def fake_outputs(stage: str = "dev", account: str = ACCOUNT,
+                 region: str = REGION) -> dict[str, str]:
     """Stack outputs as CloudFormation would return them for infra/template.yaml."""
     pool = f"{region}_FakePool1"
     arn = f"arn:aws:{{}}:{region}:{account}:{{}}".format
@@ -129,7 +130,8 @@ def http_json(base_url: str, method: str, path: str, body: Any = None,
         return status, raw.decode(errors="replace")
 
 
-PAGE = {"X-Comm-IT-Page": "1"}  # what the page sends on its every call (chalicelib/session_cookie.py)
+# what the page sends on its every call (chalicelib/session_cookie.py)
+PAGE = {"X-Comm-IT-Page": "1"}
 
 
 def set_cookies(response: Any) -> list[str]:

@@ -20,7 +20,8 @@ from pathlib import Path
 from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
-OUTBOX_LINE = re.compile(r'^\[outbox\] email to=(?P<to>\S+) subject="(?P<subject>[^"]*)" code=(?P<code>\d{6})\s*$')
+OUTBOX_LINE = re.compile(r'^\[outbox\] email to=(?P<to>\S+) subject="(?P<subject>[^"]*)" '
+                         r'code=(?P<code>\d{6})\s*$')
 
 
 def free_port() -> int:
@@ -116,7 +117,8 @@ class RunningStack:
             text=True, encoding="utf-8", errors="replace", bufsize=1,
             start_new_session=True)  # its own process group: stop() reaches every child
         self.pgid = self.process.pid
-        for stream, sink in ((self.process.stdout, self.lines), (self.process.stderr, self.err_lines)):
+        for stream, sink in ((self.process.stdout, self.lines),
+                             (self.process.stderr, self.err_lines)):
             reader = threading.Thread(target=self._read, args=(stream, sink), daemon=True)
             reader.start()
             self._readers.append(reader)
@@ -197,7 +199,8 @@ class RunningStack:
                 seen = max(seen, len(self.lines))
                 if self.process is not None and self.process.poll() is not None \
                         and not any(r.is_alive() for r in self._readers):
-                    raise StackFailed(f"`python -m local` exited with code {self.process.returncode} "
+                    raise StackFailed(f"`python -m local` exited with code "
+                                      f"{self.process.returncode} "
                                       f"before the expected line.\n{self.output()}")
                 left = deadline - time.monotonic()
                 if left <= 0:

@@ -70,7 +70,8 @@ def context(browser, request):
 def page(context, running_stack, request):
     page = context.new_page()
     console_errors: list[str] = []
-    page.on("console", lambda message: message.type == "error" and console_errors.append(message.text))
+    page.on("console", lambda message: message.type == "error"
+            and console_errors.append(message.text))
     page.on("pageerror", lambda error: console_errors.append(str(error)))
     page.console_errors = console_errors
     yield page
@@ -78,7 +79,8 @@ def page(context, running_stack, request):
     if report is not None and report.failed and not page.is_closed():
         ARTIFACTS.mkdir(exist_ok=True)
         try:
-            page.screenshot(path=str(ARTIFACTS / f"FAILED-{_artifact_name(request.node.nodeid)}.png"),
+            page.screenshot(path=str(ARTIFACTS
+                                     / f"FAILED-{_artifact_name(request.node.nodeid)}.png"),
                             full_page=True)
         except Exception as exc:  # noqa: BLE001 (the screenshot must not hide the real failure)
             print(f"could not save a screenshot: {exc}")

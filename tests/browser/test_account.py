@@ -139,7 +139,8 @@ def test_an_empty_name_is_refused_in_the_alert(page: Page, running_stack: Runnin
 
 def test_the_account_page_fits_a_phone_screen(page: Page, running_stack: RunningStack):
     person = sign_up(running_stack,
-                     name="Hubert Blaine Wolfeschlegelsteinhausenbergerdorff-Wolfeschlegelsteinhausen")
+                     name="Hubert Blaine Wolfeschlegelsteinhausenbergerdorff-"
+                          "Wolfeschlegelsteinhausen")
     page.set_viewport_size(PHONE)
     open_account(page, running_stack, person)
     page.get_by_role("button", name="Delete account").click()
@@ -284,7 +285,8 @@ def test_deleting_the_account_leaves_nothing_in_cognito_dynamodb_s3_or_parameter
     status, body = eventually(lambda: (lambda r: r if r[0] == 401 else None)(
         get(stack, "api/greeting", old["idToken"])), what="the greeting to refuse")
     assert body["error"] == "SessionEnded"
-    page.evaluate("tokens => sessionStorage.setItem('comm-it.session', JSON.stringify(tokens))", old)
+    page.evaluate("tokens => sessionStorage.setItem('comm-it.session', JSON.stringify(tokens))",
+                  old)
     page.goto(stack.app_url + "hello")
     expect(page).to_have_url(path_of(stack, "login"))
     expect(page.get_by_role("status")).to_have_text(SESSION_ENDED)

@@ -15,8 +15,8 @@ from tests.helpers import http_json
 from tests.running import RunningStack
 
 
-STAGES = ["Published to SNS", "Saved to DynamoDB (save_profile)", "Archived to S3 (archive_profile)",
-          "Name in Parameter Store (sync_name)", "Greeting"]
+STAGES = ["Published to SNS", "Saved to DynamoDB (save_profile)",
+          "Archived to S3 (archive_profile)", "Name in Parameter Store (sync_name)", "Greeting"]
 
 
 def stage(page: Page, stage_id: str):

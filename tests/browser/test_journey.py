@@ -96,7 +96,8 @@ def test_a_new_person_signs_up_verifies_is_greeted_by_name_logs_out_and_back_in(
     page.goto(stack.app_url + "hello")
     expect(page).to_have_url(path_of(stack, "login"))
     expect(page.get_by_role("heading", name="Log in")).to_be_visible()
-    assert not [e for e in page.console_errors if "Content Security Policy" in e], page.console_errors
+    assert not [e for e in page.console_errors
+                if "Content Security Policy" in e], page.console_errors
 
 
 def test_the_verify_page_opened_anew_knows_no_password_and_leads_to_the_login_page(
@@ -163,7 +164,8 @@ def test_a_greeting_that_never_gets_ready_ends_in_an_error_not_an_endless_wait(
     expect(page.get_by_text("Getting your greeting ready…")).to_be_visible()
     expect(alert(page)).to_be_hidden()
     asked: list[str] = []
-    page.on("request", lambda request: asked.append(request.url) if "greeting/card" in request.url else None)
+    page.on("request", lambda request: asked.append(request.url)
+            if "greeting/card" in request.url else None)
     waited = 0
     while not alert(page).is_visible() and waited < 45_000:  # sooner at first, then once a second
         page.clock.run_for(500)
@@ -305,7 +307,8 @@ def test_a_person_who_forgot_the_password_resets_it_and_logs_in_with_the_new_one
     page.get_by_label("Verification code").fill(code)
     page.get_by_role("button", name="Reset password").click()
     expect(page).to_have_url(path_of(stack, "login"))
-    expect(page.get_by_role("status")).to_have_text("Your password is changed. Log in with the new one.")
+    expect(page.get_by_role("status")).to_have_text(
+        "Your password is changed. Log in with the new one.")
 
     log_in_on_page(page, stack, person["username"], PASSWORD)
     expect(alert(page)).to_be_visible()
@@ -372,7 +375,7 @@ def test_every_page_fits_a_phone_screen_without_horizontal_scrolling(
     assert {name: px for name, px in overflowing.items() if px > 0} == {}
 
 
-# --- The harness itself -----------------------------------------------------------------------------
+# --- The harness itself ---------------------------------------------------------------------------
 
 def test_a_missing_chromium_fails_the_browser_tests_with_a_clear_message(monkeypatch):
     monkeypatch.setattr("shutil.which", lambda name: None)

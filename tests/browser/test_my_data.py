@@ -67,7 +67,8 @@ def test_the_table_names_every_place_with_what_the_services_hold(page: Page,
         Bucket=bucket, Prefix=f"users/{sub}/profile.json")["Versions"]]
     document = local_aws(stack, "s3").get_object(Bucket=bucket, Key=f"users/{sub}/profile.json")
     profile = rows.filter(has_text=f"Bucket {bucket}, key users/{sub}/profile.json")
-    expect(profile).to_contain_text(f"{document['ContentLength']} bytes, {len(versions)} version(s)")
+    expect(profile).to_contain_text(
+        f"{document['ContentLength']} bytes, {len(versions)} version(s)")
     expect(profile).to_contain_text("Older versions 30 days")
     files = rows.filter(has_text=f"prefix users/{sub}/files/")
     expect(files).to_contain_text("1 file(s), 8 bytes")

@@ -26,7 +26,8 @@ def checkov() -> Path:
         for step in steps:
             result = subprocess.run(step, capture_output=True, text=True, timeout=900)
             if result.returncode != 0:
-                pytest.fail(f"cannot install {scan.CHECKOV} into {scan.VENV}: {result.stderr[-2000:]}",
+                pytest.fail(f"cannot install {scan.CHECKOV} into {scan.VENV}: "
+                            f"{result.stderr[-2000:]}",
                             pytrace=False)
     return binary
 
@@ -40,7 +41,8 @@ def scanned(checkov: Path, packaged_dev: Path,
     text = infra_template.TEMPLATE_PATH.read_text()
     broken.write_text(text.replace("BlockPublicAcls: true", "BlockPublicAcls: false", 1))
     files = [infra_template.TEMPLATE_PATH, packaged, broken]
-    result = subprocess.run(scan.command(checkov, files), capture_output=True, text=True, timeout=600)
+    result = subprocess.run(scan.command(checkov, files), capture_output=True, text=True,
+                            timeout=600)
     assert result.stdout.strip(), result.stderr
     reports = json.loads(result.stdout)
     reports = reports if isinstance(reports, list) else [reports]
@@ -48,7 +50,8 @@ def scanned(checkov: Path, packaged_dev: Path,
     for report in reports:
         for kind in ("passed_checks", "failed_checks"):
             for check in report["results"].get(kind, []):
-                entry = by_file.setdefault(Path(check["file_path"]).name, {"passed": [], "failed": []})
+                entry = by_file.setdefault(Path(check["file_path"]).name,
+                                           {"passed": [], "failed": []})
                 entry[kind.split("_")[0]].append(f"{check['check_id']} {check['resource']}")
     return by_file
 

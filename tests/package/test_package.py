@@ -144,11 +144,13 @@ import app
 from chalicelib import pages
 html = pages.render("greeting.html", name="Ada")
 import boto3, botocore, botocore.session, jinja2, jwt, cryptography
-shape = botocore.session.get_session().get_service_model("s3").operation_model("PutObject").input_shape
+shape = botocore.session.get_session().get_service_model("s3")\
+.operation_model("PutObject").input_shape
 print(json.dumps({
     "html": html,
     "functions": sorted(app.app.handler_map),
-    "modules": {m.__name__: m.__file__ for m in (app, pages, boto3, botocore, jinja2, jwt, cryptography)},
+    "modules": {m.__name__: m.__file__ for m in \
+(app, pages, boto3, botocore, jinja2, jwt, cryptography)},
     "put_object": sorted(shape.members),
     "templates_dir": str(pages.TEMPLATES_DIR),
     "has_crypto": jwt.algorithms.has_crypto,
@@ -326,10 +328,12 @@ def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
                           "rest_api_url": f"https://{api_id}.execute-api.{REGION}.amazonaws.com/api/"}]
             for function, kind in kinds.items():
                 resources.append({"name": f"{function}-{kind}-event-source",
-                                  "resource_type": "sqs_event" if kind == "sqs" else "dynamodb_event",
+                                  "resource_type": ("sqs_event" if kind == "sqs"
+                                                    else "dynamodb_event"),
                                   "event_uuid": f"uuid-{function}"})
             (cwd / ".chalice" / "deployed").mkdir(exist_ok=True)
-            (cwd / ".chalice" / "deployed" / "dev.json").write_text(json.dumps({"resources": resources}))
+            (cwd / ".chalice" / "deployed" / "dev.json").write_text(
+                json.dumps({"resources": resources}))
 
         class Session:
             region_name = REGION

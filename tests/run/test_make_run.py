@@ -44,13 +44,15 @@ def alive(pid: int) -> bool:
 
 # --- What it prints ---------------------------------------------------------------------
 
-def test_make_run_prints_one_app_line_and_one_aws_endpoint_line_with_the_ports_it_was_given(running):
+def test_make_run_prints_one_app_line_and_one_aws_endpoint_line_with_the_ports_it_was_given(
+        running):
     app_lines = [line for line in running.lines if line.startswith("App:")]
     aws_lines = [line for line in running.lines if line.startswith("AWS endpoint:")]
     assert app_lines == [f"App: http://127.0.0.1:{running.port}/"], running.output()
     assert aws_lines == [f"AWS endpoint: http://127.0.0.1:{running.aws_port}"], running.output()
     assert running.lines.index(app_lines[0]) < running.lines.index(aws_lines[0])
-    assert not any("Traceback" in line for line in running.lines + running.err_lines), running.output()
+    assert not any("Traceback" in line
+                   for line in running.lines + running.err_lines), running.output()
 
 
 def test_the_printed_addresses_answer(running):

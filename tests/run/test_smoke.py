@@ -90,8 +90,8 @@ def test_smoke_passes_against_make_run_with_skips_only_for_what_exists_only_in_a
     skipped = {check for check, (outcome, _) in found.items() if outcome == "SKIP"}
     assert skipped == set(smoke.AWS_ONLY_CHECKS), result.stdout
     assert all(outcome in ("PASS", "SKIP") for outcome, _ in found.values()), result.stdout
-    for check in ("create user", "log in", "users table record", "profile document", "name parameter",
-                  "greeting", "own profile with identity-pool credentials",
+    for check in ("create user", "log in", "users table record", "profile document",
+                  "name parameter", "greeting", "own profile with identity-pool credentials",
                   "another person's key refused", "alarms", "delete account",
                   "nothing left but the tombstone", "cleanup"):
         assert found[check][0] == "PASS", (check, result.stdout)
@@ -136,7 +136,8 @@ def test_smoke_removes_the_user_it_made_when_the_app_does_not_answer(stack):
     found = outcomes(result)
     assert result.returncode == 1, result.stdout
     assert found["create user"][0] == "PASS" and found["log in"][0] == "FAIL", result.stdout
-    assert "Connection refused" in found["log in"][1] or "URLError" in found["log in"][1], result.stdout
+    assert ("Connection refused" in found["log in"][1]
+            or "URLError" in found["log in"][1]), result.stdout
     assert found["cleanup"] == ("PASS", "removed the Cognito user"), result.stdout
     assert_nothing_left(stack, found["create user"][1].split(" ", 1)[0])
 

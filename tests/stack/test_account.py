@@ -139,7 +139,8 @@ def test_changing_the_name_updates_cognito_and_publishes_user_updated(client, re
 
 @pytest.mark.parametrize("name, code", [("", "MissingParameter"), ("   ", "MissingParameter"),
                                         ("x" * 129, "InvalidParameter"),
-                                        ("Bell\x07", "InvalidParameter"), (["Ada"], "InvalidParameter")])
+                                        ("Bell\x07", "InvalidParameter"),
+                                        (["Ada"], "InvalidParameter")])
 def test_an_invalid_name_is_a_400_and_changes_nothing(client, register, stack, name, code):
     person = register(name="Ada")
     assert_error(call(client, "POST", "/api/account/name", person, {"name": name}), 400, code)

@@ -88,7 +88,8 @@ def test_each_cognito_error_becomes_its_api_error(client, monkeypatch, path, bod
                                                   status, code):
     from chalicelib import cognito
 
-    monkeypatch.setattr(cognito, "client", lambda service: FailingCognito(client_error(cognito_code)))
+    monkeypatch.setattr(cognito, "client",
+                        lambda service: FailingCognito(client_error(cognito_code)))
     response = post(client, path, body)
     assert_error(response, status, code)
     assert cognito_code.encode() not in response.body
@@ -100,7 +101,8 @@ def test_forgot_answers_ok_whatever_cognito_says_about_the_account(client, monke
                                                                     cognito_code):
     from chalicelib import cognito
 
-    monkeypatch.setattr(cognito, "client", lambda service: FailingCognito(client_error(cognito_code)))
+    monkeypatch.setattr(cognito, "client",
+                        lambda service: FailingCognito(client_error(cognito_code)))
     assert assert_ok(post(client, "/api/auth/forgot", {"username": "ada"})) == {"ok": True}
 
 

@@ -24,7 +24,8 @@ STAND_IN = """
 Parameters:
   Stage: {Type: String}
 Resources:
-  Topic: {Type: AWS::SNS::Topic, Properties: {TopicName: !Sub "comm-it-${Stage}-user-authenticated"}}
+  Topic: {Type: AWS::SNS::Topic, \
+Properties: {TopicName: !Sub "comm-it-${Stage}-user-authenticated"}}
 Outputs:
   UsersTableName: {Value: !Sub "comm-it-${Stage}-users"}
   UsersBucketName: {Value: !Sub "comm-it-${Stage}-users-123456789012-eu-west-1"}
@@ -255,7 +256,8 @@ def test_purge_removes_the_names_recorded_in_the_stage_config_not_rebuilt_ones(a
     outputs["UsersTableName"] = "renamed-table"
     stage.configure_stage(project, "dev", outputs)
     for bucket in ("someone-renamed-it", "comm-it-dev-users-123456789012-eu-west-1"):
-        s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
+        s3.create_bucket(Bucket=bucket,
+                         CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     said: list[str] = []
     teardown.purge_retained("dev", aws, project, say=said.append)
     assert [b["Name"] for b in s3.list_buckets()["Buckets"]] == [

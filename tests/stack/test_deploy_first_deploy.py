@@ -23,7 +23,8 @@ STAND_IN = """
 Parameters:
   Stage: {Type: String}
 Resources:
-  Topic: {Type: AWS::SNS::Topic, Properties: {TopicName: !Sub "comm-it-${Stage}-user-authenticated"}}
+  Topic: {Type: AWS::SNS::Topic, \
+Properties: {TopicName: !Sub "comm-it-${Stage}-user-authenticated"}}
 Outputs:
   UsersTableName: {Value: !Sub "comm-it-${Stage}-users"}
 """
@@ -142,7 +143,8 @@ def test_make_deploy_leaves_no_account_arn_in_a_tracked_file(aws, tmp_path, quic
 
 
 def _ignored(relative: str) -> bool:
-    return subprocess.run(["git", "check-ignore", "-q", "--no-index", relative], cwd=ROOT).returncode == 0
+    return subprocess.run(["git", "check-ignore", "-q", "--no-index", relative],
+                          cwd=ROOT).returncode == 0
 
 
 def test_purge_after_destroy_finds_the_names_without_the_local_config(aws, tmp_path, quick):

@@ -40,7 +40,8 @@ def test_gateway_answers_carry_the_code_of_their_response_type(response_type, st
         "$context.error.messageString", '"what API Gateway says"')
     assert json.loads(body)["error"] == code
     assert response["responseParameters"]["gatewayresponse.header.Cache-Control"] == "'no-store'"
-    assert response["responseParameters"]["gatewayresponse.header.X-Content-Type-Options"] == "'nosniff'"
+    assert (response["responseParameters"]["gatewayresponse.header.X-Content-Type-Options"]
+            == "'nosniff'")
 
 
 def test_only_the_catch_all_responses_say_bad_request_or_service_unavailable():

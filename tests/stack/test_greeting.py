@@ -45,12 +45,14 @@ def test_pending_asks_read_parameter_store_once_per_miss_window(client, make_tok
     hook = lambda **_: reads.append(1)  # noqa: E731
     ssm.meta.events.register("before-call.ssm.GetParameters", hook)
     real_is_deleted = users_table.is_deleted
-    monkeypatch.setattr(users_table, "is_deleted", lambda sub: checks.append(sub) or real_is_deleted(sub))
+    monkeypatch.setattr(users_table, "is_deleted",
+                        lambda sub: checks.append(sub) or real_is_deleted(sub))
     try:
         sub = str(uuid.uuid4())
         token = make_token(sub=sub)
         for _ in range(5):
-            assert client.http.get("/api/greeting/card", headers={"Authorization": token}).status_code == 202
+            assert client.http.get("/api/greeting/card",
+                                   headers={"Authorization": token}).status_code == 202
         assert (len(reads), len(checks)) == (1, 1)
         now[0] += names.MISS_SECONDS
         assert client.http.get("/api/greeting", headers={"Authorization": token}).status_code == 202

@@ -20,7 +20,8 @@ def test_no_statement_allows_every_action_or_every_resource(stack):
             assert statement["Effect"] == "Allow"
             assert not any(a == "*" or a.endswith(":*") for a in actions), statement
             if "*" in resources:  # only an action that has no resource level
-                assert resources == ["*"] and set(actions) <= policy.WITHOUT_RESOURCE_LEVEL, statement
+                assert resources == ["*"] and set(actions) <= policy.WITHOUT_RESOURCE_LEVEL, \
+                    statement
                 continue
             assert all(r.startswith("arn:aws:") for r in resources), statement
 
@@ -53,5 +54,7 @@ def test_the_evaluator_denies_what_no_statement_allows():
     assert not policy_allows(document, Need("s3:GetObject", "arn:aws:s3:::b/other/x"))
     assert not policy_allows(document, Need("s3:PutObject", "arn:aws:s3:::b/users/x/profile.json"))
     assert policy_allows(document, Need("s3:ListBucket", "arn:aws:s3:::b"))
-    assert policy_allows(document, Need("s3:ListBucket", "arn:aws:s3:::b", (("s3:prefix", "users/x/"),)))
-    assert not policy_allows(document, Need("s3:ListBucket", "arn:aws:s3:::b", (("s3:prefix", "logs/"),)))
+    assert policy_allows(document, Need("s3:ListBucket", "arn:aws:s3:::b",
+                                        (("s3:prefix", "users/x/"),)))
+    assert not policy_allows(document, Need("s3:ListBucket", "arn:aws:s3:::b",
+                                            (("s3:prefix", "logs/"),)))

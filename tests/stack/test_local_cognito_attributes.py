@@ -36,7 +36,8 @@ def person(idp: Any, pool_id: str, client_id: str, outbox: Any) -> dict[str, Any
     username = f"user{uuid.uuid4().hex[:8]}"
     email = f"{username}@example.com"
     idp.sign_up(ClientId=client_id, Username=username, Password=PASSWORD,
-                UserAttributes=[{"Name": "name", "Value": "Ada"}, {"Name": "email", "Value": email}])
+                UserAttributes=[{"Name": "name", "Value": "Ada"},
+                                {"Name": "email", "Value": email}])
     if outbox is not None:
         idp.confirm_sign_up(ClientId=client_id, Username=username,
                             ConfirmationCode=outbox.last_code(email))
@@ -89,7 +90,8 @@ def test_a_new_address_gets_a_code_and_the_old_one_stays_until_it_is_entered(idp
     assert sent.subject == VERIFY_SUBJECT and len(sent.code) == 6
     assert (attributes(idp, ada)["email"], attributes(idp, ada)["email_verified"]) == (
         ada["email"], "true")
-    mine = {a["Name"]: a["Value"] for a in idp.get_user(AccessToken=ada["access"])["UserAttributes"]}
+    mine = {a["Name"]: a["Value"]
+            for a in idp.get_user(AccessToken=ada["access"])["UserAttributes"]}
     assert mine["email"] == ada["email"]
     refreshed = idp.initiate_auth(ClientId=ada["client"], AuthFlow="REFRESH_TOKEN_AUTH",
                                   AuthParameters={"REFRESH_TOKEN": ada["refresh"]})

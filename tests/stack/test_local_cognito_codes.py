@@ -201,7 +201,8 @@ def test_forgot_emails_a_reset_code_and_nowhere_else(confirmed, outbox, local_aw
     result = confirmed.forgot()
     assert result["CodeDeliveryDetails"]["DeliveryMedium"] == "EMAIL"
     # moto would put its own code in a response header; only the outbox has the code.
-    header = result["ResponseMetadata"]["HTTPHeaders"].get("x-moto-forgot-password-confirmation-code")
+    header = result["ResponseMetadata"]["HTTPHeaders"].get(
+        "x-moto-forgot-password-confirmation-code")
     assert not header
     emails = emails_to(outbox, confirmed.email)
     assert len(emails) == before + 1
@@ -314,7 +315,8 @@ def test_confirm_and_reset_find_the_user_in_any_case(person, outbox):
 def test_a_case_sensitive_pool_keeps_case(idp, outbox):
     pool = idp.create_user_pool(PoolName="case-sensitive",
                                 UsernameConfiguration={"CaseSensitive": True})["UserPool"]["Id"]
-    client_id = idp.create_user_pool_client(UserPoolId=pool, ClientName="c")["UserPoolClient"]["ClientId"]
+    client_id = idp.create_user_pool_client(UserPoolId=pool,
+                                            ClientName="c")["UserPoolClient"]["ClientId"]
     ada = Person(idp, {"USER_POOL_CLIENT_ID": client_id, "USER_POOL_ID": pool})
     ada.username = "Ada"
     ada.sign_up()
@@ -329,7 +331,8 @@ def test_a_case_sensitive_pool_keeps_case(idp, outbox):
 def test_every_email_is_one_outbox_line_on_the_console(person, local_aws, codes):
     person.sign_up()
     lines = local_aws.outbox._stream.getvalue().splitlines()
-    assert lines[-1] == f'[outbox] email to={person.email} subject="{VERIFY_SUBJECT}" code={codes[0]}'
+    assert lines[-1] == (f'[outbox] email to={person.email} subject="{VERIFY_SUBJECT}" '
+                         f'code={codes[0]}')
     assert OUTBOX_LINE.fullmatch(lines[-1])
 
 
