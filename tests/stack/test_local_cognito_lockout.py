@@ -106,8 +106,10 @@ def test_the_local_aws_answers_a_locked_account_as_cognito_does(client, register
     fail(client, person["username"], 5)
     cognito_idp = boto3.client("cognito-idp", region_name="us-east-1",
                                endpoint_url=stack["AWS_ENDPOINT_URL"])
-    with pytest.raises(cognito_idp.exceptions.NotAuthorizedException, match="Password attempts exceeded"):
-        cognito_idp.initiate_auth(ClientId=stack["USER_POOL_CLIENT_ID"], AuthFlow="USER_PASSWORD_AUTH",
+    with pytest.raises(cognito_idp.exceptions.NotAuthorizedException,
+                       match="Password attempts exceeded"):
+        cognito_idp.initiate_auth(ClientId=stack["USER_POOL_CLIENT_ID"],
+                                  AuthFlow="USER_PASSWORD_AUTH",
                                   AuthParameters={"USERNAME": person["username"],
                                                   "PASSWORD": person["password"]})
 

@@ -28,7 +28,8 @@ def faults(local_aws, stack):
     local_aws.faults.clear()
 
 
-def test_parameter_store_throttles_then_recovers_and_the_throttled_write_changed_nothing(faults, stack):
+def test_parameter_store_throttles_then_recovers_and_the_throttled_write_changed_nothing(
+        faults, stack):
     ssm = aws(stack, "ssm")
     fault = faults.add("ssm", "throttle", 60)
     with pytest.raises(ClientError) as raised:
@@ -56,7 +57,8 @@ def test_s3_answers_500_in_s3s_own_error_shape(faults, stack):
 def test_dynamodb_throttles_its_tables_but_not_its_streams(faults, stack):
     faults.add("dynamodb", "throttle", 30)
     with pytest.raises(ClientError) as raised:
-        aws(stack, "dynamodb").get_item(TableName=stack["USERS_TABLE_NAME"], Key={"sub": {"S": "x"}})
+        aws(stack, "dynamodb").get_item(TableName=stack["USERS_TABLE_NAME"],
+                                        Key={"sub": {"S": "x"}})
     assert raised.value.response["Error"]["Code"] == "ThrottlingException"
     streams = aws(stack, "dynamodbstreams")
     assert streams.describe_stream(StreamArn=stack["USERS_TABLE_STREAM_ARN"])["StreamDescription"]

@@ -19,7 +19,8 @@ NOBODY = "00000000-0000-0000-0000-000000000000"
 
 @pytest.fixture
 def dev(local_aws: Any, stack: dict[str, str]) -> Callable[[str], Any]:
-    return lambda service: local_aws.session().client(service, endpoint_url=stack["AWS_ENDPOINT_URL"],
+    return lambda service: local_aws.session().client(service,
+                                                      endpoint_url=stack["AWS_ENDPOINT_URL"],
                                                       region_name=LOCAL_REGION)
 
 

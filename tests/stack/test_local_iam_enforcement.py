@@ -143,7 +143,8 @@ def test_a_presigned_get_of_own_file_works(person, signature):
     s3 = alice.client("s3", config=Config(signature_version=signature))
     url = s3.generate_presigned_url("get_object", ExpiresIn=60, Params={
         "Bucket": alice.bucket, "Key": alice.file(name),
-        "ResponseContentDisposition": "attachment; filename*=UTF-8''photo%201%2B2%20(%C3%A9t%C3%A9)"})
+        "ResponseContentDisposition":
+            "attachment; filename*=UTF-8''photo%201%2B2%20(%C3%A9t%C3%A9)"})
     assert fetch(url) == (200, b"pixels")
 
 

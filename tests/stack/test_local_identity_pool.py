@@ -27,7 +27,8 @@ def test_the_authenticated_role_grants_exactly_the_contract_and_nothing_else():
     statements = policy["PolicyDocument"]["Statement"]
     own = "${UsersBucket.Arn}/users/${!aws:PrincipalTag/sub}"
     normalised = [{"Effect": s["Effect"],
-                   "Action": sorted(s["Action"] if isinstance(s["Action"], list) else [s["Action"]]),
+                   "Action": sorted(s["Action"] if isinstance(s["Action"], list)
+                                    else [s["Action"]]),
                    "Resource": s["Resource"], "Condition": s.get("Condition")}
                   for s in statements]
     assert normalised == [

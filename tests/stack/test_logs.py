@@ -39,10 +39,12 @@ def test_fields_bound_in_a_block_are_on_every_line_inside_it_only(capsys):
     assert inside["message"] == "inside" and inside["logger"] == "chalicelib.test"
 
 
-def test_an_http_request_logs_info_lines_with_its_request_id_and_no_secret(client, register, capsys):
+def test_an_http_request_logs_info_lines_with_its_request_id_and_no_secret(client, register,
+                                                                           capsys):
     person = register(name="Log Reader")
     capsys.readouterr()
-    response = post(client, "/api/auth/login", {"username": person["username"], "password": PASSWORD})
+    response = post(client, "/api/auth/login",
+                    {"username": person["username"], "password": PASSWORD})
     assert response.status_code == 200
     out = capsys.readouterr().out
     published = [line for line in lines(out) if line["logger"] == "chalicelib.user_events"]

@@ -23,7 +23,8 @@ pytestmark = pytest.mark.usefixtures("no_cached_credentials")
 
 @pytest.fixture
 def dev(local_aws: Any, stack: dict[str, str]) -> Any:
-    return lambda service: local_aws.session().client(service, endpoint_url=stack["AWS_ENDPOINT_URL"])
+    return lambda service: local_aws.session().client(service,
+                                                      endpoint_url=stack["AWS_ENDPOINT_URL"])
 
 
 @pytest.fixture
@@ -61,7 +62,8 @@ def test_every_place_is_a_row_with_the_values_the_services_hold(client, someone,
     assert set(table["holds"]) == {f"sub: {sub}", "name: Ada Lovelace", "login_count: 2"}
     assert table["readWith"] == my_data.YOUR_CREDENTIALS
     [profile] = [r for r in response.json_body["places"]
-                 if r["resource"] == f"Bucket {stack['USERS_BUCKET_NAME']}, key users/{sub}/profile.json"]
+                 if r["resource"] == (f"Bucket {stack['USERS_BUCKET_NAME']}, "
+                                      f"key users/{sub}/profile.json")]
     assert profile["holds"] == [f"{len(json.dumps({'sub': sub, 'name': 'Ada Lovelace'}))} bytes, "
                                 "2 version(s) (1 older)"]
     assert profile["stays"].startswith("Older versions 30 days after they are replaced")
@@ -105,7 +107,8 @@ def test_the_zip_holds_everything_the_services_hold(client, someone, dev, stack)
     assert data["dynamodb"]["item"] == {"sub": sub, "name": "Ada Lovelace", "login_count": 2}
     assert item["Item"]["login_count"] == {"N": "2"}
     assert data["profile"]["document"] == {"sub": sub, "name": "Ada Lovelace"}
-    assert [v["document"] for v in data["profile"]["olderVersions"]] == [{"sub": sub, "name": "Ada"}]
+    assert [v["document"] for v in data["profile"]["olderVersions"]] == [
+        {"sub": sub, "name": "Ada"}]
     versions = dev("s3").list_object_versions(Bucket=stack["USERS_BUCKET_NAME"],
                                               Prefix=f"users/{sub}/profile.json")["Versions"]
     assert sorted(v["versionId"] for v in data["profile"]["versions"]) == \

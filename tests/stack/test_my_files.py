@@ -2,7 +2,8 @@
 (chalicelib/my_files.py, the "Your files" routes of app.py), against the local AWS:
 listing, uploading, downloading and deleting, the limits, the profile document, and
 the section of the account page. Names: tests/stack/test_my_files_names.py; signed as the
-person: tests/stack/test_my_files_credentials.py; S3's refusals: tests/stack/test_my_files_s3_errors.py.
+person: tests/stack/test_my_files_credentials.py; S3's refusals:
+tests/stack/test_my_files_s3_errors.py.
 """
 from __future__ import annotations
 

@@ -17,7 +17,8 @@ from tests.stack import helpers
 
 def login_event(name: str = "Ada Lovelace") -> UserAuthenticated:
     return UserAuthenticated(event_id=str(uuid.uuid4()), occurred_at="2026-11-26T10:00:00.000000Z",
-                             sub=str(uuid.uuid4()), username="ada", email="ada@example.com", name=name)
+                             sub=str(uuid.uuid4()), username="ada", email="ada@example.com",
+                             name=name)
 
 
 def sqs_event(client: Any, *bodies: str) -> dict:
@@ -32,7 +33,8 @@ def insert(sub: str, name: str) -> dict:
                          "NewImage": {**keys, "name": {"S": name}},
                          "SequenceNumber": str(time.time_ns()), "SizeBytes": 100,
                          "StreamViewType": "NEW_AND_OLD_IMAGES"},
-            "eventSourceARN": "arn:aws:dynamodb:us-east-1:123456789012:table/comm-it-local-users/stream/x"}
+            "eventSourceARN":
+                "arn:aws:dynamodb:us-east-1:123456789012:table/comm-it-local-users/stream/x"}
 
 
 def client_error(code: str) -> Exception:

@@ -164,8 +164,8 @@ BAD_TOKENS: dict[str, tuple[Callable[..., str | None], str]] = {
         lambda mk, key, other, now: mk(iss="https://cognito-idp.us-east-1.amazonaws.com/"
                                            "us-east-1_OtherPool"), "InvalidToken"),
     "issuer of another region": (
-        lambda mk, key, other, now: mk(iss=claims_of(mk())["iss"].replace("us-east-1.", "eu-west-1.",
-                                                                           1)), "InvalidToken"),
+        lambda mk, key, other, now: mk(iss=claims_of(mk())["iss"].replace(
+            "us-east-1.", "eu-west-1.", 1)), "InvalidToken"),
     "access token (token_use=access)": (lambda mk, key, other, now: mk(token_use="access"),
                                         "InvalidToken"),
     "no token_use": (lambda mk, key, other, now: mk(token_use=None), "InvalidToken"),
@@ -287,7 +287,8 @@ def test_the_guard_leaves_public_routes_alone(client):
     response = post(client, "/api/auth/login", {"username": "nobody", "password": "Wr0ng-pass"},
                     {"Authorization": "garbage"})
     assert response.status_code == 401
-    assert json.loads(response.body)["error"] == "NotAuthorized"  # Cognito's answer, not the guard's
+    # Cognito's answer, not the guard's
+    assert json.loads(response.body)["error"] == "NotAuthorized"
 
 
 def test_the_view_gets_the_verified_claims(client, make_token, monkeypatch):

@@ -54,7 +54,8 @@ def test_login_publishes_one_event_with_the_users_identity(client, register, fre
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
     assert len(messages) == 1
     event = UserAuthenticated.from_json(messages[0]["Body"])  # raw delivery: the body is the event
-    assert (event.name, event.email, event.username) == ("Ada Lovelace", person["email"], person["username"])
+    assert (event.name, event.email, event.username) == ("Ada Lovelace", person["email"],
+                                                         person["username"])
 
 
 def test_login_answers_503_when_the_event_cannot_be_published(client, register, monkeypatch):
@@ -62,7 +63,8 @@ def test_login_answers_503_when_the_event_cannot_be_published(client, register, 
     monkeypatch.setenv("USER_EVENTS_TOPIC_ARN", "arn:aws:sns:us-east-1:123456789012:no-such-topic")
     from chalicelib import config
     config.settings.cache_clear()
-    response = post(client, "/api/auth/login", {"username": person["username"], "password": person["password"]})
+    response = post(client, "/api/auth/login",
+                    {"username": person["username"], "password": person["password"]})
     assert response.status_code == 503
     assert response.json_body["error"] == "ServiceUnavailable"
     assert "try again" in response.json_body["message"]

@@ -46,7 +46,8 @@ def just_before_writing(event: Any, meanwhile: Callable[[], Any]) -> Iterator[No
     assert ran, "the delivery never wrote: nothing was interleaved"
 
 
-@pytest.mark.parametrize("document_exists", [False, True], ids=["first-document", "existing-document"])
+@pytest.mark.parametrize("document_exists", [False, True],
+                         ids=["first-document", "existing-document"])
 @pytest.mark.parametrize("interrupted", ["older", "newer"])
 def test_a_delivery_overtaken_between_its_read_and_its_write_fails_and_its_retry_merges(
         client, document_exists, interrupted):

@@ -14,7 +14,8 @@ DOCS = [ROOT / "README.md", *sorted((ROOT / "docs").glob("*.md"))]
 CITED = re.compile(r"(?<![\w/.-])((?:app\.py)|(?:chalicelib|local|infra|tests|bench|templates|docs)"
                    r"/[\w/.-]*\w\.(?:py|html|json|js|css|yaml|md))(?![\w.])")
 # A quoted figure: **1.26x** ... (bench `ratio.import`)
-QUOTED = re.compile(r"\*\*(?P<value>[\d.]+) ?(?P<unit>x|ms|MB|s)\*\*[^()]*?\(bench `(?P<key>[\w.]+)`[,)]")
+QUOTED = re.compile(r"\*\*(?P<value>[\d.]+) ?(?P<unit>x|ms|MB|s)\*\*"
+                    r"[^()]*?\(bench `(?P<key>[\w.]+)`[,)]")
 ARCHITECTURE = ROOT / "docs" / "architecture.md"
 
 
@@ -57,7 +58,8 @@ def test_every_figure_the_readme_quotes_from_the_bench_is_the_benchmarks_own():
         decimals = len(figure["value"].partition(".")[2])
         assert figure["unit"] == target["unit"], figure.group(0)
         assert figure["value"] == f"{target['value']:.{decimals}f}", (
-            f"the README says {figure.group(0)!r}; bench/results/latest.json says {target['value']}")
+            f"the README says {figure.group(0)!r}; "
+            f"bench/results/latest.json says {target['value']}")
 
 
 def test_the_readme_is_read_in_minutes():

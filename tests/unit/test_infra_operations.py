@@ -106,7 +106,8 @@ def test_every_dead_letter_queue_with_a_message_in_it_raises_an_alarm(template):
                if a["MetricName"] == "ApproximateNumberOfMessagesVisible"}
     assert set(watched) == dlqs
     for alarm in watched.values():
-        assert alarm["Threshold"] == 1 and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold"
+        assert (alarm["Threshold"] == 1
+                and alarm["ComparisonOperator"] == "GreaterThanOrEqualToThreshold")
 
 
 @pytest.mark.parametrize("metric", ["Errors", "Throttles"])

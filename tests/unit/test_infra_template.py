@@ -90,8 +90,9 @@ def test_identity_pool_admits_only_signed_in_users_of_this_pool(template):
 
 
 def test_identity_role_is_assumed_only_by_signed_in_users_of_this_pool_with_the_sub_tag(template):
-    """The role's grants are checked statement by statement in tests/stack/test_local_identity_pool.py
-    and enforced in tests/stack/test_local_iam_enforcement.py."""
+    """The role's grants are checked statement by statement in
+    tests/stack/test_local_identity_pool.py and enforced in
+    tests/stack/test_local_iam_enforcement.py."""
     role = props(template, "AuthenticatedRole")
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert set(trust["Action"]) == {"sts:AssumeRoleWithWebIdentity", "sts:TagSession"}
@@ -205,7 +206,8 @@ def test_topic_fans_out_to_each_queue_with_raw_delivery(template):
     assert endpoints == {"ProfileQueue", "ArchiveQueue"}
     for s in subscriptions:
         assert s["Properties"]["TopicArn"] == {"Ref": "UserEventsTopic"}
-        assert s["Properties"]["Protocol"] == "sqs" and s["Properties"]["RawMessageDelivery"] is True
+        assert (s["Properties"]["Protocol"] == "sqs"
+                and s["Properties"]["RawMessageDelivery"] is True)
 
 
 def test_only_the_topic_may_send_to_the_queues(template):

@@ -153,7 +153,8 @@ def test_plausible_emails_are_accepted(email):
 
 
 @pytest.mark.parametrize("email", ["ada", "ada@", "@example.com", "ada@example", "a@@example.com",
-                                   "ada @example.com", "ada@exa mple.com", "ada@example.com\nBcc: x"])
+                                   "ada @example.com", "ada@exa mple.com",
+                                   "ada@example.com\nBcc: x"])
 def test_an_invalid_email_is_400_with_an_example_of_a_valid_one(email):
     message = assert_rejected(body(email=email), "email", 400, "InvalidParameter")
     assert message == "Email is not valid. Use an address like name@example.com."

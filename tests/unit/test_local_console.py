@@ -144,7 +144,8 @@ def test_print_from_many_threads_through_whole_lines_never_splits_a_line():
     assert lines.pop() == ""
     assert len(lines) == 16 * 50
     for line in lines:
-        assert line.startswith("[event] save_profile <- sqs: message ") and line.endswith(": applied")
+        assert (line.startswith("[event] save_profile <- sqs: message ")
+                and line.endswith(": applied"))
     for write in sink.writes:
         assert write.endswith("\n")
 

@@ -97,7 +97,8 @@ def test_the_trust_policy_admits_only_this_pools_authenticated_identities():
                  "cognito-identity.amazonaws.com:amr": ["authenticated", "provider"]}
     assert decide([trust], "sts:TagSession", "role", signed_in, cognito) == ALLOW
     assert decide([trust], "sts:AssumeRoleWithWebIdentity", "role",
-                  {**signed_in, "cognito-identity.amazonaws.com:aud": "pool-2"}, cognito) == NO_MATCH
+                  {**signed_in, "cognito-identity.amazonaws.com:aud": "pool-2"},
+                  cognito) == NO_MATCH
     assert decide([trust], "sts:AssumeRoleWithWebIdentity", "role",
                   {**signed_in, "cognito-identity.amazonaws.com:amr": ["unauthenticated"]},
                   cognito) == NO_MATCH

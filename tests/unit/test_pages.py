@@ -132,7 +132,8 @@ def test_the_account_page_has_every_field_and_button_the_flows_name(client):
     for label in ("Name", "Email", "Verification code", "Current password", "New password",
                   "Password"):
         assert re.search(rf'id="{found[label]}"', html), label
-    buttons = [re.sub(r"\s+", " ", b).strip() for b in re.findall(r"<button[^>]*>([^<]+)</button>", html)]
+    buttons = [re.sub(r"\s+", " ", b).strip()
+               for b in re.findall(r"<button[^>]*>([^<]+)</button>", html)]
     for button in ("Save name", "Save email", "Verify email", "Change password",
                    "Delete account", "Delete my account", "Log out"):
         assert button in buttons, button
