@@ -234,7 +234,8 @@ class Pump:
         return self._try_stream(source, label, arn, shard_id, records, tries=0,
                                 retries=int(settings["MaximumRetryAttempts"]),
                                 bisect=bool(settings.get("BisectBatchOnFunctionError")),
-                                destination=settings["DestinationConfig"]["OnFailure"]["Destination"])
+                                destination=settings["DestinationConfig"]["OnFailure"][
+                                    "Destination"])
 
     def _try_stream(self, source: Any, label: str, arn: str, shard_id: str,
                     records: list[dict[str, Any]], tries: int, retries: int, bisect: bool,

@@ -102,8 +102,9 @@ def _bucket(stack: Stack, props: dict) -> tuple[str, dict]:
         s3.create_bucket(Bucket=name,
                          CreateBucketConfiguration={"LocationConstraint": stack.region})
     if "PublicAccessBlockConfiguration" in props:
-        s3.put_public_access_block(Bucket=name,
-                                   PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
+        s3.put_public_access_block(
+            Bucket=name,
+            PublicAccessBlockConfiguration=props["PublicAccessBlockConfiguration"])
     if "BucketEncryption" in props:
         rules = [{"ApplyServerSideEncryptionByDefault": rule["ServerSideEncryptionByDefault"]}
                  for rule in props["BucketEncryption"]["ServerSideEncryptionConfiguration"]]

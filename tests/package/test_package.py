@@ -325,7 +325,8 @@ def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
             apigateway.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET",
                                        type="MOCK")
             resources = [{"name": "rest_api", "resource_type": "rest_api", "rest_api_id": api_id,
-                          "rest_api_url": f"https://{api_id}.execute-api.{REGION}.amazonaws.com/api/"}]
+                          "rest_api_url":
+                              f"https://{api_id}.execute-api.{REGION}.amazonaws.com/api/"}]
             for function, kind in kinds.items():
                 resources.append({"name": f"{function}-{kind}-event-source",
                                   "resource_type": ("sqs_event" if kind == "sqs"

@@ -115,7 +115,8 @@ def test_without_a_configured_endpoint_the_503_names_none(bare_app, monkeypatch)
 
     class Unreachable:
         def initiate_auth(self, **kwargs: object) -> None:
-            raise EndpointConnectionError(endpoint_url="https://cognito-idp.eu-west-1.amazonaws.com/")
+            raise EndpointConnectionError(
+                endpoint_url="https://cognito-idp.eu-west-1.amazonaws.com/")
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("USER_POOL_CLIENT_ID", "client")

@@ -38,9 +38,10 @@ def test_the_authenticated_role_grants_exactly_the_contract_and_nothing_else():
          "Resource": {"Fn::Sub": f"{own}/files/*"}, "Condition": None},
         {"Effect": "Allow", "Action": ["s3:ListBucket"],
          "Resource": {"Fn::GetAtt": ["UsersBucket", "Arn"]},
-         "Condition": {"StringLike": {"s3:prefix": ["users/${aws:PrincipalTag/sub}/files/",
-                                                    "users/${aws:PrincipalTag/sub}/files/*",
-                                                    "users/${aws:PrincipalTag/sub}/profile.json"]}}},
+         "Condition": {"StringLike": {"s3:prefix": [
+             "users/${aws:PrincipalTag/sub}/files/",
+             "users/${aws:PrincipalTag/sub}/files/*",
+             "users/${aws:PrincipalTag/sub}/profile.json"]}}},
         {"Effect": "Allow", "Action": ["dynamodb:GetItem"],
          "Resource": {"Fn::GetAtt": ["UsersTable", "Arn"]},
          "Condition": {"ForAllValues:StringEquals": {

@@ -349,7 +349,8 @@ def test_cloudwatch_may_use_the_key_only_for_this_stages_alarms(template):
                   if s["Principal"] == {"Service": "cloudwatch.amazonaws.com"}]
     assert service["Condition"]["StringEquals"] == {"aws:SourceAccount": {"Ref": "AWS::AccountId"}}
     assert service["Condition"]["ArnLike"] == {"aws:SourceArn": {"Fn::Sub": (
-        "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}:alarm:comm-it-${Stage}-*")}}
+        "arn:${AWS::Partition}:cloudwatch:${AWS::Region}:${AWS::AccountId}"
+        ":alarm:comm-it-${Stage}-*")}}
 
 
 def test_failed_notifications_and_old_messages_raise_alarms(template):

@@ -196,7 +196,8 @@ def test_the_package_path_finds_the_api_in_the_stack_outputs(tmp_path: Path):
     outputs = {**fake_outputs(STAGE), "RestAPIId": "pkg123",
                "EndpointURL": "https://pkg123.execute-api.eu-west-1.amazonaws.com/api/"}
     found = smoke.aws_target(STAGE, FakeSession(sts=Sts(), cloudformation=Cfn(outputs)), tmp_path)
-    assert (found.rest_api_id, found.app_url) == ("pkg123", "https://pkg123.execute-api.eu-west-1.amazonaws.com/api")
+    assert (found.rest_api_id, found.app_url) == (
+        "pkg123", "https://pkg123.execute-api.eu-west-1.amazonaws.com/api")
     assert found.env["USERS_BUCKET_NAME"] == ENV["USERS_BUCKET_NAME"] and not found.local
 
 
@@ -312,7 +313,8 @@ def test_without_chalices_record_the_api_is_the_one_allowed_to_invoke_the_functi
     session = FakeSession(sts=Sts(), cloudformation=Cfn(fake_outputs(STAGE)),
                           **{"lambda": LambdaPolicy("abc999")})
     found = smoke.aws_target(STAGE, session, tmp_path)
-    assert (found.rest_api_id, found.app_url) == ("abc999", "https://abc999.execute-api.eu-west-1.amazonaws.com/api")
+    assert (found.rest_api_id, found.app_url) == (
+        "abc999", "https://abc999.execute-api.eu-west-1.amazonaws.com/api")
 
 
 def test_two_apis_allowed_to_invoke_the_function_are_refused_clearly(tmp_path: Path):
