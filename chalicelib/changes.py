@@ -131,9 +131,10 @@ def _dead_letter_event(queue_arn: str, person: my_files.Person,
             event = user_events.parse(body)
         except user_events.MalformedEvent:
             return False
-        if event.event_id == event_id and event.sub == person.sub:
-            found.append(event)
-        return bool(found)
+        if event.event_id != event_id or event.sub != person.sub:
+            return False
+        found.append(event)
+        return True
 
     return found[0] if dead_letters.holds(queue_arn, matches) else None
 

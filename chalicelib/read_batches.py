@@ -40,13 +40,14 @@ class BatchReader(Generic[K, V]):
         self._in_flight = 0
 
     def read(self, key: K) -> V | None:
+        batch = None
         with self._changed:
             ask = self._waiting.setdefault(key, _Ask())
             while not ask.done and (ask.taken or self._in_flight >= self._parallel):
                 self._changed.wait()
-            if not ask.done:
+            if not ask.done:  # nobody read it meanwhile: this thread reads a batch
                 batch = self._take(key)
-        if not ask.done:
+        if batch is not None:
             self._run(batch)
         if ask.error is not None:
             raise ask.error

@@ -7,12 +7,11 @@ import json
 import uuid
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib import names
-from tests.stack.helpers import assert_error, assert_ok
-from tests.stack.test_account_events import stream_event
+from tests.stack.helpers import assert_error, assert_ok, sub_of
+from tests.stack.test_account_events import aws, stream_event
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 
@@ -21,7 +20,7 @@ def deliver_queue(client: Any, stack: dict[str, str], function: str) -> None:
     """Everything waiting on the function's queue, invoked as Lambda does."""
     queue = {"save_profile": "comm-it-local-save-profile",
              "archive_profile": "comm-it-local-archive-profile"}[function]
-    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
+    sqs = aws("sqs", stack)
     url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
     while True:
         batch = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
@@ -34,12 +33,6 @@ def deliver_queue(client: Any, stack: dict[str, str], function: str) -> None:
         assert client.lambda_.invoke(function, event).payload["batchItemFailures"] == []
         for message in batch:
             sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
-
-
-def sub_of(person: dict[str, str]) -> str:
-    import jwt
-
-    return jwt.decode(person["idToken"], options={"verify_signature": False})["sub"]
 
 
 def rename(client: Any, person: dict[str, str], name: str) -> dict[str, Any]:
@@ -146,14 +139,10 @@ def test_the_changes_route_needs_a_token(client):
 
 # --- a stage that gave up: its message in the dead-letter queue ------------------------------
 
-def sqs_of(stack: dict[str, str]) -> Any:
-    return boto3.client("sqs", region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
-
-
 def give_up(stack: dict[str, str], function: str) -> str:
     """What SQS does after a message's fifth receive: every message waiting for `function`
     moved to the queue's dead-letter queue (the body as it was). The dead-letter queue's URL."""
-    sqs, queue = sqs_of(stack), f"comm-it-local-{function.replace('_', '-')}"
+    sqs, queue = aws("sqs", stack), f"comm-it-local-{function.replace('_', '-')}"
     url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
     dead = sqs.get_queue_url(QueueName=f"{queue}-dlq")["QueueUrl"]
     while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", []):
@@ -164,7 +153,7 @@ def give_up(stack: dict[str, str], function: str) -> str:
 
 
 def waiting_in(stack: dict[str, str], url: str) -> int:
-    attributes = sqs_of(stack).get_queue_attributes(
+    attributes = aws("sqs", stack).get_queue_attributes(
         QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])["Attributes"]
     return int(attributes["ApproximateNumberOfMessages"])
 
@@ -220,15 +209,14 @@ def test_a_stream_batch_sync_name_gave_up_on_shows_failed_at_parameter_store(cli
     assert states(assert_ok(journey(client, person, event_id)))["parameter"] == "waiting"
 
     # What the stream mapping sends when sync_name's retries are spent: the batch's position.
-    streams = boto3.client("dynamodbstreams", region_name="us-east-1",
-                           endpoint_url=stack["AWS_ENDPOINT_URL"])
+    streams = aws("dynamodbstreams", stack)
     arn = stack["USERS_TABLE_STREAM_ARN"]
     shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][-1]["ShardId"]
     iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
                                           ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
     records = streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
     mine = [r for r in records if r["dynamodb"]["Keys"]["sub"]["S"] == sub_of(person)]
-    sqs = sqs_of(stack)
+    sqs = aws("sqs", stack)
     dead = sqs.get_queue_url(QueueName="comm-it-local-sync-name-dlq")["QueueUrl"]
     # A batch from before the change is not the change's ...
     sqs.send_message(QueueUrl=dead, MessageBody=json.dumps(
