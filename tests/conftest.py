@@ -1,0 +1,25 @@
+"""What every tier shares: botocore's service models read once per test process."""
+from __future__ import annotations
+
+from typing import Iterator
+
+import pytest
+
+
+@pytest.fixture(scope="session", autouse=True)
+def _service_models_read_once() -> Iterator[None]:
+    """One botocore loader for every session of the test process.
+
+    botocore reads a service's model and endpoints.json (JSON of megabytes) once per
+    Session, and the suite makes thousands of sessions (each `local_aws.session()`, the
+    app's caches cleared around every test): parsing that JSON was about a third of the
+    stack tier's CPU. The loader caches what it read and nothing a session configures.
+    """
+    import functools
+
+    import botocore.session
+
+    original = botocore.session.create_loader
+    botocore.session.create_loader = functools.lru_cache(maxsize=None)(original)
+    yield
+    botocore.session.create_loader = original
