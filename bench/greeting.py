@@ -322,12 +322,42 @@ def _big_crowd(stack: Stack, deadline: Deadline, n: int) -> dict[str, Any]:
     return summary
 
 
+# How long the pipeline's writes for the 1,000-crowd are waited for after the crowd is
+# greeted: first SETTLE_S (what is missing then is counted "late"), then up to LATE_S more;
+# what is still missing then is lost (the dead-letter queues' counts say where it went).
+SETTLE_S, LATE_S = 60.0, 120.0
+WRITTEN = ("dynamodb_items", "s3_profiles", "ssm_parameters")
+
+
 def _count_written(stack: Stack, names: set[str], deadline: Deadline) -> dict[str, Any]:
-    """What the pipeline wrote for the people named `names`: lost or doubled shows here."""
+    """What the pipeline wrote for the people named `names`: lost or doubled shows here,
+    and "late" (written, but after SETTLE_S) apart from lost."""
+    first = _written(stack, names, min(SETTLE_S, deadline.left()))
+    counts = first
+    if any(first[k] < len(names) for k in WRITTEN):
+        counts = _written(stack, names, min(LATE_S, deadline.left()))
+    counts["late"] = {k: counts[k] - first[k] for k in WRITTEN}
+    counts["settle_s"] = SETTLE_S
+    counts["dead_letters"] = _dead_letters(stack)
+    return counts
+
+
+def _dead_letters(stack: Stack) -> dict[str, int]:
+    """Messages in each dead-letter queue now: where a lost write would have gone."""
+    _, session = stack.clients()
+    sqs = stack.client(session, "sqs")
+    return {url.rsplit("/", 1)[-1]: int(sqs.get_queue_attributes(
+                QueueUrl=url, AttributeNames=["ApproximateNumberOfMessages"])
+                ["Attributes"]["ApproximateNumberOfMessages"])
+            for url in sqs.list_queues().get("QueueUrls", []) if url.endswith("-dlq")}
+
+
+def _written(stack: Stack, names: set[str], settle_s: float) -> dict[str, Any]:
+    """The counts once everything is written, or after `settle_s`."""
     outputs, session = stack.clients()
     db, s3, ssm = (stack.client(session, s) for s in ("dynamodb", "s3", "ssm"))
-    settle_until = time.monotonic() + min(60.0, deadline.left())
-    while True:  # greeted means the name is written; the profile may still be on its way
+    settle_until = time.monotonic() + settle_s
+    while True:
         items = [item for page in db.get_paginator("scan").paginate(
             TableName=outputs["USERS_TABLE_NAME"], ConsistentRead=True)
             for item in page["Items"] if item.get("name", {}).get("S") in names]
@@ -336,11 +366,12 @@ def _count_written(stack: Stack, names: set[str], deadline: Deadline) -> dict[st
             Bucket=outputs["USERS_BUCKET_NAME"], Prefix="users/")
             for v in page.get("Versions", [])
             if v["Key"].split("/")[1] in subs and v["Key"].endswith("/profile.json")]
-        if len(versions) >= len(names) or time.monotonic() > settle_until:
+        parameters = [p for page in ssm.get_paginator("get_parameters_by_path").paginate(
+            Path="/", Recursive=True) for p in page["Parameters"] if p["Value"] in names]
+        done = min(len(items), len(set(versions)), len(parameters)) >= len(names)
+        if done or time.monotonic() > settle_until:
             break
         time.sleep(1)
-    parameters = [p for page in ssm.get_paginator("get_parameters_by_path").paginate(
-        Path="/", Recursive=True) for p in page["Parameters"] if p["Value"] in names]
     return {"people": len(names), "dynamodb_items": len(items),
             "dynamodb_login_count_not_1": sum(1 for i in items
                                               if i.get("login_count", {}).get("N") != "1"),

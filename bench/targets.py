@@ -80,7 +80,8 @@ def measured(results: dict[str, Any]) -> dict[str, float]:
         values["greeting.big_crowd.lost_or_doubled"] = sum(
             abs(written[k] - written["people"]) for k in (
                 "dynamodb_items", "s3_profile_versions", "s3_profiles", "ssm_parameters",
-                "ssm_distinct_names")) + written["dynamodb_login_count_not_1"]
+                "ssm_distinct_names")) + written["dynamodb_login_count_not_1"] \
+            + sum(written.get("dead_letters", {}).values())  # given up on: lost until redriven
     else:
         values["greeting.big_crowd.lost_or_doubled"] = float("inf")
     stored = greeting.get("stored")
@@ -193,6 +194,12 @@ def print_report(results: dict[str, Any], rows: list[dict[str, Any]],
               f"({w['dynamodb_login_count_not_1']} with login_count != 1), {w['s3_profiles']} S3 "
               f"profiles in {w['s3_profile_versions']} versions, {w['ssm_parameters']} parameters "
               f"({w['ssm_distinct_names']} distinct names)")
+        late = w.get("late", {})
+        if any(late.values()):
+            write(f"    late (written after the first {w['settle_s']:.0f} s, not lost): "
+                  + ", ".join(f"{k} {v}" for k, v in late.items()))
+        write("    dead-letter queues: " + ", ".join(
+            f"{q} {n}" for q, n in w.get("dead_letters", {}).items()))
         for failure in b["failures"]:
             write(f"    failed: {failure}")
     for phase in ("big_crowd_error", "stored_error"):

@@ -20,12 +20,18 @@ STREAM = "dynamodb"
 
 # SQS: the handler returns {"batchItemFailures": [...]}; only those come back.
 SQS_SETTINGS: dict[str, Any] = {"FunctionResponseTypes": ["ReportBatchItemFailures"]}
+# Concurrent batches per stream shard (1-10): each is a sync_name invocation writing names,
+# so a 200-person crowd writes at most this many at a time (docs/scaling.md).
+PARALLELIZATION_FACTOR = 4
 
 
 def stream_settings(env: Mapping[str, str]) -> dict[str, Any]:
-    """The users table's stream: a failing batch is split and retried 3 times, then its
-    position goes to the dead-letter queue and the shard moves on (an alarm fires)."""
-    return {"MaximumRetryAttempts": 3,
+    """The users table's stream: up to 4 batches of a shard at once (a person's records
+    always in one, in order), so a crowd's names are not written one after the other; a
+    failing batch is split and retried 3 times, then its position goes to the dead-letter
+    queue and the shard moves on (an alarm fires)."""
+    return {"ParallelizationFactor": PARALLELIZATION_FACTOR,
+            "MaximumRetryAttempts": 3,
             "BisectBatchOnFunctionError": True,
             "DestinationConfig": {
                 "OnFailure": {"Destination": env["NAME_SYNC_DEAD_LETTER_QUEUE_ARN"]}}}

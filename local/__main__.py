@@ -68,29 +68,55 @@ def _wait_for_app(url: str, child: subprocess.Popen, stop: threading.Event,
     raise SystemExit(f"chalice local did not answer at {url} within {timeout:.0f} s.")
 
 
-def _start_pump(aws: LocalAWS, positions: dict[str, str]):
-    """Deliver SQS and stream events to the app's own handlers, as Lambda would."""
-    from app import app  # imported after the stack's values are in os.environ
-    from local import warm
-    from local.pump import Pump
+def _start_delivery(positions: dict[str, str]) -> subprocess.Popen:
+    """The event pump in a process of its own (local/deliver.py): SQS and stream events to
+    the app's own handlers, as Lambda would, beside the local AWS instead of on its core."""
+    from local import deliver
 
-    warm.clients(warm.HANDLER_SERVICES)
-    return Pump(app, aws.session(), aws.endpoint, REGION, positions=positions).start()
+    return subprocess.Popen([sys.executable, "-m", "local.deliver"], cwd=ROOT,  # noqa: S603 (our own interpreter and module)
+                            env={**os.environ, "COMM_IT_PARENT_PID": str(os.getpid()),
+                                 deliver.POSITIONS_ENV: json.dumps(positions)})
 
 
-def _redrive(aws: LocalAWS, pump: Any) -> dict[str, Any]:
+def _redrive(aws: LocalAWS) -> dict[str, Any]:
     """`make redrive`, run in this process: dead letters back to their queues, and the
-    stream's failed batches delivered again by the pump (local/redrive.py)."""
+    stream's failed batches delivered again to the stream's handler (local/redrive.py)."""
+    from app import app  # imported after the stack's values are in os.environ
     from infra import event_sources
+    from local.pump import Pump
     from local.redrive import redrive
 
     destination = event_sources.stream_settings(os.environ)["DestinationConfig"]["OnFailure"]
+    replay = Pump(app, aws.session(), aws.endpoint, REGION).replay_stream_batch  # not started
     try:
         moved = redrive(aws.session().client("sqs", endpoint_url=aws.endpoint),
-                        destination["Destination"], pump.replay_stream_batch)
+                        destination["Destination"], replay)
     except Exception as exc:  # noqa: BLE001 - one clear line for the command, not a traceback
         return {"error": f"{type(exc).__name__}: {exc}"}
     return {"moved": moved}
+
+
+def _wait_for_delivery(started: threading.Event, child: subprocess.Popen,
+                       stop: threading.Event, timeout: float = 30) -> None:
+    deadline = time.monotonic() + timeout
+    while not started.wait(0.1) and not stop.is_set():
+        if child.poll() is not None:
+            raise SystemExit(f"event delivery exited with code {child.returncode}; see above.")
+        if time.monotonic() > deadline:
+            raise SystemExit(f"event delivery did not start within {timeout:.0f} s.")
+
+
+def _stop_children(children: list[subprocess.Popen | None], timeout: float) -> None:
+    """SIGTERM to each (all at once), then wait for them together; SIGKILL after `timeout`."""
+    running = [child for child in children if child is not None and child.poll() is None]
+    for child in running:
+        child.terminate()
+    deadline = time.monotonic() + timeout
+    for child in running:
+        try:
+            child.wait(timeout=max(0.0, deadline - time.monotonic()))
+        except subprocess.TimeoutExpired:
+            child.kill()
 
 
 def _warm_local_aws(aws: LocalAWS) -> None:
@@ -126,7 +152,7 @@ def serve(clean: bool) -> int:
         print(f"Cannot start the local AWS on port {aws_port}: {exc.strerror or exc}. "
               "Set LOCAL_AWS_PORT to a free port.", file=sys.stderr)
         return 1
-    child = pump = None
+    child = delivery = None
     saving = False
     try:
         if saved is None:
@@ -136,8 +162,17 @@ def serve(clean: bool) -> int:
             outputs, positions = saved["outputs"], saved["stream_positions"]
         os.environ.update(aws.environment(outputs))
         store.extras.update(outputs=lambda: outputs, stream_positions=lambda: dict(positions))
-        aws.actions["save"] = lambda: (store.save(), {"saved_at": store.saved_at})[1]
-        aws.actions["outputs"] = lambda: dict(outputs)  # the stack's names (make smoke)
+        aws.actions["save"] = lambda _: (store.save(), {"saved_at": store.saved_at})[1]
+        aws.actions["outputs"] = lambda _: dict(outputs)  # the stack's names (make smoke)
+        aws.actions["redrive"] = lambda _: _redrive(aws)
+        delivering = threading.Event()
+
+        def delivered(reported: dict[str, Any]) -> dict[str, Any]:
+            positions.update(reported)  # positions only move on: never a moment without them
+            delivering.set()
+            return {"positions": len(positions)}
+
+        aws.actions["positions"] = delivered  # from local/deliver.py, saved with the snapshot
         store.save()
         store.start()
         saving = True
@@ -145,10 +180,10 @@ def serve(clean: bool) -> int:
         child = subprocess.Popen([sys.executable, "-m", "local.serve", "--port", str(port)],  # noqa: S603 (our own interpreter and module)
                                  cwd=ROOT,
                                  env={**os.environ, "COMM_IT_PARENT_PID": str(os.getpid())})
-        pump = _start_pump(aws, positions)
-        aws.actions["redrive"] = lambda: _redrive(aws, pump)
+        delivery = _start_delivery(positions)
         app_url = f"http://127.0.0.1:{port}/"
         _wait_for_app(app_url, child, stop)
+        _wait_for_delivery(delivering, delivery, stop)
         if stop.is_set():  # SIGTERM or Ctrl-C while starting: stop without announcing
             return 0
         print(f"App: {app_url}", flush=True)
@@ -161,18 +196,16 @@ def serve(clean: bool) -> int:
                  "(`make run CLEAN=1` starts empty); "
                  f"{saved['_released_in_flight']} unfinished message(s) delivered again.")
         print("Emails Cognito would send appear below as [outbox] lines. Ctrl-C stops.", flush=True)
-        while not stop.is_set() and child.poll() is None:
+        while not stop.is_set() and child.poll() is None and delivery.poll() is None:
             stop.wait(0.5)
-        return 0 if stop.is_set() else (child.returncode or 1)
+        if stop.is_set():
+            return 0
+        ended = child if child.poll() is not None else delivery
+        _say(f"{'chalice local' if ended is child else 'event delivery'} exited with code "
+             f"{ended.returncode}; stopping.")
+        return ended.returncode or 1
     finally:
-        if pump is not None:
-            pump.stop()
-        if child is not None and child.poll() is None:
-            child.terminate()
-            try:
-                child.wait(timeout=5)
-            except subprocess.TimeoutExpired:
-                child.kill()
+        _stop_children([delivery, child], 6)  # the delivery's last positions reach the save
         if saving:
             store.stop()  # the last save: nothing is moving any more
         aws.stop()
@@ -190,12 +223,10 @@ def _endpoint() -> str:
 
 
 def _control(method: str, name: str, body: dict | None = None) -> dict:
-    request = urllib.request.Request(f"{_endpoint()}/_local/{name}", method=method,  # noqa: S310 (http://127.0.0.1 only)
-                                     data=None if body is None else json.dumps(body).encode(),
-                                     headers={"Content-Type": "application/json"})
+    from local.deliver import control
+
     try:
-        with urllib.request.urlopen(request, timeout=30) as response:  # noqa: S310 (http://127.0.0.1 only)
-            return json.loads(response.read())
+        return control(_endpoint(), method, name, body)
     except urllib.error.HTTPError as error:
         raise SystemExit(json.loads(error.read() or b"{}").get("message", str(error))) from None
     except (urllib.error.URLError, OSError) as exc:

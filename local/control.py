@@ -11,14 +11,19 @@
     GET /_local/faults                   the faults switched on, and every fault so far
     POST /_local/faults {"service", "kind", "seconds"}   switch one on
     DELETE /_local/faults                switch every fault off
-    POST /_local/<action>                an action the running stack registered (save; outputs:
-                                         the stack's names, for `make smoke`)
+    GET /_local/wake?seen=N&timeout=S    {"count"}: the DynamoDB writes so far, answered when it
+                                         is not N any more or after S s (at most 5): the
+                                         delivery process's idle wait (local/deliver.py)
+    POST /_local/<action> {...}          an action the running stack registered, given the
+                                         request's JSON (save; outputs: the stack's names, for
+                                         `make smoke`; positions: the stream positions delivered)
 """
 from __future__ import annotations
 
 import collections
 import json
 import threading
+import urllib.parse
 from typing import Any, Callable, Iterable
 
 from local.faults import Faults
@@ -26,6 +31,7 @@ from local.state import GATE, changes_state
 
 CONTROL = "/_local/"
 _DYNAMODB_WRITE = "DynamoDB_20120810."  # not DynamoDBStreams_...: the pump's own reads
+WAKE_MAX_SECONDS = 5.0  # the longest a GET /_local/wake is held
 
 
 class Wake:
@@ -55,7 +61,7 @@ _CALLS_LOCK = threading.Lock()
 
 class FrontDoor:
     def __init__(self, app: Callable, faults: Faults,
-                 actions: dict[str, Callable[[], dict[str, Any]]]) -> None:
+                 actions: dict[str, Callable[[dict[str, Any]], dict[str, Any]]]) -> None:
         self._app = app
         self.faults = faults
         self.actions = actions
@@ -102,8 +108,13 @@ class FrontDoor:
             elif name == "faults" and method == "DELETE":
                 self.faults.clear()
                 answer = (200, self._faults())
+            elif name == "wake" and method == "GET":
+                query = urllib.parse.parse_qs(environ.get("QUERY_STRING", ""))
+                seen = int(query.get("seen", ["-1"])[0])
+                timeout = min(WAKE_MAX_SECONDS, max(0.0, float(query.get("timeout", ["0"])[0])))
+                answer = (200, {"count": WAKE.wait(seen, timeout)})
             elif name in self.actions and method == "POST":
-                answer = (200, self.actions[name]())
+                answer = (200, self.actions[name](_json_body(environ)))
             else:
                 answer = (404, {"error": "NotFound",
                                 "message": f"no control call {method} {name!r}"})
@@ -136,7 +147,7 @@ LISTEN_BACKLOG = 1024
 
 
 def server(ip_address: str, port: int, faults: Faults,
-           actions: dict[str, Callable[[], dict[str, Any]]]) -> Any:
+           actions: dict[str, Callable[[dict[str, Any]], dict[str, Any]]]) -> Any:
     """moto's threaded server with this front door around its app."""
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequestHandler,

@@ -15,16 +15,27 @@ One difference from moto's rollback, on purpose: the table and its shard stay th
 objects, so a shard iterator taken before a cancelled transaction keeps reading the live shard.
 
 The body follows moto 5.2.5's method line for line, except for the undo log.
+
+Isolated, as in AWS: moto serves requests on many threads and runs a transaction's writes one
+by one, so a write or a stream read between them saw it half done, and a cancelled one's
+rollback (cutting its shard back) could drop another writer's stream record and hand its
+sequence number out twice (the pump then re-read records without end). One lock, WRITES,
+is held by each transaction from start to end, and by each single PutItem, UpdateItem,
+DeleteItem (BatchWriteItem's too) and each GetRecords: CPU-bound under one GIL, they ran one
+at a time anyway.
 """
 from __future__ import annotations
 
 import copy
-from typing import Any
+import functools
+import threading
+from typing import Any, Callable
 
 from local import moto_patches
 
 _installed = False
 _ABSENT = object()
+WRITES = threading.RLock()  # reentrant: a transaction's own writes take it again
 
 
 class UndoLog:
@@ -164,12 +175,27 @@ def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Non
         raise TransactionCanceledException(errors)
 
 
+def _isolated(method: Callable[..., Any]) -> Callable[..., Any]:
+    @functools.wraps(method)
+    def run(*args: Any, **kwargs: Any) -> Any:
+        with WRITES:
+            return method(*args, **kwargs)
+
+    return run
+
+
 def install() -> None:
     global _installed
     if _installed:
         return
     from moto.dynamodb.models import DynamoDBBackend
+    from moto.dynamodbstreams.models import DynamoDBStreamsBackend
 
-    moto_patches.replace(DynamoDBBackend, "transact_write_items", transact_write_items,
-                         by=__name__)
+    moto_patches.replace(DynamoDBBackend, "transact_write_items",
+                         _isolated(transact_write_items), by=__name__)
+    for name in ("put_item", "update_item", "delete_item"):
+        moto_patches.replace(DynamoDBBackend, name, _isolated(getattr(DynamoDBBackend, name)),
+                             by=__name__)
+    moto_patches.replace(DynamoDBStreamsBackend, "get_records",
+                         _isolated(DynamoDBStreamsBackend.get_records), by=__name__)
     _installed = True

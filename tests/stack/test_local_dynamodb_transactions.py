@@ -169,3 +169,61 @@ def test_a_transaction_copies_the_items_it_touches_not_the_table(tables, monkeyp
     assert small.calls > 0  # the counter sees the copies made (the updated item's undo copy)
     assert "Table" not in small.types | large.types
     assert large.calls == small.calls
+
+
+def test_transactions_at_once_with_writes_beside_them_keep_the_stream_whole_and_in_order(
+        tables, local_aws, monkeypatch):
+    """Isolation: 6 threads at once, each committing and cancelling transactions between
+    plain writes. The stream then holds exactly one record per committed write, its sequence
+    numbers strictly increasing, none handed out twice (a cancel cut another's record before)."""
+    import threading
+
+    import time
+
+    from moto.dynamodb.models.table import StreamShard
+
+    add = StreamShard.add
+
+    def slow_add(self, old, new):  # a thread switch inside every write, as under load
+        time.sleep(0.001)
+        add(self, old, new)
+
+    monkeypatch.setattr(StreamShard, "add", slow_add)
+    db, streams, names = tables
+    table = names["plain"]
+    committed: list[int] = []
+    lock = threading.Lock()
+
+    def work(n: int) -> None:
+        client = local_aws.session().client("dynamodb", endpoint_url=local_aws.endpoint)
+        writes = 0
+        for i in range(15):
+            client.put_item(TableName=table, Item={"pk": {"S": f"plain-{n}-{i}"}})
+            client.transact_write_items(TransactItems=[
+                {"Put": {"TableName": table, "Item": {"pk": {"S": f"tx-{n}-{i}-{k}"}}}}
+                for k in range(2)])
+            with pytest.raises(ClientError, match="TransactionCanceled"):
+                client.transact_write_items(TransactItems=[
+                    {"Put": {"TableName": table, "Item": {"pk": {"S": f"gone-{n}-{i}"}}}},
+                    {"Put": {"TableName": table, "Item": {"pk": {"S": f"plain-{n}-{i}"}},
+                             "ConditionExpression": "attribute_not_exists(pk)"}}])
+            writes += 3
+        with lock:
+            committed.append(writes)
+
+    threads = [threading.Thread(target=work, args=(n,)) for n in range(6)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    assert sum(committed) == 6 * 45
+    arn = db.describe_table(TableName=table)["Table"]["LatestStreamArn"]
+    shard = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"][0]["ShardId"]
+    iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard,
+                                          ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+    records = streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+    keys = [r["dynamodb"]["Keys"]["pk"]["S"] for r in records]
+    numbers = [int(r["dynamodb"]["SequenceNumber"]) for r in records]
+    assert not [key for key in keys if key.startswith("gone-")]
+    assert len(set(keys)) == len(keys) == 6 * 45
+    assert numbers == sorted(set(numbers))

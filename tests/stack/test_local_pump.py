@@ -96,3 +96,45 @@ def test_a_poison_message_is_retried_then_dead_lettered_without_blocking_good_on
     assert len(failures) >= 5  # retried up to the queue's maxReceiveCount before it moved
     assert any(line.endswith("received 5 of 5 times; its last try: the next receive moves it to "
                              "comm-it-local-save-profile-dlq") for line in console)
+
+
+def test_a_queue_with_a_backlog_gets_more_pollers_up_to_its_maximum_concurrency_then_one(
+        stack, local_aws):
+    """Lambda scales an SQS mapping's pollers with the backlog, up to MaximumConcurrency:
+    full receives add pollers, each leaves at its first empty receive."""
+    import threading
+    import time
+
+    from chalice import Chalice
+
+    from local.pump import Pump
+
+    sqs = aws("sqs", stack)
+    url = sqs.get_queue_url(QueueName=stack["PROFILE_QUEUE_NAME"])["QueueUrl"]
+    for start in range(0, 60, 10):
+        sqs.send_message_batch(QueueUrl=url, Entries=[
+            {"Id": str(n), "MessageBody": json.dumps({"n": n})} for n in range(start, start + 10)])
+    app, lock, delivered = Chalice("pump-pollers"), threading.Lock(), []
+    running, most = [0], [0]
+
+    @app.on_sqs_message(queue=stack["PROFILE_QUEUE_NAME"], batch_size=10, maximum_concurrency=3,
+                        name="save_profile")
+    def save_profile(event: Any) -> None:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.3)  # long enough for the other pollers to receive theirs
+        with lock:
+            running[0] -= 1
+            delivered.extend(json.loads(record.body)["n"] for record in event)
+
+    pump = Pump(app, local_aws.session(), local_aws.endpoint, "us-east-1", say=[].append,
+                retry_delay=0, queue_wait=1).start()
+    try:
+        eventually(lambda: len(delivered) == 60, what="every message delivered")
+        assert 1 < most[0] <= 3
+        assert sorted(delivered) == list(range(60))  # each once
+        eventually(lambda: pump._pollers.get("save_profile", 1) == 1, timeout=10,
+                   what="the extra pollers gone once the queue is empty")
+    finally:
+        pump.stop()

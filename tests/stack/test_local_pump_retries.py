@@ -90,7 +90,9 @@ def test_a_failing_stream_record_is_tried_as_configured_then_dead_lettered_and_r
         pump.stop()
 
 
-def test_a_failing_batch_is_split_so_the_good_records_get_through(stack, local_aws):
+def test_a_failing_batch_is_split_so_the_good_records_get_through(stack, local_aws,
+                                                                   monkeypatch):
+    monkeypatch.setattr(event_sources, "PARALLELIZATION_FACTOR", 1)  # the four in one batch
     retries = event_sources.stream_settings(stack)["MaximumRetryAttempts"]
     assert event_sources.stream_settings(stack)["BisectBatchOnFunctionError"] is True
     subs = [f"s{n}-{uuid.uuid4().hex[:6]}" for n in range(4)]
@@ -111,3 +113,42 @@ def test_a_failing_batch_is_split_so_the_good_records_get_through(stack, local_a
     assert letter["DDBStreamBatchInfo"]["batchSize"] == 1
     assert sum(call == [poison] for call in calls) + sum(poison in call and len(call) > 1
                                                          for call in calls) == 1 + retries
+
+
+def test_batches_of_different_people_run_side_by_side_and_each_persons_stay_in_order(
+        stack, local_aws):
+    """ParallelizationFactor: a shard's records in up to that many batches at once, one
+    person's records (their key) always in the same batch sequence, in stream order."""
+    import threading
+    import time
+
+    factor = event_sources.stream_settings(stack)["ParallelizationFactor"]
+    assert factor > 1
+    subs = [f"p{n}-{uuid.uuid4().hex[:6]}" for n in range(12)]
+    for version in range(3):
+        for sub in subs:
+            aws("dynamodb", stack).put_item(TableName=stack["USERS_TABLE_NAME"], Item={
+                "sub": {"S": sub}, "name": {"S": f"v{version}"}})
+    table = aws("dynamodb", stack).describe_table(TableName=stack["USERS_TABLE_NAME"])["Table"]
+    app, seen, lock = Chalice("pump-lanes"), [], threading.Lock()
+    running, most = [0], [0]
+
+    @app.on_dynamodb_record(stream_arn=table["LatestStreamArn"], name="sync_name")
+    def sync_name(event: Any) -> None:
+        with lock:
+            running[0] += 1
+            most[0] = max(most[0], running[0])
+        time.sleep(0.2)  # long enough for the other lanes to start
+        with lock:
+            running[0] -= 1
+            seen.extend((r.keys["sub"]["S"], r.new_image["name"]["S"]) for r in event)
+
+    pump = Pump(app, local_aws.session(), local_aws.endpoint, "us-east-1", say=[].append,
+                retry_delay=0, max_backoff=0, queue_wait=1).start()
+    try:
+        eventually(lambda: len(seen) == 3 * len(subs), what="every record delivered")
+    finally:
+        pump.stop()
+    assert 1 < most[0] <= factor
+    for sub in subs:
+        assert [name for who, name in seen if who == sub] == ["v0", "v1", "v2"]

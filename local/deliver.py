@@ -1,0 +1,108 @@
+"""`make run`'s event delivery in a process of its own: the pump (local/pump.py) and the
+handlers it invokes, beside the local AWS instead of inside it.
+
+In one process, moto, the pump and the pipeline's Lambdas shared one core: under a crowd
+that core was the ceiling (bench/README.md). As in AWS, where Lambda runs apart from the
+services it calls, the handlers here talk to the local AWS over HTTP only:
+
+- the stream poll's idle wait is a long poll in the local AWS, GET /_local/wake (it answers
+  at the first DynamoDB write: local.control.WAKE), so idle still costs nothing;
+- the stream positions delivered so far are sent to POST /_local/positions whenever they
+  move (at most every REPORT_SECONDS), and the local AWS saves them with its state
+  snapshot (local.state), as before; the first report says delivery has started;
+- SIGTERM or SIGINT (Ctrl-C) stop it: the pump finishes its batch, the last positions are
+  reported, then it exits.
+
+`python -m local` starts it (the stack's names in its environment, the saved positions in
+POSITIONS_ENV) and stops it before the local AWS. Run: python -m local.deliver
+"""
+from __future__ import annotations
+
+import json
+import os
+import signal
+import sys
+import threading
+import urllib.request
+from typing import Any
+
+POSITIONS_ENV = "COMM_IT_STREAM_POSITIONS"  # the positions saved by the last run (JSON)
+REPORT_SECONDS = 0.25  # how often moved positions are sent (the state saver's is 0.5 s)
+
+
+def control(endpoint: str, method: str, name: str, body: dict[str, Any] | None = None,
+            timeout: float = 30) -> dict[str, Any]:
+    """One control call to the local AWS (local/control.py); its JSON answer."""
+    request = urllib.request.Request(f"{endpoint}/_local/{name}", method=method,  # noqa: S310 (http://127.0.0.1 only)
+                                     data=None if body is None else json.dumps(body).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout) as response:  # noqa: S310 (http://127.0.0.1 only)
+        return json.loads(response.read())
+
+
+class RemoteWake:
+    """local.control.Wake's interface for the pump, over HTTP: the local AWS's count of
+    DynamoDB writes, as of the last answer, and a wait for a write after a count seen."""
+
+    def __init__(self, endpoint: str) -> None:
+        self._endpoint = endpoint
+        self.count = -1  # nothing seen yet: the first wait answers at once
+
+    def wait(self, seen: int, timeout: float) -> int:
+        """The count after a write since `seen`, or after `timeout` (the local AWS holds a
+        wait at most local.control.WAKE_MAX_SECONDS)."""
+        answer = control(self._endpoint, "GET", f"wake?seen={seen}&timeout={timeout:.3f}",
+                         timeout=timeout + 10)
+        self.count = int(answer["count"])
+        return self.count
+
+    def notify(self) -> None:
+        """Nothing to do: a stopping pump's wait ends within its timeout anyway (2 s)."""
+
+
+def main() -> int:
+    from local import console
+    from local.serve import _die_with_parent
+
+    _die_with_parent()
+    console.install()  # every [event] line whole, beside the other processes' lines
+    stop = threading.Event()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        signal.signal(sig, lambda *_: stop.set())
+    endpoint = os.environ["AWS_ENDPOINT_URL"]
+    positions: dict[str, str] = json.loads(os.environ.get(POSITIONS_ENV) or "{}")
+
+    import boto3
+
+    from app import app
+    from local import warm
+    from local.local_aws import REGION
+    from local.pump import Pump
+
+    warm.clients(warm.HANDLER_SERVICES)
+    pump = Pump(app, boto3.session.Session(region_name=REGION), endpoint, REGION,
+                positions=positions, wake=RemoteWake(endpoint)).start()
+    reported: dict[str, str] | None = None
+    try:
+        while True:
+            current = dict(positions)  # one copy, taken whole (the pump's thread adds to it)
+            if current != reported:
+                try:
+                    control(endpoint, "POST", "positions", current)
+                except OSError:  # the local AWS is gone: nothing left to deliver to
+                    break
+                reported = current
+            if stop.wait(REPORT_SECONDS):
+                break
+    finally:
+        pump.stop()
+        try:
+            if dict(positions) != reported:
+                control(endpoint, "POST", "positions", dict(positions), timeout=5)
+        except OSError as exc:  # the local AWS is gone (killed): the snapshot keeps the last
+            print(f"[event] the last stream positions were not saved: {exc}", flush=True)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
