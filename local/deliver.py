@@ -62,9 +62,9 @@ class RemoteWake:
 
 def main() -> int:
     from local import console
-    from local.serve import _die_with_parent
+    from local.serve import die_with_parent
 
-    _die_with_parent()
+    die_with_parent()
     console.install()  # every [event] line whole, beside the other processes' lines
     stop = threading.Event()
     for sig in (signal.SIGINT, signal.SIGTERM):

@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import json
 import zlib
+from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 from chalice.app import DynamoDBEventConfig
@@ -38,10 +39,9 @@ class StreamDelivery:
         arn = self._client("dynamodb").describe_table(TableName=table)["Table"]["LatestStreamArn"]
         label = f"{source.name} <- dynamodb-stream:{table}"
         shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
-        # A fresh iterator after the last record delivered, on every poll: when moto cancels a
-        # transaction it restores a copy of the table, stream shard included, and an old
-        # iterator would go on reading the abandoned shard (no record ever again). The
-        # positions are kept across restarts with the local data (local.state).
+        # A fresh iterator after the last record delivered, on every poll: the position is the
+        # one fact kept (across restarts too, with the local data: local.state), and an
+        # iterator taken from it is never older than the shard it reads.
         def iterator(shard_id: str) -> str:
             after = self.positions.get(f"{arn} {shard_id}")
             position = ({"ShardIteratorType": "AFTER_SEQUENCE_NUMBER", "SequenceNumber": after}
@@ -50,6 +50,12 @@ class StreamDelivery:
                                               **position)["ShardIterator"]
 
         lanes = int(event_sources.stream_settings(self._env)["ParallelizationFactor"])
+        with ThreadPoolExecutor(lanes, thread_name_prefix=f"pump-{source.name}") as pool:
+            self._poll_stream(source, streams, arn, label, shards, iterator, lanes, pool)
+
+    def _poll_stream(self, source: Any, streams: Any, arn: str, label: str,
+                     shards: list[dict[str, Any]], iterator: Any, lanes: int,
+                     pool: ThreadPoolExecutor) -> None:
         wait = self._idle_wait
         while not self._stop.is_set():
             busy = False
@@ -61,7 +67,7 @@ class StreamDelivery:
                 if records:
                     busy = True
                     if not self._deliver_in_lanes(source, label, arn, shard["ShardId"],
-                                                  records, lanes):
+                                                  records, lanes, pool):
                         return  # stopping: the batch is delivered again after the restart
                     last = records[-1]["dynamodb"]["SequenceNumber"]
                     self.positions[f"{arn} {shard['ShardId']}"] = last
@@ -73,10 +79,12 @@ class StreamDelivery:
                 wait = self._idle_wait
 
     def _deliver_in_lanes(self, source: Any, label: str, arn: str, shard_id: str,
-                          records: list[dict[str, Any]], lanes: int) -> bool:
-        """ParallelizationFactor: the records in up to `lanes` batches at once, each key's
-        records in one lane and in their order (as Lambda does: by the partition key's
-        hash), each lane in batches of the source's batch size. False when stopping."""
+                          records: list[dict[str, Any]], lanes: int,
+                          pool: ThreadPoolExecutor) -> bool:
+        """ParallelizationFactor: the records in up to `lanes` batches at once (on `pool`, the
+        stream's threads), each key's records in one lane and in their order (as Lambda does:
+        by the partition key's hash), each lane in batches of the source's batch size. False
+        when stopping."""
         by_lane: dict[int, list[dict[str, Any]]] = {}
         for record in records:
             key = json.dumps(record["dynamodb"].get("Keys", {}), sort_keys=True).encode()
@@ -90,10 +98,7 @@ class StreamDelivery:
 
         if len(by_lane) == 1:
             return lane(records)
-        from concurrent.futures import ThreadPoolExecutor
-
-        with ThreadPoolExecutor(len(by_lane), thread_name_prefix=f"pump-{source.name}") as pool:
-            return all(list(pool.map(lane, by_lane.values())))
+        return all(list(pool.map(lane, by_lane.values())))
 
     def _deliver_stream_batch(self, source: Any, label: str, arn: str, shard_id: str,
                               records: list[dict[str, Any]]) -> bool:

@@ -37,7 +37,7 @@ MAX_REQUEST_BYTES = 10 * 1024 * 1024
 LISTEN_BACKLOG = 1024
 
 
-def _die_with_parent() -> None:
+def die_with_parent() -> None:
     """Stop when `python -m local` dies, even by SIGKILL: never an orphan holding PORT."""
     parent = os.environ.get("COMM_IT_PARENT_PID", "")
     if not sys.platform.startswith("linux") or not parent.isdigit():
@@ -198,7 +198,7 @@ def main(argv: list[str]) -> int:
 
     from local import console
 
-    _die_with_parent()
+    die_with_parent()
     console.install(logging.INFO)  # before chalice local sets up logging, which keeps ours
     # chalice local logs at INFO; botocore's "Found credentials..." lines only hide the
     # [outbox] and [event] lines a person is looking for.
