@@ -14,7 +14,9 @@ as moto's own rollback (which put back the copied table, its shard included) and
 One difference from moto's rollback, on purpose: the table and its shard stay the same
 objects, so a shard iterator taken before a cancelled transaction keeps reading the live shard.
 
-The body follows moto 5.2.5's method line for line, except for the undo log.
+The body follows moto 5.2.5's method line for line, except for the undo log, and that a
+write's condition is evaluated once (moto checked it, then its put/update/delete parsed and
+checked it again: under the lock below, nothing can change in between).
 
 Isolated, as in AWS: moto serves requests on many threads and runs a transaction's writes one
 by one, so a write or a stream read between them saw it half done, and a cancelled one's
@@ -142,14 +144,14 @@ def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Non
             if op_type == "Put":
                 self.put_item(
                     table_name, op["Item"],
-                    condition_expression=condition_expression,
+                    condition_expression=None,  # checked above, and nothing wrote since
                     expression_attribute_names=expression_attribute_names,
                     expression_attribute_values=expression_attribute_values,
                 )
             elif op_type == "Delete":
                 self.delete_item(
                     table_name, key,
-                    condition_expression=condition_expression,
+                    condition_expression=None,
                     expression_attribute_names=expression_attribute_names,
                     expression_attribute_values=expression_attribute_values,
                 )
@@ -157,7 +159,7 @@ def transact_write_items(self: Any, transact_items: list[dict[str, Any]]) -> Non
                 self.update_item(
                     table_name, key,
                     update_expression=op["UpdateExpression"],
-                    condition_expression=condition_expression,
+                    condition_expression=None,
                     expression_attribute_names=expression_attribute_names,
                     expression_attribute_values=expression_attribute_values,
                 )

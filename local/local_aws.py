@@ -18,13 +18,15 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 class LocalAWS:
     def __init__(self, outbox: Outbox, port: int = 0) -> None:
         import logging
-        from local import control, dynamodb_transactions, moto_dispatch, sqs_scans, state
+        from local import (control, dynamodb_transactions, dynamodb_updates, moto_dispatch,
+                           sqs_scans, state)
         from local.faults import Faults
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the console
         cognito.install(outbox)
         state.install()
         dynamodb_transactions.install()
+        dynamodb_updates.install()
         moto_dispatch.install()
         sqs_scans.install()
         iam.install(dev_access_keys=[CREDENTIALS["AWS_ACCESS_KEY_ID"]])
