@@ -274,7 +274,8 @@ def _summary(n: int, times: list[float], failures: list[str], retries: list[int]
 
 
 def _idle_cpu(stack: Stack, deadline: Deadline) -> dict[str, Any]:
-    """The whole process group's CPU over IDLE_CPU_S once its work is done (queues empty)."""
+    """The whole process group's CPU over IDLE_CPU_S once its work is done (queues empty, the
+    snapshot saved)."""
     outputs, session = stack.clients()
     sqs = stack.client(session, "sqs")
     queues = [url for url in sqs.list_queues().get("QueueUrls", [])
@@ -288,7 +289,10 @@ def _idle_cpu(stack: Stack, deadline: Deadline) -> dict[str, Any]:
         if not waiting:
             break
         time.sleep(1)
-    time.sleep(2)  # the last handler's own work, the state saver's save
+    time.sleep(2)  # the last handler's own work
+    # The work includes keeping it: save the snapshot now (POST /_local/save), or the state
+    # saver's save of the crowd's changes (a few hundred ms of pickling) may fall in the window.
+    stack.aws("save", "POST")
     deadline.left()
     cpu, wall = stack.group_cpu_s(), time.monotonic()
     time.sleep(IDLE_CPU_S)
