@@ -114,7 +114,10 @@ def install() -> None:
         add(self, old, new)
 
     def nodes_to_be_processed(self: Any) -> tuple[type, ...]:
-        return tuple(_processing_map(self))
+        kinds = self.__dict__.get("_comm_it_kinds")
+        if kinds is None:
+            kinds = self.__dict__["_comm_it_kinds"] = tuple(_processing_map(self))
+        return kinds
 
     def process(self: Any, node: Any) -> Any:
         for kind, processor in _processing_map(self).items():
