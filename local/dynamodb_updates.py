@@ -33,8 +33,8 @@ _installed = False
 _PARSES = 512  # distinct expressions remembered (the app sends a handful); then forgotten
 _STATIC_CHECKS = ("ActionCountValidator", "OverlappingPathsValidator",
                   "UpdateHashRangeKeyValidator")  # moto's first three, in its order
-_trees: dict[str, Any] = {}  # expression text -> its parsed tree
-_pickles: dict[int, tuple[Any, bytes, str]] = {}  # id(tree) -> (tree, its pickle, its text)
+_trees: dict[str, Any] = {}  # expression text -> its parsed tree (carrying _SOURCE)
+_SOURCE = "_comm_it_source"  # a parsed tree's attribute: (its pickle, its text)
 _checked: set[tuple[Any, ...]] = set()  # (text, names, table keys) whose static checks passed
 _creating = threading.local()  # set while an update_item runs: its bare-key INSERT is dropped
 
@@ -55,10 +55,10 @@ def install() -> None:
         tree = _trees.get(expression)
         if tree is None:
             tree = parse(cls, expression)  # a bad expression raises here, every time
+            # pickled before the attribute is set: a copy does not carry it
+            setattr(tree, _SOURCE, (pickle.dumps(tree, pickle.HIGHEST_PROTOCOL), expression))
             if len(_trees) >= _PARSES:
                 _trees.clear()
-                _pickles.clear()
-            _pickles[id(tree)] = (tree, pickle.dumps(tree, pickle.HIGHEST_PROTOCOL), expression)
             _trees[expression] = tree
         return tree
 
@@ -69,10 +69,11 @@ def install() -> None:
         self.item = item
         self.table = table
         self.processors = self.get_ast_processors()
-        known = _pickles.get(id(expression))
-        if known is not None and known[0] is expression:
-            self.node_to_validate = pickle.loads(known[1])  # noqa: S301 (our own, in memory)
-            self.static_key = (known[2], tuple(sorted((expression_attribute_names or {}).items())),
+        source = getattr(expression, _SOURCE, None)
+        if source is not None:
+            frozen, text = source
+            self.node_to_validate = pickle.loads(frozen)  # noqa: S301 (our own, in memory)
+            self.static_key = (text, tuple(sorted((expression_attribute_names or {}).items())),
                                tuple(table.table_key_attrs))
         else:  # a tree that did not come from make(): as moto does
             self.node_to_validate = copy.deepcopy(expression)
