@@ -12,8 +12,9 @@
     POST /_local/faults {"service", "kind", "seconds"}   switch one on
     DELETE /_local/faults                switch every fault off
     GET /_local/wake?seen=N&timeout=S    {"count"}: the DynamoDB writes so far, answered when it
-                                         is not N any more or after S s (at most 5): the
+                                         is not N any more or after S s (at most 10): the
                                          delivery process's idle wait (local/deliver.py)
+    POST /_local/wake                    {"count"}: end that wait now (a stopping delivery)
     POST /_local/<action> {...}          an action the running stack registered, given the
                                          request's JSON (save; outputs: the stack's names, for
                                          `make smoke`; positions: the stream positions delivered)
@@ -31,7 +32,7 @@ from local.state import GATE, changes_state
 
 CONTROL = "/_local/"
 _DYNAMODB_WRITE = "DynamoDB_20120810."  # not DynamoDBStreams_...: the pump's own reads
-WAKE_MAX_SECONDS = 5.0  # the longest a GET /_local/wake is held
+WAKE_MAX_SECONDS = 10.0  # the longest a GET /_local/wake is held
 
 
 class Wake:
@@ -113,6 +114,9 @@ class FrontDoor:
                 seen = int(query.get("seen", ["-1"])[0])
                 timeout = min(WAKE_MAX_SECONDS, max(0.0, float(query.get("timeout", ["0"])[0])))
                 answer = (200, {"count": WAKE.wait(seen, timeout)})
+            elif name == "wake" and method == "POST":
+                WAKE.notify()
+                answer = (200, {"count": WAKE.count})
             elif name in self.actions and method == "POST":
                 answer = (200, self.actions[name](_json_body(environ)))
             else:

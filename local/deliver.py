@@ -6,7 +6,8 @@ that core was the ceiling (bench/README.md). As in AWS, where Lambda runs apart 
 services it calls, the handlers here talk to the local AWS over HTTP only:
 
 - the stream poll's idle wait is a long poll in the local AWS, GET /_local/wake (it answers
-  at the first DynamoDB write: local.control.WAKE), so idle still costs nothing;
+  at the first DynamoDB write: local.control.WAKE), so idle still costs nothing, and a stop
+  ends it at once (POST /_local/wake);
 - the stream positions delivered so far are sent to POST /_local/positions whenever they
   move (at most every REPORT_SECONDS), and the local AWS saves them with its state
   snapshot (local.state), as before; the first report says delivery has started;
@@ -57,7 +58,11 @@ class RemoteWake:
         return self.count
 
     def notify(self) -> None:
-        """Nothing to do: a stopping pump's wait ends within its timeout anyway (2 s)."""
+        """End the wait now (a stopping pump): POST /_local/wake."""
+        try:
+            control(self._endpoint, "POST", "wake", timeout=5)
+        except OSError:  # the local AWS is gone: the wait has ended with it
+            pass
 
 
 def main() -> int:

@@ -40,15 +40,18 @@ __all__ = ["Pump", "sqs_record", "stream_record"]
 # message, but every poll is a request of its own (a connection and a thread in the local
 # AWS): 2 s keeps an idle `make run` under 2 % of a core, and a stop waits at most that.
 QUEUE_WAIT_SECONDS = 2
+# The stream poll's wait for a write (a long poll too, GET /_local/wake from local/deliver.py;
+# at most local.control.WAKE_MAX_SECONDS); a stop ends it at once (Pump.stop notifies the wake).
+STREAM_WAIT_SECONDS = 10.0
 
 
 class Pump(StreamDelivery):
     def __init__(self, app: Any, session: Any, endpoint: str, region: str,
                  say: Callable[[str], None] = print, retry_delay: float = 2,
-                 idle_wait: float = 0.05, max_backoff: float = 5,
+                 idle_wait: float = STREAM_WAIT_SECONDS, max_backoff: float = 5,
                  positions: dict[str, str] | None = None,
                  env: Mapping[str, str] | None = None,
-                 idle_max_wait: float = 2.0, wake: Any = None,
+                 wake: Any = None,
                  queue_wait: int = QUEUE_WAIT_SECONDS) -> None:
         self._app = app
         self._session = session
@@ -61,11 +64,10 @@ class Pump(StreamDelivery):
         self.max_backoff = max_backoff
         # "<stream arn> <shard id>" -> sequence number of the last record delivered
         self.positions: dict[str, str] = {} if positions is None else positions
+        # Idle: the stream poll waits for a DynamoDB write to the local AWS (local.control.WAKE)
+        # at most idle_wait at a time, and reads the stream only after one; stop() ends the wait.
         self._idle_wait = idle_wait
         self._queue_wait = queue_wait  # a stop waits for the long polls: tests shorten it
-        # Idle: the stream poll's wait doubles up to idle_max_wait; a DynamoDB write to the
-        # local AWS (local.control.WAKE) ends it at once, so idle costs nothing and work is quick.
-        self._idle_max_wait = max(idle_wait, idle_max_wait)
         if wake is None:
             from local.control import WAKE as wake  # noqa: N811 (the default of an injectable wake)
         self._wake = wake

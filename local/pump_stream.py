@@ -29,7 +29,7 @@ from local.events import stream_record
 class StreamDelivery:
     """Pump's stream half. It uses the pump's attributes and methods (local.pump.Pump):
     _client, _invoke, _say, _stop, _wake, _env, _region, _app, positions, retry_delay,
-    max_backoff, _idle_wait, _idle_max_wait."""
+    max_backoff, _idle_wait."""
 
     def _pump_stream(self, source: DynamoDBEventConfig) -> None:
         streams = self._client("dynamodbstreams")
@@ -56,11 +56,14 @@ class StreamDelivery:
     def _poll_stream(self, source: Any, streams: Any, arn: str, label: str,
                      shards: list[dict[str, Any]], iterator: Any, lanes: int,
                      pool: ThreadPoolExecutor) -> None:
-        wait = self._idle_wait
+        # The stream changes only when the table is written, and every write to the local AWS
+        # counts on the wake (local.control.WAKE): the shards are read after a write only, and
+        # idle the poll is one long wait for the next write (not a read every few seconds).
+        read = True
         while not self._stop.is_set():
-            busy = False
             seen = self._wake.count  # before reading: a write while reading ends the next wait
-            for shard in shards:
+            busy = False
+            for shard in shards if read else ():
                 page = streams.get_records(ShardIterator=iterator(shard["ShardId"]),
                                            Limit=source.batch_size * lanes)
                 records = page.get("Records", [])
@@ -71,12 +74,8 @@ class StreamDelivery:
                         return  # stopping: the batch is delivered again after the restart
                     last = records[-1]["dynamodb"]["SequenceNumber"]
                     self.positions[f"{arn} {shard['ShardId']}"] = last
-            if busy:
-                wait = self._idle_wait
-            elif self._wake.wait(seen, wait) == seen:  # nothing written: wait longer next time
-                wait = min(self._idle_max_wait, wait * 2)
-            else:  # written to: the record may be a moment behind the write, look again soon
-                wait = self._idle_wait
+            # Records read: there may be more (a full page), read again at once; else wait.
+            read = busy or self._wake.wait(seen, self._idle_wait) != seen
 
     def _deliver_in_lanes(self, source: Any, label: str, arn: str, shard_id: str,
                           records: list[dict[str, Any]], lanes: int,

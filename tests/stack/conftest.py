@@ -230,7 +230,7 @@ def console(stack, local_aws):
 
     lines: list[str] = []
     pump = Pump(app, local_aws.session(), local_aws.endpoint, "us-east-1", say=lines.append,
-                retry_delay=0, idle_wait=0.05, queue_wait=1).start()
+                retry_delay=0, queue_wait=1).start()
     yield lines
     pump.stop()
 

@@ -1,6 +1,5 @@
-"""The event pump rests when idle and wakes at the first write: the stream poll's wait doubles
-up to its cap while nothing is written, a DynamoDB write to the local AWS (local.control.WAKE)
-ends the wait and brings it back to the shortest."""
+"""The event pump rests when idle and wakes at the first write: the stream is read only after a
+DynamoDB write to the local AWS (local.control.WAKE); idle, the poll is a long wait for one."""
 from __future__ import annotations
 
 import threading
@@ -14,41 +13,63 @@ class RecordingWake(Wake):
     def __init__(self) -> None:
         super().__init__()
         self.timeouts: list[float] = []
-        self.at_write: int | None = None
 
     def wait(self, seen: int, timeout: float) -> int:
         self.timeouts.append(timeout)
         return super().wait(seen, timeout)
 
-    def write(self) -> None:
-        self.at_write = len(self.timeouts)
-        self.notify()
+
+def _counting_pump(app, local_aws, wake, lines, reads):
+    """A pump whose stream client counts its GetRecords calls in `reads`."""
+    from local.pump import Pump
+
+    class CountingPump(Pump):
+        def _client(self, service):
+            client = super()._client(service)
+            if service == "dynamodbstreams":
+                client.meta.events.register("before-call.dynamodb-streams.GetRecords",
+                                            lambda **_: reads.append(1))
+            return client
+
+    return CountingPump(app, local_aws.session(), local_aws.endpoint, "us-east-1",
+                        say=lines.append, retry_delay=0, idle_wait=0.05, wake=wake,
+                        queue_wait=1).start()
 
 
-def test_the_stream_poll_backs_off_while_idle_and_a_write_wakes_it(stack, local_aws):
+def test_idle_the_stream_is_not_read_and_a_write_is_delivered_at_once(stack, local_aws):
+    from app import app
+
+    wake = RecordingWake()
+    lines: list[str] = []
+    reads: list[int] = []
+    pump = _counting_pump(app, local_aws, wake, lines, reads)
+    try:
+        eventually(lambda: len(wake.timeouts) >= 2 and reads, timeout=30)
+        idle_reads, idle_waits = len(reads), len(wake.timeouts)
+        eventually(lambda: len(wake.timeouts) >= idle_waits + 5, timeout=30)
+        assert len(reads) == idle_reads  # five waits ran out, nothing written: nothing read
+        sub = f"idle-{uuid.uuid4()}"
+        dynamodb = local_aws.session().client("dynamodb", endpoint_url=local_aws.endpoint)
+        dynamodb.put_item(TableName=stack["USERS_TABLE_NAME"],
+                          Item={"sub": {"S": sub}, "name": {"S": "Ada Idle"}})
+        wake.notify()  # what the local AWS's front door does at a DynamoDB write
+        eventually(lambda: any("INSERT" in line for line in lines), timeout=30)
+        assert len(reads) > idle_reads
+    finally:
+        pump.stop()
+    assert set(wake.timeouts) == {0.05}
+
+
+def test_a_stop_ends_the_long_idle_wait_at_once(stack, local_aws):
     from app import app
     from local.pump import Pump
 
     wake = RecordingWake()
-    lines: list[str] = []
-    pump = Pump(app, local_aws.session(), local_aws.endpoint, "us-east-1", say=lines.append,
-                retry_delay=0, idle_wait=0.01, idle_max_wait=0.08, wake=wake,
-                queue_wait=1).start()
-    try:
-        backed_off = [0.01, 0.02, 0.04, 0.08, 0.08]
-        def capped() -> bool:
-            t = list(wake.timeouts)
-            return any(t[i:i + 5] == backed_off for i in range(len(t)))
-        eventually(capped, timeout=30)
-        wake.write()
-        eventually(lambda: len(wake.timeouts) > wake.at_write + 1, timeout=30)
-        # The wait the write ended (or, written while reading, the one after) is followed by the
-        # shortest again.
-        assert 0.01 in wake.timeouts[wake.at_write:wake.at_write + 2]
-        assert wake.timeouts[wake.at_write - 1] == 0.08
-    finally:
-        pump.stop()
-    assert not any(t > 0.08 for t in wake.timeouts)
+    pump = Pump(app, local_aws.session(), local_aws.endpoint, "us-east-1", say=[].append,
+                retry_delay=0, idle_wait=600, wake=wake, queue_wait=1).start()
+    eventually(lambda: wake.timeouts, timeout=30)  # in the 600 s wait now (nothing written)
+    pump.stop(timeout=60)  # the queues' polls end within 1 s; the stream's only if woken
+    assert [t.name for t in pump._threads if t.is_alive()] == []
 
 
 def test_dynamodb_writes_wake_the_pump_and_stream_reads_do_not(stack, local_aws):
@@ -66,3 +87,19 @@ def test_dynamodb_writes_wake_the_pump_and_stream_reads_do_not(stack, local_aws)
     dynamodb.put_item(TableName=table, Item={"sub": {"S": f"wake-{uuid.uuid4()}"}})
     waiter.join(30)
     assert woken.is_set() and WAKE.count > before
+
+
+def test_the_delivery_process_wait_is_a_long_poll_a_stop_ends(stack, local_aws):
+    """local/deliver.py's wake over HTTP: GET /_local/wake holds until a write or a notify
+    (POST /_local/wake), which a stopping pump sends."""
+    from local.deliver import RemoteWake
+
+    waiting, stopping = RemoteWake(local_aws.endpoint), RemoteWake(local_aws.endpoint)
+    seen = waiting.wait(-1, 0)  # the count now
+    answers: list[int] = []
+    waiter = threading.Thread(target=lambda: answers.append(waiting.wait(seen, 10)))
+    waiter.start()
+    eventually(lambda: waiter.is_alive(), timeout=5)
+    stopping.notify()
+    waiter.join(30)
+    assert answers and answers[0] != seen  # ended by the notify, not by the 10 s cap
