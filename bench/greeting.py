@@ -116,9 +116,9 @@ class Stack:
     def client(self, session: Any, service: str) -> Any:
         return session.client(service, endpoint_url=f"http://127.0.0.1:{self.aws_port}")
 
-    def group_cpu_s(self) -> float:
-        """CPU seconds (user + system) used so far by every live process of the stack's group."""
-        total = 0
+    def _group_stats(self) -> list[list[str]]:
+        """/proc/<pid>/stat's fields after the name of every live process of the stack's group."""
+        stats = []
         for entry in os.listdir("/proc"):
             if not entry.isdigit():
                 continue
@@ -127,9 +127,25 @@ class Stack:
                     fields = stat.read().rsplit(")", 1)[1].split()
             except OSError:
                 continue
-            if int(fields[2]) == self.process.pid:  # field 5, pgrp (the session's leader)
-                total += int(fields[11]) + int(fields[12])  # fields 14, 15: utime, stime
+            if int(fields[2]) == self.process.pid and fields[0] != "Z":  # field 5, pgrp
+                stats.append(fields)
+        return stats
+
+    def group_cpu_s(self) -> float:
+        """CPU seconds (user + system) used so far by every live process of the stack's group."""
+        total = sum(int(f[11]) + int(f[12]) for f in self._group_stats())  # utime, stime
         return total / os.sysconf("SC_CLK_TCK")
+
+    def stop_timed(self, timeout: float = 60) -> dict[str, Any]:
+        """SIGTERM to the group (what Ctrl-C sends, as SIGINT): seconds until every process of
+        it has ended (the snapshot saved), and `python -m local`'s exit code."""
+        started = time.monotonic()
+        os.killpg(self.process.pid, signal.SIGTERM)
+        code = self.process.wait(timeout=timeout)
+        while self._group_stats() and time.monotonic() - started < timeout:
+            time.sleep(0.01)
+        return {"seconds": time.monotonic() - started, "exit_code": code,
+                "left": len(self._group_stats())}
 
     def stop(self) -> None:
         try:
@@ -244,6 +260,8 @@ def measure(deadline: Deadline, crowd: int, idle: int, big_crowd: int = 0,
                 result["stored"] = _stored(stack, deadline, stored, idle, result["idle"])
             except RuntimeError as exc:
                 result["stored_error"] = str(exc)
+        # Last, with everything above stored: the stop saves the snapshot of all of it.
+        result["stop"] = stack.stop_timed()
     finally:
         stack.stop()
     return result

@@ -35,6 +35,8 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "greeting.big_crowd.failed": ("make run: 1,000 at once not greeted by name", "count", 0),
     "greeting.big_crowd.lost_or_doubled": ("1,000 at once: records lost or doubled", "count", 0),
     "greeting.stored.ratio_p50": ("login -> greeting p50, 10,000 stored / ~16", "x", 1.5),
+    # Ctrl-C with everything above stored (11,000+ people): the snapshot saved, all ended
+    "greeting.stop_s": ("make run: SIGTERM -> every process ended", "s", 6.0),
     "memory.rss_growth_mb": ("RSS growth over the leak run", "MB", 2.0),
     "memory.traced_growth_kb": ("traced heap growth over the leak run", "KB", 256.0),
 }
@@ -86,6 +88,9 @@ def measured(results: dict[str, Any]) -> dict[str, float]:
         values["greeting.big_crowd.lost_or_doubled"] = float("inf")
     stored = greeting.get("stored")
     values["greeting.stored.ratio_p50"] = stored["ratio_p50"] if stored else float("inf")
+    stop = greeting.get("stop")
+    values["greeting.stop_s"] = (stop["seconds"] if stop and stop["exit_code"] == 0
+                                 and not stop["left"] else float("inf"))
     return values
 
 
@@ -216,6 +221,11 @@ def print_report(results: dict[str, Any], rows: list[dict[str, Any]],
               f"login answered "
               f"p50 {st['idle']['login_answered_p50_ms']:.0f} ms "
               f"(ratio {st['login_answered_ratio_p50']:.2f}x)")
+    if g.get("stop"):
+        sp = g["stop"]
+        write(f"  stopped (SIGTERM to the group, the snapshot of all of the above saved): every "
+              f"process ended in {sp['seconds']:.2f} s, exit code {sp['exit_code']}"
+              + (f", {sp['left']} still running" if sp["left"] else ""))
     if results.get("import_attribution"):
         write("")
         write("What app.py/chalicelib import at import time (wall ms each adds, after chalice):")

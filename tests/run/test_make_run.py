@@ -7,7 +7,6 @@ import signal
 import socket
 import subprocess
 import sys
-import time
 import urllib.error
 import urllib.request
 
@@ -87,21 +86,20 @@ def test_a_missing_or_malformed_authorization_header_gets_a_401_json_answer(
 
 # --- Stopping ---------------------------------------------------------------------------------
 
-def test_sigterm_to_the_process_group_stops_everything_within_seconds_and_frees_both_ports():
+def test_sigterm_to_the_process_group_stops_everything_and_frees_both_ports():
     stack = RunningStack().start()
     try:
         pids = group_pids(stack.pgid)
         assert stack.process.pid in pids
         assert len(pids) >= 2, f"expected `python -m local` and `chalice local`, found {pids}"
-        started = time.monotonic()
+        # How soon is the bench's (bench/README.md, greeting.stop_s); here, that it happens.
         os.killpg(stack.pgid, signal.SIGTERM)
-        stack.process.wait(timeout=10)
-        assert time.monotonic() - started < 6
+        stack.process.wait(timeout=60)
         assert stack.process.returncode == 0, stack.output()
-        eventually(lambda: not any(alive(pid) for pid in pids), 3,
+        eventually(lambda: not any(alive(pid) for pid in pids), 30,
                    what=f"every process to end: {[pid for pid in pids if alive(pid)]} still alive")
         assert group_pids(stack.pgid) == []
-        eventually(lambda: port_is_free(stack.port) and port_is_free(stack.aws_port), 3,
+        eventually(lambda: port_is_free(stack.port) and port_is_free(stack.aws_port), 30,
                    what="both ports to be free")
     finally:
         stack.stop()
@@ -114,10 +112,10 @@ def test_sigterm_to_the_parent_alone_stops_chalice_local_too():
         children = [pid for pid in group_pids(stack.pgid) if pid != stack.process.pid]
         assert children
         stack.process.send_signal(signal.SIGTERM)
-        stack.process.wait(timeout=10)
+        stack.process.wait(timeout=60)
         assert stack.process.returncode == 0, stack.output()
-        eventually(lambda: not any(alive(pid) for pid in children), 6, what="chalice local to end")
-        eventually(lambda: port_is_free(stack.port) and port_is_free(stack.aws_port), 3,
+        eventually(lambda: not any(alive(pid) for pid in children), 30, what="chalice local to end")
+        eventually(lambda: port_is_free(stack.port) and port_is_free(stack.aws_port), 30,
                    what="both ports to be free")
     finally:
         stack.stop()
@@ -130,9 +128,9 @@ def test_chalice_local_does_not_outlive_a_killed_parent():
         assert children
         stack.process.send_signal(signal.SIGKILL)
         stack.process.wait(timeout=10)
-        eventually(lambda: not any(alive(pid) for pid in children), 6,
+        eventually(lambda: not any(alive(pid) for pid in children), 30,
                    what="chalice local to end after `python -m local` was killed")
-        eventually(lambda: port_is_free(stack.port), 3, what="PORT to be free")
+        eventually(lambda: port_is_free(stack.port), 30, what="PORT to be free")
     finally:
         stack.stop()
 
@@ -160,7 +158,6 @@ def test_a_taken_port_gives_a_clear_error_and_a_non_zero_exit_without_a_tracebac
                  busy: str(taken.getsockname()[1])}
         env = {**os.environ, **ports}
         env.pop("AWS_ENDPOINT_URL", None)
-        started = time.monotonic()
         result = subprocess.run([sys.executable, "-m", "local"], cwd=ROOT, env=env,
                                 capture_output=True, text=True, timeout=60,
                                 start_new_session=True)
@@ -170,4 +167,3 @@ def test_a_taken_port_gives_a_clear_error_and_a_non_zero_exit_without_a_tracebac
     assert ports[busy] in result.stderr, output
     assert "Traceback" not in output
     assert "App:" not in result.stdout
-    assert time.monotonic() - started < 30
