@@ -15,11 +15,11 @@ atomically (write, fsync, rename): a kill in the middle of a save leaves the
 previous snapshot.
 
 When: after changes (at most every `interval` seconds while something changes),
-and once more on a clean stop. After `kill -9` the last snapshot is what
-survives, at most `interval` seconds old; it is self-consistent, so a message is
-either still in its queue (and delivered after the restart: the consumers are
-idempotent) or its effect is saved; messages a consumer had received but not
-finished become visible again at the start (that consumer died with the process).
+and on a clean stop if the last snapshot is behind (a write, the stream positions).
+After `kill -9` the last snapshot is what survives, at most `interval` seconds old; it
+is self-consistent, so a message is either still in its queue (and delivered after the
+restart: the consumers are idempotent) or its effect is saved; messages a consumer had
+received but not finished become visible again at the start (it died with the process).
 """
 from __future__ import annotations
 
@@ -198,8 +198,9 @@ class Store:
         self.extras: dict[str, Callable[[], Any]] = {}  # name -> value to save with each snapshot
         self.saved_at = 0.0
         self._say = say
-        self._saved_changes = -1
-        self._captured_changes = 0
+        # (GATE.changes, extras) as the last saved snapshot holds them, and the last captured
+        self._saved: tuple[int, Any] = (-1, None)
+        self._captured: tuple[int, Any] = (0, None)
         self.last_capture_s = 0.0  # how long the last snapshot held the local AWS
         self.last_wait_s = 0.0
         self._stop = threading.Event()
@@ -213,13 +214,13 @@ class Store:
         with GATE.exclusive():
             held = time.monotonic()
             changes = GATE.changes
+            extras = {name: read() for name, read in self.extras.items()}
             document = {"format": FORMAT, "template": template_digest(), "saved_at": time.time(),
-                        "extras": {name: read() for name, read in self.extras.items()},
-                        "backends": moto_pickle.dump_backends()}
+                        "extras": extras, "backends": moto_pickle.dump_backends()}
             moto_pickle.Pickler(buffer, protocol=pickle.HIGHEST_PROTOCOL).dump(document)
         self.last_capture_s = time.monotonic() - held
         self.last_wait_s = held - started
-        self._captured_changes = changes
+        self._captured = (changes, extras)
         return buffer.getvalue()
 
     def save(self) -> None:
@@ -232,7 +233,7 @@ class Store:
                 out.flush()
                 os.fsync(out.fileno())
             os.replace(partial, self.path)
-            self._saved_changes = self._captured_changes
+            self._saved = self._captured
             self.saved_at = time.time()
 
     def load(self) -> dict[str, Any] | None:
@@ -253,7 +254,7 @@ class Store:
             return None
         moto_pickle.load_backends(document["backends"])
         released = _release_in_flight()
-        self._saved_changes = GATE.changes
+        self._saved = (GATE.changes, document["extras"])
         self.saved_at = document["saved_at"]
         return {**document["extras"], "_released_in_flight": released}
 
@@ -280,15 +281,19 @@ class Store:
         # While the data is large and busy, a snapshot every `interval` would hold the local AWS
         # too often: wait at least four times as long as the last one held it.
         while not self._stop.wait(max(self.interval, 4 * self.last_capture_s)):
-            if GATE.changes != self._saved_changes:
+            if GATE.changes != self._saved[0]:
                 try:
                     self.save()
                 except Exception as exc:  # noqa: BLE001 - keep serving; say why it is not saved
                     self._say(f"[state] could not save the local AWS: {type(exc).__name__}: {exc}")
 
     def stop(self) -> None:
-        """Stop the saver and save once more (a clean stop keeps everything)."""
+        """Stop the saver; save once more unless the last snapshot already holds it all."""
         self._stop.set()
         if self._thread is not None:
             self._thread.join(timeout=10)
-        self.save()
+        with GATE.exclusive():
+            now = (GATE.changes, {name: read() for name, read in self.extras.items()})
+            behind = now != self._saved or not self.path.exists()
+        if behind:
+            self.save()

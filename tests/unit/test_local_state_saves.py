@@ -37,3 +37,29 @@ def test_two_threads_saving_at_once_both_succeed_and_leave_a_whole_snapshot(
     assert failures == []
     assert pickle.loads(store.path.read_bytes())["padding"] == b"x" * 200_000  # noqa: S301
     assert list(tmp_path.iterdir()) == [store.path]  # no partial file left behind
+
+
+def test_a_stop_saves_again_only_what_the_last_snapshot_lacks(tmp_path: Path, monkeypatch) -> None:
+    """Ctrl-C saves once more only when a write, the stream positions or a missing file say the
+    last snapshot is behind (a snapshot of 10,000 people takes about a second)."""
+    store = state.Store(tmp_path)
+    positions = {"stream shard": "1"}
+    store.extras["stream_positions"] = lambda: dict(positions)
+    captures: list[int] = []
+    capture = store.capture
+    monkeypatch.setattr(store, "capture", lambda: (captures.append(1), capture())[1])
+    store.save()
+    store.stop()
+    assert len(captures) == 1  # nothing new since the save
+    positions["stream shard"] = "2"
+    store.stop()
+    assert len(captures) == 2
+    assert state.loads(store.path.read_bytes())["extras"]["stream_positions"] == positions
+    state.GATE.changes += 1  # a request that may have changed the local AWS
+    store.stop()
+    assert len(captures) == 3
+    store.stop()
+    assert len(captures) == 3
+    store.path.unlink()
+    store.stop()
+    assert len(captures) == 4 and store.path.exists()
