@@ -141,3 +141,10 @@ def forget_cache() -> None:
     with _lock:
         _cache.clear()
         _misses.clear()
+
+
+def next_read_in(sub: str) -> float:
+    """Seconds until lookup(sub) asks Parameter Store again: 0 unless a miss is remembered."""
+    with _lock:
+        missed = _misses.get(parameter_name(sub))
+    return 0.0 if missed is None else max(0.0, missed[0] + missed[1] - time.monotonic())

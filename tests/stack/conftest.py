@@ -78,6 +78,16 @@ def _stacks(local_aws: LocalAWS) -> _Stacks:
     return _Stacks(local_aws)
 
 
+@pytest.fixture(autouse=True)
+def _pending_greetings_answer_at_once(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Here a pending greeting answers 202 at once instead of holding the ask (greeting.
+    HOLD_SECONDS): tests of this tier ask about pending people hundreds of times. The hold is
+    tested in test_greeting.py; the run and browser tiers run it as deployed."""
+    from chalicelib import greeting
+
+    monkeypatch.setattr(greeting, "HOLD_SECONDS", 0.0)
+
+
 @pytest.fixture
 def stack(request: pytest.FixtureRequest, _stacks: _Stacks) -> Iterator[dict[str, str]]:
     """The stack of this test's module, shared by its tests (each makes its own users, so

@@ -144,3 +144,51 @@ def test_names_asked_for_at_the_same_moment_are_read_together(stack):
     assert sorted(name for call in calls for name in call) == \
         sorted(names.parameter_name(sub) for sub in subs)
     assert len(calls) <= 6 and all(len(call) <= 10 for call in calls)
+
+
+def test_a_pending_ask_is_held_and_answered_by_name_once_the_name_comes(client, make_token,
+                                                                       monkeypatch):
+    """A pending page asks a few times, not every second: the ask waits (greeting.HOLD_SECONDS)
+    and answers 200 as soon as the name can be read, in the same request."""
+    import threading
+
+    from chalicelib import greeting
+    from chalicelib.aws import client as aws_client
+    from tests.helpers import eventually
+
+    monkeypatch.setattr(greeting, "HOLD_SECONDS", 30.0)
+    sub = str(uuid.uuid4())
+    token = make_token(sub=sub)
+    answers: list = []
+    asking = threading.Thread(target=lambda: answers.append(
+        client.http.get("/api/greeting", headers={"Authorization": token})))
+    asking.start()
+    eventually(lambda: names.next_read_in(sub) > 0, timeout=10)  # it read once and missed
+    assert not answers  # held, not answered 202
+    # The pipeline's write, as from another container: nothing here forgets the miss.
+    aws_client("ssm").put_parameter(Name=names.parameter_name(sub), Value="Held Name",
+                                    Type="String")
+    asking.join(30)
+    assert answers and answers[0].status_code == 200
+    assert answers[0].json_body["name"] == "Held Name"
+
+
+def test_a_held_ask_reads_at_most_once_a_miss_window_and_ends_pending(client, make_token,
+                                                                      monkeypatch):
+    from chalicelib import greeting
+    from chalicelib.aws import client as aws_client
+
+    monkeypatch.setattr(greeting, "HOLD_SECONDS", 2.5)
+    reads: list[int] = []
+    ssm = aws_client("ssm")
+    hook = lambda **_: reads.append(1)  # noqa: E731
+    ssm.meta.events.register("before-call.ssm.GetParameters", hook)
+    try:
+        token = make_token(sub=str(uuid.uuid4()))
+        pending = client.http.get("/api/greeting/card", headers={"Authorization": token})
+    finally:
+        ssm.meta.events.unregister("before-call.ssm.GetParameters", hook)
+    assert pending.status_code == 202 and pending.headers["Retry-After"] == "1"
+    # read at once, after MISS_FIRST_SECONDS, then once every MISS_SECONDS within the hold
+    allowed = 2 + int((greeting.HOLD_SECONDS - names.MISS_FIRST_SECONDS) / names.MISS_SECONDS)
+    assert 2 <= len(reads) <= allowed
