@@ -85,7 +85,7 @@ class FrontDoor:
                 close = getattr(result, "close", None)
                 if close:
                     close()
-            if changes_state(environ):
+            if changes_state(environ, body):
                 GATE.changes += 1
                 if environ.get("HTTP_X_AMZ_TARGET", "").startswith(_DYNAMODB_WRITE):
                     WAKE.notify()

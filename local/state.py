@@ -105,16 +105,18 @@ class Gate:
 
 GATE = Gate()
 
-# Calls that only read: they need no new snapshot. Everything else may change state.
+# Calls that only read need no new snapshot (a receive: when it handed messages out).
 _READS = re.compile(r"^(Describe|List|Get|Scan|Query|BatchGet|Receive|Head)")
 _READS_THAT_WRITE = {"GetId", "GetOpenIdToken", "GetCredentialsForIdentity",
                      "GetOpenIdTokenForDeveloperIdentity"}
 
 
-def changes_state(environ: dict[str, Any]) -> bool:
+def changes_state(environ: dict[str, Any], answer: bytes = b"") -> bool:
     if environ.get("REQUEST_METHOD") in ("GET", "HEAD", "OPTIONS"):
         return False
     action = environ.get("HTTP_X_AMZ_TARGET", "").rsplit(".", 1)[-1]
+    if action == "ReceiveMessage":  # messages handed out (visibility, counts); an idle poll: none
+        return b'"ReceiptHandle"' in answer
     return not (action and _READS.match(action) and action not in _READS_THAT_WRITE)
 
 
@@ -238,7 +240,6 @@ class Store:
 
     def load(self) -> dict[str, Any] | None:
         """Restore moto's backends from the file; its extras, or None when starting empty.
-
         Call before the local AWS serves anything. A snapshot of another template (the
         resources changed) is set aside, not loaded: the stack is then created anew."""
         if not self.path.exists():

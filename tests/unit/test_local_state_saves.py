@@ -63,3 +63,16 @@ def test_a_stop_saves_again_only_what_the_last_snapshot_lacks(tmp_path: Path, mo
     store.path.unlink()
     store.stop()
     assert len(captures) == 4 and store.path.exists()
+
+
+def test_a_receive_that_hands_messages_out_needs_a_snapshot_and_an_empty_poll_does_not() -> None:
+    """A received message is in flight (and counted) until deleted: the snapshot must hold that,
+    or a restart would not deliver it again. An idle long poll changes nothing (no saves)."""
+    receive = {"REQUEST_METHOD": "POST", "HTTP_X_AMZ_TARGET": "AmazonSQS.ReceiveMessage"}
+    assert state.changes_state(receive, b'{"Messages": [{"MessageId": "m", '
+                                        b'"ReceiptHandle": "r", "Body": "{}"}]}')
+    assert not state.changes_state(receive, b"{}")
+    assert not state.changes_state({"REQUEST_METHOD": "POST",
+                                    "HTTP_X_AMZ_TARGET": "AmazonSSM.GetParameters"}, b"{}")
+    assert state.changes_state({"REQUEST_METHOD": "POST",
+                                "HTTP_X_AMZ_TARGET": "AmazonSQS.SendMessage"}, b"{}")
