@@ -8,11 +8,14 @@ services it calls, the handlers here talk to the local AWS over HTTP only:
 - the stream poll's idle wait is a long poll in the local AWS, GET /_local/wake (it answers
   at the first DynamoDB write: local.control.WAKE), so idle still costs nothing, and a stop
   ends it at once (POST /_local/wake);
-- the stream positions delivered so far are sent to POST /_local/positions whenever they
-  move (at most every REPORT_SECONDS), and the local AWS saves them with its state
-  snapshot (local.state), as before; the first report says delivery has started;
-- SIGTERM or SIGINT (Ctrl-C) stop it: the pump finishes its batch, the last positions are
-  reported, then it exits.
+- the stream positions are sent to POST /_local/positions at the start (the first report
+  says delivery has started) and then by the stream's thread itself each time a batch is
+  delivered, before it reads on: the local AWS saves them with its state snapshot
+  (local.state), and a stop can never leave a delivered batch's position behind (a position
+  reported late, after the stop's last save, would deliver the batch again after the
+  restart: a second version of the name);
+- SIGTERM or SIGINT (Ctrl-C) stop it: the pump finishes its batch (and reports it), then it
+  exits.
 
 `python -m local` starts it (the stack's names in its environment, the saved positions in
 POSITIONS_ENV) and stops it before the local AWS. Run: python -m local.deliver
@@ -28,7 +31,6 @@ import urllib.request
 from typing import Any
 
 POSITIONS_ENV = "COMM_IT_STREAM_POSITIONS"  # the positions saved by the last run (JSON)
-REPORT_SECONDS = 0.25  # how often moved positions are sent (the state saver's is 0.5 s)
 
 
 def control(endpoint: str, method: str, name: str, body: dict[str, Any] | None = None,
@@ -65,6 +67,29 @@ class RemoteWake:
             pass
 
 
+class PositionReport:
+    """Sends the pump's positions to the local AWS (POST /_local/positions) when they have
+    moved since the last report; one report at a time, so a later one never arrives first."""
+
+    def __init__(self, endpoint: str, positions: dict[str, str]) -> None:
+        self._endpoint = endpoint
+        self._positions = positions
+        self._reported: dict[str, str] | None = None
+        self._lock = threading.Lock()
+
+    def __call__(self) -> None:
+        with self._lock:
+            current = dict(self._positions)  # one copy, taken whole
+            if current == self._reported:
+                return
+            try:
+                control(self._endpoint, "POST", "positions", current, timeout=5)
+            except OSError as exc:  # the local AWS is gone (killed): the snapshot keeps the last
+                print(f"[event] the stream positions were not saved: {exc}", flush=True)
+                return
+            self._reported = current
+
+
 def main() -> int:
     from local import console
     from local.serve import die_with_parent
@@ -85,27 +110,16 @@ def main() -> int:
     from local.pump import Pump
 
     warm.clients(warm.HANDLER_SERVICES)
+    report = PositionReport(endpoint, positions)
+    report()  # delivery has started (python -m local waits for this)
     pump = Pump(app, boto3.session.Session(region_name=REGION), endpoint, REGION,
-                positions=positions, wake=RemoteWake(endpoint)).start()
-    reported: dict[str, str] | None = None
+                positions=positions, wake=RemoteWake(endpoint), moved=report).start()
     try:
-        while True:
-            current = dict(positions)  # one copy, taken whole (the pump's thread adds to it)
-            if current != reported:
-                try:
-                    control(endpoint, "POST", "positions", current)
-                except OSError:  # the local AWS is gone: nothing left to deliver to
-                    break
-                reported = current
-            if stop.wait(REPORT_SECONDS):
-                break
+        while not stop.wait(1.0):  # a wait with a timeout: a signal ends it at once
+            pass
     finally:
         pump.stop()
-        try:
-            if dict(positions) != reported:
-                control(endpoint, "POST", "positions", dict(positions), timeout=5)
-        except OSError as exc:  # the local AWS is gone (killed): the snapshot keeps the last
-            print(f"[event] the last stream positions were not saved: {exc}", flush=True)
+        report()  # nothing new unless a report failed
     return 0
 
 

@@ -52,7 +52,8 @@ class Pump(StreamDelivery):
                  positions: dict[str, str] | None = None,
                  env: Mapping[str, str] | None = None,
                  wake: Any = None,
-                 queue_wait: int = QUEUE_WAIT_SECONDS) -> None:
+                 queue_wait: int = QUEUE_WAIT_SECONDS,
+                 moved: Callable[[], None] = lambda: None) -> None:
         self._app = app
         self._session = session
         self._endpoint = endpoint
@@ -64,6 +65,7 @@ class Pump(StreamDelivery):
         self.max_backoff = max_backoff
         # "<stream arn> <shard id>" -> sequence number of the last record delivered
         self.positions: dict[str, str] = {} if positions is None else positions
+        self._moved = moved  # called by a stream's thread after its position moved
         # Idle: the stream poll waits for a DynamoDB write to the local AWS (local.control.WAKE)
         # at most idle_wait at a time, and reads the stream only after one; stop() ends the wait.
         self._idle_wait = idle_wait

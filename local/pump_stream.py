@@ -28,7 +28,7 @@ from local.events import stream_record
 
 class StreamDelivery:
     """Pump's stream half. It uses the pump's attributes and methods (local.pump.Pump):
-    _client, _invoke, _say, _stop, _wake, _env, _region, _app, positions, retry_delay,
+    _client, _invoke, _say, _stop, _wake, _env, _region, _app, positions, _moved, retry_delay,
     max_backoff, _idle_wait."""
 
     def _pump_stream(self, source: DynamoDBEventConfig) -> None:
@@ -74,6 +74,7 @@ class StreamDelivery:
                         return  # stopping: the batch is delivered again after the restart
                     last = records[-1]["dynamodb"]["SequenceNumber"]
                     self.positions[f"{arn} {shard['ShardId']}"] = last
+                    self._moved()
             # Records read: there may be more (a full page), read again at once; else wait.
             read = busy or self._wake.wait(seen, self._idle_wait) != seen
 
