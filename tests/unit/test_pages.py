@@ -53,6 +53,19 @@ def test_pages_send_a_strict_content_security_policy_with_a_fresh_nonce(client, 
     assert first.headers["X-Content-Type-Options"] == "nosniff"
 
 
+def test_every_page_inlines_the_stylesheet_and_the_script_as_they_are_under_its_nonce(client):
+    """templates/style.css and app.js, byte for byte (inlined, never parsed as templates: the
+    cold page's Jinja compile), inside the elements the page's nonce allows."""
+    style = (pages.TEMPLATES_DIR / "style.css").read_text().removesuffix("\n")
+    script = (pages.TEMPLATES_DIR / "app.js").read_text().removesuffix("\n")
+    for path in page_paths():
+        response = client.http.get(path)
+        html = response.body.decode()
+        nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])[1]
+        assert f'<style nonce="{nonce}">{style}</style>' in html, path
+        assert f'<script nonce="{nonce}">{script}</script>' in html, path
+
+
 def test_forms_have_the_labelled_fields_and_buttons_of_the_journey(client):
     signup = client.http.get("/signup").body.decode()
     for label in ("Name", "Email", "Username", "Password"):
