@@ -10,7 +10,7 @@ import re
 
 import pytest
 
-from tests.browser.helpers import ARTIFACTS, chromium_path
+from tests.browser.helpers import chromium_path, save_screenshot
 from tests.running import RunningStack
 
 CHROMIUM_ARGS = [
@@ -77,11 +77,8 @@ def page(context, running_stack, request):
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed and not page.is_closed():
-        ARTIFACTS.mkdir(exist_ok=True)
         try:
-            page.screenshot(path=str(ARTIFACTS
-                                     / f"FAILED-{_artifact_name(request.node.nodeid)}.png"),
-                            full_page=True)
+            save_screenshot(page, f"FAILED-{_artifact_name(request.node.nodeid)}")
         except Exception as exc:  # noqa: BLE001 (the screenshot must not hide the real failure)
             print(f"could not save a screenshot: {exc}")
 

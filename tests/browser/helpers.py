@@ -29,6 +29,27 @@ def chromium_path() -> str:
     return path
 
 
+# Chromium now and then refuses one capture ("Unable to capture screenshot") and takes the
+# same picture when asked again a moment later (CI saw it once in ~1,650 tests, on a phone page).
+CAPTURE_REFUSED = "Unable to capture screenshot"
+CAPTURE_ATTEMPTS = 3
+
+
+def save_screenshot(page: Any, name: str) -> None:
+    """A full-page picture in test-artifacts/ for a person to look at (never an assertion)."""
+    from playwright.sync_api import Error
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    for attempt in range(1, CAPTURE_ATTEMPTS + 1):
+        try:
+            page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=True)
+            return
+        except Error as error:
+            if CAPTURE_REFUSED not in str(error) or attempt == CAPTURE_ATTEMPTS:
+                raise
+            page.wait_for_timeout(200 * attempt)
+
+
 def unique(prefix: str = "user") -> str:
     return f"{prefix}{uuid.uuid4().hex[:10]}"
 

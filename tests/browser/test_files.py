@@ -11,7 +11,7 @@ from pathlib import Path
 
 from playwright.sync_api import Page, expect
 
-from tests.browser.helpers import axe_violations
+from tests.browser.helpers import axe_violations, save_screenshot
 from tests.helpers import PASSWORD, call
 from tests.running import RunningStack
 
@@ -119,8 +119,6 @@ def test_a_name_that_exists_is_refused_by_the_server_with_its_message_in_the_ale
 
 def test_the_files_section_fits_a_phone_screen_with_a_long_file_name(
         page: Page, running_stack: RunningStack):
-    from tests.browser.helpers import ARTIFACTS
-
     page.set_viewport_size({"width": 390, "height": 844})
     on_account_page(page, running_stack)
     name = "A-very-long-file-name-without-any-spaces-" * 4 + ".txt"
@@ -131,8 +129,7 @@ def test_the_files_section_fits_a_phone_screen_with_a_long_file_name(
     expect(button).to_be_visible()
     box = button.bounding_box()
     assert box["width"] > box["height"], box  # "Delete" on one line, not a letter a line
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "phone-account-files.png"), full_page=True)
+    save_screenshot(page, "phone-account-files")
     assert page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth") <= 0
 
 

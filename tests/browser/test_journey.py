@@ -12,9 +12,9 @@ import pytest
 from playwright.sync_api import Page, expect
 
 from chalicelib.errors import SESSION_ENDED
-from tests.browser.helpers import (ARTIFACTS, PHONE, alert, chromium_path, expect_greeting,
+from tests.browser.helpers import (PHONE, alert, chromium_path, expect_greeting,
                                    horizontal_overflow, log_in_on_page, other_code, path_of,
-                                   session_storage, sign_up, unique)
+                                   save_screenshot, session_storage, sign_up, unique)
 from tests.helpers import PASSWORD, page_paths
 from tests.running import RunningStack
 
@@ -67,8 +67,7 @@ def test_a_new_person_signs_up_verifies_is_greeted_by_name_logs_out_and_back_in(
     # The markup in the name is text on the page, never HTML.
     assert page.locator("#greeting b").count() == 0
     assert page.locator("#greeting h1").inner_text() == f"Hello, {TRICKY_NAME}"
-    ARTIFACTS.mkdir(exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / "greeting.png"), full_page=True)
+    save_screenshot(page, "greeting")
     assert any("idToken" in value for value in session_storage(page).values())
     stored = page.evaluate("() => JSON.stringify([sessionStorage, localStorage, document.cookie])")
     assert PASSWORD not in stored and "refresh" not in stored.lower(), stored
@@ -351,7 +350,6 @@ def test_every_page_fits_a_phone_screen_without_horizontal_scrolling(
     stack = running_stack
     person = sign_up(stack, name=LONG_NAME)
     page.set_viewport_size(PHONE)
-    ARTIFACTS.mkdir(exist_ok=True)
     overflowing = {}
     for path in page_paths():  # read from app.routes: a new page is checked too
         if path in AFTER_LOG_IN:
@@ -359,7 +357,7 @@ def test_every_page_fits_a_phone_screen_without_horizontal_scrolling(
         name = path.strip("/") or "home"
         page.goto(stack.app_url + path.lstrip("/") + PAGE_QUERY.get(path, ""))
         expect(page.get_by_role("heading", level=1)).to_be_visible()
-        page.screenshot(path=str(ARTIFACTS / f"phone-{name}.png"), full_page=True)
+        save_screenshot(page, f"phone-{name}")
         overflowing[name] = horizontal_overflow(page)
 
     # An error message and a long name must wrap too.
@@ -368,7 +366,7 @@ def test_every_page_fits_a_phone_screen_without_horizontal_scrolling(
     overflowing["login with an error"] = horizontal_overflow(page)
     log_in_on_page(page, stack, person["username"], PASSWORD)
     expect_greeting(page, stack, LONG_NAME)
-    page.screenshot(path=str(ARTIFACTS / "phone-hello.png"), full_page=True)
+    save_screenshot(page, "phone-hello")
     overflowing["hello"] = horizontal_overflow(page)
 
     assert set(overflowing) >= {path.strip("/") or "home" for path in page_paths()}
@@ -383,3 +381,33 @@ def test_a_missing_chromium_fails_the_browser_tests_with_a_clear_message(monkeyp
         chromium_path()
     assert "chromium" in str(failure.value)
     assert "never `playwright install`" in str(failure.value)
+
+
+class _RefusingPage:
+    """A page whose Chromium refuses the first captures, as CI's once did."""
+
+    def __init__(self, refusals: int, message: str = "Unable to capture screenshot"):
+        self.refusals, self.message, self.captures, self.waits = refusals, message, 0, []
+
+    def screenshot(self, path: str, full_page: bool) -> None:
+        from playwright.sync_api import Error
+        self.captures += 1
+        if self.captures <= self.refusals:
+            raise Error(f"Page.screenshot: Protocol error (Page.captureScreenshot): {self.message}")
+
+    def wait_for_timeout(self, ms: float) -> None:
+        self.waits.append(ms)
+
+
+def test_a_screenshot_chromium_refuses_once_is_asked_for_again():
+    page = _RefusingPage(refusals=2)
+    save_screenshot(page, "harness-refused-twice")
+    assert page.captures == 3 and page.waits == [200, 400]
+
+
+def test_a_screenshot_chromium_keeps_refusing_or_any_other_error_fails_the_test():
+    from playwright.sync_api import Error
+    for page in (_RefusingPage(refusals=3), _RefusingPage(refusals=1, message="Target closed")):
+        with pytest.raises(Error):
+            save_screenshot(page, "harness-refused")
+    assert page.captures == 1  # another error is not asked again
