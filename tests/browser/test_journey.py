@@ -9,7 +9,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from playwright.sync_api import Page, expect
+from playwright.sync_api import Error, Page, expect
 
 from chalicelib.errors import SESSION_ENDED
 from tests.browser.helpers import (PHONE, alert, chromium_path, expect_greeting,
@@ -390,7 +390,6 @@ class _RefusingPage:
         self.refusals, self.message, self.captures, self.waits = refusals, message, 0, []
 
     def screenshot(self, path: str, full_page: bool) -> None:
-        from playwright.sync_api import Error
         self.captures += 1
         if self.captures <= self.refusals:
             raise Error(f"Page.screenshot: Protocol error (Page.captureScreenshot): {self.message}")
@@ -406,8 +405,10 @@ def test_a_screenshot_chromium_refuses_once_is_asked_for_again():
 
 
 def test_a_screenshot_chromium_keeps_refusing_or_any_other_error_fails_the_test():
-    from playwright.sync_api import Error
-    for page in (_RefusingPage(refusals=3), _RefusingPage(refusals=1, message="Target closed")):
+    refusing = _RefusingPage(refusals=3)
+    failing = _RefusingPage(refusals=1, message="Target closed")
+    for page in (refusing, failing):
         with pytest.raises(Error):
             save_screenshot(page, "harness-refused")
-    assert page.captures == 1  # another error is not asked again
+    assert refusing.captures == 3 and refusing.waits == [200, 400]  # asked three times, no more
+    assert failing.captures == 1 and failing.waits == []  # another error is not asked again
