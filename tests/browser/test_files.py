@@ -117,6 +117,31 @@ def test_a_name_that_exists_is_refused_by_the_server_with_its_message_in_the_ale
     assert axe_violations(page) == [], "the account page with a file listed"
 
 
+def test_a_file_uploaded_before_the_sign_in_check_answers_stays_on_the_page(
+        page: Page, running_stack: RunningStack):
+    """The account page renews its tokens first (a network call); its forms work meanwhile.
+
+    Held, that call leaves a window in which an Upload clicked before its handler was wired
+    would submit the form natively: the page reloaded as /account?file=<name>, nothing sent.
+    """
+    on_account_page(page, running_stack)
+    held = []
+    page.route("**/api/auth/refresh", lambda route: held.append(route))
+    with page.expect_request("**/api/auth/refresh"):
+        page.reload()
+    choose(page, "early.txt", b"early")
+    page.get_by_role("button", name="Upload").click()
+    link = page.get_by_role("link", name="early.txt", exact=True)
+    expect(link).to_be_visible()
+    assert page.url == running_stack.app_url + "account"
+    assert len(held) == 1  # the sign-in check is still out
+    held[0].continue_()
+    page.unroute("**/api/auth/refresh")
+    expect(page.get_by_text("Two-step verification is off", exact=False)).to_be_visible()
+    expect(link).to_be_visible()
+    expect(page.get_by_role("alert")).to_have_count(0)
+
+
 def test_the_files_section_fits_a_phone_screen_with_a_long_file_name(
         page: Page, running_stack: RunningStack):
     page.set_viewport_size({"width": 390, "height": 844})
