@@ -294,7 +294,6 @@
   // --- The account page's files section (templates/account_files.html) ---------------------
   // Your files and the archived profile document: every link is a presigned S3 URL signed
   // with your own temporary credentials, which the browser follows straight to S3.
-  // Like every account section: wires its handlers now, returns its first load.
   function filesSection() {
     var list = document.getElementById("files-list");
     var empty = document.getElementById("files-empty");
@@ -476,7 +475,6 @@
   }
 
   // The account page's section: its state, set up (QR code and key), turn on and off with a code.
-  // Wires its handlers now, returns its first load.
   function twoStepSection() {
     var state = document.getElementById("two-step-state");
     var start = document.getElementById("two-step-start");
@@ -515,7 +513,6 @@
 
   // --- Your data in AWS: every place, one ZIP, your access proven (account_files.html) -----
   // Read with your own AWS credentials (and your access token for the user pool).
-  // Wires its handlers now, returns its first load.
   function myDataSection() {
     var withTokens = { auth: true, accessToken: true };
     var places = document.getElementById("places");
@@ -768,9 +765,9 @@
         go("login?notice=account-deleted");
       }, withTokens);
 
-      // Every section's buttons and forms are wired now, before the sign-in check answers
-      // (a form clicked before its handler would submit itself natively and reload the page);
-      // only their first loads wait for it.
+      // Each section (twoStepSection, filesSection, myDataSection) wires its buttons and forms
+      // now, before the sign-in check answers (a form clicked before its handler would submit
+      // itself natively and reload the page), and returns its first load, which waits for it.
       var loads = [load, twoStepSection(), filesSection(), myDataSection()];
       wireLogout();
       signedIn().then(function () { loads.forEach(function (start) { start(); }); });

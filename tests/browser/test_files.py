@@ -137,7 +137,7 @@ def test_a_file_uploaded_before_the_sign_in_check_answers_stays_on_the_page(
     assert len(held) == 1  # the sign-in check is still out
     held[0].continue_()
     page.unroute("**/api/auth/refresh")
-    expect(page.get_by_text("Two-step verification is off", exact=False)).to_be_visible()
+    expect(page.get_by_text("Two-step verification is off")).to_be_visible()
     expect(link).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
 
