@@ -1,0 +1,165 @@
+"""docs/openapi.yaml, the API's OpenAPI document, held to app.py and chalicelib/inputs.py.
+
+The fuzz (tests/run/test_fuzz.py) generates its requests from the document, so a route
+missing from it would never be fuzzed, and a limit that drifted from inputs.py would
+fuzz the wrong edges: these tests fail first.
+"""
+from __future__ import annotations
+
+import functools
+import json
+from typing import Any
+
+import pytest
+import yaml
+
+from chalicelib import file_names, inputs
+from tests.helpers import ROOT, app_routes
+
+DOCUMENT = ROOT / "docs" / "openapi.yaml"
+METHODS = {"get", "put", "post", "delete", "options", "head", "patch", "trace"}
+# A valid value of each body field (tests below fill the fields they do not leave out).
+VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "username": "ada",
+         "password": "Corr3ct-horse", "currentPassword": "Corr3ct-horse",
+         "newPassword": "N3w-Corr3ct-horse", "code": "123456", "appCode": "123456",
+         "session": "abc", "accessToken": "abc", "refreshToken": "abc"}
+
+
+@functools.lru_cache(maxsize=1)
+def document() -> dict[str, Any]:
+    return yaml.safe_load(DOCUMENT.read_text(encoding="utf-8"))
+
+
+def resolve(node: Any) -> Any:
+    """`node` with its `$ref` (a local one, #/...) followed."""
+    while isinstance(node, dict) and "$ref" in node:
+        target: Any = document()
+        for part in node["$ref"].removeprefix("#/").split("/"):
+            target = target[part]
+        node = target
+    return node
+
+
+def operations() -> list[tuple[str, str, dict[str, Any]]]:
+    """(METHOD, path, operation) for every operation the document names."""
+    return sorted(((method.upper(), path, operation)
+                   for path, item in document()["paths"].items()
+                   for method, operation in item.items() if method in METHODS),
+                  key=lambda found: found[:2])
+
+
+def json_body_schema(operation: dict[str, Any]) -> dict[str, Any] | None:
+    body = resolve(operation.get("requestBody"))
+    if not body:
+        return None
+    return resolve(body["content"]["application/json"]["schema"])
+
+
+def documented_routes() -> list[tuple[str, str]]:
+    return [(method, path) for method, path, _ in operations()]
+
+
+def test_the_openapi_document_is_valid_openapi_3():
+    from openapi_spec_validator import validate
+
+    assert document()["openapi"].startswith("3.")
+    validate(document())
+
+
+def test_every_route_and_method_of_app_py_is_in_the_openapi_document():
+    missing = sorted(set(app_routes()) - set(documented_routes()))
+    assert not missing, f"add these routes of app.py to {DOCUMENT.name}: {missing}"
+
+
+def test_the_openapi_document_names_no_route_or_method_app_py_does_not_have():
+    extra = sorted(set(documented_routes()) - set(app_routes()))
+    assert not extra, f"{DOCUMENT.name} names routes app.py does not have: {extra}"
+
+
+def test_the_guarded_routes_and_only_they_require_the_id_token():
+    from app import app
+
+    guarded = sorted((method, path) for path, methods in app.routes.items()
+                     for method, route in methods.items() if route.authorizer is not None)
+    requiring = sorted((method, path) for method, path, operation in operations()
+                       if operation.get("security", document().get("security")))
+    assert guarded and requiring == guarded
+    scheme = document()["components"]["securitySchemes"]["idToken"]
+    # The token itself, no "Bearer " (chalicelib/tokens.header_token): an apiKey header.
+    assert (scheme["type"], scheme["in"], scheme["name"]) == ("apiKey", "header", "Authorization")
+
+
+def test_every_operation_documents_its_4xx_answers_in_the_error_shape():
+    error = document()["components"]["schemas"]["Error"]
+    assert error["required"] == ["error", "message"]
+    assert error["additionalProperties"] is False
+    assert {name: field["type"] for name, field in error["properties"].items()} == {
+        "error": "string", "message": "string"}
+    for method, path, operation in operations():
+        answer = resolve(operation["responses"].get("4XX"))
+        assert answer, f"{method} {path} documents no 4XX answer"
+        assert answer["content"]["application/json"]["schema"] == {
+            "$ref": "#/components/schemas/Error"}, (method, path)
+
+
+# The upload's body is no form: inputs.upload_body and file_names check its name and content.
+UPLOAD = ("POST", "/api/account/files")
+
+
+def body_fields() -> list[tuple[str, str, str, dict[str, Any]]]:
+    """(METHOD, path, field, its schema) for every field of every JSON request body but the
+    upload's."""
+    return [(method, path, name, resolve(field))
+            for method, path, operation in operations() if (method, path) != UPLOAD
+            for name, field in (json_body_schema(operation) or {}).get("properties", {}).items()]
+
+
+@pytest.mark.parametrize("field", sorted(inputs.FIELDS))
+def test_each_body_field_has_the_length_limit_and_pattern_of_chalicelib_inputs(field):
+    expected = inputs.FIELDS[field]
+    uses = [(method, path, schema) for method, path, name, schema in body_fields()
+            if name == field]
+    assert uses, f"no request body of {DOCUMENT.name} has the field {field!r}"
+    for method, path, schema in uses:
+        assert schema["type"] == "string", (method, path)
+        assert schema["maxLength"] == expected.max_length, (method, path)
+        # inputs.py matches the whole value (re.fullmatch): anchored here.
+        assert schema["pattern"] == f"^(?:{expected.pattern})$", (method, path)
+
+
+def test_every_body_field_the_document_names_is_one_chalicelib_checks():
+    unknown = sorted({(method, path, name) for method, path, name, _ in body_fields()
+                      if name not in inputs.FIELDS and name != "keepSignedIn"})
+    assert not unknown
+
+
+def test_the_upload_limits_are_those_of_chalicelib():
+    operation = document()["paths"]["/api/account/files"]["post"]
+    fields = json_body_schema(operation)["properties"]
+    assert resolve(fields["name"])["maxLength"] == file_names.MAX_NAME_BYTES
+    # The base64 of the largest file, the part of the body's limit that is not the name.
+    assert fields["content"]["maxLength"] == 4 * ((inputs.MAX_FILE_BYTES + 2) // 3)
+    assert fields["content"]["maxLength"] < inputs.MAX_UPLOAD_BODY_BYTES
+
+
+def required_fields_of_public_bodies() -> list[tuple[str, str, str, list[str]]]:
+    return [(method, path, field, schema["required"])
+            for method, path, operation in operations() if not operation.get("security")
+            for schema in [json_body_schema(operation)] if schema and schema.get("required")
+            for field in schema["required"]]
+
+
+@pytest.mark.parametrize(("method", "path", "field", "required"),
+                         required_fields_of_public_bodies(),
+                         ids=lambda value: value if isinstance(value, str) else "")
+def test_each_required_body_field_of_the_document_is_one_the_route_asks_for(
+        client, method, path, field, required):
+    # Every other documented field valid, this one left out: the app refuses the body
+    # before it calls AWS, naming the field.
+    body = {name: VALID[name] for name in required if name != field}
+    response = client.http.request(method, path, body=json.dumps(body),
+                                   headers={"Content-Type": "application/json"})
+    assert response.status_code == 400, response.body
+    answer = json.loads(response.body)
+    assert answer == {"error": "MissingParameter",
+                      "message": f"{inputs.FIELDS[field].label} is required."}
