@@ -127,6 +127,7 @@ def _warm_local_aws(aws: LocalAWS) -> None:
 
 def serve(clean: bool) -> int:
     from local import console, resources, state
+    from local.cognito import signing_key
 
     console.install()  # every line of this process whole and escaped: pump, outbox, logs
     port = _port("PORT")
@@ -141,7 +142,8 @@ def serve(clean: bool) -> int:
 
     store = state.Store(os.environ.get("LOCAL_STATE_DIR") or STATE_DIR, say=_say,
                         interval=float(os.environ.get("LOCAL_STATE_INTERVAL") or 0.5))
-    aws = LocalAWS(Outbox(), port=aws_port)
+    aws = LocalAWS(Outbox(), port=aws_port,
+                   signing_key=signing_key.kept_in(store.directory, say=_say))
     if clean and store.clear():
         _say(f"[state] forgot the saved local data ({store.path})")
     saved = store.load()

@@ -1,7 +1,8 @@
 """The embedded local AWS: moto in server mode on 127.0.0.1, with the Cognito
 gaps closed (local.cognito), the identity pool's credentials and the role's IAM
 policy enforced (local.iam), every patch listed in local.moto_patches, and the
-resources of infra/template.yaml.
+resources of infra/template.yaml. Its Cognito tokens are signed with its own key
+(local.cognito.signing_key): the one `make run` keeps in its state directory, or a new one.
 """
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import urllib.request
 from typing import Any
 
 from local import cognito, iam, ports, resources
+from local.cognito import signing_key as cognito_signing_key
 from local.outbox import Outbox
 
 REGION = "us-east-1"
@@ -16,14 +18,16 @@ CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
 
 
 class LocalAWS:
-    def __init__(self, outbox: Outbox, port: int = 0) -> None:
+    def __init__(self, outbox: Outbox, port: int = 0,
+                 signing_key: cognito_signing_key.SigningKey | None = None) -> None:
         import logging
         from local import (control, dynamodb_transactions, dynamodb_updates, moto_dispatch,
                            sqs_scans, state)
         from local.faults import Faults
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the console
-        cognito.install(outbox)
+        self.signing_key = signing_key or cognito_signing_key.new()  # its tokens' key
+        cognito.install(outbox, self.signing_key)
         state.install()
         dynamodb_transactions.install()
         dynamodb_updates.install()

@@ -61,6 +61,11 @@ PATCHES = (
           "a deleted user's sub is forgotten (ServerSideTokenCheck cannot refuse it)"),
     Patch(f"{_IDP}.responses.CognitoIdpResponse.revoke_token", "local.cognito.revoke",
           "no RevokeToken: one session (a refresh token and its access tokens) cannot end alone"),
+    Patch(f"{_IDP}.models.CognitoIdpUserPool.create_jwt", "local.cognito.signing_key",
+          "every pool's tokens signed with one private key shipped inside moto (kid \"dummy\"): "
+          "anyone can sign a token for any sub"),
+    Patch(f"{_IDP}.responses.CognitoIdpJsonWebKeyResponse.json_web_key",
+          "local.cognito.signing_key", "the JWKS publishes the public half of that shipped key"),
     Patch(f"{_IDENTITY}.get_id", "local.iam.identity_pool",
           "GetId checks no login and returns a new identity id on every call"),
     Patch(f"{_IDENTITY}.get_credentials_for_identity", "local.iam.identity_pool",

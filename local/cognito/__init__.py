@@ -1,18 +1,21 @@
 """The local AWS's Cognito user pool, closer to Cognito than moto is: codes sent and
 checked (codes.py, their mail in mail.py), a person's own attribute updates
 (attributes.py), the lockout after wrong passwords (lockout.py), what sign-outs
-and deletions leave behind (sessions.py), one session ended alone (revoke.py), and
-two-step verification with a secret of each person's own (totp.py). Each patch is
-listed in local/moto_patches.py.
+and deletions leave behind (sessions.py), one session ended alone (revoke.py),
+two-step verification with a secret of each person's own (totp.py), and tokens signed
+with a key of the local AWS's own instead of the one moto ships (signing_key.py). Each
+patch is listed in local/moto_patches.py.
 """
 from __future__ import annotations
 
+from local.cognito.signing_key import SigningKey
 from local.outbox import Outbox
 
 
-def install(outbox: Outbox) -> None:
-    """Patch the moto of this process (once); codes go to `outbox`."""
-    from local.cognito import attributes, codes, lockout, revoke, sessions, totp
+def install(outbox: Outbox, key: SigningKey) -> None:
+    """Patch the moto of this process (once); codes go to `outbox`, tokens are signed with
+    `key`."""
+    from local.cognito import attributes, codes, lockout, revoke, sessions, signing_key, totp
 
     lockout.install()
     totp.install()  # after the lockout: wrong codes count with wrong passwords
@@ -20,3 +23,4 @@ def install(outbox: Outbox) -> None:
     attributes.install(outbox)
     sessions.install()
     revoke.install()
+    signing_key.install(key)

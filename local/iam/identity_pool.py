@@ -3,7 +3,8 @@
 moto hands every identity the same static keys (tied to no role) and returns a new
 identity id on every GetId. Here, in the moto server of this process:
 
-- GetId verifies the login token (signature, issuer, audience, expiry, and with
+- GetId verifies the login token (signature, by the key the local AWS signs with:
+  local/cognito/signing_key.py; issuer, audience, expiry, and with
   ServerSideTokenCheck that the user was not deleted, is enabled and has not
   signed out everywhere since the token was issued) and returns the
   same identity id for the same user pool `sub`, like Cognito;
@@ -20,14 +21,13 @@ signed out) is local/cognito/sessions.py's to say.
 """
 from __future__ import annotations
 
-import functools
 import json
 import threading
 import uuid
 from typing import Any, Mapping
 
 from local import clock, moto_patches
-from local.cognito import sessions
+from local.cognito import sessions, signing_key
 from local.iam import policy as iam_policy
 
 SESSION_NAME = "CognitoIdentityCredentials"
@@ -96,14 +96,6 @@ def _pool(backend: Any, pool_id: str) -> Any:
     return pool
 
 
-@functools.lru_cache(maxsize=1)
-def _public_keys() -> Any:
-    import jwt
-    from moto.utilities.utils import load_resource
-
-    return jwt.PyJWKSet.from_dict(load_resource("cognitoidp/resources/jwks-public.json"))
-
-
 def _verify_login(account: str, pool: Any, logins: Mapping[str, str]) -> tuple[str, dict]:
     """The provider and the verified claims of the one login token, as the pool checks them."""
     import jwt
@@ -115,13 +107,14 @@ def _verify_login(account: str, pool: Any, logins: Mapping[str, str]) -> tuple[s
         raise _not_authorized("Invalid login token. Issuer doesn't match providerName")
     provider, token = next(iter(logins.items()))
     config = providers[provider]
+    key = signing_key.current()  # the key the user pool publishes: the local AWS's own
     try:
-        kid = jwt.get_unverified_header(token).get("kid")
-        key = next(k for k in _public_keys().keys if k.key_id == kid)
-        claims = jwt.decode(token, key.key, algorithms=["RS256"], audience=config.get("ClientId"),
-                            issuer=f"https://{provider}",
+        if jwt.get_unverified_header(token).get("kid") != key.kid:
+            raise jwt.InvalidKeyError("not a key of the user pool")
+        claims = jwt.decode(token, key.public, algorithms=["RS256"],
+                            audience=config.get("ClientId"), issuer=f"https://{provider}",
                             options={"require": ["exp", "iss", "aud", "sub"]})
-    except (jwt.PyJWTError, StopIteration, ValueError):
+    except (jwt.PyJWTError, ValueError):
         raise _not_authorized("Invalid login token. Not a valid OpenId Connect identity "
                               "token.") from None
     if claims.get("token_use") != "id":

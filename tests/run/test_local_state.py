@@ -88,10 +88,14 @@ def test_an_account_and_its_data_survive_a_restart_and_clean_forgets_them(state_
         in_flight = sqs.receive_message(QueueUrl=dlq, VisibilityTimeout=600)["Messages"]
         assert [m["MessageId"] for m in in_flight] == [sent]  # received, never deleted
         assert first.stop() == 0, first.output()
+    issued_before = tokens["idToken"]
 
     with RunningStack(env=env) as second:
         assert "1 unfinished message(s) delivered again" in \
             second.wait_for_line(lambda line: line.startswith("Local data: "), 10)
+        # The local AWS signs with the key it keeps (local/cognito/signing_key.py): a token
+        # it issued before the restart still verifies.
+        assert greeted(second, issued_before) == {"message": "hello", "name": "Ada Lovelace"}
         status, tokens = second.log_in(username, PASSWORD)
         assert status == 200, tokens  # the same account, the same password
         assert sub_of(tokens["idToken"]) == sub

@@ -7,9 +7,7 @@ users. A test that counts global state asks for `fresh_stack` and gets a stack o
 """
 from __future__ import annotations
 
-import gzip
 import io
-import json
 import time
 import uuid
 from pathlib import Path
@@ -144,20 +142,14 @@ def register(client: Any, outbox: Outbox) -> Callable[..., dict[str, str]]:
 
 
 @pytest.fixture(scope="session")
-def signing_key() -> Any:
-    """The private key moto signs every pool's tokens with (a valid signature locally).
-
-    Parsed once: its JWK carries no primes, so each parse costs about 0.2 s.
-    """
-    import jwt
-    import moto.cognitoidp
-
-    path = Path(moto.cognitoidp.__file__).parent / "resources" / "jwks-private.json.gz"
-    return jwt.PyJWK(json.loads(gzip.decompress(path.read_bytes()))).key
+def signing_key(local_aws: LocalAWS) -> Any:
+    """The private key the local AWS signs every pool's tokens with (a valid signature)."""
+    return local_aws.signing_key.private
 
 
 @pytest.fixture
-def make_token(stack: dict[str, str], signing_key: Any) -> Callable[..., str]:
+def make_token(stack: dict[str, str], local_aws: LocalAWS,
+               signing_key: Any) -> Callable[..., str]:
     """An ID token signed with the pool's real key, with any claim overridden."""
     import jwt
 
@@ -178,7 +170,7 @@ def make_token(stack: dict[str, str], signing_key: Any) -> Callable[..., str]:
         payload.update(claims)
         payload = {k: v for k, v in payload.items() if v is not None}
         return jwt.encode(payload, key or signing_key, algorithm="RS256",
-                          headers={"kid": "dummy", **(headers or {})})
+                          headers={"kid": local_aws.signing_key.kid, **(headers or {})})
 
     return make
 

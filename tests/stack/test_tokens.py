@@ -91,17 +91,23 @@ def assert_let_through(response: Any, path: str) -> None:
 
 # --- every kind of bad token, and every guarded route --------------------------------
 
+def kid_of(token: str) -> str:
+    return jwt.get_unverified_header(token)["kid"]
+
+
 def _alg_none(make_token: Callable, key: Any) -> str:
-    header, payload, _ = make_token().split(".")
-    return f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': 'dummy'})}.{payload}."
+    token = make_token()
+    payload = token.split(".")[1]
+    return f"{b64({'alg': 'none', 'typ': 'JWT', 'kid': kid_of(token)})}.{payload}."
 
 
 def _hs256_with_the_public_key(make_token: Callable, key: Any) -> str:
     """The classic RS256/HS256 confusion: HMAC signed with the pool's public key as secret."""
     public_pem = key.public_key().public_bytes(serialization.Encoding.PEM,
                                                serialization.PublicFormat.SubjectPublicKeyInfo)
-    payload = make_token().split(".")[1]
-    signing_input = f"{b64({'alg': 'HS256', 'typ': 'JWT', 'kid': 'dummy'})}.{payload}"
+    token = make_token()
+    payload = token.split(".")[1]
+    signing_input = f"{b64({'alg': 'HS256', 'typ': 'JWT', 'kid': kid_of(token)})}.{payload}"
     signature = hmac.new(public_pem, signing_input.encode(), hashlib.sha256).digest()
     return f"{signing_input}.{b64(signature)}"
 
@@ -120,8 +126,8 @@ def _attacker_key_in_the_header(make_token: Callable, other: Any) -> str:
 
 
 def _rs512_real_key(make_token: Callable, key: Any) -> str:
-    claims = claims_of(make_token())
-    return jwt.encode(claims, key, algorithm="RS512", headers={"kid": "dummy"})
+    token = make_token()
+    return jwt.encode(claims_of(token), key, algorithm="RS512", headers={"kid": kid_of(token)})
 
 
 def _payload_not_an_object(make_token: Callable, key: Any) -> str:
