@@ -214,7 +214,7 @@ def two_step_status():
 
 @app.route("/api/account/two-step/setup", methods=["POST"], authorizer=user_pool)
 def two_step_set_up():
-    return _ok(two_step.set_up(_claims(), **_body("accessToken")))
+    return _ok(two_step.set_up(_claims(), **_body("accessToken", "password")))
 
 
 @app.route("/api/account/two-step/on", methods=["POST"], authorizer=user_pool)

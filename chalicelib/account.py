@@ -25,6 +25,7 @@ from typing import Any
 
 from chalicelib import (cognito, cognito_account, cognito_credentials, cognito_sign_in, names,
                         user_events, users_table)
+from chalicelib.attempts import EMAILS, PASSWORD, VERIFY_CODE, limits
 from chalicelib.errors import BadRequest, Conflict, Forbidden, session_ended
 
 log = logging.getLogger(__name__)
@@ -96,13 +97,19 @@ def change_email(claims: dict[str, Any], access_token: str, email: str) -> dict[
     owner = cognito_sign_in.username_for_email(email)
     if owner is not None and owner.lower() != user["username"].lower():
         raise Conflict(cognito.EMAIL_TAKEN, code="EmailExists")
-    sent_to = cognito_account.request_email_change(access_token, email)
+    give_back = limits().spend(EMAILS, user["username"])
+    try:
+        sent_to = cognito_account.request_email_change(access_token, email)
+    except Exception:
+        give_back()  # no email went out
+        raise
     return {"pendingEmail": email, "codeSentTo": sent_to, "email": user["email"]}
 
 
 def verify_email(claims: dict[str, Any], access_token: str, code: str) -> dict[str, Any]:
-    _person(claims, access_token)
-    cognito_account.verify_email(access_token, code)
+    user = _person(claims, access_token)
+    with limits().guessing(VERIFY_CODE, user["username"]):  # wrong codes count
+        cognito_account.verify_email(access_token, code)
     event = _snapshot(access_token)  # the new address, now the account's
     user_events.publish(event)
     return {"email": event.email}
@@ -116,7 +123,8 @@ def change_password(claims: dict[str, Any], access_token: str, current_password:
     if current_password == new_password:
         raise BadRequest("The new password must differ from the current one.",
                          code="SamePassword")
-    cognito_account.change_password(access_token, current_password, new_password)
+    with limits().guessing(PASSWORD, user["username"]):  # a wrong current one is a guess
+        cognito_account.change_password(access_token, current_password, new_password)
     cognito_sign_in.sign_out_everywhere(access_token)
     return cognito_sign_in.log_in(user["username"], new_password)
 
@@ -131,7 +139,8 @@ def delete(claims: dict[str, Any], access_token: str, password: str, id_token: s
     """Delete the account: the password confirms it, the event removes every trace, and the
     identity pool's identity goes too (before DeleteUser, while the pool accepts the token)."""
     user = _person(claims, access_token)
-    cognito_account.check_password(user["username"], password)
+    with limits().guessing(PASSWORD, user["username"]):
+        cognito_account.check_password(user["username"], password)
     user_events.publish(user_events.UserDeleted.now(sub=user["sub"], username=user["username"]))
     identity_id = cognito_credentials.delete_identity(id_token)
     cognito_account.delete_user(access_token)

@@ -10,6 +10,7 @@ import logging
 from typing import Any, Mapping
 
 from chalicelib import cognito
+from chalicelib.attempts import EMAILS, PASSWORD, RESET_CODE, VERIFY_CODE, limits
 from chalicelib.config import settings
 from chalicelib.errors import (SESSION_ENDED, ApiError, BadRequest, Conflict, Forbidden,
                                ServiceUnavailable, TooManyRequests, Unauthorized, session_ended)
@@ -25,8 +26,12 @@ def _unauthorized(detail: str) -> ApiError:
     return Unauthorized(BAD_CREDENTIALS, code="NotAuthorized")
 
 
-def _already_confirmed(_: str) -> ApiError:
-    return Conflict("This account is already verified. You can log in.", code="AlreadyConfirmed")
+# A verified account answers a code like an unknown one (no enumeration), saying what to do.
+CONFIRM_MISMATCH = cognito.CODE_MISMATCH + " Verified this account already? Then log in."
+
+
+def _confirm_mismatch(_: str) -> ApiError:
+    return BadRequest(CONFIRM_MISMATCH, code="CodeMismatch")
 
 
 def sign_up(name: str, email: str, username: str, password: str) -> dict[str, Any]:
@@ -57,26 +62,32 @@ def sign_up(name: str, email: str, username: str, password: str) -> dict[str, An
 
 
 def confirm(username: str, code: str) -> None:
-    cognito.call(
-        "confirm_sign_up",
-        {
-            "CodeMismatchException": cognito.code_mismatch,
-            # With PreventUserExistenceErrors AWS answers CodeMismatch for unknown users.
-            "UserNotFoundException": cognito.code_mismatch,
-            "ExpiredCodeException": cognito.expired_code,
-            "NotAuthorizedException": _already_confirmed,
-        },
-        ClientId=cognito.client_id(),
-        Username=username,
-        ConfirmationCode=code,
-    )
+    """The emailed sign-up code. Wrong codes count against the account (attempts.VERIFY_CODE)."""
+    with limits().guessing(VERIFY_CODE, username):
+        cognito.call(
+            "confirm_sign_up",
+            {
+                "CodeMismatchException": _confirm_mismatch,
+                # With PreventUserExistenceErrors AWS answers CodeMismatch for unknown users.
+                "UserNotFoundException": _confirm_mismatch,
+                "ExpiredCodeException": cognito.expired_code,
+                # Already verified: the same answer as an unknown user's.
+                "NotAuthorizedException": _confirm_mismatch,
+            },
+            ClientId=cognito.client_id(),
+            Username=username,
+            ConfirmationCode=code,
+        )
 
 
 def resend(username: str) -> None:
+    """A new sign-up code by email. Unknown and already verified accounts get the same answer
+    and no email; every ask counts against the account's emails (attempts.EMAILS)."""
+    limits().spend(EMAILS, username)
     cognito.call(
         "resend_confirmation_code",
         {
-            "InvalidParameterException": _already_confirmed,
+            "InvalidParameterException": None,  # already verified: nothing to send
             "UserNotFoundException": None,  # same answer as for a real user
         },
         ClientId=cognito.client_id(),
@@ -85,6 +96,13 @@ def resend(username: str) -> None:
 
 
 def log_in(username: str, password: str) -> dict[str, Any]:
+    """Tokens, or the challenge of a person with two-step verification. Wrong passwords count
+    against the account (attempts.PASSWORD), known or not, before Cognito's own lock."""
+    with limits().guessing(PASSWORD, username):
+        return _initiate_auth(username, password)
+
+
+def _initiate_auth(username: str, password: str) -> dict[str, Any]:
     result = cognito.call(
         "initiate_auth",
         {
@@ -186,6 +204,8 @@ def end_sessions_of(username: str) -> None:
 def forgot_password(username: str) -> None:
     """Email a reset code. `username` is a username or a verified email address, as log-in
     takes it; an unknown one gets the same answer as a real one."""
+    username = username_of(username)
+    limits().spend(EMAILS, username)
     cognito.call(
         "forgot_password",
         {
@@ -195,26 +215,28 @@ def forgot_password(username: str) -> None:
             "NotAuthorizedException": None,
         },
         ClientId=cognito.client_id(),
-        Username=username_of(username),
+        Username=username,
     )
 
 
 def reset_password(username: str, code: str, password: str) -> None:
     username = username_of(username)  # a verified email works as at log-in
-    cognito.call(
-        "confirm_forgot_password",
-        {
-            "CodeMismatchException": cognito.code_mismatch,
-            "UserNotFoundException": cognito.code_mismatch,
-            "ExpiredCodeException": cognito.expired_code,
-            "InvalidPasswordException": cognito.weak_password,
-            "InvalidParameterException": cognito.invalid,
-        },
-        ClientId=cognito.client_id(),
-        Username=username,
-        ConfirmationCode=code,
-        Password=password,
-    )
+    with limits().guessing(RESET_CODE, username):  # wrong codes count against the account
+        cognito.call(
+            "confirm_forgot_password",
+            {
+                "CodeMismatchException": cognito.code_mismatch,
+                "UserNotFoundException": cognito.code_mismatch,
+                "ExpiredCodeException": cognito.expired_code,
+                "InvalidPasswordException": cognito.weak_password,
+                "InvalidParameterException": cognito.invalid,
+            },
+            ClientId=cognito.client_id(),
+            Username=username,
+            ConfirmationCode=code,
+            Password=password,
+        )
+    limits().clear(PASSWORD, username)  # the new password starts with a clean count
     end_sessions_of(username)  # the old password's sessions end with it
 
 

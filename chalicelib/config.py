@@ -75,6 +75,7 @@ class Settings(NamedTuple):  # not a dataclass: `dataclasses` costs every cold s
     identity_pool_id: str
     users_table: str
     processed_events_table: str
+    security_table: str
     users_bucket: str
     user_events_topic_arn: str
     # Where each stage's messages go when its Lambda gives up (the change journey looks).
@@ -111,6 +112,7 @@ def settings() -> Settings:
         identity_pool_id=env.get("IDENTITY_POOL_ID", ""),
         users_table=env.get("USERS_TABLE_NAME", ""),
         processed_events_table=env.get("PROCESSED_EVENTS_TABLE_NAME", ""),
+        security_table=env.get("SECURITY_TABLE_NAME", ""),
         users_bucket=env.get("USERS_BUCKET_NAME", ""),
         user_events_topic_arn=env.get("USER_EVENTS_TOPIC_ARN", ""),
         profile_dead_letter_queue_arn=env.get("PROFILE_DEAD_LETTER_QUEUE_ARN", ""),

@@ -22,7 +22,11 @@ def authenticate(username: str, password: str) -> dict[str, Any]:
     # meanwhile is stamped later, so this snapshot never counts as newer than it.
     at = user_events.now_iso()
     result = cognito_sign_in.log_in(_username_of(username), password)
-    return result if "challenge" in result else _signed_in(result, at)
+    if "challenge" in result:
+        from chalicelib import two_step
+
+        return two_step.code_step(result)
+    return _signed_in(result, at)
 
 
 def answer_challenge(username: str, session: str, app_code: str) -> dict[str, Any]:

@@ -117,6 +117,11 @@ GRANTS: tuple[Grant, ...] = (
     Grant("EndSessionsAfterReset", (API_HANDLER,), ("cognito-idp:AdminUserGlobalSignOut",),
           lambda t: [t["USER_POOL_ARN"]],
           "a password reset ends every session the old password had (AdminUserGlobalSignOut)"),
+    Grant("KeepAttemptLimits", (API_HANDLER,),
+          ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
+          lambda t: [t["SECURITY_TABLE_ARN"]],
+          ("the app's own limits on wrong passwords, codes and emails, per account, and the "
+           "code step bound to its person (chalicelib/attempts.py, security_table.py)")),
     Grant("ReadAccountRecords", (API_HANDLER,), ("dynamodb:GetItem", "dynamodb:BatchGetItem"),
           lambda t: [t["USERS_TABLE_ARN"]],
           ("a deleted account's still-signed ID token gets 401: its record is a tombstone "

@@ -477,7 +477,7 @@
   // The account page's section: its state, set up (QR code and key), turn on and off with a code.
   function twoStepSection() {
     var state = document.getElementById("two-step-state");
-    var start = document.getElementById("two-step-start");
+    var start = document.getElementById("two-step-start-form");
     var onForm = document.getElementById("two-step-on-form");
     var offForm = document.getElementById("two-step-off-form");
     var withTokens = { auth: true, accessToken: true };
@@ -489,7 +489,8 @@
       onForm.hidden = true;
       offForm.hidden = !enabled;
     }
-    onClick(start, "POST", "api/account/two-step/setup", function (data) {
+    onSubmit("two-step-start-form", "POST", "api/account/two-step/setup", function (data, values, form) {
+      form.reset();
       document.getElementById("two-step-qr").src = data.qrCode;
       document.getElementById("two-step-key").textContent = data.setupKey;
       start.hidden = true;

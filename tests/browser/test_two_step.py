@@ -37,6 +37,13 @@ def test_set_up_log_in_with_a_code_a_wrong_code_refused_and_turn_it_off(
     expect(two_step).to_contain_text("Two-step verification is off")
 
     two_step.get_by_role("button", name="Set up two-step verification").click()
+    expect(alert(page)).to_contain_text("Password is required")
+    two_step.get_by_label("Your password").fill("Wr0ng-password")
+    two_step.get_by_role("button", name="Set up two-step verification").click()
+    expect(alert(page)).to_contain_text("That password is not right")
+    assert axe_violations(page) == []
+    two_step.get_by_label("Your password").fill(person["password"])
+    two_step.get_by_role("button", name="Set up two-step verification").click()
     qr = two_step.get_by_role("img", name="QR code for your authenticator app")
     expect(qr).to_be_visible()
     assert qr.get_attribute("src").startswith("data:image/svg+xml")

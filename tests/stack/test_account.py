@@ -415,15 +415,16 @@ def test_the_account_shows_when_and_how_often_the_person_signed_in(client, regis
     assert after["lastSignedIn"][:2] == "20" and after["lastSignedIn"].endswith("Z")
 
 
-def test_guessing_the_password_to_delete_meets_cognitos_lockout(client, register, stack):
-    """The confirmation is a password check like a login: after 5 wrong ones Cognito pauses
-    the account, and the answer says so instead of "wrong password" (even for the right one)."""
+def test_guessing_the_password_to_delete_is_paused_like_logging_in(client, register, stack):
+    """The confirmation is a password check like a login: after 5 wrong ones the app pauses
+    the account's password checks (chalicelib/attempts.py), and the answer says so instead of
+    "wrong password" (even for the right one)."""
     person = register()
     for _ in range(5):
         assert_error(call(client, "DELETE", "/api/account", person, {"password": "Wr0ng-password"}),
                      403, "WrongPassword")
     assert "paused" in assert_error(call(client, "DELETE", "/api/account", person,
-                                         {"password": PASSWORD}), 429, "AccountLocked")
+                                         {"password": PASSWORD}), 429, "TooManyAttempts")
     assert pool_user(stack, person["username"])["email"] == person["email"]
 
 

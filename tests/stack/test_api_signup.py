@@ -114,11 +114,15 @@ def test_confirm_for_an_unknown_user_looks_like_a_wrong_code(client):
                  400, "CodeMismatch")
 
 
-def test_confirm_an_already_confirmed_account_is_409_already_confirmed(client, outbox, signed_up):
+def test_confirm_of_a_verified_account_answers_like_an_unknown_user_and_says_to_log_in(
+        client, outbox, signed_up):
     code = outbox.last_code(signed_up["email"])
     request = {"username": signed_up["username"], "code": code}
     assert_ok(post(client, "/api/auth/confirm", request))
-    message = assert_error(post(client, "/api/auth/confirm", request), 409, "AlreadyConfirmed")
+    verified = post(client, "/api/auth/confirm", request)
+    unknown = post(client, "/api/auth/confirm", {"username": "nobody-at-all", "code": code})
+    message = assert_error(verified, 400, "CodeMismatch")
+    assert (verified.status_code, verified.json_body) == (unknown.status_code, unknown.json_body)
     assert "log in" in message
 
 
@@ -153,10 +157,14 @@ def test_resend_emails_a_new_code_and_the_old_one_stops_working(client, outbox, 
     assert_ok(post(client, "/api/auth/confirm", {"username": person["username"], "code": "222222"}))
 
 
-def test_resend_for_a_confirmed_account_is_409_already_confirmed(client, register):
+def test_resend_for_a_verified_account_answers_like_for_an_unknown_one_and_sends_nothing(
+        client, register, outbox):
     person = register(log_in=False)
-    assert_error(post(client, "/api/auth/resend", {"username": person["username"]}),
-                 409, "AlreadyConfirmed")
+    sent = len(outbox.messages)
+    verified = post(client, "/api/auth/resend", {"username": person["username"]})
+    unknown = post(client, "/api/auth/resend", {"username": "nobody-at-all"})
+    assert assert_ok(verified) == assert_ok(unknown) == {"ok": True}
+    assert len(outbox.messages) == sent
 
 
 def test_resend_for_an_unknown_user_answers_like_for_a_real_one(client, outbox):

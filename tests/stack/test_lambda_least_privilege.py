@@ -411,7 +411,8 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
 
     account("POST", "/api/account/two-step")
     setup = client.http.post("/api/account/two-step/setup", headers=bearer,
-                             body=json.dumps({"accessToken": tokens["accessToken"]}))
+                             body=json.dumps({"accessToken": tokens["accessToken"],
+                                              "password": PASSWORD + "3"}))
     totp = pyotp.TOTP(setup.json_body["setupKey"])
     account("POST", "/api/account/two-step/on", appCode=totp.now())
     step = post(client, "/api/auth/login", {"username": new_email, "password": PASSWORD + "3"})

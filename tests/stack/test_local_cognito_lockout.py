@@ -1,18 +1,17 @@
-"""A locked account (Cognito: "Password attempts exceeded" after 5 wrong passwords) is
-told so, with the same answer for a right and a wrong password; unknown users are never
-locked and keep the wrong-password answer (chalicelib/cognito_sign_in.py). Locally the local AWS
-locks like Cognito does (local/cognito/lockout.py), on a clock the tests move.
+"""The local AWS locks an account as Cognito does ("Password attempts exceeded" after 5 wrong
+passwords, local/cognito/lockout.py), on a clock the tests move: asked directly, as the app's
+own limits (chalicelib/attempts.py, tests/stack/test_attempt_limits.py) stand in front of it.
+The app tells a lock by Cognito, should one happen, as 429 AccountLocked.
 """
 from __future__ import annotations
 
-import json
+import os
 from typing import Any, Iterator
 
 import pytest
 
 from chalicelib import cognito, cognito_sign_in
 from local import clock as local_clock
-from tests.helpers import post
 
 
 class Clock:
@@ -30,88 +29,89 @@ def clock() -> Iterator[Clock]:
         yield fake
 
 
-def log_in(client: Any, username: str, password: str) -> tuple[int, dict[str, str]]:
-    response = post(client, "/api/auth/login", {"username": username, "password": password})
-    return response.status_code, json.loads(response.body)
+WRONG = "Incorrect username or password."
+LOCKED = "Password attempts exceeded"
 
 
-WRONG = (401, {"error": "NotAuthorized", "message": cognito_sign_in.BAD_CREDENTIALS})
-LOCKED = (429, {"error": "AccountLocked", "message": cognito.ACCOUNT_LOCKED})
+@pytest.fixture
+def cognito_idp(stack: dict[str, str]) -> Any:
+    """The local AWS's Cognito, asked directly (not the app: its own limits come first)."""
+    import boto3
+
+    return boto3.client("cognito-idp", region_name="us-east-1",
+                        endpoint_url=stack["AWS_ENDPOINT_URL"])
 
 
-def fail(client: Any, username: str, times: int) -> None:
+def log_in(cognito_idp: Any, username: str, password: str) -> tuple[int, str]:
+    """(200, "") for tokens, else (400, Cognito's message)."""
+    try:
+        cognito_idp.initiate_auth(ClientId=os.environ["USER_POOL_CLIENT_ID"],
+                                  AuthFlow="USER_PASSWORD_AUTH",
+                                  AuthParameters={"USERNAME": username, "PASSWORD": password})
+    except (cognito_idp.exceptions.NotAuthorizedException,
+            cognito_idp.exceptions.UserNotFoundException) as exc:
+        return 400, exc.response["Error"]["Message"]
+    return 200, ""
+
+
+def fail(cognito_idp: Any, username: str, times: int) -> None:
     for _ in range(times):
-        assert log_in(client, username, "Wr0ng-password") == WRONG
+        assert log_in(cognito_idp, username, "Wr0ng-password") == (400, WRONG)
 
 
 def test_after_five_wrong_passwords_even_the_right_one_is_told_the_account_is_locked(
-        client, register, clock):
+        cognito_idp, register, clock):
     person = register(log_in=False)
-    fail(client, person["username"], 5)
-    assert log_in(client, person["username"], person["password"]) == LOCKED
+    fail(cognito_idp, person["username"], 5)
+    assert log_in(cognito_idp, person["username"], person["password"]) == (400, LOCKED)
     # During the lock a wrong password gets the very same answer: no password oracle.
-    assert log_in(client, person["username"], "Wr0ng-password") == LOCKED
+    assert log_in(cognito_idp, person["username"], "Wr0ng-password") == (400, LOCKED)
     clock.now += 1
-    status, body = log_in(client, person["username"], person["password"])
-    assert status == 200 and body["idToken"]
+    assert log_in(cognito_idp, person["username"], person["password"]) == (200, "")
 
 
-def test_the_lock_doubles_with_each_further_wrong_password(client, register, clock):
+def test_the_lock_doubles_with_each_further_wrong_password(cognito_idp, register, clock):
     person = register(log_in=False)
-    fail(client, person["username"], 5)  # locked for 1 s
+    fail(cognito_idp, person["username"], 5)  # locked for 1 s
     clock.now += 1
-    fail(client, person["username"], 1)  # the 6th: locked for 2 s
+    fail(cognito_idp, person["username"], 1)  # the 6th: locked for 2 s
     clock.now += 1.5
-    assert log_in(client, person["username"], person["password"]) == LOCKED
+    assert log_in(cognito_idp, person["username"], person["password"]) == (400, LOCKED)
     clock.now += 0.5
-    assert log_in(client, person["username"], person["password"])[0] == 200
+    assert log_in(cognito_idp, person["username"], person["password"])[0] == 200
 
 
-def test_attempts_during_a_lock_do_not_lengthen_it(client, register, clock):
+def test_attempts_during_a_lock_do_not_lengthen_it(cognito_idp, register, clock):
     person = register(log_in=False)
-    fail(client, person["username"], 5)
+    fail(cognito_idp, person["username"], 5)
     for _ in range(5):
-        assert log_in(client, person["username"], "Wr0ng-password") == LOCKED
+        assert log_in(cognito_idp, person["username"], "Wr0ng-password") == (400, LOCKED)
     clock.now += 1
-    assert log_in(client, person["username"], person["password"])[0] == 200
+    assert log_in(cognito_idp, person["username"], person["password"])[0] == 200
 
 
-def test_a_successful_login_starts_the_count_again(client, register, clock):
+def test_a_successful_login_starts_the_count_again(cognito_idp, register, clock):
     person = register(log_in=False)
-    fail(client, person["username"], 4)
-    assert log_in(client, person["username"], person["password"])[0] == 200
-    fail(client, person["username"], 4)
-    assert log_in(client, person["username"], person["password"])[0] == 200
+    fail(cognito_idp, person["username"], 4)
+    assert log_in(cognito_idp, person["username"], person["password"])[0] == 200
+    fail(cognito_idp, person["username"], 4)
+    assert log_in(cognito_idp, person["username"], person["password"])[0] == 200
 
 
-def test_fifteen_minutes_without_an_attempt_start_the_count_again(client, register, clock):
+def test_fifteen_minutes_without_an_attempt_start_the_count_again(cognito_idp, register, clock):
     person = register(log_in=False)
-    fail(client, person["username"], 4)
+    fail(cognito_idp, person["username"], 4)
     clock.now += 15 * 60
-    fail(client, person["username"], 4)
-    assert log_in(client, person["username"], person["password"])[0] == 200
+    fail(cognito_idp, person["username"], 4)
+    assert log_in(cognito_idp, person["username"], person["password"])[0] == 200
 
 
-def test_an_unknown_user_is_never_locked_and_gets_the_wrong_password_answer(client, register,
-                                                                           clock):
+def test_an_unknown_user_is_never_locked(cognito_idp, register, clock):
     person = register(log_in=False)
-    fail(client, "nobody-" + person["username"], 12)
-    fail(client, person["username"], 5)  # a real account, same five answers before the lock
-
-
-def test_the_local_aws_answers_a_locked_account_as_cognito_does(client, register, clock, stack):
-    import boto3
-
-    person = register(log_in=False)
-    fail(client, person["username"], 5)
-    cognito_idp = boto3.client("cognito-idp", region_name="us-east-1",
-                               endpoint_url=stack["AWS_ENDPOINT_URL"])
-    with pytest.raises(cognito_idp.exceptions.NotAuthorizedException,
-                       match="Password attempts exceeded"):
-        cognito_idp.initiate_auth(ClientId=stack["USER_POOL_CLIENT_ID"],
-                                  AuthFlow="USER_PASSWORD_AUTH",
-                                  AuthParameters={"USERNAME": person["username"],
-                                                  "PASSWORD": person["password"]})
+    for _ in range(12):
+        assert log_in(cognito_idp, "nobody-" + person["username"], "Wr0ng-password") != (
+            400, LOCKED)
+    fail(cognito_idp, person["username"], 5)  # a real account, same five answers before the lock
 
 
 class LockedCognito:
@@ -124,6 +124,7 @@ class LockedCognito:
                                      "Message": "Password attempts exceeded"}}, "InitiateAuth")
 
 
+@pytest.mark.usefixtures("stack")
 def test_cognitos_password_attempts_exceeded_becomes_429_account_locked(monkeypatch):
     from chalicelib.errors import ApiError
 

@@ -7,14 +7,14 @@ from __future__ import annotations
 import base64
 import json
 import time
+import uuid
 from typing import Any
 
 import pyotp
 import pytest
 
-from chalicelib import user_events
+from chalicelib import attempts, user_events
 from local import clock
-from local.cognito import lockout as cognito_lockout
 from local.cognito import totp as cognito_totp
 from tests.helpers import post
 from tests.stack.helpers import assert_error, assert_ok, log_in
@@ -29,7 +29,8 @@ def call(client: Any, path: str, person: dict[str, str], body: dict | None = Non
 
 
 def turned_on(client: Any, person: dict[str, str]) -> pyotp.TOTP:
-    setup = assert_ok(call(client, "/api/account/two-step/setup", person))
+    setup = assert_ok(call(client, "/api/account/two-step/setup", person,
+                           {"password": person["password"]}))
     totp = pyotp.TOTP(setup["setupKey"])
     assert_ok(call(client, "/api/account/two-step/on", person, {"appCode": totp.now()}))
     return totp
@@ -42,8 +43,10 @@ def wrong(code: str) -> str:
 def test_set_up_shows_a_secret_and_a_qr_code_drawn_here_and_each_person_gets_their_own(
         client, register):
     first, second = register(), register()
-    one = assert_ok(call(client, "/api/account/two-step/setup", first))
-    two = assert_ok(call(client, "/api/account/two-step/setup", second))
+    one = assert_ok(call(client, "/api/account/two-step/setup", first,
+                           {"password": first["password"]}))
+    two = assert_ok(call(client, "/api/account/two-step/setup", second,
+                           {"password": second["password"]}))
     assert one["setupKey"] != two["setupKey"] != "asdfasdfasdf".upper()
     base64.b32decode(one["setupKey"])  # what authenticator apps take
     prefix = "data:image/svg+xml"
@@ -55,7 +58,8 @@ def test_set_up_shows_a_secret_and_a_qr_code_drawn_here_and_each_person_gets_the
 def test_turning_on_needs_the_code_of_this_secret_and_then_log_in_asks_for_it(
         client, register, stack):
     person = register()
-    setup = assert_ok(call(client, "/api/account/two-step/setup", person))
+    setup = assert_ok(call(client, "/api/account/two-step/setup", person,
+                           {"password": person["password"]}))
     totp = pyotp.TOTP(setup["setupKey"])
     assert_error(call(client, "/api/account/two-step/on", person,
                       {"appCode": wrong(totp.now())}), 400, "CodeMismatch")
@@ -124,16 +128,16 @@ def test_a_session_is_bound_to_its_person_not_to_the_username_sent(client, regis
         "appCode": totp_first.now()}))
 
 
-def test_repeated_wrong_codes_lock_the_account_like_wrong_passwords(client, register, now):
+def test_repeated_wrong_codes_pause_the_code_step(client, register, now):
     person = register()
     totp = turned_on(client, person)
     step = assert_ok(log_in(client, person["username"], person["password"]))
     body = {"username": step["username"], "session": step["session"]}
-    for _ in range(cognito_lockout.FREE_FAILURES):
+    for _ in range(attempts.APP_CODE.free):
         assert_error(post(client, "/api/auth/login/code", {**body, "appCode": wrong(totp.now())}),
                      400, "CodeMismatch")
     message = assert_error(post(client, "/api/auth/login/code", {**body, "appCode": totp.now()}),
-                           429, "AccountLocked")
+                           429, "TooManyAttempts")
     assert "codes" in message
 
 
@@ -188,11 +192,13 @@ class _Refusing:
 ])
 def test_each_cognito_refusal_of_the_login_code_is_a_clear_4xx(
         client, monkeypatch, cognito_code, message, status, code):
-    from chalicelib import cognito
+    from chalicelib import cognito, two_step
 
+    session = f"session-of-someone-{uuid.uuid4().hex}"
+    two_step.code_step({"username": "someone", "session": session})  # as a log-in binds it
     monkeypatch.setattr(cognito, "client", lambda service: _Refusing(cognito_code, message))
     assert_error(post(client, "/api/auth/login/code", {
-        "username": "someone", "session": "abc", "appCode": "123456"}), status, code)
+        "username": "someone", "session": session, "appCode": "123456"}), status, code)
 
 
 @pytest.mark.parametrize("cognito_code, code", [
