@@ -15,7 +15,12 @@ newest one and drop older ones; after "user.deleted" nothing brings the person b
 A snapshot is stamped no later than the moment its data was read (a login: before
 InitiateAuth; a change: after Cognito committed it, before the values are read
 back), so a snapshot holding older values never counts as newer than a change.
-A consumer that meets a type it does not know gets MalformedEvent (logged, not retried).
+A consumer that meets a message it cannot read (not JSON, a type or version it does not
+know, a field missing) gets MalformedEvent: the message fails like any other, so SQS
+delivers it again up to the queue's maxReceiveCount, then moves it to the queue's
+dead-letter queue, where an alarm fires and a redrive delivers it again
+(chalicelib/pipeline.py). It is kept, not dropped: an event of a type or version a
+newer producer published before its consumer was deployed is applied once redriven.
 """
 from __future__ import annotations
 
@@ -34,7 +39,8 @@ from chalicelib.errors import ServiceUnavailable
 log = logging.getLogger(__name__)
 
 class MalformedEvent(ValueError):
-    """A message that is not one of the user events: retrying cannot help."""
+    """A message that is not one of the user events this code knows: retried, then
+    dead-lettered (kept for a redrive once a consumer that knows it is deployed)."""
 
 
 def now_iso() -> str:

@@ -88,3 +88,16 @@ def test_a_transient_parameter_store_error_fails_the_batch_for_the_mappings_boun
     with pytest.raises(Exception) as error:
         client.lambda_.invoke("sync_name", {"Records": [insert(str(uuid.uuid4()), "Busy")]})
     assert "ThrottlingException" in str(error.value)
+
+
+@pytest.mark.parametrize("function,queue", [("save_profile", "comm-it-local-save-profile"),
+                                            ("archive_profile", "comm-it-local-archive-profile")])
+def test_an_event_of_a_version_the_consumer_does_not_know_fails_for_its_dead_letter_queue(
+        client, function, queue):
+    """A newer producer's event reaches a consumer deployed before it: reported failed, SQS
+    retries it then moves it to the dead-letter queue, whose redrive applies it later."""
+    newer = {**json.loads(login_event().to_json()), "version": 2, "nickname": "Ada"}
+    result = client.lambda_.invoke(function, helpers.sqs_event(client, [json.dumps(newer)], queue))
+    assert json.loads(json.dumps(result.payload)) == {
+        "batchItemFailures": [{"itemIdentifier": "m0"}]}
+    assert users_table.get(newer["sub"]) is None
