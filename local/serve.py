@@ -13,6 +13,9 @@
   get 413 before they are read.
 - Whatever the server answers itself (those errors, malformed request lines) is JSON
   in the app's {"error", "message"} shape with the app's security headers.
+- A method no `do_<METHOD>` handles (TRACE, CONNECT, BREW) reaches the gateway like
+  any method a route lacks: the app's 405 with `Allow` (the route's methods), or 404
+  for an unknown path; not http.server's 501, nor a 405 without `Allow`.
 - The listen backlog is LISTEN_BACKLOG, not Python's 5: a burst of people connecting
   at once is queued, not reset.
 - Log lines are escaped and written whole (local/console.py).
@@ -27,6 +30,7 @@ import os
 import re
 import signal
 import sys
+from http import HTTPStatus
 from typing import Any
 
 log = logging.getLogger(__name__)
@@ -109,7 +113,6 @@ _SERVER_ERRORS = {  # what BaseHTTPRequestHandler.send_error answers, in the app
     408: (408, "RequestTimeout", "The request did not arrive in time."),
     414: (414, "URITooLong", "The address is too long."),
     431: (431, "RequestHeaderFieldsTooLarge", "The request headers are too large."),
-    501: (405, "MethodNotAllowed", "This address does not accept that HTTP method."),
     505: (505, "HTTPVersionNotSupported", "Use HTTP/1.1."),
 }
 
@@ -178,6 +181,9 @@ def harden_local_server(setattr_=setattr) -> None:
         original_send_headers(self, secure(dict(headers)))
 
     def send_error(self, code: int, message: str | None = None, explain: str | None = None):
+        if code == HTTPStatus.NOT_IMPLEMENTED:  # a method with no do_<METHOD>: the app's 405
+            handle(self)
+            return
         self.log_error("code %d, message %s", code, message)
         # A line too malformed to name a version is treated as HTTP/0.9, which has no
         # status line nor headers: answer it as HTTP/1.1, whose JSON a client can read.

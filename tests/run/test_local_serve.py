@@ -10,6 +10,7 @@ from __future__ import annotations
 import http.client
 import json
 import os
+import re
 import socket
 import subprocess
 import sys
@@ -120,6 +121,29 @@ def test_the_answer_to_a_preflight_carries_the_security_headers(server):
         assert headers[name.lower()] == value, name
 
 
+# --- methods a route lacks ----------------------------------------------------------------
+
+@pytest.mark.parametrize("method", ["TRACE", "CONNECT", "BREW", "PATCH", "PUT"])
+def test_a_method_a_route_lacks_is_405_with_allow_naming_the_routes_methods(server, method):
+    """Every route of app.py, also for methods http.server has no handler for (RFC 9110:
+    a 405 MUST carry Allow)."""
+    from app import app
+
+    for path, methods in app.routes.items():
+        if method in methods:
+            continue
+        concrete = re.sub(r"\{[^}]+\}", "x", path)
+        raw = server.raw(f"{method} {concrete} HTTP/1.1\r\nHost: x\r\nContent-Length: 0\r\n"
+                         f"Connection: close\r\n\r\n".encode())
+        headers = assert_json_error(raw, 405, "MethodNotAllowed")
+        assert sorted(headers.get("allow", "").split(", ")) == sorted(methods), (path, headers)
+
+
+def test_a_method_the_server_has_no_handler_for_is_404_on_an_unknown_path(server):
+    raw = server.raw(b"BREW /nothing-here HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
+    assert_json_error(raw, 404, "NotFound")
+
+
 # --- HEAD -----------------------------------------------------------------------------------
 
 @pytest.mark.parametrize("path", ["/", "/login", "/api/greeting", "/nothing-here"])
@@ -166,7 +190,6 @@ def test_a_body_over_api_gateways_quota_is_413_before_it_is_read(server):
 @pytest.mark.parametrize("request_line,status,error", [
     (b"GARBAGE\r\n\r\n", 400, "BadRequest"),
     (b"GET / HTTP/1.1 extra\r\n\r\n", 400, "BadRequest"),
-    (b"BREW /api/auth/login HTTP/1.1\r\nHost: x\r\n\r\n", 405, "MethodNotAllowed"),
     (b"GET /" + b"a" * 70000 + b" HTTP/1.1\r\n\r\n", 414, "URITooLong"),
 ])
 def test_what_the_server_answers_itself_is_json_with_the_security_headers(server, request_line,

@@ -64,12 +64,22 @@ def test_every_route_answers_with_the_security_headers(bare_client, path, method
     assert_secure(response)
 
 
-@pytest.mark.parametrize("path,method", routes())
-def test_every_route_refuses_a_method_it_lacks_with_the_security_headers(bare_client, path,
-                                                                         method):
-    other = "PATCH" if method != "PATCH" else "PUT"
-    response = request(bare_client, other, concrete(path))
+def lacking() -> list[tuple[str, str, list[str]]]:
+    """(path, a method the route lacks, the route's methods) for every route."""
+    from app import app
+
+    return sorted((path, method, sorted(methods)) for path, methods in app.routes.items()
+                  for method in ("GET", "HEAD", "POST", "PUT", "PATCH", "DELETE")
+                  if method not in methods)
+
+
+@pytest.mark.parametrize("path,method,allowed", lacking())
+def test_every_route_refuses_a_method_it_lacks_with_allow_and_the_security_headers(
+        bare_client, path, method, allowed):
+    response = request(bare_client, method, concrete(path))
     assert response.status_code == 405
+    assert json.loads(response.body)["error"] == "MethodNotAllowed"
+    assert sorted(response.headers["Allow"].split(", ")) == allowed  # RFC 9110: a 405 MUST
     assert_secure(response)
 
 
