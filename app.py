@@ -8,9 +8,9 @@ from urllib.parse import unquote
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
-from chalicelib import (account, changes, cognito_credentials, cognito_sign_in, greeting, guard,
-                        inputs, login, logs, my_access, my_data, my_data_export, my_files, pages,
-                        pipeline, session_cookie, two_step)
+from chalicelib import (account, changes, cognito_credentials, cognito_sign_in, ended_sessions,
+                        greeting, guard, inputs, login, logs, my_access, my_data, my_data_export,
+                        my_files, pages, pipeline, session_cookie, two_step)
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 from chalicelib.headers import security_headers
@@ -125,6 +125,8 @@ def refresh():
 @app.route("/api/auth/logout", methods=["POST"])
 def log_out():
     cognito_sign_in.log_out(**session_cookie.session_to_end(app.current_request))
+    # The ID token the page sends with it stops reaching files and credentials at once.
+    ended_sessions.end_one(guard.claims_if_signed_in(app.current_request))
     return session_cookie.signed_out(app.current_request)
 
 

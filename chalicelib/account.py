@@ -23,8 +23,8 @@ from __future__ import annotations
 import logging
 from typing import Any
 
-from chalicelib import (cognito, cognito_account, cognito_credentials, cognito_sign_in, names,
-                        user_events, users_table)
+from chalicelib import (cognito, cognito_account, cognito_credentials, cognito_sign_in,
+                        ended_sessions, names, user_events, users_table)
 from chalicelib.attempts import EMAILS, PASSWORD, VERIFY_CODE, limits
 from chalicelib.errors import BadRequest, Conflict, Forbidden, session_ended
 
@@ -126,13 +126,15 @@ def change_password(claims: dict[str, Any], access_token: str, current_password:
     with limits().guessing(PASSWORD, user["username"]):  # a wrong current one is a guess
         cognito_account.change_password(access_token, current_password, new_password)
     cognito_sign_in.sign_out_everywhere(access_token)
+    ended_sessions.end_all(user["sub"])  # their ID tokens too, before this one's new sign-in
     return cognito_sign_in.log_in(user["username"], new_password)
 
 
 def log_out_everywhere(claims: dict[str, Any], access_token: str) -> None:
     """Log out on every device (GlobalSignOut): each browser's next load goes to login."""
-    _person(claims, access_token)
+    user = _person(claims, access_token)
     cognito_sign_in.sign_out_everywhere(access_token)
+    ended_sessions.end_all(user["sub"])  # their ID tokens reach no file or credential
 
 
 def delete(claims: dict[str, Any], access_token: str, password: str, id_token: str) -> None:
@@ -144,4 +146,5 @@ def delete(claims: dict[str, Any], access_token: str, password: str, id_token: s
     user_events.publish(user_events.UserDeleted.now(sub=user["sub"], username=user["username"]))
     identity_id = cognito_credentials.delete_identity(id_token)
     cognito_account.delete_user(access_token)
+    ended_sessions.end_all(user["sub"])  # another browser's ID token reaches nothing either
     log.info("account %s deleted (identity %s)", user["sub"], identity_id)

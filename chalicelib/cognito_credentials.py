@@ -44,7 +44,20 @@ class Credentials(NamedTuple):
 
 
 def aws_credentials(id_token: str) -> Credentials:
-    """Exchange a verified ID token at the identity pool for temporary AWS credentials."""
+    """Exchange a verified ID token at the identity pool for temporary AWS credentials: 401
+    SessionEnded when its session has ended (chalicelib/ended_sessions.py)."""
+    _ensure_live(id_token)
+    return _exchange(id_token)
+
+
+def _ensure_live(id_token: str) -> None:
+    from chalicelib import ended_sessions
+    from chalicelib.tokens import verify_id_token
+
+    ended_sessions.ensure_live(verify_id_token(id_token))
+
+
+def _exchange(id_token: str) -> Credentials:
     cfg = settings()
     logins = {cfg.issuer.removeprefix("https://"): id_token}
     not_authorized = {"NotAuthorizedException": lambda _: Unauthorized(
@@ -107,6 +120,7 @@ def fresh(id_token: str, *, outliving: float) -> Credentials:
     with _LOCK:
         cached = _CACHE.get(key)
     if cached is not None and cached.expires_at - now > outliving:
+        _ensure_live(id_token)  # a cached exchange outlives no session
         return cached
     credentials = aws_credentials(id_token)
     with _LOCK:

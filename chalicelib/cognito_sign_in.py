@@ -195,10 +195,26 @@ def sign_out_everywhere(access_token: str, missing_ok: bool = False) -> None:
 def end_sessions_of(username: str) -> None:
     """AdminUserGlobalSignOut: after a password reset, every session the person had ends
     (there is no session of theirs to keep: they were not signed in)."""
+    from chalicelib import ended_sessions
+
     if not settings().user_pool_id:
         raise ServiceUnavailable(cognito.NOT_CONFIGURED)
     cognito.call("admin_user_global_sign_out", {"UserNotFoundException": None},
                  UserPoolId=settings().user_pool_id, Username=username)
+    sub = _sub_of(username)
+    if sub:
+        ended_sessions.end_all(sub)  # their ID tokens reach no file or credential either
+
+
+def _sub_of(username: str) -> str:
+    """The sub of the account `username` (ListUsers, filtered by username), or ""."""
+    if '"' in username or "\\" in username:
+        return ""
+    result = cognito.call("list_users", {"InvalidParameterException": cognito.invalid},
+                          UserPoolId=settings().user_pool_id,
+                          Filter=f'username = "{username}"', Limit=1) or {}
+    return next((str(a["Value"]) for user in result.get("Users", [])
+                 for a in user.get("Attributes", []) if a["Name"] == "sub"), "")
 
 
 def forgot_password(username: str) -> None:

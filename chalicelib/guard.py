@@ -30,6 +30,19 @@ def claims(request: Any) -> dict[str, Any]:
     return request.context["authorizer"]["claims"]
 
 
+def claims_if_signed_in(request: Any) -> dict[str, Any] | None:
+    """The verified claims of an unguarded request that carries a valid ID token (logging
+    out ends that token's session too), or None: no token, or not a valid one."""
+    from chalicelib.errors import ApiError
+
+    if not request.headers.get("authorization"):
+        return None
+    try:
+        return verify_id_token(header_token(request.headers.get("authorization")))
+    except ApiError:
+        return None
+
+
 def id_token(request: Any) -> str:
     """The raw ID token of a guarded request (already verified by the guard)."""
     return header_token(request.headers.get("authorization"))

@@ -23,9 +23,13 @@ def exchanges(monkeypatch) -> list[str]:
 
     def exchange(id_token: str) -> Credentials:
         calls.append(id_token)
-        return credentials(time.time() + 3600, key=f"ASIA{len(calls)}")
+        made = [c for c in calls if not c.startswith("live? ")]
+        return credentials(time.time() + 3600, key=f"ASIA{len(made)}")
 
     monkeypatch.setattr(cognito_credentials, "aws_credentials", exchange)
+    # Whether the session has ended is asked of the security table (tests/stack).
+    monkeypatch.setattr(cognito_credentials, "_ensure_live", lambda id_token: calls.append(
+        f"live? {id_token}"))
     cognito_credentials.forget_all()
     yield calls
     cognito_credentials.forget_all()
@@ -47,7 +51,7 @@ def test_their_repr_never_shows_the_secret_or_the_session_token():
 def test_fresh_credentials_are_reused_while_they_outlive_what_is_asked(exchanges):
     first = cognito_credentials.fresh("token-a", outliving=660)
     assert cognito_credentials.fresh("token-a", outliving=660) is first
-    assert exchanges == ["token-a"]
+    assert exchanges == ["token-a", "live? token-a"]  # reused, once its session is known live
 
 
 def test_credentials_that_would_not_outlive_what_is_asked_are_exchanged_again(exchanges):

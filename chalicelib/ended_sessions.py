@@ -1,0 +1,77 @@
+"""Sessions that have ended, remembered until their tokens cannot outlive them.
+
+An ID token stays signed and unexpired after its session ends (Log out, Log out everywhere, a
+password change or reset, deletion): API Gateway's authorizer still lets it through, and the
+identity pool still exchanges it. The routes that act with the person's AWS credentials (their
+files, their data, the credentials themselves) ask here first (cognito_credentials), so an
+ended session reaches none of it, whichever container cached what.
+
+One item per person in the security table (security_table.py), `ended#<sub>`: `before` (every
+session that began before it has ended: Cognito's `auth_time`) and `sessions` (the `origin_jti`
+of each session ended alone, with when). It lives a day, longer than any token of the pool.
+"""
+from __future__ import annotations
+
+import json
+import math
+from typing import Any
+
+from chalicelib.attempts import DAY, limits
+from chalicelib.errors import ServiceUnavailable, session_ended
+from chalicelib.security_table import UNAVAILABLE, Conflict
+
+REMEMBERED = DAY  # the pool's tokens live at most an hour (infra/template.yaml)
+
+
+def _key(sub: str) -> str:
+    return f"ended#{sub}"
+
+
+def end_all(sub: str) -> None:
+    """Every session of the person that began before now has ended (a session begun in this
+    very second, such as the one a password change opens next, goes on)."""
+    _change(sub, lambda item, now: {**item, "before": float(math.floor(now))})
+
+
+def end_one(claims: dict[str, Any] | None) -> None:
+    """The session of these verified ID-token claims (None: no token) has ended; the
+    others go on."""
+    origin = (claims or {}).get("origin_jti")
+    if not origin:
+        return  # a token that names no session: nothing to tell it apart by
+
+    def ended(item: dict[str, Any], now: float) -> dict[str, Any]:
+        sessions = {jti: at for jti, at in json.loads(item.get("sessions") or "{}").items()
+                    if at > now - REMEMBERED}
+        sessions[str(origin)] = now
+        return {**item, "sessions": json.dumps(sessions, separators=(",", ":"))}
+
+    _change(str((claims or {})["sub"]), ended)
+
+
+def ensure_live(claims: dict[str, Any]) -> None:
+    """401 SessionEnded when the session of these verified claims has ended."""
+    item = limits().table.get(_key(str(claims["sub"])), limits().clock())
+    if item is None:
+        return
+    began = float(claims.get("auth_time") or claims.get("iat") or 0)
+    if began < float(item.get("before", 0)):
+        raise session_ended()
+    if claims.get("origin_jti") and str(claims["origin_jti"]) in json.loads(
+            item.get("sessions") or "{}"):
+        raise session_ended()
+
+
+def _change(sub: str, change: Any) -> None:
+    table, clock = limits().table, limits().clock
+    for _ in range(8):  # another end at the same moment: read again
+        now = clock()
+        item = table.get(_key(sub), now)
+        values = change({k: v for k, v in (item or {}).items()
+                         if k in ("before", "sessions")}, now)
+        try:
+            table.put(_key(sub), values, now=now, expires_at=now + REMEMBERED, replacing=item)
+            return
+        except Conflict:
+            continue
+    raise ServiceUnavailable(UNAVAILABLE)
