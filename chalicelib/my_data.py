@@ -207,7 +207,7 @@ def _files(me: AsPerson, person: Person) -> list[dict[str, Any]]:
                                       Prefix=person.files_prefix, MaxKeys=1000)
     return sorted(({"name": o["Key"][len(person.files_prefix):], "size": int(o["Size"]),
                     "key": o["Key"]} for o in listed.get("Contents", [])
-                   if "/" not in o["Key"][len(person.files_prefix):]),
+                   if o["Key"] != person.files_prefix),
                   key=lambda f: f["name"])
 
 

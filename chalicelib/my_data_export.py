@@ -1,6 +1,9 @@
 """`Download all my data`: one ZIP, comm-it-<username>.zip, with data.json (everything
 chalicelib/my_data.py collects, the profile document's older versions and each file's
-size and SHA-256) and the files themselves under files/.
+size and SHA-256) and the files themselves under files/, each under a name every common
+extractor writes as one plain file there (chalicelib/file_names.py archive_names: a name
+written around the app may hold "/", "..\\" or control characters); data.json says which
+entry holds which file (`inArchive`).
 
 Streamed: each file goes from S3 (read with the person's own credentials) through a
 SHA-256 into the archive, which is written to a spooled temporary file (in memory up
@@ -17,7 +20,7 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import user_keys
+from chalicelib import file_names, user_keys
 from chalicelib.aws import client
 from chalicelib.config import settings
 from chalicelib.my_data import (AsPerson, as_person, collect, now_iso,
@@ -52,9 +55,10 @@ def _export(me: AsPerson, person: Person, access_token: str) -> dict[str, Any]:
     bucket, key = settings().users_bucket, user_keys.export_key(person.sub)
     with tempfile.SpooledTemporaryFile(max_size=SPOOL_BYTES) as spool:
         with zipfile.ZipFile(spool, "w", compression=zipfile.ZIP_DEFLATED) as archive:
+            entries = file_names.archive_names([item["name"] for item in data["files"]["files"]])
             for item in data["files"]["files"]:
-                item["sha256"] = _copy(me, bucket, item.pop("key"), archive,
-                                       f"files/{item['name']}")
+                item["inArchive"] = f"files/{entries[item['name']]}"
+                item["sha256"] = _copy(me, bucket, item.pop("key"), archive, item["inArchive"])
             data["exportedAt"] = now_iso()
             archive.writestr("data.json", json.dumps(data, indent=2, ensure_ascii=False))
         size = spool.tell()

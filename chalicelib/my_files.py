@@ -111,10 +111,23 @@ def upload(person: Person, raw_body: bytes | str | None) -> dict[str, Any]:
 
 
 def delete(person: Person, name: str) -> None:
-    """Delete one of the person's files. Deleting a file that is not there is fine."""
-    name = file_names.file_name(name)
-    _as(person, lambda s3, _: s3.delete_object(Bucket=settings().users_bucket,
-                                               Key=user_keys.file_key(person.sub, name)))
+    """Delete one of the person's files. Deleting a file that is not there is fine. A name
+    the app would refuse ("a/b", control characters: written around the app) is deleted
+    when it is exactly the name of one of the person's files, so every file listed can go."""
+    try:
+        checked: str | None = file_names.file_name(name)
+    except ApiError:
+        checked = None
+
+    def run(s3: Any, _: int) -> None:
+        stored = checked
+        if stored is None:
+            if not any(item["name"] == name for item in _list(s3, person)):
+                file_names.file_name(name)  # raises the reason the name is refused
+            stored = name
+        s3.delete_object(Bucket=settings().users_bucket, Key=user_keys.file_key(person.sub, stored))
+
+    _as(person, run)
 
 
 def profile_document(person: Person) -> dict[str, Any]:
@@ -177,11 +190,14 @@ def _list(s3: Any, person: Person) -> list[dict[str, Any]]:
                                   MaxKeys=1000)
     files = []
     for item in response.get("Contents", []):
+        # Everything under the prefix, also what was written around the app ("a/b"): it
+        # counts toward the limit (chalicelib/quota.py), so the person sees and can delete it.
         name = item["Key"][len(person.files_prefix):]
-        if name and "/" not in name:  # only our own uploads, which never hold "/"
-            modified = item.get("LastModified")
-            files.append({"name": name, "size": int(item.get("Size", 0)),
-                          "lastModified": modified.isoformat() if modified else ""})
+        if not name:  # "users/<sub>/files/" itself: no file's name (the quota removes it)
+            continue
+        modified = item.get("LastModified")
+        files.append({"name": name, "size": int(item.get("Size", 0)),
+                      "lastModified": modified.isoformat() if modified else ""})
     return sorted(files, key=lambda item: (item["name"].casefold(), item["name"]))
 
 

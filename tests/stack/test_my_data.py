@@ -100,7 +100,7 @@ def test_the_zip_holds_everything_the_services_hold(client, someone, dev, stack)
     for name, data in files.items():
         assert archive.read(f"files/{name}") == data
     data = json.loads(archive.read("data.json"))
-    assert data["files"]["files"] == [{"name": n, "size": len(d),
+    assert data["files"]["files"] == [{"name": n, "size": len(d), "inArchive": f"files/{n}",
                                        "sha256": hashlib.sha256(d).hexdigest()}
                                       for n, d in sorted(files.items())]
     item = dev("dynamodb").get_item(TableName=stack["USERS_TABLE_NAME"], Key={"sub": {"S": sub}})
@@ -124,6 +124,30 @@ def test_the_zip_holds_everything_the_services_hold(client, someone, dev, stack)
     # The archive is not one of the person's files.
     listed = client.http.get("/api/account/files", headers=bearer(who)).json_body["files"]
     assert sorted(f["name"] for f in listed) == sorted(files)
+
+
+def test_the_zip_names_every_file_safely_however_it_was_named_in_s3(client, someone, stack):
+    """Written with the person's own credentials, around the app's name rules: each entry is a
+    plain file under files/ on every common extractor, and data.json says which is which."""
+    from chalicelib.file_names import archive_names
+    from tests.stack.helpers import Person, credentials_for
+
+    who = someone()
+    me = Person(who, credentials_for(client, who), stack)
+    stored = {"..\\..\\evil.txt": b"1", "tab\tand bell\x07.txt": b"2", "CON": b"3",
+              "a/b": b"4", "A/B": b"5", "what?.txt": b"6"}
+    for name, data in stored.items():
+        me.s3.put_object(Bucket=me.bucket, Key=me.file(name), Body=data)
+    response = call(client, who, "/api/account/data/export")
+    assert response.status_code == 200, response.body
+    archive = zipfile.ZipFile(io.BytesIO(fetch_link(response.json_body["url"])[2]))
+    entries = {e: archive.read(e) for e in archive.namelist() if e != "data.json"}
+    assert sorted(entries) == sorted(f"files/{e}" for e in archive_names(sorted(stored)).values())
+    assert all(e.count("/") == 1 and "\\" not in e and ".." not in e and e.isprintable()
+               for e in entries)
+    assert len({e.casefold() for e in entries}) == len(stored)
+    listed = json.loads(archive.read("data.json"))["files"]["files"]
+    assert {f["name"]: entries[f["inArchive"]] for f in listed} == stored
 
 
 def test_check_my_access_allows_your_own_and_denies_anothers(client, someone):

@@ -102,3 +102,38 @@ def test_a_person_lists_only_their_own_files(client, register):
     upload_file(client, bob, "bob.txt")
     assert listed_names(client, alice) == ["alice.txt"]
     assert listed_names(client, bob) == ["bob.txt"]
+
+
+# --- Whatever is stored under the prefix: listed, and deletable ---------------------------------
+
+AROUND_THE_APP = ["a/b", "deep/er/c.txt", "line\tbreak", "..\\..\\evil.txt", "../x", "a..b"]
+
+
+def test_a_file_written_around_the_app_under_any_name_is_listed_and_deletable(client, register,
+                                                                             stack):
+    """Nested keys and names the upload refuses count toward the limit (chalicelib/quota.py):
+    the person sees them and can delete each one, by its exact name (%-encoded in the path)."""
+    from tests.stack.helpers import Person, credentials_for
+
+    tokens = register()
+    me = Person(tokens, credentials_for(client, tokens), stack)
+    upload_file(client, tokens, "plain.txt")
+    for name in AROUND_THE_APP:
+        me.s3.put_object(Bucket=me.bucket, Key=me.file(name), Body=name.encode())
+    assert sorted(listed_names(client, tokens)) == sorted(AROUND_THE_APP + ["plain.txt"])
+    for name in AROUND_THE_APP:
+        response = delete_file(client, tokens, urllib.parse.quote(name, safe=""))
+        assert response.status_code == 200, (name, response.body)
+    assert listed_names(client, tokens) == ["plain.txt"]
+    assert [o["Key"] for o in me.s3.list_objects_v2(
+        Bucket=me.bucket, Prefix=me.file("")).get("Contents", [])] == [me.file("plain.txt")]
+
+
+def test_a_refused_name_that_is_not_stored_is_still_refused(client, register):
+    """Deleting by an exact stored name never widens what a name may reach: the key is the
+    person's prefix plus that name, and IAM holds the prefix."""
+    person = register()
+    upload_file(client, person, "a.txt")
+    for raw in ["a%2Fb", "..%2Fa.txt", "%2E%2E"]:
+        assert_error(delete_file(client, person, raw), 400, "BadFileName")
+    assert listed_names(client, person) == ["a.txt"]
