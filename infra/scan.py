@@ -34,7 +34,8 @@ SKIPS: dict[str, str] = {
     "CKV_AWS_18": "no S3 server access logs: they need a second bucket; CloudTrail data events "
                   "are the tool if object-level audit is required",
     "CKV_AWS_28": "the processed-events table holds only idempotency markers that expire within "
-                  "days; the users table has point-in-time recovery",
+                  "days, the security table only attempt counts and ended sessions that expire "
+                  "within a day; the users table has point-in-time recovery",
     "CKV_AWS_73": "X-Ray tracing is optional and billed; the JSON logs carry the request id",
     "CKV_AWS_76": "API access logs need the region's API Gateway CloudWatch role "
                   "(AWS::ApiGateway::Account, one per account and region, shared with other "
