@@ -18,6 +18,8 @@
   for an unknown path; not http.server's 501, nor a 405 without `Allow`.
 - The listen backlog is LISTEN_BACKLOG, not Python's 5: a burst of people connecting
   at once is queued, not reset.
+- A client that hangs up before its answer is written (a closed tab, a cancelled fetch)
+  is one console line, not a BrokenPipeError traceback: nothing is wrong with the server.
 - Log lines are escaped and written whole (local/console.py).
 
 Run: python -m local.serve --port N
@@ -39,6 +41,8 @@ log = logging.getLogger(__name__)
 MAX_REQUEST_BYTES = 10 * 1024 * 1024
 # Connections the kernel queues before the server accepts them (Python's default is 5).
 LISTEN_BACKLOG = 1024
+# What writing to (or reading from) a client that hung up raises.
+HUNG_UP = (BrokenPipeError, ConnectionResetError, ConnectionAbortedError)
 
 
 def die_with_parent() -> None:
@@ -162,6 +166,8 @@ def harden_local_server(setattr_=setattr) -> None:
             return
         try:
             original_handle(self)
+        except HUNG_UP:
+            raise  # nobody to answer: the server's handle_error says so in one line
         except Exception:  # the app answers its own errors; this is the gateway's
             log.exception("local gateway error on %s %s", self.command, self.path)
             answer_and_close(self, 500, "InternalError",
@@ -190,6 +196,16 @@ def harden_local_server(setattr_=setattr) -> None:
         self.request_version = self.protocol_version
         answer_and_close(self, *_SERVER_ERRORS.get(code, _SERVER_ERRORS[400]))
 
+    original_handle_error = ThreadedHTTPServer.handle_error
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        error = sys.exc_info()[1]
+        if not isinstance(error, HUNG_UP):
+            original_handle_error(self, request, client_address)
+            return
+        log.info("%s:%s hung up before its answer was sent (%s)", *client_address[:2],
+                 type(error).__name__)
+
     handle.hardened = True
     for method in ("GET", "PUT", "POST", "HEAD", "DELETE", "PATCH", "OPTIONS"):
         setattr_(ChaliceRequestHandler, f"do_{method}", handle)
@@ -197,6 +213,7 @@ def harden_local_server(setattr_=setattr) -> None:
     setattr_(ChaliceRequestHandler, "_send_http_response_with_body", send_with_body)
     setattr_(ChaliceRequestHandler, "_send_headers", send_headers)
     setattr_(ChaliceRequestHandler, "send_error", send_error)
+    setattr_(ThreadedHTTPServer, "handle_error", handle_error)
 
 
 def main(argv: list[str]) -> int:

@@ -205,6 +205,26 @@ def test_control_characters_in_a_request_reach_the_console_escaped(server):
     assert "\\x1b[31mred" in console
 
 
+# --- clients that hang up ------------------------------------------------------------------
+
+def test_a_client_that_hangs_up_before_a_large_answer_is_one_console_line_not_a_traceback(
+        server):
+    """A closed tab: the request arrives, the client is gone before the page is written."""
+    request = b"GET / HTTP/1.1\r\nHost: x\r\n\r\n"
+    page = server.raw(request[:-2] + b"Connection: close\r\n\r\n")
+    assert len(page) > 10_000 and page.startswith(b"HTTP/1.1 200")  # more than one write
+
+    def hung_up() -> bool:
+        with socket.create_connection(("127.0.0.1", server.port), timeout=10) as sock:
+            sock.sendall(request)  # and closed at once, nothing read
+        return "hung up before its answer was sent" in server.console()
+
+    eventually(hung_up, timeout=30, what="the server to notice a client that hung up")
+    console = server.console()
+    assert "Traceback" not in console and "BrokenPipeError:" not in console, console[-3000:]
+    assert "local gateway error" not in console
+
+
 # --- the listen backlog -------------------------------------------------------------------
 
 def test_a_burst_of_connections_queues_while_the_server_is_busy_instead_of_failing(server):
