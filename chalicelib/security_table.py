@@ -9,7 +9,7 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from chalicelib.aws import client, error_code
+from chalicelib.aws import client, error_code, unreachable
 from chalicelib.config import settings
 from chalicelib.errors import ServiceUnavailable
 
@@ -76,7 +76,7 @@ class SecurityTable:
                 raise Conflict(kwargs.get("Item", {}).get("pk", {}).get("S", "")) from None
             raise ServiceUnavailable(UNAVAILABLE) from None
         except BotoCoreError:
-            raise ServiceUnavailable(UNAVAILABLE) from None
+            raise ServiceUnavailable(unreachable("The sign-in service")) from None
 
 
 def _typed(values: dict[str, str | float]) -> dict[str, dict[str, str]]:

@@ -71,6 +71,30 @@ def fake_outputs(stage: str = "dev", account: str = ACCOUNT,
     }
 
 
+def web_acl_request(stage: str = "dev") -> dict[str, Any]:
+    """The template's web ACL (the per-client rate limit) as a CreateWebACL request, with
+    the parameters' defaults: what CloudFormation creates for the stage."""
+    from infra import template as infra_template
+    from infra import waf
+
+    template = infra_template.load()
+    limit = int(template["Parameters"][waf.PARAMETER]["Default"])
+
+    def resolve(node: Any) -> Any:
+        if isinstance(node, dict):
+            if set(node) == {"Fn::Sub"}:
+                return node["Fn::Sub"].replace("${Stage}", stage)
+            if node == {"Ref": waf.PARAMETER}:
+                return limit
+            assert not any(key.startswith("Fn::") or key == "Ref" for key in node), node
+            return {key: resolve(value) for key, value in node.items()}
+        if isinstance(node, list):
+            return [resolve(value) for value in node]
+        return node
+
+    return resolve(template["Resources"][waf.ACL]["Properties"])
+
+
 # --- the app's routes ------------------------------------------------------------------------
 
 def app_routes() -> list[tuple[str, str]]:
@@ -149,3 +173,33 @@ def cookie_header(response: Any) -> dict[str, str]:
     pairs = {c.split(";", 1)[0] for c in set_cookies(response)}
     assert len(pairs) == 1, pairs
     return {**PAGE, "Cookie": pairs.pop()}
+
+
+# --- the security table, in memory ---------------------------------------------------------
+
+class MemoryTable:
+    """chalicelib.security_table.SecurityTable's contract in a dict (versions, expiry): for
+    tests that need no AWS, or whose AWS is one that does not answer."""
+
+    def __init__(self) -> None:
+        self.items: dict[str, dict] = {}
+
+    def get(self, pk: str, now: float) -> dict | None:
+        item = self.items.get(pk)
+        return None if item is None or item["expires_at"] <= now else dict(item)
+
+    def put(self, pk: str, values: dict, *, now: float, expires_at: float,
+            replacing: dict | None) -> None:
+        from chalicelib.security_table import Conflict
+
+        current = self.items.get(pk)
+        if replacing is None:
+            if current is not None and current["expires_at"] > now:
+                raise Conflict(pk)
+        elif current is None or current["version"] != replacing["version"]:
+            raise Conflict(pk)
+        version = int((replacing or {}).get("version", 0)) + 1
+        self.items[pk] = {**values, "version": version, "expires_at": expires_at}
+
+    def delete(self, pk: str) -> None:
+        self.items.pop(pk, None)

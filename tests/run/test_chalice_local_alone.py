@@ -17,9 +17,9 @@ from typing import Iterator
 
 import pytest
 
-from chalicelib import aws, cognito, config
+from chalicelib import attempts, aws, cognito, config
 from infra.template import env_name
-from tests.helpers import ROOT, eventually, fake_outputs, post
+from tests.helpers import ROOT, MemoryTable, eventually, fake_outputs, post
 from tests.running import free_port
 
 PERSON = {"name": "Ada Lovelace", "email": "ada@example.com", "username": "ada",
@@ -100,7 +100,8 @@ def bare_app(monkeypatch: pytest.MonkeyPatch) -> Iterator[object]:
 
 def test_a_configured_endpoint_that_does_not_answer_is_named_in_the_503(bare_app, monkeypatch):
     endpoint = f"http://127.0.0.1:{free_port()}"  # nothing listens there
-    for name, value in {"USER_POOL_CLIENT_ID": "client", "AWS_ENDPOINT_URL": endpoint,
+    for name, value in {"USER_POOL_CLIENT_ID": "client", "SECURITY_TABLE_NAME": "security",
+                        "AWS_ENDPOINT_URL": endpoint,
                         "AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local",
                         "AWS_DEFAULT_REGION": "us-east-1"}.items():
         monkeypatch.setenv(name, value)
@@ -120,6 +121,7 @@ def test_without_a_configured_endpoint_the_503_names_none(bare_app, monkeypatch)
 
     monkeypatch.delenv("AWS_ENDPOINT_URL", raising=False)
     monkeypatch.setenv("USER_POOL_CLIENT_ID", "client")
+    monkeypatch.setattr(attempts.limits(), "table", MemoryTable())  # the limits answer
     monkeypatch.setattr(cognito, "client", lambda service: Unreachable())
     response = post(bare_app, "/api/auth/login", {"username": "ada", "password": "Corr3ct-horse"})
     assert response.status_code == 503
