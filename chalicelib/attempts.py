@@ -66,7 +66,12 @@ EMAILS = Limit(
     "emails", 5, MINUTE, HOUR, HOUR, frozenset(),
     "We have emailed this account several times in a short while: wait {wait} before asking "
     "for another email, and check your spam folder meanwhile.")
-LIMITS = (PASSWORD, APP_CODE, RESET_CODE, VERIFY_CODE, EMAILS)
+# Each archive is a new version of users/<sub>/export/data.zip (up to ~20 MiB, kept 30 days).
+EXPORTS = Limit(
+    "exports", 3, HOUR, DAY, DAY, frozenset(),
+    "You have downloaded all your data several times in a short while: a new archive can be "
+    "made in {wait}. Your files are listed above meanwhile.")
+LIMITS = (PASSWORD, APP_CODE, RESET_CODE, VERIFY_CODE, EMAILS, EXPORTS)
 
 
 class TooManyAttempts(TooManyRequests):

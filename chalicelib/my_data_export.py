@@ -40,8 +40,16 @@ def file_name(username: str) -> str:
 
 
 def export(person: Person, access_token: str) -> dict[str, Any]:
-    """Build the archive, store it, answer a link that downloads it."""
-    return as_person(person, lambda me: _export(me, person, access_token))
+    """Build the archive, store it, answer a link that downloads it. Archives count per
+    person (attempts.EXPORTS): each is a new version kept 30 days."""
+    from chalicelib.attempts import EXPORTS, limits
+
+    give_back = limits().spend(EXPORTS, person.sub)
+    try:
+        return as_person(person, lambda me: _export(me, person, access_token))
+    except Exception:
+        give_back()  # no archive was made
+        raise
 
 
 def _export(me: AsPerson, person: Person, access_token: str) -> dict[str, Any]:

@@ -267,3 +267,16 @@ def test_twenty_files_of_a_mib_make_one_zip_past_api_gateways_limit_streamed(
     assert {f["name"]: f["sha256"] for f in data["files"]["files"]} == \
         {n: hashlib.sha256(d).hexdigest() for n, d in files.items()}
     assert all(archive.read(f"files/{n}") == d for n, d in files.items())
+
+
+def test_archives_are_paused_after_three_in_a_row_with_the_wait_said(client, someone):
+    """Each archive is a new ~20 MiB version kept 30 days: a person makes 3 at once, then
+    waits an hour, doubling (chalicelib/attempts.py EXPORTS)."""
+    who = someone()
+    for _ in range(3):
+        assert call(client, who, "/api/account/data/export").status_code == 200
+    response = call(client, who, "/api/account/data/export")
+    assert response.status_code == 429, response.body
+    assert response.json_body["error"] == "TooManyAttempts"
+    assert "a new archive can be made in 1 hour" in response.json_body["message"]
+    assert response.headers["Retry-After"] == "3600"
