@@ -5,8 +5,8 @@ key schema, stream view, pool policy, client flows and queue wiring as the stack
 in AWS, because they come from the same file. The template's language (intrinsic
 functions, conditions, the order of creation) is local/stack.py's.
 IAM roles, the identity pool's role attachment and its principal tag map are
-created too: local/iam/ enforces them. Resource policies (bucket, queue) are
-skipped (they are tested against the template instead).
+created too: local/iam/ enforces them. What is not created, and why, is
+NOT_ENFORCED_LOCALLY.
 """
 from __future__ import annotations
 
@@ -15,7 +15,15 @@ from typing import Any
 
 from infra import template as infra_template
 from local.stack import ACCOUNT_ID, Creator, Stack
-NOT_ENFORCED_LOCALLY = {"AWS::S3::BucketPolicy", "AWS::SQS::QueuePolicy"}
+
+# Resource types of the template the local AWS does not create, each with the reason.
+NOT_ENFORCED_LOCALLY: dict[str, str] = {
+    "AWS::S3::BucketPolicy": "a resource policy: tested against the template instead",
+    "AWS::SQS::QueuePolicy": "a resource policy: tested against the template instead",
+    "AWS::WAFv2::WebACL": "the per-client rate limit on /api/auth/* is AWS WAF's, in front of "
+                          "API Gateway, and `chalice local` has neither; locally the app's "
+                          "per-account limits (chalicelib/attempts.py) are the only ones",
+}
 
 
 def _role(stack: Stack, props: dict) -> tuple[str, dict]:
@@ -224,6 +232,6 @@ CREATORS: dict[str, Creator] = {
 
 def create(session: Any, stage: str, region: str, endpoint_url: str) -> dict[str, str]:
     """Create every resource of the template; return the app's environment variables."""
-    stack = Stack(session, stage, region, endpoint_url, CREATORS, NOT_ENFORCED_LOCALLY)
+    stack = Stack(session, stage, region, endpoint_url, CREATORS, frozenset(NOT_ENFORCED_LOCALLY))
     outputs = stack.create(infra_template.load())
     return {infra_template.env_name(name): value for name, value in outputs.items()}

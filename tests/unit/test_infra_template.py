@@ -240,3 +240,129 @@ def test_every_name_carries_the_stage(template):
                     "TopicName", "QueueName"):
             if key in resource["Properties"]:
                 assert "${Stage}" in resource["Properties"][key]["Fn::Sub"], name
+
+
+def test_the_template_fits_the_body_cloudformation_takes_inline():
+    """`make deploy` sends infra/template.yaml as TemplateBody: at most 51,200 bytes."""
+    assert len(infra_template.TEMPLATE_PATH.read_bytes()) <= 51_200
+
+
+# --- the per-client rate limit (AWS WAF) ------------------------------------------------------
+
+def rate_rule(template: dict[str, Any]) -> dict[str, Any]:
+    from infra import waf
+
+    (rule,) = props(template, waf.ACL)["Rules"]
+    return rule
+
+
+def waf_match(statement: dict[str, Any], path: str) -> bool:
+    """What WAF does with a ByteMatchStatement on the URI path: the transformations in
+    their order, then the positional constraint."""
+    import posixpath
+    from urllib.parse import unquote
+
+    assert statement["FieldToMatch"] == {"UriPath": {}}
+    value = path
+    for step in sorted(statement["TextTransformations"], key=lambda t: t["Priority"]):
+        if step["Type"] == "URL_DECODE":
+            value = unquote(value)
+        elif step["Type"] == "NORMALIZE_PATH":
+            value = posixpath.normpath(value) + ("/" if value.endswith("/") else "")
+        else:
+            raise AssertionError(f"no model of {step['Type']} here")
+    test = {"CONTAINS": str.__contains__, "STARTS_WITH": str.startswith,
+            "EXACTLY": str.__eq__}[statement["PositionalConstraint"]]
+    return test(value, statement["SearchString"])
+
+
+@pytest.mark.parametrize("prefix", ["/dev", "", "/comm-it"])  # the stage's URL, custom domains
+def test_the_rate_limit_counts_every_auth_route_and_no_other(template, prefix):
+    from tests.helpers import app_routes
+
+    statement = rate_rule(template)["Statement"]["RateBasedStatement"]["ScopeDownStatement"][
+        "ByteMatchStatement"]
+    for _, path in app_routes():
+        counted = waf_match(statement, prefix + path)
+        assert counted == path.startswith("/api/auth/"), path
+    assert waf_match(statement, prefix + "/api//auth/login")
+    assert waf_match(statement, prefix + "/api/auth%2Flogin")
+
+
+def test_the_rate_limit_is_per_client_ip_over_5_minutes_and_blocks_with_429(template):
+    from infra import waf
+
+    acl = props(template, waf.ACL)
+    assert acl["Scope"] == "REGIONAL" and acl["DefaultAction"] == {"Allow": {}}
+    rule = rate_rule(template)
+    statement = rule["Statement"]["RateBasedStatement"]
+    assert statement["AggregateKeyType"] == "IP"
+    assert statement["EvaluationWindowSec"] == 300
+    assert statement["Limit"] == {"Ref": waf.PARAMETER}
+    assert rule["Action"]["Block"]["CustomResponse"]["ResponseCode"] == 429
+    for visibility in (acl["VisibilityConfig"], rule["VisibilityConfig"]):
+        assert visibility["CloudWatchMetricsEnabled"] and visibility["SampledRequestsEnabled"]
+        assert "${Stage}" in visibility["MetricName"]["Fn::Sub"]
+
+
+def test_a_blocked_client_gets_the_apps_error_shape_with_retry_after_and_its_headers(template):
+    from chalicelib.headers import SECURITY_HEADERS
+    from infra import gateway, waf
+    from tests.stack.helpers import assert_human
+
+    response = rate_rule(template)["Action"]["Block"]["CustomResponse"]
+    body = props(template, waf.ACL)["CustomResponseBodies"][response["CustomResponseBodyKey"]]
+    assert body["ContentType"] == "APPLICATION_JSON"
+    answer = json.loads(body["Content"])
+    assert set(answer) == {"error", "message"}
+    assert answer["error"] == gateway.CODES[response["ResponseCode"]] == "TooManyRequests"
+    assert_human(answer["message"])
+    assert "wait" in answer["message"]
+    headers = {h["Name"]: h["Value"] for h in response["ResponseHeaders"]}
+    window = rate_rule(template)["Statement"]["RateBasedStatement"]["EvaluationWindowSec"]
+    assert 0 < int(headers.pop("Retry-After")) <= window
+    assert headers == SECURITY_HEADERS
+
+
+@pytest.mark.parametrize("value, on", [("500", True), ("10", True), ("2000", True),
+                                       ("0", False)])
+def test_the_rate_limit_is_on_by_default_and_0_turns_its_web_acl_off(template, value, on):
+    import re
+
+    from infra import waf
+    from local.stack import Stack
+
+    parameter = template["Parameters"][waf.PARAMETER]
+    assert re.fullmatch(parameter["AllowedPattern"], value)
+    condition = template["Conditions"][template["Resources"][waf.ACL]["Condition"]]
+    stack = Stack(None, "dev", "eu-west-1", "", {})  # the conditions, as `make run` reads them
+    stack.parameters = {name: p.get("Default", "") for name, p in template["Parameters"].items()}
+    assert stack.resolve(condition) is True
+    stack.parameters[waf.PARAMETER] = value
+    assert stack.resolve(condition) is on
+
+
+@pytest.mark.parametrize("value", ["5", "9", "-1", "010", "ten", ""])
+def test_a_limit_waf_would_refuse_is_refused_by_the_template(template, value):
+    import re
+
+    from infra import waf
+
+    assert not re.fullmatch(template["Parameters"][waf.PARAMETER]["AllowedPattern"], value)
+
+
+def test_the_web_acl_is_a_create_web_acl_request_botocore_accepts():
+    """CloudFormation's WAFv2 properties are the API's: the wafv2 model checks the names,
+    types, required members and bounds (a Limit under 10, a header over 255 characters)."""
+    import botocore.session
+    from botocore.validate import ParamValidator
+
+    from tests.helpers import web_acl_request
+
+    model = botocore.session.get_session().get_service_model("wafv2")
+    shape = model.operation_model("CreateWebACL").input_shape
+    report = ParamValidator().validate(web_acl_request("dev"), shape)
+    assert not report.has_errors(), report.generate_report()
+    request = web_acl_request("dev")
+    request["Rules"][0]["Statement"]["RateBasedStatement"]["Limit"] = 9
+    assert ParamValidator().validate(request, shape).has_errors()
