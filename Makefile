@@ -65,11 +65,13 @@ clean:
 ## the per-Lambda policies, `chalice deploy`, then what Chalice cannot set (gateway
 ## responses, throttling, event source settings); prints the URL. STAGE=dev by default;
 ## ALARM_EMAIL=ops@example.com, SES_IDENTITY_ARN=arn:aws:ses:... with SES_FROM_ADDRESS=no-reply@...
+## and AUTH_RATE_LIMIT=500 (AWS WAF: requests to /api/auth/* per client IP in 5 minutes; 0 = off)
 ## are optional (kept if unset). Chalice's record of the stage is kept in Parameter Store.
 deploy: $(INSTALLED)
 	$(PY) -m infra.deploy deploy --stage $(STAGE) \
 	  $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) $(if $(SES_IDENTITY_ARN),--ses-identity-arn $(SES_IDENTITY_ARN)) \
-	  $(if $(SES_FROM_ADDRESS),--ses-from-address "$(SES_FROM_ADDRESS)")
+	  $(if $(SES_FROM_ADDRESS),--ses-from-address "$(SES_FROM_ADDRESS)") \
+	  $(if $(AUTH_RATE_LIMIT),--auth-rate-limit $(AUTH_RATE_LIMIT))
 
 ## destroy: `chalice delete`, then the stack; the user pool, users table and bucket are kept
 ## (it says how to remove them: python -m infra.deploy purge-retained --stage STAGE --yes)

@@ -9,7 +9,8 @@ stack is left alone, the config and policy files come out byte for byte the same
 The steps live in their own modules: infra/stack.py (CloudFormation),
 infra/stage.py (config.json and policies), infra/deployed_record.py (Chalice's record
 of the stage, kept in Parameter Store for every clone), infra/gateway.py (API Gateway's
-own answers and throttling), infra/event_sources.py (what Chalice's mappings lack,
+own answers and throttling), infra/waf.py (the per-client rate limit in front of the
+API stage), infra/event_sources.py (what Chalice's mappings lack,
 applied once they have settled and read back), infra/teardown.py (destroy and purge);
 infra/package.py builds the one template.
 """
@@ -23,6 +24,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from infra import chalice_cli, deployed_record, event_sources, gateway, stack, stage as stage_config
+from infra import waf
 from infra import template as infra_template
 from infra.credentials import check_credentials
 from infra.errors import DeployError
@@ -40,6 +42,10 @@ def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = sub
     say(f"Deploying stage {stage} to account {who['account']} in {session.region_name}.")
     cfn = session.client("cloudformation")
     body = infra_template.TEMPLATE_PATH.read_text(encoding="utf-8")
+    if (parameters or {}).get(waf.PARAMETER) == waf.OFF:
+        # The update deletes the web ACL, which WAF refuses while it protects the stage.
+        for resource in waf.release(session.client("wafv2"), stage):
+            say(f"AWS WAF's rate limit taken off {resource}: the stack update deletes it.")
     outcome = stack.deploy_stack(cfn, stage, body, parameters=parameters)
     say(f"Stack {stack.stack_name(stage)}: {outcome}.")
     outputs = stack.stack_outputs(cfn, stage)
@@ -58,11 +64,14 @@ def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = sub
         # config.json is tracked: the account's ARNs go again, the record goes to the store.
         stage_config.forget_outputs(project_dir, stage, outputs)
         deployed_record.save(ssm, project_dir, stage)
-    gateway.configure_api(session.client("apigateway"),
-                          chalice_cli.deployed_rest_api(project_dir, stage)["rest_api_id"],
-                          stage_config.api_gateway_stage(project_dir, stage))
+    rest_api_id = chalice_cli.deployed_rest_api(project_dir, stage)["rest_api_id"]
+    api_stage = stage_config.api_gateway_stage(project_dir, stage)
+    gateway.configure_api(session.client("apigateway"), rest_api_id, api_stage)
     say("API Gateway's own errors (401 from the authorizer, throttling, unknown paths) answer "
         "{\"error\", \"message\"} JSON; the stage and the email-sending routes are throttled.")
+    acl = waf.protect(session.client("wafv2"), stage, rest_api_id, api_stage)
+    say(f"AWS WAF's per-client rate limit on /api/auth/* guards the stage ({acl})." if acl else
+        f"No per-client rate limit on /api/auth/* ({waf.PARAMETER}={waf.OFF}).")
     updated = event_sources.apply(session.client("lambda"),
                                   chalice_cli.deployed_resources(project_dir, stage), env)
     say(f"Event sources: partial batch responses, bounded stream retries, read back as "
@@ -86,6 +95,9 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = ROOT) -> int:
     parser.add_argument("--ses-from-address",
                         help="deploy: with --ses-identity-arn, the From of those emails "
                              "(kept if unset)")
+    parser.add_argument("--auth-rate-limit",
+                        help="deploy: requests to /api/auth/* per client IP in 5 minutes "
+                             "(AWS WAF; 0 turns it off; kept if unset, 500 on a new stack)")
     args = parser.parse_args(argv)
 
     import boto3
@@ -97,7 +109,8 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = ROOT) -> int:
             deploy(args.stage, session, project_dir,
                    parameters={"AlarmEmail": args.alarm_email,
                                "SesIdentityArn": args.ses_identity_arn,
-                               "SesFromAddress": args.ses_from_address})
+                               "SesFromAddress": args.ses_from_address,
+                               waf.PARAMETER: args.auth_rate_limit})
         elif args.command == "destroy":
             destroy(args.stage, session, project_dir)
         else:

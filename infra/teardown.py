@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Any, Callable
 
-from infra import chalice_cli, deployed_record, policy, stage as stage_config
+from infra import chalice_cli, deployed_record, policy, stage as stage_config, waf
 from infra.credentials import check_credentials
 from infra.errors import DeployError, aws_error
 from infra.stack import delete_stack, find, outputs_of, stack_name
@@ -36,6 +36,7 @@ def destroy(stage: str, session: Any, project_dir: Path, run: Runner = subproces
         say(f"Stack {name} does not exist: nothing to delete.")
         return []
     outputs = outputs_of(stack)
+    waf.release(session.client("wafv2"), stage)  # WAF refuses to delete a web ACL in use
     delete_stack(cfn, stage)
     kept = [f"Cognito user pool {outputs['UserPoolId']} (every account; deletion protection on)"
             if "UserPoolId" in outputs else "",
