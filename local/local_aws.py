@@ -22,7 +22,7 @@ class LocalAWS:
                  signing_key: cognito_signing_key.SigningKey | None = None) -> None:
         import logging
         from local import (control, dynamodb_transactions, dynamodb_updates, moto_dispatch,
-                           sqs_scans, state)
+                           s3_events, sqs_scans, state)
         from local.faults import Faults
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the console
@@ -33,6 +33,7 @@ class LocalAWS:
         dynamodb_updates.install()
         moto_dispatch.install()
         sqs_scans.install()
+        s3_events.install()
         iam.install(dev_access_keys=[CREDENTIALS["AWS_ACCESS_KEY_ID"]])
         self.outbox = outbox
         self.faults = Faults()  # switched on at runtime: local.faults

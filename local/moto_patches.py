@@ -133,6 +133,8 @@ PATCHES = (
           "(not a gap of AWS) a message's visibility reads the clock through a datetime"),
     Patch("moto.sqs.models.Message.delayed", "local.sqs_scans",
           "(not a gap of AWS) a message's delay reads the clock through a datetime"),
+    Patch("moto.s3.models.S3Backend._set_delete_marker", "local.s3_events",
+          "a delete marker sends no s3:ObjectRemoved:DeleteMarkerCreated notification"),
     Patch("moto.sqs.models.Queue.wait_for_messages", "local.state",
           "(not a gap of moto) a long poll lets go of the snapshot gate while it waits"),
 )
