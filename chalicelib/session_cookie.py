@@ -28,7 +28,7 @@ from chalicelib import inputs
 from chalicelib.errors import Forbidden, Unauthorized, json_response
 
 COOKIE = "comm-it-session"
-# Sent by the page's every call (templates/app.js sends the same name and value).
+# Sent by the page's every call (templates/js/api.js sends the same name and value).
 PAGE_HEADER = "X-Comm-IT-Page"
 PAGE_HEADER_VALUE = "1"
 # The routes the cookie goes to, relative to the app's base (app.py's refresh and logout).

@@ -67,7 +67,7 @@ def test_pending_asks_read_parameter_store_once_per_miss_window(client, make_tok
 
 def test_a_pending_name_is_read_once_to_find_out_then_at_most_once_a_second(stack, monkeypatch):
     """The first miss is remembered MISS_FIRST_SECONDS (an idle pipeline has written the name by
-    then), every further one MISS_SECONDS: of the page's asks (templates/app.js: at once, after
+    then), every further one MISS_SECONDS: of the page's asks (templates/js/hello.js: at once, after
     0.1 s, x1.5 each time, at most 1 s) those at 0 and 0.25 s read, then at most one a second."""
     from types import SimpleNamespace
 

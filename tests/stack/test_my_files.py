@@ -13,7 +13,7 @@ import urllib.parse
 
 import pytest
 
-from chalicelib import my_files
+from chalicelib import my_files, pages
 from chalicelib.inputs import MAX_FILE_BYTES, MAX_UPLOAD_BODY_BYTES, FileTooLarge
 from chalicelib.my_files import MAX_FILES
 from tests.helpers import post
@@ -233,11 +233,11 @@ def test_the_account_page_includes_the_files_section_and_its_script_runs_under_t
     assert '<input id="files-file" name="file" type="file"' in section
     assert '<button type="submit">Upload</button>' in section
     assert "Download your profile document" in section
-    # No script or style of its own: the page's one script (app.js, under the page's nonce)
-    # runs it, style.css styles it, and its errors go to the page's one role="alert".
+    # No script or style of its own: the page's one script (templates/js/files.js among the
+    # page's files, under the page's nonce) runs it, style.css styles it.
     assert "<script" not in section and "<style" not in section
     assert html.count("<script") == 1 and f'<script nonce="{nonce}">' in html
-    markup = html[:html.index("<script")]
-    assert markup.count('role="alert"') == 1 and f'<style nonce="{nonce}">' in html
-    script = html[html.index("function filesSection()"):html.index("var pages = {")]
+    assert f'<style nonce="{nonce}">' in html
+    script = (pages.TEMPLATES_DIR / "js" / "files.js").read_text().removesuffix("\n")
+    assert script in html
     assert "innerHTML" not in script  # file names are set as text, never parsed as HTML

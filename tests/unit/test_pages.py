@@ -53,17 +53,33 @@ def test_pages_send_a_strict_content_security_policy_with_a_fresh_nonce(client, 
     assert first.headers["X-Content-Type-Options"] == "nosniff"
 
 
-def test_every_page_inlines_the_stylesheet_and_the_script_as_they_are_under_its_nonce(client):
-    """templates/style.css and app.js, byte for byte (inlined, never parsed as templates: the
-    cold page's Jinja compile), inside the elements the page's nonce allows."""
+def test_every_page_inlines_the_stylesheet_and_its_scripts_as_they_are_under_its_nonce(client):
+    """templates/style.css and the page's files of templates/js/, byte for byte (inlined, never
+    parsed as templates: the cold page's Jinja compile), inside the elements the page's nonce
+    allows: the shared files first, in one strict function scope, the page's start last."""
     style = (pages.TEMPLATES_DIR / "style.css").read_text().removesuffix("\n")
-    script = (pages.TEMPLATES_DIR / "app.js").read_text().removesuffix("\n")
+    shared = [(pages.TEMPLATES_DIR / "js" / name).read_text().removesuffix("\n")
+              for name in pages.SHARED_SCRIPTS]
     for path in page_paths():
         response = client.http.get(path)
         html = response.body.decode()
         nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"])[1]
         assert f'<style nonce="{nonce}">{style}</style>' in html, path
-        assert f'<script nonce="{nonce}">{script}</script>' in html, path
+        assert html.count("<script") == 1, path
+        script = html[html.index(f'<script nonce="{nonce}">'):html.index("</script>")]
+        assert script.startswith(f'<script nonce="{nonce}">(function () {{\n"use strict";\n'
+                                 + "\n".join(shared)), path
+        assert script.endswith("\nstart();\n})();"), path
+
+
+def test_each_script_file_is_used_by_a_page_and_none_could_close_its_element():
+    used = {name for template in pages.TEMPLATES_DIR.glob("*.html")
+            for call in re.findall(r"script\(([^)]*)\)", template.read_text())
+            for name in re.findall(r'"([\w.]+)"', call)}
+    files = {path.name for path in (pages.TEMPLATES_DIR / "js").glob("*.js")}
+    assert files == used | set(pages.SHARED_SCRIPTS)
+    for name in files:
+        assert "</script" not in (pages.TEMPLATES_DIR / "js" / name).read_text().lower(), name
 
 
 def test_forms_have_the_labelled_fields_and_buttons_of_the_journey(client):
@@ -115,7 +131,7 @@ def test_pages_use_no_absolute_app_paths_that_would_miss_the_stage_prefix():
     segments = app_paths_first_segments()  # "api", "login", ...: read from app.routes
     assert {"api", "login"} <= segments
     absolute = re.compile(r'["\']/(%s)\b' % "|".join(sorted(segments)))
-    for template in pages.TEMPLATES_DIR.glob("*"):
+    for template in (p for p in pages.TEMPLATES_DIR.rglob("*") if p.is_file()):
         text = template.read_text()
         assert not re.search(r'(href|action)="/(?!/)', text), template.name
         assert not absolute.search(text), template.name
