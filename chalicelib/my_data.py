@@ -145,8 +145,8 @@ def _rows(person: Person, data: dict[str, Any]) -> dict[str, Any]:
         _row("Amazon S3", f"Bucket {f['bucket']}, prefix {f['prefix']}",
              [f"{len(f['files'])} file(s), {sum(x['size'] for x in f['files'])} bytes"] +
              [f"{x['name']}: {x['size']} bytes" for x in f["files"]],
-             f"Until you delete them; a deleted file's last version "
-             f"{NONCURRENT_VERSION_DAYS} days.", YOUR_CREDENTIALS),
+             "Until you delete them; a deleted file goes with every version within moments, "
+             "and no older version of a file is kept.", YOUR_CREDENTIALS),
         _row("AWS Systems Manager Parameter Store", f"Parameter {n['name']}",
              [f"value: {n['value']}", f"{len(n['history'])} version(s)"]
              if n["value"] is not None else ["not written yet"],

@@ -13,9 +13,15 @@ The upload body's parsing and the size of a file: chalicelib/inputs.py (upload_b
 MAX_FILE_BYTES). The credentials and their cache: chalicelib/cognito_credentials.py.
 
 Limits, and why:
-- MAX_FILES = 20 a person: 20 MiB each at most, so storage stays bounded and the
+- MAX_FILES = 20 a person: 1 MiB each at most, so storage stays bounded and the
   list is one page of ListObjectsV2 and one screen. S3 cannot count atomically: two
-  uploads at the same instant could both see 19 and make 21 (a soft limit).
+  uploads at the same instant could both see 19 and make 21. So an upload counts again
+  after its write, and answers 201 only if the person then has at most MAX_FILES: of two
+  uploads answered 201, the later one's count saw the earlier one, so together they never
+  pass the limit, and the quota (chalicelib/quota.py) never has to remove a file the person
+  was told was saved. One that finds itself past the limit (`newest_last`, the quota's
+  order too) removes its own file and answers 409 TooManyFiles; one within it while others
+  are still deciding looks again, CONFIRM_LOOKS times at most.
 - A name that exists is refused (409 FileExists), not replaced: the write is
   conditional (If-None-Match: *), so a second upload, even a concurrent one, never
   silently destroys a file the person cannot get back from the page. To replace a
@@ -27,7 +33,7 @@ from __future__ import annotations
 import logging
 import time
 from dataclasses import dataclass, field
-from typing import Any, Callable
+from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import quote
 
 from chalicelib import cognito_credentials, file_names, inputs, user_keys
@@ -35,9 +41,14 @@ from chalicelib.aws import client_as, error_code, unreachable
 from chalicelib.config import settings
 from chalicelib.errors import ApiError, Conflict, Forbidden, ServiceUnavailable
 
+if TYPE_CHECKING:
+    from datetime import datetime
+
 log = logging.getLogger(__name__)
 
 MAX_FILES = 20
+CONFIRM_LOOKS = 10
+CONFIRM_PAUSE_SECONDS = 0.2
 # How long a download link works. Credentials are reused only while they outlive a
 # fresh link by a minute: a link never dies before the time the page was told.
 URL_TTL_SECONDS = 600
@@ -82,7 +93,8 @@ def listing(person: Person) -> dict[str, Any]:
     return _as(person, run)
 
 
-def upload(person: Person, raw_body: bytes | str | None) -> dict[str, Any]:
+def upload(person: Person, raw_body: bytes | str | None, *,
+           sleep: Callable[[float], None] = time.sleep) -> dict[str, Any]:
     """Store one file under the person's prefix; refuse what breaks a limit."""
     name, content = inputs.upload_body(raw_body)
 
@@ -91,8 +103,7 @@ def upload(person: Person, raw_body: bytes | str | None) -> dict[str, Any]:
         if any(item["name"] == name for item in existing):
             raise _exists(name)
         if len(existing) >= MAX_FILES:
-            raise Conflict(f"You already have {MAX_FILES} files, the most you can keep. "
-                           "Delete one to upload another.", code="TooManyFiles")
+            raise _too_many()
         key = user_keys.file_key(person.sub, name)
         # Stored as bytes and served as an attachment: an uploaded HTML file never
         # renders on the bucket's origin.
@@ -103,6 +114,7 @@ def upload(person: Person, raw_body: bytes | str | None) -> dict[str, Any]:
             if error_code(exc) in ("PreconditionFailed", "412", "ConditionalRequestConflict"):
                 raise _exists(name) from None  # uploaded by another request meanwhile
             raise
+        _keep_within_the_limit(s3, person, name, sleep)
         return {"file": {"name": name, "size": len(content),
                          "url": _download_url(s3, key, name, expires_in)},
                 "expiresIn": expires_in}
@@ -178,6 +190,33 @@ def _profile_exists(s3: Any, person: Person) -> bool:
     return False
 
 
+def newest_last(last_modified: datetime | None, key: str) -> tuple[float, str]:
+    """The order of a person's files, oldest first, for the count (here and in the quota):
+    when S3 says it was written (whole seconds), then the key."""
+    return (last_modified.timestamp() if last_modified else 0.0, key)
+
+
+def _keep_within_the_limit(s3: Any, person: Person, name: str,
+                           sleep: Callable[[float], None]) -> None:
+    """After the write: return if the person has at most MAX_FILES, else remove `name` and
+    raise 409 TooManyFiles (see the module's doc)."""
+    for _ in range(CONFIRM_LOOKS):
+        stored = _stored(s3, person)
+        if len(stored) <= MAX_FILES:
+            return
+        order = sorted(stored, key=lambda item: newest_last(item["modified"], item["name"]))
+        if name not in [item["name"] for item in order[:MAX_FILES]]:
+            break  # past the limit for good: the others within it stay
+        sleep(CONFIRM_PAUSE_SECONDS)
+    s3.delete_object(Bucket=settings().users_bucket, Key=user_keys.file_key(person.sub, name))
+    raise _too_many()
+
+
+def _too_many() -> ApiError:
+    return Conflict(f"You already have {MAX_FILES} files, the most you can keep. "
+                    "Delete one to upload another.", code="TooManyFiles")
+
+
 def _exists(name: str) -> ApiError:
     return Conflict(f"You already have a file named “{name}”. Delete it first to replace it, "
                     "or rename the file you upload.", code="FileExists")
@@ -186,19 +225,22 @@ def _exists(name: str) -> ApiError:
 # --- S3 as the person ----------------------------------------------------------------------
 
 def _list(s3: Any, person: Person) -> list[dict[str, Any]]:
+    files = [{"name": item["name"], "size": item["size"],
+              "lastModified": item["modified"].isoformat() if item["modified"] else ""}
+             for item in _stored(s3, person)]
+    return sorted(files, key=lambda item: (item["name"].casefold(), item["name"]))
+
+
+def _stored(s3: Any, person: Person) -> list[dict[str, Any]]:
+    """Every file under the prefix, also what was written around the app ("a/b"): it counts
+    toward the limit (chalicelib/quota.py), so the person sees and can delete it."""
     response = s3.list_objects_v2(Bucket=settings().users_bucket, Prefix=person.files_prefix,
                                   MaxKeys=1000)
-    files = []
-    for item in response.get("Contents", []):
-        # Everything under the prefix, also what was written around the app ("a/b"): it
-        # counts toward the limit (chalicelib/quota.py), so the person sees and can delete it.
-        name = item["Key"][len(person.files_prefix):]
-        if not name:  # "users/<sub>/files/" itself: no file's name (the quota removes it)
-            continue
-        modified = item.get("LastModified")
-        files.append({"name": name, "size": int(item.get("Size", 0)),
-                      "lastModified": modified.isoformat() if modified else ""})
-    return sorted(files, key=lambda item: (item["name"].casefold(), item["name"]))
+    return [{"name": item["Key"][len(person.files_prefix):], "size": int(item.get("Size", 0)),
+             "modified": item.get("LastModified")}
+            for item in response.get("Contents", [])
+            # "users/<sub>/files/" itself names no file (the quota removes it)
+            if item["Key"] != person.files_prefix]
 
 
 def _download_url(s3: Any, key: str, name: str, expires_in: int) -> str:

@@ -3,7 +3,7 @@
     login, account changes -> SNS user events -> SQS save-profile    -> users table (DynamoDB)
                                               -> SQS archive-profile -> users bucket (S3)
     users table stream -> user's name in Parameter Store
-    users bucket's object-created events -> SQS enforce-quota -> files past the quota removed
+    users bucket's object events -> SQS enforce-quota -> what breaks the files quota removed
 
 Each consumer dispatches on the event's type (chalicelib/user_events.py):
 users_table.apply and users_bucket.apply; a deletion's tombstone in the table
@@ -48,13 +48,8 @@ BatchFailures = dict[str, list[dict[str, str]]]
 
 
 def enforce_quotas(sqs_event: Any) -> BatchFailures:
-    """S3 object-created events (the quota queue) -> what breaks a person's quota goes."""
-    return _each_body(sqs_event, _enforce_quota)
-
-
-def _enforce_quota(body: str) -> str:
-    subs = quota.subs_in(body)
-    return "; ".join(quota.enforce(sub) for sub in sorted(subs)) or "ignored (not a file)"
+    """The users bucket's events (the quota queue) -> what breaks a person's quota goes."""
+    return _each_body(sqs_event, quota.handle)
 
 
 def _each_message(sqs_event: Any, apply: Callable[[UserEvent], str]) -> BatchFailures:

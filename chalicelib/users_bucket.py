@@ -85,6 +85,14 @@ def delete_everything(event: UserDeleted) -> str:
     return f"deleted ({removed} object versions)"
 
 
+def is_deleted(sub: str) -> bool:
+    """Whether the account's tombstone is there: listed, not read, so that the quota
+    (chalicelib/quota.py) needs no s3:GetObject and a missing one is not a 403."""
+    key = user_keys.tombstone_key(sub)
+    listed = client("s3").list_objects_v2(Bucket=settings().users_bucket, Prefix=key, MaxKeys=1)
+    return any(item["Key"] == key for item in listed.get("Contents", []))
+
+
 def get_profile(sub: str) -> dict[str, Any] | None:
     return _read(sub)[0]
 

@@ -122,6 +122,9 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
         return [Need("cognito-identity:DeleteIdentities",
                      arns.of("cognito-identity", f"identitypool/{arns.env['IDENTITY_POOL_ID']}"),
                      call=call)]
+    if service == "s3" and operation == "ListObjectsV2":
+        return [Need("s3:ListBucket", f"arn:{arns.partition}:s3:::{params['Bucket']}",
+                     (("s3:prefix", params.get("Prefix", "")),), call=call)]
     if service == "s3" and operation == "ListObjectVersions":
         return [Need("s3:ListBucketVersions", f"arn:{arns.partition}:s3:::{params['Bucket']}",
                      (("s3:prefix", params.get("Prefix", "")),), call=call)]
@@ -136,7 +139,8 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
                      f"arn:{arns.partition}:sqs:{arns.region}:{owner}:{params['QueueName']}",
                      call=call)]
     if service == "sqs" and operation in ("DeleteMessage", "DeleteMessageBatch",
-                                          "GetQueueAttributes", "ReceiveMessage"):
+                                          "GetQueueAttributes", "ReceiveMessage",
+                                          "SendMessage"):
         *_, owner, name = params["QueueUrl"].rstrip("/").split("/")
         action = "DeleteMessage" if operation == "DeleteMessageBatch" else operation
         return [Need(f"sqs:{action}", f"arn:{arns.partition}:sqs:{arns.region}:{owner}:{name}",
@@ -313,19 +317,29 @@ def run_every_flow(client: Any, stack: dict[str, str], outbox: Any, recorder: Re
     assert client.http.get("/api/account/files", headers=bearer).status_code == 200
     assert client.http.get("/api/account/profile-document", headers=bearer).status_code == 200
     assert client.http.delete("/api/account/files/iam.txt", headers=bearer).status_code == 200
-    # The quota: S3's object-created events (the profile, the upload, and a file over the
-    # limit written around the app) reach enforce_quota, which removes the big one.
+    # The quota: S3's events (the profile, the upload and its delete marker, a file over the
+    # limit and 21 more written around the app) reach enforce_quota, which removes the big one
+    # and the deleted one's versions, and will look again at the 21st once it is settled.
     import jwt
 
-    from chalicelib import inputs, user_keys
+    from chalicelib import inputs, my_files, user_keys
     sub = jwt.decode(tokens["idToken"], options={"verify_signature": False})["sub"]
-    local_session.client("s3", endpoint_url=stack["AWS_ENDPOINT_URL"]).put_object(
-        Bucket=stack["USERS_BUCKET_NAME"], Key=user_keys.file_key(sub, "big.bin"),
-        Body=b"x" * (inputs.MAX_FILE_BYTES + 1))
+    around_the_app = local_session.client("s3", endpoint_url=stack["AWS_ENDPOINT_URL"])
+    around_the_app.put_object(Bucket=stack["USERS_BUCKET_NAME"],
+                              Key=user_keys.file_key(sub, "big.bin"),
+                              Body=b"x" * (inputs.MAX_FILE_BYTES + 1))
+    for number in range(my_files.MAX_FILES + 1):
+        around_the_app.put_object(Bucket=stack["USERS_BUCKET_NAME"],
+                                  Key=user_keys.file_key(sub, f"{number}.txt"), Body=b"x")
     recorder.function = ""
     [quota] = [s for s in app.event_sources if getattr(s, "name", "") == policy.ENFORCE_QUOTA]
     _invoke(client, recorder, quota.name,
             _sqs_event(sqs, sqs.get_queue_url(QueueName=quota.queue)["QueueUrl"], region))
+    listed = around_the_app.list_object_versions(Bucket=stack["USERS_BUCKET_NAME"],
+                                                 Prefix=user_keys.files_prefix(sub))
+    around_the_app.delete_objects(Bucket=stack["USERS_BUCKET_NAME"], Delete={"Objects": [
+        {"Key": v["Key"], "VersionId": v["VersionId"]}
+        for v in listed.get("Versions", []) + listed.get("DeleteMarkers", [])]})
     recorder.function = policy.API_HANDLER
     assert post(client, "/api/auth/refresh",
                 {"refreshToken": tokens["refreshToken"]}).status_code == 200
