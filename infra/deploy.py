@@ -51,18 +51,22 @@ def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = sub
     outputs = stack.stack_outputs(cfn, stage)
     ssm = session.client("ssm")
     deployed_record.save_outputs(ssm, stage, outputs)
-    if deployed_record.require(session, project_dir, stage, "deploy"):
-        say(f"Chalice's record of stage {stage} restored from Parameter Store "
-            f"({deployed_record.parameter(stage)}): the same API and Lambdas are updated.")
+    if deployed_record.require(session, project_dir, stage, say):
+        say(f"Chalice's record of stage {stage} ({deployed_record.parameter(stage)}, checked "
+            "against AWS): the same API, Lambdas and mappings are updated.")
     env = stage_config.configure_stage(project_dir, stage, outputs)
     say(f"Wrote the stack outputs into .chalice/config.json (stage {stage}) for Chalice, "
         f"and .chalice/policy-{stage}-*.json.")
+    finished = False
     try:
         run([*chalice_cli.chalice_command(), "deploy", "--stage", stage],
             cwd=project_dir, check=True)
+        finished = True
     finally:
         # config.json is tracked: the account's ARNs go again, the record goes to the store.
         stage_config.forget_outputs(project_dir, stage, outputs)
+        if not finished:
+            _record_what_was_made(session, project_dir, stage, say)
         deployed_record.save(ssm, project_dir, stage)
     rest_api_id = chalice_cli.deployed_rest_api(project_dir, stage)["rest_api_id"]
     api_stage = stage_config.api_gateway_stage(project_dir, stage)
@@ -79,6 +83,22 @@ def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = sub
     url = chalice_cli.greeting_url(project_dir, stage)
     say(f"\nThe greeting page: {url}")
     return url
+
+
+def _record_what_was_made(session: Any, project_dir: Path, stage: str,
+                          say: Callable[[str], None]) -> None:
+    """After a `chalice deploy` that failed part-way (it records nothing then), Chalice's
+    record rebuilt from AWS, so the next deploy carries on and `make destroy` removes it all.
+    Said, never raised: chalice's own error is the one to read."""
+    try:
+        deployed_record.sync(session, project_dir, stage, say)
+    except Exception as exc:  # noqa: BLE001 - said; chalice's error goes on up
+        say(f"chalice deploy failed, and rebuilding Chalice's record from AWS failed too "
+            f"({exc}): `make deploy STAGE={stage}` tries again first.")
+        return
+    say(f"chalice deploy failed part-way: what it made is in Chalice's record "
+        f"({deployed_record.parameter(stage)}). Fix the cause, then `make deploy STAGE={stage}` "
+        f"carries on (or `make destroy STAGE={stage}` removes it all).")
 
 
 def main(argv: Sequence[str] | None = None, project_dir: Path = ROOT) -> int:

@@ -6,8 +6,9 @@ create. That file is per machine (and holds account ARNs, so git ignores it): fr
 another clone or CI, Chalice would make a second REST API and fail on the duplicate SQS
 mapping, and `chalice delete` would find nothing to delete. So the record lives in
 Parameter Store, beside the stage's names, and is restored before every `chalice
-deploy`/`delete` and saved after; the stack outputs the purge needs live there too
-(they never stay in the tracked .chalice/config.json).
+deploy`/`delete`, made what exists in AWS (infra/deployed_in_aws.py: a deploy that failed
+part-way recorded nothing), and saved after; the stack outputs the purge needs live there
+too (they never stay in the tracked .chalice/config.json).
 
     /comm-it/<stage>/deploy/chalice-deployed   Chalice's deployed/<stage>.json
     /comm-it/<stage>/deploy/stack-outputs      the stack's outputs (for purge-retained)
@@ -16,10 +17,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
 from infra import chalice_cli, policy
-from infra.errors import DeployError, aws_error
+from infra.errors import aws_error
 
 
 def parameter(stage: str, what: str = "chalice-deployed") -> str:
@@ -82,37 +83,39 @@ def outputs(ssm: Any, stage: str) -> dict[str, str]:
     return json.loads(value) if value else {}
 
 
-def app_exists(lambda_client: Any, stage: str) -> bool:
-    """Whether any Lambda of the stage's app exists (Chalice deployed something)."""
-    from botocore.exceptions import ClientError
-
-    from infra.package import function_name
-
-    for function in policy.FUNCTIONS:
-        try:
-            lambda_client.get_function(FunctionName=function_name(stage, function))
-            return True
-        except ClientError as exc:
-            if aws_error(exc)[0] != "ResourceNotFoundException":
-                raise
-    return False
+def require(session: Any, project_dir: Path, stage: str,
+            say: Callable[[str], None] = print) -> bool:
+    """Chalice's record before `chalice deploy`/`delete`: restored from Parameter Store (it
+    wins over a local copy), then made what AWS has and stored back (sync). True when it
+    names anything: False for a stage never deployed."""
+    restore(session.client("ssm"), project_dir, stage)
+    return sync(session, project_dir, stage, say)
 
 
-def require(session: Any, project_dir: Path, stage: str, doing: str) -> bool:
-    """Restore the record before `chalice <doing>`; True when there is one (stored or local).
-    A DeployError when the app is deployed but no record can be found anywhere."""
-    if restore(session.client("ssm"), project_dir, stage):
-        return True
-    if chalice_cli.deployed_file(project_dir, stage).exists():
-        return True  # deployed from this machine before the record moved to Parameter Store
-    if app_exists(session.client("lambda"), stage):
-        raise DeployError(
-            f"Stage {stage}'s app is deployed (its Lambdas exist) but Chalice's record of it is "
-            f"neither in Parameter Store ({parameter(stage)}) nor in "
-            f".chalice/deployed/{stage}.json. `chalice {doing}` without it would "
-            + ("create a second REST API (a new URL) and fail on the duplicate SQS mappings"
-               if doing == "deploy" else "delete nothing and leave the Lambdas, API and roles")
-            + ". Copy .chalice/deployed/" + stage + ".json from the machine that deployed it "
-            "(then run the command again: it is stored for everyone), or remove the app's "
-            f"Lambdas, REST API and roles named comm-it-{stage}* by hand.")
-    return False
+def sync(session: Any, project_dir: Path, stage: str,
+         say: Callable[[str], None] = print) -> bool:
+    """.chalice/deployed/<stage>.json made what exists in AWS (infra/deployed_in_aws.py) and
+    stored in Parameter Store; True when it names anything. A `chalice deploy` that failed
+    part-way wrote no record of what it made: this is what lets the next deploy carry on and
+    `chalice delete` remove it all. A DeployError, naming every mapping, when the stage's
+    resources cannot be one record."""
+    from infra import deployed_in_aws
+    from infra.stage import api_gateway_stage
+
+    path = chalice_cli.deployed_file(project_dir, stage)
+    before = json.loads(path.read_text(encoding="utf-8")) if path.exists() else None
+    recorded = (before or {}).get("resources", [])
+    after = deployed_in_aws.rebuild(session, stage, recorded,
+                                    lambda: api_gateway_stage(project_dir, stage))
+    if before is None and not after:
+        return False
+    changed = deployed_in_aws.changes(recorded, after)
+    if changed or before is None:
+        say(f"Chalice's record of stage {stage} made what AWS has"
+            + (f" ({', '.join(changed)}: + found in AWS, - gone, ~ changed)" if changed else "")
+            + ".")
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(json.dumps(deployed_in_aws.record(after), indent=2) + "\n",
+                        encoding="utf-8")
+        save(session.client("ssm"), project_dir, stage)
+    return bool(after)

@@ -178,11 +178,9 @@ def api_of_function(lambda_client: Any, stage: str) -> str:
                           f".chalice/deployed/ and no permission on {name} to read "
                           f"({code or type(exc).__name__}: "
                           f"{message or exc}). Run `make deploy STAGE={stage}` first.") from None
-    apis = sorted({arn.split(":", 5)[5].split("/", 1)[0]
-                   for statement in statements
-                   for arn in [statement.get("Condition", {}).get("ArnLike", {})
-                               .get("AWS:SourceArn", "")]
-                   if ":execute-api:" in arn})
+    from infra.deployed_in_aws import rest_apis_in_policy
+
+    apis = rest_apis_in_policy({"Statement": statements})
     if len(apis) != 1:
         raise DeployError(f"Cannot tell the stage's REST API: {name} may be invoked by "
                           f"{len(apis)} APIs {apis}, and .chalice/deployed/{stage}.json is not "

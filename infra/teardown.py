@@ -23,9 +23,10 @@ def destroy(stage: str, session: Any, project_dir: Path, run: Runner = subproces
     """Remove the app, then the stack. Returns what is kept on purpose."""
     stage_config.check_stage(stage)
     check_credentials(session)
-    if deployed_record.require(session, project_dir, stage, "delete"):
+    if deployed_record.require(session, project_dir, stage, say):
         run([*chalice_cli.chalice_command(), "delete", "--stage", stage],
             cwd=project_dir, check=True)
+        _nothing_left(session, stage)
         deployed_record.forget(session.client("ssm"), stage)
     else:
         say(f"No Chalice deployment recorded for stage {stage}: nothing to delete there.")
@@ -51,6 +52,22 @@ def destroy(stage: str, session: Any, project_dir: Path, run: Runner = subproces
         "table and bucket names until they are removed or imported.\n"
         f"To remove them for good: python -m infra.deploy purge-retained --stage {stage} --yes")
     return kept
+
+
+def _nothing_left(session: Any, stage: str) -> None:
+    """After `chalice delete`: no role, function, mapping or API of the stage is left (else a
+    DeployError that names each, and the record stays stored for the next try)."""
+    from infra import deployed_in_aws
+
+    left = deployed_in_aws.rebuild(session, stage, [], lambda: "")
+    if left:
+        mappings = [r["event_uuid"] for r in left if "event_uuid" in r]
+        raise DeployError(
+            f"`chalice delete` left {', '.join(r['name'] for r in left)} of stage {stage}. "
+            f"Run `make destroy STAGE={stage}` again"
+            + (("; a mapping goes only with DeleteEventSourceMapping: "
+                + "; ".join(deployed_in_aws.delete_command(u) for u in mappings))
+               if mappings else "") + ".")
 
 
 def purge_retained(stage: str, session: Any, project_dir: Path,

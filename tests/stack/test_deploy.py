@@ -208,7 +208,7 @@ def test_deploy_records_outputs_writes_policies_runs_chalice_and_prints_the_gree
 def test_destroy_removes_the_app_then_the_stack_and_names_what_it_keeps(aws, project):
     cfn = aws.client("cloudformation")
     stack.deploy_stack(cfn, "dev", STAND_IN)
-    chalice, said = FakeChalice(project), []
+    chalice, said = FakeChalice(project, aws.client("apigateway")), []
     chalice(["chalice", "deploy", "--stage", "dev"], cwd=project, check=True)
     kept = teardown.destroy("dev", aws, project_dir=project, run=chalice, say=said.append)
     assert chalice.commands[-1] == ["delete", "--stage", "dev"]

@@ -12,8 +12,8 @@ from typing import Any
 import pytest
 
 from infra import deploy, stack, stage, teardown
-from infra.errors import DeployError
 from tests.helpers import fake_outputs
+from tests.stack.chalice_in_moto import ChaliceInMoto, left_in_aws, stage_sources
 
 real_deploy_stack = stack.deploy_stack
 ROOT = Path(__file__).resolve().parents[2]
@@ -77,6 +77,14 @@ def quick(monkeypatch: pytest.MonkeyPatch) -> None:
                         lambda cfn, stage: fake_outputs(stage, account=ACCOUNT))
 
 
+@pytest.fixture
+def sources(aws: Any, quick: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The queues and stream in moto, for tests that deploy with ChaliceInMoto."""
+    made = stage_sources(aws)
+    monkeypatch.setattr(stack, "stack_outputs", lambda cfn, stage: made)
+    return made
+
+
 def _api_function(aws: Any) -> None:
     """What `chalice deploy` left in the account: the stage's API Lambda."""
     iam = aws.client("iam")
@@ -85,8 +93,8 @@ def _api_function(aws: Any) -> None:
                                          Role=role, Handler="app.app", Code={"ZipFile": b"x"})
 
 
-def test_a_second_clone_finds_the_record_and_updates_the_same_api(aws, tmp_path, quick):
-    chalice = Chalice()
+def test_a_second_clone_finds_the_record_and_updates_the_same_api(aws, tmp_path, sources):
+    chalice = ChaliceInMoto(aws)
     first = clone(tmp_path / "laptop")
     url = deploy.deploy("dev", aws, project_dir=first, run=chalice, say=lambda _: None)
     second = clone(tmp_path / "ci")
@@ -95,21 +103,20 @@ def test_a_second_clone_finds_the_record_and_updates_the_same_api(aws, tmp_path,
         json.loads((first / ".chalice" / "deployed" / "dev.json").read_text())
 
 
-def test_deploy_refuses_when_the_stack_and_app_exist_but_no_record_is_found(aws, tmp_path, quick,
-                                                                             monkeypatch):
+def test_deploy_rebuilds_the_record_when_the_app_exists_but_none_is_stored(aws, tmp_path,
+                                                                          sources):
     real_deploy_stack(aws.client("cloudformation"), "dev", STAND_IN)
     _api_function(aws)
-    chalice = Chalice()
-    with pytest.raises(DeployError) as error:
-        deploy.deploy("dev", aws, project_dir=clone(tmp_path / "ci"), run=chalice,
-                      say=lambda _: None)
-    assert "/comm-it/dev/deploy/chalice-deployed" in str(error.value)
-    assert "second REST API" in str(error.value)
-    assert chalice.commands == []
+    chalice, said = ChaliceInMoto(aws), []
+    deploy.deploy("dev", aws, project_dir=clone(tmp_path / "ci"), run=chalice, say=said.append)
+    assert any("made what AWS has (+api_handler" in line for line in said)
+    assert "api_handler" not in chalice.created  # updated, not made again
+    assert len(left_in_aws(aws, "dev")["rest_apis"]) == 1
 
 
-def test_destroy_from_another_clone_restores_the_record_and_deletes_the_app(aws, tmp_path, quick):
-    chalice = Chalice()
+def test_destroy_from_another_clone_restores_the_record_and_deletes_the_app(aws, tmp_path,
+                                                                            sources):
+    chalice = ChaliceInMoto(aws)
     deploy.deploy("dev", aws, project_dir=clone(tmp_path / "laptop"), run=chalice,
                   say=lambda _: None)
     other = clone(tmp_path / "ci")
@@ -119,12 +126,14 @@ def test_destroy_from_another_clone_restores_the_record_and_deletes_the_app(aws,
     assert not ssm.get_parameters(Names=["/comm-it/dev/deploy/chalice-deployed"])["Parameters"]
 
 
-def test_destroy_refuses_when_the_app_exists_but_no_record_is_found(aws, tmp_path):
+def test_destroy_without_a_record_rebuilds_it_and_deletes_the_app(aws, tmp_path):
     stack.deploy_stack(aws.client("cloudformation"), "dev", STAND_IN)
     _api_function(aws)
-    with pytest.raises(DeployError, match="chalice-deployed"):
-        teardown.destroy("dev", aws, clone(tmp_path / "ci"), run=Chalice(), say=lambda _: None)
-    assert stack.find(aws.client("cloudformation"), "comm-it-dev") is not None
+    chalice = ChaliceInMoto(aws)
+    teardown.destroy("dev", aws, clone(tmp_path / "ci"), run=chalice, say=lambda _: None)
+    assert chalice.commands[-1][1] == ["delete", "--stage", "dev"]
+    assert left_in_aws(aws, "dev")["functions"] == []
+    assert stack.find(aws.client("cloudformation"), "comm-it-dev") is None
 
 
 def test_make_deploy_leaves_no_account_arn_in_a_tracked_file(aws, tmp_path, quick):
