@@ -86,6 +86,21 @@ def account_page():
     return pages.page("account.html", app.current_request)
 
 
+@app.route("/account/security")
+def account_security_page():
+    return pages.page("account_security.html", app.current_request)
+
+
+@app.route("/account/data")
+def account_data_page():
+    return pages.page("account_data.html", app.current_request)
+
+
+@app.route("/how-it-works")
+def how_it_works_page():
+    return pages.page("how_it_works.html", app.current_request)
+
+
 # --- Account API -------------------------------------------------------------------
 
 @app.route("/api/auth/signup", methods=["POST"])

@@ -31,6 +31,18 @@ CODE_MISMATCH = ("That verification code is not right. Check the latest email we
                  "or ask for a new code.")
 EMAIL_TAKEN = ("That email address already belongs to an account. Log in with it, or reset "
                "that account's password if you forgot it.")
+# The user pool's password policy, as a person reads it and as the pages check it while it is
+# typed (templates/fields.html lists it, templates/js/passwords.js checks it); Cognito checks
+# it again with infra/template.yaml's PasswordPolicy, which tests/unit/test_pages.py holds to
+# this list. Each pattern is searched for in the password, by JavaScript and Python alike.
+PASSWORD_RULES = (
+    ("At least 8 characters", r"^[\s\S]{8,}$"),
+    ("A lower-case letter", "[a-z]"),
+    ("An upper-case letter", "[A-Z]"),
+    ("A number", "[0-9]"),
+)
+PASSWORD_RULES_IN_WORDS = ("at least 8 characters, with upper- and lower-case letters"  # noqa: S105
+                           " and a number")  # (words about passwords, not one)
 THROTTLED = {"TooManyRequestsException", "LimitExceededException",
              "TooManyFailedAttemptsException"}
 
@@ -72,8 +84,8 @@ def weak_password(detail: str) -> ApiError:
     # characters".
     reason = detail.split("policy:", 1)[1].strip().rstrip(".") if "policy:" in detail else ""
     return BadRequest(
-        "That password is too weak" + (f" ({reason})" if reason else "") + ". Use at least "
-        "8 characters, with upper- and lower-case letters and a number.",
+        "That password is too weak" + (f" ({reason})" if reason else "") +
+        f". Use {PASSWORD_RULES_IN_WORDS}.",
         code="InvalidPassword")
 
 

@@ -14,6 +14,7 @@ from typing import Any
 
 from chalice import Response
 
+from chalicelib import cognito, inputs
 from chalicelib.errors import SESSION_ENDED
 
 TEMPLATES_DIR = Path(__file__).resolve().parent.parent / "templates"
@@ -44,6 +45,9 @@ def _environment():
     )
     environment.globals["asset"] = _asset
     environment.globals["script"] = script
+    # What the pages check before sending, from the modules that check it again.
+    environment.globals["password_rules"] = cognito.PASSWORD_RULES
+    environment.globals["field"] = inputs.FIELDS  # {{ field.email.pattern }}
     return environment
 
 
@@ -57,8 +61,9 @@ def _asset(name: str) -> Any:
     return Markup(text.removesuffix("\n"))  # noqa: S704 (our own file, as {% include %} had it)
 
 
-# What every page's script starts with (templates/js/): the API client, the session, forms.
-SHARED_SCRIPTS = ("api.js", "session.js", "forms.js")
+# What every page's script starts with (templates/js/): the API client, the session, forms
+# and their feedback, password fields.
+SHARED_SCRIPTS = ("api.js", "session.js", "forms.js", "passwords.js")
 
 
 @functools.lru_cache(maxsize=None)
@@ -101,6 +106,14 @@ def page(template: str, request: Any, **context: Any) -> Response:
         **context,
     )
     return html_response(html, csp_nonce=nonce)
+
+
+def not_found(base: str = "/") -> Response:
+    """The page of an address the app does not have (404; only /api/... answers JSON). API
+    Gateway answers unknown paths itself in AWS (infra/gateway.py); local/serve.py sends this."""
+    nonce = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
+    html = render("not_found.html", base=base, nonce=nonce, notice="", username="")
+    return html_response(html, status=404, csp_nonce=nonce)
 
 
 def fragment(template: str, status: int = 200, headers: dict[str, str] | None = None,

@@ -5,7 +5,8 @@
   three base64 parts crashed the local gateway (the client got an empty reply). Here
   such a token decodes to no claims, so the app's guard answers 401 for it.
 - An unknown path gets the deployed answer, 404 {"error": "NotFound", ...} (the
-  gateway response infra/deploy.py puts), not 403 "Missing Authentication Token".
+  gateway response infra/deploy.py puts), not 403 "Missing Authentication Token"; a page
+  asked for (GET or HEAD outside /api/) gets the HTML page `Page not found` instead.
 - `HEAD` answers carry no body (one would corrupt a keep-alive connection).
 - A `Content-Length` that is not a number of bytes (or twice, or chunked bodies, which
   chalice local cannot read) gets a 400/411 JSON answer and the connection is closed
@@ -65,8 +66,10 @@ def _json_answer(status: int, error: str, message: str) -> tuple[dict[str, str],
         json.dumps({"error": error, "message": message}).encode()
 
 
-def _not_found_error() -> Any:
-    """The deployed answer to an unknown path, as chalice local's gateway error type."""
+def _not_found_error(method: str = "GET", path: str = "/api") -> Any:
+    """The answer to an unknown path, as chalice local's gateway error type: a person's page
+    asked for (GET or HEAD outside /api/) gets the HTML page `Page not found`; anything else
+    the deployed JSON answer."""
     from chalice.local import LocalGatewayException
 
     from infra import gateway
@@ -77,6 +80,12 @@ def _not_found_error() -> Any:
     class NotFound(LocalGatewayException):
         CODE = int(status)
 
+    address = path.split("?", 1)[0]
+    if method in ("GET", "HEAD") and address != "/api" and not address.startswith("/api/"):
+        from chalicelib import pages
+
+        page = pages.not_found()
+        return NotFound(dict(page.headers), page.body.encode())
     return NotFound(*_json_answer(int(status), answer["error"], answer["message"]))
 
 
@@ -106,7 +115,7 @@ def harden_local_gateway(setattr_=setattr) -> None:
             try:
                 return original_event(self, method, path, headers, body)
             except ValueError:  # no route matches: chalice answers 403 and echoes the token
-                raise _not_found_error() from None
+                raise _not_found_error(method, path) from None
 
         lambda_event.hardened = True
         setattr_(LocalGateway, "_generate_lambda_event", lambda_event)

@@ -1,5 +1,7 @@
-// The one client of the API, for every page (templates/js/: every page's script starts with
-// this file, session.js and forms.js; chalicelib/pages.py puts them in one function scope).
+// The one client of the API, for every page. Every page's script starts with the shared files
+// (this one, session.js, forms.js, passwords.js), then the page's own; chalicelib/pages.py puts
+// them in one function scope and calls start() (session.js) last.
+
 // The ID and access tokens of this tab (never the refresh token: it lives in an HttpOnly
 // cookie this script cannot read, chalicelib/session_cookie.py), and whether the person
 // asked to be kept signed in (a password change renews the cookie the same way).
@@ -15,7 +17,6 @@ function go(path) { window.location.assign(path); }
 function never() { return new Promise(function () {}); }  // the page is leaving
 function q(name) { return encodeURIComponent(name); }
 
-// The one client of the API: every page and the files section call through it.
 //   api(method, path, body, options) -> Promise of {ok, status, data}
 // body: sent as JSON (undefined: no body). options:
 //   auth: a guarded route. The ID token goes in the Authorization header as the token
@@ -25,12 +26,14 @@ function q(name) { return encodeURIComponent(name); }
 //   accessToken: also put the access token in the body (the user-pool calls act with it).
 //   html: a 2xx answer is HTML (data is its text); errors are JSON all the same.
 //   handle(result): the caller's own answer to an error; return true when handled.
-// Every other error has one path: its message in the page's role="alert".
+//   near: an element of the section that asked; an error nobody handled is said in that
+//     section's alert (forms.js), or in the page's when there is none.
+// Every answer with an error (a 429 TooManyAttempts too) carries its message for a person.
 function api(method, path, body, options) {
   options = options || {};
   return call(method, path, body, options, false).then(function (result) {
     if (!result.ok && !(options.handle && options.handle(result))) {
-      showError(result.data.message);
+      fail(options.near, [{ message: result.data.message }]);
     }
     return result;
   });
@@ -38,7 +41,7 @@ function api(method, path, body, options) {
 
 function call(method, path, body, options, retried) {
   var current = session();
-  if (options.auth && !current) { go("login"); return never(); }
+  if (options.auth && !current) { go(loginPath()); return never(); }
   var sent = options.accessToken ? Object.assign({ accessToken: current.accessToken }, body) : body;
   return send(method, path, sent, options).then(function (result) {
     if (!options.auth || result.status !== 401) { return result; }

@@ -1,6 +1,7 @@
-// --- The account page's files section (templates/account_files.html) ---------------------
-// Your files and the archived profile document: every link is a presigned S3 URL signed
-// with your own temporary credentials, which the browser follows straight to S3.
+// Your files on the data page (account_files.html): the archived profile document and your
+// files, every link a presigned S3 URL signed with your own temporary credentials, which the
+// browser follows straight to S3; upload, and delete (asked first: dialog.js). Returns the
+// section's first load.
 function filesSection() {
   var list = document.getElementById("files-list");
   var empty = document.getElementById("files-empty");
@@ -11,7 +12,7 @@ function filesSection() {
   var limits = null;
   var renewTimer = null;
   var profileTries = 0;
-  var guarded = { auth: true };
+  var guarded = { auth: true, near: list };  // a load's error: said in this section
 
   function size(bytes) {
     if (bytes < 1024) { return bytes + " B"; }
@@ -86,12 +87,21 @@ function filesSection() {
 
   function load() { return Promise.all([loadFiles(), loadProfile()]); }
 
+  // Delete: asked first, in a dialog titled with the file's name.
   function deleteFile(name, button) {
-    clearError();
-    button.disabled = true;
-    api("DELETE", "api/account/files/" + q(name), undefined, guarded).then(function (result) {
-      button.disabled = false;
-      if (result.ok) { return loadFiles(); }
+    askFirst("Delete “" + name + "”?", "It goes from your files, and this page cannot bring " +
+             "it back.", "Delete file").then(function (yes) {
+      if (!yes) { return; }
+      quiet(list);
+      button.disabled = true;
+      api("DELETE", "api/account/files/" + q(name), undefined, { auth: true, near: list })
+        .then(function (result) {
+          button.disabled = false;
+          if (!result.ok) { return; }
+          say(list, "Deleted “" + name + "”.");
+          form.querySelector("input").focus({ preventScroll: true });  // its button is gone
+          return loadFiles();
+        });
     });
   }
 
@@ -107,27 +117,36 @@ function filesSection() {
     });
   }
 
+  // Upload: the file read here and sent as base64 in JSON (checked here first: chosen, and
+  // not over the size limit, which the server checks again).
   form.addEventListener("submit", function (event) {
     event.preventDefault();
-    clearError();
+    quiet(form);
+    clearProblems(form);
     var file = input.files && input.files[0];
-    if (!file) { return showError("Choose a file to upload."); }
-    // The server refuses it too; this only spares sending a big file for nothing.
-    if (limits && file.size > limits.maxFileBytes) {
-      return showError("The file “" + file.name + "” is larger than " + limits.maxFileSize +
-                       ", the most one file may be.");
+    var problems = problemsOf(form);
+    if (!problems.length && limits && file.size > limits.maxFileBytes) {
+      problems = [{ field: input, message: "The file “" + file.name + "” is larger than " +
+                    limits.maxFileSize + ", the most one file may be." }];
     }
-    var button = form.querySelector("button");
-    button.disabled = true;
+    if (problems.length) { return showProblems(form, problems); }
+    busy(form, true);
     readBase64(file).then(function (content) {
-      return api("POST", "api/account/files", { name: file.name, content: content }, guarded);
+      return api("POST", "api/account/files", { name: file.name, content: content }, {
+        auth: true,
+        handle: function (result) {
+          showProblems(form, [{ field: fieldFor(form, result.data), message: result.data.message }]);
+          return true;
+        }
+      });
     }, function () {
-      showError("That file could not be read. Choose it again.");
+      showProblems(form, [{ field: input, message: "That file could not be read. Choose it again." }]);
       return { ok: false };
     }).then(function (result) {
-      button.disabled = false;
+      busy(form, false);
       if (!result.ok) { return; }
       form.reset();
+      say(form, "Uploaded “" + file.name + "”.");
       return loadFiles();
     });
   });

@@ -1,3 +1,6 @@
+// The greeting (hello.html): "Hello, <name>" from GET api/greeting/card, asked again while the
+// pipeline gets it ready (202), then a next step for the person.
+
 pages.hello = function () {
   var box = document.getElementById("greeting");
   var tries = 0;
@@ -8,10 +11,10 @@ pages.hello = function () {
       return JSON.parse(decodeURIComponent(escape(bytes))).name;
     } catch (e) { return undefined; }
   }
-  function show(html) { box.innerHTML = html; }
+  function show(html) { box.innerHTML = html; }  // the API's own escaped fragment
   function failed() {
     box.innerHTML = "";
-    return false;  // the message goes to the alert
+    return false;  // the message goes to the page's alert
   }
   function load() {
     api("GET", "api/greeting/card", undefined, { auth: true, html: true, handle: failed })
@@ -19,6 +22,7 @@ pages.hello = function () {
         if (!result.ok) { return; }
         if (result.status !== 202) {
           show(result.data);
+          nextStep();
           // A new name is in the refreshed ID token before Parameter Store has it: keep
           // asking (same backoff, bounded) until the API answers with that name.
           var shown = box.querySelector("[data-name]");
@@ -30,13 +34,39 @@ pages.hello = function () {
         // 202: show the answer's own "getting ready" fragment, and ask again
         if (tries >= 34) {  // still not ready after ~30 s: say so, never spin forever
           box.innerHTML = "";
-          return showError("Your greeting is taking longer than usual. Please reload the page in a minute.");
+          return fail(null, [{ message: "Your greeting is taking longer than usual. " +
+                                        "Please reload the page in a minute." }]);
         }
         tries += 1;
         show(result.data);
         setTimeout(load, Math.min(1000, 100 * Math.pow(1.5, tries - 1)));  // 0.1 s, x1.5, at most 1 s
       });
   }
-  wireLogout();
+
+  // Once greeted: two-step verification while it is off, else the person's data.
+  var next = document.getElementById("next-step");
+  var asked = false;
+  function nextStep() {
+    if (asked) { return; }
+    asked = true;
+    var options = { auth: true, accessToken: true, handle: function () { return true; } };
+    api("POST", "api/account/two-step", {}, options).then(function (result) {
+      if (!result.ok) { return; }
+      var link = document.createElement("a");
+      link.className = "button";
+      next.textContent = "";
+      if (result.data.enabled) {
+        link.href = "account/data";
+        link.textContent = "See every place your data lives";
+        next.append("Next: ", link);
+      } else {
+        link.href = "account/security#two-step";
+        link.textContent = "Set up two-step verification";
+        next.append("Next, keep your account safe: ", link);
+      }
+      next.hidden = false;
+    });
+  }
+
   signedIn().then(load);
 };

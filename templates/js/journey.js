@@ -1,4 +1,5 @@
-// --- The journey of a change (account page, under the name form) -------------------------
+// The journey of a change, behind the scenes on the data page (account_data.html), one click
+// away after Save name on the Profile page (its link carries the change's event id).
 // The "user updated" event of a name change, stage by stage, from what each stage of the
 // pipeline records (GET api/account/changes/<event id>); polled with backoff until the
 // last stage or the time limit. Until save_profile has recorded it the route says 404; a
@@ -19,13 +20,13 @@ function followChange(change) {
   document.getElementById("journey").hidden = false;
   var end = document.getElementById("journey-end");
   end.hidden = true;
-  renderJourney([{ id: "published", state: "done", at: change.publishedAt }]);
+  renderJourney([{ id: "published", state: "done", at: change.publishedAt || "" }]);
 
   function poll() {
     if (run !== journeyRun) { return; }
     var notYet = function (result) { return result.status === 404 || result.status === 503; };
     api("GET", "api/account/changes/" + q(change.eventId), undefined,
-        { auth: true, handle: notYet }).then(function (result) {
+        { auth: true, handle: notYet, near: end }).then(function (result) {
       if (run !== journeyRun) { return; }
       if (result.ok) { renderJourney(result.data.stages); }
       if (result.ok && result.data.complete) {

@@ -98,12 +98,28 @@ def assert_json_error(raw: bytes, status: int, error: str) -> dict[str, str]:
 
 # --- unknown paths --------------------------------------------------------------------------
 
-@pytest.mark.parametrize("path", ["/nothing-here", "/api/auth", "/api/auth/login/extra",
+@pytest.mark.parametrize("path", ["/api", "/api/auth", "/api/auth/login/extra",
                                   "/api/greetings"])
-def test_an_unknown_path_is_404_not_found_as_deployed(server, path):
+def test_an_unknown_api_path_is_404_not_found_as_deployed(server, path):
     raw = server.raw(f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode())
     assert_json_error(raw, 404, "NotFound")
     assert json.loads(parse(raw)[2]) == NOT_FOUND
+
+
+@pytest.mark.parametrize("path", ["/nothing-here", "/account/nothing?x=1", "/hello/there"])
+def test_an_unknown_page_is_an_html_404_that_leads_home(server, path):
+    """Only /api/... answers JSON: a person's address the app does not have is a page."""
+    code, headers, body = parse(server.raw(
+        f"GET {path} HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n".encode()))
+    html = body.decode()
+    assert code == 404 and headers["content-type"] == "text/html; charset=utf-8"
+    assert "<h1>Page not found</h1>" in html and '<a class="button" href="./">' in html
+    assert int(headers["content-length"]) == len(body)
+    nonce = re.search(r"'nonce-([^']+)'", headers["content-security-policy"])[1]
+    assert f'<script nonce="{nonce}">' in html
+    for name, value in SECURITY_HEADERS.items():
+        if name != "Content-Security-Policy":
+            assert headers[name.lower()] == value, name
 
 
 def test_an_unknown_path_with_a_token_is_the_same_404_without_echoing_the_token(server):

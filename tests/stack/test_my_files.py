@@ -218,12 +218,12 @@ def test_the_profile_document_route_names_only_the_persons_own_document(client, 
     assert_error(client.http.get(PROFILE, headers=bearer(bob)), 404, "NotArchivedYet")
 
 
-# --- The section of the account page ----------------------------------------------------------
+# --- The section of the account's data page -----------------------------------------------------
 
-def test_the_account_page_includes_the_files_section_and_its_script_runs_under_the_csp(client):
+def test_the_data_page_includes_the_files_section_and_its_script_runs_under_the_csp(client):
     import re
 
-    response = client.http.get("/account")
+    response = client.http.get("/account/data")
     assert response.status_code == 200
     html = response.body.decode()
     nonce = re.search(r"'nonce-([^']+)'", response.headers["Content-Security-Policy"]).group(1)

@@ -19,7 +19,10 @@ PAGES = {
     "/forgot": "Forgot your password?",
     "/reset": "Choose a new password",
     "/hello": "Loading your greeting",
-    "/account": "Your account",
+    "/account": "Profile",
+    "/account/security": "Security",
+    "/account/data": "Your data",
+    "/how-it-works": "How it works",
 }
 
 
@@ -151,29 +154,82 @@ def labels(html: str) -> dict[str, str]:
             for target, text in re.findall(r'<label for="([^"]+)">([^<]+)</label>', html)}
 
 
-def test_the_account_page_has_every_field_and_button_the_flows_name(client):
-    response = client.http.get("/account")
+ACCOUNT_PAGES = {  # page -> (its labels, its buttons)
+    "/account": (("Name", "Email", "Verification code"),
+                 ("Save name", "Save email", "Verify email")),
+    "/account/security": (("Current password", "New password", "Your password", "Password"),
+                          ("Change password", "Set up two-step verification",
+                           "Log out everywhere", "Delete account", "Delete my account")),
+    "/account/data": (("File",), ("Upload", "Download all my data", "Check my access")),
+}
+
+
+def buttons(html: str) -> list[str]:
+    return [re.sub(r"\s+", " ", b).strip()
+            for b in re.findall(r"<button[^>]*>([^<]+)</button>", html)]
+
+
+@pytest.mark.parametrize("path", sorted(ACCOUNT_PAGES))
+def test_each_account_page_has_the_account_navigation_and_the_fields_and_buttons_the_flows_name(
+        client, path):
+    response = client.http.get(path)
     html = response.body.decode()
     assert response.status_code == 200
     assert response.headers["Content-Security-Policy"].startswith("default-src 'none'")
-    assert "<h1>Your account</h1>" in html and 'role="alert"' in html
+    assert f"<h1>{PAGES[path]}</h1>" in html
+    nav = re.search(r'<nav class="account-nav" aria-label="Account">(.*?)</nav>', html, re.S)[1]
+    links = re.findall(r'<a href="([^"]+)"( aria-current="page")?>([^<]+)</a>', nav)
+    assert [(href, text) for href, _, text in links] == [
+        ("account", "Profile"), ("account/security", "Security"), ("account/data", "Your data")]
+    assert [href for href, current, _ in links if current] == [path.lstrip("/")]
     found = labels(html)
-    for label in ("Name", "Email", "Verification code", "Current password", "New password",
-                  "Password"):
+    wanted_labels, wanted_buttons = ACCOUNT_PAGES[path]
+    for label in wanted_labels:
         assert re.search(rf'id="{found[label]}"', html), label
-    buttons = [re.sub(r"\s+", " ", b).strip()
-               for b in re.findall(r"<button[^>]*>([^<]+)</button>", html)]
-    for button in ("Save name", "Save email", "Verify email", "Change password",
-                   "Delete account", "Delete my account", "Log out"):
-        assert button in buttons, button
-    # The confirmation and the code field wait until they are asked for.
-    assert re.search(r'<form id="delete-form"[^>]*hidden', html)
-    assert re.search(r'<form id="verify-form"[^>]*hidden', html)
+    for button in (*wanted_buttons, "Log out"):
+        assert button in buttons(html), button
+    # Each form's section says its own news and errors.
+    for section in re.findall(r"<section.*?</section>", html, re.S):
+        if "<form" in section:
+            assert 'role="status"' in section and 'role="alert"' in section, section[:80]
+
+
+def test_the_confirmation_and_the_code_field_wait_until_they_are_asked_for(client):
+    assert re.search(r'<form id="delete-form"[^>]*hidden',
+                     client.http.get("/account/security").body.decode())
+    assert re.search(r'<form id="verify-form"[^>]*hidden',
+                     client.http.get("/account").body.decode())
+
+
+def test_the_password_rules_on_the_pages_are_the_user_pools(client):
+    """The rules the pages tick off (chalicelib/cognito.py) are the PasswordPolicy Cognito
+    checks (infra/template.yaml)."""
+    from chalicelib import cognito
+    from infra.template import load
+
+    [pool] = [r for r in load()["Resources"].values() if r["Type"] == "AWS::Cognito::UserPool"]
+    policy = pool["Properties"]["Policies"]["PasswordPolicy"]
+    rules = dict(cognito.PASSWORD_RULES)
+    expected = {f"At least {policy['MinimumLength']} characters":
+                rf"^[\s\S]{{{policy['MinimumLength']},}}$"}
+    for setting, text, pattern in (("RequireLowercase", "A lower-case letter", "[a-z]"),
+                                   ("RequireUppercase", "An upper-case letter", "[A-Z]"),
+                                   ("RequireNumbers", "A number", "[0-9]")):
+        if policy[setting]:
+            expected[text] = pattern
+    assert not policy["RequireSymbols"]
+    assert rules == expected
+    for path in ("/signup", "/reset", "/account/security"):
+        html = client.http.get(path).body.decode()
+        listed = re.findall(r'<li data-pattern="([^"]+)" data-met="false">([^<]+)<', html)
+        assert [(text, pattern.replace("&#92;", "\\")) for pattern, text in listed] == list(
+            cognito.PASSWORD_RULES), path
 
 
 def test_the_greeting_page_links_to_the_account(client):
     html = client.http.get("/hello").body.decode()
     assert '<a href="account">Account</a>' in html
+    assert re.search(r'<span class="nav-group" data-signed-out hidden>', html)
 
 
 def test_the_login_page_says_the_account_is_deleted(client):

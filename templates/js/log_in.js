@@ -1,0 +1,86 @@
+// Logging in (login.html, with the two-step code step), a forgotten password (forgot.html)
+// and its reset (reset.html), which logs the person in with the new password.
+
+// After logging in: the page asked for while signed out (session.js's nextPage), or hello.
+function loggedIn(tokens, keep) {
+  saveSession(tokens);
+  localStorage.setItem(KEEP, keep ? "true" : "false");
+  go(nextPage());
+}
+
+pages.login = function () {
+  var codeStep = twoStepLogin();
+  onSubmit("login-form", "POST", "api/auth/login", function (data, values) {
+    if (data.challenge) { return codeStep(data, values.keepSignedIn === "true"); }
+    loggedIn(data, values.keepSignedIn === "true");
+  }, {
+    handle: function (result, values) {
+      if (result.data.error !== "UserNotConfirmed") { return false; }
+      go("confirm?notice=unconfirmed&username=" + q(values.username));
+      return true;
+    }
+  });
+};
+
+// The login page's code step (chalicelib/two_step.py): the challenge's session stays in this
+// closure (memory only, never the password); the code and it go to api/auth/login/code.
+// Returns the step's opener.
+function twoStepLogin() {
+  var loginForm = document.getElementById("login-form");
+  var codeForm = document.getElementById("code-form");
+  var code = document.getElementById("app-code");
+  var challenge = null;
+  function back() {  // the session is spent or expired: the password again
+    challenge = null;
+    codeForm.reset();
+    codeForm.hidden = true;
+    loginForm.hidden = false;
+    document.getElementById("password").value = "";
+  }
+  submitWhenComplete(code);
+  onSubmit("code-form", "POST", "api/auth/login/code", function (data) {
+    var keep = challenge.keep;
+    challenge = null;
+    loggedIn(data, keep);
+  }, {
+    extra: function () {
+      return challenge ? { username: challenge.username, session: challenge.session,
+                           keepSignedIn: challenge.keep } : {};
+    },
+    handle: function (result) {
+      if (result.data.error === "LoginExpired" || result.data.error === "AccountLocked") {
+        back();
+        fail(loginForm, [{ message: result.data.message }]);
+        document.getElementById("password").focus();
+        return true;
+      }
+      return false;  // said on the code's field
+    }
+  });
+  return function (data, keep) {
+    challenge = { username: data.username, session: data.session, keep: keep };
+    document.getElementById("password").value = "";
+    loginForm.hidden = true;
+    codeForm.hidden = false;
+    code.focus();
+  };
+}
+
+pages.forgot = function () { forward("forgot-form", "api/auth/forgot", "reset?notice=code-sent&"); };
+
+// The reset: the new password logs the person straight in (with two-step verification on,
+// the login page asks for the app's code).
+pages.reset = function () {
+  var username = document.getElementById("username");
+  wireResend(username, "api/auth/forgot");
+  onSubmit("reset-form", "POST", "api/auth/reset", function (data, values) {
+    var login = { username: values.username, password: values.password, keepSignedIn: false };
+    api("POST", "api/auth/login", login, { handle: function () { return true; } })
+      .then(function (result) {
+        if (!result.ok || result.data.challenge) {
+          return go("login?notice=reset&username=" + q(values.username));
+        }
+        loggedIn(result.data, false);
+      });
+  });
+};
