@@ -68,6 +68,7 @@ def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = sub
         if not finished:
             _record_what_was_made(session, project_dir, stage, say)
         deployed_record.save(ssm, project_dir, stage)
+        _settle_mappings(session, project_dir, stage, env, say, finished)
     rest_api_id = chalice_cli.deployed_rest_api(project_dir, stage)["rest_api_id"]
     api_stage = stage_config.api_gateway_stage(project_dir, stage)
     gateway.configure_api(session.client("apigateway"), rest_api_id, api_stage)
@@ -76,13 +77,31 @@ def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = sub
     acl = waf.protect(session.client("wafv2"), stage, rest_api_id, api_stage)
     say(f"AWS WAF's per-client rate limit on /api/auth/* guards the stage ({acl})." if acl else
         f"No per-client rate limit on /api/auth/* ({waf.PARAMETER}={waf.OFF}).")
-    updated = event_sources.apply(session.client("lambda"),
-                                  chalice_cli.deployed_resources(project_dir, stage), env)
-    say(f"Event sources: partial batch responses, bounded stream retries, read back as "
-        f"defined ({', '.join(updated)}).")
     url = chalice_cli.greeting_url(project_dir, stage)
     say(f"\nThe greeting page: {url}")
     return url
+
+
+def _settle_mappings(session: Any, project_dir: Path, stage: str, env: dict[str, str],
+                     say: Callable[[str], None], finished: bool) -> None:
+    """The mappings' settings (infra/event_sources.py), right after `chalice deploy` and
+    whether or not it finished: a live SQS mapping without partial batch responses deletes
+    every message of a batch that failed in part, a stream mapping without a retry limit
+    holds its shard. After a failed deploy, a failure here is said, not raised over
+    chalice's own error."""
+    if not chalice_cli.deployed_file(project_dir, stage).exists():
+        return  # chalice made nothing
+    try:
+        updated = event_sources.apply(session.client("lambda"),
+                                      chalice_cli.deployed_resources(project_dir, stage), env)
+    except Exception as exc:
+        if finished:
+            raise
+        say(f"The event source mappings chalice made could not be given their settings "
+            f"either ({exc}): run `make deploy STAGE={stage}` again before any traffic.")
+        return
+    say(f"Event sources: partial batch responses, bounded stream retries, read back as "
+        f"defined ({', '.join(updated) or 'none yet'}).")
 
 
 def _record_what_was_made(session: Any, project_dir: Path, stage: str,
