@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import json
 import re
+import time
 from typing import Any
 
 import pytest
@@ -110,13 +111,22 @@ def test_the_fuzz_covers_every_route_and_method_of_app_py():
 
 @schema.parametrize()
 def test_the_api_answers_no_5xx_and_every_4xx_in_the_error_shape(
-        case: schemathesis.Case, stack: RunningStack,
-        sessions: dict[str, dict[str, str]]) -> None:
+        case: schemathesis.Case, stack: RunningStack, sessions: dict[str, dict[str, str]],
+        request: pytest.FixtureRequest) -> None:
     ending = (case.method.upper(), case.path) in ENDS_ITS_SESSION
     tokens = sessions["to end" if ending else "main"]
     with_access_token(case, tokens["accessToken"])
-    case.call_and_validate(base_url=stack.app_url.rstrip("/"), checks=CHECKS,
-                           headers={"Authorization": tokens["idToken"]})
+    mark, err_mark = stack.mark(), len(stack.err_lines)
+    try:
+        case.call_and_validate(base_url=stack.app_url.rstrip("/"), checks=CHECKS,
+                               headers={"Authorization": tokens["idToken"]})
+    # schemathesis's FailureGroup is a BaseExceptionGroup; re-raised below.
+    except BaseException:  # noqa: BLE001
+        time.sleep(0.5)  # the console's reader threads catch up
+        # Shown under the failure (pytest's report sections): a 5xx's traceback is there.
+        request.node.add_report_section("call", "make run's console meanwhile", "\n".join(
+            stack.lines[mark:] + stack.err_lines[err_mark:]))
+        raise
 
 
 def test_the_fuzz_ends_with_the_persons_main_session_alive(stack, sessions):
