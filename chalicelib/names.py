@@ -48,14 +48,18 @@ DESCRIPTION = "Comm-IT: the user's name, for the greeting"
 EVENT_MARK = "; event "
 
 
+# Standard: free, at most 10,000 per account and region. Past that the name is refused with
+# ParameterLimitExceeded, which sync_name skips with an alarmed line (pipeline.NEVER_SUCCEEDS,
+# docs/operations.md), never turned silently into a paid advanced parameter as
+# Intelligent-Tiering would (docs/scaling.md, "The 10,001st user").
+TIER = "Standard"
+
+
 def put(sub: str, name: str, event_id: str = "") -> None:
     forget(sub)
-    # Intelligent-Tiering: standard while the account has room (10,000 standard parameters),
-    # advanced past that, so the 10,001st name is written, not refused (docs/scaling.md).
     description = f"{DESCRIPTION}{EVENT_MARK}{event_id}" if event_id else DESCRIPTION
     client("ssm").put_parameter(Name=parameter_name(sub), Value=name, Type="String",
-                                Overwrite=True, Tier="Intelligent-Tiering",
-                                Description=description)
+                                Overwrite=True, Tier=TIER, Description=description)
 
 
 def versions(sub: str) -> list[dict]:

@@ -368,7 +368,7 @@ def test_the_user_pool_tier_is_explicit_and_lite(template):
     assert props(template, "UserPool")["UserPoolTier"] == "LITE"
 
 
-def test_name_parameters_use_intelligent_tiering(monkeypatch):
+def test_name_parameters_are_standard_so_the_account_limit_is_refused_and_alarmed(monkeypatch):
     from chalicelib import names
 
     calls: list[dict[str, Any]] = []
@@ -380,7 +380,15 @@ def test_name_parameters_use_intelligent_tiering(monkeypatch):
     monkeypatch.setattr(names, "client", lambda service: SSM())
     monkeypatch.setattr(names, "parameter_name", lambda sub: f"/comm-it/dev/users/{sub}/name")
     names.put("abc", "Ada")
-    assert calls[0]["Tier"] == "Intelligent-Tiering"
+    # Standard: past the account's 10,000 the name is refused (never silently a paid advanced
+    # parameter), the stream Lambda skips it with the line the alarm counts, as the docs say.
+    assert calls[0]["Tier"] == "Standard"
+    from chalicelib.pipeline import NEVER_SUCCEEDS
+
+    assert "ParameterLimitExceeded" in NEVER_SUCCEEDS
+    row = next(line for line in OPERATIONS_DOC.splitlines()
+               if "`comm-it-<stage>-sync_name-skipped-records`" in line)
+    assert "ParameterLimitExceeded" in row and "Standard" in row
 
 
 def test_logout_is_documented_as_global_sign_out():
