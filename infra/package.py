@@ -10,7 +10,8 @@ the authorizer and the event sources, and they become Fn::Sub of the resources
 of the same template. `chalice package --merge-template` merges
 infra/template.yaml with what Chalice cannot declare: the functions' names and
 log groups, the event source settings (infra/event_sources.py), the gateway
-responses and throttling (infra/gateway.py). `make deploy` applies the same
+responses and throttling (infra/gateway.py), and the association of the API stage with
+the rate limit's web ACL (infra/waf.py). `make deploy` applies the same
 definitions through the API, so both paths end with the same resources.
 
 Deploy it from a pipeline (`deploy_commands`, printed by `make package`): the template
@@ -23,7 +24,8 @@ a change set is shown before anything changes; the stack policy guards the users
     aws cloudformation deploy --template-file build/dev/packaged.json --stack-name comm-it-dev \\
         --s3-bucket <artifact bucket> --s3-prefix comm-it/dev \\
         --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-execute-changeset \\
-        [--parameter-overrides AlarmEmail=ops@example.com SesIdentityArn=... SesFromAddress=...]
+        [--parameter-overrides AlarmEmail=ops@example.com SesIdentityArn=... SesFromAddress=... \\
+         AuthRateLimit=500]
     aws cloudformation describe-change-set ...   # the change set the deploy printed; review
     aws cloudformation execute-change-set --change-set-name <its ARN>
     aws cloudformation set-stack-policy --stack-name comm-it-dev \\
@@ -42,7 +44,7 @@ import sys
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from infra import chalice_cli, event_sources, gateway, policy, stage as stage_config
+from infra import chalice_cli, event_sources, gateway, policy, stage as stage_config, waf
 from infra import template as infra_template
 from infra.errors import DeployError
 
@@ -64,7 +66,8 @@ def deploy_commands(stage: str, bucket: str = "<artifact bucket>") -> list[str]:
         f"aws cloudformation deploy --template-file {out}/packaged.json --stack-name {name} "
         f"--s3-bucket {bucket} --s3-prefix {prefix} "
         "--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-execute-changeset "
-        "[--parameter-overrides AlarmEmail=... SesIdentityArn=... SesFromAddress=...]",
+        "[--parameter-overrides AlarmEmail=... SesIdentityArn=... SesFromAddress=... "
+        "AuthRateLimit=...]",
         f"aws cloudformation describe-change-set --stack-name {name} "
         "--change-set-name <the ARN it printed>",
         "aws cloudformation execute-change-set --change-set-name <the ARN it printed>",
@@ -143,7 +146,22 @@ def merge_template(stage: str, template: dict[str, Any], env: dict[str, str],
         "OpenApiVersion": "2.0",
         "MethodSettings": gateway.method_settings(),
         "DefinitionBody": {"x-amazon-apigateway-gateway-responses": gateway.gateway_responses()}}}
+    resources[WAF_ASSOCIATION] = waf_association()
     return merged
+
+
+WAF_ASSOCIATION = "AuthRateLimitAssociation"
+
+
+def waf_association() -> dict[str, Any]:
+    """The web ACL in front of the API stage (`make deploy` associates it through the API,
+    infra/waf.py). ${RestAPI.Stage} makes it wait for the stage SAM creates."""
+    acl = infra_template.load()["Resources"][waf.ACL]
+    arn = waf.STAGE_ARN.format(partition="${AWS::Partition}", region="${AWS::Region}",
+                               api="${RestAPI}", stage="${RestAPI.Stage}")
+    return {"Type": "AWS::WAFv2::WebACLAssociation", "Condition": acl["Condition"],
+            "Properties": {"WebACLArn": {"Fn::GetAtt": [waf.ACL, "Arn"]},
+                           "ResourceArn": {"Fn::Sub": arn}}}
 
 
 def _tokens(text: str) -> str:

@@ -31,6 +31,10 @@ SKIPS: dict[str, str] = {
                    "CloudWatch Logs encrypts at rest by default; they expire after 30 days",
     "CKV_AWS_173": "the environment holds resource names and ARNs, no secret; Lambda encrypts "
                    "it at rest with an AWS managed key",
+    "CKV_AWS_192": "the web ACL is the per-client rate limit on /api/auth/*; the Log4j rule "
+                   "(AWS's known-bad-inputs group) guards Java's JNDI lookups, and no part of "
+                   "the app runs Java (Python Lambdas behind API Gateway): it would cost a rule "
+                   "a month against a library the app does not have",
     "CKV_AWS_18": "no S3 server access logs: they need a second bucket; CloudTrail data events "
                   "are the tool if object-level audit is required",
     "CKV_AWS_28": "the processed-events table holds only idempotency markers that expire within "

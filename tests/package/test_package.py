@@ -21,7 +21,7 @@ import pytest
 
 from infra import chalice_cli, package as infra_package, policy
 from infra import template as infra_template
-from tests.helpers import ACCOUNT, REGION, ROOT, fake_outputs
+from tests.helpers import ACCOUNT, REGION, ROOT, fake_outputs, web_acl_request
 
 
 @pytest.fixture(scope="module")
@@ -275,8 +275,16 @@ def properties_name(package: dict[str, Any], function: str) -> str:
 
 
 class _RecordingLambda:
+    """Records the mapping updates; anything else (the record's rebuild from AWS,
+    infra/deployed_in_aws.py) goes to moto's Lambda, `real`."""
+
+    real: Any = None
+
     def __init__(self) -> None:
         self.updates: dict[str, dict[str, Any]] = {}
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self.real, name)
 
     def update_event_source_mapping(self, UUID: str, **settings: Any) -> None:  # noqa: N803
         self.updates[UUID] = settings
@@ -315,6 +323,9 @@ def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
     with mock_aws():
         session = boto3.session.Session()
         apigateway = session.client("apigateway")
+        wafv2 = session.client("wafv2")
+        recording.real = session.client("lambda")
+        wafv2.create_web_acl(**web_acl_request("dev"))  # the stack's, as CloudFormation makes it
         kinds = infra_package.event_kinds()
 
         def chalice(command: list[str], cwd: Path, check: bool) -> None:
@@ -349,8 +360,11 @@ def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         api_id = apigateway.get_rest_apis()["items"][0]["id"]
         responses = apigateway.get_gateway_responses(restApiId=api_id)["items"]
         stage = apigateway.get_stage(restApiId=api_id, stageName="dev")
+        guard = wafv2.get_web_acl_for_resource(
+            ResourceArn=f"arn:aws:apigateway:{REGION}::/restapis/{api_id}/stages/dev")
     return {"responses": {r["responseType"]: r for r in responses},
             "method_settings": stage.get("methodSettings", {}),
+            "web_acl": guard.get("WebACL", {}).get("Name"),
             "mappings": {uuid.removeprefix("uuid-"): s for uuid, s in recording.updates.items()}}
 
 
@@ -390,3 +404,19 @@ def test_make_deploy_and_the_package_give_the_same_throttling(package, deployed)
            for key, value in deployed["method_settings"].items()}
     assert got == as_deployed
     assert got["~1api~1auth~1signup/POST"][0] <= 2
+
+
+def test_make_deploy_and_the_package_put_the_same_web_acl_in_front_of_the_stage(package, deployed):
+    from infra import waf
+
+    resources = package["template"]["Resources"]
+    association = resources[infra_package.WAF_ASSOCIATION]
+    assert association["Type"] == "AWS::WAFv2::WebACLAssociation"
+    # Only when the web ACL exists (AuthRateLimit not 0), and that web ACL.
+    assert association["Condition"] == resources[waf.ACL]["Condition"] == "LimitsAuthRate"
+    assert association["Properties"]["WebACLArn"] == {"Fn::GetAtt": [waf.ACL, "Arn"]}
+    arn = association["Properties"]["ResourceArn"]["Fn::Sub"]
+    assert arn == ("arn:${AWS::Partition}:apigateway:${AWS::Region}::/restapis/${RestAPI}"
+                   "/stages/${RestAPI.Stage}")
+    assert deployed["web_acl"] == waf.acl_name("dev") == "comm-it-dev-auth-rate-limit"
+

@@ -80,6 +80,18 @@ def test_the_sam_transform_makes_exactly_one_api_stage_and_it_is_throttled(templ
                          for s in gateway.method_settings()}
 
 
+def test_the_rate_limit_guards_the_one_stage_and_is_made_after_it(template):
+    """SAM turns ${RestAPI.Stage} into a reference to the stage it makes: the association
+    waits for the stage (WAF refuses a stage that does not exist yet)."""
+    from infra.package import WAF_ASSOCIATION
+
+    resources = _transformed(template)["Resources"]
+    (stage,) = [name for name, r in resources.items() if r["Type"] == "AWS::ApiGateway::Stage"]
+    arn = resources[WAF_ASSOCIATION]["Properties"]["ResourceArn"]["Fn::Sub"]
+    assert arn.endswith(f"/restapis/${{RestAPI}}/stages/${{{stage}}}")
+    assert resources["RestAPI"]["Type"] == "AWS::ApiGateway::RestApi"
+
+
 def test_the_functions_runtime_is_supported_past_the_docs_date(template):
     runtimes = {r["Properties"]["Runtime"] for r in template["Resources"].values()
                 if r["Type"] == "AWS::Serverless::Function"}
