@@ -38,9 +38,10 @@ class Credentials(NamedTuple):
         return datetime.fromtimestamp(self.expires_at, timezone.utc).isoformat()
 
     def as_json(self) -> dict[str, str]:
-        return {"identityId": self.identity_id, "accessKeyId": self.access_key_id,
-                "secretKey": self.secret_key, "sessionToken": self.session_token,
-                "expiration": self.expiration}
+        """What POST /api/auth/credentials answers: whose they are and until when, never the
+        keys (the app signs the person's requests itself; anyone who wants the keys can
+        exchange their own ID token at Cognito Identity)."""
+        return {"identityId": self.identity_id, "expiration": self.expiration}
 
 
 def aws_credentials(id_token: str) -> Credentials:

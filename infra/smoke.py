@@ -78,6 +78,15 @@ class Target:
                               connect_timeout=10, read_timeout=30))
         return self._clients[service]
 
+    def unsigned(self, service: str) -> Any:
+        """A client that signs nothing: what anyone without AWS keys has."""
+        from botocore import UNSIGNED
+        from botocore.config import Config
+
+        return self.session.client(service, endpoint_url=self.endpoint_url,
+                                   config=Config(signature_version=UNSIGNED,
+                                                 retries={"max_attempts": 2}))
+
     def client_as(self, service: str, credentials: dict[str, str]) -> Any:
         """A client signed with a person's identity-pool credentials."""
         import boto3
@@ -186,6 +195,28 @@ def api_of_function(lambda_client: Any, stage: str) -> str:
                           f"{len(apis)} APIs {apis}, and .chalice/deployed/{stage}.json is not "
                           f"here.")
     return apis[0]
+
+
+def identity_pool_credentials(cognito_identity: Any, identity_pool_id: str, user_pool_id: str,
+                              id_token: str) -> dict[str, str]:
+    """A person's temporary AWS credentials, exchanged at Cognito Identity with their ID token
+    alone, as anyone holding it can (GetId and GetCredentialsForIdentity need no AWS
+    signature): the app's POST /api/auth/credentials hands out no key."""
+    region = user_pool_id.split("_", 1)[0]
+    logins = {f"cognito-idp.{region}.amazonaws.com/{user_pool_id}": id_token}
+    identity = cognito_identity.get_id(IdentityPoolId=identity_pool_id,
+                                       Logins=logins)["IdentityId"]
+    answer = cognito_identity.get_credentials_for_identity(IdentityId=identity, Logins=logins)
+    keys, expiration = answer["Credentials"], answer["Credentials"]["Expiration"]
+    return {"identityId": identity, "accessKeyId": keys["AccessKeyId"],
+            "secretKey": keys["SecretKey"], "sessionToken": keys["SessionToken"],
+            "expiration": expiration.isoformat() if hasattr(expiration, "isoformat")
+            else str(expiration)}
+
+
+# Keys POST /api/auth/credentials must never answer (the AWS credentials themselves).
+SECRET_FIELDS = {"accessKeyId", "secretKey", "sessionToken", "AccessKeyId", "SecretKey",
+                 "SessionToken", "SecretAccessKey"}
 
 
 # --- talking to the app --------------------------------------------------------------------
@@ -384,14 +415,27 @@ class Smoke:
 
         status, body = http(self.target, "POST", "/api/auth/credentials", {},
                             token=self.tokens["idToken"])
-        if status != 200 or not isinstance(body, dict) or "accessKeyId" not in body:
+        if status != 200 or not isinstance(body, dict) or "identityId" not in body:
             raise Failed(f"POST /api/auth/credentials answered {status} {body}")
-        self.credentials = body
-        s3, key = self.target.client_as("s3", body), profile_key(self.sub)
+        handed = sorted(SECRET_FIELDS & set(body))
+        if handed:
+            raise Failed(f"POST /api/auth/credentials answered {', '.join(handed)}: the app "
+                         f"hands out the person's AWS keys")
+        env = self.target.env
+        credentials = identity_pool_credentials(self.target.unsigned("cognito-identity"),
+                                                env["IDENTITY_POOL_ID"], env["USER_POOL_ID"],
+                                                self.tokens["idToken"])
+        if credentials["identityId"] != body["identityId"]:
+            raise Failed(f"the app names identity {body['identityId']}, Cognito Identity gave "
+                         f"the ID token {credentials['identityId']}")
+        self.credentials = credentials
+        s3, key = self.target.client_as("s3", credentials), profile_key(self.sub)
         document = json.loads(s3.get_object(Bucket=self.target.bucket, Key=key)["Body"].read())
         if document.get("email") != self.email:
             raise Failed(f"read {key} as the person but it holds email {document.get('email')!r}")
-        return f"identity {body.get('identityId')} read s3://{self.target.bucket}/{key}"
+        return (f"POST /api/auth/credentials named identity {body['identityId']} and no key; "
+                f"its credentials, from Cognito Identity with the ID token alone (unsigned), "
+                f"read s3://{self.target.bucket}/{key}")
 
     def other_key(self) -> str:
         from botocore.exceptions import ClientError

@@ -2,7 +2,8 @@
 person, for the template's authenticated role, the same identity for the same user,
 and none for another person's login, a deleted user or a signed-out token.
 
-Every person gets their credentials from `POST /api/auth/credentials`, as the app does.
+Every person gets their credentials from Cognito Identity with their own ID token, as anyone
+holding it can (`POST /api/auth/credentials` answers only whose and until when).
 What those credentials may do: tests/stack/test_local_iam_enforcement.py.
 """
 from __future__ import annotations
@@ -104,10 +105,15 @@ def test_the_same_user_gets_the_same_identity_id_every_time(client, register, st
 def test_the_secret_key_is_never_logged(client, register, caplog):
     # INFO: what the app and chalice log. (botocore's DEBUG wire log prints every response
     # body, secrets included, in AWS too: it is never switched on.)
+    from chalicelib import cognito_credentials
+
     caplog.set_level(logging.INFO)
-    body = credentials_for(client, register())
-    assert body["secretKey"] not in caplog.text
-    assert body["sessionToken"] not in caplog.text
+    tokens = register()
+    assert post(client, "/api/auth/credentials", {},
+                {"Authorization": tokens["idToken"]}).status_code == 200
+    exchanged = cognito_credentials.aws_credentials(tokens["idToken"])  # the app's own exchange
+    assert exchanged.secret_key not in caplog.text
+    assert exchanged.session_token not in caplog.text
 
 
 def test_one_persons_login_cannot_get_credentials_for_anothers_identity(client, register,

@@ -334,3 +334,81 @@ def test_no_aws_credentials_is_one_fail_line_saying_how_to_sign_in(capsys, monke
     out = capsys.readouterr().out
     assert out.startswith("FAIL setup: No AWS credentials found") and "aws configure" in out
     assert out.count("\n") == 1  # the multi-line advice as one line
+
+
+# --- the person's own credentials: never from the app (issue 27, item 6) ----------------------
+
+class CognitoIdentity:
+    """Cognito Identity as anyone reaches it: GetId, GetCredentialsForIdentity."""
+
+    def __init__(self) -> None:
+        self.logins: list[dict[str, str]] = []
+
+    def get_id(self, IdentityPoolId: str, Logins: dict[str, str]) -> dict[str, str]:  # noqa: N803
+        assert IdentityPoolId == ENV["IDENTITY_POOL_ID"]
+        self.logins.append(Logins)
+        return {"IdentityId": "eu-west-1:person"}
+
+    def get_credentials_for_identity(self, IdentityId: str,  # noqa: N803
+                                     Logins: dict[str, str]) -> dict[str, Any]:  # noqa: N803
+        self.logins.append(Logins)
+        from datetime import datetime, timezone
+
+        return {"IdentityId": IdentityId, "Credentials": {
+            "AccessKeyId": "ASIAPERSON", "SecretKey": "secret", "SessionToken": "session",
+            "Expiration": datetime(2030, 1, 1, tzinfo=timezone.utc)}}
+
+
+class UnsignedOnly(FakeSession):
+    """Hands out cognito-identity only to a client that signs nothing."""
+
+    def client(self, service: str, **kwargs: Any) -> Any:
+        if service == "cognito-identity":
+            from botocore import UNSIGNED
+
+            assert kwargs["config"].signature_version is UNSIGNED
+        return self.clients[service]
+
+
+def profile_run(monkeypatch: pytest.MonkeyPatch, answer: dict[str, Any]) -> tuple[list[str], Any]:
+    identity = CognitoIdentity()
+    run = smoke.Smoke(smoke.Target(stage=STAGE, local=False, app_url="https://api.example/dev",
+                                   session=UnsignedOnly(**{"cognito-identity": identity}),
+                                   env=ENV), (lines := []).append)
+    run.sub, run.tokens, run.email = "person-sub", {"idToken": "the-id-token"}, "p@example.com"
+    used: list[dict[str, str]] = []
+
+    class S3:
+        def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:  # noqa: N803
+            import io
+
+            assert Key == "users/person-sub/profile.json"
+            return {"Body": io.BytesIO(b'{"email": "p@example.com"}')}
+
+    monkeypatch.setattr(smoke.Target, "client_as",
+                        lambda self, service, credentials: used.append(credentials) or S3())
+    monkeypatch.setattr(smoke, "http", lambda *a, **k: (200, answer))
+    run.check("own profile with identity-pool credentials", run.own_profile)
+    return lines, (identity, used)
+
+
+def test_own_profile_is_read_with_keys_from_cognito_identity_and_the_id_token_alone(monkeypatch):
+    lines, (identity, used) = profile_run(
+        monkeypatch, {"identityId": "eu-west-1:person", "expiration": "2030-01-01T00:00:00+00:00"})
+    assert lines[0].startswith("PASS own profile with identity-pool credentials: "
+                               "POST /api/auth/credentials named identity eu-west-1:person and "
+                               "no key")
+    provider = f"cognito-idp.eu-west-1.amazonaws.com/{ENV['USER_POOL_ID']}"
+    assert identity.logins == [{provider: "the-id-token"}] * 2
+    assert used == [{"identityId": "eu-west-1:person", "accessKeyId": "ASIAPERSON",
+                     "secretKey": "secret", "sessionToken": "session",
+                     "expiration": "2030-01-01T00:00:00+00:00"}]
+
+
+def test_an_app_that_hands_out_the_keys_fails_the_check(monkeypatch):
+    lines, _ = profile_run(monkeypatch, {"identityId": "eu-west-1:person", "accessKeyId": "ASIA",
+                                         "secretKey": "s", "sessionToken": "t",
+                                         "expiration": "2030-01-01T00:00:00+00:00"})
+    assert lines == ["FAIL own profile with identity-pool credentials: POST /api/auth/credentials "
+                     "answered accessKeyId, secretKey, sessionToken: the app hands out the "
+                     "person's AWS keys"]
