@@ -14,22 +14,12 @@ responses and throttling (infra/gateway.py), and the association of the API stag
 the rate limit's web ACL (infra/waf.py). `make deploy` applies the same
 definitions through the API, so both paths end with the same resources.
 
-Deploy it from a pipeline (`deploy_commands`, printed by `make package`): the template
-is over CloudFormation's 51,200-byte inline limit, so it goes through an artifact bucket;
-a change set is shown before anything changes; the stack policy guards the users' data:
-
-    aws cloudformation package --template-file build/dev/template.json \\
-        --s3-bucket <artifact bucket> --s3-prefix comm-it/dev \\
-        --output-template-file build/dev/packaged.json
-    aws cloudformation deploy --template-file build/dev/packaged.json --stack-name comm-it-dev \\
-        --s3-bucket <artifact bucket> --s3-prefix comm-it/dev \\
-        --capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-execute-changeset \\
-        [--parameter-overrides AlarmEmail=ops@example.com SesIdentityArn=... SesFromAddress=... \\
-         AuthRateLimit=500]
-    aws cloudformation describe-change-set ...   # the change set the deploy printed; review
-    aws cloudformation execute-change-set --change-set-name <its ARN>
-    aws cloudformation set-stack-policy --stack-name comm-it-dev \\
-        --stack-policy-body file://infra/stack-policy.json
+Deploy it from a pipeline with `deploy_commands` (printed by `make package`, shown in
+docs/deploy.md): the template is over CloudFormation's 51,200-byte inline limit, so it goes
+through an artifact bucket; a change set is shown before anything changes; the first create
+leaves the user pool and the users table unprotected (so a failed create can roll back) and
+the same deploy with DataDeletionProtection=ACTIVE follows it; the stack policy guards the
+users' data.
 """
 from __future__ import annotations
 
@@ -45,6 +35,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from infra import chalice_cli, event_sources, gateway, policy, stage as stage_config, waf
+from infra.stack import PROTECTION
 from infra import template as infra_template
 from infra.errors import DeployError
 
@@ -58,23 +49,37 @@ _PSEUDO = {"@@Partition@@": "${AWS::Partition}", "@@Region@@": "${AWS::Region}",
 
 
 def deploy_commands(stage: str, bucket: str = "<artifact bucket>") -> list[str]:
-    """The commands that deploy build/<stage>/ (docs/deploy.md shows the same)."""
+    """The commands that deploy build/<stage>/, '#' lines saying when (docs/deploy.md shows
+    the same). Two steps, as `make deploy` does it: the first create with the user pool's and
+    the users table's deletion protection off, so a failed create can roll back (Cognito and
+    DynamoDB refuse to delete them protected: ROLLBACK_FAILED), then every deploy, the first
+    one too once its create is complete, with it on."""
     out, name, prefix = f"build/{stage}", f"{policy.APP_NAME}-{stage}", f"{policy.APP_NAME}/{stage}"
+
+    def deploy(protection: str) -> list[str]:
+        return [
+            f"aws cloudformation deploy --template-file {out}/packaged.json --stack-name {name} "
+            f"--s3-bucket {bucket} --s3-prefix {prefix} "
+            "--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-execute-changeset "
+            f"--parameter-overrides {PROTECTION}={protection} "
+            "[AlarmEmail=... SesIdentityArn=... SesFromAddress=... AuthRateLimit=...]",
+            f"aws cloudformation describe-change-set --stack-name {name} "
+            "--change-set-name <the ARN it printed>",
+            "aws cloudformation execute-change-set --change-set-name <the ARN it printed>"]
+
     return [
         f"aws cloudformation package --template-file {out}/template.json "
         f"--s3-bucket {bucket} --s3-prefix {prefix} --output-template-file {out}/packaged.json",
-        f"aws cloudformation deploy --template-file {out}/packaged.json --stack-name {name} "
-        f"--s3-bucket {bucket} --s3-prefix {prefix} "
-        "--capabilities CAPABILITY_IAM CAPABILITY_AUTO_EXPAND --no-execute-changeset "
-        "[--parameter-overrides AlarmEmail=... SesIdentityArn=... SesFromAddress=... "
-        "AuthRateLimit=...]",
-        f"aws cloudformation describe-change-set --stack-name {name} "
-        "--change-set-name <the ARN it printed>",
-        "aws cloudformation execute-change-set --change-set-name <the ARN it printed>",
-        f"aws cloudformation wait stack-update-complete --stack-name {name}  "
-        "# stack-create-complete the first time",
+        f"# 1. The first create only: the user pool and the users table unprotected "
+        f"({PROTECTION}=INACTIVE), so a failed create rolls back to nothing",
+        *deploy("INACTIVE"),
+        f"aws cloudformation wait stack-create-complete --stack-name {name}",
+        f"# 2. Every deploy, the first one too once step 1 is complete: the stack policy, then "
+        f"the data protected ({PROTECTION}=ACTIVE; a parameter not given keeps its value)",
         f"aws cloudformation set-stack-policy --stack-name {name} "
         "--stack-policy-body file://infra/stack-policy.json",
+        *deploy("ACTIVE"),
+        f"aws cloudformation wait stack-update-complete --stack-name {name}",
     ]
 
 

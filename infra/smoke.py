@@ -42,7 +42,8 @@ TOMBSTONE_FIELDS = {"sub", "deleted_at", "details_at", "last_event_id"}
 AWS_ONLY = "exists only in AWS"
 # The checks that print SKIP against `make run`'s stack (what exists only in AWS).
 EVENT_SOURCE_MAPPINGS, API_STAGE, THROTTLING = "event source mappings", "API stage", "throttling"
-AWS_ONLY_CHECKS = (EVENT_SOURCE_MAPPINGS, API_STAGE, THROTTLING)
+DATA_PROTECTED = "data protected"
+AWS_ONLY_CHECKS = (EVENT_SOURCE_MAPPINGS, API_STAGE, THROTTLING, DATA_PROTECTED)
 # Requests fired at once at a throttled route that sends no email (gateway.THROTTLES).
 THROTTLE_ROUTE = ("/api/auth/confirm", "POST")
 
@@ -329,6 +330,7 @@ class Smoke:
             self.check(API_STAGE, self.api_stage)
             self.check(THROTTLING, self.throttling)
             self.check("alarms", self.alarms)
+            self.check(DATA_PROTECTED, self.data_protected)
             self.check("delete account", self.delete_account, needs=["sub"])
             self.check("nothing left but the tombstone", self.nothing_left, needs=["deleted"])
         finally:
@@ -541,6 +543,26 @@ class Smoke:
         if missing:
             raise Failed(f"{len(missing)} of {len(expected)} alarms missing: {', '.join(missing)}")
         return f"all {len(expected)} alarms of infra/template.yaml exist"
+
+    def data_protected(self) -> str:
+        """The user pool and the users table refuse deletion: a first create runs unprotected
+        (so it can roll back), and the deploy right after it protects them (docs/deploy.md)."""
+        if self.target.local:
+            raise Skipped(f"{AWS_ONLY} (`make run CLEAN=1` starts the local data afresh)")
+        env = self.target.env
+        pool = self.target.client("cognito-idp").describe_user_pool(
+            UserPoolId=env["USER_POOL_ID"])["UserPool"].get("DeletionProtection")
+        table = self.target.client("dynamodb").describe_table(
+            TableName=env["USERS_TABLE_NAME"])["Table"].get("DeletionProtectionEnabled")
+        wrong = ([f"user pool {env['USER_POOL_ID']} DeletionProtection={pool!r}"]
+                 if pool != "ACTIVE" else []) + \
+                ([f"table {env['USERS_TABLE_NAME']} DeletionProtectionEnabled={table!r}"]
+                 if table is not True else [])
+        if wrong:
+            raise Failed("; ".join(wrong) + ": deploy again with DataDeletionProtection=ACTIVE "
+                         "(`make deploy` does; the package path's step 2, docs/deploy.md)")
+        return (f"user pool {env['USER_POOL_ID']} and table {env['USERS_TABLE_NAME']} refuse "
+                f"deletion (DeletionProtection ACTIVE, DeletionProtectionEnabled)")
 
     # --- deleting the user through the app ---------------------------------------------
 

@@ -415,3 +415,52 @@ def test_every_doc_a_scan_skip_cites_holds_the_section_it_names():
 def test_deploy_doc_says_when_and_how_the_runtime_moves_to_python313():
     assert "python3.13" in DEPLOY_DOC and "2027-06-30" in DEPLOY_DOC
     assert "## Runtime" in DEPLOY_DOC
+
+
+# --- issue 27, item 2: the package path's first create is not protected ---------------------------
+
+def _aws_commands(text: str) -> list[str]:
+    """Each `aws ...` command of a shell text: continuations joined, comments and the
+    optional `[...]` left out, spaces collapsed."""
+    joined = re.sub(r"\\\s*\n\s*", " ", text)
+    found = []
+    for line in joined.splitlines():
+        line = re.sub(r"\s+", " ", re.sub(r"\[[^]]*\]", "", line.split("#", 1)[0])).strip()
+        if line.startswith("aws "):
+            found.append(line)
+    return found
+
+
+def _steps(commands: list[str]) -> list[str]:
+    """The commands as verbs, a deploy with the protection it passes."""
+    steps = []
+    for command in commands:
+        verb = " ".join(command.split()[2:4] if command.split()[2] == "wait"
+                        else command.split()[2:3])
+        protection = re.search(rf"{stack.PROTECTION}=(\w+)", command)
+        steps.append(f"{verb} {protection.group(1)}" if protection else verb)
+    return steps
+
+
+FIRST_CREATE_THEN_PROTECTED = [
+    "package", "deploy INACTIVE", "describe-change-set", "execute-change-set",
+    "wait stack-create-complete",
+    "set-stack-policy", "deploy ACTIVE", "describe-change-set", "execute-change-set",
+    "wait stack-update-complete"]
+
+
+def test_make_package_prints_an_unprotected_first_create_then_the_same_deploy_protected():
+    from infra.package import deploy_commands
+
+    printed = deploy_commands("dev")
+    assert _steps(_aws_commands("\n".join(printed))) == FIRST_CREATE_THEN_PROTECTED
+    deploys = [c for c in _aws_commands("\n".join(printed)) if " deploy " in c]
+    assert deploys[0].replace("INACTIVE", "ACTIVE") == deploys[1]  # the same deploy otherwise
+
+
+def test_the_docs_give_the_same_commands_make_package_prints():
+    from infra.package import deploy_commands
+
+    block = next(b for b in re.findall(r"```sh\n(.*?)```", _package_path(), re.S)
+                 if "aws cloudformation" in b)
+    assert _aws_commands(block) == _aws_commands("\n".join(deploy_commands("dev")))

@@ -412,3 +412,35 @@ def test_an_app_that_hands_out_the_keys_fails_the_check(monkeypatch):
     assert lines == ["FAIL own profile with identity-pool credentials: POST /api/auth/credentials "
                      "answered accessKeyId, secretKey, sessionToken: the app hands out the "
                      "person's AWS keys"]
+
+
+# --- the users' data is protected (issue 27, item 2) -------------------------------------------
+
+class Protection:
+    def __init__(self, pool: str, table: bool) -> None:
+        self.pool, self.table = pool, table
+
+    def describe_user_pool(self, UserPoolId: str) -> dict[str, Any]:  # noqa: N803
+        assert UserPoolId == ENV["USER_POOL_ID"]
+        return {"UserPool": {"Id": UserPoolId, "DeletionProtection": self.pool}}
+
+    def describe_table(self, TableName: str) -> dict[str, Any]:  # noqa: N803
+        assert TableName == ENV["USERS_TABLE_NAME"]
+        return {"Table": {"TableName": TableName, "DeletionProtectionEnabled": self.table}}
+
+
+def test_a_protected_pool_and_table_pass():
+    fake = Protection("ACTIVE", True)
+    lines = run_one(smoke.DATA_PROTECTED, **{"cognito-idp": fake, "dynamodb": fake})
+    assert lines[0].startswith("PASS data protected: user pool eu-west-1_FakePool1 and table "
+                               "comm-it-dev-users refuse deletion")
+
+
+def test_a_first_create_never_followed_by_the_protected_deploy_fails_naming_both():
+    fake = Protection("INACTIVE", False)
+    lines = run_one(smoke.DATA_PROTECTED, **{"cognito-idp": fake, "dynamodb": fake})
+    assert lines == ["FAIL data protected: user pool eu-west-1_FakePool1 "
+                     "DeletionProtection='INACTIVE'; table comm-it-dev-users "
+                     "DeletionProtectionEnabled=False: deploy again with "
+                     "DataDeletionProtection=ACTIVE (`make deploy` does; the package path's "
+                     "step 2, docs/deploy.md)"]
