@@ -8,9 +8,9 @@ from urllib.parse import unquote
 
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
-from chalicelib import (account, changes, cognito_credentials, cognito_sign_in, ended_sessions,
-                        greeting, guard, inputs, login, logs, my_access, my_data, my_data_export,
-                        my_files, pages, pipeline, session_cookie, two_step)
+from chalicelib import (account, changes, cognito_credentials, cognito_sign_in, devices,
+                        ended_sessions, greeting, guard, inputs, login, logs, my_access, my_data,
+                        my_data_export, my_files, pages, pipeline, session_cookie, two_step)
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 from chalicelib.headers import security_headers
@@ -18,8 +18,10 @@ from chalicelib.headers import security_headers
 app = Chalice(app_name=APP_NAME)
 # Outermost first: every log line carries the request or event id, every answer gets the
 # security headers, every error the JSON shape, every oversized body a 413 (per route:
-# inputs.max_body), and guarded routes a token check.
+# inputs.max_body), and guarded routes a token check; the account's activity names the
+# asking device and IP (devices).
 app.register_middleware(logs.middleware, "all")
+app.register_middleware(devices.middleware, "http")
 app.register_middleware(security_headers, "http")
 app.register_middleware(json_errors, "http")
 app.register_middleware(inputs.body_limit(app), "http")
@@ -131,9 +133,15 @@ def log_in_with_code():
     return _session(login.answer_challenge(**_body("username", "session", "appCode")))
 
 
+@app.route("/api/auth/login/recovery", methods=["POST"])
+def log_in_with_recovery_code():
+    fields = _body("username", "session", "password", "recoveryCode")
+    return _session(login.answer_with_recovery_code(**fields))
+
+
 @app.route("/api/auth/refresh", methods=["POST"])
 def refresh():
-    tokens = cognito_sign_in.refresh(session_cookie.refresh_token(app.current_request))
+    tokens = login.refresh(session_cookie.refresh_token(app.current_request))
     return session_cookie.renewed(app.current_request, tokens)
 
 
@@ -211,6 +219,16 @@ def change_password():
     return _session(account.change_password(_claims(), **fields))
 
 
+@app.route("/api/account/security", authorizer=user_pool)
+def my_security():
+    return _ok(account.security(_claims()))
+
+
+@app.route("/api/account/sessions/sign-out", methods=["POST"], authorizer=user_pool)
+def sign_out_session():
+    return _ok(account.sign_out_session(_claims(), **_body("accessToken", "sessionId")))
+
+
 @app.route("/api/account/logout-everywhere", methods=["POST"], authorizer=user_pool)
 def log_out_everywhere():
     account.log_out_everywhere(_claims(), **_body("accessToken"))
@@ -242,6 +260,11 @@ def two_step_on():
 @app.route("/api/account/two-step/off", methods=["POST"], authorizer=user_pool)
 def two_step_off():
     return _ok(two_step.turn_off(_claims(), **_body("accessToken", "appCode")))
+
+
+@app.route("/api/account/two-step/recovery-codes", methods=["POST"], authorizer=user_pool)
+def new_recovery_codes():
+    return _ok(two_step.new_recovery_codes(_claims(), **_body("accessToken", "appCode")))
 
 
 # --- Your files: S3 signed with the person's own credentials, so IAM decides (my_files) ---

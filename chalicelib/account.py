@@ -24,9 +24,10 @@ import logging
 from typing import Any
 
 from chalicelib import (cognito, cognito_account, cognito_credentials, cognito_sign_in,
-                        ended_sessions, names, user_events, users_table)
+                        ended_sessions, my_security, names, recovery_codes, user_events,
+                        users_table)
 from chalicelib.attempts import EMAILS, PASSWORD, VERIFY_CODE, limits
-from chalicelib.errors import BadRequest, Conflict, Forbidden, session_ended
+from chalicelib.errors import ApiError, BadRequest, Conflict, Forbidden, session_ended
 
 log = logging.getLogger(__name__)
 
@@ -112,6 +113,7 @@ def verify_email(claims: dict[str, Any], access_token: str, code: str) -> dict[s
         cognito_account.verify_email(access_token, code)
     event = _snapshot(access_token)  # the new address, now the account's
     user_events.publish(event)
+    my_security.record(user["sub"], my_security.EMAIL_CHANGED)
     return {"email": event.email}
 
 
@@ -123,11 +125,21 @@ def change_password(claims: dict[str, Any], access_token: str, current_password:
     if current_password == new_password:
         raise BadRequest("The new password must differ from the current one.",
                          code="SamePassword")
-    with limits().guessing(PASSWORD, user["username"]):  # a wrong current one is a guess
-        cognito_account.change_password(access_token, current_password, new_password)
+    try:
+        with limits().guessing(PASSWORD, user["username"]):  # a wrong current one is a guess
+            cognito_account.change_password(access_token, current_password, new_password)
+    except ApiError as exc:
+        my_security.wrong_guess(exc, locked=False, sub=user["sub"])
+        raise
     cognito_sign_in.sign_out_everywhere(access_token)
     ended_sessions.end_all(user["sub"])  # their ID tokens too, before this one's new sign-in
-    return cognito_sign_in.log_in(user["username"], new_password)
+    my_security.record(user["sub"], my_security.PASSWORD_CHANGED)
+    tokens = cognito_sign_in.log_in(user["username"], new_password)
+    if "idToken" in tokens:  # this device's new session is listed, as "This device"
+        from chalicelib.tokens import verify_id_token
+
+        my_security.signed_in(verify_id_token(tokens["idToken"]), kind=None)
+    return tokens
 
 
 def log_out_everywhere(claims: dict[str, Any], access_token: str) -> None:
@@ -135,6 +147,33 @@ def log_out_everywhere(claims: dict[str, Any], access_token: str) -> None:
     user = _person(claims, access_token)
     cognito_sign_in.sign_out_everywhere(access_token)
     ended_sessions.end_all(user["sub"])  # their ID tokens reach no file or credential
+    my_security.record(user["sub"], my_security.SIGNED_OUT_EVERYWHERE)
+
+
+def security(claims: dict[str, Any]) -> dict[str, Any]:
+    """The Security page: where the person is signed in (this session marked) and the last
+    90 days of what happened to the account (chalicelib/my_security.py)."""
+    ensure_not_deleted(claims)
+    ended_sessions.ensure_live(claims)
+    return my_security.view(claims["sub"], str(claims.get("origin_jti") or ""))
+
+
+def sign_out_session(claims: dict[str, Any], access_token: str, session_id: str) -> dict[str, Any]:
+    """`Sign out` on another of the person's sessions: its ID token reaches nothing of theirs
+    from now on, and its refresh token is refused (and revoked) at its next refresh
+    (chalicelib/login.refresh): that browser's next page load lands on the log-in page. This
+    session and the others go on."""
+    user = _person(claims, access_token)
+    origin = my_security.origin_of(user["sub"], session_id)
+    if origin is None:
+        raise Conflict("That session is not signed in any more. The list shows the ones "
+                       "that are.", code="SessionGone")
+    if origin == claims.get("origin_jti"):
+        raise BadRequest("That is this device: use “Log out” to sign out here.",
+                         code="ThisDevice")
+    ended_sessions.end_one({"sub": user["sub"], "origin_jti": origin})
+    my_security.record(user["sub"], my_security.SIGNED_OUT_OTHER)
+    return my_security.view(user["sub"], str(claims.get("origin_jti") or ""))
 
 
 def delete(claims: dict[str, Any], access_token: str, password: str, id_token: str) -> None:
@@ -147,4 +186,6 @@ def delete(claims: dict[str, Any], access_token: str, password: str, id_token: s
     identity_id = cognito_credentials.delete_identity(id_token)
     cognito_account.delete_user(access_token)
     ended_sessions.end_all(user["sub"])  # another browser's ID token reaches nothing either
+    my_security.forget(user["sub"])  # its sessions, activity and recovery codes go too
+    recovery_codes.forget(user["sub"])
     log.info("account %s deleted (identity %s)", user["sub"], identity_id)

@@ -124,6 +124,11 @@ class Attempts:
         attempt = self._take(limit, who)
         return lambda: self._give_back(attempt)
 
+    def paused(self, limit: Limit, who: str) -> bool:
+        """The account's guesses of this kind are paused now (a wrong one just paused them)."""
+        item = self.table.get(_key(limit, who), self.clock())
+        return float((item or {}).get("paused_until", 0)) > self.clock()
+
     def clear(self, limit: Limit, who: str) -> None:
         self.table.delete(_key(limit, who))
 

@@ -9,7 +9,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Mapping
 
-from chalicelib import cognito
+from chalicelib import cognito, my_security
 from chalicelib.attempts import EMAILS, PASSWORD, RESET_CODE, VERIFY_CODE, limits
 from chalicelib.config import settings
 from chalicelib.errors import (SESSION_ENDED, ApiError, BadRequest, Conflict, Forbidden,
@@ -192,21 +192,22 @@ def sign_out_everywhere(access_token: str, missing_ok: bool = False) -> None:
                  AccessToken=access_token)
 
 
-def end_sessions_of(username: str) -> None:
+def end_sessions_of(username: str) -> str:
     """AdminUserGlobalSignOut: after a password reset, every session the person had ends
-    (there is no session of theirs to keep: they were not signed in)."""
+    (there is no session of theirs to keep: they were not signed in). Returns their sub."""
     from chalicelib import ended_sessions
 
     if not settings().user_pool_id:
         raise ServiceUnavailable(cognito.NOT_CONFIGURED)
     cognito.call("admin_user_global_sign_out", {"UserNotFoundException": None},
                  UserPoolId=settings().user_pool_id, Username=username)
-    sub = _sub_of(username)
+    sub = sub_of(username)
     if sub:
         ended_sessions.end_all(sub)  # their ID tokens reach no file or credential either
+    return sub
 
 
-def _sub_of(username: str) -> str:
+def sub_of(username: str) -> str:
     """The sub of the account `username` (ListUsers, filtered by username), or ""."""
     if '"' in username or "\\" in username:
         return ""
@@ -253,7 +254,8 @@ def reset_password(username: str, code: str, password: str) -> None:
             Password=password,
         )
     limits().clear(PASSWORD, username)  # the new password starts with a clean count
-    end_sessions_of(username)  # the old password's sessions end with it
+    # The old password's sessions end with it; the account's activity says so.
+    my_security.record(end_sessions_of(username), my_security.PASSWORD_RESET)
 
 
 def _tokens(result: Mapping[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,13 @@ ended session reaches none of it, whichever container cached what.
 
 One item per person in the security table (security_table.py), `ended#<sub>`: `before` (every
 session that began before it has ended: Cognito's `auth_time`) and `sessions` (the `origin_jti`
-of each session ended alone, with when). It lives a day, longer than any token of the pool.
+of each session ended alone, with when). `before` needs a day, longer than any ID or access
+token of the pool (Cognito itself refuses their refresh tokens after a sign-out everywhere); a
+session ended alone is remembered as long as its refresh token could still be refreshed
+(SESSION_REMEMBERED, 30 days), because the app refuses that token at /api/auth/refresh by this
+record (cognito_sign_in.refresh_session) and so does every route that asks here.
+
+Each end also takes the sessions off the person's list (chalicelib/my_security.py).
 """
 from __future__ import annotations
 
@@ -16,11 +22,13 @@ import json
 import math
 from typing import Any
 
+from chalicelib import my_security
 from chalicelib.attempts import DAY, limits
 from chalicelib.errors import ServiceUnavailable, session_ended
 from chalicelib.security_table import UNAVAILABLE, Conflict
 
 REMEMBERED = DAY  # the pool's tokens live at most an hour (infra/template.yaml)
+SESSION_REMEMBERED = my_security.SESSION_SECONDS  # a refresh token lives 30 days
 
 
 def _key(sub: str) -> str:
@@ -30,7 +38,9 @@ def _key(sub: str) -> str:
 def end_all(sub: str) -> None:
     """Every session of the person that began before now has ended (a session begun in this
     very second, such as the one a password change opens next, goes on)."""
-    _change(sub, lambda item, now: {**item, "before": float(math.floor(now))})
+    before = float(math.floor(limits().clock()))
+    _change(sub, lambda item, now: {**item, "before": before})
+    my_security.drop_all(sub, before)
 
 
 def end_one(claims: dict[str, Any] | None) -> None:
@@ -42,11 +52,13 @@ def end_one(claims: dict[str, Any] | None) -> None:
 
     def ended(item: dict[str, Any], now: float) -> dict[str, Any]:
         sessions = {jti: at for jti, at in json.loads(item.get("sessions") or "{}").items()
-                    if at > now - REMEMBERED}
+                    if at > now - SESSION_REMEMBERED}
         sessions[str(origin)] = now
         return {**item, "sessions": json.dumps(sessions, separators=(",", ":"))}
 
-    _change(str((claims or {})["sub"]), ended)
+    sub = str((claims or {})["sub"])
+    _change(sub, ended)
+    my_security.drop(sub, str(origin))
 
 
 def ensure_live(claims: dict[str, Any]) -> None:
@@ -70,7 +82,8 @@ def _change(sub: str, change: Any) -> None:
         values = change({k: v for k, v in (item or {}).items()
                          if k in ("before", "sessions")}, now)
         try:
-            table.put(_key(sub), values, now=now, expires_at=now + REMEMBERED, replacing=item)
+            remembered = SESSION_REMEMBERED if values.get("sessions", "{}") != "{}" else REMEMBERED
+            table.put(_key(sub), values, now=now, expires_at=now + remembered, replacing=item)
             return
         except Conflict:
             continue

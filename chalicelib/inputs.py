@@ -212,3 +212,12 @@ FIELDS.update({
                      "It is the 6-digit code your authenticator app shows."),
     "session": Field("Session", 4096, r"[A-Za-z0-9._~+/=-]+"),
 })
+
+
+# The Security page (chalicelib/my_security.py, recovery_codes.py): a session of the list, and
+# a recovery code as the person types it (any case, spaces or a dash between the groups).
+FIELDS.update({
+    "sessionId": Field("Session", 64, r"[0-9a-f]+"),
+    "recoveryCode": Field("Recovery code", 20, r"[A-Za-z0-9 -]+",
+                          "It is one of the codes you saved, such as k7f2-9xq4."),
+})

@@ -11,7 +11,8 @@ from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import cognito_sign_in, user_events
+from chalicelib import cognito_sign_in, my_security, user_events
+from chalicelib.errors import ApiError
 from chalicelib.tokens import verify_id_token
 
 
@@ -21,7 +22,16 @@ def authenticate(username: str, password: str) -> dict[str, Any]:
     # Stamped before Cognito reads the attributes the token will carry: a rename committed
     # meanwhile is stamped later, so this snapshot never counts as newer than it.
     at = user_events.now_iso()
-    result = cognito_sign_in.log_in(_username_of(username), password)
+    username = _username_of(username)
+    try:
+        result = cognito_sign_in.log_in(username, password)
+    except ApiError as exc:  # the activity of the account it names, if any, says so
+        from chalicelib.attempts import PASSWORD, limits
+
+        if exc.code in PASSWORD.wrong:
+            my_security.wrong_guess(exc, locked=limits().paused(PASSWORD, username),
+                                    username=username, find_sub=cognito_sign_in.sub_of)
+        raise
     if "challenge" in result:
         from chalicelib import two_step
 
@@ -37,10 +47,40 @@ def answer_challenge(username: str, session: str, app_code: str) -> dict[str, An
     return _signed_in(two_step.answer_challenge(username, session, app_code), at)
 
 
+def answer_with_recovery_code(username: str, session: str, password: str,
+                              recovery_code: str) -> dict[str, Any]:
+    """A recovery code instead of the app's code (chalicelib/two_step.py says what it does to
+    two-step verification): then the same answer and event as any log-in."""
+    from chalicelib import two_step
+
+    at = user_events.now_iso()
+    tokens, _ = two_step.answer_with_recovery_code(username, session, password, recovery_code)
+    return _signed_in(tokens, at)
+
+
+def refresh(refresh_token: str) -> dict[str, Any]:
+    """New ID and access tokens for a live session. A session ended alone (Log out, `Sign out`
+    on the Security page: chalicelib/ended_sessions.py) is refused here even while Cognito
+    would still refresh it, and its refresh token is revoked on the spot."""
+    from chalicelib import ended_sessions
+    from chalicelib.errors import SESSION_ENDED, Unauthorized
+
+    tokens = cognito_sign_in.refresh(refresh_token)
+    claims = verify_id_token(tokens["idToken"])
+    try:
+        ended_sessions.ensure_live(claims)
+    except ApiError:
+        cognito_sign_in.revoke(refresh_token)
+        raise Unauthorized(SESSION_ENDED, code="SessionExpired") from None
+    my_security.active(claims)
+    return tokens
+
+
 def _signed_in(tokens: dict[str, Any], at: str) -> dict[str, Any]:
     # The claims (sub, name, email) come from the token Cognito just issued;
     # verifying it costs one cached key lookup and keeps one way to read tokens.
     claims = verify_id_token(tokens["idToken"])
+    my_security.signed_in(claims)  # the session listed, the activity's line: one write
     user_events.publish(user_events.UserAuthenticated.from_claims(claims, at=at))
     return tokens
 

@@ -117,11 +117,17 @@ GRANTS: tuple[Grant, ...] = (
     Grant("EndSessionsAfterReset", (API_HANDLER,), ("cognito-idp:AdminUserGlobalSignOut",),
           lambda t: [t["USER_POOL_ARN"]],
           "a password reset ends every session the old password had (AdminUserGlobalSignOut)"),
+    Grant("TurnOffTwoStepWithRecoveryCode", (API_HANDLER,),
+          ("cognito-idp:AdminSetUserMFAPreference",), lambda t: [t["USER_POOL_ARN"]],
+          ("a right recovery code at the log-in's code step turns the person's two-step "
+           "verification off, so the password signs them in (chalicelib/two_step.py)")),
     Grant("KeepAttemptLimits", (API_HANDLER,),
           ("dynamodb:GetItem", "dynamodb:PutItem", "dynamodb:DeleteItem"),
           lambda t: [t["SECURITY_TABLE_ARN"]],
-          ("the app's own limits on wrong passwords, codes and emails, per account, and the "
-           "code step bound to its person (chalicelib/attempts.py, security_table.py)")),
+          ("the app's own limits on wrong passwords, codes and emails, per account, the "
+           "code step bound to its person, sessions ended, the Security page's sessions and "
+           "activity, and recovery codes' hashes (chalicelib/attempts.py, ended_sessions.py, "
+           "my_security.py, recovery_codes.py, security_table.py)")),
     Grant("ReadAccountRecords", (API_HANDLER,), ("dynamodb:GetItem", "dynamodb:BatchGetItem"),
           lambda t: [t["USERS_TABLE_ARN"]],
           ("a deleted account's still-signed ID token gets 401: its record is a tombstone "
@@ -178,10 +184,10 @@ GRANTS: tuple[Grant, ...] = (
            "access a Lambda has to people's files")),
     Grant("ListProfileDocuments", (ARCHIVE_PROFILE,), ("s3:ListBucket",),
           lambda t: [t["USERS_BUCKET_ARN"]],
-          ("so a missing profile.json or tombstone is a 404, not a 403, whichever way S3 "
-           "applies the prefix condition to a GetObject (no listing outside these prefixes)"),
-          {"StringLikeIfExists": {"s3:prefix": [EVERY_PERSONS_OBJECTS,
-                                                user_keys.tombstone_key("*")]}}),
+          ("whether profile.json or the tombstone exists is asked with ListObjectsV2 on the "
+           "exact key before it is read (chalicelib/users_bucket.py): StringLike, so a list "
+           "with no prefix, the whole bucket, is refused"),
+          {"StringLike": {"s3:prefix": [EVERY_PERSONS_OBJECTS, user_keys.tombstone_key("*")]}}),
     Grant("ConsumeArchiveQueue", (ARCHIVE_PROFILE,), SQS_POLLING,
           lambda t: [t["ARCHIVE_QUEUE_ARN"]],
           "the SQS event source (partial batch responses: Lambda deletes what succeeded)"),

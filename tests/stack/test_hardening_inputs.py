@@ -17,7 +17,8 @@ VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "username": "ada.l"
          "password": PASSWORD, "code": "012345", "refreshToken": "abc.DEF-123_~+/=",
          "accessToken": "eyJ.eyJ.sig",
          "currentPassword": PASSWORD, "newPassword": PASSWORD, "appCode": "098765",
-         "session": "AYABeC-1_x/y+z="}
+         "session": "AYABeC-1_x/y+z=", "sessionId": "54fbbeb65004ee66ce1140e6",
+         "recoveryCode": "k7f2-9xq4"}
 
 
 @pytest.mark.parametrize("field", sorted(inputs.FIELDS))

@@ -48,11 +48,18 @@ class Recorder:
     function: str = ""
     calls: list[tuple[str, str, str, dict[str, Any]]] = field(default_factory=list)
     requests: list[tuple[str, str]] = field(default_factory=list)  # (method, path) of the flows
+    missing: set[int] = field(default_factory=set)  # the calls S3 answered 404 (no such key)
 
     def __call__(self, params: dict[str, Any], model: Any, **_: Any) -> None:
         if self.function:
             self.calls.append((self.function, model.service_model.service_name, model.name,
                                json.loads(json.dumps(params, default=str))))
+
+    def answered(self, http_response: Any, model: Any, **_: Any) -> None:
+        """after-call: the last recorded read found no object."""
+        if self.function and self.calls and http_response.status_code == 404 and \
+                model.name in ("GetObject", "HeadObject"):
+            self.missing.add(len(self.calls) - 1)
 
 
 # --- from a botocore call to what IAM checks ---------------------------------------
@@ -66,7 +73,9 @@ class Arns:
         return f"arn:{self.partition}:{service}:{self.region}:{self.account}:{resource}"
 
 
-def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> list[Need]:
+def needs(service: str, operation: str, params: dict[str, Any], arns: Arns,
+          missing: bool = False) -> list[Need]:
+    """What IAM checks for one call; `missing`: S3 answered it 404 (no such key)."""
     call = f"{service}:{operation}"
     if (service, operation) in UNAUTHENTICATED:
         return []
@@ -106,15 +115,18 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
                      call=call)]
     if service == "s3" and operation in ("GetObject", "HeadObject"):
         bucket, key = params["Bucket"], params["Key"]
-        # The code treats a missing key as "no document yet": that is a 404 only
-        # with ListBucket, which S3 checks without an s3:prefix in the context.
-        return [Need("s3:GetObject", f"arn:{arns.partition}:s3:::{bucket}/{key}", call=call),
-                Need("s3:ListBucket", f"arn:{arns.partition}:s3:::{bucket}", call=call)]
+        # S3 answers a missing key 404 only to a caller who may list the bucket, and asks that
+        # with no s3:prefix in the context (else 403): code that reads a key which may not be
+        # there lists the exact key first (ListObjectsV2, whose prefix a condition sees).
+        return [Need("s3:GetObject", f"arn:{arns.partition}:s3:::{bucket}/{key}", call=call)] + (
+            [Need("s3:ListBucket", f"arn:{arns.partition}:s3:::{bucket}", call=call)]
+            if missing else [])
     if service == "s3" and operation == "PutObject":
         return [Need("s3:PutObject",
                      f"arn:{arns.partition}:s3:::{params['Bucket']}/{params['Key']}",
                      call=call)]
-    if service == "cognito-idp" and operation in ("ListUsers", "AdminUserGlobalSignOut"):
+    if service == "cognito-idp" and operation in ("ListUsers", "AdminUserGlobalSignOut",
+                                                  "AdminSetUserMFAPreference"):
         return [Need(f"cognito-idp:{operation}",
                      arns.of("cognito-idp", f"userpool/{params['UserPoolId']}"), call=call)]
     if service == "cognito-identity" and operation == "DeleteIdentities":
@@ -122,12 +134,12 @@ def needs(service: str, operation: str, params: dict[str, Any], arns: Arns) -> l
         return [Need("cognito-identity:DeleteIdentities",
                      arns.of("cognito-identity", f"identitypool/{arns.env['IDENTITY_POOL_ID']}"),
                      call=call)]
-    if service == "s3" and operation == "ListObjectsV2":
-        return [Need("s3:ListBucket", f"arn:{arns.partition}:s3:::{params['Bucket']}",
-                     (("s3:prefix", params.get("Prefix", "")),), call=call)]
-    if service == "s3" and operation == "ListObjectVersions":
-        return [Need("s3:ListBucketVersions", f"arn:{arns.partition}:s3:::{params['Bucket']}",
-                     (("s3:prefix", params.get("Prefix", "")),), call=call)]
+    if service == "s3" and operation in ("ListObjectsV2", "ListObjectVersions"):
+        # A list with no prefix has no s3:prefix in its context: only an IfExists holds.
+        action = "s3:ListBucket" if operation == "ListObjectsV2" else "s3:ListBucketVersions"
+        return [Need(action, f"arn:{arns.partition}:s3:::{params['Bucket']}",
+                     (("s3:prefix", params["Prefix"]),) if "Prefix" in params else (),
+                     call=call)]
     if service == "s3" and operation == "DeleteObjects":
         # S3 authorizes each object of the batch: DeleteObjectVersion when a version is named.
         return [Need("s3:DeleteObjectVersion" if "VersionId" in item else "s3:DeleteObject",
@@ -193,6 +205,7 @@ def hooked_recorder(patch: pytest.MonkeyPatch) -> Recorder:
     record = Recorder()
     session = boto3.session.Session()
     session.events.register("provide-client-params", record)
+    session.events.register("after-call.s3", record.answered)
     patch.setattr(boto3, "DEFAULT_SESSION", session)
     _cold_start()
     return record
@@ -431,9 +444,26 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     account("POST", "/api/account/two-step/on", appCode=totp.now())
     step = post(client, "/api/auth/login", {"username": new_email, "password": PASSWORD + "3"})
     assert step.json_body["challenge"] == "SOFTWARE_TOKEN_MFA", step.body
-    assert post(client, "/api/auth/login/code", {
+    other = post(client, "/api/auth/login/code", {
         "username": step.json_body["username"], "session": step.json_body["session"],
-        "appCode": totp.now()}).status_code == 200
+        "appCode": totp.now()})
+    assert other.status_code == 200, other.body
+    # The Security page: the sessions and activity, another session signed out, new recovery
+    # codes, and a log-in with one (it turns two-step verification off: AdminSetUserMFAPreference).
+    listed = client.http.get("/api/account/security", headers=bearer).json_body["sessions"]
+    account("POST", "/api/account/sessions/sign-out",
+            sessionId=next(s["id"] for s in listed if not s["thisDevice"]))
+    codes = account("POST", "/api/account/two-step/recovery-codes",
+                    appCode=totp.now())["recoveryCodes"]
+    step = post(client, "/api/auth/login", {"username": new_email, "password": PASSWORD + "3"})
+    assert post(client, "/api/auth/login/recovery", {
+        "username": step.json_body["username"], "session": step.json_body["session"],
+        "password": PASSWORD + "3", "recoveryCode": codes[0]}).status_code == 200
+    setup = client.http.post("/api/account/two-step/setup", headers=bearer,
+                             body=json.dumps({"accessToken": tokens["accessToken"],
+                                              "password": PASSWORD + "3"}))
+    totp = pyotp.TOTP(setup.json_body["setupKey"])
+    account("POST", "/api/account/two-step/on", appCode=totp.now())
     account("POST", "/api/account/two-step/off", appCode=totp.now())
     recorder.function = ""
     sqs_sources = [s for s in app.event_sources if isinstance(s, SQSEventConfig)
@@ -530,8 +560,9 @@ def recorded(_stacks: Any, local_aws: Any) -> Iterator[Recorded]:
             run_every_flow(client, stack, local_aws.outbox, recorder, local_aws.session())
         arns = Arns(stack)
         by_function: dict[str, list[Need]] = {}
-        for function, service, operation, params in recorder.calls:
-            by_function.setdefault(function, []).extend(needs(service, operation, params, arns))
+        for index, (function, service, operation, params) in enumerate(recorder.calls):
+            by_function.setdefault(function, []).extend(
+                needs(service, operation, params, arns, missing=index in recorder.missing))
         for function, extra in event_source_needs(app, stack, arns).items():
             by_function.setdefault(function, []).extend(extra)
         for function in list(by_function):
@@ -582,6 +613,7 @@ def test_the_flows_exercise_every_lambda_and_every_kind_of_call(flows, recorder)
                      ("archive_profile", "s3", "GetObject"), ("archive_profile", "s3", "PutObject"),
                      ("sync_name", "ssm", "PutParameter"), ("sync_name", "ssm", "DeleteParameter"),
                      ("api_handler", "cognito-idp", "ListUsers"),
+                     ("api_handler", "cognito-idp", "AdminSetUserMFAPreference"),
                      ("api_handler", "cognito-idp", "DeleteUser"),
                      ("api_handler", "dynamodb", "GetItem"),
                      ("api_handler", "dynamodb", "BatchGetItem"),

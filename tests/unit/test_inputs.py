@@ -19,7 +19,8 @@ VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "username": "ada.l"
          "password": "Corr3ct-horse", "code": "012345", "refreshToken": "abc.DEF-123_~+/=",
          "accessToken": "eyJ.eyJ.sig", "currentPassword": "Corr3ct-horse",
          "newPassword": "N3w-password", "appCode": "098765",
-         "session": "AYABeC-1_x/y+z="}
+         "session": "AYABeC-1_x/y+z=", "sessionId": "54fbbeb65004ee66ce1140e6",
+         "recoveryCode": "K7F2 9xq4"}
 
 
 def body(**fields: Any) -> bytes:
@@ -211,3 +212,9 @@ def test_a_lone_surrogate_is_400_not_valid_text(field):
 
 def test_every_field_the_routes_ask_for_is_known():
     assert set(inputs.FIELDS) == set(VALID)
+
+
+@pytest.mark.parametrize("code", ["k7f2_9xq4", "k7f2;9xq4", "k7f2\n9xq4", "k" * 21])
+def test_a_recovery_code_with_anything_but_letters_digits_spaces_and_dashes_is_400(code):
+    message = assert_rejected(body(recoveryCode=code), "recoveryCode", 400, "InvalidParameter")
+    assert message.startswith("Recovery code")
