@@ -106,7 +106,17 @@ def collect(person: Person, access_token: str, me: AsPerson) -> dict[str, Any]:
         "parameter": _parameter(me, names.parameter_name(person.sub)),
         "files": {"bucket": cfg.users_bucket, "prefix": user_keys.files_prefix(person.sub),
                   "files": _files(me, person)},
+        "security": _security(person.sub),
     }
+
+
+def _security(sub: str) -> dict[str, Any]:
+    """The Security page's sessions and activity, and how many recovery codes are left (their
+    hashes stay in the table): the app's role reads them, the person's credentials cannot."""
+    from chalicelib import my_security, recovery_codes
+
+    return {**my_security.stored(sub), "recoveryCodesLeft": recovery_codes.state(sub)["left"],
+            "recoveryCodesKey": recovery_codes.key(sub)}
 
 
 def places(person: Person, access_token: str) -> dict[str, Any]:
@@ -116,8 +126,8 @@ def places(person: Person, access_token: str) -> dict[str, Any]:
 
 def _rows(person: Person, data: dict[str, Any]) -> dict[str, Any]:
     cfg, sub = settings(), person.sub
-    c, i, d, p, n, f = (data[k] for k in ("cognito", "identity", "dynamodb", "profile",
-                                          "parameter", "files"))
+    c, i, d, p, n, f, s = (data[k] for k in ("cognito", "identity", "dynamodb", "profile",
+                                             "parameter", "files", "security"))
     versions = p["versions"]
     older = sum(1 for v in versions if not v["isLatest"])
     tombstone = ("When you delete your account, a tombstone with only your sub and when "
@@ -151,6 +161,16 @@ def _rows(person: Person, data: dict[str, Any]) -> dict[str, Any]:
              [f"value: {n['value']}", f"{len(n['history'])} version(s)"]
              if n["value"] is not None else ["not written yet"],
              "Until you delete your account.", YOUR_CREDENTIALS),
+        _row("Amazon DynamoDB", f"Table {s['table']}, keys {s['key']} and "
+             f"{s['recoveryCodesKey']}",
+             [f"{len(s['sessions'])} signed-in session(s): device, IP, started, last active"] +
+             [f"{x['device']} ({x['ip']}), last active {x['lastActive']}" for x in s["sessions"]] +
+             [f"{len(s['activity'])} line(s) of activity: what, when, device, IP",
+              f"{len(s['devices'])} device(s) seen signing in",
+              f"{s['recoveryCodesLeft']} recovery code(s) left, as salted hashes only"],
+             "Activity 90 days; a session until it ends (30 days at most); recovery codes "
+             "until replaced or two-step verification is off. All of it goes when you delete "
+             "your account.", APP_ROLE),
         _row("Amazon CloudWatch Logs",
              "Log groups " + ", ".join(f"/aws/lambda/{APP_NAME}-{cfg.stage}{s}" for s in LAMBDAS),
              ["Lines about your requests may name your sub; never your name, email, "

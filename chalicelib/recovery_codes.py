@@ -32,7 +32,7 @@ SCRYPT = {"n": 2 ** 11, "r": 8, "p": 1, "dklen": 32}
 KEPT = 10 * 365 * DAY  # until replaced or the account goes; DynamoDB's TTL needs a time
 
 
-def _key(sub: str) -> str:
+def key(sub: str) -> str:
     return f"recovery#{sub}"
 
 
@@ -65,7 +65,7 @@ def new_set(sub: str) -> list[str]:
 
 def state(sub: str) -> dict[str, Any]:
     """How many codes are left, and whether a recovery code turned two-step verification off."""
-    item = attempts.limits().table.get(_key(sub), attempts.limits().clock()) or {}
+    item = attempts.limits().table.get(key(sub), attempts.limits().clock()) or {}
     return {"left": len(json.loads(item.get("codes") or "[]")),
             "recovered": float(item.get("recovered") or 0) > 0}
 
@@ -78,7 +78,7 @@ def use(sub: str, code: str) -> dict[str, str] | None:
     table = attempts.limits().table
     for _ in range(8):  # another use at the same moment: read again
         now = attempts.limits().clock()
-        item = table.get(_key(sub), now)
+        item = table.get(key(sub), now)
         stored = json.loads((item or {}).get("codes") or "[]")
         match = next((entry for entry in stored if hmac.compare_digest(
             _digest(code, bytes.fromhex(entry["salt"])).hex(), entry["hash"])), None)
@@ -86,7 +86,7 @@ def use(sub: str, code: str) -> dict[str, str] | None:
             return None
         left = [entry for entry in stored if entry is not match]
         try:
-            table.put(_key(sub), {"codes": json.dumps(left),
+            table.put(key(sub), {"codes": json.dumps(left),
                                   "recovered": float((item or {}).get("recovered") or 0)},
                       now=now, expires_at=now + KEPT, replacing=item)
             return match
@@ -109,7 +109,7 @@ def recovered(sub: str) -> None:
 
 def forget(sub: str) -> None:
     """No codes any more (two-step verification turned off, or the account deleted)."""
-    attempts.limits().table.delete(_key(sub))
+    attempts.limits().table.delete(key(sub))
 
 
 def _write(sub: str, codes: list[dict[str, str]], recovered: float) -> None:
@@ -120,11 +120,11 @@ def _change(sub: str, change: Any) -> None:
     table = attempts.limits().table
     for _ in range(8):
         now = attempts.limits().clock()
-        item = table.get(_key(sub), now)
+        item = table.get(key(sub), now)
         codes, recovered = change(json.loads((item or {}).get("codes") or "[]"),
                                   float((item or {}).get("recovered") or 0))
         try:
-            table.put(_key(sub), {"codes": json.dumps(codes), "recovered": recovered},
+            table.put(key(sub), {"codes": json.dumps(codes), "recovered": recovered},
                       now=now, expires_at=now + KEPT, replacing=item)
             return
         except Conflict:

@@ -79,8 +79,13 @@ def test_every_place_is_a_row_with_the_values_the_services_hold(client, someone,
     assert "name: Ada Lovelace" in pool["holds"] and pool["readWith"] == my_data.YOUR_ACCESS_TOKEN
     logs = rows[("Amazon CloudWatch Logs", "Log groups /aws/lambda/comm-it-local")]
     assert logs["stays"] == "30 days." and logs["readWith"] == my_data.NOT_READ
-    assert all("tombstone" in r["stays"] for r in response.json_body["places"]
-               if r["service"] == "Amazon DynamoDB")
+    assert "tombstone" in table["stays"]
+    security = rows[("Amazon DynamoDB", f"Table {stack['SECURITY_TABLE_NAME']}")]
+    assert security["resource"].endswith(f"keys security#{sub} and recovery#{sub}")
+    assert security["holds"][0] == "1 signed-in session(s): device, IP, started, last active"
+    assert "1 line(s) of activity: what, when, device, IP" in security["holds"]
+    assert security["readWith"] == my_data.APP_ROLE
+    assert "goes when you delete your account" in security["stays"]
 
 
 def test_the_zip_holds_everything_the_services_hold(client, someone, dev, stack):
@@ -121,6 +126,9 @@ def test_the_zip_holds_everything_the_services_hold(client, someone, dev, stack)
     assert data["cognito"]["attributes"]["sub"] == sub
     assert data["cognito"]["attributes"]["email"] == f"{who['username']}@example.com"
     assert data["identity"]["identityId"].startswith(stack["AWS_REGION"] + ":")
+    assert [a["kind"] for a in data["security"]["activity"]] == ["Signed in"]
+    assert len(data["security"]["sessions"]) == 1  # the someone() fixture's first session
+    assert data["security"]["recoveryCodesLeft"] == 0
     # The archive is not one of the person's files.
     listed = client.http.get("/api/account/files", headers=bearer(who)).json_body["files"]
     assert sorted(f["name"] for f in listed) == sorted(files)
