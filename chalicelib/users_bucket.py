@@ -39,7 +39,7 @@ def apply(event: UserEvent) -> str:
 
 
 def save_profile(event: Snapshot) -> str:
-    if _tombstone(event.sub) is not None:
+    if is_deleted(event.sub):
         return SKIPPED_DELETED
     current, etag = _read(event.sub)
     current_at = (current or {}).get("detailsAt") or (current or {}).get("lastLoginAt", "")
@@ -67,7 +67,7 @@ def save_profile(event: Snapshot) -> str:
         ContentType="application/json",
         **condition,
     )
-    if _tombstone(event.sub) is not None:  # deleted while we wrote: take it back
+    if is_deleted(event.sub):  # deleted while we wrote: take it back
         _delete_all_versions(event.sub)
         return SKIPPED_DELETED
     return WRITTEN
@@ -75,7 +75,7 @@ def save_profile(event: Snapshot) -> str:
 
 def delete_everything(event: UserDeleted) -> str:
     """Tombstone first, then every version of every object under users/<sub>/."""
-    if _tombstone(event.sub) is None:
+    if not is_deleted(event.sub):
         client("s3").put_object(
             Bucket=settings().users_bucket, Key=user_keys.tombstone_key(event.sub),
             Body=json.dumps({"sub": event.sub, "deletedAt": event.occurred_at,
@@ -88,7 +88,12 @@ def delete_everything(event: UserDeleted) -> str:
 def is_deleted(sub: str) -> bool:
     """Whether the account's tombstone is there: listed, not read, so that the quota
     (chalicelib/quota.py) needs no s3:GetObject and a missing one is not a 403."""
-    key = user_keys.tombstone_key(sub)
+    return _exists(user_keys.tombstone_key(sub))
+
+
+def _exists(key: str) -> bool:
+    """Listed on the exact key (ListObjectsV2, the one way a role that may list only some
+    prefixes learns that a key is missing: a GetObject of it is a 403, not a 404)."""
     listed = client("s3").list_objects_v2(Bucket=settings().users_bucket, Prefix=key, MaxKeys=1)
     return any(item["Key"] == key for item in listed.get("Contents", []))
 
@@ -101,14 +106,12 @@ def _read(sub: str) -> tuple[dict[str, Any] | None, str]:
     return _get_json(user_keys.profile_key(sub))
 
 
-def _tombstone(sub: str) -> dict[str, Any] | None:
-    return _get_json(user_keys.tombstone_key(sub))[0]
-
-
 def _get_json(key: str) -> tuple[dict[str, Any] | None, str]:
     from botocore.exceptions import ClientError
 
-    try:
+    if not _exists(key):
+        return None, ""
+    try:  # listed: a NoSuchKey now is a delete in between
         response = client("s3").get_object(Bucket=settings().users_bucket, Key=key)
     except ClientError as exc:
         if error_code(exc) in ("NoSuchKey", "404"):

@@ -171,9 +171,10 @@ GRANTS: tuple[Grant, ...] = (
     Grant("ReadWriteProfileDocument", (ARCHIVE_PROFILE,), ("s3:GetObject", "s3:PutObject"),
           lambda t: [f"{t['USERS_BUCKET_ARN']}/{user_keys.profile_key('*')}"],
           "users/<sub>/profile.json: read to keep newer data, then write (never people's files)"),
-    Grant("ReadWriteTombstones", (ARCHIVE_PROFILE,), ("s3:GetObject", "s3:PutObject"),
+    Grant("WriteTombstones", (ARCHIVE_PROFILE,), ("s3:PutObject",),
           lambda t: [f"{t['USERS_BUCKET_ARN']}/{user_keys.tombstone_key('*')}"],
-          "tombstones/<sub>.json: a deleted account's profile is never written again"),
+          ("tombstones/<sub>.json: a deleted account's profile is never written again (whether "
+           "it is there is listed, never read)")),
     Grant("ListDeletedAccountVersions", (ARCHIVE_PROFILE,), ("s3:ListBucketVersions",),
           lambda t: [t["USERS_BUCKET_ARN"]],
           "user.deleted lists every version under users/<sub>/ (the bucket is versioned)",

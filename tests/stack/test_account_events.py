@@ -245,13 +245,13 @@ def test_a_login_written_while_the_account_was_deleted_is_taken_back(stack, monk
     again after writing, finds it, and removes what it wrote."""
     sub = new_sub()
     users_bucket.delete_everything(deletion(sub, T2))  # the deletion happens meanwhile
-    real, calls = users_bucket._tombstone, []
+    real, calls = users_bucket.is_deleted, []
 
-    def first_look_misses(s: str):
+    def first_look_misses(s: str) -> bool:
         calls.append(s)
-        return None if len(calls) == 1 else real(s)
+        return False if len(calls) == 1 else real(s)
 
-    monkeypatch.setattr(users_bucket, "_tombstone", first_look_misses)
+    monkeypatch.setattr(users_bucket, "is_deleted", first_look_misses)
     assert users_bucket.save_profile(login(sub, T1)) == users_bucket.SKIPPED_DELETED
     assert len(calls) == 2
     assert versions(stack, f"users/{sub}/") == []

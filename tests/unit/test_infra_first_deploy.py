@@ -217,6 +217,24 @@ def test_the_archive_lambda_may_list_the_tombstone_prefix_so_a_missing_one_is_a_
     assert not _allows_list(document, "other/abc")
 
 
+def test_no_lambda_may_list_the_bucket_without_a_prefix():
+    """A list request with no prefix has no s3:prefix in its context: a StringLikeIfExists
+    would let it through, and with it every person's file names (issue 27, item 7)."""
+    from tests.stack.helpers import Need, policy_allows
+
+    env = {infra_template.env_name(k): v for k, v in fake_outputs().items()}
+    for function, document in policy.documents(env, "dev").items():
+        for action in ("s3:ListBucket", "s3:ListBucketVersions"):
+            assert not policy_allows(document, Need(action, env["USERS_BUCKET_ARN"])), \
+                (function, action)
+    archive = policy.document(policy.ARCHIVE_PROFILE, env, "dev")
+    from chalicelib.user_keys import profile_key, tombstone_key
+
+    for key in (profile_key("abc"), tombstone_key("abc")):  # its existence checks
+        assert policy_allows(archive, Need("s3:ListBucket", env["USERS_BUCKET_ARN"],
+                                           (("s3:prefix", key),)))
+
+
 # --- 7. app 500s raise an alarm of their own stage ------------------------------------------------
 
 def test_the_api_5xx_alarm_watches_this_stages_api_gateway_stage(template):
