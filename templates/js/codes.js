@@ -8,7 +8,8 @@ function submitWhenComplete(input) {
   var sent = "";
   input.addEventListener("input", function () {
     var code = input.value.trim();
-    if (/^[0-9]{6}$/.test(code) && code !== sent && !input.form.querySelector("button:disabled")) {
+    var sending = input.form.querySelector("button[type=submit]:disabled");
+    if (/^[0-9]{6}$/.test(code) && code !== sent && !sending) {
       sent = code;
       input.form.requestSubmit();
     }

@@ -12,7 +12,11 @@ function passwordFields(root) {
     var toggle = document.createElement("button");
     toggle.type = "button";
     toggle.className = "secondary small";
-    toggle.textContent = "Show password";
+    toggle.append("Show");  // its name "Show password", its visible words short (a phone)
+    var what = document.createElement("span");
+    what.className = "visually-hidden";
+    what.textContent = " password";
+    toggle.appendChild(what);
     toggle.setAttribute("aria-pressed", "false");
     toggle.setAttribute("aria-controls", input.id);
     toggle.addEventListener("click", function () { reveal(input, toggle, input.type === "password"); });

@@ -85,9 +85,10 @@ def log_in_on_page(page: Any, stack: Any, username: str, password: str) -> None:
     """Log in through the login page's form."""
     if not path_of(stack, "login").match(page.url):
         page.goto(stack.app_url + "login")
-    page.get_by_label("Username", exact=True).fill(username)
-    page.get_by_label("Password", exact=True).fill(password)
-    page.get_by_role("button", name="Log in").click()
+    form = page.locator("#login-form")  # the page's other steps have fields of their own
+    form.get_by_label("Username", exact=True).fill(username)
+    form.get_by_label("Password", exact=True).fill(password)
+    form.get_by_role("button", name="Log in").click()
 
 
 def expect_greeting(page: Any, stack: Any, name: str) -> None:

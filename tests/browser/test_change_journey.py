@@ -1,7 +1,8 @@
-"""Your change's journey in a real Chromium, against `make run`'s stack: after `Save name`
-the account page follows the "user updated" event stage by stage (SNS, DynamoDB, S3,
-Parameter Store, the greeting), each with its time, names a stage that gave up and the
-dead-letter queue its message is in, and every state of it passes axe-core.
+"""Your change's journey in a real Chromium, against `make run`'s stack: after `Save name`,
+one click away (`Follow its journey`), the data page's Behind the scenes follows the "user
+updated" event stage by stage (SNS, DynamoDB, S3, Parameter Store, the greeting), each with
+its time, names a stage that gave up and the dead-letter queue its message is in, and every
+state of it passes axe-core.
 """
 from __future__ import annotations
 
@@ -23,14 +24,21 @@ def stage(page: Page, stage_id: str):
     return page.locator(f"#journey-stages li[data-stage={stage_id}]")
 
 
+def follow(page: Page, stack: RunningStack) -> None:
+    """Save name's `Follow its journey`: the data page, Behind the scenes open."""
+    page.get_by_role("link", name="Follow its journey").click()
+    expect(page).to_have_url(re.compile(re.escape(stack.app_url + "account/data?change=")))
+    expect(page.locator("#behind-the-scenes")).to_have_attribute("open", "")
+
+
 def test_a_name_change_travels_to_parameter_store_and_the_greeting(page: Page,
                                                                    running_stack: RunningStack):
     stack = running_stack
     person = sign_up(stack, name="Ada Lovelace")
     open_account(page, stack, person)
-    expect(page.locator("#journey")).to_be_hidden()
     page.get_by_label("Name", exact=True).fill("Ada Journey")
     page.get_by_role("button", name="Save name").click()
+    follow(page, stack)
 
     journey = page.get_by_role("list", name="Your change's journey")
     expect(journey).to_be_visible()
@@ -71,6 +79,7 @@ def test_a_stage_that_gave_up_shows_failed_and_its_dead_letter_queue(page: Page,
     assert status == 201, body
     try:
         page.get_by_role("button", name="Save name").click()
+        follow(page, stack)
         # The page rides out the journey route's 503s (S3 does not answer) meanwhile.
         expect(stage(page, "archived")).to_have_attribute(
             "data-state", "failed", timeout=(S3_FAULT_SECONDS + 30) * 1000)

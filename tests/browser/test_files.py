@@ -1,7 +1,9 @@
-"""Your files on the account page, in a real Chromium against `make run`'s stack.
+"""Your files on the account's data page, in a real Chromium against `make run`'s stack.
 
 Upload, download (the link is a presigned S3 URL: the browser fetches the file
-straight from the local AWS), delete, and the refusals shown in role="alert".
+straight from the local AWS), delete (asked first, in a dialog titled with the file's
+name), each answered in the files section: news in its role="status", refusals in its
+role="alert".
 """
 from __future__ import annotations
 
@@ -20,7 +22,8 @@ MIB = 1024 * 1024
 
 
 def on_account_page(page: Page, stack: RunningStack) -> dict:
-    """A verified person (made through the API), logged in on the login page, on /account."""
+    """A verified person (made through the API), logged in on the login page, on the account's
+    data page (/account/data)."""
     username = f"files{uuid.uuid4().hex[:10]}"
     person = {"name": "Ada Lovelace", "email": f"{username}@example.com", "username": username,
               "password": PASSWORD}
@@ -34,9 +37,22 @@ def on_account_page(page: Page, stack: RunningStack) -> dict:
     page.get_by_label("Password", exact=True).fill(PASSWORD)
     page.get_by_role("button", name="Log in").click()
     expect(page.locator("#greeting h1")).to_have_text("Hello, Ada Lovelace", timeout=20_000)
-    page.goto(stack.app_url + "account")
+    page.goto(stack.app_url + "account/data")
     expect(page.get_by_label("File", exact=True)).to_be_visible()
     return person
+
+
+def files_section(page: Page):
+    return page.locator("#files")
+
+
+def delete(page: Page, name: str) -> None:
+    """Delete, then `Delete file` in the dialog titled with the file's name."""
+    page.get_by_role("button", name=f"Delete {name}", exact=True).click()
+    dialog = page.get_by_role("dialog", name=f"Delete “{name}”?")
+    expect(dialog).to_be_visible()
+    dialog.get_by_role("button", name="Delete file").click()
+    expect(dialog).to_be_hidden()
 
 
 def choose(page: Page, name: str, data: bytes) -> None:
@@ -65,12 +81,29 @@ def test_a_person_uploads_downloads_and_deletes_a_file(page: Page, running_stack
 
     link = page.get_by_role("link", name=name, exact=True)
     expect(link).to_be_visible()
+    expect(files.get_by_role("status")).to_have_text(f"Uploaded “{name}”.")
     assert link.get_attribute("href").startswith(running_stack.aws_endpoint + "/")
     expect(page.get_by_label("File", exact=True)).to_have_value("")  # ready for the next one
     assert downloaded(page, link) == (name, data)
 
-    page.get_by_role("button", name=f"Delete {name}", exact=True).click()
+    # Asked first: Cancel (or Escape) keeps the file, the focus back on its Delete.
+    remove = page.get_by_role("button", name=f"Delete {name}", exact=True)
+    remove.click()
+    dialog = page.get_by_role("dialog", name=f"Delete “{name}”?")
+    expect(dialog).to_be_visible()
+    expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
+    assert axe_violations(page) == [], "the data page with the delete dialog open"
+    dialog.get_by_role("button", name="Cancel").click()
+    expect(dialog).to_be_hidden()
+    expect(remove).to_be_focused()
+    remove.click()
+    page.keyboard.press("Escape")
+    expect(dialog).to_be_hidden()
+    expect(link).to_be_visible()
+
+    delete(page, name)
     expect(link).to_have_count(0)
+    expect(files.get_by_role("status")).to_have_text(f"Deleted “{name}”.")
     expect(files.get_by_text("You have no files yet.")).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
     assert page.console_errors == []
@@ -88,21 +121,24 @@ def test_the_archived_profile_document_downloads_from_the_account_page(
         person["username"], person["email"], person["name"])
 
 
-def test_a_file_over_the_limit_is_refused_with_a_message_in_the_alert(
+def test_a_file_over_the_limit_is_refused_in_the_files_section(
         page: Page, running_stack: RunningStack):
     on_account_page(page, running_stack)
-    expect(page.locator("#files").get_by_text("Up to 20 files, 1 MiB each.")).to_be_visible()
+    files = files_section(page)
+    expect(files.get_by_text("Up to 20 files, 1 MiB each.")).to_be_visible()
     page.get_by_role("button", name="Upload").click()
-    expect(page.get_by_role("alert")).to_have_text("Choose a file to upload.")
+    expect(files.get_by_role("alert")).to_have_text("Choose a file to upload.")
+    expect(page.get_by_label("File", exact=True)).to_have_attribute("aria-invalid", "true")
     choose(page, "too big.bin", b"x" * (MIB + 1))
     page.get_by_role("button", name="Upload").click()
-    expect(page.get_by_role("alert")).to_have_text(
+    expect(files.get_by_role("alert")).to_have_text(
         "The file “too big.bin” is larger than 1 MiB, the most one file may be.")
+    expect(page.get_by_label("File", exact=True)).to_be_focused()
     expect(page.get_by_role("link", name="too big.bin")).to_have_count(0)
     assert axe_violations(page) == [], "the account page with an error shown"
 
 
-def test_a_name_that_exists_is_refused_by_the_server_with_its_message_in_the_alert(
+def test_a_name_that_exists_is_refused_by_the_server_on_the_file_field(
         page: Page, running_stack: RunningStack):
     on_account_page(page, running_stack)
     choose(page, "report.txt", b"first")
@@ -112,7 +148,9 @@ def test_a_name_that_exists_is_refused_by_the_server_with_its_message_in_the_ale
 
     choose(page, "report.txt", b"second")
     page.get_by_role("button", name="Upload").click()
-    expect(page.get_by_role("alert")).to_contain_text("You already have a file named “report.txt”")
+    expect(files_section(page).get_by_role("alert")).to_contain_text(
+        "You already have a file named “report.txt”")
+    expect(page.get_by_label("File", exact=True)).to_have_attribute("aria-invalid", "true")
     assert downloaded(page, link) == ("report.txt", b"first")
     assert axe_violations(page) == [], "the account page with a file listed"
 
@@ -133,11 +171,11 @@ def test_a_file_uploaded_before_the_sign_in_check_answers_stays_on_the_page(
     page.get_by_role("button", name="Upload").click()
     link = page.get_by_role("link", name="early.txt", exact=True)
     expect(link).to_be_visible()
-    assert page.url == running_stack.app_url + "account"
+    assert page.url == running_stack.app_url + "account/data"
     assert len(held) == 1  # the sign-in check is still out
     held[0].continue_()
     page.unroute("**/api/auth/refresh")
-    expect(page.get_by_text("Two-step verification is off")).to_be_visible()
+    expect(page.locator("#places")).to_have_attribute("aria-busy", "false")
     expect(link).to_be_visible()
     expect(page.get_by_role("alert")).to_have_count(0)
 

@@ -48,22 +48,32 @@ def test_a_new_person_signs_up_verifies_is_greeted_by_name_logs_out_and_back_in(
     expect(page).to_have_title(re.compile("^Verify your email"))
     expect(page.get_by_label("Username", exact=True)).to_have_value(username)
     expect(page.get_by_label("Verification code")).to_be_focused()
+    # Where the code went (Cognito's masked address), and a way out if it is the wrong one;
+    # Resend code waits: a code was just sent.
+    sent_to = re.compile(r"^We emailed a 6-digit code to \w\*\*\*@")
+    expect(page.get_by_text(sent_to)).to_be_visible()
+    expect(page.get_by_role("link", name="Sign up again")).to_be_visible()
+    expect(page.get_by_role("button", name="Resend code")).to_be_disabled()
+    wait = re.compile(r"^You can ask for another code in \d+ s\.$")
+    expect(page.get_by_text(wait)).to_be_visible()
     assert page.get_by_label("Password", exact=True).count() == 0
     stored = page.evaluate("() => JSON.stringify([sessionStorage, localStorage, document.cookie])")
     assert PASSWORD not in stored, stored
     code = stack.wait_for_code(email, since=mark)
 
-    # A wrong code first: an error the person can read, and they stay on the step.
+    # A wrong code first (a complete code sends itself): an error the person can read, on
+    # the code's field, and they stay on the step.
     page.get_by_label("Verification code").fill(other_code(code))
-    page.get_by_role("button", name="Verify").click()
     expect(alert(page)).to_be_visible()
     expect(alert(page)).to_contain_text("code")
+    expect(page.get_by_label("Verification code")).to_have_attribute("aria-invalid", "true")
     expect(page).to_have_url(path_of(stack, "confirm"))
 
     # Straight in after verifying: no second typing of the password.
     page.get_by_label("Verification code").fill(code)
-    page.get_by_role("button", name="Verify").click()
     expect_greeting(page, stack, TRICKY_NAME)
+    next_step = page.get_by_role("link", name="Set up two-step verification")
+    expect(next_step).to_be_visible()  # the greeting's next step while it is off
     # The markup in the name is text on the page, never HTML.
     assert page.locator("#greeting b").count() == 0
     assert page.locator("#greeting h1").inner_text() == f"Hello, {TRICKY_NAME}"
@@ -122,11 +132,12 @@ def test_the_verify_page_opened_anew_knows_no_password_and_leads_to_the_login_pa
     expect(page).to_have_url(path_of(stack, "confirm"))
     expect(page.get_by_role("heading", name="Verify your email")).to_be_visible()
     expect(page.get_by_label("Username", exact=True)).to_have_value(username)
+    expect(page.get_by_text(re.compile("to the address you signed up with"))).to_be_visible()
     page.get_by_label("Verification code").fill(stack.wait_for_code(email, since=mark))
-    page.get_by_role("button", name="Verify").click()
     expect(page).to_have_url(path_of(stack, "login"))
     expect(page.get_by_role("status")).to_have_text("Your account is verified. Log in to continue.")
     expect(page.get_by_label("Username", exact=True)).to_have_value(username)
+    expect(page.get_by_label("Password", exact=True)).to_be_focused()  # the first empty field
 
 
 # --- Sessions -----------------------------------------------------------------------------
@@ -203,8 +214,8 @@ def test_when_the_api_cannot_be_reached_the_greeting_page_says_so(
 # --- Sign-up errors ------------------------------------------------------------------------
 
 @pytest.mark.parametrize("case, expected", [
-    ("weak password", "password is too weak"),
-    ("invalid email", "Email is not valid"),
+    ("weak password", "Password needs an upper-case letter, a number."),
+    ("invalid email", "Email is not valid. Use an address like name@example.com."),
     ("taken username", "username is taken"),
 ])
 def test_a_sign_up_error_is_shown_in_the_alert_and_the_person_stays_on_the_form(
@@ -240,21 +251,33 @@ def test_resend_code_emails_a_new_code_that_verifies_the_account(
     person = sign_up(stack, verify=False)
     first_code = stack.wait_for_code(person["email"])
 
+    page.clock.install()
     page.goto(f"{stack.app_url}confirm?username={person['username']}")
     mark = stack.mark()
-    page.get_by_role("button", name="Resend code").click()
-    expect(page.get_by_role("status")).to_have_text("We sent a new code. Check your email.")
+    resend = page.get_by_role("button", name="Resend code")
+    resend.click()
+    expect(page.get_by_role("status")).to_have_text(
+        "We sent a new code. Check your email: codes sent before it no longer work.")
     new_code = stack.wait_for_code(person["email"], since=mark)
     assert len(stack.codes(person["email"])) == 2
+    # One more only after a visible countdown of 30 s.
+    expect(resend).to_be_disabled()
+    countdown = page.get_by_text(re.compile(r"^You can ask for another code in \d+ s\.$"))
+    expect(countdown).to_be_visible()
+    seconds = int(re.search(r"\d+", countdown.inner_text())[0])
+    assert 20 <= seconds <= 30, seconds
+    page.clock.run_for(10_000)
+    expect(countdown).to_have_text(re.compile(rf"in {seconds - 10}|in {seconds - 11}"))
+    page.clock.run_for(21_000)
+    expect(resend).to_be_enabled()
+    expect(page.get_by_text("You can ask for another code")).to_be_hidden()
 
     if new_code != first_code:  # the resent code replaces the first one
         page.get_by_label("Verification code").fill(first_code)
-        page.get_by_role("button", name="Verify").click()
         expect(alert(page)).to_be_visible()
         # The error replaces the "we sent a new code" news: never both at once.
         expect(page.get_by_text("We sent a new code")).to_be_hidden()
     page.get_by_label("Verification code").fill(new_code)
-    page.get_by_role("button", name="Verify").click()
     expect(page).to_have_url(path_of(stack, "login"))
     expect(page.get_by_role("status")).to_have_text("Your account is verified. Log in to continue.")
 
@@ -271,7 +294,6 @@ def test_an_unverified_person_who_logs_in_is_sent_to_the_verify_page(
     expect(page.get_by_label("Username", exact=True)).to_have_value(person["username"])
 
     page.get_by_label("Verification code").fill(stack.wait_for_code(person["email"]))
-    page.get_by_role("button", name="Verify").click()
     expect(page).to_have_url(path_of(stack, "login"))
     log_in_on_page(page, stack, person["username"], PASSWORD)
     expect_greeting(page, stack, "Mary Jackson")
@@ -301,14 +323,21 @@ def test_a_person_who_forgot_the_password_resets_it_and_logs_in_with_the_new_one
     page.get_by_label("New password").fill(new_password)
     page.get_by_role("button", name="Reset password").click()
     expect(alert(page)).to_be_visible()
+    expect(page.get_by_label("Verification code")).to_be_focused()
     expect(page).to_have_url(path_of(stack, "reset"))
 
+    # Resend code: a new code, the older one no longer works.
+    mark = stack.mark()
+    page.get_by_role("button", name="Resend code").click()
+    expect(page.locator("#reset-status")).to_contain_text("codes sent before it no longer work")
+    code = stack.wait_for_code(person["email"], since=mark)
+
+    # The new password logs the person straight in.
     page.get_by_label("Verification code").fill(code)
     page.get_by_role("button", name="Reset password").click()
-    expect(page).to_have_url(path_of(stack, "login"))
-    expect(page.get_by_role("status")).to_have_text(
-        "Your password is changed. Log in with the new one.")
+    expect_greeting(page, stack, "Dorothy Vaughan")
 
+    page.get_by_role("button", name="Log out", exact=True).click()
     log_in_on_page(page, stack, person["username"], PASSWORD)
     expect(alert(page)).to_be_visible()
     log_in_on_page(page, stack, person["username"], new_password)
@@ -330,7 +359,8 @@ def test_a_person_who_forgot_the_password_resets_it_by_email_address(
     page.get_by_label("Verification code").fill(code)
     page.get_by_label("New password").fill(new_password)
     page.get_by_role("button", name="Reset password").click()
-    expect(page).to_have_url(path_of(stack, "login"))
+    expect_greeting(page, stack, "Katherine Johnson")
+    page.get_by_role("button", name="Log out", exact=True).click()
     expect(page.get_by_label("Username", exact=True)).to_be_visible()  # the login keeps its label
     log_in_on_page(page, stack, person["email"], new_password)
     expect_greeting(page, stack, "Katherine Johnson")

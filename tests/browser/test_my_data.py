@@ -28,7 +28,7 @@ def sub_of(page: Page) -> str:
 
 
 def ready(page: Page, stack: RunningStack) -> dict:
-    """On /account with the pipeline's work done (the profile archived) and one file."""
+    """On /account/data with the pipeline's work done (the profile archived) and one file."""
     person = on_account_page(page, stack)
     expect(page.locator("#profile-document")).to_be_visible(timeout=20_000)
     choose(page, "notes.txt", b"my notes")
@@ -102,6 +102,7 @@ def test_download_all_my_data_gives_a_zip_whose_data_and_files_match(
     assert archive.read("files/notes.txt") == b"my notes"
     data = json.loads(archive.read("data.json"))
     assert data["files"]["files"] == [{"name": "notes.txt", "size": 8,
+                                       "inArchive": "files/notes.txt",
                                        "sha256": hashlib.sha256(b"my notes").hexdigest()}]
     bucket = named(stack, "s3", "-users-")
     stored = local_aws(stack, "s3").get_object(Bucket=bucket, Key=f"users/{sub}/profile.json")
@@ -117,6 +118,10 @@ def test_download_all_my_data_gives_a_zip_whose_data_and_files_match(
     assert data["cognito"]["username"] == person["username"]
     assert data["cognito"]["attributes"]["email"] == person["email"]
     expect(page.locator("#download-link")).to_contain_text(download.suggested_filename)
+    places = page.locator("section", has=page.get_by_role("heading",
+                                                           name="Every place your data lives"))
+    expect(places.get_by_role("status")).to_have_text(
+        f"Your data is ready: {download.suggested_filename} is downloading.")
     assert axe_violations(page) == [], "the account page after Download all my data"
 
 

@@ -65,9 +65,19 @@ def test_log_out_on_one_device_leaves_another_signed_in_and_log_out_everywhere_e
     expect(phone.locator("#who-username")).to_have_text(person["username"])
     laptop.goto(running_stack.app_url + "account")  # this device: no session any more
     expect(laptop).to_have_url(path_of(running_stack, "login"))
-
-    open_account(laptop, running_stack, person)
+    log_in_on_page(laptop, running_stack, person["username"], person["password"])
+    expect(laptop).to_have_url(path_of(running_stack, "account"))  # where it was going
+    expect(laptop.locator("#who-username")).to_have_text(person["username"])
+    phone.get_by_role("navigation", name="Account").get_by_role("link", name="Security").click()
     phone.get_by_role("button", name="Log out everywhere").click()
+    dialog = phone.get_by_role("dialog", name="Log out everywhere?")
+    expect(dialog).to_be_visible()
+    assert axe_violations(phone) == [], "the Security page with Log out everywhere's dialog"
+    dialog.get_by_role("button", name="Cancel").click()  # asked first: Cancel changes nothing
+    expect(dialog).to_be_hidden()
+    expect(phone).to_have_url(path_of(running_stack, "account/security"))
+    phone.get_by_role("button", name="Log out everywhere").click()
+    dialog.get_by_role("button", name="Log out everywhere").click()
     expect(phone).to_have_url(path_of(running_stack, "login"))
     expect(phone.get_by_role("status")).to_have_text("You are logged out on every device.")
     assert axe_violations(phone) == [], "the login page after Log out everywhere"
@@ -78,21 +88,21 @@ def test_a_password_change_ends_the_other_devices_session_and_this_one_goes_on(
         page: Page, devices: Any, running_stack: RunningStack):
     person = sign_up(running_stack)
     laptop, phone = page, devices()
-    open_account(laptop, running_stack, person)
+    open_account(laptop, running_stack, person, to="Security")
     open_account(phone, running_stack, person)
 
     laptop.get_by_label("Current password").fill(PASSWORD)
     laptop.get_by_label("New password").fill(NEW_PASSWORD)
     laptop.get_by_role("button", name="Change password").click()
-    expect(laptop.locator("#status")).to_contain_text("You stay logged in here")
-    assert axe_violations(laptop) == [], "the account page after a password change"
+    expect(laptop.locator("#password-status")).to_contain_text("You stay logged in here")
+    assert axe_violations(laptop) == [], "the Security page after a password change"
 
     expect_session_ended_on_reload(phone, running_stack)
     laptop.reload()
-    expect(laptop).to_have_url(path_of(running_stack, "account"))
-    expect(laptop.locator("#who-username")).to_have_text(person["username"])
+    expect(laptop).to_have_url(path_of(running_stack, "account/security"))
+    expect(laptop.get_by_text("Two-step verification is off")).to_be_visible()
     log_in_on_page(phone, running_stack, person["username"], NEW_PASSWORD)
-    expect(phone).to_have_url(path_of(running_stack, "hello"))
+    expect(phone).to_have_url(path_of(running_stack, "account"))  # back where it was
 
 
 def test_a_second_tab_is_signed_in_and_no_script_can_see_the_refresh_token(
