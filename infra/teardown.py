@@ -42,7 +42,7 @@ def destroy(stage: str, session: Any, project_dir: Path, run: Runner = subproces
     kept = [f"Cognito user pool {outputs['UserPoolId']} (every account; deletion protection on)"
             if "UserPoolId" in outputs else "",
             f"DynamoDB table {outputs['UsersTableName']}" if "UsersTableName" in outputs else "",
-            f"S3 bucket {outputs['UsersBucketName']} (versioned)"
+            f"S3 bucket {outputs['UsersBucketName']} (versioned; its HTTPS-only policy with it)"
             if "UsersBucketName" in outputs else "",
             f"SSM parameters under /{policy.APP_NAME}/{stage}/users/"]
     kept = [k for k in kept if k]

@@ -311,7 +311,7 @@ def test_the_stack_policy_denies_replacing_or_deleting_the_users_data():
     document = stack.stack_policy()
     denied = [s for s in document["Statement"] if s["Effect"] == "Deny"]
     protected = {r.removeprefix("LogicalResourceId/") for s in denied for r in s["Resource"]}
-    assert protected == {"UserPool", "UsersTable", "UsersBucket"}
+    assert protected == {"UserPool", "UsersTable", "UsersBucket", "UsersBucketPolicy"}
     for statement in denied:
         assert set(statement["Action"]) == {"Update:Replace", "Update:Delete"}
     assert {"Effect": "Allow", "Principal": "*", "Action": "Update:*", "Resource": "*"} in \

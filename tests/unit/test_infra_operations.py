@@ -41,9 +41,28 @@ def test_the_user_pool_survives_destroy_and_cannot_be_deleted_by_accident(templa
 
 def test_every_resource_holding_users_data_is_retained_except_on_a_failed_create(template):
     retained = {n for n, r in template["Resources"].items() if "DeletionPolicy" in r}
-    assert retained == {"UserPool", "UsersTable", "UsersBucket"}
+    assert retained == {"UserPool", "UsersTable", "UsersBucket", "UsersBucketPolicy"}
     for name in retained:
         assert template["Resources"][name]["DeletionPolicy"] == "RetainExceptOnCreate", name
+        assert template["Resources"][name]["UpdateReplacePolicy"] == "Retain", name
+
+
+def test_a_kept_bucket_keeps_every_policy_that_guards_it(template):
+    """`make destroy` keeps the users bucket: its bucket policy (TLS only) stays with it, and
+    the stack policy refuses an update that would replace or delete it (issue 27, item 8)."""
+    from infra import stack
+
+    denied = {r.removeprefix("LogicalResourceId/")
+              for s in stack.stack_policy()["Statement"] if s["Effect"] == "Deny"
+              for r in s["Resource"]}
+    kept = {n for n, r in template["Resources"].items()
+            if r.get("DeletionPolicy") == "RetainExceptOnCreate"}
+    guards = {n for n, r in of_type(template, "AWS::S3::BucketPolicy").items()
+              if r["Properties"]["Bucket"].get("Ref") in kept}
+    assert guards == {"UsersBucketPolicy"}
+    assert guards <= kept and guards <= denied
+    (statement,) = props(template, "UsersBucketPolicy")["PolicyDocument"]["Statement"]
+    assert statement["Condition"] == {"Bool": {"aws:SecureTransport": "false"}}
 
 
 def test_id_and_access_tokens_live_at_most_15_minutes(template):
