@@ -15,8 +15,9 @@ from infra import template as infra_template
 from infra.errors import DeployError
 
 LOCAL_STAGE = "local"  # `make run`'s stage: its values come from the shell, never from AWS
-# Timeouts: the API's stays under API Gateway's 29 s integration timeout; the SQS
-# consumers' is a sixth of their queues' 60 s visibility timeout (AWS's advice).
+# Timeouts: the API's stays under API Gateway's 29 s integration timeout; each SQS
+# consumer's is at most a sixth of its queue's visibility timeout in infra/template.yaml
+# (AWS's advice; tests/unit/test_infra_template.py holds it).
 # Memory: Lambda gives CPU in proportion to memory (a full vCPU at 1,769 MB). The API
 # verifies RS256 tokens and renders Jinja pages, and its cold start imports boto3, PyJWT
 # with cryptography and Jinja2 (about 0.4 s of CPU on a full core, bench/README.md): at

@@ -192,11 +192,19 @@ def test_every_consumer_queue_has_a_dead_letter_queue_and_redrive(template):
 
 
 def test_queue_visibility_timeout_is_six_times_the_consumers_timeout(template):
+    from infra.stage import FUNCTION_SETTINGS
+
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     functions = config["stages"]["dev"]["lambda_functions"]
-    for queue, function in (("ProfileQueue", "save_profile"), ("ArchiveQueue", "archive_profile")):
-        timeout = functions[function].get("lambda_timeout", config.get("lambda_timeout", 60))
-        assert props(template, queue)["VisibilityTimeout"] >= 6 * timeout, (queue, timeout)
+    consumers = {"ProfileQueue": "save_profile", "ArchiveQueue": "archive_profile",
+                 "QuotaQueue": "enforce_quota"}
+    # Every queue a Lambda consumes (each has a dead-letter queue) is in the list above.
+    assert {n for n, q in resources(template, "AWS::SQS::Queue").items()
+            if "RedrivePolicy" in q["Properties"]} == set(consumers)
+    for queue, function in consumers.items():
+        for timeout in (functions[function].get("lambda_timeout", config.get("lambda_timeout", 60)),
+                        FUNCTION_SETTINGS[function]["lambda_timeout"]):
+            assert props(template, queue)["VisibilityTimeout"] >= 6 * timeout, (queue, timeout)
 
 
 def test_topic_fans_out_to_each_queue_with_raw_delivery(template):
