@@ -27,7 +27,7 @@ from infra import chalice_cli, deployed_record, event_sources, gateway, stack, s
 from infra import waf
 from infra import template as infra_template
 from infra.credentials import check_credentials
-from infra.errors import DeployError
+from infra.errors import DeployError, aws_error
 from infra.teardown import destroy, purge_retained
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -140,6 +140,7 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = ROOT) -> int:
     args = parser.parse_args(argv)
 
     import boto3
+    from botocore.exceptions import BotoCoreError, ClientError
 
     session = boto3.session.Session()
     started = time.monotonic()
@@ -158,6 +159,11 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = ROOT) -> int:
             purge_retained(args.stage, session, project_dir)
     except DeployError as exc:
         print(f"error: {exc}", file=sys.stderr)
+        return 1
+    except (BotoCoreError, ClientError) as exc:  # an AWS refusal no step foresaw: one line
+        code, message = aws_error(exc)
+        print(f"error: AWS answered {code}: {message}" if code else f"error: {exc}",
+              file=sys.stderr)
         return 1
     except subprocess.CalledProcessError as exc:
         print(f"error: {' '.join(exc.cmd[-3:])} failed (exit {exc.returncode}); see above.",

@@ -139,8 +139,70 @@ def _update(cfn: Any, args: dict[str, Any], wait: bool) -> bool:
 
 
 def _wait(cfn: Any, waiter: str, name: str, wait: bool) -> None:
-    if wait:
+    """Wait for the create, update or delete; a DeployError that says why it failed and the
+    way out, never the waiter's traceback."""
+    from botocore.exceptions import WaiterError
+
+    if not wait:
+        return
+    try:
         cfn.get_waiter(waiter).wait(StackName=name, WaiterConfig={"Delay": 10, "MaxAttempts": 180})
+    except WaiterError:
+        raise DeployError(failure(cfn, name)) from None
+
+
+# Where a stack that failed stands, and the way out (ROLLBACK_FAILED and DELETE_FAILED:
+# _recovery, which says how to get past the data's deletion protection).
+WAYS_OUT = {
+    "ROLLBACK_COMPLETE": ("The create rolled back: the stack holds no data (RetainExceptOnCreate) "
+                          "and can only be deleted: `aws cloudformation delete-stack --stack-name "
+                          "{name}`, then fix the cause and `make deploy STAGE={stage}` again."),
+    "UPDATE_ROLLBACK_COMPLETE": ("The update rolled back: the stack is as it was before. Fix the "
+                                 "cause and `make deploy STAGE={stage}` again."),
+    "UPDATE_ROLLBACK_FAILED": ("The rollback itself failed. Fix what blocked it (the event above), "
+                               "then `aws cloudformation continue-update-rollback --stack-name "
+                               "{name}` (with `--resources-to-skip <logical id>` for a resource "
+                               "that cannot go back), wait for UPDATE_ROLLBACK_COMPLETE, and "
+                               "`make deploy STAGE={stage}` again."),
+}
+
+
+def failure(cfn: Any, name: str) -> str:
+    """Why the stack's last operation failed: its status, the first *_FAILED event's reason
+    (the cause; later ones follow from it), and the way out."""
+    stage = name.removeprefix(f"{policy.APP_NAME}-")
+    stack = find(cfn, name)
+    status = stack["StackStatus"] if stack else "DELETE_COMPLETE"
+    if status in ("ROLLBACK_FAILED", "DELETE_FAILED"):
+        way_out = _recovery(name, stage, status)
+    else:
+        way_out = WAYS_OUT.get(status, "Its events in the CloudFormation console say more.")
+    cause = first_failure(cfn, name) if stack else ""
+    return (f"Stack {name} is {status}" + (f": {cause}" if cause else "") + ". "
+            + way_out.format(name=name, stage=stage))
+
+
+def first_failure(cfn: Any, name: str) -> str:
+    """The earliest *_FAILED event of the stack's last create, update or delete, as
+    '<logical id> (<type>) <status>: <reason>'; '' when there is none."""
+    events: list[dict[str, Any]] = []
+    for page in cfn.get_paginator("describe_stack_events").paginate(StackName=name):
+        for event in page["StackEvents"]:  # newest first
+            events.append(event)
+            if (event.get("ResourceType") == "AWS::CloudFormation::Stack"
+                    and event["ResourceStatus"] in ("CREATE_IN_PROGRESS", "UPDATE_IN_PROGRESS",
+                                                    "DELETE_IN_PROGRESS")):
+                break  # where the last operation began
+        else:
+            continue
+        break
+    failed = [e for e in reversed(events)
+              if e["ResourceStatus"].endswith("_FAILED") and e.get("ResourceStatusReason")]
+    if not failed:
+        return ""
+    first = failed[0]
+    return (f"{first['LogicalResourceId']} ({first.get('ResourceType', '?')}) "
+            f"{first['ResourceStatus']}: {first['ResourceStatusReason']}")
 
 
 def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
@@ -161,6 +223,5 @@ def delete_stack(cfn: Any, stage: str) -> bool:
     if find(cfn, name) is None:
         return False
     cfn.delete_stack(StackName=name)
-    cfn.get_waiter("stack_delete_complete").wait(
-        StackName=name, WaiterConfig={"Delay": 10, "MaxAttempts": 180})
+    _wait(cfn, "stack_delete_complete", name, True)
     return True

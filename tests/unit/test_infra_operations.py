@@ -6,7 +6,7 @@ from typing import Any
 
 import pytest
 
-from infra import policy
+from infra import policy, stack
 from infra import template as infra_template
 
 
@@ -50,8 +50,6 @@ def test_every_resource_holding_users_data_is_retained_except_on_a_failed_create
 def test_a_kept_bucket_keeps_every_policy_that_guards_it(template):
     """`make destroy` keeps the users bucket: its bucket policy (TLS only) stays with it, and
     the stack policy refuses an update that would replace or delete it (issue 27, item 8)."""
-    from infra import stack
-
     denied = {r.removeprefix("LogicalResourceId/")
               for s in stack.stack_policy()["Statement"] if s["Effect"] == "Deny"
               for r in s["Resource"]}
@@ -168,3 +166,105 @@ def test_the_skipped_records_metric_counts_the_line_the_stream_consumer_writes(t
 
     line = json.loads(logs.format_line("ERROR", "x", "skipping", {"skipped": True}))
     assert line["level"] == "ERROR" and line["skipped"] is True
+
+
+# --- a failed create or update says why, never a traceback (issue 27, operations) ------------
+
+class FailingCloudFormation:
+    """A stack whose operation failed: the waiter gives up, the events say why (newest
+    first, as DescribeStackEvents answers)."""
+
+    def __init__(self, status: str, events: list[dict[str, Any]]) -> None:
+        self.status, self.events = status, events
+
+    def describe_stacks(self, StackName: str) -> dict[str, Any]:  # noqa: N803
+        return {"Stacks": [{"StackName": StackName, "StackStatus": self.status}]}
+
+    def get_waiter(self, name: str) -> Any:
+        from botocore.exceptions import WaiterError
+
+        class Waiter:
+            def wait(inner, **kwargs: Any) -> None:  # noqa: N805
+                raise WaiterError(name, "Waiter encountered a terminal failure state",
+                                  {"Stacks": [{"StackStatus": self.status}]})
+        return Waiter()
+
+    def get_paginator(self, name: str) -> Any:
+        assert name == "describe_stack_events"
+        events = self.events
+
+        class Pages:
+            def paginate(self, StackName: str) -> list[dict[str, Any]]:  # noqa: N803
+                return [{"StackEvents": events[:2]}, {"StackEvents": events[2:]}]
+        return Pages()
+
+
+def event(logical: str, status: str, reason: str = "",
+          kind: str = "AWS::SQS::Queue") -> dict[str, Any]:
+    return {"LogicalResourceId": logical, "ResourceType": kind, "ResourceStatus": status,
+            **({"ResourceStatusReason": reason} if reason else {})}
+
+
+STACK = "AWS::CloudFormation::Stack"
+UPDATE_THAT_FAILED = [  # newest first
+    event("comm-it-dev", "UPDATE_ROLLBACK_COMPLETE", kind=STACK),
+    event("QuotaQueue", "UPDATE_FAILED", "Resource update cancelled"),
+    event("UsersBucketPolicy", "UPDATE_FAILED", "Policy has invalid resource",
+          "AWS::S3::BucketPolicy"),
+    event("comm-it-dev", "UPDATE_IN_PROGRESS", "User Initiated", STACK),
+    event("OldQueue", "CREATE_FAILED", "an older failure, not this update's"),
+]
+
+
+def test_a_failed_update_says_its_first_failed_events_reason_and_the_way_out():
+    from infra.errors import DeployError
+
+    cfn = FailingCloudFormation("UPDATE_ROLLBACK_COMPLETE", UPDATE_THAT_FAILED)
+    with pytest.raises(DeployError) as error:
+        stack._wait(cfn, "stack_update_complete", "comm-it-dev", True)
+    assert str(error.value) == (
+        "Stack comm-it-dev is UPDATE_ROLLBACK_COMPLETE: UsersBucketPolicy (AWS::S3::BucketPolicy) "
+        "UPDATE_FAILED: Policy has invalid resource. The update rolled back: the stack is as it "
+        "was before. Fix the cause and `make deploy STAGE=dev` again.")
+
+
+def test_a_rollback_that_failed_says_how_to_continue_it():
+    from infra.errors import DeployError
+
+    cfn = FailingCloudFormation("UPDATE_ROLLBACK_FAILED", UPDATE_THAT_FAILED)
+    with pytest.raises(DeployError) as error:
+        stack._wait(cfn, "stack_update_complete", "comm-it-dev", True)
+    assert "Policy has invalid resource" in str(error.value)
+    assert ("aws cloudformation continue-update-rollback --stack-name comm-it-dev"
+            in str(error.value))
+
+
+def test_a_first_create_that_rolled_back_says_why_and_to_delete_the_stack():
+    from infra.errors import DeployError
+
+    cfn = FailingCloudFormation("ROLLBACK_COMPLETE", [
+        event("comm-it-dev", "ROLLBACK_COMPLETE", kind=STACK),
+        event("UserPool", "CREATE_FAILED", "Resource creation cancelled", "AWS::Cognito::UserPool"),
+        event("AlarmTopic", "CREATE_FAILED", "KMS key not found", "AWS::SNS::Topic"),
+        event("comm-it-dev", "CREATE_IN_PROGRESS", "User Initiated", STACK)])
+    with pytest.raises(DeployError) as error:
+        stack._wait(cfn, "stack_create_complete", "comm-it-dev", True)
+    message = str(error.value)
+    assert message.startswith("Stack comm-it-dev is ROLLBACK_COMPLETE: AlarmTopic "
+                              "(AWS::SNS::Topic) CREATE_FAILED: KMS key not found.")
+    assert "aws cloudformation delete-stack --stack-name comm-it-dev" in message
+
+
+def test_an_aws_refusal_no_step_foresaw_is_one_line_not_a_traceback(monkeypatch, capsys):
+    from botocore.exceptions import ClientError
+
+    from infra import deploy
+
+    def refused(*args: Any, **kwargs: Any) -> None:
+        raise ClientError({"Error": {"Code": "ValidationError",
+                                     "Message": "Template format error"}}, "CreateStack")
+
+    monkeypatch.setattr(deploy, "deploy", refused)
+    assert deploy.main(["deploy", "--stage", "dev"]) == 1
+    assert capsys.readouterr().err == ("error: AWS answered ValidationError: Template format "
+                                       "error\n")
