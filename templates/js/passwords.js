@@ -43,7 +43,7 @@ function unmetRules(input) {
   document.getElementById(input.dataset.rules).querySelectorAll("li").forEach(function (rule) {
     var met = new RegExp(rule.dataset.pattern).test(input.value);
     rule.dataset.met = String(met);
-    rule.querySelector(".visually-hidden").textContent = met ? ": done" : ": not yet";
+    rule.querySelector(".visually-hidden").textContent = met ? " (done)" : " (not yet)";
     if (!met) { unmet.push(rule.firstChild.textContent.trim().toLowerCase()); }
   });
   return unmet;
