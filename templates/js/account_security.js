@@ -1,5 +1,6 @@
 // The account's Security page (account_security.html): the password, two-step verification
-// (two_step.js), logging out everywhere (asked first) and deleting the account (its password).
+// and its recovery codes (two_step.js), where you're signed in and recent activity
+// (my_security.js), logging out everywhere (asked first) and deleting the account (its password).
 
 pages["account-security"] = function () {
   var withTokens = { auth: true, accessToken: true };
@@ -43,7 +44,8 @@ pages["account-security"] = function () {
     go("login?notice=account-deleted");
   }, withTokens);
 
-  // The forms work at once; the section's first load waits for the sign-in check.
+  // The forms work at once; the sections' first load waits for the sign-in check.
   var loadTwoStep = twoStepSection();
-  signedIn().then(loadTwoStep);
+  var loadSecurity = securitySection();
+  signedIn().then(function () { loadTwoStep(); loadSecurity(); });
 };

@@ -30,13 +30,49 @@ function twoStepLogin() {
   var codeForm = document.getElementById("code-form");
   var code = document.getElementById("app-code");
   var challenge = null;
+  var recoveryForm = document.getElementById("recovery-form");
   function back() {  // the session is spent or expired: the password again
     challenge = null;
     codeForm.reset();
+    recoveryForm.reset();
     codeForm.hidden = true;
+    recoveryForm.hidden = true;
     loginForm.hidden = false;
     document.getElementById("password").value = "";
   }
+  function expired(result) {
+    if (result.data.error === "LoginExpired" || result.data.error === "AccountLocked") {
+      back();
+      fail(loginForm, [{ message: result.data.message }]);
+      document.getElementById("password").focus();
+      return true;
+    }
+    return false;  // said on the field at fault
+  }
+  // Lost your phone? A recovery code (with the password again: it turns two-step off).
+  document.getElementById("use-recovery-code").addEventListener("click", function () {
+    quiet(codeForm);
+    codeForm.hidden = true;
+    recoveryForm.hidden = false;
+    document.getElementById("recovery-code").focus();
+  });
+  document.getElementById("use-app-code").addEventListener("click", function () {
+    quiet(recoveryForm);
+    recoveryForm.hidden = true;
+    codeForm.hidden = false;
+    code.focus();
+  });
+  onSubmit("recovery-form", "POST", "api/auth/login/recovery", function (data) {
+    var keep = challenge.keep;
+    challenge = null;
+    loggedIn(data, keep);
+  }, {
+    extra: function () {
+      return challenge ? { username: challenge.username, session: challenge.session,
+                           keepSignedIn: challenge.keep } : {};
+    },
+    handle: expired
+  });
   submitWhenComplete(code);
   onSubmit("code-form", "POST", "api/auth/login/code", function (data) {
     var keep = challenge.keep;
@@ -47,15 +83,7 @@ function twoStepLogin() {
       return challenge ? { username: challenge.username, session: challenge.session,
                            keepSignedIn: challenge.keep } : {};
     },
-    handle: function (result) {
-      if (result.data.error === "LoginExpired" || result.data.error === "AccountLocked") {
-        back();
-        fail(loginForm, [{ message: result.data.message }]);
-        document.getElementById("password").focus();
-        return true;
-      }
-      return false;  // said on the code's field
-    }
+    handle: expired
   });
   return function (data, keep) {
     challenge = { username: data.username, session: data.session, keep: keep };

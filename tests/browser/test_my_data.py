@@ -56,7 +56,11 @@ def test_the_table_names_every_place_with_what_the_services_hold(page: Page,
     table = named(stack, "dynamodb", "-users")
     bucket = named(stack, "s3", "-users-")
     rows = page.locator("#places-body tr")
-    expect(rows).to_have_count(7)
+    expect(rows).to_have_count(8)
+    security = rows.filter(has_text=f"keys security#{sub} and recovery#{sub}")
+    expect(security).to_contain_text("signed-in session(s): device, IP, started, last active")
+    expect(security).to_contain_text("line(s) of activity")
+    expect(security).to_contain_text("the app's own role")
     item = local_aws(stack, "dynamodb").get_item(TableName=table, Key={"sub": {"S": sub}})["Item"]
     dynamo = rows.filter(has_text=f"Table {table}, key sub = {sub}")
     for name, value in item.items():
