@@ -93,6 +93,10 @@ def test_a_person_uploads_downloads_and_deletes_a_file(page: Page, running_stack
     expect(dialog).to_be_visible()
     expect(dialog.get_by_role("button", name="Cancel")).to_be_focused()
     assert axe_violations(page) == [], "the data page with the delete dialog open"
+    save_screenshot(page, "desktop-data-delete-dialog")
+    page.set_viewport_size({"width": 390, "height": 844})
+    save_screenshot(page, "phone-data-delete-dialog")
+    page.set_viewport_size({"width": 1280, "height": 800})
     dialog.get_by_role("button", name="Cancel").click()
     expect(dialog).to_be_hidden()
     expect(remove).to_be_focused()
