@@ -39,6 +39,12 @@ def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = sub
            say: Callable[[str], None] = print, parameters: dict[str, str] | None = None) -> str:
     stage_config.check_stage(stage)
     who = check_credentials(session)
+    with deployed_record.locked(session.client("ssm"), stage, who["arn"], "make deploy"):
+        return _deploy(stage, session, who, project_dir, run, say, parameters)
+
+
+def _deploy(stage: str, session: Any, who: dict[str, str], project_dir: Path, run: Runner,
+            say: Callable[[str], None], parameters: dict[str, str] | None) -> str:
     say(f"Deploying stage {stage} to account {who['account']} in {session.region_name}.")
     cfn = session.client("cloudformation")
     body = infra_template.TEMPLATE_PATH.read_text(encoding="utf-8")

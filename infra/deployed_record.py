@@ -12,15 +12,17 @@ too (they never stay in the tracked .chalice/config.json).
 
     /comm-it/<stage>/deploy/chalice-deployed   Chalice's deployed/<stage>.json
     /comm-it/<stage>/deploy/stack-outputs      the stack's outputs (for purge-retained)
+    /comm-it/<stage>/deploy/lock               while a deploy or destroy of the stage runs
 """
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
-from typing import Any, Callable
+from typing import Any, Callable, Iterator
 
 from infra import chalice_cli, policy
-from infra.errors import aws_error
+from infra.errors import DeployError, aws_error
 
 
 def parameter(stage: str, what: str = "chalice-deployed") -> str:
@@ -119,3 +121,42 @@ def sync(session: Any, project_dir: Path, stage: str,
                         encoding="utf-8")
         save(session.client("ssm"), project_dir, stage)
     return bool(after)
+
+
+# --- one deploy or destroy of a stage at a time ---------------------------------------------
+
+LOCK = "lock"  # /comm-it/<stage>/deploy/lock while a deploy or destroy runs
+
+
+@contextlib.contextmanager
+def locked(ssm: Any, stage: str, who: str, doing: str) -> Iterator[None]:
+    """Hold the stage's lock while `doing` runs: a PutParameter that refuses to overwrite
+    (only one such put can succeed), released in a finally, and only if it is still ours.
+    A DeployError that names the holder when another deploy or destroy holds it."""
+    import datetime
+    import os
+    import secrets
+    import socket
+
+    from botocore.exceptions import ClientError
+
+    since = datetime.datetime.now(datetime.timezone.utc).isoformat(timespec="seconds")
+    holder = (f"{doing} by {who} on {socket.gethostname()} (pid {os.getpid()}) since {since}, "
+              f"#{secrets.token_hex(4)}")
+    name = parameter(stage, LOCK)
+    try:
+        ssm.put_parameter(Name=name, Value=holder, Type="String", Overwrite=False,
+                          Tier="Standard", Description=f"Comm-IT {stage}: a deploy is running")
+    except ClientError as exc:
+        if aws_error(exc)[0] != "ParameterAlreadyExists":
+            raise
+        raise DeployError(
+            f"Another deploy or destroy of stage {stage} is running: {_get(ssm, name)}. Two at "
+            "once would each write Chalice's record and the stack. Wait for it to end and try "
+            "again; if none runs (it was killed), remove its lock: "
+            f"aws ssm delete-parameter --name {name}") from None
+    try:
+        yield
+    finally:
+        if _get(ssm, name) == holder:
+            forget(ssm, stage, LOCK)

@@ -22,7 +22,13 @@ def destroy(stage: str, session: Any, project_dir: Path, run: Runner = subproces
             say: Callable[[str], None] = print) -> list[str]:
     """Remove the app, then the stack. Returns what is kept on purpose."""
     stage_config.check_stage(stage)
-    check_credentials(session)
+    who = check_credentials(session)
+    with deployed_record.locked(session.client("ssm"), stage, who["arn"], "make destroy"):
+        return _destroy(stage, session, project_dir, run, say)
+
+
+def _destroy(stage: str, session: Any, project_dir: Path, run: Runner,
+             say: Callable[[str], None]) -> list[str]:
     if deployed_record.require(session, project_dir, stage, say):
         run([*chalice_cli.chalice_command(), "delete", "--stage", stage],
             cwd=project_dir, check=True)
