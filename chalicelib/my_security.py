@@ -35,7 +35,7 @@ log = logging.getLogger(__name__)
 
 ACTIVITY_DAYS = 90
 ACTIVITY_SECONDS = ACTIVITY_DAYS * DAY
-ACTIVITY_KEPT = 300  # newest first; older lines go first past it
+ACTIVITY_KEPT = 100  # newest first; older lines go first past it (about 10 KB: one write)
 SESSION_SECONDS = 30 * DAY  # the app client's RefreshTokenValidity (session_cookie holds it)
 ACTIVE_EVERY = MINUTE  # a refresh moves "last active" at most this often
 DEVICES_KEPT = 50
