@@ -19,6 +19,7 @@ from infra.errors import DeployError, aws_error
 
 STACK_POLICY_PATH = Path(__file__).resolve().parent / "stack-policy.json"
 PROTECTION = "DataDeletionProtection"  # the template's parameter
+INLINE_LIMIT = 51_200  # bytes CloudFormation takes as a TemplateBody
 
 
 def stack_policy() -> dict[str, Any]:
@@ -74,6 +75,12 @@ def deploy_stack(cfn: Any, stage: str, template_body: str, wait: bool = True,
     """
 
     name = stack_name(stage)
+    size = len(template_body.encode("utf-8"))
+    if size > INLINE_LIMIT:
+        raise DeployError(
+            f"infra/template.yaml is {size:,} bytes, over the {INLINE_LIMIT:,} CloudFormation "
+            "takes inline (TemplateBody): nothing was changed. Shorten its comments, or send it "
+            "through a bucket (TemplateURL; `make package` does, docs/deploy.md).")
     existing = find(cfn, name)
     given = {"Stage": stage, **{k: v for k, v in (parameters or {}).items() if v is not None}}
     previous = [p["ParameterKey"] for p in (existing or {}).get("Parameters", [])]

@@ -11,10 +11,10 @@ from typing import Any
 import pytest
 
 from infra import gateway
+from infra.stack import INLINE_LIMIT
 from infra import package as infra_package
 from tests.helpers import REGION, ROOT
 
-INLINE_LIMIT = 51_200  # bytes CloudFormation takes as TemplateBody
 
 
 @pytest.fixture(scope="module")

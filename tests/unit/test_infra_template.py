@@ -252,7 +252,24 @@ def test_every_name_carries_the_stage(template):
 
 def test_the_template_fits_the_body_cloudformation_takes_inline():
     """`make deploy` sends infra/template.yaml as TemplateBody: at most 51,200 bytes."""
-    assert len(infra_template.TEMPLATE_PATH.read_bytes()) <= 51_200
+    from infra.stack import INLINE_LIMIT
+
+    assert INLINE_LIMIT == 51_200
+    assert len(infra_template.TEMPLATE_PATH.read_bytes()) <= INLINE_LIMIT
+
+
+def test_a_template_over_the_inline_limit_stops_make_deploy_before_anything_changes():
+    from infra import stack
+    from infra.errors import DeployError
+
+    class Untouched:
+        def __getattr__(self, name: str) -> Any:
+            raise AssertionError(f"CloudFormation was asked {name}")
+
+    too_big = "# " + "x" * stack.INLINE_LIMIT + "\n"
+    with pytest.raises(DeployError,
+                       match=r"is 51,203 bytes, over the 51,200 .*nothing was changed"):
+        stack.deploy_stack(Untouched(), "dev", too_big)
 
 
 # --- the per-client rate limit (AWS WAF) ------------------------------------------------------
