@@ -226,3 +226,33 @@ def test_the_table_holds_no_token_and_the_items_go_with_the_account(client, regi
     assert_ok(call(client, "DELETE", "/api/account", here, accessToken=here["accessToken"],
                    password=person["password"]))
     assert raw_items(stack, sub) == []
+
+
+def test_the_persons_own_aws_credentials_reach_no_item_of_the_security_table(person, stack):
+    from botocore.exceptions import ClientError
+
+    alice = person()
+    dynamodb, table = alice.client("dynamodb"), stack["SECURITY_TABLE_NAME"]
+    for key in (f"security#{alice.sub}", f"recovery#{alice.sub}"):
+        for operation, kwargs in (("get_item", {"Key": {"pk": {"S": key}}}),
+                                  ("put_item", {"Item": {"pk": {"S": key}}}),
+                                  ("delete_item", {"Key": {"pk": {"S": key}}})):
+            with pytest.raises(ClientError) as caught:
+                getattr(dynamodb, operation)(TableName=table, **kwargs)
+            assert caught.value.response["Error"]["Code"] == "AccessDeniedException"
+    assert raw_items(stack, alice.sub) != []  # the app's own role reads it
+
+
+def test_a_password_reset_and_an_email_change_are_in_the_activity(client, register, outbox):
+    person = register(log_in=False)
+    assert_ok(post(client, "/api/auth/forgot", {"username": person["username"]}))
+    assert_ok(post(client, "/api/auth/reset", {
+        "username": person["username"], "code": outbox.last_code(person["email"]),
+        "password": NEW_PASSWORD}))
+    here = signed_in(client, {**person, "password": NEW_PASSWORD}, CHROME_LINUX)
+    new_email = f"new-{person['email']}"
+    assert_ok(call(client, "POST", "/api/account/email", here, accessToken=here["accessToken"],
+                   email=new_email))
+    assert_ok(call(client, "POST", "/api/account/email/verify", here,
+                   accessToken=here["accessToken"], code=outbox.last_code(new_email)))
+    assert whats(security(client, here)) == ["Email changed", "Signed in", "Password reset"]

@@ -150,3 +150,16 @@ def test_turning_two_step_off_and_deleting_the_account_remove_the_codes(client, 
         {"accessToken": person["accessToken"], "password": person["password"]}), headers={
         "Content-Type": "application/json", "Authorization": person["idToken"]}))
     assert stored(stack, sub_of(person)) is None
+
+
+def test_a_wrong_app_code_at_the_code_step_is_in_the_activity(client, register):
+    person = register()
+    totp, _ = turned_on(client, person)
+    step = assert_ok(log_in(client, person["username"], person["password"]))
+    assert_error(post(client, "/api/auth/login/code", {
+        "username": step["username"], "session": step["session"],
+        "appCode": wrong(totp.now())}), 400, "CodeMismatch")
+    view = assert_ok(client.http.get("/api/account/security",
+                                     headers={"Authorization": person["idToken"]}))
+    assert [a["what"] for a in view["activity"]][:2] == [
+        "Wrong code", "Two-step verification turned on"]
