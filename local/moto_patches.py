@@ -1,142 +1,267 @@
-"""Every patch made to moto, in one list: what moto lacks, and the version it was written for.
+"""Every patch the local AWS makes, to moto and to `chalice local`, in one list: what is
+missing, what kind of patch it is, the version it was written for, and what upstream
+would have to do for it to go.
 
 The emulations (local/cognito/, local/iam/, local/state.py) replace moto's methods only
 through `replace()`, which refuses a target that is not listed here: a new patch must
-be named in PATCHES first. tests/unit/test_local_moto_patches.py fails clearly when the
-installed moto is not MOTO_VERSION (the pin in requirements-dev.txt); after an upgrade,
-re-check each line below against the new moto, then move the pin and MOTO_VERSION.
+be named in PATCHES first. local/serve.py patches `chalice local` through its `setattr_`;
+tests/unit/test_local_moto_patches.py fails when it sets anything CHALICE_PATCHES does not
+list, and when the installed moto or chalice is not MOTO_VERSION / CHALICE_VERSION (the pins
+in requirements-dev.txt). Each entry has a canary in tests/canaries/: a test showing, against
+moto or chalice unpatched, the gap the patch closes; when a pin moves, a canary that fails
+names the patch to delete. After an upgrade, re-check the canaries, then move the pin and
+the version here.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
-MOTO_VERSION = "5.2.5"  # every patch below was written for, and tested with, this moto
+MOTO_VERSION = "5.2.5"  # every moto patch below was written for, and tested with, this moto
+CHALICE_VERSION = "1.34.0"  # likewise every patch of `chalice local` (CHALICE_PATCHES)
+
+# A patch's kind: why it exists.
+GAP = "gap"  # an AWS behaviour moto (or chalice local's API Gateway) lacks
+SPEED = "speed"  # only makes moto faster: same answers (`kept` says why it is worth its upkeep)
+RUNTIME = "runtime"  # the local runtime itself (`make run`'s process), no gap of AWS or moto
 
 
 class Patch(NamedTuple):
-    target: str  # module.Class.method of moto
+    target: str  # module.Class.attribute of moto or chalice
     by: str  # the local module that makes it
-    lacks: str  # what moto does not do that AWS does
+    lacks: str  # what moto or chalice does not do that AWS does (or what the patch is for)
+    kind: str  # GAP, SPEED or RUNTIME
+    upstream: str  # what moto or chalice would have to do for the patch to go
+    kept: str = ""  # for a SPEED patch or a copy of upstream's code: why it is worth its upkeep
+
+    @property
+    def written_for(self) -> str:
+        """The version of the package patched that the patch was written for."""
+        if self.target.startswith("chalice."):
+            return f"chalice {CHALICE_VERSION}"
+        return f"moto {MOTO_VERSION}"
 
 
 _IDP = "moto.cognitoidp"
 _IDENTITY = "moto.cognitoidentity.responses.CognitoIdentityResponse"
+_NOT_IMPLEMENTED = "implement {} (moto answers HTTP 500 today)"
+_ISOLATED = ("writes and stream reads are not isolated from a transaction in flight "
+             "(one of them sees, or changes, a transaction half done)")
+_ISOLATION_FIX = "make TransactWriteItems atomic with respect to other writes and stream reads"
+_TRANSACTIONS_KEPT = (
+    "it is a copy of moto's transact_write_items with the deep copy of every table touched "
+    "replaced by an undo log of the touched items: a login's transaction cost grew with the "
+    "number of people stored (docs/local-aws.md); re-copy it from moto at each upgrade")
+_EXPRESSIONS_KEPT = ("a login's transaction was the local AWS's largest cost under the 200-person "
+                     "crowd, most of it in the expression: 4.7 ms -> 1.8 ms (bench/README.md, "
+                     "docs/local-aws.md)")
+_SQS_KEPT = ("a receive cost 10 x 6 scans of the waiting messages: about a tenth of the local "
+             "AWS's time under the 200-person crowd (bench/README.md)")
+_CHALICE = "chalice.local"
 PATCHES = (
     Patch(f"{_IDP}.models.CognitoIdpBackend.sign_up", "local.cognito.codes",
-          "sign-up generates and sends no confirmation code"),
+          "sign-up generates and sends no confirmation code", GAP,
+          "generate a confirmation code at sign-up and expose it (as it does the reset code)"),
     Patch(f"{_IDP}.responses.CognitoIdpResponse.confirm_sign_up", "local.cognito.codes",
-          "ConfirmSignUp accepts any code"),
+          "ConfirmSignUp accepts any code", GAP,
+          "check the code against the one sign-up generated (CodeMismatchException)"),
     Patch(f"{_IDP}.responses.CognitoIdpResponse.resend_confirmation_code", "local.cognito.codes",
-          "no ResendConfirmationCode (HTTP 500)"),
+          "no ResendConfirmationCode (HTTP 500)", GAP,
+          _NOT_IMPLEMENTED.format("ResendConfirmationCode")),
     Patch(f"{_IDP}.models.CognitoIdpBackend.forgot_password", "local.cognito.codes",
-          "reset codes go to unverified addresses; unknown users are not UserNotFound"),
+          "reset codes go to unverified addresses; unknown users are not UserNotFound", GAP,
+          "answer UserNotFoundException for an unknown user and InvalidParameterException "
+          "when no verified address can receive the code"),
     Patch(f"{_IDP}.models.CognitoIdpBackend.confirm_forgot_password", "local.cognito.codes",
-          "ConfirmForgotPassword accepts any code"),
+          "ConfirmForgotPassword accepts any code", GAP,
+          "check the code against the one ForgotPassword generated"),
     Patch(f"{_IDP}.models.CognitoIdpBackend.initiate_auth", "local.cognito.codes",
-          "usernames do not ignore case when the pool says so (sign-in)"),
+          "usernames do not ignore case when the pool says so (sign-in)", GAP,
+          "honour UsernameConfiguration.CaseSensitive=False when finding a user"),
     Patch(f"{_IDP}.models.CognitoIdpUserPool._get_user", "local.cognito.codes",
-          "usernames do not ignore case when the pool says so"),
+          "usernames do not ignore case when the pool says so", GAP,
+          "honour UsernameConfiguration.CaseSensitive=False when finding a user"),
     Patch(f"{_IDP}.models.CognitoIdpBackend.initiate_auth", "local.cognito.lockout",
-          "no lockout after 5 wrong passwords"),
+          "no lockout after 5 wrong passwords", GAP,
+          "lock a user out (NotAuthorizedException 'Password attempts exceeded') after "
+          "repeated wrong passwords"),
     Patch(f"{_IDP}.models.CognitoIdpBackend.associate_software_token", "local.cognito.totp",
-          "one fixed TOTP secret for every user"),
+          "one fixed TOTP secret for every user", GAP,
+          "generate a random secret per user"),
     Patch(f"{_IDP}.models.CognitoIdpBackend.verify_software_token", "local.cognito.totp",
-          "codes checked only behind an environment switch, against the fixed secret"),
+          "codes checked only behind an environment switch, against the fixed secret", GAP,
+          "check every code against the user's own secret (RFC 6238)"),
     Patch(f"{_IDP}.models.CognitoIdpBackend.initiate_auth", "local.cognito.totp",
-          "a SOFTWARE_TOKEN_MFA challenge's session bound to no user and never expiring"),
+          "a SOFTWARE_TOKEN_MFA challenge's session bound to no user and never expiring", GAP,
+          "bind a challenge's session to its user and expire it after 3 minutes"),
     Patch(f"{_IDP}.models.CognitoIdpBackend.respond_to_auth_challenge", "local.cognito.totp",
-          "the challenge's user read from the request, not the session; wrong codes not counted"),
+          "the challenge's user read from the request, not the session; wrong codes not counted",
+          GAP, "read the user from the session, check the code, count wrong codes"),
     Patch(f"{_IDP}.responses.CognitoIdpResponse.update_user_attributes",
           "local.cognito.attributes",
-          "a new email is applied at once, unverified (AttributesRequireVerificationBeforeUpdate)"),
+          "a new email is applied at once, unverified (AttributesRequireVerificationBeforeUpdate)",
+          GAP, "keep a new email pending until verified when the pool's "
+          "UserAttributeUpdateSettings says so, and send a code"),
     Patch(f"{_IDP}.responses.CognitoIdpResponse.verify_user_attribute",
-          "local.cognito.attributes", "no VerifyUserAttribute"),
+          "local.cognito.attributes", "no VerifyUserAttribute", GAP,
+          _NOT_IMPLEMENTED.format("VerifyUserAttribute")),
     Patch(f"{_IDP}.responses.CognitoIdpResponse.get_user_attribute_verification_code",
-          "local.cognito.attributes", "no GetUserAttributeVerificationCode"),
+          "local.cognito.attributes", "no GetUserAttributeVerificationCode", GAP,
+          _NOT_IMPLEMENTED.format("GetUserAttributeVerificationCode")),
     Patch(f"{_IDP}.responses.CognitoIdpResponse.delete_user", "local.cognito.attributes",
-          "no DeleteUser"),
+          "no DeleteUser", GAP, _NOT_IMPLEMENTED.format("DeleteUser")),
     Patch(f"{_IDP}.models.CognitoIdpUserPool.sign_out", "local.cognito.sessions",
-          "GlobalSignOut leaves the ID tokens valid for ServerSideTokenCheck"),
+          "GlobalSignOut leaves the ID tokens valid for ServerSideTokenCheck", GAP,
+          "remember a sign-out, and refuse the ID tokens it ended in the identity pool's "
+          "ServerSideTokenCheck (moto checks no token there at all)"),
     Patch(f"{_IDP}.models.CognitoIdpUserPool.__init__", "local.cognito.sessions",
-          "a deleted user's sub is forgotten (ServerSideTokenCheck cannot refuse it)"),
+          "a deleted user's sub is forgotten (ServerSideTokenCheck cannot refuse it)", GAP,
+          "refuse a deleted user's ID token in the identity pool's ServerSideTokenCheck"),
     Patch(f"{_IDP}.responses.CognitoIdpResponse.revoke_token", "local.cognito.revoke",
-          "no RevokeToken: one session (a refresh token and its access tokens) cannot end alone"),
+          "no RevokeToken: one session (a refresh token and its access tokens) cannot end alone",
+          GAP, _NOT_IMPLEMENTED.format("RevokeToken")),
     Patch(f"{_IDP}.models.CognitoIdpUserPool.create_jwt", "local.cognito.signing_key",
           "every pool's tokens signed with one private key shipped inside moto (kid \"dummy\"): "
-          "anyone can sign a token for any sub"),
+          "anyone can sign a token for any sub", GAP,
+          "generate a signing key per user pool"),
     Patch(f"{_IDP}.responses.CognitoIdpJsonWebKeyResponse.json_web_key",
-          "local.cognito.signing_key", "the JWKS publishes the public half of that shipped key"),
+          "local.cognito.signing_key", "the JWKS publishes the public half of that shipped key",
+          GAP, "publish each pool's own public key"),
     Patch(f"{_IDENTITY}.get_id", "local.iam.identity_pool",
-          "GetId checks no login and returns a new identity id on every call"),
+          "GetId checks no login and returns a new identity id on every call", GAP,
+          "check the login's token and return one identity id per login"),
     Patch(f"{_IDENTITY}.get_credentials_for_identity", "local.iam.identity_pool",
-          "every identity gets the same static keys, tied to no role"),
+          "every identity gets the same static keys, tied to no role", GAP,
+          "issue credentials of the pool's authenticated role (AssumeRoleWithWebIdentity), "
+          "with principal tags"),
     Patch(f"{_IDENTITY}.get_id", "local.iam.identity_deletion",
-          "no identity's creation date (DescribeIdentity's CreationDate)"),
+          "no identity's creation date (DescribeIdentity's CreationDate)", GAP,
+          "remember when an identity was created"),
     Patch(f"{_IDENTITY}.describe_identity", "local.iam.identity_deletion",
-          "no DescribeIdentity"),
+          "no DescribeIdentity", GAP, "implement DescribeIdentity with its dates"),
     Patch(f"{_IDENTITY}.delete_identities", "local.iam.identity_deletion",
-          "no DeleteIdentities: an identity outlives its deleted account"),
+          "no DeleteIdentities: an identity outlives its deleted account", GAP,
+          _NOT_IMPLEMENTED.format("DeleteIdentities")),
     Patch(f"{_IDENTITY}.set_identity_pool_roles", "local.iam.identity_pool",
-          "no SetIdentityPoolRoles"),
+          "no SetIdentityPoolRoles", GAP, _NOT_IMPLEMENTED.format("SetIdentityPoolRoles")),
     Patch(f"{_IDENTITY}.get_identity_pool_roles", "local.iam.identity_pool",
-          "no GetIdentityPoolRoles"),
+          "no GetIdentityPoolRoles", GAP, _NOT_IMPLEMENTED.format("GetIdentityPoolRoles")),
     Patch(f"{_IDENTITY}.set_principal_tag_attribute_map", "local.iam.identity_pool",
-          "no SetPrincipalTagAttributeMap"),
+          "no SetPrincipalTagAttributeMap", GAP,
+          _NOT_IMPLEMENTED.format("SetPrincipalTagAttributeMap")),
     Patch(f"{_IDENTITY}.get_principal_tag_attribute_map", "local.iam.identity_pool",
-          "no GetPrincipalTagAttributeMap"),
+          "no GetPrincipalTagAttributeMap", GAP,
+          _NOT_IMPLEMENTED.format("GetPrincipalTagAttributeMap")),
     Patch("moto.s3.responses.S3Response._authenticate_and_authorize_s3_action",
           "local.iam.enforcement",
-          "no policy variables or role-policy conditions, no presigned-URL signature check"),
+          "no policy variables or role-policy conditions, no presigned-URL signature check", GAP,
+          "substitute policy variables, evaluate Condition blocks, check presigned URLs' "
+          "signatures"),
     Patch("moto.core.authorization.ActionAuthenticatorMixin."
           "_authenticate_and_authorize_normal_action", "local.iam.enforcement",
-          "no policy variables or role-policy conditions"),
+          "no policy variables or role-policy conditions", GAP,
+          "substitute policy variables and evaluate Condition blocks"),
     Patch("moto.dynamodb.models.DynamoDBBackend.transact_write_items",
           "local.dynamodb_transactions",
           "TransactWriteItems costs O(table size) (it deep-copies every table it touches); "
-          "AWS: per item"),
+          "AWS: per item", SPEED,
+          "roll back a cancelled transaction without copying whole tables",
+          _TRANSACTIONS_KEPT),
     Patch("moto.dynamodb.models.DynamoDBBackend.put_item", "local.dynamodb_transactions",
-          "writes and stream reads are not isolated from a transaction in flight"),
+          _ISOLATED, GAP, _ISOLATION_FIX),
     Patch("moto.dynamodb.models.DynamoDBBackend.update_item", "local.dynamodb_transactions",
-          "writes and stream reads are not isolated from a transaction in flight"),
+          _ISOLATED, GAP, _ISOLATION_FIX),
     Patch("moto.dynamodb.models.DynamoDBBackend.delete_item", "local.dynamodb_transactions",
-          "writes and stream reads are not isolated from a transaction in flight"),
+          _ISOLATED, GAP, _ISOLATION_FIX),
     Patch("moto.dynamodbstreams.models.DynamoDBStreamsBackend.get_records",
-          "local.dynamodb_transactions",
-          "writes and stream reads are not isolated from a transaction in flight"),
+          "local.dynamodb_transactions", _ISOLATED, GAP, _ISOLATION_FIX),
     Patch("moto.dynamodb.models.DynamoDBBackend.update_item", "local.dynamodb_updates",
           "an update that creates an item records two INSERTs on the stream (the bare key's, "
-          "then the item's); AWS: one"),
+          "then the item's); AWS: one", GAP,
+          "record one INSERT for an UpdateItem that creates its item"),
     Patch("moto.dynamodb.models.table.StreamShard.add", "local.dynamodb_updates",
-          "an update that creates an item records two INSERTs on the stream; AWS: one"),
+          "an update that creates an item records two INSERTs on the stream; AWS: one", GAP,
+          "record one INSERT for an UpdateItem that creates its item"),
     Patch("moto.dynamodb.parsing.expressions.UpdateExpressionParser.make",
           "local.dynamodb_updates",
-          "(not a gap of AWS) every UpdateExpression is parsed twice per write"),
+          "(not a gap of AWS) every UpdateExpression is parsed twice per write", SPEED,
+          "parse an UpdateExpression once per request (or remember parses)", _EXPRESSIONS_KEPT),
     Patch("moto.dynamodb.parsing.ast_nodes.DepthFirstTraverser.nodes_to_be_processed",
           "local.dynamodb_updates",
-          "(not a gap of AWS) an expression's passes rebuild their map of node kinds per node"),
+          "(not a gap of AWS) an expression's passes rebuild their map of node kinds per node",
+          SPEED, "build a pass's map of node kinds once", _EXPRESSIONS_KEPT),
     Patch("moto.dynamodb.parsing.ast_nodes.DepthFirstTraverser.process",
           "local.dynamodb_updates",
-          "(not a gap of AWS) an expression's passes rebuild their map of node kinds per node"),
+          "(not a gap of AWS) an expression's passes rebuild their map of node kinds per node",
+          SPEED, "build a pass's map of node kinds once", _EXPRESSIONS_KEPT),
     Patch("moto.dynamodb.parsing.validators.UpdateExpressionValidator.__init__",
           "local.dynamodb_updates",
-          "(not a gap of AWS) the parsed expression is deep-copied for every validation"),
+          "(not a gap of AWS) the parsed expression is deep-copied for every validation", SPEED,
+          "copy the parsed expression cheaply, or not at all", _EXPRESSIONS_KEPT),
     Patch("moto.dynamodb.parsing.validators.UpdateExpressionValidator.validate",
           "local.dynamodb_updates",
-          "(not a gap of AWS) checks of the expression alone rerun on every write"),
+          "(not a gap of AWS) checks of the expression alone rerun on every write", SPEED,
+          "run the checks that read only the expression once per expression",
+          _EXPRESSIONS_KEPT),
     Patch("moto.moto_server.werkzeug_app.DomainDispatcherApplication.get_backend_for_host",
           "local.moto_dispatch",
-          "(not a gap of AWS) every request lists moto's package directory under a global lock"),
+          "(not a gap of AWS) every request lists moto's package directory under a global lock",
+          SPEED, "list the backends once per process",
+          "every request to the local AWS paid it, under a lock that serialised the server's "
+          "threads (docs/local-aws.md)"),
     Patch("moto.sqs.models.SQSBackend.is_message_valid_based_on_retention_period",
           "local.sqs_scans",
-          "(not a gap of AWS) each received message builds the queue's attributes three times"),
+          "(not a gap of AWS) each received message builds the queue's attributes three times",
+          SPEED, "read the retention period from the queue, not its full attributes", _SQS_KEPT),
     Patch("moto.sqs.models.Message.visible", "local.sqs_scans",
-          "(not a gap of AWS) a message's visibility reads the clock through a datetime"),
+          "(not a gap of AWS) a message's visibility reads the clock through a datetime", SPEED,
+          "compare times as numbers", _SQS_KEPT),
     Patch("moto.sqs.models.Message.delayed", "local.sqs_scans",
-          "(not a gap of AWS) a message's delay reads the clock through a datetime"),
+          "(not a gap of AWS) a message's delay reads the clock through a datetime", SPEED,
+          "compare times as numbers", _SQS_KEPT),
     Patch("moto.s3.models.S3Backend._set_delete_marker", "local.s3_events",
-          "a delete marker sends no s3:ObjectRemoved:DeleteMarkerCreated notification"),
+          "a delete marker sends no s3:ObjectRemoved:DeleteMarkerCreated notification", GAP,
+          "send s3:ObjectRemoved:DeleteMarkerCreated when a delete creates a marker"),
     Patch("moto.sqs.models.Queue.wait_for_messages", "local.state",
-          "(not a gap of moto) a long poll lets go of the snapshot gate while it waits"),
+          "(not a gap of moto) a long poll lets go of the snapshot gate while it waits", RUNTIME,
+          "nothing: local/state.py's snapshots need it while moto's long poll blocks its thread"),
+)
+
+# `chalice local` (local/serve.py, also chalice.test.Client's gateway in the stack tier):
+# where its API Gateway and its HTTP server differ from AWS, or break under load.
+_HANDLE = ("a Content-Length that is not a number of bytes (or twice), a chunked body, or a "
+           "body over API Gateway's 10 MiB quota crashes the handler (the client gets no "
+           "answer); a method with no do_<METHOD> gets http.server's 501")
+_HANDLE_FIX = ("refuse a bad Content-Length or chunked body with a 400/411 and a body over "
+               "10 MiB with a 413, before reading it")
+CHALICE_PATCHES = (
+    Patch(f"{_CHALICE}.LocalGatewayAuthorizer._decode_jwt_payload", "local.serve",
+          "a token that is not three base64 parts crashes the local gateway (empty reply)", GAP,
+          "treat a malformed token as unauthorized (401), as API Gateway does"),
+    Patch(f"{_CHALICE}.LocalGateway._generate_lambda_event", "local.serve",
+          "an unknown path gets 403 'Missing Authentication Token' echoing the token, not the "
+          "gateway response infra/gateway.py puts (404 NotFound)", GAP,
+          "let an app set its gateway responses (MISSING_AUTHENTICATION_TOKEN) locally"),
+    Patch(f"{_CHALICE}.ThreadedHTTPServer.request_queue_size", "local.serve",
+          "the listen backlog is Python's 5: a burst of people connecting is reset", RUNTIME,
+          "a larger listen backlog for chalice local's server"),
+    *(Patch(f"{_CHALICE}.ChaliceRequestHandler.do_{method}", "local.serve", _HANDLE, GAP,
+            _HANDLE_FIX) for method in ("GET", "PUT", "POST", "HEAD", "DELETE", "PATCH",
+                                        "OPTIONS")),
+    Patch(f"{_CHALICE}.ChaliceRequestHandler._generic_handle", "local.serve", _HANDLE, GAP,
+          _HANDLE_FIX),
+    Patch(f"{_CHALICE}.ChaliceRequestHandler._send_http_response_with_body", "local.serve",
+          "a HEAD answer carries a body (it corrupts a keep-alive connection)", GAP,
+          "send no body in a HEAD answer"),
+    Patch(f"{_CHALICE}.ChaliceRequestHandler._send_headers", "local.serve",
+          "answers the local server makes itself carry none of the app's security headers", GAP,
+          "let an app set the headers of its gateway responses locally"),
+    Patch(f"{_CHALICE}.ChaliceRequestHandler.send_error", "local.serve",
+          "the server's own errors are http.server's HTML pages (501 for an unknown method), "
+          "not JSON in the app's shape", GAP,
+          "answer its own errors as API Gateway does: JSON, and a method a route lacks 405"),
+    Patch(f"{_CHALICE}.ThreadedHTTPServer.handle_error", "local.serve",
+          "a client that hangs up before its answer prints a BrokenPipeError traceback",
+          RUNTIME, "log a client hanging up in one line"),
 )
 
 _LISTED = {(p.target, p.by) for p in PATCHES}

@@ -1,4 +1,5 @@
-"""local/moto_patches.py lists every patch made to moto, for the moto version pinned."""
+"""local/moto_patches.py lists every patch made to moto and to `chalice local`, for the
+versions pinned."""
 from __future__ import annotations
 
 import importlib
@@ -13,11 +14,15 @@ from local import moto_patches
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def pinned_moto() -> str:
-    pins = re.findall(r"^moto\[[^\]]*\]==(\S+)", (ROOT / "requirements-dev.txt").read_text(),
-                      re.MULTILINE)
-    assert len(pins) == 1, "requirements-dev.txt pins moto exactly once"
+def pinned(package: str) -> str:
+    pins = re.findall(rf"^{package}(?:\[[^\]]*\])?==(\S+)",
+                      (ROOT / "requirements-dev.txt").read_text(), re.MULTILINE)
+    assert len(pins) == 1, f"requirements-dev.txt pins {package} exactly once"
     return pins[0]
+
+
+def pinned_moto() -> str:
+    return pinned("moto")
 
 
 def test_the_patches_were_written_for_the_moto_that_is_pinned():
@@ -32,13 +37,63 @@ def test_the_installed_moto_is_the_pinned_one():
         "(local/moto_patches.py): install the pin (pip install -r requirements-dev.txt)")
 
 
-@pytest.mark.parametrize("patch", moto_patches.PATCHES, ids=lambda p: f"{p.target}-{p.by}")
-def test_every_patch_names_a_class_of_moto_a_local_module_and_what_moto_lacks(patch):
+def test_the_chalice_local_patches_were_written_for_the_chalice_that_is_pinned():
+    assert moto_patches.CHALICE_VERSION == pinned("chalice"), (
+        "requirements-dev.txt pins another chalice than local/serve.py's patches were written "
+        "for: re-check every entry of CHALICE_PATCHES (and its canary in tests/canaries/), "
+        "then update CHALICE_VERSION")
+
+
+def test_the_installed_chalice_is_the_pinned_one():
+    assert version("chalice") == pinned("chalice"), (
+        f"chalice {version('chalice')} is installed, but local/serve.py patches chalice "
+        f"{pinned('chalice')} (local/moto_patches.py): install the pin")
+
+
+EVERY_PATCH = (*moto_patches.PATCHES, *moto_patches.CHALICE_PATCHES)
+
+
+@pytest.mark.parametrize("patch", EVERY_PATCH, ids=lambda p: f"{p.target}-{p.by}")
+def test_every_patch_names_a_class_a_local_module_its_kind_and_what_upstream_would_do(patch):
     module, owner, _method = patch.target.rsplit(".", 2)
-    assert module.startswith("moto.")
+    package = module.split(".")[0]
+    assert package in ("moto", "chalice")
     assert isinstance(getattr(importlib.import_module(module), owner), type)
     assert importlib.util.find_spec(patch.by) is not None
-    assert patch.lacks
+    assert patch.lacks and patch.upstream
+    assert patch.kind in (moto_patches.GAP, moto_patches.SPEED, moto_patches.RUNTIME)
+    assert patch.written_for == f"{package} {version(package)}"
+    if patch.kind == moto_patches.SPEED:
+        assert patch.kept, "a patch that only makes moto faster says why it is worth its upkeep"
+
+
+def test_local_serve_patches_chalice_local_exactly_where_the_registry_says(monkeypatch):
+    import inspect
+
+    from chalice import local as chalice_local
+
+    from local import serve
+
+    classes = [c for _, c in inspect.getmembers(chalice_local, inspect.isclass)
+               if c.__module__ == chalice_local.__name__]
+    before = {c: dict(vars(c)) for c in classes}
+    made = []
+
+    def recording_setattr(owner, name, value):
+        made.append(f"{owner.__module__}.{owner.__qualname__}.{name}")
+        monkeypatch.setattr(owner, name, value)
+
+    serve.harden_local_gateway(recording_setattr)
+    serve.harden_local_server(recording_setattr)
+    changed = {f"{c.__module__}.{c.__qualname__}.{name}" for c in classes
+               for name, value in vars(c).items() if before[c].get(name, object()) is not value}
+    listed = {patch.target for patch in moto_patches.CHALICE_PATCHES}
+    assert len(listed) == len(moto_patches.CHALICE_PATCHES)
+    assert changed == set(made), "local/serve.py patches chalice local without its setattr_"
+    assert sorted(made) == sorted(listed), (
+        "local/serve.py patches chalice local where local/moto_patches.py CHALICE_PATCHES "
+        f"does not say: unlisted {sorted(set(made) - listed)}, "
+        f"listed but not made {sorted(listed - set(made))}")
 
 
 def test_a_patch_that_is_not_listed_is_refused():
