@@ -90,7 +90,10 @@ def signed_in(claims: dict[str, Any], *, kind: str | None = SIGNED_IN) -> None:
             _add(record, now, kind, client, newDevice=new_device)
         return record
 
-    _change(str(claims["sub"]), change)
+    try:
+        _change(str(claims["sub"]), change)
+    except ServiceUnavailable:  # the sign-in has happened: it goes on, unlisted
+        log.error("could not list the new session of %s", claims["sub"])
 
 
 def active(claims: dict[str, Any]) -> None:
