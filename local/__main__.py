@@ -90,7 +90,8 @@ def _redrive(aws: LocalAWS) -> dict[str, Any]:
     replay = Pump(app, aws.session(), aws.endpoint, REGION).replay_stream_batch  # not started
     try:
         moved = redrive(aws.session().client("sqs", endpoint_url=aws.endpoint),
-                        destination["Destination"], replay)
+                        destination["Destination"], replay,
+                        aws.session().client("sns", endpoint_url=aws.endpoint))
     except Exception as exc:  # noqa: BLE001 - one clear line for the command, not a traceback
         return {"error": f"{type(exc).__name__}: {exc}"}
     return {"moved": moved}

@@ -6,6 +6,12 @@ queue again (same body and attributes, a fresh receive count) and only then
 deleted from the dead-letter queue. A kill in between delivers it twice at
 worst, which the consumers absorb: they apply an event once (its event id).
 
+A subscription's dead-letter queue (its RedrivePolicy: what SNS could not deliver) goes
+to the subscription's queue, each message as SNS would have delivered it: with raw message
+delivery, the message itself (unwrapped if it comes in SNS's JSON envelope). SQS's own
+redrive (StartMessageMoveTask) moves only dead letters of SQS queues, so in AWS the
+operator does this with the loop in docs/operations.md.
+
 The stream's dead-letter queue (the mapping's OnFailure destination) holds no records,
 only where a failed batch was in the stream (DDBStreamBatchInfo, as Lambda writes it):
 for each, `replay` reads those records from the stream again and delivers them to the
@@ -21,7 +27,7 @@ Replay = Callable[[dict[str, Any]], int]
 
 
 def redrive(sqs: Any, stream_destination: str = "",
-            replay: Replay | None = None) -> dict[str, int]:
+            replay: Replay | None = None, sns: Any = None) -> dict[str, int]:
     """Move every dead letter back; {"<dlq> -> <queue or stream>": how many}."""
     moved: dict[str, int] = {}
     urls = sqs.list_queues().get("QueueUrls", [])
@@ -35,10 +41,46 @@ def redrive(sqs: Any, stream_destination: str = "",
             continue
         label = f"{dead_letters.rsplit('/', 1)[-1]} -> {url.rsplit('/', 1)[-1]}"
         moved[label] = _move(sqs, dead_letters, url)
+    if sns is not None:
+        for (dead_letters, url), raw in _subscriptions(sns, by_arn).items():
+            label = f"{dead_letters.rsplit('/', 1)[-1]} -> {url.rsplit('/', 1)[-1]}"
+            moved[label] = _move(sqs, dead_letters, url, unwrap=raw)
     if stream_destination and replay is not None and stream_destination in by_arn:
         url = by_arn[stream_destination]
         moved[f"{url.rsplit('/', 1)[-1]} -> stream"] = _replay(sqs, url, replay)
     return moved
+
+
+def _subscriptions(sns: Any, by_arn: dict[str, str]) -> dict[tuple[str, str], bool]:
+    """{(dead-letter queue url, subscribed queue url): raw delivery} for each SQS subscription
+    with a redrive policy."""
+    found = {}
+    for page in sns.get_paginator("list_subscriptions").paginate():
+        for subscription in page["Subscriptions"]:
+            if subscription["Protocol"] != "sqs" or subscription["Endpoint"] not in by_arn:
+                continue
+            attributes = sns.get_subscription_attributes(
+                SubscriptionArn=subscription["SubscriptionArn"])["Attributes"]
+            policy = json.loads(attributes.get("RedrivePolicy") or "{}")
+            dead_letters = by_arn.get(policy.get("deadLetterTargetArn", ""))
+            if dead_letters:
+                found[dead_letters, by_arn[subscription["Endpoint"]]] = (
+                    attributes.get("RawMessageDelivery") == "true")
+    return found
+
+
+def _as_delivered(body: str, unwrap: bool) -> str:
+    """A raw subscription's message as SNS delivers it: the envelope's Message, if enveloped."""
+    if not unwrap:
+        return body
+    try:
+        envelope = json.loads(body)
+    except ValueError:
+        return body
+    if isinstance(envelope, dict) and envelope.get("Type") == "Notification" \
+            and isinstance(envelope.get("Message"), str):
+        return envelope["Message"]
+    return body
 
 
 def _replay(sqs: Any, url: str, replay: Replay) -> int:
@@ -65,7 +107,7 @@ def _replay(sqs: Any, url: str, replay: Replay) -> int:
     return count
 
 
-def _move(sqs: Any, source: str, target: str) -> int:
+def _move(sqs: Any, source: str, target: str, unwrap: bool = False) -> int:
     count = 0
     while True:
         messages = sqs.receive_message(QueueUrl=source, MaxNumberOfMessages=10,
@@ -74,7 +116,7 @@ def _move(sqs: Any, source: str, target: str) -> int:
         if not messages:
             return count
         sent = sqs.send_message_batch(QueueUrl=target, Entries=[
-            {"Id": str(i), "MessageBody": m["Body"],
+            {"Id": str(i), "MessageBody": _as_delivered(m["Body"], unwrap),
              **({"MessageAttributes": m["MessageAttributes"]}
                 if m.get("MessageAttributes") else {})}
             for i, m in enumerate(messages)])

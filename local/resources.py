@@ -166,7 +166,9 @@ def _queue(stack: Stack, props: dict) -> tuple[str, dict]:
 
 
 def _subscription(stack: Stack, props: dict) -> tuple[str, dict]:
-    attributes = {k: str(v).lower() if isinstance(v, bool) else str(v)
+    # RedrivePolicy is JSON in the template (moto keeps it; it never dead-letters a delivery).
+    attributes = {k: str(v).lower() if isinstance(v, bool) else
+                  json.dumps(v) if isinstance(v, dict) else str(v)
                   for k, v in props.items() if k not in ("TopicArn", "Protocol", "Endpoint")}
     arn = stack.client("sns").subscribe(TopicArn=props["TopicArn"], Protocol=props["Protocol"],
                                         Endpoint=props["Endpoint"], Attributes=attributes,

@@ -143,6 +143,29 @@ def test_local_topic_delivers_raw_to_each_consumer_queue(template, stack, aws):
         assert attributes["RawMessageDelivery"] == "true"
 
 
+def test_local_subscriptions_name_their_dead_letter_queues_as_the_template_does(template, aws):
+    """The redrive policy reaches moto as JSON (`make redrive` reads it), though moto's SNS
+    never dead-letters a delivery (docs/local-aws.md)."""
+    sqs, sns = aws("sqs"), aws("sns")
+    wanted = {}
+    for s in of_type(template, "AWS::SNS::Subscription"):
+        if s["Properties"]["Protocol"] == "sqs":
+            queue = s["Properties"]["Endpoint"]["Fn::GetAtt"][0]
+            dlq = s["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
+            wanted[local_name(props(template, queue)["QueueName"])] = local_name(
+                props(template, dlq)["QueueName"])
+    got = {}
+    for s in sns.list_subscriptions()["Subscriptions"]:
+        attributes = sns.get_subscription_attributes(
+            SubscriptionArn=s["SubscriptionArn"])["Attributes"]
+        if s["Protocol"] == "sqs" and s["Endpoint"].split(":")[-1] in wanted:
+            got[s["Endpoint"].split(":")[-1]] = json.loads(
+                attributes["RedrivePolicy"])["deadLetterTargetArn"].split(":")[-1]
+    assert got == wanted
+    for dlq in wanted.values():
+        sqs.get_queue_url(QueueName=dlq)  # created from the template too
+
+
 def test_only_resource_policies_and_the_waf_rate_limit_are_left_out_locally_each_with_a_reason():
     from local.resources import CREATORS, NOT_ENFORCED_LOCALLY
 

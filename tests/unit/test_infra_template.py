@@ -227,6 +227,40 @@ def test_only_the_topic_may_send_to_the_queues(template):
     assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "UserEventsTopic"}}}
 
 
+def test_each_subscription_sends_what_sns_cannot_deliver_to_a_dead_letter_queue_of_its_own(
+        template):
+    """AWS drops a message once SNS's delivery retries run out, unless the subscription has a
+    redrive policy; one queue per subscription, so a redrive knows where it was going."""
+    queues = resources(template, "AWS::SQS::Queue")
+    dead_letters = {}
+    for s in resources(template, "AWS::SNS::Subscription").values():
+        if s["Properties"]["Protocol"] != "sqs":
+            continue
+        target = s["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"]
+        assert target[1] == "Arn"
+        dead_letters[s["Properties"]["Endpoint"]["Fn::GetAtt"][0]] = target[0]
+    assert dead_letters == {"ProfileQueue": "ProfileSubscriptionDeadLetterQueue",
+                            "ArchiveQueue": "ArchiveSubscriptionDeadLetterQueue"}
+    for queue, dlq in dead_letters.items():
+        p = queues[dlq]["Properties"]
+        assert "RedrivePolicy" not in p and p["SqsManagedSseEnabled"]
+        assert p["MessageRetentionPeriod"] > props(template, queue)["MessageRetentionPeriod"]
+
+
+def test_only_the_topic_may_send_to_the_subscriptions_dead_letter_queues(template):
+    """SNS needs the dead-letter queue's permission too; a policy of its own, so a broken
+    TopicToQueuesPolicy (one reason for a failed delivery) does not break it as well."""
+    policy = props(template, "TopicToDeadLetterQueuesPolicy")
+    dlqs = ["ProfileSubscriptionDeadLetterQueue", "ArchiveSubscriptionDeadLetterQueue"]
+    assert policy["Queues"] == [{"Ref": q} for q in dlqs]
+    (statement,) = policy["PolicyDocument"]["Statement"]
+    assert statement["Effect"] == "Allow"
+    assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
+    assert statement["Action"] == "sqs:SendMessage"
+    assert statement["Resource"] == [{"Fn::GetAtt": [q, "Arn"]} for q in dlqs]
+    assert statement["Condition"] == {"ArnEquals": {"aws:SourceArn": {"Ref": "UserEventsTopic"}}}
+
+
 def test_outputs_give_every_setting_the_app_reads(template):
     import re
 
