@@ -10,8 +10,11 @@ from __future__ import annotations
 
 import re
 
+import jwt
 import pyotp
 from playwright.sync_api import Page, expect
+
+from tests.browser.test_account import local_aws, tokens
 
 from tests.browser.helpers import (alert, axe_violations, expect_greeting, log_in_on_page, path_of,
                                    sign_up)
@@ -85,6 +88,19 @@ def test_both_sessions_listed_sign_out_ends_the_other_and_the_activity_says_what
     page.get_by_role("navigation", name="Account").get_by_role("link", name="Data").click()
     expect(page.locator("#places")).to_contain_text("1 signed-in session(s)")
     expect(page.locator("#places")).to_contain_text("line(s) of activity")
+
+    # Deleting the account removes the sessions and the activity with it.
+    sub = jwt.decode(tokens(page)["idToken"], options={"verify_signature": False})["sub"]
+    dynamodb = local_aws(running_stack, "dynamodb")
+    [table] = [n for n in dynamodb.list_tables()["TableNames"] if n.endswith("-security")]
+    key = {"pk": {"S": f"security#{sub}"}}
+    assert "Item" in dynamodb.get_item(TableName=table, Key=key)
+    security_page(page, running_stack)
+    page.get_by_role("button", name="Delete account").click()
+    page.locator("#delete-form").get_by_label("Password").fill(NEW_PASSWORD)
+    page.get_by_role("button", name="Delete my account").click()
+    expect(page).to_have_url(path_of(running_stack, "login"))
+    assert "Item" not in dynamodb.get_item(TableName=table, Key=key)
 
 
 def two_step(page: Page):
