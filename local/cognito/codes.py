@@ -17,13 +17,23 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from local import moto_patches
+from local import clock, moto_patches
 from local.cognito import mail  # mail.new_code: tests replace the generator there
 from local.cognito.mail import RESET_SUBJECT, VERIFY_SUBJECT, WRONG_CODE, codes_match, delivery
 from local.outbox import Outbox
 
 __all__ = ["RESET_SUBJECT", "VERIFY_SUBJECT", "install"]
 _NO_SUCH_USER = "Username/client id combination not found."
+# How long Cognito's emailed codes work (its developer guide): a sign-up code 24 hours, a
+# password-reset code 1 hour; after that ExpiredCodeException, whatever the code.
+SIGN_UP_CODE_SECONDS = 24 * 3600
+RESET_CODE_SECONDS = 3600
+_EXPIRED = "Invalid code provided, please request a code again."
+
+
+def _expired(user: Any, kind: str, seconds: int) -> bool:
+    # Codes saved before their time was kept have none: they count as issued now.
+    return clock.now() - getattr(user, f"comm_it_{kind}_code_at", clock.now()) > seconds
 
 # Set once by install(): where the codes go, and moto's own methods that the patches wrap.
 _outbox: Outbox | None = None
@@ -56,6 +66,7 @@ def _pool_and_user(backend: Any, client_id: str, username: str) -> tuple[Any, An
 
 def _send_verification(user: Any) -> None:
     user.comm_it_signup_code = mail.new_code()
+    user.comm_it_signup_code_at = clock.now()
     _send(user, VERIFY_SUBJECT, user.comm_it_signup_code)
 
 
@@ -88,6 +99,8 @@ def _response_confirm_sign_up(self: Any) -> Any:
     if not codes_match(getattr(user, "comm_it_signup_code", None),
                         self._get_param("ConfirmationCode", "")):
         raise errors.CodeMismatchException(WRONG_CODE)
+    if _expired(user, "signup", SIGN_UP_CODE_SECONDS):
+        raise errors.ExpiredCodeException(_EXPIRED)
     user.status = UserStatus.CONFIRMED
     user.comm_it_signup_code = None
     user.attributes = [a for a in user.attributes if a["Name"] != "email_verified"] + \
@@ -132,6 +145,7 @@ def _backend_forgot_password(self: Any, client_id: str, username: str) -> tuple[
     _, response = _moto["forgot_password"](self, client_id, username)
     if user is not None:
         user.comm_it_reset_code = mail.new_code()
+        user.comm_it_reset_code_at = clock.now()
         _send(user, RESET_SUBJECT, user.comm_it_reset_code)
     # moto would also return its own code in a response header: the outbox is the only way.
     return "", response
@@ -148,6 +162,8 @@ def _backend_confirm_forgot_password(self: Any, client_id: str, username: str, p
         raise errors.UserNotFoundError(_NO_SUCH_USER)
     if not codes_match(getattr(user, "comm_it_reset_code", None), code):
         raise errors.CodeMismatchException(WRONG_CODE)
+    if _expired(user, "reset", RESET_CODE_SECONDS):
+        raise errors.ExpiredCodeException(_EXPIRED)
     self._validate_password(pool.id, password)
     result = _moto["confirm_forgot_password"](self, client_id, username, password, code)
     user.comm_it_reset_code = None  # one use only

@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import itertools
 import re
+import time
 import uuid
 from typing import Any
 
@@ -15,6 +16,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
+from local import clock
 from local.cognito import codes as cognito_codes
 from local.cognito import mail
 from local.cognito.mail import RESET_SUBJECT, VERIFY_SUBJECT
@@ -225,6 +227,29 @@ def test_reset_with_the_emailed_code_sets_the_password_once(confirmed, outbox):
     confirmed.log_in(NEW_PASSWORD)
     assert error_code(confirmed.log_in, PASSWORD) == "NotAuthorizedException"
     assert error_code(confirmed.reset, code, "Th1rd-password") == "CodeMismatchException"
+
+
+def test_a_reset_code_expires_after_an_hour_like_cognitos(confirmed, outbox):
+    start = time.time()
+    with clock.set(lambda: start):
+        confirmed.forgot()
+    code = outbox.last_code(confirmed.email)
+    with clock.set(lambda: start + cognito_codes.RESET_CODE_SECONDS + 1):
+        assert error_code(confirmed.reset, code) == "ExpiredCodeException"
+    with clock.set(lambda: start + cognito_codes.RESET_CODE_SECONDS - 1):
+        confirmed.reset(code)
+    confirmed.log_in(NEW_PASSWORD)
+
+
+def test_a_sign_up_code_expires_after_a_day_like_cognitos(person, outbox):
+    start = time.time()
+    with clock.set(lambda: start):
+        person.sign_up()
+    code = outbox.last_code(person.email)
+    with clock.set(lambda: start + cognito_codes.SIGN_UP_CODE_SECONDS + 1):
+        assert error_code(person.confirm, code) == "ExpiredCodeException"
+    with clock.set(lambda: start + cognito_codes.SIGN_UP_CODE_SECONDS - 1):
+        person.confirm(code)
 
 
 def test_reset_without_asking_for_a_code_is_code_mismatch(confirmed):
