@@ -67,11 +67,14 @@ clean:
 ## ALARM_EMAIL=ops@example.com, SES_IDENTITY_ARN=arn:aws:ses:... with SES_FROM_ADDRESS=no-reply@...
 ## and AUTH_RATE_LIMIT=500 (AWS WAF: requests to /api/auth/* per client IP in 5 minutes; 0 = off)
 ## are optional (kept if unset). Chalice's record of the stage is kept in Parameter Store.
+## The functions run on this Python's version: one AWS deprecates within a year is refused
+## unless named in ACCEPT_RUNTIME=python3.11 (also for package; README, Deploy).
 deploy: $(INSTALLED)
 	$(PY) -m infra.deploy deploy --stage $(STAGE) \
 	  $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) $(if $(SES_IDENTITY_ARN),--ses-identity-arn $(SES_IDENTITY_ARN)) \
 	  $(if $(SES_FROM_ADDRESS),--ses-from-address "$(SES_FROM_ADDRESS)") \
-	  $(if $(AUTH_RATE_LIMIT),--auth-rate-limit $(AUTH_RATE_LIMIT))
+	  $(if $(AUTH_RATE_LIMIT),--auth-rate-limit $(AUTH_RATE_LIMIT)) \
+	  $(if $(ACCEPT_RUNTIME),--accept-runtime $(ACCEPT_RUNTIME))
 
 ## destroy: `chalice delete`, then the stack; the user pool, users table and bucket are kept
 ## (it says how to remove them: python -m infra.deploy purge-retained --stage STAGE --yes)
@@ -82,7 +85,7 @@ destroy: $(INSTALLED)
 ## offline and without AWS credentials; it prints the commands that deploy it through an
 ## artifact bucket, with a change set to review first (docs/deploy.md)
 package: $(INSTALLED)
-	$(PY) -m infra.package --stage $(STAGE)
+	$(PY) -m infra.package --stage $(STAGE) $(if $(ACCEPT_RUNTIME),--accept-runtime $(ACCEPT_RUNTIME))
 ## smoke: prove a stage works with a throwaway user (docs/deploy.md, "Prove a stage"): STAGE=dev
 ## checks a deployed stage with your AWS credentials; with no STAGE (command line or
 ## environment) it checks the running `make run` (PORT, LOCAL_AWS_PORT). PASS/FAIL/SKIP lines

@@ -20,11 +20,12 @@ import argparse
 import subprocess
 import sys
 import time
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from infra import chalice_cli, deployed_record, event_sources, gateway, stack, stage as stage_config
-from infra import waf
+from infra import runtime, waf
 from infra import template as infra_template
 from infra.credentials import check_credentials
 from infra.errors import DeployError, aws_error
@@ -143,6 +144,9 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = ROOT) -> int:
     parser.add_argument("--auth-rate-limit",
                         help="deploy: requests to /api/auth/* per client IP in 5 minutes "
                              "(AWS WAF; 0 turns it off; kept if unset, 500 on a new stack)")
+    parser.add_argument("--accept-runtime",
+                        help="deploy: go ahead on this Lambda runtime although AWS deprecates "
+                             "it within a year (infra/runtime.py)")
     args = parser.parse_args(argv)
 
     import boto3
@@ -152,6 +156,7 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = ROOT) -> int:
     started = time.monotonic()
     try:
         if args.command == "deploy":
+            print(runtime.check(runtime.lambda_runtime(), date.today(), args.accept_runtime))
             deploy(args.stage, session, project_dir,
                    parameters={"AlarmEmail": args.alarm_email,
                                "SesIdentityArn": args.ses_identity_arn,

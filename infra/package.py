@@ -31,10 +31,11 @@ import os
 import shutil
 import subprocess
 import sys
+from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
-from infra import chalice_cli, event_sources, gateway, policy, stage as stage_config, waf
+from infra import chalice_cli, event_sources, gateway, policy, runtime, stage as stage_config, waf
 from infra.stack import PROTECTION
 from infra import template as infra_template
 from infra.errors import DeployError
@@ -297,9 +298,13 @@ def main(argv: Sequence[str] | None = None) -> int:
                                      description=__doc__.split("\n")[0])
     parser.add_argument("--stage", default="dev")
     parser.add_argument("--out", default=None, help="default: build/<stage>")
+    parser.add_argument("--accept-runtime",
+                        help="build for this Lambda runtime although AWS deprecates it within "
+                             "a year (infra/runtime.py)")
     args = parser.parse_args(argv)
     out = Path(args.out) if args.out else ROOT / "build" / args.stage
     try:
+        print(runtime.check(runtime.lambda_runtime(), date.today(), args.accept_runtime))
         target = build(args.stage, out)
     except DeployError as exc:
         print(f"error: {exc}", file=sys.stderr)

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from infra import credentials, deploy, policy, stack, stage, teardown
+from infra import credentials, deploy, policy, runtime, stack, stage, teardown
 from infra.errors import DeployError
 from tests.helpers import fake_outputs
 
@@ -91,7 +91,8 @@ def test_make_deploy_without_credentials_exits_1_before_touching_anything(no_aws
                                                                           monkeypatch):
     config = (ROOT / ".chalice" / "config.json").read_bytes()
     monkeypatch.setattr(stack, "deploy_stack", lambda *a, **k: pytest.fail("stack touched"))
-    assert deploy.main(["deploy", "--stage", "dev"]) == 1
+    assert deploy.main(["deploy", "--stage", "dev",  # the runtime accepted (test_infra_runtime)
+                        "--accept-runtime", runtime.lambda_runtime()]) == 1
     assert "error: No AWS credentials found" in capsys.readouterr().err
     assert (ROOT / ".chalice" / "config.json").read_bytes() == config
 

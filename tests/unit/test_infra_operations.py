@@ -259,13 +259,14 @@ def test_a_first_create_that_rolled_back_says_why_and_to_delete_the_stack():
 def test_an_aws_refusal_no_step_foresaw_is_one_line_not_a_traceback(monkeypatch, capsys):
     from botocore.exceptions import ClientError
 
-    from infra import deploy
+    from infra import deploy, runtime
 
     def refused(*args: Any, **kwargs: Any) -> None:
         raise ClientError({"Error": {"Code": "ValidationError",
                                      "Message": "Template format error"}}, "CreateStack")
 
     monkeypatch.setattr(deploy, "deploy", refused)
-    assert deploy.main(["deploy", "--stage", "dev"]) == 1
+    assert deploy.main(["deploy", "--stage", "dev",  # the runtime accepted (test_infra_runtime)
+                        "--accept-runtime", runtime.lambda_runtime()]) == 1
     assert capsys.readouterr().err == ("error: AWS answered ValidationError: Template format "
                                        "error\n")
