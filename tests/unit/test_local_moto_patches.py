@@ -28,7 +28,8 @@ def pinned_moto() -> str:
 def test_the_patches_were_written_for_the_moto_that_is_pinned():
     assert moto_patches.MOTO_VERSION == pinned_moto(), (
         "requirements-dev.txt pins another moto than local/moto_patches.py was written for: "
-        "re-check every patch listed there against it, then update MOTO_VERSION")
+        "re-check every patch listed there against it (pytest tests/canaries names the patches "
+        "whose gap the new moto closed), then update MOTO_VERSION")
 
 
 def test_the_installed_moto_is_the_pinned_one():
@@ -40,7 +41,8 @@ def test_the_installed_moto_is_the_pinned_one():
 def test_the_chalice_local_patches_were_written_for_the_chalice_that_is_pinned():
     assert moto_patches.CHALICE_VERSION == pinned("chalice"), (
         "requirements-dev.txt pins another chalice than local/serve.py's patches were written "
-        "for: re-check every entry of CHALICE_PATCHES (and its canary in tests/canaries/), "
+        "for: re-check every entry of CHALICE_PATCHES (pytest tests/canaries names the patches "
+        "whose gap the new chalice closed), "
         "then update CHALICE_VERSION")
 
 
