@@ -29,21 +29,28 @@ def destroy(stage: str, session: Any, project_dir: Path, run: Runner = subproces
 
 def _destroy(stage: str, session: Any, project_dir: Path, run: Runner,
              say: Callable[[str], None]) -> list[str]:
-    if deployed_record.require(session, project_dir, stage, say):
+    cfn = session.client("cloudformation")
+    name = stack_name(stage)
+    packaged = find(cfn, name) is not None and owns_the_app(cfn, name)
+    if packaged:
+        say(f"Stack {name} holds the app's functions and API (deployed by the package path): "
+            "deleting the stack deletes them; no `chalice delete`.")
+    elif deployed_record.require(session, project_dir, stage, say):
         run([*chalice_cli.chalice_command(), "delete", "--stage", stage],
             cwd=project_dir, check=True)
         _nothing_left(session, stage)
         deployed_record.forget(session.client("ssm"), stage)
     else:
         say(f"No Chalice deployment recorded for stage {stage}: nothing to delete there.")
-    cfn = session.client("cloudformation")
-    name = stack_name(stage)
     stack = find(cfn, name)
     if stack is None:
         say(f"Stack {name} does not exist: nothing to delete.")
         return []
     outputs = outputs_of(stack)
-    waf.release(session.client("wafv2"), stage)  # WAF refuses to delete a web ACL in use
+    # purge-retained reads the kept names here (`make deploy` stored them; the package not).
+    deployed_record.save_outputs(session.client("ssm"), stage, outputs)
+    if not packaged:  # the package's stack deletes its own web ACL association first
+        waf.release(session.client("wafv2"), stage)  # WAF refuses to delete a web ACL in use
     delete_stack(cfn, stage)
     kept = [f"Cognito user pool {outputs['UserPoolId']} (every account; deletion protection on)"
             if "UserPoolId" in outputs else "",
@@ -58,6 +65,22 @@ def _destroy(stage: str, session: Any, project_dir: Path, run: Runner,
         "table and bucket names until they are removed or imported.\n"
         f"To remove them for good: python -m infra.deploy purge-retained --stage {stage} --yes")
     return kept
+
+
+def owns_the_app(cfn: Any, name: str) -> bool:
+    """The stack holds a Lambda function or a REST API: the package path's one template
+    (`make deploy`'s stack leaves both to Chalice)."""
+    from botocore.exceptions import ClientError
+
+    app_types = {"AWS::Lambda::Function", "AWS::ApiGateway::RestApi"}
+    try:
+        return any(r["ResourceType"] in app_types
+                   for page in cfn.get_paginator("list_stack_resources").paginate(StackName=name)
+                   for r in page["StackResourceSummaries"])
+    except ClientError as exc:
+        if "does not exist" in aws_error(exc)[1]:
+            return False  # gone since it was found
+        raise
 
 
 def _nothing_left(session: Any, stage: str) -> None:
@@ -82,6 +105,11 @@ def purge_retained(stage: str, session: Any, project_dir: Path,
     table, the names."""
     stage_config.check_stage(stage)
     check_credentials(session)
+    cfn, name = session.client("cloudformation"), stack_name(stage)
+    if find(cfn, name) is not None:
+        how = " (deployed by the package path)" if owns_the_app(cfn, name) else ""
+        raise DeployError(f"Stack {name}{how} still exists: run `make destroy STAGE={stage}` "
+                          "first; purge-retained removes only what destroy keeps.")
     env = stage_config.environment(project_dir, stage)
     from infra.template import env_name
 
