@@ -158,8 +158,10 @@ PATCHES = (
           "signatures"),
     Patch("moto.core.authorization.ActionAuthenticatorMixin."
           "_authenticate_and_authorize_normal_action", "local.iam.enforcement",
-          "no policy variables or role-policy conditions", GAP,
-          "substitute policy variables and evaluate Condition blocks"),
+          "no policy variables or role-policy conditions; DynamoDB's and Parameter Store's "
+          "actions checked against resource \"*\" only", GAP,
+          "authorise against the resource's ARN, substitute policy variables, evaluate "
+          "Condition blocks (dynamodb:LeadingKeys)"),
     Patch("moto.dynamodb.models.DynamoDBBackend.transact_write_items",
           "local.dynamodb_transactions",
           "TransactWriteItems costs O(table size) (it deep-copies every table it touches); "

@@ -329,19 +329,30 @@ def moto_iam_substitutes_no_policy_variable() -> None:
     from moto.core.authorization import enable_iam_authentication
 
     _client("s3").create_bucket(Bucket="canary-policy-variables")
-    _client("ssm").put_parameter(Name="/canary-user/p", Value="v", Type="String")
+    for folder in ("canary-user", "spelled-out"):
+        _client("ssm").put_parameter(Name=f"/{folder}/p", Value="v", Type="String")
     keys = _iam_user_with_policy("canary-user", {"Effect": "Allow", "Action": [
         "s3:PutObject", "ssm:GetParameter"], "Resource": [
         "arn:aws:s3:::canary-policy-variables/${aws:username}/*",
-        "arn:aws:ssm:us-east-1:123456789012:parameter/${aws:username}/*"]})
+        "arn:aws:s3:::canary-policy-variables/spelled-out/*",
+        "arn:aws:ssm:us-east-1:123456789012:parameter/${aws:username}/*",
+        "arn:aws:ssm:us-east-1:123456789012:parameter/spelled-out/*"]})
+    anywhere = _iam_user_with_policy("canary-anywhere", {
+        "Effect": "Allow", "Action": "ssm:GetParameter", "Resource": "*"})
     s3, ssm = _client("s3", **keys), _client("ssm", **keys)
     with enable_iam_authentication():
-        refused = {
-            "s3": _error(lambda: s3.put_object(Bucket="canary-policy-variables",
-                                               Key="canary-user/f", Body=b"x")),
-            "ssm": _error(lambda: ssm.get_parameter(Name="/canary-user/p")),
-        }
-    assert refused["s3"] == "AccessDenied" and refused["ssm"], refused
+        s3_refused = {folder: _error(lambda folder=folder: s3.put_object(
+            Bucket="canary-policy-variables", Key=f"{folder}/f", Body=b"x"))
+            for folder in ("spelled-out", "canary-user")}
+        ssm_refused = {folder: _error(lambda folder=folder: ssm.get_parameter(
+            Name=f"/{folder}/p")) for folder in ("spelled-out", "canary-user")}
+        anywhere_refused = _error(lambda: _client("ssm", **anywhere).get_parameter(
+            Name="/spelled-out/p"))
+    # S3: the user's own folder, named by ${aws:username}, is refused; one spelled out is not
+    assert s3_refused == {"spelled-out": "", "canary-user": "AccessDenied"}, s3_refused
+    # Parameter Store: moto checks every action against resource "*", so a policy naming
+    # parameters (spelled out or by a variable) grants nothing; one granting "*" does
+    assert all(ssm_refused.values()) and anywhere_refused == "", (ssm_refused, anywhere_refused)
 
 
 # --- DynamoDB ---------------------------------------------------------------------------
@@ -574,8 +585,9 @@ def moto_builds_the_queues_attributes_for_each_message_received() -> None:
 
     sqs, url, _ = _queue_with_message("canary-retention")
     with _Counting(Queue, "attributes", property) as built:
-        sqs.receive_message(QueueUrl=url)
-    assert built.calls, "ReceiveMessage no longer builds the queue's attributes"
+        assert len(sqs.receive_message(QueueUrl=url)["Messages"]) == 1
+    assert len(built.calls) >= 3, "ReceiveMessage builds the queue's attributes " \
+        f"{len(built.calls)} times for one message"
 
 
 @canary(("moto.sqs.models.Message.visible", "local.sqs_scans"),

@@ -1,6 +1,10 @@
 """The local AWS makes exactly the patches local/moto_patches.py lists, each once."""
 from __future__ import annotations
 
+import inspect
+import sys
+from typing import Any
+
 from local import moto_patches
 
 
@@ -8,3 +12,30 @@ def test_the_local_aws_applies_every_listed_patch_and_no_other(local_aws):
     listed = [(patch.target, patch.by) for patch in moto_patches.PATCHES]
     assert len(set(listed)) == len(listed)
     assert set(moto_patches.applied) == set(listed)
+
+
+def _function_of(value: Any) -> Any:
+    if isinstance(value, (classmethod, staticmethod)):
+        return value.__func__
+    if isinstance(value, property):
+        return value.fget
+    return value
+
+
+def test_no_class_of_moto_holds_a_function_of_local_where_the_registry_says_none(local_aws):
+    """A patch made around `replace()` (a plain setattr) is found too: every function of
+    local/ found on a class of moto's is at a target the registry lists."""
+    listed = {patch.target for patch in moto_patches.PATCHES}
+    found = set()
+    for name, module in list(sys.modules.items()):
+        if not name.startswith("moto.") or module is None:
+            continue
+        for _, owner in inspect.getmembers(module, inspect.isclass):
+            if owner.__module__ != name:
+                continue
+            for attribute, value in list(vars(owner).items()):
+                origin = getattr(_function_of(value), "__module__", None) or ""
+                if origin == "local" or origin.startswith("local."):
+                    found.add(moto_patches.target(owner, attribute))
+    assert found, "the search finds the listed patches"
+    assert found <= listed, f"patched but not listed in local/moto_patches.py: {found - listed}"
