@@ -3,10 +3,11 @@
 Each canary asserts that a gap listed in local/moto_patches.py is still there in the moto
 (or chalice) installed. Patches are process-global once installed, so the canaries run in a
 process of their own that never imports local/: `python -m tests.canaries.gaps` runs them
-all (moto's in-process `mock_aws()`, a fresh one per canary) and prints one JSON object,
-{canary: null when the gap is there, else why not}, and whether anything imported local/.
+all (moto's in-process `mock_aws()`, each canary with its own pools, tables, queues and
+buckets; chalice local's server on a free port) and prints one JSON object, {canary: null
+when the gap is there, else why not}, and whether anything imported local/.
 tests/canaries/test_canaries.py runs it once and names, for a canary that fails, the patch
-to delete.
+to delete. A canary may count calls or wrap moto's methods: this process is thrown away.
 """
 from __future__ import annotations
 
