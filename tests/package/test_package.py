@@ -82,6 +82,23 @@ def test_the_build_holds_one_template_and_the_zip(package):
     assert {"RestAPI", "APIHandler", "SaveProfile", "ArchiveProfile", "SyncName"} <= set(resources)
 
 
+def test_docs_deploy_says_the_packages_real_sizes(package):
+    """docs/deploy.md's sizes of the template (as written and minified) and of the zip (packed,
+    unpacked) are the build's own, within 10% (issue 27: they had drifted)."""
+    text = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
+    said = re.search(r"The template is about (\d+) KB \((\d+) KB minified\).*?the zip about "
+                     r"([\d.]+) MB\s+\(([\d.]+) MB unpacked", text, re.S)
+    assert said, "docs/deploy.md's sizes"
+    written = (package["out"] / "template.json").stat().st_size / 1000
+    minified = len(json.dumps(package["template"], separators=(",", ":"))) / 1000
+    with zipfile.ZipFile(package["out"] / "deployment.zip") as archive:
+        unpacked = sum(i.file_size for i in archive.infolist()) / 1e6
+    packed = (package["out"] / "deployment.zip").stat().st_size / 1e6
+    for doc, real in zip(map(float, said.groups()), (written, minified, packed, unpacked),
+                         strict=True):
+        assert abs(doc - real) <= real * 0.10, (doc, real)
+
+
 def test_cfn_lint_passes_on_the_one_template(package):
     from cfnlint.api import ManualArgs, lint_file
 

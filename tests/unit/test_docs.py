@@ -65,3 +65,19 @@ def test_every_figure_the_readme_quotes_from_the_bench_is_the_benchmarks_own():
 def test_the_readme_is_read_in_minutes():
     lines = (ROOT / "README.md").read_text().count("\n")
     assert lines <= 170, f"README.md has {lines} lines: move detail into docs/"
+
+
+def test_the_cost_at_rest_counts_the_templates_alarms_and_the_total_adds_up():
+    """docs/operations.md prices every alarm of infra/template.yaml; its rows add up to the
+    total it says (issue 27: the count and the cost had drifted apart)."""
+    from infra import template as infra_template
+
+    alarms = sum(r["Type"] == "AWS::CloudWatch::Alarm"
+                 for r in infra_template.load()["Resources"].values())
+    text = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
+    at_rest = text.split("**At rest**", 1)[1].split("About **", 1)
+    row = re.search(r"\| (\d+) CloudWatch alarms \(\$0\.10 each[^|]*\| \$([\d.]+) \|", at_rest[0])
+    assert row, "the alarms' row"
+    assert int(row[1]) == alarms and float(row[2]) == round(alarms * 0.10, 2)
+    priced = [float(m) for m in re.findall(r"\| \$([\d.]+) \|\n", at_rest[0])]
+    assert at_rest[1].startswith(f"${sum(priced):.2f} a month**"), (priced, at_rest[1][:40])
