@@ -379,7 +379,11 @@ def test_failed_notifications_and_old_messages_raise_alarms(template):
     assert dimension(failed, "TopicName") == {"Fn::GetAtt": ["UserEventsTopic", "TopicName"]}
     aged = {dimension(a, "QueueName")["Fn::GetAtt"][0] for a in
             by_metric["ApproximateAgeOfOldestMessage"]}
-    assert aged == {"ProfileQueue", "ArchiveQueue"}
+    # Every queue a Lambda consumes (those with a redrive policy), the quota's too: its
+    # dead-letter alarm fires only after 5 receives, a disabled mapping never.
+    consumed = {name for name, r in template["Resources"].items()
+                if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"]}
+    assert aged == consumed == {"ProfileQueue", "ArchiveQueue", "QuotaQueue"}
 
 
 def test_the_user_pool_tier_is_explicit_and_lite(template):
