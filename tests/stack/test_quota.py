@@ -54,6 +54,17 @@ def test_a_file_over_the_size_limit_written_with_the_persons_credentials_is_remo
     assert any("enforce_quota" in line and "removed 1" in line for line in console), console
 
 
+def test_a_file_of_exactly_the_size_limit_stays_and_one_byte_more_goes(person, dev_s3):
+    """The limit is a size a file may have: MAX_FILE_BYTES stays, MAX_FILE_BYTES + 1 goes."""
+    someone = person()
+    exact, over = someone.file("exact.bin"), someone.file("over.bin")
+    someone.s3.put_object(Bucket=someone.bucket, Key=exact, Body=b"x" * inputs.MAX_FILE_BYTES)
+    someone.s3.put_object(Bucket=someone.bucket, Key=over,
+                          Body=b"x" * (inputs.MAX_FILE_BYTES + 1))
+    quota.enforce(someone.sub)
+    assert versions_of(dev_s3, someone.bucket, someone.file("")) == [exact]
+
+
 def test_a_file_beyond_the_count_limit_is_removed_with_every_version(person, dev_s3, console):
     someone = person()
     names = [f"f{n:02}.txt" for n in range(my_files.MAX_FILES + 1)]
