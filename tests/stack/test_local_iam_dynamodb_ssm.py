@@ -151,3 +151,19 @@ def test_tampered_or_foreign_credentials_are_refused_by_dynamodb_and_ssm(someone
     with pytest.raises(ClientError) as error:
         tokenless.get_parameter(Name=parameter(alice.sub))
     assert error.value.response["Error"]["Code"] == "InvalidToken"
+
+
+def test_every_name_of_a_get_parameters_request_is_authorised_not_only_the_first():
+    """The role grants no ssm:GetParameters, so the refusal above is the action's; here the
+    resources a grant of it would be checked against: one ARN per name, in order."""
+    import json
+    from types import SimpleNamespace
+
+    from local.iam import dynamodb_ssm
+
+    request = SimpleNamespace(service_name="ssm", region="eu-west-1", current_account="123")
+    names = [parameter("alice"), parameter("bob"), parameter("carol")]
+    checked = dynamodb_ssm.checks(request, json.dumps({"Names": names}).encode(),
+                                  SimpleNamespace(partition="aws"), "ssm:GetParameters", {})
+    assert checked == [("ssm:GetParameters", f"arn:aws:ssm:eu-west-1:123:parameter{name}")
+                       for name in names]
