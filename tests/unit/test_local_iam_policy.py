@@ -104,3 +104,21 @@ def test_the_trust_policy_admits_only_this_pools_authenticated_identities():
                   cognito) == NO_MATCH
     assert decide([trust], "sts:AssumeRoleWithWebIdentity", "role", signed_in,
                   {"Federated": "accounts.google.com"}) == NO_MATCH
+
+
+def test_for_all_values_needs_every_value_to_match_and_for_any_value_needs_one():
+    own_keys = ["${aws:PrincipalTag/sub}"]
+    every = allow("dynamodb:GetItem", "*",
+                  {"ForAllValues:StringEquals": {"dynamodb:LeadingKeys": own_keys}})
+    some = allow("dynamodb:GetItem", "*",
+                 {"ForAnyValue:StringEquals": {"dynamodb:LeadingKeys": own_keys}})
+    own = {**ALICE, "dynamodb:LeadingKeys": ["alice"]}
+    mixed = {**ALICE, "dynamodb:LeadingKeys": ["alice", "bob"]}
+    assert decide([every], "dynamodb:GetItem", "arn", own) == ALLOW
+    assert decide([every], "dynamodb:GetItem", "arn", mixed) == NO_MATCH
+    assert decide([some], "dynamodb:GetItem", "arn", mixed) == ALLOW
+    assert decide([some], "dynamodb:GetItem", "arn",
+                  {**ALICE, "dynamodb:LeadingKeys": ["bob"]}) == NO_MATCH
+    # Over no values at all (a Scan names no key), ForAllValues holds, as IAM documents.
+    assert decide([every], "dynamodb:GetItem", "arn", ALICE) == ALLOW
+    assert decide([some], "dynamodb:GetItem", "arn", ALICE) == NO_MATCH
