@@ -106,6 +106,12 @@ def test_a_missing_mapping_fails():
     assert lines == ["FAIL event source mappings: comm-it-dev-save_profile has 0 mappings, not 1"]
 
 
+def test_a_disabled_mapping_fails_naming_it():
+    lines = run_one(smoke.EVENT_SOURCE_MAPPINGS,
+                    **{"lambda": Lambda(live_mappings(enforce_quota={"State": "Disabled"}))})
+    assert lines == ["FAIL event source mappings: comm-it-dev-enforce_quota is Disabled"]
+
+
 def stage(name: str, rate: float = 100.0, burst: int = 200) -> dict[str, Any]:
     return {"stageName": name, "methodSettings": {
         "*/*": {"throttlingRateLimit": rate, "throttlingBurstLimit": burst}}}
@@ -222,6 +228,35 @@ def test_every_alarm_of_the_template_is_expected_named_for_the_stage():
     names = smoke.expected_alarms("prod")
     assert "comm-it-prod-api-5xx" in names and "comm-it-prod-sync_name-errors" in names
     assert all(n.startswith("comm-it-prod-") and "${" not in n for n in names)
+
+
+class CloudWatch:
+    """describe_alarms in pages of two, as its paginator would hand them out."""
+
+    def __init__(self, names: list[str]) -> None:
+        self.names = names
+
+    def get_paginator(self, operation: str) -> Any:
+        assert operation == "describe_alarms"
+        return self
+
+    def paginate(self, AlarmNamePrefix: str) -> Any:  # noqa: N803
+        named = [n for n in self.names if n.startswith(AlarmNamePrefix)]
+        for start in range(0, len(named), 2):
+            yield {"MetricAlarms": [{"AlarmName": n} for n in named[start:start + 2]]}
+
+
+def test_every_alarm_of_the_template_existing_passes():
+    expected = sorted(smoke.expected_alarms(STAGE))
+    lines = run_one("alarms", cloudwatch=CloudWatch(expected))
+    assert lines == [f"PASS alarms: all {len(expected)} alarms of infra/template.yaml exist"]
+
+
+def test_one_alarm_missing_fails_naming_it():
+    expected = sorted(smoke.expected_alarms(STAGE))
+    lines = run_one("alarms", cloudwatch=CloudWatch(
+        [n for n in expected if n != "comm-it-dev-api-5xx"] + ["comm-it-dev-unrelated"]))
+    assert lines == [f"FAIL alarms: 1 of {len(expected)} alarms missing: comm-it-dev-api-5xx"]
 
 
 @pytest.mark.parametrize("check", smoke.AWS_ONLY_CHECKS)
