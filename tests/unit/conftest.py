@@ -13,13 +13,18 @@ import pytest
 
 @pytest.fixture(autouse=True)
 def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
-    def refuse(self: socket.socket, address: Any) -> None:
-        raise AssertionError(f"a unit test opened a connection to {address}: "
-                             "it belongs in tests/stack/")
+    """Refuse every way a socket reaches the network: connecting, serving (bind, listen)
+    and UDP (sendto without a connection)."""
+    for method in NETWORK_METHODS:
+        def refuse(self: socket.socket, *args: Any, _method: str = method) -> None:
+            raise AssertionError(f"a unit test called socket.{_method}{args!r}: "
+                                 "it belongs in tests/stack/")
 
-    monkeypatch.setattr(socket.socket, "connect", refuse)
-    monkeypatch.setattr(socket.socket, "connect_ex", refuse)
+        monkeypatch.setattr(socket.socket, method, refuse)
     yield
+
+
+NETWORK_METHODS = ("connect", "connect_ex", "bind", "listen", "sendto", "sendmsg")
 
 
 @pytest.fixture
