@@ -6,6 +6,7 @@ a moto server) belongs in tests/stack/, and fails here instead of quietly waitin
 from __future__ import annotations
 
 import socket
+import subprocess
 from typing import Any, Iterator
 
 import pytest
@@ -22,6 +23,15 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
 
         monkeypatch.setattr(socket.socket, method, refuse)
     yield
+
+
+@pytest.fixture(autouse=True)
+def no_process(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Refuse starting a process (subprocess.run and the rest go through Popen)."""
+    def refuse(*args: Any, **kwargs: Any) -> None:
+        raise AssertionError(f"a unit test started a process {args!r}: it belongs in tests/run/")
+
+    monkeypatch.setattr(subprocess, "Popen", refuse)
 
 
 NETWORK_METHODS = ("connect", "connect_ex", "bind", "listen", "sendto", "sendmsg")

@@ -1,5 +1,5 @@
-"""The unit tier opens no socket to anything (tests/unit/conftest.py): a test that connects,
-serves or sends a datagram fails at once, naming the call."""
+"""The unit tier opens no socket and starts no process (tests/unit/conftest.py): a test that
+connects, serves, sends a datagram or starts a process fails at once, naming the call."""
 from __future__ import annotations
 
 import socket
@@ -25,3 +25,10 @@ def test_a_udp_datagram_is_refused():
             udp.sendto(b"x", ("127.0.0.1", 9))
         with pytest.raises(AssertionError, match="belongs in tests/stack/"):
             udp.sendmsg([b"x"], [], 0, ("127.0.0.1", 9))
+
+
+def test_starting_a_process_is_refused():
+    import subprocess
+
+    with pytest.raises(AssertionError, match="belongs in tests/run/"):
+        subprocess.run(["true"], check=False)
