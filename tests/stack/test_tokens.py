@@ -30,8 +30,8 @@ GUARDED = [("GET", "/api/greeting"), ("GET", "/api/greeting/card"),
            ("POST", "/api/auth/credentials")]
 # The account routes a person uses before having a token: the only public ones under /api.
 PUBLIC_API = {f"/api/auth/{name}" for name in
-              ("signup", "confirm", "resend", "login", "login/code", "refresh", "logout", "forgot",
-               "reset")}
+              ("signup", "confirm", "resend", "login", "login/code", "login/recovery", "refresh",
+               "logout", "forgot", "reset")}
 
 
 def routes_with_an_authorizer() -> list[tuple[str, str]]:
