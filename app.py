@@ -9,8 +9,9 @@ from urllib.parse import unquote
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
 from chalicelib import (account, changes, cognito_credentials, cognito_sign_in, devices,
-                        ended_sessions, greeting, guard, inputs, login, logs, my_access, my_data,
-                        my_data_export, my_files, pages, pipeline, session_cookie, two_step)
+                        ended_sessions, greeting, guard, inputs, lambdas, login, logs, my_access,
+                        my_data, my_data_export, my_files, pages, pipeline, session_cookie,
+                        two_step)
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 from chalicelib.headers import security_headers
@@ -316,13 +317,15 @@ def check_my_access():
 
 # --- The pipeline: Lambdas fed by SQS (fan-out of the login event) and the table stream ---
 
-@app.on_sqs_message(queue=deploy_value("PROFILE_QUEUE_NAME"), batch_size=10, maximum_concurrency=5)
+@app.on_sqs_message(queue=deploy_value("PROFILE_QUEUE_NAME"), batch_size=10, maximum_concurrency=5,
+                    name=lambdas.SAVE_PROFILE)
 def save_profile(event):
     """User events -> the user's record in DynamoDB (a tombstone once deleted)."""
     return pipeline.save_profiles(event)
 
 
-@app.on_sqs_message(queue=deploy_value("ARCHIVE_QUEUE_NAME"), batch_size=10, maximum_concurrency=5)
+@app.on_sqs_message(queue=deploy_value("ARCHIVE_QUEUE_NAME"), batch_size=10, maximum_concurrency=5,
+                    name=lambdas.ARCHIVE_PROFILE)
 def archive_profile(event):
     """User events -> the user's JSON document in S3 (everything under users/<sub>/ goes
     when the account is deleted)."""
@@ -330,13 +333,14 @@ def archive_profile(event):
 
 
 @app.on_dynamodb_record(stream_arn=deploy_value("USERS_TABLE_STREAM_ARN"), batch_size=10,
-                       starting_position="TRIM_HORIZON")
+                       starting_position="TRIM_HORIZON", name=lambdas.SYNC_NAME)
 def sync_name(event):
     """Users table changed -> the user's name in Parameter Store (removed with the account)."""
     return pipeline.sync_names(event)
 
 
-@app.on_sqs_message(queue=deploy_value("QUOTA_QUEUE_NAME"), batch_size=10, maximum_concurrency=5)
+@app.on_sqs_message(queue=deploy_value("QUOTA_QUEUE_NAME"), batch_size=10, maximum_concurrency=5,
+                    name=lambdas.ENFORCE_QUOTA)
 def enforce_quota(event):
     """Objects created in the users bucket -> a file past the size or count limit goes, every
     version (written around the app too, e.g. with the AWS CLI and the person's credentials)."""

@@ -20,9 +20,9 @@ import time
 from decimal import Decimal
 from typing import Any, Callable
 
-from chalicelib import cognito_account, cognito_credentials, names, user_keys
+from chalicelib import cognito_account, cognito_credentials, lambdas, names, user_keys
 from chalicelib.aws import client, client_as, error_code, unreachable
-from chalicelib.config import APP_NAME, settings
+from chalicelib.config import settings
 from chalicelib.errors import Forbidden, ServiceUnavailable
 from chalicelib.my_files import ACCESS_DENIED, STALE_CREDENTIALS, Person
 
@@ -32,8 +32,6 @@ log = logging.getLogger(__name__)
 # rule, the log groups' retention), pinned to it by tests/unit/test_my_data.py.
 NONCURRENT_VERSION_DAYS = 30
 LOG_RETENTION_DAYS = 30
-# Their log groups' suffixes.
-LAMBDAS = ("", "-save_profile", "-archive_profile", "-sync_name", "-enforce_quota")
 
 YOUR_CREDENTIALS = "your AWS credentials"
 YOUR_ACCESS_TOKEN = "your access token"  # noqa: S105 (a label, not a secret)
@@ -172,7 +170,8 @@ def _rows(person: Person, data: dict[str, Any]) -> dict[str, Any]:
              "until replaced or two-step verification is off. All of it goes when you delete "
              "your account.", APP_ROLE),
         _row("Amazon CloudWatch Logs",
-             "Log groups " + ", ".join(f"/aws/lambda/{APP_NAME}-{cfg.stage}{s}" for s in LAMBDAS),
+             "Log groups " + ", ".join(f"/aws/lambda/{lambdas.deployed_name(cfg.stage, f)}"
+                                       for f in lambdas.FUNCTIONS),
              ["Lines about your requests may name your sub; never your name, email, "
               "password or tokens."],
              f"{LOG_RETENTION_DAYS} days.", NOT_READ),

@@ -35,6 +35,7 @@ from datetime import date
 from pathlib import Path
 from typing import Any, Callable, Sequence
 
+from chalicelib.lambdas import deployed_name as function_name
 from infra import chalice_cli, event_sources, gateway, policy, runtime, stage as stage_config, waf
 from infra.stack import PROTECTION
 from infra import template as infra_template
@@ -96,12 +97,6 @@ def symbolic_outputs(template: dict[str, Any]) -> dict[str, str]:
             out[name] = "${%s.%s}" % (logical, attribute)
     out["UsersTableArn"] = "arn:@@Partition@@:dynamodb:@@Region@@:@@AccountId@@:table/${UsersTable}"
     return out
-
-
-def function_name(stage: str, function: str) -> str:
-    """The name `chalice deploy` gives a function (and the policies' log groups assume)."""
-    base = f"{policy.APP_NAME}-{stage}"
-    return base if function == policy.API_HANDLER else f"{base}-{function}"
 
 
 def _logical(function: str) -> str:

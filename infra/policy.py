@@ -16,14 +16,9 @@ from typing import Any, Callable, Mapping
 
 from chalicelib import user_keys
 from chalicelib.config import APP_NAME
-
-# The Lambdas of app.py by the names Chalice gives them.
-API_HANDLER = "api_handler"   # every route
-SAVE_PROFILE = "save_profile"  # SQS: the user's record in DynamoDB
-ARCHIVE_PROFILE = "archive_profile"  # SQS: the user's JSON document in S3
-SYNC_NAME = "sync_name"  # DynamoDB stream: the name in Parameter Store
-ENFORCE_QUOTA = "enforce_quota"  # SQS (S3 events): files past the quota removed
-FUNCTIONS = (API_HANDLER, SAVE_PROFILE, ARCHIVE_PROFILE, SYNC_NAME, ENFORCE_QUOTA)
+# The Lambdas of app.py: their one list is chalicelib/lambdas.py.
+from chalicelib.lambdas import (API_HANDLER, ARCHIVE_PROFILE, ENFORCE_QUOTA, FUNCTIONS,
+                                SAVE_PROFILE, SYNC_NAME, deployed_name)
 
 # The users bucket's key layout (chalicelib/user_keys.py) with "*" for the person's sub.
 EVERY_PERSONS_OBJECTS = user_keys.prefix("*") + "*"  # users/*/*: profiles and files
@@ -80,10 +75,8 @@ class Targets:
                 f"identitypool/{self['IDENTITY_POOL_ID']}")
 
     def log_group(self, function: str) -> list[str]:
-        name = f"{APP_NAME}-{self.stage}" if function == API_HANDLER else \
-            f"{APP_NAME}-{self.stage}-{function}"
         group = (f"arn:{self.partition}:logs:{self.region}:{self.account}"
-                 f":log-group:/aws/lambda/{name}")
+                 f":log-group:/aws/lambda/{deployed_name(self.stage, function)}")
         return [group, f"{group}:*"]
 
 

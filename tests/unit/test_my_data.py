@@ -2,7 +2,7 @@
 puts every statement of the authenticated role into words (chalicelib/my_access.py)."""
 from __future__ import annotations
 
-from chalicelib import my_access, my_data
+from chalicelib import lambdas, my_access, my_data
 from infra import template as infra_template
 
 
@@ -12,10 +12,9 @@ def test_the_stated_retention_is_the_templates():
     assert rule["NoncurrentVersionExpiration"]["NoncurrentDays"] == my_data.NONCURRENT_VERSION_DAYS
     groups = [r["Properties"] for r in resources.values() if r["Type"] == "AWS::Logs::LogGroup"
               and "/aws/lambda/" in str(r["Properties"]["LogGroupName"])]
-    assert len(groups) == len(my_data.LAMBDAS)
     assert {g["RetentionInDays"] for g in groups} == {my_data.LOG_RETENTION_DAYS}
     assert sorted(g["LogGroupName"]["Fn::Sub"] for g in groups) == sorted(
-        "/aws/lambda/comm-it-${Stage}" + suffix for suffix in my_data.LAMBDAS)
+        "/aws/lambda/" + lambdas.deployed_name("${Stage}", f) for f in lambdas.FUNCTIONS)
 
 
 def test_every_statement_of_the_role_is_said_in_words():
