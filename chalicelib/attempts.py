@@ -134,9 +134,11 @@ class Attempts:
 
     def _take(self, limit: Limit, who: str) -> _Attempt:
         pk = _key(limit, who)
-        for _ in range(8):  # another attempt at the same moment: read again
+        for tries in range(8):  # another attempt at the same moment: read again
             now = self.clock()
-            item = self.table.get(pk, now)
+            # Most attempts find no count: the first try writes as if there were none (one
+            # call, not two); only when one exists is it read.
+            item = self.table.get(pk, now) if tries else None
             paused_until = float((item or {}).get("paused_until", 0))
             if now < paused_until:
                 raise self._paused(limit, paused_until - now)
