@@ -9,14 +9,15 @@ from __future__ import annotations
 from typing import Any, Callable
 
 from chalicelib import names, user_keys
+from chalicelib.acting_as import DENIED as DENIED_CODES
+from chalicelib.acting_as import AsPerson
 from chalicelib.aws import error_code
 from chalicelib.config import settings
-from chalicelib.my_data import AsPerson, as_person
-from chalicelib.my_files import ACCESS_DENIED, Person
+from chalicelib.my_data import as_person
+from chalicelib.my_files import Person
 
 NOBODY = "00000000-0000-0000-0000-000000000000"
 ALLOWED, DENIED = "allowed", "denied"
-DENIED_CODES = ACCESS_DENIED | {"AccessDeniedException"}
 NOT_THERE_YET = {"NoSuchKey", "404", "ParameterNotFound"}
 
 # The authenticated role's statements (infra/template.yaml, by Sid) in words;
@@ -83,7 +84,7 @@ def _probe(label: str, request: str, expected: str, call: Callable[[], Any]) -> 
     except ClientError as exc:
         code = error_code(exc)
         if code not in DENIED_CODES | NOT_THERE_YET:
-            raise  # stale credentials, a failing service: chalicelib/my_data.as_person
+            raise  # stale credentials, a failing service: chalicelib/acting_as.py
         # Not there yet (the pipeline has not written it) is past IAM: allowed.
         outcome = DENIED if code in DENIED_CODES else ALLOWED
     return {"label": label, "request": request, "expected": expected, "outcome": outcome,

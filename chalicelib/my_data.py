@@ -15,18 +15,17 @@ page's table; chalicelib/my_data_export.py into `data.json` of the ZIP.
 from __future__ import annotations
 
 import json
-import logging
 import time
 from decimal import Decimal
 from typing import Any, Callable
 
-from chalicelib import cognito_account, cognito_credentials, lambdas, names, user_keys
-from chalicelib.aws import client, client_as, error_code, unreachable
+from chalicelib import cognito_account, lambdas, names, user_keys
+from chalicelib.acting_as import AsPerson, act_as
+from chalicelib.aws import client, error_code
 from chalicelib.config import settings
-from chalicelib.errors import Forbidden, ServiceUnavailable
-from chalicelib.my_files import ACCESS_DENIED, STALE_CREDENTIALS, Person
+from chalicelib.errors import Forbidden
+from chalicelib.my_files import Person
 
-log = logging.getLogger(__name__)
 
 # How long things stay: the settings of infra/template.yaml (the users bucket's lifecycle
 # rule, the log groups' retention), pinned to it by tests/unit/test_my_data.py.
@@ -41,44 +40,10 @@ NOT_READ = "not read (the app cannot search logs)"
 CREDENTIALS_LIFE = 60
 
 
-class AsPerson:
-    """Clients signed with the person's own temporary credentials, made when first used."""
-
-    def __init__(self, person: Person) -> None:
-        self.person = person
-        self.credentials = cognito_credentials.fresh(person.id_token, outliving=CREDENTIALS_LIFE)
-        self._clients: dict[str, Any] = {}
-
-    def __call__(self, service: str) -> Any:
-        if service not in self._clients:
-            self._clients[service] = client_as(service, self.credentials)
-        return self._clients[service]
-
-
 def as_person(person: Person, operation: Callable[[AsPerson], Any]) -> Any:
-    """Run `operation(me)` with clients signed as the person. A refusal is IAM speaking: a
-    clear 403; credentials gone stale are replaced once; a service that fails, a 503."""
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    for attempt in (1, 2):
-        try:
-            return operation(AsPerson(person))
-        except ClientError as exc:
-            code = error_code(exc)
-            if code in STALE_CREDENTIALS and attempt == 1:
-                cognito_credentials.forget(person.id_token)
-                continue
-            if code in ACCESS_DENIED | {"AccessDeniedException"}:
-                log.warning("AWS refused a request signed as %s: %s", person.sub, code)
-                raise Forbidden("AWS did not allow this with your credentials (access denied). "
-                                "Please log in again; if it persists, tell us.",
-                                code="AccessDenied") from None
-            log.warning("reading the data of %s failed: %s", person.sub, code)
-        except BotoCoreError as exc:
-            log.warning("AWS unreachable: %r", str(exc))
-            raise ServiceUnavailable(unreachable("AWS")) from None
-        raise ServiceUnavailable("Your data could not be reached just now. Please try again.")
-    raise AssertionError("unreachable")
+    """Run `operation(me)` with clients signed as the person (chalicelib/acting_as.py)."""
+    return act_as(person, operation, outliving=CREDENTIALS_LIFE, service="AWS",
+                  failed="Your data could not be reached just now. Please try again.")
 
 
 def collect(person: Person, access_token: str, me: AsPerson) -> dict[str, Any]:

@@ -21,10 +21,10 @@ import re
 from typing import TYPE_CHECKING, Any
 
 from chalicelib import file_names, user_keys
+from chalicelib.acting_as import AsPerson
 from chalicelib.aws import client
 from chalicelib.config import settings
-from chalicelib.my_data import (AsPerson, as_person, collect, now_iso,
-                                older_profile_versions)
+from chalicelib.my_data import as_person, collect, now_iso, older_profile_versions
 from chalicelib.my_files import Person
 
 if TYPE_CHECKING:

@@ -30,21 +30,20 @@ Limits, and why:
 """
 from __future__ import annotations
 
-import logging
 import time
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, Callable
 from urllib.parse import quote
 
-from chalicelib import cognito_credentials, file_names, inputs, user_keys
-from chalicelib.aws import client_as, error_code, unreachable
+from chalicelib import acting_as, file_names, inputs, user_keys
+from chalicelib.acting_as import ACCESS_DENIED
+from chalicelib.aws import error_code
 from chalicelib.config import settings
-from chalicelib.errors import ApiError, Conflict, Forbidden, ServiceUnavailable
+from chalicelib.errors import ApiError, Conflict
 
 if TYPE_CHECKING:
     from datetime import datetime
 
-log = logging.getLogger(__name__)
 
 MAX_FILES = 20
 CONFIRM_LOOKS = 10
@@ -53,9 +52,6 @@ CONFIRM_PAUSE_SECONDS = 0.2
 # fresh link by a minute: a link never dies before the time the page was told.
 URL_TTL_SECONDS = 600
 MIN_CREDENTIALS_LIFE = URL_TTL_SECONDS + 60
-# Codes that mean "these credentials are no good any more": fetch new ones, once.
-STALE_CREDENTIALS = {"ExpiredToken", "InvalidToken", "InvalidAccessKeyId", "TokenRefreshRequired"}
-ACCESS_DENIED = {"AccessDenied", "403", "Forbidden", "AllAccessDisabled"}
 
 
 @dataclass(frozen=True)
@@ -256,31 +252,12 @@ def _download_url(s3: Any, key: str, name: str, expires_in: int) -> str:
 
 
 def _as(person: Person, operation: Callable[[Any, int], Any]) -> Any:
-    """Run `operation(s3, link_seconds)` with an S3 client signed as the person.
+    """Run `operation(s3, link_seconds)` with an S3 client signed as the person
+    (chalicelib/acting_as.py: a refusal a 403, stale credentials replaced once)."""
+    def run(me: acting_as.AsPerson) -> Any:
+        left = me.credentials.expires_at - time.time()
+        return operation(me("s3"), int(max(1, min(URL_TTL_SECONDS, left))))
 
-    S3's AccessDenied is IAM speaking (it never happens to a well-behaved person):
-    a clear 403. Credentials that went stale are replaced once.
-    """
-    from botocore.exceptions import BotoCoreError, ClientError
-
-    for attempt in (1, 2):
-        credentials = cognito_credentials.fresh(person.id_token, outliving=MIN_CREDENTIALS_LIFE)
-        link_seconds = int(max(1, min(URL_TTL_SECONDS, credentials.expires_at - time.time())))
-        try:
-            return operation(client_as("s3", credentials), link_seconds)
-        except ClientError as exc:
-            code = error_code(exc)
-            if code in STALE_CREDENTIALS and attempt == 1:
-                cognito_credentials.forget(person.id_token)
-                continue
-            if code in ACCESS_DENIED:
-                log.warning("S3 refused a request signed as %s: %s", person.sub, code)
-                raise Forbidden("AWS did not allow this with your credentials (access denied). "
-                                "Please log in again; if it persists, tell us.",
-                                code="AccessDenied") from None
-            log.warning("S3 failed for %s: %s", person.sub, code)
-        except BotoCoreError as exc:
-            log.warning("S3 unreachable: %r", str(exc))
-            raise ServiceUnavailable(unreachable("The file store (S3)")) from None
-        raise ServiceUnavailable("Your files could not be reached just now. Please try again.")
-    raise AssertionError("unreachable")
+    return acting_as.act_as(person, run, outliving=MIN_CREDENTIALS_LIFE,
+                            service="The file store (S3)",
+                            failed="Your files could not be reached just now. Please try again.")

@@ -9,7 +9,7 @@ import urllib.parse
 
 import pytest
 
-from chalicelib import my_files
+from chalicelib import acting_as, my_files
 from tests.stack.helpers import (PROFILE, Refusing, bearer, bucket_of, delete_file, listed_files,
                                  sub_of, upload_file)
 
@@ -111,9 +111,9 @@ def test_each_person_gets_their_own_credentials(client, register, exchanges):
 def test_credentials_s3_calls_expired_are_exchanged_again_once(client, register, monkeypatch,
                                                                exchanges):
     person = register()
-    real = my_files.client_as
+    real = acting_as.client_as
     refusing_once = iter([Refusing("ExpiredToken")])
-    monkeypatch.setattr(my_files, "client_as", lambda service, credentials:
+    monkeypatch.setattr(acting_as, "client_as", lambda service, credentials:
                         next(refusing_once, None) or real(service, credentials))
     assert listed_files(client, person)["files"] == []
     assert len(exchanges.calls) == 2

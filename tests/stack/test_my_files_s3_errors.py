@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from chalicelib import my_files
+from chalicelib import acting_as
 from tests.stack.helpers import FILES, PROFILE, Refusing, assert_error, bearer, sub_of
 
 
@@ -23,7 +23,7 @@ pytestmark = pytest.mark.usefixtures("no_cached_credentials")
 ])
 def test_access_denied_by_iam_is_a_clear_403(client, register, monkeypatch, method, path, code):
     person = register()
-    monkeypatch.setattr(my_files, "client_as", lambda service, credentials: Refusing(code))
+    monkeypatch.setattr(acting_as, "client_as", lambda service, credentials: Refusing(code))
     body = json.dumps({"name": "a.txt", "content": "aGk="}) if method == "POST" else b""
     response = client.http.request(method, path, body=body,
                                    headers={**bearer(person), "Content-Type": "application/json"})
@@ -56,15 +56,15 @@ def test_a_403_on_the_profile_document_is_told_apart_by_listing_its_key(
     """Missing (the listing is empty) -> 404; there but refused -> IAM speaking, 403."""
     person = register()
     keys = [f"users/{sub_of(person)}/profile.json"] if archived else []
-    real = my_files.client_as
-    monkeypatch.setattr(my_files, "client_as",
+    real = acting_as.client_as
+    monkeypatch.setattr(acting_as, "client_as",
                         lambda service, credentials: HeadRefused(real(service, credentials), keys))
     assert_error(client.http.get(PROFILE, headers=bearer(person)), status, code)
 
 
 def test_s3_failing_otherwise_is_a_503_not_a_500(client, register, monkeypatch):
     person = register()
-    monkeypatch.setattr(my_files, "client_as",
+    monkeypatch.setattr(acting_as, "client_as",
                         lambda service, credentials: Refusing("InternalError"))
     assert_error(client.http.get(FILES, headers=bearer(person)), 503, "ServiceUnavailable")
 
@@ -82,7 +82,7 @@ class Unreachable:
 
 def test_s3_not_answering_is_a_503_that_says_so(client, register, monkeypatch):
     person = register()
-    monkeypatch.setattr(my_files, "client_as", lambda service, credentials: Unreachable())
+    monkeypatch.setattr(acting_as, "client_as", lambda service, credentials: Unreachable())
     message = assert_error(client.http.get(FILES, headers=bearer(person)), 503,
                            "ServiceUnavailable")
     assert "did not answer" in message
