@@ -15,7 +15,6 @@ page's table; chalicelib/my_data_export.py into `data.json` of the ZIP.
 from __future__ import annotations
 
 import json
-import time
 from decimal import Decimal
 from typing import Any, Callable
 
@@ -217,7 +216,3 @@ def _plain(item: dict[str, Any]) -> dict[str, Any]:
 
     deserialize = TypeDeserializer().deserialize
     return {k: plain(deserialize(v)) for k, v in sorted(item.items())}
-
-
-def now_iso() -> str:
-    return time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime())

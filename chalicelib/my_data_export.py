@@ -20,11 +20,11 @@ import json
 import re
 from typing import TYPE_CHECKING, Any
 
-from chalicelib import file_names, user_keys
+from chalicelib import file_names, user_events, user_keys
 from chalicelib.acting_as import AsPerson
 from chalicelib.aws import client
 from chalicelib.config import settings
-from chalicelib.my_data import as_person, collect, now_iso, older_profile_versions
+from chalicelib.my_data import as_person, collect, older_profile_versions
 from chalicelib.my_files import Person
 
 if TYPE_CHECKING:
@@ -67,7 +67,7 @@ def _export(me: AsPerson, person: Person, access_token: str) -> dict[str, Any]:
             for item in data["files"]["files"]:
                 item["inArchive"] = f"files/{entries[item['name']]}"
                 item["sha256"] = _copy(me, bucket, item.pop("key"), archive, item["inArchive"])
-            data["exportedAt"] = now_iso()
+            data["exportedAt"] = user_events.now_iso()  # the format of every time it holds
             archive.writestr("data.json", json.dumps(data, indent=2, ensure_ascii=False))
         size = spool.tell()
         spool.seek(0)

@@ -9,6 +9,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 import zipfile
 from typing import Any
 
@@ -129,6 +130,8 @@ def test_the_zip_holds_everything_the_services_hold(client, someone, dev, stack)
     assert [a["kind"] for a in data["security"]["activity"]] == ["Signed in"]
     assert len(data["security"]["sessions"]) == 1  # the someone() fixture's first session
     assert data["security"]["recoveryCodesLeft"] == 0
+    # One format for every time it holds (the events', chalicelib/user_events.py now_iso).
+    assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\.\d{6}Z", data["exportedAt"])
     # The archive is not one of the person's files.
     listed = client.http.get("/api/account/files", headers=bearer(who)).json_body["files"]
     assert sorted(f["name"] for f in listed) == sorted(files)
