@@ -146,22 +146,13 @@ def install() -> None:
         named = pool._get_user((challenge_responses or {}).get("USERNAME") or "")
         if named is None or named.username != user.username:
             raise errors.NotAuthorizedError("Invalid session for the user.")
-        with _lock:
-            attempts = user.__dict__.setdefault("comm_it_attempts", cognito_lockout.Attempts())
-            if clock() < attempts.locked_until:
-                raise errors.NotAuthorizedError(cognito_lockout.LOCKED)
+        cognito_lockout.attempt(user)
         code = (challenge_responses or {}).get("SOFTWARE_TOKEN_MFA_CODE") or ""
         if not code_is_right(getattr(user, "comm_it_totp_secret", "") or "", code):
-            with _lock:
-                attempts.failures += 1
-                attempts.last = clock()
-                if attempts.failures >= cognito_lockout.FREE_FAILURES:
-                    seconds = min(2 ** (attempts.failures - cognito_lockout.FREE_FAILURES),
-                                  cognito_lockout.MAX_LOCK_SECONDS)
-                    attempts.locked_until = clock() + seconds
+            cognito_lockout.failed(user)
             raise errors.CodeMismatchException("Invalid code received for user")
+        cognito_lockout.succeeded(user)
         with _lock:
-            attempts.failures = 0
             _sessions(self).pop(session, None)
             self.sessions.pop(session, None)
         return self._log_user_in(pool, client, user.username)
