@@ -150,7 +150,7 @@ def test_uploads_at_the_same_moment_never_pass_the_count_and_every_201_stays(
     any goes on, and the quota Lambda runs right then (the worst moment). The person ends
     with at most 20 files, every upload answered 201 among them, after the quota ran again
     once every file was settled."""
-    from chalicelib import aws, cognito_credentials
+    from chalicelib import acting_as, aws, cognito_credentials
     from tests.stack.helpers import sub_of
 
     tokens = register()
@@ -193,7 +193,7 @@ def test_uploads_at_the_same_moment_never_pass_the_count_and_every_201_stays(
             written.wait()
             return written_now
 
-    monkeypatch.setattr(my_files, "client_as", lambda service, credentials: Racing(
+    monkeypatch.setattr(acting_as, "client_as", lambda service, credentials: Racing(
         real_client_as(service, credentials)))
     answers: dict[str, Any] = {}
 
