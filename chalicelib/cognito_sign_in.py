@@ -208,14 +208,20 @@ def end_sessions_of(username: str) -> str:
 
 
 def sub_of(username: str) -> str:
-    """The sub of the account `username` (ListUsers, filtered by username), or ""."""
-    if '"' in username or "\\" in username:
-        return ""
+    """The sub of the account `username`, or ""."""
+    return next((u["attributes"].get("sub", "") for u in _users("username", username, 1)), "")
+
+
+def _users(attribute: str, value: str, limit: int) -> list[dict[str, Any]]:
+    """The pool's users whose `attribute` is `value` (ListUsers), attributes by name; none
+    for a value no filter can hold (a quote or a backslash)."""
+    if '"' in value or "\\" in value:
+        return []
     result = cognito.call("list_users", {"InvalidParameterException": cognito.invalid},
-                          UserPoolId=settings().user_pool_id,
-                          Filter=f'username = "{username}"', Limit=1) or {}
-    return next((str(a["Value"]) for user in result.get("Users", [])
-                 for a in user.get("Attributes", []) if a["Name"] == "sub"), "")
+                          UserPoolId=settings().user_pool_id, Filter=f'{attribute} = "{value}"',
+                          Limit=limit) or {}
+    return [{**user, "attributes": {a["Name"]: a["Value"] for a in user.get("Attributes", [])}}
+            for user in result.get("Users", [])]
 
 
 def forgot_password(username: str) -> None:
@@ -285,15 +291,9 @@ def username_for_email(email: str) -> str | None:
     cognito.client_id()  # 503 saying what to do when no user pool is configured
     if not settings().user_pool_id:
         raise ServiceUnavailable(cognito.NOT_CONFIGURED)
-    result = cognito.call("list_users", {"InvalidParameterException": cognito.invalid},
-                          UserPoolId=settings().user_pool_id,
-                          Filter=f'email = "{email}"', Limit=10)
-    owners = []
-    for user in (result or {}).get("Users", []):
-        attributes = {a["Name"]: a["Value"] for a in user.get("Attributes", [])}
-        if user.get("UserStatus") == "CONFIRMED" and attributes.get("email_verified") == "true" \
-                and attributes.get("email", "").lower() == email:
-            owners.append(user["Username"])
+    owners = [u["Username"] for u in _users("email", email, 10) if u.get("UserStatus") ==
+              "CONFIRMED" and u["attributes"].get("email_verified") == "true"
+              and u["attributes"].get("email", "").lower() == email]
     if len(owners) > 1:
         log.error("%d confirmed accounts share one verified address", len(owners))
         return None

@@ -22,10 +22,9 @@ import json
 import math
 from typing import Any
 
-from chalicelib import my_security
+from chalicelib import my_security, security_table
 from chalicelib.attempts import DAY, limits
-from chalicelib.errors import ServiceUnavailable, session_ended
-from chalicelib.security_table import UNAVAILABLE, Conflict
+from chalicelib.errors import session_ended
 
 REMEMBERED = DAY  # the pool's tokens live at most an hour (infra/template.yaml)
 SESSION_REMEMBERED = my_security.SESSION_SECONDS  # a refresh token lives 30 days
@@ -75,16 +74,10 @@ def ensure_live(claims: dict[str, Any]) -> None:
 
 
 def _change(sub: str, change: Any) -> None:
-    table, clock = limits().table, limits().clock
-    for _ in range(8):  # another end at the same moment: read again
-        now = clock()
-        item = table.get(_key(sub), now)
+    def changed(item: dict[str, Any] | None, now: float) -> tuple[dict, float]:
         values = change({k: v for k, v in (item or {}).items()
                          if k in ("before", "sessions")}, now)
-        try:
-            remembered = SESSION_REMEMBERED if values.get("sessions", "{}") != "{}" else REMEMBERED
-            table.put(_key(sub), values, now=now, expires_at=now + remembered, replacing=item)
-            return
-        except Conflict:
-            continue
-    raise ServiceUnavailable(UNAVAILABLE)
+        remembered = SESSION_REMEMBERED if values.get("sessions", "{}") != "{}" else REMEMBERED
+        return values, now + remembered
+
+    security_table.change(limits().table, _key(sub), changed, clock=limits().clock)

@@ -25,11 +25,9 @@ import json
 import logging
 from typing import Any, Callable
 
-from chalicelib import devices
-from chalicelib import attempts
+from chalicelib import attempts, devices, security_table
 from chalicelib.attempts import DAY, MINUTE
 from chalicelib.errors import ServiceUnavailable
-from chalicelib.security_table import UNAVAILABLE, Conflict
 
 log = logging.getLogger(__name__)
 
@@ -239,23 +237,15 @@ def _read(item: dict[str, Any] | None, now: float) -> dict[str, Any]:
 
 def _change(sub: str, change: Callable[[dict[str, Any], float], dict[str, Any]],
             only_if_present: bool = False) -> None:
-    table, clock = attempts.limits().table, attempts.limits().clock
-    for _ in range(8):  # another change at the same moment: read again
-        now = clock()
-        item = table.get(_key(sub), now)
+    def changed(item: dict[str, Any] | None, now: float) -> tuple[dict, float] | None:
         if item is None and only_if_present:
-            return
+            return None
         data = change(_read(item, now), now)
-        values: dict[str, str | float] = {
-            name: json.dumps(data[name], separators=(",", ":"))
-            for name in ("sessions", "activity", "devices")}
-        try:
-            table.put(_key(sub), values, now=now, expires_at=now + ACTIVITY_SECONDS,
-                      replacing=item)
-            return
-        except Conflict:
-            continue
-    raise ServiceUnavailable(UNAVAILABLE)
+        return ({name: json.dumps(data[name], separators=(",", ":"))
+                 for name in ("sessions", "activity", "devices")}, now + ACTIVITY_SECONDS)
+
+    security_table.change(attempts.limits().table, _key(sub), changed,
+                          clock=attempts.limits().clock)
 
 
 def _iso(epoch: float) -> str:

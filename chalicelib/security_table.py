@@ -7,7 +7,7 @@ requests at the same moment cannot both take the last free attempt.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, Optional, Tuple
 
 from chalicelib.aws import client, error_code, unreachable
 from chalicelib.config import settings
@@ -77,6 +77,28 @@ class SecurityTable:
             raise ServiceUnavailable(UNAVAILABLE) from None
         except BotoCoreError:
             raise ServiceUnavailable(unreachable("The sign-in service")) from None
+
+
+# change(item as read or None, now) -> (values, expires_at), or None to leave the item as it is.
+Change = Callable[[Optional[dict], float], Optional[Tuple[dict, float]]]
+
+
+def change(table: Any, pk: str, change: Change, *, clock: Callable[[], float]) -> None:
+    """Read the item of `table` (a SecurityTable), change it, write it back unless another
+    request wrote it meanwhile, else read again: a read-modify-write that loses no change."""
+    for _ in range(8):
+        now = clock()
+        item = table.get(pk, now)
+        changed = change(item, now)
+        if changed is None:
+            return
+        values, expires_at = changed
+        try:
+            table.put(pk, values, now=now, expires_at=expires_at, replacing=item)
+            return
+        except Conflict:
+            continue
+    raise ServiceUnavailable(UNAVAILABLE)
 
 
 def _typed(values: dict[str, str | float]) -> dict[str, dict[str, str]]:

@@ -62,29 +62,23 @@ function twoStepLogin() {
     codeForm.hidden = false;
     code.focus();
   });
-  onSubmit("recovery-form", "POST", "api/auth/login/recovery", function (data) {
-    var keep = challenge.keep;
-    challenge = null;
-    loggedIn(data, keep);
-  }, {
-    extra: function () {
-      return challenge ? { username: challenge.username, session: challenge.session,
-                           keepSignedIn: challenge.keep } : {};
-    },
-    handle: expired
-  });
+  // Both answers to the code step (an app code, a recovery code) carry its session.
+  function answers(formId, path) {
+    onSubmit(formId, "POST", path, function (data) {
+      var keep = challenge.keep;
+      challenge = null;
+      loggedIn(data, keep);
+    }, {
+      extra: function () {
+        return challenge ? { username: challenge.username, session: challenge.session,
+                             keepSignedIn: challenge.keep } : {};
+      },
+      handle: expired
+    });
+  }
+  answers("recovery-form", "api/auth/login/recovery");
   submitWhenComplete(code);
-  onSubmit("code-form", "POST", "api/auth/login/code", function (data) {
-    var keep = challenge.keep;
-    challenge = null;
-    loggedIn(data, keep);
-  }, {
-    extra: function () {
-      return challenge ? { username: challenge.username, session: challenge.session,
-                           keepSignedIn: challenge.keep } : {};
-    },
-    handle: expired
-  });
+  answers("code-form", "api/auth/login/code");
   return function (data, keep) {
     challenge = { username: data.username, session: data.session, keep: keep };
     document.getElementById("password").value = "";
