@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from infra import smoke
+from infra.smoke import deletion, runner
 from tests.running import ROOT, RunningStack, free_port
 
 LINE = re.compile(r"^(PASS|FAIL|SKIP) (?P<check>[^:]+): (?P<detail>.+)$")
@@ -88,7 +88,7 @@ def test_smoke_passes_against_make_run_with_skips_only_for_what_exists_only_in_a
     found = outcomes(result)
     assert result.returncode == 0, result.stdout
     skipped = {check for check, (outcome, _) in found.items() if outcome == "SKIP"}
-    assert skipped == set(smoke.AWS_ONLY_CHECKS), result.stdout
+    assert skipped == set(runner.AWS_ONLY_CHECKS), result.stdout
     assert all(outcome in ("PASS", "SKIP") for outcome, _ in found.values()), result.stdout
     for check in ("create user", "log in", "users table record", "profile document",
                   "name parameter", "greeting", "own profile with identity-pool credentials",
@@ -101,7 +101,7 @@ def test_smoke_passes_against_make_run_with_skips_only_for_what_exists_only_in_a
     outputs = stack_outputs(stack)
     item = aws(stack, "dynamodb").get_item(TableName=outputs["USERS_TABLE_NAME"],
                                            Key={"sub": {"S": sub}})["Item"]
-    assert set(item) == smoke.TOMBSTONE_FIELDS
+    assert set(item) == deletion.TOMBSTONE_FIELDS
     aws(stack, "s3").head_object(Bucket=outputs["USERS_BUCKET_NAME"], Key=f"tombstones/{sub}.json")
 
 

@@ -268,15 +268,16 @@ class Person:
 
 def credentials_for(client: Any, tokens: dict[str, Any]) -> dict[str, str]:
     """The person's identity-pool credentials, exchanged at the local Cognito Identity with
-    their ID token, unsigned, as anyone holding the token can (infra/smoke.py does the same in
-    AWS): the app's POST /api/auth/credentials answers no key. `client` is the app's, unused."""
+    their ID token, unsigned, as anyone holding the token can (infra/smoke/identity.py does the
+    same in AWS): the app's POST /api/auth/credentials answers no key. `client` is the app's,
+    unused."""
     import os
 
     import boto3
     from botocore import UNSIGNED
     from botocore.config import Config
 
-    from infra.smoke import identity_pool_credentials
+    from infra.smoke.identity import identity_pool_credentials
 
     identity = boto3.client("cognito-identity", endpoint_url=os.environ["AWS_ENDPOINT_URL"],
                             region_name=LOCAL_REGION, config=Config(signature_version=UNSIGNED))

@@ -10,7 +10,9 @@ from typing import Any
 
 import pytest
 
-from infra import event_sources, gateway, smoke
+from infra import event_sources, gateway
+from infra.errors import DeployError
+from infra.smoke import alarms, api_stage, app_api, runner, targets
 from infra import template as infra_template
 from tests.helpers import fake_outputs
 
@@ -48,15 +50,14 @@ class ApiGateway:
         return {"item": self.stages}
 
 
-def target(**clients: Any) -> smoke.Target:
-    return smoke.Target(stage=STAGE, local=False, app_url="https://api.example/api",
+def target(**clients: Any) -> targets.Target:
+    return targets.Target(stage=STAGE, local=False, app_url="https://api.example/api",
                         session=FakeSession(**clients), env=ENV, rest_api_id="abc123")
 
 
 def run_one(check: str, **clients: Any) -> list[str]:
     lines: list[str] = []
-    runner = smoke.Smoke(target(**clients), lines.append)
-    runner.check(check, getattr(runner, check.replace(" ", "_").lower()))
+    runner.Smoke(target(**clients), lines.append).check(check)
     return lines
 
 
@@ -75,7 +76,7 @@ def live_mappings(**changes: Any) -> dict[str, list[dict[str, Any]]]:
 
 
 def test_mappings_with_the_settings_of_event_sources_pass():
-    lines = run_one(smoke.EVENT_SOURCE_MAPPINGS, **{"lambda": Lambda(live_mappings())})
+    lines = run_one(runner.EVENT_SOURCE_MAPPINGS, **{"lambda": Lambda(live_mappings())})
     assert lines == [("PASS event source mappings: as infra/event_sources.py says: "
                       "save_profile (sqs, "
                       "Enabled), archive_profile (sqs, Enabled), sync_name (dynamodb, Enabled), "
@@ -83,7 +84,7 @@ def test_mappings_with_the_settings_of_event_sources_pass():
 
 
 def test_an_sqs_mapping_without_partial_batch_responses_fails_naming_it():
-    lines = run_one(smoke.EVENT_SOURCE_MAPPINGS,
+    lines = run_one(runner.EVENT_SOURCE_MAPPINGS,
                     **{"lambda": Lambda(live_mappings(
                         archive_profile={"FunctionResponseTypes": []}))})
     assert lines == [("FAIL event source mappings: comm-it-dev-archive_profile "
@@ -92,7 +93,7 @@ def test_an_sqs_mapping_without_partial_batch_responses_fails_naming_it():
 
 
 def test_a_stream_mapping_without_its_failure_destination_fails():
-    lines = run_one(smoke.EVENT_SOURCE_MAPPINGS, **{"lambda": Lambda(live_mappings(
+    lines = run_one(runner.EVENT_SOURCE_MAPPINGS, **{"lambda": Lambda(live_mappings(
         sync_name={"DestinationConfig": {"OnFailure": {}}, "MaximumRetryAttempts": -1}))})
     assert len(lines) == 1 and lines[0].startswith("FAIL event source mappings: ")
     assert "sync_name MaximumRetryAttempts=-1, not 3" in lines[0]
@@ -102,12 +103,12 @@ def test_a_stream_mapping_without_its_failure_destination_fails():
 def test_a_missing_mapping_fails():
     mappings = live_mappings()
     mappings.pop("comm-it-dev-save_profile")
-    lines = run_one(smoke.EVENT_SOURCE_MAPPINGS, **{"lambda": Lambda(mappings)})
+    lines = run_one(runner.EVENT_SOURCE_MAPPINGS, **{"lambda": Lambda(mappings)})
     assert lines == ["FAIL event source mappings: comm-it-dev-save_profile has 0 mappings, not 1"]
 
 
 def test_a_disabled_mapping_fails_naming_it():
-    lines = run_one(smoke.EVENT_SOURCE_MAPPINGS,
+    lines = run_one(runner.EVENT_SOURCE_MAPPINGS,
                     **{"lambda": Lambda(live_mappings(enforce_quota={"State": "Disabled"}))})
     assert lines == ["FAIL event source mappings: comm-it-dev-enforce_quota is Disabled"]
 
@@ -118,28 +119,29 @@ def stage(name: str, rate: float = 100.0, burst: int = 200) -> dict[str, Any]:
 
 
 def test_one_throttled_api_stage_passes():
-    lines = run_one(smoke.API_STAGE, apigateway=ApiGateway([stage("api")]))
+    lines = run_one(runner.API_STAGE, apigateway=ApiGateway([stage("api")]))
     assert lines == ["PASS API stage: REST API abc123 has one stage, 'api', "
                      "throttled 100/s burst 200"]
 
 
 def test_a_second_stage_fails():  # the SAM transform's unthrottled `Stage` (issue 13, defect 2)
-    lines = run_one(smoke.API_STAGE, apigateway=ApiGateway([stage("api"), stage("Stage", 0, 0)]))
+    lines = run_one(runner.API_STAGE, apigateway=ApiGateway([stage("api"), stage("Stage", 0, 0)]))
     assert lines == ["FAIL API stage: REST API abc123 has 2 stages ['api', 'Stage'], not 1"]
 
 
 def test_an_unthrottled_stage_fails():
-    lines = run_one(smoke.API_STAGE, apigateway=ApiGateway([{"stageName": "api"}]))
+    lines = run_one(runner.API_STAGE, apigateway=ApiGateway([{"stageName": "api"}]))
     assert lines == ["FAIL API stage: stage api throttles */* at None/s burst None, "
                      "not 100.0/s burst 200"]
 
 
 def answering(*answers: tuple[int, Any]):
-    """A fake of smoke.http that gives the answers in turn (from the check's threads)."""
+    """A fake of app_api.http that gives the answers in turn (from the check's threads)."""
     turns, lock = itertools.count(), threading.Lock()
 
     def http(target: Any, method: str, path: str, body: Any = None, **_: Any) -> tuple[int, Any]:
-        assert (path, method) == smoke.THROTTLE_ROUTE and body == {}  # never a route that emails
+        # never a route that emails
+        assert (path, method) == api_stage.THROTTLE_ROUTE and body == {}
         with lock:
             turn = next(turns)
         return answers[turn % len(answers)]
@@ -148,24 +150,24 @@ def answering(*answers: tuple[int, Any]):
 
 def test_throttling_that_answers_429_in_the_apps_shape_passes(monkeypatch):
     body = {"error": "TooManyRequests", "message": gateway.MESSAGES["THROTTLED"]}
-    monkeypatch.setattr(smoke, "http", answering((400, {"error": "BadRequest"}), (429, body)))
-    lines = run_one(smoke.THROTTLING)
-    burst = gateway.THROTTLES[smoke.THROTTLE_ROUTE][1]
+    monkeypatch.setattr(app_api, "http", answering((400, {"error": "BadRequest"}), (429, body)))
+    lines = run_one(runner.THROTTLING)
+    burst = gateway.THROTTLES[api_stage.THROTTLE_ROUTE][1]
     assert lines == [(f"PASS throttling: {burst * 2} of {burst * 4} requests to "
                       f"POST /api/auth/confirm "
                       f"answered 429 {json.dumps(body)}")]
 
 
 def test_throttling_in_api_gateways_default_shape_fails(monkeypatch):
-    monkeypatch.setattr(smoke, "http", answering((429, {"message": "Too Many Requests"})))
-    lines = run_one(smoke.THROTTLING)
+    monkeypatch.setattr(app_api, "http", answering((429, {"message": "Too Many Requests"})))
+    lines = run_one(runner.THROTTLING)
     assert lines == [("FAIL throttling: 429 answered {'message': 'Too Many Requests'}, "
                       "not the app's {\"error\", \"message\"} shape")]
 
 
 def test_no_429_at_all_fails(monkeypatch):
-    monkeypatch.setattr(smoke, "http", answering((400, {"error": "BadRequest"})))
-    lines = run_one(smoke.THROTTLING)
+    monkeypatch.setattr(app_api, "http", answering((400, {"error": "BadRequest"})))
+    lines = run_one(runner.THROTTLING)
     assert len(lines) == 1 and lines[0].startswith("FAIL throttling: ")
     assert "none answered 429 ([400])" in lines[0]
 
@@ -179,7 +181,7 @@ def test_an_aws_error_in_a_check_is_one_fail_line_not_a_traceback():
                                          "Message": "not allowed"}},
                               "ListEventSourceMappings")
 
-    lines = run_one(smoke.EVENT_SOURCE_MAPPINGS, **{"lambda": Denied()})
+    lines = run_one(runner.EVENT_SOURCE_MAPPINGS, **{"lambda": Denied()})
     assert lines == ["FAIL event source mappings: AccessDeniedException: not allowed"]
 
 
@@ -201,7 +203,7 @@ class Cfn:
 def test_the_package_path_finds_the_api_in_the_stack_outputs(tmp_path: Path):
     outputs = {**fake_outputs(STAGE), "RestAPIId": "pkg123",
                "EndpointURL": "https://pkg123.execute-api.eu-west-1.amazonaws.com/api/"}
-    found = smoke.aws_target(STAGE, FakeSession(sts=Sts(), cloudformation=Cfn(outputs)), tmp_path)
+    found = targets.aws_target(STAGE, FakeSession(sts=Sts(), cloudformation=Cfn(outputs)), tmp_path)
     assert (found.rest_api_id, found.app_url) == (
         "pkg123", "https://pkg123.execute-api.eu-west-1.amazonaws.com/api")
     assert found.env["USERS_BUCKET_NAME"] == ENV["USERS_BUCKET_NAME"] and not found.local
@@ -213,19 +215,19 @@ def test_make_deploys_path_finds_the_api_in_chalices_record(tmp_path: Path):
     (deployed / f"{STAGE}.json").write_text(json.dumps({"resources": [
         {"resource_type": "rest_api", "rest_api_id": "dep456",
          "rest_api_url": "https://dep456.execute-api.eu-west-1.amazonaws.com/api/"}]}))
-    found = smoke.aws_target(STAGE, FakeSession(sts=Sts(), cloudformation=Cfn(fake_outputs(STAGE))),
-                             tmp_path)
+    found = targets.aws_target(
+        STAGE, FakeSession(sts=Sts(), cloudformation=Cfn(fake_outputs(STAGE))), tmp_path)
     assert (found.rest_api_id, found.app_url) == (
         "dep456", "https://dep456.execute-api.eu-west-1.amazonaws.com/api")
 
 
 def test_the_local_stage_is_refused_as_a_deployed_stage(capsys):
-    assert smoke.main(["--stage", "local"]) == 1
+    assert runner.main(["--stage", "local"]) == 1
     assert capsys.readouterr().out.startswith("FAIL setup: The `local` stage is `make run`'s")
 
 
 def test_every_alarm_of_the_template_is_expected_named_for_the_stage():
-    names = smoke.expected_alarms("prod")
+    names = alarms.expected_alarms("prod")
     assert "comm-it-prod-api-5xx" in names and "comm-it-prod-sync_name-errors" in names
     assert all(n.startswith("comm-it-prod-") and "${" not in n for n in names)
 
@@ -247,24 +249,23 @@ class CloudWatch:
 
 
 def test_every_alarm_of_the_template_existing_passes():
-    expected = sorted(smoke.expected_alarms(STAGE))
+    expected = sorted(alarms.expected_alarms(STAGE))
     lines = run_one("alarms", cloudwatch=CloudWatch(expected))
     assert lines == [f"PASS alarms: all {len(expected)} alarms of infra/template.yaml exist"]
 
 
 def test_one_alarm_missing_fails_naming_it():
-    expected = sorted(smoke.expected_alarms(STAGE))
+    expected = sorted(alarms.expected_alarms(STAGE))
     lines = run_one("alarms", cloudwatch=CloudWatch(
         [n for n in expected if n != "comm-it-dev-api-5xx"] + ["comm-it-dev-unrelated"]))
     assert lines == [f"FAIL alarms: 1 of {len(expected)} alarms missing: comm-it-dev-api-5xx"]
 
 
-@pytest.mark.parametrize("check", smoke.AWS_ONLY_CHECKS)
+@pytest.mark.parametrize("check", runner.AWS_ONLY_CHECKS)
 def test_what_exists_only_in_aws_skips_locally(check):
     lines: list[str] = []
-    runner = smoke.Smoke(smoke.Target(stage="local", local=True, app_url="", session=FakeSession(),
-                                      env=ENV), lines.append)
-    runner.check(check, getattr(runner, check.replace(" ", "_").lower()))
+    runner.Smoke(targets.Target(stage="local", local=True, app_url="", session=FakeSession(),
+                                env=ENV), lines.append).check(check)
     assert len(lines) == 1 and lines[0].startswith(f"SKIP {check}: exists only in AWS")
 
 
@@ -309,21 +310,22 @@ class Recorder:
 
 def test_cleanup_after_a_failed_run_removes_the_user_parameter_files_and_record(monkeypatch):
     fake = Recorder()
-    monkeypatch.setattr(smoke, "http", lambda *a, **k: (502, {"message": "Internal server error"}))
+    monkeypatch.setattr(app_api, "http",
+                        lambda *a, **k: (502, {"message": "Internal server error"}))
     lines: list[str] = []
-    runner = smoke.Smoke(target(**{"cognito-idp": fake, "ssm": fake, "s3": fake, "dynamodb": fake}),
+    smoke = runner.Smoke(target(**{"cognito-idp": fake, "ssm": fake, "s3": fake, "dynamodb": fake}),
                          lines.append)
-    runner.created, runner.sub = True, "1234-sub"
-    runner.tokens = {"idToken": "id", "accessToken": "access"}  # logged in, never deleted
+    smoke.state.created, smoke.state.sub = True, "1234-sub"
+    smoke.state.tokens = {"idToken": "id", "accessToken": "access"}  # logged in, never deleted
 
-    runner.check("cleanup", runner.clean_up)
+    smoke.check("cleanup")
 
     assert lines == [("PASS cleanup: the app did not delete the account "
                       "(DELETE /api/account answered "
                       "502 {'message': 'Internal server error'}), so directly; removed the Cognito "
                       "user, the name parameter, the files under users/1234-sub/, the users table "
                       "record, the other person's decoy")]
-    assert ("admin_delete_user", runner.username) in fake.calls
+    assert ("admin_delete_user", smoke.state.username) in fake.calls
     assert ("delete_parameter", "/comm-it/dev/users/1234-sub/name") in fake.calls
     assert ("delete_objects", ["users/1234-sub/profile.json"]) in fake.calls
     assert ("delete_item", "1234-sub") in fake.calls
@@ -347,7 +349,7 @@ def test_without_chalices_record_the_api_is_the_one_allowed_to_invoke_the_functi
     (tmp_path / ".chalice" / "config.json").write_text(json.dumps({"api_gateway_stage": "api"}))
     session = FakeSession(sts=Sts(), cloudformation=Cfn(fake_outputs(STAGE)),
                           **{"lambda": LambdaPolicy("abc999")})
-    found = smoke.aws_target(STAGE, session, tmp_path)
+    found = targets.aws_target(STAGE, session, tmp_path)
     assert (found.rest_api_id, found.app_url) == (
         "abc999", "https://abc999.execute-api.eu-west-1.amazonaws.com/api")
 
@@ -355,8 +357,8 @@ def test_without_chalices_record_the_api_is_the_one_allowed_to_invoke_the_functi
 def test_two_apis_allowed_to_invoke_the_function_are_refused_clearly(tmp_path: Path):
     session = FakeSession(sts=Sts(), cloudformation=Cfn(fake_outputs(STAGE)),
                           **{"lambda": LambdaPolicy("old111", "new222")})
-    with pytest.raises(smoke.DeployError, match=r"may be invoked by 2 APIs \['new222', 'old111'\]"):
-        smoke.aws_target(STAGE, session, tmp_path)
+    with pytest.raises(DeployError, match=r"may be invoked by 2 APIs \['new222', 'old111'\]"):
+        targets.aws_target(STAGE, session, tmp_path)
 
 
 def test_no_aws_credentials_is_one_fail_line_saying_how_to_sign_in(capsys, monkeypatch):
@@ -365,7 +367,7 @@ def test_no_aws_credentials_is_one_fail_line_saying_how_to_sign_in(capsys, monke
             return None
 
     monkeypatch.setattr("boto3.session.Session", lambda: NoCredentials())
-    assert smoke.main(["--stage", STAGE]) == 1
+    assert runner.main(["--stage", STAGE]) == 1
     out = capsys.readouterr().out
     assert out.startswith("FAIL setup: No AWS credentials found") and "aws configure" in out
     assert out.count("\n") == 1  # the multi-line advice as one line
@@ -407,10 +409,11 @@ class UnsignedOnly(FakeSession):
 
 def profile_run(monkeypatch: pytest.MonkeyPatch, answer: dict[str, Any]) -> tuple[list[str], Any]:
     identity = CognitoIdentity()
-    run = smoke.Smoke(smoke.Target(stage=STAGE, local=False, app_url="https://api.example/dev",
-                                   session=UnsignedOnly(**{"cognito-identity": identity}),
-                                   env=ENV), (lines := []).append)
-    run.sub, run.tokens, run.email = "person-sub", {"idToken": "the-id-token"}, "p@example.com"
+    run = runner.Smoke(targets.Target(stage=STAGE, local=False, app_url="https://api.example/dev",
+                                      session=UnsignedOnly(**{"cognito-identity": identity}),
+                                      env=ENV), (lines := []).append)
+    run.state.sub, run.state.tokens = "person-sub", {"idToken": "the-id-token"}
+    run.state.email = "p@example.com"
     used: list[dict[str, str]] = []
 
     class S3:
@@ -420,10 +423,10 @@ def profile_run(monkeypatch: pytest.MonkeyPatch, answer: dict[str, Any]) -> tupl
             assert Key == "users/person-sub/profile.json"
             return {"Body": io.BytesIO(b'{"email": "p@example.com"}')}
 
-    monkeypatch.setattr(smoke.Target, "client_as",
+    monkeypatch.setattr(targets.Target, "client_as",
                         lambda self, service, credentials: used.append(credentials) or S3())
-    monkeypatch.setattr(smoke, "http", lambda *a, **k: (200, answer))
-    run.check("own profile with identity-pool credentials", run.own_profile)
+    monkeypatch.setattr(app_api, "http", lambda *a, **k: (200, answer))
+    run.check("own profile with identity-pool credentials")
     return lines, (identity, used)
 
 
@@ -466,14 +469,14 @@ class Protection:
 
 def test_a_protected_pool_and_table_pass():
     fake = Protection("ACTIVE", True)
-    lines = run_one(smoke.DATA_PROTECTED, **{"cognito-idp": fake, "dynamodb": fake})
+    lines = run_one(runner.DATA_PROTECTED, **{"cognito-idp": fake, "dynamodb": fake})
     assert lines[0].startswith("PASS data protected: user pool eu-west-1_FakePool1 and table "
                                "comm-it-dev-users refuse deletion")
 
 
 def test_a_first_create_never_followed_by_the_protected_deploy_fails_naming_both():
     fake = Protection("INACTIVE", False)
-    lines = run_one(smoke.DATA_PROTECTED, **{"cognito-idp": fake, "dynamodb": fake})
+    lines = run_one(runner.DATA_PROTECTED, **{"cognito-idp": fake, "dynamodb": fake})
     assert lines == ["FAIL data protected: user pool eu-west-1_FakePool1 "
                      "DeletionProtection='INACTIVE'; table comm-it-dev-users "
                      "DeletionProtectionEnabled=False: deploy again with "
