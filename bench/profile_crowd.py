@@ -2,7 +2,7 @@
 
     .venv/bin/python -m bench.profile_crowd [people] [out.txt]
 
-Starts `make run`'s stack (bench.greeting.Stack), signs the crowd up, then samples the
+Starts `make run`'s stack (bench/greeting/stack.py), signs the crowd up, then samples the
 `python -m local` process (the moto server and the state saver live in it; `chalice local` and
 the event delivery, local/deliver.py, are its children) with py-spy while they all log in at
 once on the page's schedule, and prints the functions most often on the stack (inclusive) and
@@ -16,29 +16,30 @@ import subprocess
 import sys
 import time
 
-from bench import greeting
-from bench.children import Deadline
+from bench.children import Deadline, pct
+from bench.greeting.crowd import at_once, sign_up_many
+from bench.greeting.stack import Stack
 
 
 def main(argv: list[str]) -> int:
     people_n = int(argv[0]) if argv else 200
     out = argv[1] if len(argv) > 1 else "/tmp/comm-it-crowd-profile.txt"
     deadline = Deadline(600)
-    stack = greeting.Stack()
+    stack = Stack()
     try:
         stack.wait_ready(90)
-        people = greeting._sign_up_many(stack, deadline, people_n)
+        people = sign_up_many(stack, deadline, people_n)
         spy = subprocess.Popen([os.path.join(os.path.dirname(sys.executable), "py-spy"),
                                 "record", "-o", out,
                                 "--format", "raw", "--threads", "--nonblocking", "-r", "50",
                                 "-p", str(stack.process.pid)], stdout=subprocess.DEVNULL,
                                stderr=subprocess.DEVNULL)
         time.sleep(1)
-        times, failures, _, _, took = greeting._crowd(stack, people, deadline)
+        times, failures, _, _, took = at_once(stack, people, deadline)
         spy.send_signal(2)
         spy.wait(30)
         print(f"{len(times)} greeted, {len(failures)} failed in {took:.0f} s; "
-              f"p95 {greeting.pct([t * 1000 for t in times], 0.95):.0f} ms")
+              f"p95 {pct([t * 1000 for t in times], 0.95):.0f} ms")
     finally:
         stack.stop()
     report(out)

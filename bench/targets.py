@@ -26,7 +26,7 @@ TARGETS: dict[str, tuple[str, str, float]] = {
     "greeting.first_login_ms": ("make run: first login after start -> greeting", "ms", 1000.0),
     "greeting.idle.p50_ms": ("make run: login -> greeting, idle, median", "ms", 500.0),
     "greeting.crowd.failed": ("make run: people at once not greeted by name", "count", 0),
-    # issue 17: the page's own schedule (bench/greeting.py), an error answer not greeted
+    # issue 17: the page's own schedule (bench/greeting/person.py), an error answer not greeted
     "greeting.crowd.p95_s": ("make run: 200 at once, login -> greeting p95", "s", 10.0),
     "greeting.crowd.over_30_s": ("make run: 200 at once, waited over 30 s", "count", 0),
     # reads / sum over the crowd of (1 + ceil(seconds pending)): one to find out, one a second
