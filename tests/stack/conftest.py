@@ -18,6 +18,7 @@ import pytest
 from local.local_aws import LocalAWS
 from local.outbox import Outbox
 from tests.helpers import PASSWORD, post
+from tests.stack.deploying import clone
 from tests.stack.helpers import chalice_client, stack_for
 
 
@@ -263,3 +264,22 @@ def aws(no_aws_env: None, monkeypatch: pytest.MonkeyPatch):
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     with mock_aws():
         yield boto3.session.Session()
+
+
+@pytest.fixture
+def project(tmp_path: Path) -> Path:
+    """A checkout of the project's .chalice/ (config.json only) to deploy from."""
+    return clone(tmp_path)
+
+
+@pytest.fixture
+def outputs(aws: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
+    """The stack stood in for (moto's CloudFormation has no Cognito): its outputs, with the
+    queues and the stream the mappings read made in moto."""
+    from infra import stack
+    from tests.stack.chalice_in_moto import stage_sources
+
+    made = stage_sources(aws)
+    monkeypatch.setattr(stack, "deploy_stack", lambda *a, **k: "unchanged")
+    monkeypatch.setattr(stack, "stack_outputs", lambda cfn, stage: made)
+    return made

@@ -2,13 +2,13 @@
 against moto's in-process AWS.
 
 moto's CloudFormation does not know AWS::Cognito::*, so the real template is
-never deployed here: the stack steps run on a small stand-in template, and the
-steps that follow get the outputs the real stack would give.
+never deployed here: the stack steps run on a small stand-in template
+(tests/stack/deploying.py STAND_IN), and the steps that follow get the outputs the real
+stack would give.
 """
 from __future__ import annotations
 
 import json
-import shutil
 from pathlib import Path
 from typing import Any
 
@@ -16,30 +16,8 @@ import pytest
 
 from infra import credentials, deploy, policy, runtime, stack, stage, teardown
 from infra.errors import DeployError
-from tests.helpers import fake_outputs
-
-ROOT = Path(__file__).resolve().parents[2]
-
-STAND_IN = """
-Parameters:
-  Stage: {Type: String}
-Resources:
-  Topic: {Type: AWS::SNS::Topic, \
-Properties: {TopicName: !Sub "comm-it-${Stage}-user-authenticated"}}
-Outputs:
-  UsersTableName: {Value: !Sub "comm-it-${Stage}-users"}
-  UsersBucketName: {Value: !Sub "comm-it-${Stage}-users-123456789012-eu-west-1"}
-  UserEventsTopicArn: {Value: !Ref Topic}
-"""
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    """A copy of the project's .chalice/ (config.json only) to deploy from."""
-    (tmp_path / ".chalice").mkdir()
-    shutil.copy2(ROOT / ".chalice" / "config.json", tmp_path / ".chalice" / "config.json")
-    return tmp_path
-
+from tests.helpers import ROOT, fake_outputs
+from tests.stack.deploying import STAND_IN
 
 class FakeChalice:
     """Stands in for the chalice CLI: records the commands, writes what deploy writes."""

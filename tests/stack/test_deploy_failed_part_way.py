@@ -1,46 +1,31 @@
 """Issue 27, item 1: a `chalice deploy` that fails part-way does not leave the stage stuck.
 
 Chalice records what it made only once its whole plan succeeded. Here, against moto
-in-process, `tests/stack/chalice_in_moto.py` deploys as chalice does (roles, functions,
-mappings, then the REST API import, refused once as in the rehearsal) and deletes with
-chalice's own deletion deployer: the record `make deploy` rebuilds from AWS is the one
-chalice then updates and deletes from.
+in-process (`outputs`: tests/stack/conftest.py), `tests/stack/chalice_in_moto.py` deploys as
+chalice does (roles, functions, mappings, then the REST API import, refused once as in the
+rehearsal) and deletes with chalice's own deletion deployer: the record `make deploy` rebuilds
+from AWS is the one chalice then updates and deletes from.
 """
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
 
 import pytest
 
-from infra import deploy, deployed_record, stack, teardown
+from chalicelib.lambdas import FUNCTIONS
+from infra import deploy, deployed_record, teardown
 from infra.errors import DeployError
-from tests.stack.chalice_in_moto import ChaliceInMoto, left_in_aws, stage_sources
+from infra.package import event_kinds
+from tests.stack.chalice_in_moto import ChaliceInMoto, left_in_aws
+from tests.stack.deploying import clone
 
-ROOT = Path(__file__).resolve().parents[2]
-EVERY_FUNCTION = {"api_handler", "save_profile", "archive_profile", "sync_name", "enforce_quota"}
-MAPPINGS = {"save_profile-sqs-event-source", "archive_profile-sqs-event-source",
-            "enforce_quota-sqs-event-source", "sync_name-dynamodb-event-source"}
-
-
-def clone(path: Path) -> Path:
-    """A checkout of the project's .chalice/ (config.json only), as another machine has it."""
-    (path / ".chalice").mkdir(parents=True)
-    shutil.copy2(ROOT / ".chalice" / "config.json", path / ".chalice" / "config.json")
-    return path
-
-
-@pytest.fixture
-def outputs(aws: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The stack stood in for (moto's CloudFormation has no Cognito): its outputs, with the
-    queues and the stream the mappings read made in moto."""
-    made = stage_sources(aws)
-    monkeypatch.setattr(stack, "deploy_stack", lambda *a, **k: "unchanged")
-    monkeypatch.setattr(stack, "stack_outputs", lambda cfn, stage: made)
-    return made
+# What chalice deploy makes and records: every Lambda and its role, and a mapping per event
+# source (app.py), named as Chalice names them.
+EVERY_FUNCTION = set(FUNCTIONS)
+MAPPINGS = {f"{function}-{kind}-event-source" for function, kind in event_kinds().items()}
 
 
 @pytest.fixture
@@ -50,6 +35,10 @@ def deletions(aws: Any) -> list[str]:
     aws._session.register("before-parameter-build.lambda.DeleteEventSourceMapping",
                           lambda params, **_: calls.append(params["UUID"]))
     return calls
+
+
+def mappings_in_aws(aws: Any) -> list[dict[str, Any]]:
+    return aws.client("lambda").list_event_source_mappings()["EventSourceMappings"]
 
 
 def stored_record(aws: Any) -> dict[str, Any]:
@@ -91,12 +80,12 @@ def test_the_next_deploy_from_a_fresh_clone_carries_on_and_destroy_leaves_nothin
     assert chalice.created == [*made, "rest_api"]
     (api,) = left_in_aws(aws, "dev")["rest_apis"]
     assert url == f"https://{api}.execute-api.eu-west-1.amazonaws.com/dev/hello"
-    assert len(aws.client("lambda").list_event_source_mappings()["EventSourceMappings"]) == 4
+    assert len(mappings_in_aws(aws)) == len(MAPPINGS)
 
     teardown.destroy("dev", aws, clone(tmp_path / "other"), run=chalice, say=lambda _: None)
     assert left_in_aws(aws, "dev") == {"roles": [], "functions": [], "mappings": [],
                                        "rest_apis": []}
-    assert len(deletions) == 4
+    assert len(deletions) == len(MAPPINGS)
 
 
 def test_destroy_right_after_a_failed_deploy_removes_everything_it_made(aws, tmp_path, outputs,
@@ -106,7 +95,7 @@ def test_destroy_right_after_a_failed_deploy_removes_everything_it_made(aws, tmp
     assert chalice.commands[-1][1] == ["delete", "--stage", "dev"]
     assert left_in_aws(aws, "dev") == {"roles": [], "functions": [], "mappings": [],
                                        "rest_apis": []}
-    assert len(deletions) == 4
+    assert len(deletions) == len(MAPPINGS)
     assert not aws.client("ssm").get_parameters(
         Names=[deployed_record.parameter("dev")])["Parameters"]
 
@@ -118,7 +107,7 @@ def test_a_stage_with_no_record_anywhere_gets_one_rebuilt_from_aws(aws, tmp_path
     said: list[str] = []
     deploy.deploy("dev", aws, project_dir=clone(tmp_path / "ci"), run=chalice, say=said.append)
     assert any("made what AWS has (+api_handler_role" in line for line in said)
-    assert len(aws.client("lambda").list_event_source_mappings()["EventSourceMappings"]) == 4
+    assert len(mappings_in_aws(aws)) == len(MAPPINGS)
 
 
 def test_two_stream_mappings_of_one_function_are_refused_with_every_mapping_named(

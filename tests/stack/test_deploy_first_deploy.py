@@ -4,7 +4,6 @@ purge-retained gets past the users table's deletion protection."""
 from __future__ import annotations
 
 import json
-import shutil
 import subprocess
 from fnmatch import fnmatch
 from pathlib import Path
@@ -14,7 +13,8 @@ import pytest
 
 from infra import deploy, stack, stage, teardown
 from tests.helpers import fake_outputs
-from tests.stack.chalice_in_moto import ChaliceInMoto, left_in_aws, stage_sources
+from tests.stack.chalice_in_moto import ChaliceInMoto, left_in_aws
+from tests.stack.deploying import STAND_IN, clone
 
 real_deploy_stack = stack.deploy_stack
 ROOT = Path(__file__).resolve().parents[2]
@@ -22,24 +22,6 @@ ACCOUNT = "123456789012"  # moto's
 # What chalice deploy writes for a stage, holding the account's ARNs: its record, the
 # roles' policies.
 CHALICE_RECORDS, CHALICE_POLICIES = ".chalice/deployed", ".chalice/policy-*.json"
-
-STAND_IN = """
-Parameters:
-  Stage: {Type: String}
-Resources:
-  Topic: {Type: AWS::SNS::Topic, \
-Properties: {TopicName: !Sub "comm-it-${Stage}-user-authenticated"}}
-Outputs:
-  UsersTableName: {Value: !Sub "comm-it-${Stage}-users"}
-"""
-
-
-def clone(path: Path) -> Path:
-    """A checkout of the project's .chalice/ (config.json only), as another machine has it."""
-    (path / ".chalice").mkdir(parents=True)
-    shutil.copy2(ROOT / ".chalice" / "config.json", path / ".chalice" / "config.json")
-    return path
-
 
 class Chalice:
     """Stands in for the chalice CLI of one machine: deploy writes (or, given a record,
@@ -82,11 +64,10 @@ def quick(monkeypatch: pytest.MonkeyPatch) -> None:
 
 
 @pytest.fixture
-def sources(aws: Any, quick: None, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    """The queues and stream in moto, for tests that deploy with ChaliceInMoto."""
-    made = stage_sources(aws)
-    monkeypatch.setattr(stack, "stack_outputs", lambda cfn, stage: made)
-    return made
+def sources(quick: None, outputs: dict[str, str]) -> dict[str, str]:
+    """The queues and stream in moto, for tests that deploy with ChaliceInMoto (`outputs`,
+    tests/stack/conftest.py, after `quick`: its outputs are the stack's)."""
+    return outputs
 
 
 def _api_function(aws: Any) -> None:

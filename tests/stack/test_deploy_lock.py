@@ -1,9 +1,9 @@
 """Issue 27, operations: two deploys (or a deploy and a destroy) of one stage never run at
 once. The lock is a Parameter Store put that refuses to overwrite, released in a finally;
-against moto in-process, with tests/stack/chalice_in_moto.py as the chalice CLI."""
+against moto in-process, with tests/stack/chalice_in_moto.py as the chalice CLI (`project`,
+`outputs`: tests/stack/conftest.py)."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -12,25 +12,9 @@ import pytest
 
 from infra import deploy, deployed_record, stack, teardown
 from infra.errors import DeployError
-from tests.stack.chalice_in_moto import ChaliceInMoto, stage_sources
+from tests.stack.chalice_in_moto import ChaliceInMoto
 
-ROOT = Path(__file__).resolve().parents[2]
 LOCK = "/comm-it/dev/deploy/lock"
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / ".chalice").mkdir()
-    shutil.copy2(ROOT / ".chalice" / "config.json", tmp_path / ".chalice" / "config.json")
-    return tmp_path
-
-
-@pytest.fixture
-def outputs(aws: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    made = stage_sources(aws)
-    monkeypatch.setattr(stack, "deploy_stack", lambda *a, **k: "unchanged")
-    monkeypatch.setattr(stack, "stack_outputs", lambda cfn, stage: made)
-    return made
 
 
 def lock_value(aws: Any) -> list[str]:

@@ -4,38 +4,25 @@ without partial batch responses (Lambda would delete every message of a batch th
 part). Against moto in-process, with tests/stack/chalice_in_moto.py as the chalice CLI."""
 from __future__ import annotations
 
-import shutil
 import subprocess
-from pathlib import Path
 from typing import Any
 
 import pytest
 
-from infra import deploy, event_sources, gateway, stack
-from tests.stack.chalice_in_moto import ChaliceInMoto, stage_sources
-
-ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture
-def project(tmp_path: Path) -> Path:
-    (tmp_path / ".chalice").mkdir()
-    shutil.copy2(ROOT / ".chalice" / "config.json", tmp_path / ".chalice" / "config.json")
-    return tmp_path
-
-
-@pytest.fixture
-def outputs(aws: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
-    made = stage_sources(aws)
-    monkeypatch.setattr(stack, "deploy_stack", lambda *a, **k: "unchanged")
-    monkeypatch.setattr(stack, "stack_outputs", lambda cfn, stage: made)
-    return made
+from infra import deploy, event_sources, gateway
+from infra.package import event_kinds
+from tests.stack.chalice_in_moto import ChaliceInMoto
 
 
 def sqs_settings_of_every_mapping(aws: Any) -> list[Any]:
     mappings = aws.client("lambda").list_event_source_mappings()["EventSourceMappings"]
-    assert len(mappings) == 4
+    assert len(mappings) == len(event_kinds())  # one per event Lambda of app.py
     return [m.get("FunctionResponseTypes") for m in mappings if ":sqs:" in m["EventSourceArn"]]
+
+
+def every_sqs_mapping(settings: Any) -> list[Any]:
+    """The settings, once per SQS event source of app.py."""
+    return [settings] * sum(kind == event_sources.SQS for kind in event_kinds().values())
 
 
 def test_a_failing_gateway_step_finds_the_mappings_already_settled(aws, project, outputs,
@@ -46,7 +33,7 @@ def test_a_failing_gateway_step_finds_the_mappings_already_settled(aws, project,
     monkeypatch.setattr(gateway, "configure_api", refused)
     with pytest.raises(RuntimeError, match="TooManyRequests"):
         deploy.deploy("dev", aws, project_dir=project, run=ChaliceInMoto(aws), say=lambda _: None)
-    assert sqs_settings_of_every_mapping(aws) == [["ReportBatchItemFailures"]] * 3
+    assert sqs_settings_of_every_mapping(aws) == every_sqs_mapping(["ReportBatchItemFailures"])
 
 
 def test_mappings_a_failed_chalice_deploy_made_get_their_settings_all_the_same(aws, project,
@@ -55,7 +42,7 @@ def test_mappings_a_failed_chalice_deploy_made_get_their_settings_all_the_same(a
     with pytest.raises(subprocess.CalledProcessError):
         deploy.deploy("dev", aws, project_dir=project,
                       run=ChaliceInMoto(aws, fail_at="rest_api"), say=said.append)
-    assert sqs_settings_of_every_mapping(aws) == [["ReportBatchItemFailures"]] * 3
+    assert sqs_settings_of_every_mapping(aws) == every_sqs_mapping(["ReportBatchItemFailures"])
     (stream,) = [m for m in aws.client("lambda").list_event_source_mappings()[
         "EventSourceMappings"] if ":dynamodb:" in m["EventSourceArn"]]
     assert stream["MaximumRetryAttempts"] == 3 and stream["BisectBatchOnFunctionError"] is True

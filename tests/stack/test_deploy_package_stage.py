@@ -4,7 +4,6 @@ no Chalice record rebuilt from the stack's functions), and keeps the outputs for
 purge-retained. Against moto in-process."""
 from __future__ import annotations
 
-import shutil
 import subprocess
 from pathlib import Path
 from typing import Any
@@ -13,8 +12,7 @@ import pytest
 
 from infra import deployed_record, stack, teardown
 from infra.errors import DeployError
-
-ROOT = Path(__file__).resolve().parents[2]
+from tests.stack.deploying import STAND_IN, clone
 
 # What the package's template holds, in small: the app's function and REST API in the stack.
 PACKAGED = """
@@ -42,23 +40,6 @@ Outputs:
   UsersBucketName: {Value: !Sub "comm-it-${Stage}-users-bucket"}
 """
 
-MAKE_DEPLOY = """
-Parameters:
-  Stage: {Type: String}
-Resources:
-  Topic: {Type: AWS::SNS::Topic, \
-Properties: {TopicName: !Sub "comm-it-${Stage}-user-authenticated"}}
-Outputs:
-  UsersTableName: {Value: !Sub "comm-it-${Stage}-users"}
-"""
-
-
-def clone(path: Path) -> Path:
-    (path / ".chalice").mkdir(parents=True)
-    shutil.copy2(ROOT / ".chalice" / "config.json", path / ".chalice" / "config.json")
-    return path
-
-
 def no_chalice(command: list[str], cwd: Path, check: bool) -> Any:
     raise subprocess.CalledProcessError(1, command, "chalice run on a package stage")
 
@@ -81,7 +62,7 @@ def test_destroy_of_a_package_stage_deletes_the_stack_only_and_keeps_its_outputs
 def test_a_stage_of_make_deploy_is_not_taken_for_a_package_stage(aws):
     """The stack of `make deploy` holds no function or API (Chalice's are outside it)."""
     cfn = aws.client("cloudformation")
-    stack.deploy_stack(cfn, "dev", MAKE_DEPLOY)
+    stack.deploy_stack(cfn, "dev", STAND_IN)  # make deploy's stack
     assert teardown.owns_the_app(cfn, "comm-it-dev") is False
     stack.deploy_stack(cfn, "qa", PACKAGED)
     assert teardown.owns_the_app(cfn, "comm-it-qa") is True
