@@ -25,7 +25,7 @@ import json
 import os
 import threading
 import time
-from typing import Any, Callable, Mapping
+from typing import Any, Callable, Mapping, NamedTuple
 
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
@@ -140,7 +140,7 @@ class Pump(StreamDelivery):
 
     def _extra_poller(self, source: SQSEventConfig) -> None:
         try:
-            self._pump_queue(source, extra=True)
+            self._drain_queue(source)
         except Exception as exc:  # noqa: BLE001 - the queue's first poller carries on
             if not self._stop.is_set():
                 self._say(f"[event] {source.name}: delivery error {exc!r}; one poller less")
@@ -148,66 +148,82 @@ class Pump(StreamDelivery):
             with self._pollers_lock:
                 self._pollers[source.name] -= 1
 
-    def _pump_queue(self, source: SQSEventConfig, extra: bool = False) -> None:
-        """Receive, deliver, delete or retry, until stopped; an extra poller (see
-        _add_poller) until a receive finds the queue empty."""
+    def _pump_queue(self, source: SQSEventConfig) -> None:
+        """A queue's first poller: receive (a long poll), deliver, delete or retry, until
+        stopped."""
+        queue = self._queue(source)
+        while not self._stop.is_set():
+            self._deliver(source, queue, self._receive(queue, self._queue_wait))
+
+    def _drain_queue(self, source: SQSEventConfig) -> None:
+        """A further poller (see _add_poller): the same, with short polls, until a receive
+        finds the queue empty."""
+        queue = self._queue(source)
+        while not self._stop.is_set():
+            messages = self._receive(queue, 1)
+            if not messages:
+                return
+            self._deliver(source, queue, messages)
+
+    def _queue(self, source: SQSEventConfig) -> "_Queue":
         sqs = self._client("sqs")
         url = sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]
         attributes = sqs.get_queue_attributes(QueueUrl=url,
                                               AttributeNames=["QueueArn", "RedrivePolicy"])
-        arn = attributes["Attributes"]["QueueArn"]
         redrive = json.loads(attributes["Attributes"].get("RedrivePolicy", "{}"))
-        max_receives = int(redrive.get("maxReceiveCount", 0))
-        dead_letters = redrive.get("deadLetterTargetArn", "").rsplit(":", 1)[-1]
-        label = f"{source.name} <- sqs:{source.queue}"
-        batch = min(source.batch_size, 10)
-        while not self._stop.is_set():
-            messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=batch,
-                                           WaitTimeSeconds=1 if extra else self._queue_wait,
-                                           AttributeNames=["All"],
-                                           MessageAttributeNames=["All"]).get("Messages", [])
-            if not messages:
-                if extra:
-                    return
-                continue
-            if len(messages) == batch:  # more are waiting: deliver them side by side
-                self._add_poller(source)
-            event = {"Records": [sqs_record(m, arn, self._region) for m in messages]}
-            try:
-                with events.recording() as outcomes:  # what the consumer logged per message
-                    response = self._invoke(source, event) or {}
-            except Exception as exc:  # noqa: BLE001 (a handler failure is what the mapping retries)
-                self._say(f"[event] {label}: FAILED {type(exc).__name__}: {exc}")
-                for message in messages:
-                    received = int(message["Attributes"].get("ApproximateReceiveCount", "0"))
-                    if max_receives and received >= max_receives:
-                        fate = f"its last try: the next receive moves it to {dead_letters}"
-                    else:
-                        fate = f"redelivering in {self.retry_delay} s"
-                    self._say(f"[event] {label} message {message['MessageId'][:8]}: received "
-                              f"{received} of {max_receives or '∞'} times; {fate}")
-                for message in messages:
-                    self._retry_later(sqs, url, message)
-                continue
-            # Partial batch response (ReportBatchItemFailures, as in AWS): only the
-            # listed messages come back; the others are deleted.
-            failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
-            for message in [m for m in messages if m["MessageId"] in failed]:
-                received = int(message["Attributes"].get("ApproximateReceiveCount", "0"))
-                fate = (f"its last try: the next receive moves it to {dead_letters}"
-                        if max_receives and received >= max_receives
-                        else f"redelivering in {self.retry_delay} s")
-                self._say(f"[event] {label} message {message['MessageId'][:8]}: FAILED; received "
-                          f"{received} of {max_receives or '∞'} times; {fate}")
-                self._retry_later(sqs, url, message)
-            messages = [m for m in messages if m["MessageId"] not in failed]
-            if messages:
-                sqs.delete_message_batch(QueueUrl=url, Entries=[
-                    {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
-                    for i, m in enumerate(messages)])
+        return _Queue(sqs=sqs, url=url, arn=attributes["Attributes"]["QueueArn"],
+                      label=f"{source.name} <- sqs:{source.queue}",
+                      batch=min(source.batch_size, 10),
+                      max_receives=int(redrive.get("maxReceiveCount", 0)),
+                      dead_letters=redrive.get("deadLetterTargetArn", "").rsplit(":", 1)[-1])
+
+    def _receive(self, queue: "_Queue", wait: int) -> list[dict[str, Any]]:
+        return queue.sqs.receive_message(QueueUrl=queue.url, MaxNumberOfMessages=queue.batch,
+                                         WaitTimeSeconds=wait, AttributeNames=["All"],
+                                         MessageAttributeNames=["All"]).get("Messages", [])
+
+    def _deliver(self, source: SQSEventConfig, queue: "_Queue",
+                 messages: list[dict[str, Any]]) -> None:
+        """One batch to the handler: deleted when it succeeded, retried when it failed."""
+        if not messages:
+            return
+        if len(messages) == queue.batch:  # more are waiting: deliver them side by side
+            self._add_poller(source)
+        event = {"Records": [sqs_record(m, queue.arn, self._region) for m in messages]}
+        try:
+            with events.recording() as outcomes:  # what the consumer logged per message
+                response = self._invoke(source, event) or {}
+        except Exception as exc:  # noqa: BLE001 (a handler failure is what the mapping retries)
+            self._say(f"[event] {queue.label}: FAILED {type(exc).__name__}: {exc}")
             for message in messages:
-                self._say(f"[event] {label} message {message['MessageId'][:8]}: "
-                          f"{outcomes.get(message['MessageId'], 'ok')}")
+                self._say(f"[event] {queue.label} message {message['MessageId'][:8]}: "
+                          f"{self._fate(queue, message)}")
+            for message in messages:
+                self._retry_later(queue.sqs, queue.url, message)
+            return
+        # Partial batch response (ReportBatchItemFailures, as in AWS): only the
+        # listed messages come back; the others are deleted.
+        failed = {f["itemIdentifier"] for f in response.get("batchItemFailures", [])}
+        for message in [m for m in messages if m["MessageId"] in failed]:
+            self._say(f"[event] {queue.label} message {message['MessageId'][:8]}: FAILED; "
+                      f"{self._fate(queue, message)}")
+            self._retry_later(queue.sqs, queue.url, message)
+        messages = [m for m in messages if m["MessageId"] not in failed]
+        if messages:
+            queue.sqs.delete_message_batch(QueueUrl=queue.url, Entries=[
+                {"Id": str(i), "ReceiptHandle": m["ReceiptHandle"]}
+                for i, m in enumerate(messages)])
+        for message in messages:
+            self._say(f"[event] {queue.label} message {message['MessageId'][:8]}: "
+                      f"{outcomes.get(message['MessageId'], 'ok')}")
+
+    def _fate(self, queue: "_Queue", message: dict[str, Any]) -> str:
+        """How often a failed message was received, and what happens to it next."""
+        received = int(message["Attributes"].get("ApproximateReceiveCount", "0"))
+        fate = (f"its last try: the next receive moves it to {queue.dead_letters}"
+                if queue.max_receives and received >= queue.max_receives
+                else f"redelivering in {self.retry_delay} s")
+        return f"received {received} of {queue.max_receives or '∞'} times; {fate}"
 
     def _retry_later(self, sqs: Any, url: str, message: dict[str, Any]) -> None:
         from botocore.exceptions import ClientError
@@ -217,3 +233,15 @@ class Pump(StreamDelivery):
                                           VisibilityTimeout=self.retry_delay)
         except ClientError:
             pass  # its receipt handle is no longer valid (the message is gone): nothing to retry
+
+
+class _Queue(NamedTuple):
+    """A queue as its pollers deliver it: its client, URL and ARN, the batch size, and its
+    redrive policy (how many receives, to which dead-letter queue)."""
+    sqs: Any
+    url: str
+    arn: str
+    label: str
+    batch: int
+    max_receives: int
+    dead_letters: str
