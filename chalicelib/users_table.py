@@ -65,7 +65,7 @@ def record_login(event: UserAuthenticated) -> str:
 
 def record_update(event: UserUpdated) -> str:
     try:
-        _transact(event, {"Update": _details(event, "")})
+        _transact(event, {"Update": _details(event)})
     except _Cancelled as cancelled:
         if cancelled.reasons[0] == "ConditionalCheckFailed":
             return DUPLICATE
@@ -163,29 +163,35 @@ def _transact(event: UserEvent, change: dict[str, Any]) -> None:
         raise _Cancelled(reasons + ["None"] * (2 - len(reasons))) from None
 
 
-def _details(event: Snapshot, login: str) -> dict[str, Any]:
-    """The update that writes the snapshot's details (plus `login`'s SET/ADD parts)."""
-    sets = ("#name = :name, email = :email, username = :username, details_at = :at, "
+# The details a snapshot carries, written unless the record holds newer ones (_NOT_NEWER).
+_DETAILS = ("#name = :name, email = :email, username = :username, details_at = :at, "
             "last_event_id = :event_id, created_at = if_not_exists(created_at, :at)")
-    values = {":name": {"S": event.name}, ":email": {"S": event.email},
-              ":username": {"S": event.username}, ":at": {"S": event.occurred_at},
-              ":event_id": {"S": event.event_id}}
-    expression = f"SET {sets}"
-    if login:
-        expression = f"SET {sets}, last_login_at = :at ADD login_count :one"
-        values[":one"] = {"N": "1"}
+
+
+def _details(event: Snapshot) -> dict[str, Any]:
+    """The update that writes the snapshot's details."""
+    return _not_newer(event, f"SET {_DETAILS}", {})
+
+
+def _newer_login(event: UserAuthenticated) -> dict[str, Any]:
+    """The update a login newer than the record's details makes: its details, its time, and
+    one more login."""
+    return _not_newer(event, f"SET {_DETAILS}, last_login_at = :at ADD login_count :one",
+                      {":one": {"N": "1"}})
+
+
+def _not_newer(event: Snapshot, expression: str, values: dict[str, Any]) -> dict[str, Any]:
     return {
         "TableName": settings().users_table,
         "Key": {"sub": {"S": event.sub}},
         "UpdateExpression": expression,
         "ConditionExpression": _NOT_NEWER,
         "ExpressionAttributeNames": {"#name": "name", "#sub": "sub"},
-        "ExpressionAttributeValues": values,
+        "ExpressionAttributeValues": {
+            ":name": {"S": event.name}, ":email": {"S": event.email},
+            ":username": {"S": event.username}, ":at": {"S": event.occurred_at},
+            ":event_id": {"S": event.event_id}, **values},
     }
-
-
-def _newer_login(event: UserAuthenticated) -> dict[str, Any]:
-    return _details(event, login="count")
 
 
 def _older_login(event: UserAuthenticated) -> dict[str, Any]:
