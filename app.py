@@ -345,3 +345,11 @@ def enforce_quota(event):
     """Objects created in the users bucket -> a file past the size or count limit goes, every
     version (written around the app too, e.g. with the AWS CLI and the person's credentials)."""
     return pipeline.enforce_quotas(event)
+
+
+@app.on_sqs_message(queue=deploy_value("SIGN_IN_QUEUE_NAME"), batch_size=10, maximum_concurrency=5,
+                    name=lambdas.RECORD_SIGN_IN)
+def record_sign_in(event):
+    """Log-ins (user events of that type only) -> the session, `Signed in` and `New device` on
+    the person's Security page, off the log-in's path (chalicelib/sign_ins.py)."""
+    return pipeline.record_sign_ins(event)

@@ -138,7 +138,11 @@ def change_password(claims: dict[str, Any], access_token: str, current_password:
     if "idToken" in tokens:  # this device's new session is listed, as "This device"
         from chalicelib.tokens import verify_id_token
 
-        my_security.signed_in(verify_id_token(tokens["idToken"]), kind=None)
+        try:
+            my_security.signed_in(my_security.SignIn.of(verify_id_token(tokens["idToken"])),
+                                  kind=None)
+        except ApiError:  # the change has happened: the session goes on, listed at a refresh
+            log.error("could not list the new session of %s", user["sub"])
     return tokens
 
 
@@ -155,7 +159,7 @@ def security(claims: dict[str, Any]) -> dict[str, Any]:
     90 days of what happened to the account (chalicelib/my_security.py)."""
     ensure_not_deleted(claims)
     ended_sessions.ensure_live(claims)
-    return my_security.view(claims["sub"], str(claims.get("origin_jti") or ""))
+    return my_security.view(claims)
 
 
 def sign_out_session(claims: dict[str, Any], access_token: str, session_id: str) -> dict[str, Any]:
@@ -173,7 +177,7 @@ def sign_out_session(claims: dict[str, Any], access_token: str, session_id: str)
                          code="ThisDevice")
     ended_sessions.end_one({"sub": user["sub"], "origin_jti": origin})
     my_security.record(user["sub"], my_security.SIGNED_OUT_OTHER)
-    return my_security.view(user["sub"], str(claims.get("origin_jti") or ""))
+    return my_security.view(claims)  # the same person (_person said so)
 
 
 def delete(claims: dict[str, Any], access_token: str, password: str, id_token: str) -> None:

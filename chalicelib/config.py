@@ -21,6 +21,7 @@ _DEPLOY_DEFAULTS = {
     "PROFILE_QUEUE_NAME": f"{APP_NAME}-local-save-profile",
     "ARCHIVE_QUEUE_NAME": f"{APP_NAME}-local-archive-profile",
     "QUOTA_QUEUE_NAME": f"{APP_NAME}-local-enforce-quota",
+    "SIGN_IN_QUEUE_NAME": f"{APP_NAME}-local-record-sign-in",
     "USERS_TABLE_STREAM_ARN": (
         "arn:aws:dynamodb:us-east-1:000000000000:table/"
         f"{APP_NAME}-local-users/stream/1970-01-01T00:00:00.000"

@@ -62,15 +62,20 @@ def end_one(claims: dict[str, Any] | None) -> None:
 
 def ensure_live(claims: dict[str, Any]) -> None:
     """401 SessionEnded when the session of these verified claims has ended."""
+    if has_ended(claims):
+        raise session_ended()
+
+
+def has_ended(claims: dict[str, Any]) -> bool:
+    """Whether the session of these claims (sub, auth_time or iat, origin_jti) has ended."""
     item = limits().table.get(_key(str(claims["sub"])), limits().clock())
     if item is None:
-        return
+        return False
     began = float(claims.get("auth_time") or claims.get("iat") or 0)
     if began < float(item.get("before", 0)):
-        raise session_ended()
-    if claims.get("origin_jti") and str(claims["origin_jti"]) in json.loads(
-            item.get("sessions") or "{}"):
-        raise session_ended()
+        return True
+    return bool(claims.get("origin_jti")) and str(claims["origin_jti"]) in json.loads(
+        item.get("sessions") or "{}")
 
 
 def _change(sub: str, change: Any) -> None:

@@ -9,7 +9,8 @@ SAVE_PROFILE = "save_profile"  # SQS: the user's record in DynamoDB
 ARCHIVE_PROFILE = "archive_profile"  # SQS: the user's JSON document in S3
 SYNC_NAME = "sync_name"  # DynamoDB stream: the name in Parameter Store
 ENFORCE_QUOTA = "enforce_quota"  # SQS (S3 events): files past the quota removed
-FUNCTIONS = (API_HANDLER, SAVE_PROFILE, ARCHIVE_PROFILE, SYNC_NAME, ENFORCE_QUOTA)
+RECORD_SIGN_IN = "record_sign_in"  # SQS (log-ins only): the Security page's session and activity
+FUNCTIONS = (API_HANDLER, SAVE_PROFILE, ARCHIVE_PROFILE, SYNC_NAME, ENFORCE_QUOTA, RECORD_SIGN_IN)
 
 
 def deployed_name(stage: str, function: str) -> str:

@@ -6,12 +6,19 @@ becomes the username of the one confirmed account that verified it; anything
 else goes to Cognito as typed, so an unknown address gets the same answer as a
 wrong password. A person with two-step verification gets a challenge instead of
 tokens, answered with the code from their app (`answer_challenge`).
+
+A successful log-in writes nothing to the security table on its way: its session, its
+`Signed in` line and `New device` reach the person's Security page through the
+"user.authenticated" event (its origin_jti, auth_time, device and IP), which the
+record_sign_in Lambda writes (chalicelib/sign_ins.py), off the log-in's critical path.
+A refused one (wrong password or code, account locked) still writes its activity line
+here, synchronously: it is no successful log-in, and it has no event.
 """
 from __future__ import annotations
 
 from typing import Any
 
-from chalicelib import cognito_sign_in, my_security, user_events
+from chalicelib import cognito_sign_in, devices, my_security, user_events
 from chalicelib.errors import ApiError
 from chalicelib.tokens import verify_id_token
 
@@ -80,8 +87,9 @@ def _signed_in(tokens: dict[str, Any], at: str) -> dict[str, Any]:
     # The claims (sub, name, email) come from the token Cognito just issued;
     # verifying it costs one cached key lookup and keeps one way to read tokens.
     claims = verify_id_token(tokens["idToken"])
-    my_security.signed_in(claims)  # the session listed, the activity's line: one write
-    user_events.publish(user_events.UserAuthenticated.from_claims(claims, at=at))
+    client = devices.current()  # the session's listing goes with the event (record_sign_in)
+    user_events.publish(user_events.UserAuthenticated.from_claims(
+        claims, at=at, device=client.device, ip=client.ip))
     return tokens
 
 

@@ -14,16 +14,23 @@ in one item per person in the security table (security_table.py), `security#<sub
 - `devices`: the browsers and systems seen signing in, so a new one is marked `New device`.
 
 The item lives 90 days after its last write (TTL `expires_at`), each entry is dropped on read
-when its own time is over, and the item goes with the account (`forget`). A sign-in costs one
-GetItem and one conditional PutItem of this item (the session, its activity line and its device
-together): a few milliseconds next to Cognito's InitiateAuth, and never a second round trip.
+when its own time is over, and the item goes with the account (`forget`): it is replaced by a
+tombstone (the time of the deletion, nothing of the person) that no later write changes, so a
+late or redelivered sign-in (or anything else) never brings the person's item back.
+
+A successful log-in writes nothing here on its way (issue 29: "writing it must not slow a
+log-in"): its session, its `Signed in` line and `New device` arrive through the pipeline, as
+the "user.authenticated" event, which the record_sign_in Lambda hands to `signed_in`
+(chalicelib/sign_ins.py). Until it has, `view` lists the asking session from its own claims,
+so `This device` is there right after a log-in. A refused log-in (a wrong password or code, a
+locked account) is written on its request (`wrong_guess`): it is no sign-in and has no event.
 """
 from __future__ import annotations
 
 import hashlib
 import json
 import logging
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from chalicelib import attempts, devices, security_table
 from chalicelib.attempts import DAY, MINUTE
@@ -66,32 +73,54 @@ def session_id(origin_jti: str) -> str:
     return hashlib.sha256(f"session:{origin_jti}".encode()).hexdigest()[:24]
 
 
-def signed_in(claims: dict[str, Any], *, kind: str | None = SIGNED_IN) -> None:
-    """A sign-in of the person of these verified ID-token claims, on the asking device: its
-    session joins the list, and the activity says `kind` (`Signed in`; None: nothing, as for
-    the session a password change opens), marked `New device` for a browser and system never
-    seen on the account."""
-    client = devices.current()
-    origin = str(claims.get("origin_jti") or "")
-    began = float(claims.get("auth_time") or claims.get("iat") or 0)
+class SignIn(NamedTuple):
+    """A sign-in as the list keeps it: whose, which session (its origin_jti), when it began
+    (Cognito's auth_time), when it happened (its activity line's time; 0: the write's), and
+    the browser and IP it came from."""
+    sub: str
+    origin_jti: str
+    began: float
+    at: float
+    client: devices.Client
 
-    def change(record: dict[str, Any], now: float) -> dict[str, Any]:
+    @classmethod
+    def of(cls, claims: dict[str, Any]) -> "SignIn":
+        """The sign-in of these verified ID-token claims, on the asking device, now."""
+        return cls(str(claims["sub"]), str(claims.get("origin_jti") or ""),
+                   float(claims.get("auth_time") or claims.get("iat") or 0), 0.0,
+                   devices.current())
+
+
+def signed_in(sign_in: SignIn, *, kind: str | None = SIGNED_IN, listed: bool = True) -> bool:
+    """A sign-in: its session joins the list (unless not `listed`: it has ended already), and
+    the activity says `kind` (`Signed in`; None: nothing, as for the session a password change
+    opens), marked `New device` for a browser and system never seen on the account. Once only:
+    a sign-in whose line is there already (a redelivered event) changes nothing; False then."""
+    client, origin, session = sign_in.client, sign_in.origin_jti, session_id(sign_in.origin_jti)
+    written = [False]
+
+    def change(record: dict[str, Any], now: float) -> dict[str, Any] | None:
+        written[0] = False
+        if kind and origin and any(a.get("session") == session for a in record["activity"]):
+            return None  # recorded before (and its session, if since ended, stays off the list)
+        began, at = sign_in.began or now, sign_in.at or now
         known = record["devices"]
-        new_device = client.device not in known
-        if origin:
+        if origin and listed:
+            old = record["sessions"].get(origin) or {}  # a refresh may have listed it first
             record["sessions"][origin] = {"device": client.device, "ip": client.ip,
-                                          "started": began or now, "active": now,
-                                          "expires": (began or now) + SESSION_SECONDS}
+                                          "started": began,
+                                          "active": max(float(old.get("active", 0)), at),
+                                          "expires": began + SESSION_SECONDS}
         record["devices"] = ([client.device] + [d for d in known if d != client.device]
                              )[:DEVICES_KEPT]
         if kind:
-            _add(record, now, kind, client, newDevice=new_device)
+            _add(record, at, kind, client, newDevice=client.device not in known,
+                 **({"session": session} if origin else {}))
+        written[0] = True
         return record
 
-    try:
-        _change(str(claims["sub"]), change)
-    except ServiceUnavailable:  # the sign-in has happened: it goes on, unlisted
-        log.error("could not list the new session of %s", claims["sub"])
+    _change(sign_in.sub, change)
+    return written[0]
 
 
 def active(claims: dict[str, Any]) -> None:
@@ -182,21 +211,27 @@ def origin_of(sub: str, session: str) -> str | None:
     return next((jti for jti in sessions if session_id(jti) == session), None)
 
 
-def view(sub: str, current_origin: str) -> dict[str, Any]:
-    """The Security page's two lists: live sessions (this device first, then by last active)
-    and the last 90 days of activity, newest first."""
+def view(claims: dict[str, Any]) -> dict[str, Any]:
+    """The Security page's two lists for the person of these verified claims: live sessions
+    (this device first, then by last active) and the last 90 days of activity, newest first.
+    This session is listed from its claims while record_sign_in has not listed it yet."""
     now = attempts.limits().clock()
-    data = _read(attempts.limits().table.get(_key(sub), now), now)
+    data = _read(attempts.limits().table.get(_key(str(claims["sub"])), now), now)
+    current = str(claims.get("origin_jti") or "")
+    this = SignIn.of(claims)
+    if current and current not in data["sessions"] and this.began + SESSION_SECONDS > now:
+        data["sessions"][current] = {"device": this.client.device, "ip": this.client.ip,
+                                     "started": this.began or now, "active": now}
     sessions = [{"id": session_id(jti), "device": s["device"], "ip": s["ip"],
                  "started": _iso(s["started"]), "lastActive": _iso(s["active"]),
-                 "thisDevice": jti == current_origin}
+                 "thisDevice": jti == current}
                 for jti, s in data["sessions"].items()]
-    this = [s for s in sessions if s["thisDevice"]]
+    this_one = [s for s in sessions if s["thisDevice"]]
     others = sorted((s for s in sessions if not s["thisDevice"]),
                     key=lambda s: s["lastActive"], reverse=True)
     activity = [{"at": _iso(a["at"]), "what": a["kind"], "device": a["device"], "ip": a["ip"],
                  "newDevice": bool(a.get("newDevice"))} for a in data["activity"]]
-    return {"sessions": this + others, "activity": activity,
+    return {"sessions": this_one + others, "activity": activity,
             "activityDays": ACTIVITY_DAYS}
 
 
@@ -213,14 +248,19 @@ def stored(sub: str) -> dict[str, Any]:
 
 
 def forget(sub: str) -> None:
-    """Everything of the person here goes (their account is deleted)."""
-    attempts.limits().table.delete(_key(sub))
+    """Everything of the person here goes (their account is deleted): a tombstone takes the
+    item's place, for as long as any of it could have lived, and no later write changes it."""
+    security_table.change(attempts.limits().table, _key(sub),
+                          lambda item, now: ({"deleted": now}, now + ACTIVITY_SECONDS),
+                          clock=attempts.limits().clock)
 
 
-def _add(record: dict[str, Any], now: float, kind: str, client: devices.Client,
+def _add(record: dict[str, Any], at: float, kind: str, client: devices.Client,
          **extra: Any) -> dict[str, Any]:
-    line = {"at": now, "kind": kind, "device": client.device, "ip": client.ip, **extra}
-    record["activity"] = ([line] + record["activity"])[:ACTIVITY_KEPT]
+    """A line at its time (a sign-in's may arrive after later ones), newest first."""
+    line = {"at": at, "kind": kind, "device": client.device, "ip": client.ip, **extra}
+    activity = sorted([line] + record["activity"], key=lambda a: -float(a["at"]))
+    record["activity"] = activity[:ACTIVITY_KEPT]
     return record
 
 
@@ -235,12 +275,15 @@ def _read(item: dict[str, Any] | None, now: float) -> dict[str, Any]:
             "devices": json.loads(item.get("devices") or "[]")}
 
 
-def _change(sub: str, change: Callable[[dict[str, Any], float], dict[str, Any]],
+def _change(sub: str, change: Callable[[dict[str, Any], float], dict[str, Any] | None],
             only_if_present: bool = False) -> None:
+    """The person's item changed by `change` (None: left as it is); never a deleted one's."""
     def changed(item: dict[str, Any] | None, now: float) -> tuple[dict, float] | None:
-        if item is None and only_if_present:
+        if (item is None and only_if_present) or "deleted" in (item or {}):
             return None
         data = change(_read(item, now), now)
+        if data is None:
+            return None
         return ({name: json.dumps(data[name], separators=(",", ":"))
                  for name in ("sessions", "activity", "devices")}, now + ACTIVITY_SECONDS)
 

@@ -2,11 +2,13 @@
 
     login, account changes -> SNS user events -> SQS save-profile    -> users table (DynamoDB)
                                               -> SQS archive-profile -> users bucket (S3)
+                      (logins only, filtered) -> SQS record-sign-in  -> the Security page's
+                                                 sessions and activity (security table)
     users table stream -> user's name in Parameter Store
     users bucket's object events -> SQS enforce-quota -> what breaks the files quota removed
 
 Each consumer dispatches on the event's type (chalicelib/user_events.py):
-users_table.apply and users_bucket.apply; a deletion's tombstone in the table
+users_table.apply, users_bucket.apply and sign_ins.apply; a deletion's tombstone in the table
 removes the name from Parameter Store through the stream.
 
 SQS batches: every record is tried; the ones that failed are returned as
@@ -28,7 +30,7 @@ from __future__ import annotations
 import logging
 from typing import Any, Callable
 
-from chalicelib import logs, names, quota, users_bucket, users_table
+from chalicelib import logs, names, quota, sign_ins, users_bucket, users_table
 from chalicelib.aws import error_code
 from chalicelib.user_events import UserEvent
 from chalicelib.user_events import parse as parse_event
@@ -42,6 +44,10 @@ def save_profiles(sqs_event: Any) -> dict[str, list[dict[str, str]]]:
 
 def archive_profiles(sqs_event: Any) -> dict[str, list[dict[str, str]]]:
     return _each_message(sqs_event, users_bucket.apply)
+
+
+def record_sign_ins(sqs_event: Any) -> dict[str, list[dict[str, str]]]:
+    return _each_message(sqs_event, sign_ins.apply)
 
 
 BatchFailures = dict[str, list[dict[str, str]]]

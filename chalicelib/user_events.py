@@ -5,7 +5,14 @@ consumer (raw message delivery, so an SQS body is exactly this JSON):
 
     {"type", "version", "event_id", "occurred_at", "sub", ...}
 
-- "user.authenticated"  a login: username, email, name (unchanged since version 1)
+- "user.authenticated"  a login: username, email, name; and, for the person's list of
+                        sessions (record_sign_in, chalicelib/sign_ins.py), origin_jti (the
+                        session), auth_time (when it began: Cognito's, epoch seconds, as
+                        text), signed_in_at (when the log-in finished, as occurred_at: the
+                        activity line's time), device ("Chrome on Linux") and ip. Still
+                        version 1: those five are optional (default ""), so a message without
+                        them still parses, and consumers that do not need them ignore them
+                        (save_profile and archive_profile never copy the device or IP).
 - "user.updated"        a name change or a verified email change: username, email, name,
                         all current values (a consumer never has to merge partial changes)
 - "user.deleted"        the account was deleted: username
@@ -28,7 +35,7 @@ import json
 import logging
 import re
 import uuid
-from dataclasses import asdict, dataclass, fields
+from dataclasses import MISSING, asdict, dataclass, fields
 from datetime import datetime, timezone
 from typing import TYPE_CHECKING, Any, ClassVar, Union
 
@@ -66,8 +73,9 @@ class _Event:
 
     @classmethod
     def _from_data(cls, data: dict[str, Any]) -> Any:
-        try:
-            event = cls(**{f.name: data[f.name] for f in fields(cls)})
+        try:  # an optional field (one with a default) may be missing
+            event = cls(**{f.name: data[f.name] for f in fields(cls)
+                           if f.name in data or f.default is MISSING})
         except (TypeError, KeyError) as exc:
             raise MalformedEvent(f"malformed event: {exc}") from None
         if not all(isinstance(v, str) for v in asdict(event).values()) or not event.sub:
@@ -88,14 +96,26 @@ class UserAuthenticated(_Event):
     username: str
     email: str
     name: str
+    # Optional (added within version 1): the session, for the Security page's list.
+    origin_jti: str = ""
+    auth_time: str = ""  # epoch seconds, as text
+    signed_in_at: str = ""  # as occurred_at
+    device: str = ""
+    ip: str = ""
 
     @classmethod
-    def from_claims(cls, claims: dict[str, Any], at: str) -> "UserAuthenticated":
+    def from_claims(cls, claims: dict[str, Any], at: str, device: str = "",
+                    ip: str = "") -> "UserAuthenticated":
         """The login's snapshot, stamped `at`: taken before InitiateAuth read the attributes
-        the claims carry (chalicelib/login.py), never when it is published."""
+        the claims carry (chalicelib/login.py), never when it is published (signed_in_at
+        is); `device` and `ip` are the asking browser's (chalicelib/devices.py)."""
+        began = claims.get("auth_time") or claims.get("iat") or ""
         return cls(event_id=str(uuid.uuid4()), occurred_at=at, sub=claims["sub"],
                    username=claims.get("cognito:username", ""),
-                   email=claims.get("email", ""), name=claims.get("name", ""))
+                   email=claims.get("email", ""), name=claims.get("name", ""),
+                   origin_jti=str(claims.get("origin_jti") or ""),
+                   auth_time=str(int(began)) if began else "", signed_in_at=now_iso(),
+                   device=device, ip=ip)
 
 
 @dataclass(frozen=True)

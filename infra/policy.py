@@ -18,7 +18,7 @@ from chalicelib import user_keys
 from chalicelib.config import APP_NAME
 # The Lambdas of app.py: their one list is chalicelib/lambdas.py.
 from chalicelib.lambdas import (API_HANDLER, ARCHIVE_PROFILE, ENFORCE_QUOTA, FUNCTIONS,
-                                SAVE_PROFILE, SYNC_NAME, deployed_name)
+                                RECORD_SIGN_IN, SAVE_PROFILE, SYNC_NAME, deployed_name)
 
 # The users bucket's key layout (chalicelib/user_keys.py) with "*" for the person's sub.
 EVERY_PERSONS_OBJECTS = user_keys.prefix("*") + "*"  # users/*/*: profiles and files
@@ -185,6 +185,14 @@ GRANTS: tuple[Grant, ...] = (
     Grant("ConsumeArchiveQueue", (ARCHIVE_PROFILE,), SQS_POLLING,
           lambda t: [t["ARCHIVE_QUEUE_ARN"]],
           "the SQS event source (partial batch responses: Lambda deletes what succeeded)"),
+    Grant("ConsumeSignInQueue", (RECORD_SIGN_IN,), SQS_POLLING,
+          lambda t: [t["SIGN_IN_QUEUE_ARN"]],
+          "the SQS event source of the log-ins (partial batch responses)"),
+    Grant("RecordSignIns", (RECORD_SIGN_IN,), ("dynamodb:GetItem", "dynamodb:PutItem"),
+          lambda t: [t["SECURITY_TABLE_ARN"]],
+          ("a log-in's session, `Signed in` line and `New device` on the person's security "
+           "item (a conditional put), after reading whether the session has ended "
+           "(chalicelib/sign_ins.py); never a delete")),
     Grant("ConsumeQuotaQueue", (ENFORCE_QUOTA,), SQS_POLLING,
           lambda t: [t["QUOTA_QUEUE_ARN"]],
           "the SQS event source of the bucket's object-created and delete-marker events"),

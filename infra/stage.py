@@ -30,6 +30,7 @@ FUNCTION_SETTINGS: dict[str, dict[str, int]] = {
     policy.ARCHIVE_PROFILE: {"lambda_timeout": 10, "lambda_memory_size": 256},
     policy.SYNC_NAME: {"lambda_timeout": 30, "lambda_memory_size": 256},
     policy.ENFORCE_QUOTA: {"lambda_timeout": 30, "lambda_memory_size": 256},
+    policy.RECORD_SIGN_IN: {"lambda_timeout": 10, "lambda_memory_size": 256},
 }
 
 

@@ -67,6 +67,8 @@ def fake_outputs(stage: str = "dev", account: str = ACCOUNT,
         "NameSyncDeadLetterQueueArn": arn("sqs", f"comm-it-{stage}-sync-name-dlq"),
         "QuotaQueueName": f"comm-it-{stage}-enforce-quota",
         "QuotaQueueArn": arn("sqs", f"comm-it-{stage}-enforce-quota"),
+        "SignInQueueName": f"comm-it-{stage}-record-sign-in",
+        "SignInQueueArn": arn("sqs", f"comm-it-{stage}-record-sign-in"),
         "EventsKeyArn": arn("kms", "key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"),
     }
 

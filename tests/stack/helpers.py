@@ -76,6 +76,31 @@ def sqs_event(client: Any, bodies: list[str], queue: str) -> dict[str, Any]:
     return event
 
 
+def deliver_queue(client: Any, stack: dict[str, str], function: str) -> list[dict[str, str]]:
+    """Every message waiting on the queue of `function` (an SQS Lambda of app.py), invoked
+    as Lambda does, ten at a time, then deleted; the batch item failures it reported (those
+    messages are left on the queue, as Lambda leaves them)."""
+    import boto3
+
+    from app import app
+
+    [queue] = [s.queue for s in app.event_sources if getattr(s, "name", "") == function]
+    sqs = boto3.client("sqs", endpoint_url=stack["AWS_ENDPOINT_URL"],
+                       region_name=stack["AWS_DEFAULT_REGION"])
+    url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
+    failures: list[dict[str, str]] = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                       VisibilityTimeout=30).get("Messages", []):
+        event = sqs_event(client, [m["Body"] for m in batch], queue)
+        failed = client.lambda_.invoke(function, event).payload["batchItemFailures"]
+        failures += failed
+        ids = {f["itemIdentifier"] for f in failed}
+        for i, message in enumerate(batch):
+            if f"m{i}" not in ids:
+                sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+    return failures
+
+
 def login_event(sub: str | None = None, name: str = "Ada Lovelace",
                 at: str = "2026-11-26T10:00:00.000000Z", event_id: str | None = None) -> Any:
     """A "user authenticated" event, as the login publishes it."""

@@ -450,6 +450,11 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     assert other.status_code == 200, other.body
     # The Security page: the sessions and activity, another session signed out, new recovery
     # codes, and a log-in with one (it turns two-step verification off: AdminSetUserMFAPreference).
+    recorder.function = ""
+    [sign_ins] = [s for s in app.event_sources if getattr(s, "name", "") == policy.RECORD_SIGN_IN]
+    _invoke(client, recorder, sign_ins.name, _sqs_event(  # the log-ins' sessions, listed
+        sqs, sqs.get_queue_url(QueueName=sign_ins.queue)["QueueUrl"], region))
+    recorder.function = policy.API_HANDLER
     listed = client.http.get("/api/account/security", headers=bearer).json_body["sessions"]
     account("POST", "/api/account/sessions/sign-out",
             sessionId=next(s["id"] for s in listed if not s["thisDevice"]))
@@ -466,8 +471,9 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     account("POST", "/api/account/two-step/on", appCode=totp.now())
     account("POST", "/api/account/two-step/off", appCode=totp.now())
     recorder.function = ""
-    sqs_sources = [s for s in app.event_sources if isinstance(s, SQSEventConfig)
-                   and s.name != policy.ENFORCE_QUOTA]  # fed by S3, not by the user events
+    sqs_sources = [s for s in app.event_sources if isinstance(s, SQSEventConfig)  # not fed
+                   and s.name not in (policy.ENFORCE_QUOTA,  # by user events but by S3,
+                                      policy.RECORD_SIGN_IN)]  # by log-ins only
     streams = [s for s in app.event_sources if isinstance(s, DynamoDBEventConfig)]
     for source in sqs_sources:  # user.updated, twice
         url = sqs.get_queue_url(QueueName=source.queue)["QueueUrl"]

@@ -18,6 +18,7 @@ import pytest
 from chalicelib import my_access, my_data
 from tests.helpers import post
 from tests.stack.helpers import assert_error, bearer, fetch_link, sub_of, upload_file
+from tests.stack.test_my_security import deliver_sign_ins
 
 pytestmark = pytest.mark.usefixtures("no_cached_credentials")
 
@@ -29,9 +30,10 @@ def dev(local_aws: Any, stack: dict[str, str]) -> Any:
 
 
 @pytest.fixture
-def someone(register: Any, dev: Any, stack: dict[str, str]) -> Any:
+def someone(client: Any, register: Any, dev: Any, stack: dict[str, str]) -> Any:
     def make() -> dict[str, Any]:
         who = register(name="Ada Lovelace")
+        deliver_sign_ins(client)  # the log-in's session and line (record_sign_in)
         sub = sub_of(who)
         s3 = dev("s3")
         for name in ("Ada", "Ada Lovelace"):

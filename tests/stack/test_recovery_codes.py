@@ -18,6 +18,7 @@ from chalicelib import attempts
 from tests.helpers import post
 from tests.stack.helpers import assert_error, assert_ok, log_in
 from tests.stack.test_two_step import call, wrong
+from tests.stack.test_my_security import deliver_sign_ins
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 
@@ -78,7 +79,8 @@ def test_a_recovery_code_signs_in_once_and_turns_two_step_off_saying_so(client, 
     assert state["recoveryCodesLeft"] == 0
     # Never without a way in: the password alone signs in now (no code step).
     assert "idToken" in assert_ok(log_in(client, person["username"], person["password"]))
-    # And the activity says what happened.
+    # And the activity says what happened (the log-ins' lines once record_sign_in ran).
+    deliver_sign_ins(client)
     view = assert_ok(client.http.get("/api/account/security",
                                      headers={"Authorization": now["idToken"]}))
     assert [a["what"] for a in view["activity"]][:3] == [

@@ -10,6 +10,7 @@ from typing import Any
 
 import pytest
 
+from chalicelib import lambdas
 from infra import event_sources, policy, stack
 from infra import template as infra_template
 from infra.errors import DeployError
@@ -269,8 +270,7 @@ def test_operations_doc_says_what_every_alarm_sees(template):
     for alarm in alarms(template).values():
         name = alarm["AlarmName"]["Fn::Sub"].replace("${Stage}", "<stage>")
         assert f"`{name}`" in OPERATIONS_DOC or \
-            re.sub(r"-(save_profile|archive_profile|sync_name|enforce_quota)-", "[-<function>]-",
-                   name) in \
+            re.sub(rf"-({'|'.join(lambdas.FUNCTIONS)})-", "[-<function>]-", name) in \
             OPERATIONS_DOC or name.replace("comm-it-<stage>-", "comm-it-<stage>[-<function>]-") \
             in OPERATIONS_DOC, name
     assert "share this metric" not in OPERATIONS_DOC
@@ -383,7 +383,7 @@ def test_failed_notifications_and_old_messages_raise_alarms(template):
     # dead-letter alarm fires only after 5 receives, a disabled mapping never.
     consumed = {name for name, r in template["Resources"].items()
                 if r["Type"] == "AWS::SQS::Queue" and "RedrivePolicy" in r["Properties"]}
-    assert aged == consumed == {"ProfileQueue", "ArchiveQueue", "QuotaQueue"}
+    assert aged == consumed == {"ProfileQueue", "ArchiveQueue", "QuotaQueue", "SignInQueue"}
 
 
 def test_the_user_pool_tier_is_explicit_and_lite(template):

@@ -119,7 +119,8 @@ def test_every_dead_letter_queue_with_a_message_in_it_raises_an_alarm(template):
             if "RedrivePolicy" not in q["Properties"]}
     assert dlqs == {"ProfileDeadLetterQueue", "ArchiveDeadLetterQueue", "NameSyncDeadLetterQueue",
                     "QuotaDeadLetterQueue", "ProfileSubscriptionDeadLetterQueue",
-                    "ArchiveSubscriptionDeadLetterQueue"}
+                    "ArchiveSubscriptionDeadLetterQueue", "SignInDeadLetterQueue",
+                    "SignInSubscriptionDeadLetterQueue"}
     watched = {_dimension(a, "QueueName")["Fn::GetAtt"][0]: a for a in _alarms(template)
                if a["MetricName"] == "ApproximateNumberOfMessagesVisible"}
     assert set(watched) == dlqs

@@ -154,7 +154,7 @@ def test_processed_events_table_expires_its_markers(template):
     from chalicelib.users_table import MARKER_TTL_SECONDS
 
     longest_retention = max(props(template, q)["MessageRetentionPeriod"]
-                            for q in ("ProfileQueue", "ArchiveQueue"))
+                            for q in ("ProfileQueue", "ArchiveQueue", "SignInQueue"))
     assert MARKER_TTL_SECONDS > longest_retention
 
 
@@ -181,7 +181,7 @@ def test_bucket_is_private_encrypted_versioned_and_tls_only(template):
 def test_every_consumer_queue_has_a_dead_letter_queue_and_redrive(template):
     queues = resources(template, "AWS::SQS::Queue")
     consumers = {name: q for name, q in queues.items() if "RedrivePolicy" in q["Properties"]}
-    assert set(consumers) == {"ProfileQueue", "ArchiveQueue", "QuotaQueue"}
+    assert set(consumers) == {"ProfileQueue", "ArchiveQueue", "QuotaQueue", "SignInQueue"}
     for name, queue in consumers.items():
         p = queue["Properties"]
         dlq_name = p["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"][0]
@@ -197,7 +197,7 @@ def test_queue_visibility_timeout_is_six_times_the_consumers_timeout(template):
     config = json.loads((ROOT / ".chalice" / "config.json").read_text())
     functions = config["stages"]["dev"]["lambda_functions"]
     consumers = {"ProfileQueue": "save_profile", "ArchiveQueue": "archive_profile",
-                 "QuotaQueue": "enforce_quota"}
+                 "QuotaQueue": "enforce_quota", "SignInQueue": "record_sign_in"}
     # Every queue a Lambda consumes (each has a dead-letter queue) is in the list above.
     assert {n for n, q in resources(template, "AWS::SQS::Queue").items()
             if "RedrivePolicy" in q["Properties"]} == set(consumers)
@@ -211,16 +211,22 @@ def test_topic_fans_out_to_each_queue_with_raw_delivery(template):
     subscriptions = [s for s in resources(template, "AWS::SNS::Subscription").values()
                      if s["Properties"]["Protocol"] == "sqs"]
     endpoints = {s["Properties"]["Endpoint"]["Fn::GetAtt"][0] for s in subscriptions}
-    assert endpoints == {"ProfileQueue", "ArchiveQueue"}
+    assert endpoints == {"ProfileQueue", "ArchiveQueue", "SignInQueue"}
     for s in subscriptions:
         assert s["Properties"]["TopicArn"] == {"Ref": "UserEventsTopic"}
         assert (s["Properties"]["Protocol"] == "sqs"
                 and s["Properties"]["RawMessageDelivery"] is True)
+    # record_sign_in gets log-ins only (the type is each message's attribute: user_events).
+    filters = {s["Properties"]["Endpoint"]["Fn::GetAtt"][0]: s["Properties"].get("FilterPolicy")
+               for s in subscriptions}
+    assert filters == {"ProfileQueue": None, "ArchiveQueue": None,
+                       "SignInQueue": {"type": ["user.authenticated"]}}
 
 
 def test_only_the_topic_may_send_to_the_queues(template):
     policy = props(template, "TopicToQueuesPolicy")
-    assert policy["Queues"] == [{"Ref": "ProfileQueue"}, {"Ref": "ArchiveQueue"}]
+    assert policy["Queues"] == [{"Ref": "ProfileQueue"}, {"Ref": "ArchiveQueue"},
+                                {"Ref": "SignInQueue"}]
     (statement,) = policy["PolicyDocument"]["Statement"]
     assert statement["Principal"] == {"Service": "sns.amazonaws.com"}
     assert statement["Action"] == "sqs:SendMessage"
@@ -240,7 +246,8 @@ def test_each_subscription_sends_what_sns_cannot_deliver_to_a_dead_letter_queue_
         assert target[1] == "Arn"
         dead_letters[s["Properties"]["Endpoint"]["Fn::GetAtt"][0]] = target[0]
     assert dead_letters == {"ProfileQueue": "ProfileSubscriptionDeadLetterQueue",
-                            "ArchiveQueue": "ArchiveSubscriptionDeadLetterQueue"}
+                            "ArchiveQueue": "ArchiveSubscriptionDeadLetterQueue",
+                            "SignInQueue": "SignInSubscriptionDeadLetterQueue"}
     for queue, dlq in dead_letters.items():
         p = queues[dlq]["Properties"]
         assert "RedrivePolicy" not in p and p["SqsManagedSseEnabled"]
@@ -251,7 +258,8 @@ def test_only_the_topic_may_send_to_the_subscriptions_dead_letter_queues(templat
     """SNS needs the dead-letter queue's permission too; a policy of its own, so a broken
     TopicToQueuesPolicy (one reason for a failed delivery) does not break it as well."""
     policy = props(template, "TopicToDeadLetterQueuesPolicy")
-    dlqs = ["ProfileSubscriptionDeadLetterQueue", "ArchiveSubscriptionDeadLetterQueue"]
+    dlqs = ["ProfileSubscriptionDeadLetterQueue", "ArchiveSubscriptionDeadLetterQueue",
+            "SignInSubscriptionDeadLetterQueue"]
     assert policy["Queues"] == [{"Ref": q} for q in dlqs]
     (statement,) = policy["PolicyDocument"]["Statement"]
     assert statement["Effect"] == "Allow"
