@@ -9,9 +9,9 @@ from urllib.parse import unquote
 from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
 from chalicelib import (account, changes, cognito_credentials, cognito_sign_in, devices,
-                        ended_sessions, greeting, guard, inputs, lambdas, login, logs, my_access,
-                        my_data, my_data_export, my_files, pages, pipeline, session_cookie,
-                        two_step)
+                        email_sign_in, ended_sessions, greeting, guard, inputs, lambdas, login,
+                        logs, my_access, my_data, my_data_export, my_files, pages, pipeline,
+                        session_cookie, two_step)
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 from chalicelib.headers import security_headers
@@ -66,7 +66,7 @@ def confirm_page():
 
 @app.route("/login")
 def login_page():
-    return pages.page("login.html", app.current_request)
+    return pages.page("login.html", app.current_request, email_codes=email_sign_in.offered())
 
 
 @app.route("/forgot")
@@ -132,6 +132,16 @@ def log_in():
 @app.route("/api/auth/login/code", methods=["POST"])
 def log_in_with_code():
     return _session(login.answer_challenge(**_body("username", "session", "appCode")))
+
+
+@app.route("/api/auth/email-code", methods=["POST"])
+def email_sign_in_code():
+    return _ok(email_sign_in.send_code(**_body("username")))
+
+
+@app.route("/api/auth/login/email-code", methods=["POST"])
+def log_in_with_email_code():
+    return _session(email_sign_in.log_in(**_body("username", "signInCode")))
 
 
 @app.route("/api/auth/login/recovery", methods=["POST"])

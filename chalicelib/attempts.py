@@ -62,6 +62,14 @@ VERIFY_CODE = Limit(
     "verify-code", 5, MINUTE, HOUR, DAY, frozenset({"CodeMismatch", "ExpiredCode"}),
     "Too many wrong verification codes for this account: codes are not checked for {wait}. "
     "Try again then with the code from the latest email.")
+# The code a log-in by email sends (chalicelib/email_sign_in.py): a kind of its own, so a
+# storm of guessed codes pauses only codes (the password still logs in) and a right password
+# never clears it. An expired or used code counts too, as for the other emailed codes.
+SIGN_IN_CODE = Limit(
+    "sign-in-code", 5, MINUTE, HOUR, DAY, frozenset({"CodeMismatch", "ExpiredCode",
+                                                     "AccountLocked"}),
+    "Too many wrong sign-in codes for this account: codes are not checked for {wait}. Try "
+    "again then with a new code, or log in with your password meanwhile.")
 EMAILS = Limit(
     "emails", 5, MINUTE, HOUR, HOUR, frozenset(),
     "We have emailed this account several times in a short while: wait {wait} before asking "
@@ -71,7 +79,7 @@ EXPORTS = Limit(
     "exports", 3, HOUR, DAY, DAY, frozenset(),
     "You have downloaded all your data several times in a short while: a new archive can be "
     "made in {wait}. Your files are listed above meanwhile.")
-LIMITS = (PASSWORD, APP_CODE, RESET_CODE, VERIFY_CODE, EMAILS, EXPORTS)
+LIMITS = (PASSWORD, APP_CODE, RESET_CODE, VERIFY_CODE, SIGN_IN_CODE, EMAILS, EXPORTS)
 
 
 class TooManyAttempts(TooManyRequests):

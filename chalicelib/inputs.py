@@ -214,6 +214,14 @@ FIELDS.update({
 })
 
 
+# Logging in with an emailed code (chalicelib/email_sign_in.py): Cognito's EMAIL_OTP codes
+# have 8 digits.
+FIELDS.update({
+    "signInCode": Field("Sign-in code", 8, r"[0-9]{8}",
+                        "It is the 8-digit code from the email we sent."),
+})
+
+
 # The Security page (chalicelib/my_security.py, recovery_codes.py): a session of the list, and
 # a recovery code as the person types it (any case, spaces or a dash between the groups).
 FIELDS.update({

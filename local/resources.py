@@ -57,6 +57,7 @@ def _user_pool(stack: Stack, props: dict) -> tuple[str, dict]:
     props = dict(props)
     name = props.pop("UserPoolName")
     enabled_mfas = props.pop("EnabledMfas", [])  # CloudFormation's, set by SetUserPoolMfaConfig
+    props["Policies"] = _with_local_email_codes(props.get("Policies", {}))
     cognito = stack.client("cognito-idp")
     pool = cognito.create_user_pool(PoolName=name, **props)["UserPool"]
     if props.get("MfaConfiguration", "OFF") != "OFF":
@@ -66,6 +67,18 @@ def _user_pool(stack: Stack, props: dict) -> tuple[str, dict]:
     provider = f"cognito-idp.{stack.region}.amazonaws.com/{pool['Id']}"
     return pool["Id"], {"Arn": pool["Arn"], "ProviderName": provider,
                         "ProviderURL": f"https://{provider}"}
+
+
+# Locally the console outbox stands in for SES, the one way Cognito emails sign-in codes: the
+# pool allows them (as the template's does with SesIdentityArn) and the app offers them.
+LOCAL_EMAIL_SIGN_IN = {"EmailSignInCodes": "on"}
+
+
+def _with_local_email_codes(policies: dict) -> dict:
+    policy = dict(policies.get("SignInPolicy") or {"AllowedFirstAuthFactors": ["PASSWORD"]})
+    factors = list(policy.get("AllowedFirstAuthFactors") or [])
+    policy["AllowedFirstAuthFactors"] = factors + [f for f in ["EMAIL_OTP"] if f not in factors]
+    return {**policies, "SignInPolicy": policy}
 
 
 def _user_pool_client(stack: Stack, props: dict) -> tuple[str, dict]:
@@ -235,5 +248,5 @@ CREATORS: dict[str, Creator] = {
 def create(session: Any, stage: str, region: str, endpoint_url: str) -> dict[str, str]:
     """Create every resource of the template; return the app's environment variables."""
     stack = Stack(session, stage, region, endpoint_url, CREATORS, frozenset(NOT_ENFORCED_LOCALLY))
-    outputs = stack.create(infra_template.load())
+    outputs = {**stack.create(infra_template.load()), **LOCAL_EMAIL_SIGN_IN}
     return {infra_template.env_name(name): value for name, value in outputs.items()}

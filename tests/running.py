@@ -21,7 +21,7 @@ from typing import IO
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTBOX_LINE = re.compile(r'^\[outbox\] email to=(?P<to>\S+) subject="(?P<subject>[^"]*)" '
-                         r'code=(?P<code>\d{6})\s*$')
+                         r'code=(?P<code>\d{6}|\d{8})\s*$')
 
 
 def free_port() -> int:

@@ -1,15 +1,17 @@
-// Emailed and app codes: a complete 6-digit code submits its form by itself, and `Resend
+// Emailed and app codes: a complete code submits its form by itself, and `Resend
 // code` waits a while between two emails, counting down where the person sees it.
 
 var RESEND_WAIT_SECONDS = 30;
 
-// Once `input` holds 6 digits its form is sent, once per code typed (Enter sends it again).
+// Once `input` holds all its digits (its maxlength: 6, or a sign-in code's 8) its form is
+// sent, once per code typed (Enter sends it again).
 function submitWhenComplete(input) {
   var sent = "";
+  var complete = new RegExp("^[0-9]{" + (input.maxLength > 0 ? input.maxLength : 6) + "}$");
   input.addEventListener("input", function () {
     var code = input.value.trim();
     var sending = input.form.querySelector("button[type=submit]:disabled");
-    if (/^[0-9]{6}$/.test(code) && code !== sent && !sending) {
+    if (complete.test(code) && code !== sent && !sending) {
       sent = code;
       input.form.requestSubmit();
     }

@@ -10,6 +10,7 @@ function loggedIn(tokens, keep) {
 
 pages.login = function () {
   var codeStep = twoStepLogin();
+  emailCodeLogin();
   onSubmit("login-form", "POST", "api/auth/login", function (data, values) {
     if (data.challenge) { return codeStep(data, values.keepSignedIn === "true"); }
     loggedIn(data, values.keepSignedIn === "true");
@@ -86,6 +87,47 @@ function twoStepLogin() {
     codeForm.hidden = false;
     code.focus();
   };
+}
+
+// Logging in with an emailed code (chalicelib/email_sign_in.py): `Email me a sign-in code`
+// sends one to the account the username field names; the code then signs in with it. The
+// answer is the same whoever the username names. Absent where the stage cannot send codes.
+function emailCodeLogin() {
+  var ask = document.getElementById("email-code");
+  if (!ask) { return; }
+  var loginForm = document.getElementById("login-form");
+  var codeForm = document.getElementById("email-code-form");
+  var username = document.getElementById("username");
+  var keep = document.getElementById("keep-signed-in");
+  ask.addEventListener("click", function () {
+    quiet(ask);
+    clearProblems(loginForm);
+    var who = username.value.trim();
+    if (!who) {
+      return showProblems(loginForm, [{ field: username, message: labelOf(username) + " is required." }]);
+    }
+    ask.disabled = true;
+    api("POST", "api/auth/email-code", { username: who }, { near: ask }).then(function (result) {
+      ask.disabled = false;
+      if (!result.ok) { return; }
+      codeForm.reset();
+      clearProblems(codeForm);
+      codeForm.hidden = false;
+      say(ask, result.data.message);
+      document.getElementById("sign-in-code").focus();
+    });
+  });
+  document.getElementById("use-password").addEventListener("click", function () {
+    quiet(codeForm);
+    codeForm.hidden = true;
+    document.getElementById("password").focus();
+  });
+  submitWhenComplete(document.getElementById("sign-in-code"));
+  onSubmit("email-code-form", "POST", "api/auth/login/email-code", function (data) {
+    loggedIn(data, keep.checked);
+  }, {
+    extra: function () { return { username: username.value.trim(), keepSignedIn: keep.checked }; }
+  });
 }
 
 pages.forgot = function () { forward("forgot-form", "api/auth/forgot", "reset?notice=code-sent&"); };

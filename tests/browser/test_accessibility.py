@@ -57,6 +57,18 @@ def test_login_page_with_an_error_shown_has_no_axe_violations(page: Page,
     assert axe_violations(page) == []
 
 
+def test_login_pages_email_code_step_with_an_error_shown_has_no_axe_violations(
+        page: Page, running_stack: RunningStack):
+    page.goto(running_stack.app_url + "login")
+    page.locator("input[autocomplete=username]").fill("nobody-" + uuid.uuid4().hex[:6])
+    page.get_by_role("button", name="Email me a sign-in code").click()
+    expect(page.get_by_label("Sign-in code")).to_be_focused()
+    assert axe_violations(page) == []
+    page.get_by_label("Sign-in code").fill("12345678")
+    expect(page.get_by_role("alert")).to_be_visible()
+    assert axe_violations(page) == []
+
+
 def test_signed_in_pages_have_no_axe_violations(page: Page, running_stack: RunningStack):
     signed_in(page, running_stack)
     assert axe_violations(page) == [], "the greeting"

@@ -181,6 +181,26 @@ def moto_answers_one_users_totp_challenge_with_the_tokens_of_the_user_the_reques
     assert user["Username"] == "bob"
 
 
+@canary((f"{_IDP}.models.CognitoIdpBackend.initiate_auth", "local.cognito.email_otp"),
+        (f"{_IDP}.models.CognitoIdpBackend.respond_to_auth_challenge",
+         "local.cognito.email_otp"))
+def moto_has_no_choice_based_sign_in_with_an_email_code() -> None:
+    p = _pool(UserPoolTier="ESSENTIALS",
+              Policies={"SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD", "EMAIL_OTP"]}})
+    client = p.idp.create_user_pool_client(
+        UserPoolId=p.pool, ClientName="u", ExplicitAuthFlows=["ALLOW_USER_AUTH"],
+    )["UserPoolClient"]["ClientId"]
+    _user(p, "alice")
+    assert _error(lambda: p.idp.initiate_auth(
+        ClientId=client, AuthFlow="USER_AUTH",
+        AuthParameters={"USERNAME": "alice", "PREFERRED_CHALLENGE": "EMAIL_OTP"},
+    )) == "InvalidParameterException"
+    assert _error(lambda: p.idp.respond_to_auth_challenge(
+        ClientId=client, ChallengeName="EMAIL_OTP", Session="x" * 20,
+        ChallengeResponses={"USERNAME": "alice", "EMAIL_OTP_CODE": "12345678"},
+    )) == "ResourceNotFoundException"
+
+
 @canary((f"{_IDP}.responses.CognitoIdpResponse.update_user_attributes",
          "local.cognito.attributes"))
 def moto_applies_a_new_email_at_once_though_the_pool_requires_its_verification() -> None:

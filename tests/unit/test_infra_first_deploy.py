@@ -386,8 +386,16 @@ def test_failed_notifications_and_old_messages_raise_alarms(template):
     assert aged == consumed == {"ProfileQueue", "ArchiveQueue", "QuotaQueue", "SignInQueue"}
 
 
-def test_the_user_pool_tier_is_explicit_and_lite(template):
-    assert props(template, "UserPool")["UserPoolTier"] == "LITE"
+def test_the_user_pool_tier_is_explicit_and_essentials_which_its_sign_in_policy_needs(template):
+    pool = props(template, "UserPool")
+    assert pool["UserPoolTier"] == "ESSENTIALS"
+    assert "SignInPolicy" in pool["Policies"]
+
+
+def test_the_pool_allows_email_sign_in_codes_only_when_cognito_sends_through_ses(template):
+    factors = props(template, "UserPool")["Policies"]["SignInPolicy"]["AllowedFirstAuthFactors"]
+    assert factors == {"Fn::If": ["UsesSes", ["PASSWORD", "EMAIL_OTP"], ["PASSWORD"]]}
+    assert template["Outputs"]["EmailSignInCodes"]["Value"] == {"Fn::If": ["UsesSes", "on", "off"]}
 
 
 def test_name_parameters_are_standard_so_the_account_limit_is_refused_and_alarmed(monkeypatch):

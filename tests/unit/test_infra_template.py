@@ -69,7 +69,7 @@ def test_accounts_are_recovered_by_verified_email_only(template):
 def test_app_client_is_public_with_only_the_flows_the_app_uses(template):
     client = props(template, "UserPoolClient")
     assert client["GenerateSecret"] is False
-    assert sorted(client["ExplicitAuthFlows"]) == ["ALLOW_REFRESH_TOKEN_AUTH",
+    assert sorted(client["ExplicitAuthFlows"]) == ["ALLOW_REFRESH_TOKEN_AUTH", "ALLOW_USER_AUTH",
                                                    "ALLOW_USER_PASSWORD_AUTH"]
     assert client["PreventUserExistenceErrors"] == "ENABLED"
     assert client["EnableTokenRevocation"] is True
