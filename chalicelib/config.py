@@ -85,9 +85,9 @@ class Settings(NamedTuple):  # not a dataclass: `dataclasses` costs every cold s
     name_sync_dead_letter_queue_arn: str
     jwks_url_override: str
     # Set only locally (the local AWS); boto3 reads it itself, the app names it in errors.
+    endpoint_url: str = ""
     # The pool may email sign-in codes (the stack's EmailSignInCodes output: SES, or locally).
     email_sign_in_codes: bool = False
-    endpoint_url: str = ""
 
     @property
     def issuer(self) -> str:
@@ -122,6 +122,6 @@ def settings() -> Settings:
         archive_dead_letter_queue_arn=env.get("ARCHIVE_DEAD_LETTER_QUEUE_ARN", ""),
         name_sync_dead_letter_queue_arn=env.get("NAME_SYNC_DEAD_LETTER_QUEUE_ARN", ""),
         jwks_url_override=env.get("COGNITO_JWKS_URL", ""),
-        email_sign_in_codes=env.get("EMAIL_SIGN_IN_CODES", "") == "on",
         endpoint_url=env.get("AWS_ENDPOINT_URL", ""),
+        email_sign_in_codes=env.get("EMAIL_SIGN_IN_CODES", "") == "on",
     )

@@ -465,15 +465,15 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
         "username": step.json_body["username"], "session": step.json_body["session"],
         "password": PASSWORD + "3", "recoveryCode": codes[0]}).status_code == 200
     setup = client.http.post("/api/account/two-step/setup", headers=bearer,
-    # A log-in with an emailed code (chalicelib/email_sign_in.py: USER_AUTH, EMAIL_OTP).
-    assert post(client, "/api/auth/email-code", {"username": new_email}).status_code == 200
-    assert post(client, "/api/auth/login/email-code", {
-        "username": new_email, "signInCode": outbox.last_code(new_email)}).status_code == 200
                              body=json.dumps({"accessToken": tokens["accessToken"],
                                               "password": PASSWORD + "3"}))
     totp = pyotp.TOTP(setup.json_body["setupKey"])
     account("POST", "/api/account/two-step/on", appCode=totp.now())
     account("POST", "/api/account/two-step/off", appCode=totp.now())
+    # A log-in with an emailed code (chalicelib/email_sign_in.py: USER_AUTH, EMAIL_OTP).
+    assert post(client, "/api/auth/email-code", {"username": new_email}).status_code == 200
+    assert post(client, "/api/auth/login/email-code", {
+        "username": new_email, "signInCode": outbox.last_code(new_email)}).status_code == 200
     recorder.function = ""
     sqs_sources = [s for s in app.event_sources if isinstance(s, SQSEventConfig)  # not fed
                    and s.name not in (policy.ENFORCE_QUOTA,  # by user events but by S3,
