@@ -261,6 +261,7 @@ def test_environment_authorizer_and_event_sources_are_the_stacks_resources(packa
     assert resolve(events[policy.SAVE_PROFILE]["Queue"]) == fake_outputs()["ProfileQueueArn"]
     assert resolve(events[policy.ARCHIVE_PROFILE]["Queue"]) == fake_outputs()["ArchiveQueueArn"]
     assert resolve(events[policy.ENFORCE_QUOTA]["Queue"]) == fake_outputs()["QuotaQueueArn"]
+    assert resolve(events[policy.RECORD_SIGN_IN]["Queue"]) == fake_outputs()["SignInQueueArn"]
 
 
 def test_functions_have_the_names_log_groups_memory_and_timeouts_make_deploy_gives(package):
@@ -389,7 +390,8 @@ def test_make_deploy_and_the_package_give_the_same_event_source_settings(package
     packaged = {f: next(iter(p["Events"].values()))["Properties"]
                 for f, p in functions(package["template"]).items() if "Events" in p}
     assert set(deployed["mappings"]) == set(packaged) == {
-        policy.SAVE_PROFILE, policy.ARCHIVE_PROFILE, policy.SYNC_NAME, policy.ENFORCE_QUOTA}
+        policy.SAVE_PROFILE, policy.ARCHIVE_PROFILE, policy.SYNC_NAME, policy.ENFORCE_QUOTA,
+        policy.RECORD_SIGN_IN}
     for function, settings in deployed["mappings"].items():
         assert settings, function
         assert {k: resolve(packaged[function][k]) for k in settings} == settings, function

@@ -27,7 +27,8 @@ from infra.package import function_name
 SOURCES = {policy.SAVE_PROFILE: ("sqs", "PROFILE_QUEUE_NAME"),
            policy.ARCHIVE_PROFILE: ("sqs", "ARCHIVE_QUEUE_NAME"),
            policy.SYNC_NAME: ("dynamodb", "USERS_TABLE_STREAM_ARN"),
-           policy.ENFORCE_QUOTA: ("sqs", "QUOTA_QUEUE_NAME")}
+           policy.ENFORCE_QUOTA: ("sqs", "QUOTA_QUEUE_NAME"),
+           policy.RECORD_SIGN_IN: ("sqs", "SIGN_IN_QUEUE_NAME")}
 SCHEMA = {"schema_version": "2.0", "backend": "api"}
 
 
@@ -213,7 +214,7 @@ def stage_sources(session: Any, stage: str = "dev") -> dict[str, str]:
     account = session.client("sts").get_caller_identity()["Account"]
     outputs = fake_outputs(stage, account=account, region=session.region_name)
     sqs = session.client("sqs")
-    for output in ("ProfileQueueName", "ArchiveQueueName", "QuotaQueueName"):
+    for output in ("ProfileQueueName", "ArchiveQueueName", "QuotaQueueName", "SignInQueueName"):
         sqs.create_queue(QueueName=outputs[output])
     table = session.client("dynamodb").create_table(
         TableName=outputs["UsersTableName"], BillingMode="PAY_PER_REQUEST",

@@ -110,7 +110,8 @@ def test_local_bucket_is_private_encrypted_and_versioned_like_the_template(templ
 
 
 @pytest.mark.parametrize("queue, dlq", [("ProfileQueue", "ProfileDeadLetterQueue"),
-                                        ("ArchiveQueue", "ArchiveDeadLetterQueue")])
+                                        ("ArchiveQueue", "ArchiveDeadLetterQueue"),
+                                        ("SignInQueue", "SignInDeadLetterQueue")])
 def test_local_queues_redrive_to_their_dead_letter_queues(template, stack, aws, queue, dlq):
     sqs = aws("sqs")
 
@@ -127,20 +128,23 @@ def test_local_queues_redrive_to_their_dead_letter_queues(template, stack, aws, 
     assert int(got["VisibilityTimeout"]) == want["VisibilityTimeout"]
     assert int(got["MessageRetentionPeriod"]) == want["MessageRetentionPeriod"]
     assert int(got_dlq["MessageRetentionPeriod"]) == props(template, dlq)["MessageRetentionPeriod"]
-    assert got["QueueArn"] == stack[
-        f"{'PROFILE' if queue == 'ProfileQueue' else 'ARCHIVE'}_QUEUE_ARN"]
+    assert got["QueueArn"] == stack[infra_template.env_name(f"{queue}Arn")]
 
 
 def test_local_topic_delivers_raw_to_each_consumer_queue(template, stack, aws):
     subscriptions = aws("sns").list_subscriptions_by_topic(
         TopicArn=stack["USER_EVENTS_TOPIC_ARN"])["Subscriptions"]
     assert sorted(s["Endpoint"] for s in subscriptions) == sorted(
-        [stack["PROFILE_QUEUE_ARN"], stack["ARCHIVE_QUEUE_ARN"]])
+        [stack["PROFILE_QUEUE_ARN"], stack["ARCHIVE_QUEUE_ARN"], stack["SIGN_IN_QUEUE_ARN"]])
     for subscription in subscriptions:
         attributes = aws("sns").get_subscription_attributes(
             SubscriptionArn=subscription["SubscriptionArn"])["Attributes"]
         assert subscription["Protocol"] == "sqs"
         assert attributes["RawMessageDelivery"] == "true"
+        # record_sign_in's queue gets log-ins only, as the template's filter says.
+        wanted = (props(template, "SignInSubscription")["FilterPolicy"]
+                  if subscription["Endpoint"] == stack["SIGN_IN_QUEUE_ARN"] else None)
+        assert json.loads(attributes.get("FilterPolicy", "null")) == wanted
 
 
 def test_local_subscriptions_name_their_dead_letter_queues_as_the_template_does(template, aws):
