@@ -17,6 +17,11 @@ _SCALAR_TAGS = {"Ref": lambda v: {"Ref": v},
 
 
 def load(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
+    return loads(path.read_text(encoding="utf-8"))
+
+
+def loads(text: str) -> dict[str, Any]:
+    """A template's text (YAML with its short tags, or JSON) as a dict."""
     import yaml
 
     class Loader(yaml.SafeLoader):
@@ -35,8 +40,7 @@ def load(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
     for tag in ("Ref", "GetAtt", "Sub", "Join", "Select", "Split", "If", "Equals", "Not",
                 "And", "Or", "FindInMap", "Base64", "ImportValue", "GetAZs"):
         Loader.add_constructor(f"!{tag}", construct(tag))
-    with open(path, encoding="utf-8") as handle:
-        return yaml.load(handle, Loader=Loader)  # noqa: S506 (SafeLoader subclass)
+    return yaml.load(text, Loader=Loader)  # noqa: S506 (SafeLoader subclass)
 
 
 def env_name(output: str) -> str:

@@ -23,7 +23,8 @@ KINDS = ("throttle", "5xx")
 _JSON_SERVICES = {"ssm": "1.1", "dynamodb": "1.0", "dynamodbstreams": "1.0", "sqs": "1.0",
                   "cognito-idp": "1.1", "cognito-identity": "1.1"}
 _XML_SERVICES = {"s3", "sns"}
-SERVICES = tuple(sorted(set(_JSON_SERVICES) | _XML_SERVICES))
+_REST_JSON_SERVICES = {"apigateway"}  # `make deploy`'s REST API import (a rehearsal's fault)
+SERVICES = tuple(sorted(set(_JSON_SERVICES) | _XML_SERVICES | _REST_JSON_SERVICES))
 
 # service -> kind -> (HTTP status, error code, message)
 _ERRORS: dict[str, dict[str, tuple[int, str, str]]] = {
@@ -31,6 +32,8 @@ _ERRORS: dict[str, dict[str, tuple[int, str, str]]] = {
                               "Rate of requests exceeds the allowed throughput."),
                  "5xx": (500, "com.amazonaws.dynamodb.v20120810#InternalServerError",
                          "Internal server error")},
+    "apigateway": {"throttle": (429, "TooManyRequestsException", "Too Many Requests"),
+                   "5xx": (503, "ServiceUnavailableException", "Service Unavailable")},
     "s3": {"throttle": (503, "SlowDown", "Please reduce your request rate."),
            "5xx": (500, "InternalError", "We encountered an internal error. Please try again.")},
 }
@@ -117,6 +120,10 @@ def error_response(service: str, kind: str) -> tuple[int, list[tuple[str, str]],
         body = (f'<?xml version="1.0" encoding="UTF-8"?>\n<Error><Code>{code}</Code>'
                 f"<Message>{message}</Message><RequestId>{request_id}</RequestId></Error>").encode()
         return status, [("Content-Type", "application/xml"), ("x-amz-request-id", request_id)], body
+    if service in _REST_JSON_SERVICES:
+        body = json.dumps({"message": message}).encode()
+        return status, [("Content-Type", "application/json"), ("x-amzn-RequestId", request_id),
+                        ("x-amzn-ErrorType", code)], body
     version = _JSON_SERVICES.get(service, "1.1")
     body = json.dumps({"__type": code, "message": message}).encode()
     return status, [("Content-Type", f"application/x-amz-json-{version}"),

@@ -21,8 +21,8 @@ class LocalAWS:
     def __init__(self, outbox: Outbox, port: int = 0,
                  signing_key: cognito_signing_key.SigningKey | None = None) -> None:
         import logging
-        from local import (control, dynamodb_transactions, dynamodb_updates, moto_dispatch,
-                           s3_events, sqs_scans, state)
+        from local import (apigateway_import, cloudformation, control, dynamodb_transactions,
+                           dynamodb_updates, moto_dispatch, s3_events, sqs_scans, state)
         from local.faults import Faults
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the console
@@ -35,6 +35,8 @@ class LocalAWS:
         sqs_scans.install()
         s3_events.install()
         iam.install(dev_access_keys=[CREDENTIALS["AWS_ACCESS_KEY_ID"]])
+        apigateway_import.install()  # chalice deploy's Swagger 2.0
+        cloudformation.install(self.session)  # make deploy's stack, made as make run's is
         self.outbox = outbox
         self.faults = Faults()  # switched on at runtime: local.faults
         self.actions: dict[str, Any] = {}  # POST /_local/<name> runs actions[name]()
@@ -50,6 +52,9 @@ class LocalAWS:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
+        from local import cloudformation
+
+        cloudformation.serve_at(self.endpoint)
         return self
 
     def stop(self) -> None:

@@ -30,6 +30,8 @@ class Stack:
         self.current = ""  # the logical name being created
         self.parameters: dict[str, str] = {}
         self.conditions: dict[str, bool] = {}
+        # What was created, in order: logical name -> (type, resolved properties).
+        self.made: dict[str, tuple[str, dict[str, Any]]] = {}
 
     def client(self, service: str) -> Any:
         return self._session.client(service, region_name=self.region,
@@ -85,28 +87,48 @@ class Stack:
         return self._ref(expression)
 
     # --- resources ------------------------------------------------------------------
-    def create(self, template: dict[str, Any]) -> dict[str, str]:
-        # Every parameter takes its default (the template's defaults are the local choices:
-        # no alarm email, Cognito's own sender), except the stage.
+    def create(self, template: dict[str, Any],
+               parameters: Mapping[str, str] | None = None) -> dict[str, str]:
+        """Every resource of the template, in order; its outputs. Each parameter takes its
+        default (the template's defaults are the local choices: no alarm email, Cognito's own
+        sender) unless `parameters` gives it; the stage is this stack's."""
+        self.configure(template, parameters)
+        for logical in self.wanted(template):
+            self.create_one(logical, template["Resources"][logical])
+        return self.resolve_outputs(template)
+
+    def configure(self, template: dict[str, Any], parameters: Mapping[str, str] | None) -> None:
+        """The parameters' values and the conditions they decide."""
         self.parameters = {name: p.get("Default", "")
                            for name, p in template.get("Parameters", {}).items()}
+        self.parameters.update(parameters or {})
         self.parameters["Stage"] = self.stage
+        self.conditions = {}
         for name, condition in template.get("Conditions", {}).items():
             self.conditions[name] = self._condition(condition)
-        for logical in creation_order(template["Resources"]):
-            resource = template["Resources"][logical]
-            kind = resource["Type"]
-            if kind in self._skipped:
-                continue
-            if "Condition" in resource and not self.conditions[resource["Condition"]]:
-                continue
-            props = self.resolve(resource.get("Properties", {}))
-            self.current = logical
-            ref, attrs = self._creators[kind](self, props)
-            self.refs[logical] = ref
-            self.attrs[logical] = attrs
+
+    def wanted(self, template: dict[str, Any]) -> list[str]:
+        """The logical names created here, in creation order: not a type skipped locally nor
+        one whose condition is false."""
+        resources = template["Resources"]
+        return [logical for logical in creation_order(resources)
+                if resources[logical]["Type"] not in self._skipped
+                and ("Condition" not in resources[logical]
+                     or self.conditions[resources[logical]["Condition"]])]
+
+    def create_one(self, logical: str, resource: dict[str, Any]) -> None:
+        kind = resource["Type"]
+        props = self.resolve(resource.get("Properties", {}))
+        self.current = logical
+        ref, attrs = self._creators[kind](self, props)
+        self.refs[logical] = ref
+        self.attrs[logical] = attrs
+        self.made[logical] = (kind, props)
+
+    def resolve_outputs(self, template: dict[str, Any]) -> dict[str, str]:
         self.outputs = {name: self.resolve(out["Value"])
-                        for name, out in template.get("Outputs", {}).items()}
+                        for name, out in template.get("Outputs", {}).items()
+                        if "Condition" not in out or self.conditions[out["Condition"]]}
         return self.outputs
 
 

@@ -670,6 +670,51 @@ def moto_sends_no_event_for_a_delete_marker() -> None:
     assert not any(e.startswith("ObjectRemoved:DeleteMarker") for e in events), events
 
 
+@canary(("moto.cloudformation.models.CloudFormationBackend.create_stack",
+         "local.cloudformation"))
+def moto_cloudformation_cannot_create_the_apps_template() -> None:
+    from pathlib import Path
+
+    body = (Path(__file__).resolve().parents[2] / "infra" / "template.yaml").read_text()
+    cfn = _client("cloudformation")
+    error = _error(lambda: cfn.create_stack(
+        StackName="canary-template", TemplateBody=body, Capabilities=["CAPABILITY_IAM"],
+        Parameters=[{"ParameterKey": "Stage", "ParameterValue": "canary"}]))
+    if not error:  # created: then with the template's outputs?
+        stack = cfn.describe_stacks(StackName="canary-template")["Stacks"][0]
+        outputs = {o["OutputKey"] for o in stack.get("Outputs", [])}
+        assert stack["StackStatus"] != "CREATE_COMPLETE" or "UserPoolId" not in outputs, stack
+
+
+_SWAGGER = {"swagger": "2.0", "info": {"title": "canary", "version": "1"},
+            "paths": {"/": {"get": {"responses": {"200": {"description": "ok"}}}}}}
+
+
+@canary(("moto.apigateway.models.APIGatewayBackend.import_rest_api",
+         "local.apigateway_import"),
+        ("moto.apigateway.models.APIGatewayBackend.put_rest_api", "local.apigateway_import"))
+def moto_refuses_to_import_swagger_2_and_makes_no_authorizer_of_openapi_3() -> None:
+    apigateway = _client("apigateway")
+    assert _error(lambda: apigateway.import_rest_api(body=json.dumps(_SWAGGER)))
+    api = apigateway.create_rest_api(name="canary-put")["id"]
+    assert _error(lambda: apigateway.put_rest_api(
+        restApiId=api, mode="overwrite", body=json.dumps(_SWAGGER))) == "BadRequestException"
+    pool = "arn:aws:cognito-idp:us-east-1:123456789012:userpool/us-east-1_canary"
+    openapi3 = {"openapi": "3.0.1", "info": {"title": "c", "version": "1", "description": "c"},
+                "components": {"securitySchemes": {"pool": {
+                    "type": "apiKey", "name": "Authorization", "in": "header",
+                    "x-amazon-apigateway-authtype": "cognito_user_pools",
+                    "x-amazon-apigateway-authorizer": {"type": "cognito_user_pools",
+                                                       "providerARNs": [pool]}}}},
+                "paths": {"/": {"get": {"security": [{"pool": []}],
+                                        "responses": {"200": {"description": "ok"}}}}}}
+    imported = apigateway.import_rest_api(body=json.dumps(openapi3))["id"]
+    assert apigateway.get_authorizers(restApiId=imported)["items"] == []
+    root = apigateway.get_resources(restApiId=imported)["items"][0]["id"]
+    method = apigateway.get_method(restApiId=imported, resourceId=root, httpMethod="GET")
+    assert method.get("authorizationType") in (None, "NONE"), method
+
+
 # --- chalice local (its API Gateway and its HTTP server) -------------------------------
 
 def _chalice_app() -> Any:
