@@ -80,6 +80,7 @@ def test_login_through_make_run_reaches_every_store_and_the_greeting_follows_par
     # The pump says what it delivered (each line once the handler is done).
     for expected in (f"[event] save_profile <- sqs:{deploy_value('PROFILE_QUEUE_NAME')} message",
                      f"[event] archive_profile <- sqs:{deploy_value('ARCHIVE_QUEUE_NAME')} message",
+                     f"[event] record_sign_in <- sqs:{deploy_value('SIGN_IN_QUEUE_NAME')} message",
                      "[event] sync_name <- dynamodb-stream:comm-it-local-users INSERT"):
         stack.wait_for_line(lambda line, expected=expected: expected in line, timeout=10,
                             since=mark)

@@ -60,6 +60,8 @@ def test_a_login_reaches_dynamodb_s3_parameter_store_and_the_greeting(client, re
     assert any("sync_name <- dynamodb-stream:comm-it-local-users INSERT" in line
                and line.endswith(": written")
                for line in console)
+    assert any(f"record_sign_in <- sqs:{stack['SIGN_IN_QUEUE_NAME']}" in line
+               and line.endswith(": listed") for line in console)  # the Security page's session
 
 
 def test_a_second_login_counts_without_rewriting_the_name(client, register, console, stack):
