@@ -26,6 +26,7 @@ from chalicelib.config import settings
 from chalicelib.errors import ApiError, BadRequest, ServiceUnavailable, TooManyRequests
 
 CHALLENGE = "EMAIL_OTP"
+METHOD = "email-code"  # the "user authenticated" event's method: `Signed in with an email code`
 SESSION_SECONDS = 3 * 60  # Cognito's AuthSessionValidity default: the code works as long
 SENT = ("If that is an account that can log in with an email code, we have emailed its "
         "address an 8-digit code. Enter it below within 3 minutes. (With two-step "
@@ -78,7 +79,7 @@ def log_in(username: str, sign_in_code: str) -> dict[str, Any]:
     from chalicelib import login, user_events
 
     at = user_events.now_iso()  # before RespondToAuthChallenge reads the attributes
-    return login._signed_in(_tokens_for(username, sign_in_code), at)
+    return login._signed_in(_tokens_for(username, sign_in_code), at, method=METHOD)
 
 
 def _tokens_for(username: str, sign_in_code: str) -> dict[str, Any]:

@@ -83,13 +83,14 @@ def refresh(refresh_token: str) -> dict[str, Any]:
     return tokens
 
 
-def _signed_in(tokens: dict[str, Any], at: str) -> dict[str, Any]:
+def _signed_in(tokens: dict[str, Any], at: str, method: str = "") -> dict[str, Any]:
+    """The answer and event of any log-in; `method` how (user_events.UserAuthenticated)."""
     # The claims (sub, name, email) come from the token Cognito just issued;
     # verifying it costs one cached key lookup and keeps one way to read tokens.
     claims = verify_id_token(tokens["idToken"])
     client = devices.current()  # the session's listing goes with the event (record_sign_in)
     user_events.publish(user_events.UserAuthenticated.from_claims(
-        claims, at=at, device=client.device, ip=client.ip))
+        claims, at=at, device=client.device, ip=client.ip, method=method))
     return tokens
 
 

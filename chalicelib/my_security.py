@@ -47,6 +47,7 @@ DEVICES_KEPT = 50
 
 # What the Security page says for each kind of activity (one home: the page shows these words).
 SIGNED_IN = "Signed in"
+SIGNED_IN_WITH_EMAIL_CODE = "Signed in with an email code"
 WRONG_PASSWORD = "Wrong password"  # noqa: S105 (a label, not a secret)
 WRONG_CODE = "Wrong code"
 ACCOUNT_LOCKED = "Account locked"
@@ -59,9 +60,9 @@ RECOVERY_CODE_USED = "Recovery code used"
 RECOVERY_CODES_REPLACED = "Recovery codes replaced"
 SIGNED_OUT_EVERYWHERE = "Signed out everywhere"
 SIGNED_OUT_OTHER = "Signed out on another device"
-KINDS = (SIGNED_IN, WRONG_PASSWORD, WRONG_CODE, ACCOUNT_LOCKED, PASSWORD_CHANGED,
-         PASSWORD_RESET, EMAIL_CHANGED, TWO_STEP_ON, TWO_STEP_OFF, RECOVERY_CODE_USED,
-         RECOVERY_CODES_REPLACED, SIGNED_OUT_EVERYWHERE, SIGNED_OUT_OTHER)
+KINDS = (SIGNED_IN, SIGNED_IN_WITH_EMAIL_CODE, WRONG_PASSWORD, WRONG_CODE, ACCOUNT_LOCKED,
+         PASSWORD_CHANGED, PASSWORD_RESET, EMAIL_CHANGED, TWO_STEP_ON, TWO_STEP_OFF,
+         RECOVERY_CODE_USED, RECOVERY_CODES_REPLACED, SIGNED_OUT_EVERYWHERE, SIGNED_OUT_OTHER)
 
 
 def _key(sub: str) -> str:

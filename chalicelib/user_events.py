@@ -9,8 +9,9 @@ consumer (raw message delivery, so an SQS body is exactly this JSON):
                         sessions (record_sign_in, chalicelib/sign_ins.py), origin_jti (the
                         session), auth_time (when it began: Cognito's, epoch seconds, as
                         text), signed_in_at (when the log-in finished, as occurred_at: the
-                        activity line's time), device ("Chrome on Linux") and ip. Still
-                        version 1: those five are optional (default ""), so a message without
+                        activity line's time), device ("Chrome on Linux"), ip, and method
+                        (how: "" a password, "email-code" an emailed code). Still
+                        version 1: those six are optional (default ""), so a message without
                         them still parses, and consumers that do not need them ignore them
                         (save_profile and archive_profile never copy the device or IP).
 - "user.updated"        a name change or a verified email change: username, email, name,
@@ -102,10 +103,11 @@ class UserAuthenticated(_Event):
     signed_in_at: str = ""  # as occurred_at
     device: str = ""
     ip: str = ""
+    method: str = ""  # how the person signed in: "" a password, "email-code" an emailed code
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any], at: str, device: str = "",
-                    ip: str = "") -> "UserAuthenticated":
+                    ip: str = "", method: str = "") -> "UserAuthenticated":
         """The login's snapshot, stamped `at`: taken before InitiateAuth read the attributes
         the claims carry (chalicelib/login.py), never when it is published (signed_in_at
         is); `device` and `ip` are the asking browser's (chalicelib/devices.py)."""
@@ -115,7 +117,7 @@ class UserAuthenticated(_Event):
                    email=claims.get("email", ""), name=claims.get("name", ""),
                    origin_jti=str(claims.get("origin_jti") or ""),
                    auth_time=str(int(began)) if began else "", signed_in_at=now_iso(),
-                   device=device, ip=ip)
+                   device=device, ip=ip, method=method)
 
 
 @dataclass(frozen=True)

@@ -155,3 +155,16 @@ def test_a_stage_without_ses_says_email_codes_are_not_switched_on(client, outbox
         settings.cache_clear()
     assert message == email_sign_in.NOT_OFFERED
     assert len(outbox.messages) == sent
+
+
+def test_the_security_page_says_signed_in_with_an_email_code_and_a_wrong_code(
+        client, register, outbox):
+    from tests.stack.test_my_security import security
+
+    person = register(log_in=False)
+    assert_ok(ask(client, person["username"]))
+    code = outbox.last_code(person["email"])
+    assert_error(sign_in(client, person["username"], other_than(code)), 400, "CodeMismatch")
+    tokens = assert_ok(sign_in(client, person["username"], code))
+    activity = [a["what"] for a in security(client, tokens)["activity"]]
+    assert activity == ["Signed in with an email code", "Wrong code"]
