@@ -29,7 +29,7 @@ from infra.package import event_kinds
 from infra.stack import stack_name
 from tests.running import ROOT
 
-STAGE, FAILING = "rehearsal", "failed-once"  # neither name a prefix of the other
+STAGE, FAILING = "dev", "failed-once"  # neither name a prefix of the other
 REGION = "us-east-1"
 VENV = Path(sys.prefix)  # the virtualenv running the tests: make must not build another
 
@@ -136,8 +136,11 @@ def ran(step: subprocess.CompletedProcess) -> str:
 def deployed_twice_then_destroyed(rehearsal: Rehearsal) -> dict[str, Any]:
     """make deploy, make deploy from a fresh copy, make destroy; what AWS held after each."""
     seen: dict[str, Any] = {}
-    first = rehearsal.make(rehearsal.fresh_copy(), "deploy", f"STAGE={STAGE}")
+    first_copy = rehearsal.fresh_copy()
+    first = rehearsal.make(first_copy, "deploy", f"STAGE={STAGE}")
     assert first.returncode == 0, ran(first)
+    seen["config after the first"] = json.loads(
+        (first_copy / ".chalice" / "config.json").read_text())
     seen["apis after the first"] = rehearsal.rest_apis()
     seen["mappings after the first"] = rehearsal.mappings(STAGE)
     second_copy = rehearsal.fresh_copy()
@@ -197,6 +200,12 @@ def test_the_imported_api_guards_its_methods_with_the_stacks_user_pool(
             and m["httpMethod"] != "OPTIONS"] == []
 
 
+def test_make_deploy_of_the_tracked_stage_leaves_the_tracked_config_as_it_was(
+        deployed_twice_then_destroyed):
+    tracked = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    assert deployed_twice_then_destroyed["config after the first"] == tracked
+
+
 def test_make_destroy_leaves_no_function_role_api_or_mapping(deployed_twice_then_destroyed):
     assert deployed_twice_then_destroyed["left"] == {
         "roles": [], "functions": [], "mappings": [], "rest_apis": []}
@@ -211,6 +220,14 @@ def test_a_deploy_whose_api_import_is_refused_is_finished_by_the_next_and_destro
         failed = rehearsal.make(copy, "deploy", f"STAGE={FAILING}", AWS_MAX_ATTEMPTS="1")
     finally:
         rehearsal.fault("DELETE")
+    # A new stage's entry is added to the tracked config.json (docs/deploy.md): its settings,
+    # no value of the account.
+    config = json.loads((copy / ".chalice" / "config.json").read_text())
+    tracked = json.loads((ROOT / ".chalice" / "config.json").read_text())
+    added = config["stages"].pop(FAILING)
+    assert config == tracked
+    assert added["environment_variables"] == {"APP_STAGE": FAILING}
+    assert "arn:" not in json.dumps(added) and "123456789012" not in json.dumps(added)
     assert failed.returncode != 0, ran(failed)
     assert "ImportRestApi" in failed.stdout + failed.stderr
     made = rehearsal.left(FAILING)
