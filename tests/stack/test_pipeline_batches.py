@@ -91,7 +91,8 @@ def test_a_transient_parameter_store_error_fails_the_batch_for_the_mappings_boun
 
 
 @pytest.mark.parametrize("function,queue", [("save_profile", "comm-it-local-save-profile"),
-                                            ("archive_profile", "comm-it-local-archive-profile")])
+                                            ("archive_profile", "comm-it-local-archive-profile"),
+                                            ("record_sign_in", "comm-it-local-record-sign-in")])
 def test_an_event_of_a_version_the_consumer_does_not_know_fails_for_its_dead_letter_queue(
         client, function, queue):
     """A newer producer's event reaches a consumer deployed before it: reported failed, SQS
