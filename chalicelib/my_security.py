@@ -10,7 +10,7 @@ in one item per person in the security table (security_table.py), `security#<sub
   session's id, which signs nobody in. A session leaves the list when it ends
   (chalicelib/ended_sessions.py calls `drop` and `drop_all`) or expires.
 - `activity`: what happened, newest first, each with its time, device and IP, for 90 days (at
-  most ACTIVITY_KEPT entries).
+  most ACTIVITY_KEPT entries); a `Signed in` line names its session (`session_id`), once.
 - `devices`: the browsers and systems seen signing in, so a new one is marked `New device`.
 
 The item lives 90 days after its last write (TTL `expires_at`), each entry is dropped on read
