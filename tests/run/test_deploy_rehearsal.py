@@ -211,6 +211,26 @@ def test_make_destroy_leaves_no_function_role_api_or_mapping(deployed_twice_then
         "roles": [], "functions": [], "mappings": [], "rest_apis": []}
 
 
+def test_purge_retained_after_destroy_removes_the_pool_the_tables_and_the_bucket(
+        rehearsal, deployed_twice_then_destroyed):
+    outputs = deployed_twice_then_destroyed["outputs"]
+    idp, ddb = rehearsal.client("cognito-idp"), rehearsal.client("dynamodb")
+    assert idp.describe_user_pool(UserPoolId=outputs["UserPoolId"])  # kept by destroy
+    copy = rehearsal.fresh_copy()
+    environ = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
+    purged = subprocess.run(  # noqa: S603
+        [sys.executable, "-m", "infra.deploy", "purge-retained", "--stage", STAGE, "--yes"],
+        cwd=copy, capture_output=True, text=True, timeout=120,
+        env={**environ, "AWS_ENDPOINT_URL": rehearsal.endpoint, "AWS_ACCESS_KEY_ID": "local",
+             "AWS_SECRET_ACCESS_KEY": "local", "AWS_DEFAULT_REGION": REGION})
+    assert purged.returncode == 0, ran(purged)
+    pools = idp.list_user_pools(MaxResults=60)["UserPools"]
+    assert outputs["UserPoolId"] not in [p["Id"] for p in pools]
+    assert outputs["UsersTableName"] not in ddb.list_tables()["TableNames"]
+    buckets = [b["Name"] for b in rehearsal.client("s3").list_buckets()["Buckets"]]
+    assert outputs["UsersBucketName"] not in buckets
+
+
 def test_a_deploy_whose_api_import_is_refused_is_finished_by_the_next_and_destroyed_to_nothing(
         rehearsal, deployed_twice_then_destroyed):
     copy = rehearsal.fresh_copy()
