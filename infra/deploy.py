@@ -82,8 +82,8 @@ def _deploy(stage: str, session: Any, who: dict[str, str], project_dir: Path, ru
     say("API Gateway's own errors (401 from the authorizer, throttling, unknown paths) answer "
         "{\"error\", \"message\"} JSON; the stage and the email-sending routes are throttled.")
     acl = waf.protect(session.client("wafv2"), stage, rest_api_id, api_stage)
-    say(f"AWS WAF's per-client rate limit on /api/auth/* guards the stage ({acl})." if acl else
-        f"No per-client rate limit on /api/auth/* ({waf.PARAMETER}={waf.OFF}).")
+    limit = (parameters or {}).get(waf.PARAMETER) or stack.parameter(cfn, stage, waf.PARAMETER)
+    say(waf.outcome(stage, acl, limit))
     url = chalice_cli.greeting_url(project_dir, stage)
     say(f"\nThe greeting page: {url}")
     return url

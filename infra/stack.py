@@ -216,6 +216,13 @@ def outputs_of(stack: dict[str, Any]) -> dict[str, str]:
     return {o["OutputKey"]: o["OutputValue"] for o in stack.get("Outputs", [])}
 
 
+def parameter(cfn: Any, stage: str, key: str) -> str | None:
+    """A parameter's value in the stage's stack (None when it has no such parameter)."""
+    stack = find(cfn, stack_name(stage)) or {}
+    return next((p.get("ParameterValue") for p in stack.get("Parameters", [])
+                 if p["ParameterKey"] == key), None)
+
+
 def stack_outputs(cfn: Any, stage: str) -> dict[str, str]:
     stack = find(cfn, stack_name(stage))
     if stack is None:

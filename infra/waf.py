@@ -74,6 +74,17 @@ def protect(wafv2: Any, stage: str, rest_api_id: str, api_stage: str,
                       "per-client rate limit is NOT on. Run `make deploy` again in a few minutes.")
 
 
+def outcome(stage: str, acl_arn: str | None, limit: str | None) -> str:
+    """What `make deploy` says of the rate limit: on, off by the stack's parameter, or missing
+    (the parameter asks for it, yet the stack holds no web ACL: said, not hidden)."""
+    if acl_arn:
+        return f"AWS WAF's per-client rate limit on /api/auth/* guards the stage ({acl_arn})."
+    if limit == OFF:
+        return f"No per-client rate limit on /api/auth/* ({PARAMETER}={OFF})."
+    return (f"WARNING: the stack's {PARAMETER} is {limit} but there is no web ACL "
+            f"{acl_name(stage)}: the stage has NO per-client rate limit on /api/auth/*.")
+
+
 def release(wafv2: Any, stage: str) -> list[str]:
     """Take the stage's web ACL off everything it protects; what it protected."""
     acl = find_acl(wafv2, stage)

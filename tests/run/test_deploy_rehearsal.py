@@ -24,7 +24,7 @@ from typing import Any, Iterator
 import pytest
 
 from chalicelib.lambdas import FUNCTIONS, deployed_name
-from infra import event_sources, runtime, template as infra_template
+from infra import event_sources, runtime, template as infra_template, waf
 from infra.package import event_kinds
 from infra.stack import stack_name
 from tests.running import ROOT
@@ -139,6 +139,7 @@ def deployed_twice_then_destroyed(rehearsal: Rehearsal) -> dict[str, Any]:
     first_copy = rehearsal.fresh_copy()
     first = rehearsal.make(first_copy, "deploy", f"STAGE={STAGE}")
     assert first.returncode == 0, ran(first)
+    seen["first"] = first
     seen["config after the first"] = json.loads(
         (first_copy / ".chalice" / "config.json").read_text())
     seen["apis after the first"] = rehearsal.rest_apis()
@@ -168,6 +169,14 @@ def test_a_second_make_deploy_from_a_fresh_clone_updates_the_same_rest_api(
     assert len(seen["apis after the first"]) == 1
     assert seen["apis after the second"] == seen["apis after the first"]
     assert "Updating rest API" in seen["second"].stdout
+
+
+def test_the_deploy_warns_that_no_web_acl_guards_the_stage_as_the_local_aws_makes_none(
+        deployed_twice_then_destroyed):
+    # local/resources.py NOT_ENFORCED_LOCALLY: no AWS::WAFv2::WebACL locally, AuthRateLimit 500
+    said = deployed_twice_then_destroyed["first"].stdout
+    assert f"WARNING: the stack's AuthRateLimit is 500 but there is no web ACL " \
+           f"{waf.acl_name(STAGE)}" in said
 
 
 def test_each_deploy_leaves_one_mapping_per_event_source_with_infra_event_sources_settings(
