@@ -57,27 +57,36 @@ def _user_pool(stack: Stack, props: dict) -> tuple[str, dict]:
     props = dict(props)
     name = props.pop("UserPoolName")
     enabled_mfas = props.pop("EnabledMfas", [])  # CloudFormation's, set by SetUserPoolMfaConfig
-    props["Policies"] = _with_local_email_codes(props.get("Policies", {}))
+    # CloudFormation's too; the API sets them with SetUserPoolMfaConfig's WebAuthnConfiguration.
+    webauthn = {"RelyingPartyId": props.pop("WebAuthnRelyingPartyID", LOCAL_RELYING_PARTY),
+                "UserVerification": props.pop("WebAuthnUserVerification", "preferred")}
+    props["Policies"] = _with_local_factors(props.get("Policies", {}))
     cognito = stack.client("cognito-idp")
     pool = cognito.create_user_pool(PoolName=name, **props)["UserPool"]
     if props.get("MfaConfiguration", "OFF") != "OFF":
         cognito.set_user_pool_mfa_config(
             UserPoolId=pool["Id"], MfaConfiguration=props["MfaConfiguration"],
-            SoftwareTokenMfaConfiguration={"Enabled": "SOFTWARE_TOKEN_MFA" in enabled_mfas})
+            SoftwareTokenMfaConfiguration={"Enabled": "SOFTWARE_TOKEN_MFA" in enabled_mfas},
+            WebAuthnConfiguration=webauthn)
     provider = f"cognito-idp.{stack.region}.amazonaws.com/{pool['Id']}"
     return pool["Id"], {"Arn": pool["Arn"], "ProviderName": provider,
                         "ProviderURL": f"https://{provider}"}
 
 
 # Locally the console outbox stands in for SES, the one way Cognito emails sign-in codes: the
-# pool allows them (as the template's does with SesIdentityArn) and the app offers them.
-LOCAL_EMAIL_SIGN_IN = {"EmailSignInCodes": "on"}
+# pool allows them (as the template's does with SesIdentityArn) and the app offers them. The
+# relying party of passkeys is localhost (the template's PasskeyRelyingPartyId is the site's
+# host, set by `make deploy`): WebAuthn refuses an IP address, so `make run` serves
+# http://localhost:<PORT>/ too.
+LOCAL_EMAIL_SIGN_IN = {"EmailSignInCodes": "on", "Passkeys": "on"}
+LOCAL_RELYING_PARTY = "localhost"
 
 
-def _with_local_email_codes(policies: dict) -> dict:
+def _with_local_factors(policies: dict) -> dict:
     policy = dict(policies.get("SignInPolicy") or {"AllowedFirstAuthFactors": ["PASSWORD"]})
     factors = list(policy.get("AllowedFirstAuthFactors") or [])
-    policy["AllowedFirstAuthFactors"] = factors + [f for f in ["EMAIL_OTP"] if f not in factors]
+    policy["AllowedFirstAuthFactors"] = factors + [
+        f for f in ["WEB_AUTHN", "EMAIL_OTP"] if f not in factors]
     return {**policies, "SignInPolicy": policy}
 
 

@@ -57,7 +57,8 @@ class Stack:
             return self.attrs[logical][attribute]
         if set(value) == {"Fn::Sub"}:
             return re.sub(r"\$\{([^}]+)\}", lambda m: self._sub(m.group(1)), value["Fn::Sub"])
-        return {k: self.resolve(v) for k, v in value.items()}
+        resolved = {k: self.resolve(v) for k, v in value.items()}
+        return {k: v for k, v in resolved.items() if v is not _NO_VALUE}  # a property left out
 
     def _condition(self, value: dict[str, Any]) -> bool:
         (kind, args), = value.items()

@@ -20,8 +20,9 @@ ChallengeResponses):
   leaves the session for another try, counted with wrong passwords (local/cognito/lockout.py);
   an expired or used session is NotAuthorizedException.
 
-Not emulated: SELECT_CHALLENGE answers, SMS_OTP, PASSWORD as a USER_AUTH challenge (the app
-logs in with USER_PASSWORD_AUTH). These patches apply to the moto server of this process
+PREFERRED_CHALLENGE WEB_AUTHN and its answer are local/cognito/passkeys.py's. Not emulated:
+SELECT_CHALLENGE answers, SMS_OTP, PASSWORD as a USER_AUTH challenge (the app logs in with
+USER_PASSWORD_AUTH). These patches apply to the moto server of this process
 only; the time is local/clock.py's. Listed in local/moto_patches.py.
 """
 from __future__ import annotations
@@ -75,11 +76,14 @@ def _has_mfa(user: Any) -> bool:
 
 def _available(pool: Any, user: Any) -> list[str]:
     """The first factors this user can take: the pool's, minus the passwordless ones when the
-    user has MFA on, minus EMAIL_OTP without an email address."""
+    user has MFA on, minus EMAIL_OTP without an email address, WEB_AUTHN without a passkey."""
+    from local.cognito import passkeys
+
     factors = _factors(pool)
     if _has_mfa(user):
         return [f for f in factors if f == "PASSWORD"]
-    return [f for f in factors if f != "EMAIL_OTP" or user.attribute_lookup.get("email")]
+    return [f for f in factors if (f != "EMAIL_OTP" or user.attribute_lookup.get("email"))
+            and (f != "WEB_AUTHN" or passkeys.passkeys(user))]
 
 
 def _initiate_user_auth(backend: Any, client_id: str, parameters: dict[str, str]) -> Any:
@@ -100,8 +104,13 @@ def _initiate_user_auth(backend: Any, client_id: str, parameters: dict[str, str]
     if user.status == UserStatus.UNCONFIRMED:
         raise errors.UserNotConfirmedException("User is not confirmed.")
     available = _available(pool, user)
+    preferred = parameters.get("PREFERRED_CHALLENGE")
+    if preferred == "WEB_AUTHN" and preferred in available:
+        from local.cognito import passkeys
+
+        return passkeys.initiate(backend, pool, user)
     session = secrets.token_urlsafe(96)
-    if parameters.get("PREFERRED_CHALLENGE") != "EMAIL_OTP" or "EMAIL_OTP" not in available:
+    if preferred != "EMAIL_OTP" or "EMAIL_OTP" not in available:
         return {"ChallengeName": "SELECT_CHALLENGE", "Session": session,
                 "ChallengeParameters": {}, "AvailableChallenges": available}
     lockout.attempt(user)  # a locked-out user is refused before any email
@@ -165,6 +174,11 @@ def install(outbox: Outbox) -> None:
                                   challenge_responses: dict[str, str]) -> Any:
         if challenge_name == "EMAIL_OTP":
             return _respond_email_otp(self, session, client_id, challenge_responses or {})
+        if challenge_name == "WEB_AUTHN":
+            from local.cognito import passkeys
+
+            pool, client = _pool_and_client(self, client_id)
+            return passkeys.respond(self, pool, client, session, challenge_responses or {})
         return original_respond(self, session, client_id, challenge_name, challenge_responses)
 
     original_initiate_auth = moto_patches.replace(CognitoIdpBackend, "initiate_auth",

@@ -201,6 +201,31 @@ def moto_has_no_choice_based_sign_in_with_an_email_code() -> None:
     )) == "ResourceNotFoundException"
 
 
+@canary(*((f"{_IDP}.responses.CognitoIdpResponse.{name}", "local.cognito.passkeys")
+          for name in ("start_web_authn_registration", "complete_web_authn_registration",
+                       "list_web_authn_credentials", "delete_web_authn_credential",
+                       "set_user_pool_mfa_config")))
+def moto_has_no_passkeys_and_drops_the_pools_webauthn_configuration() -> None:
+    p = _pool(MfaConfiguration="OPTIONAL")
+    p.idp.set_user_pool_mfa_config(
+        UserPoolId=p.pool, MfaConfiguration="OPTIONAL",
+        SoftwareTokenMfaConfiguration={"Enabled": True},
+        WebAuthnConfiguration={"RelyingPartyId": "localhost", "UserVerification": "required"})
+    assert "WebAuthnConfiguration" not in p.idp.get_user_pool_mfa_config(UserPoolId=p.pool)
+    token = _user(p, "alice")["AccessToken"]
+    calls = {
+        "StartWebAuthnRegistration": lambda: p.idp.start_web_authn_registration(
+            AccessToken=token),
+        "CompleteWebAuthnRegistration": lambda: p.idp.complete_web_authn_registration(
+            AccessToken=token, Credential={}),
+        "ListWebAuthnCredentials": lambda: p.idp.list_web_authn_credentials(AccessToken=token),
+        "DeleteWebAuthnCredential": lambda: p.idp.delete_web_authn_credential(
+            AccessToken=token, CredentialId="x"),
+    }
+    errors = {name: _error(call) for name, call in calls.items()}
+    assert errors == dict.fromkeys(calls, "NotImplementedError"), errors
+
+
 @canary((f"{_IDP}.responses.CognitoIdpResponse.update_user_attributes",
          "local.cognito.attributes"))
 def moto_applies_a_new_email_at_once_though_the_pool_requires_its_verification() -> None:

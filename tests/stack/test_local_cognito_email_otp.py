@@ -42,7 +42,8 @@ def test_the_pool_allows_email_codes_locally_and_the_client_user_auth(stack):
     cognito = idp(stack)
     pool = cognito.describe_user_pool(UserPoolId=stack["USER_POOL_ID"])["UserPool"]
     assert pool["UserPoolTier"] == "ESSENTIALS"
-    assert pool["Policies"]["SignInPolicy"]["AllowedFirstAuthFactors"] == ["PASSWORD", "EMAIL_OTP"]
+    assert pool["Policies"]["SignInPolicy"]["AllowedFirstAuthFactors"] == [
+        "PASSWORD", "WEB_AUTHN", "EMAIL_OTP"]
     client = cognito.describe_user_pool_client(UserPoolId=stack["USER_POOL_ID"],
                                                ClientId=stack["USER_POOL_CLIENT_ID"])
     assert "ALLOW_USER_AUTH" in client["UserPoolClient"]["ExplicitAuthFlows"]
@@ -126,7 +127,7 @@ def test_without_a_preferred_challenge_it_lists_the_available_ones(stack):
     person(stack, name)
     started = ask(stack, name, preferred=None)
     assert started["ChallengeName"] == "SELECT_CHALLENGE"
-    assert started["AvailableChallenges"] == ["PASSWORD", "EMAIL_OTP"]
+    assert started["AvailableChallenges"] == ["PASSWORD", "EMAIL_OTP"]  # no passkey yet
 
 
 def test_a_person_with_two_step_on_is_offered_no_email_code(stack, outbox):

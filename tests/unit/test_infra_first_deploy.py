@@ -392,10 +392,23 @@ def test_the_user_pool_tier_is_explicit_and_essentials_which_its_sign_in_policy_
     assert "SignInPolicy" in pool["Policies"]
 
 
-def test_the_pool_allows_email_sign_in_codes_only_when_cognito_sends_through_ses(template):
+def test_the_pool_allows_email_codes_only_with_ses_and_passkeys_only_with_a_relying_party(
+        template):
     factors = props(template, "UserPool")["Policies"]["SignInPolicy"]["AllowedFirstAuthFactors"]
-    assert factors == {"Fn::If": ["UsesSes", ["PASSWORD", "EMAIL_OTP"], ["PASSWORD"]]}
+    passkeys = "HasPasskeyRelyingParty"
+    assert factors == {"Fn::If": [
+        "UsesSes",
+        {"Fn::If": [passkeys, ["PASSWORD", "WEB_AUTHN", "EMAIL_OTP"], ["PASSWORD", "EMAIL_OTP"]]},
+        {"Fn::If": [passkeys, ["PASSWORD", "WEB_AUTHN"], ["PASSWORD"]]}]}
     assert template["Outputs"]["EmailSignInCodes"]["Value"] == {"Fn::If": ["UsesSes", "on", "off"]}
+    assert template["Outputs"]["Passkeys"]["Value"] == {"Fn::If": [passkeys, "on", "off"]}
+
+
+def test_passkeys_require_user_verification_for_the_sites_host(template):
+    pool = props(template, "UserPool")
+    assert pool["WebAuthnUserVerification"] == "required"
+    assert pool["WebAuthnRelyingPartyID"] == {"Fn::If": [
+        "HasPasskeyRelyingParty", {"Ref": "PasskeyRelyingPartyId"}, {"Ref": "AWS::NoValue"}]}
 
 
 def test_name_parameters_are_standard_so_the_account_limit_is_refused_and_alarmed(monkeypatch):
