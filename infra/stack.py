@@ -74,13 +74,16 @@ def deploy_stack(cfn: Any, stage: str, template_body: str, wait: bool = True,
     stack already has keeps its value on an update, so a plain redeploy changes nothing.
     """
 
+    from infra.template import compact
+
     name = stack_name(stage)
+    template_body = compact(template_body)  # sent as JSON: comments and indentation left out
     size = len(template_body.encode("utf-8"))
     if size > INLINE_LIMIT:
         raise DeployError(
-            f"infra/template.yaml is {size:,} bytes, over the {INLINE_LIMIT:,} CloudFormation "
-            "takes inline (TemplateBody): nothing was changed. Shorten its comments, or send it "
-            "through a bucket (TemplateURL; `make package` does, docs/deploy.md).")
+            f"infra/template.yaml is {size:,} bytes as sent (compact JSON), over the "
+            f"{INLINE_LIMIT:,} CloudFormation takes inline (TemplateBody): nothing was changed. "
+            "Send it through a bucket (TemplateURL; `make package` does, docs/deploy.md).")
     existing = find(cfn, name)
     given = {"Stage": stage, **{k: v for k, v in (parameters or {}).items() if v is not None}}
     previous = [p["ParameterKey"] for p in (existing or {}).get("Parameters", [])]

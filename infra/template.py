@@ -43,6 +43,15 @@ def loads(text: str) -> dict[str, Any]:
     return yaml.load(text, Loader=Loader)  # noqa: S506 (SafeLoader subclass)
 
 
+def compact(text: str) -> str:
+    """A template's text as CloudFormation is sent it by `make deploy`: the same template as
+    JSON, without comments or indentation (infra/template.yaml's comments are for people and
+    take a fifth of its bytes; CloudFormation takes at most 51,200 inline)."""
+    import json
+
+    return json.dumps(loads(text), separators=(",", ":"))
+
+
 def env_name(output: str) -> str:
     """Stack output name -> the app's environment variable: UserPoolId -> USER_POOL_ID."""
     return re.sub(r"(?<=[a-z0-9])(?=[A-Z])", "_", output).upper()
