@@ -20,8 +20,6 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from moto.cloudformation.models import Stack as MotoStack
-
 from infra import template as infra_template
 from local import moto_patches, resource_changes, resources
 from local.stack import Stack as Interpreter
@@ -32,7 +30,9 @@ KEPT = ("Retain", "RetainExceptOnCreate")  # DeletionPolicy values a stack delet
 
 def install(session: Callable[[], Any]) -> None:
     """Patch moto's CreateStack in this process (once); `session()` makes the boto3 session
-    (the local AWS's own keys) the interpreter calls the local AWS with."""
+    (the local AWS's own keys) the interpreter calls the local AWS with. moto's CloudFormation
+    imports every service's models (~1 s): the local AWS installs this at its first
+    CloudFormation request (LocalAWS, control.server's first_use), not at its start."""
     from moto.cloudformation.models import CloudFormationBackend
 
     _local["session"] = session
@@ -76,7 +76,7 @@ def _create(backend: Any, name: str, template: str, parameters: dict[str, Any],
     if name in [stack.name for stack in backend.stacks.values()]:
         raise AlreadyExistsException(f"Stack {name} already exists")
     stack_id = generate_stack_id(name, backend.region_name, backend.account_id)
-    stack = Stack(
+    stack = _stack_class()(
         stack_id=stack_id, name=name, template=template, parameters=parameters,
         account_id=backend.account_id, region_name=backend.region_name,
         notification_arns=notification_arns, tags=tags, role_arn=role_arn,
@@ -98,9 +98,22 @@ class Made:
         self.physical_resource_id = physical
 
 
-class Stack(MotoStack):
-    """moto's Stack, its resources made by the interpreter (named Stack: moto's serializer
-    finds a stack's fields by the name of its class)."""
+class _LocalStack:
+    """What moto's Stack does differently when the interpreter makes its resources (the
+    class is _stack_class(): this before moto's Stack)."""
+
+    template: str
+    template_dict: dict[str, Any]
+    parameters: dict[str, Any]
+    events: list[Any]
+    stack_id: str
+    name: str
+    region_name: str
+    status: str
+    role_arn: str | None
+    tags: dict[str, str]
+    _add_stack_event: Callable[..., None]
+    mark_creation_complete: Callable[[], None]
 
     def _parse_template(self) -> None:
         self.template_dict = infra_template.loads(self.template)
@@ -114,27 +127,27 @@ class Stack(MotoStack):
 
     # --- what moto's responses read ------------------------------------------------------
     @property
-    def parameter_list(self) -> list[dict[str, Any]]:  # type: ignore[override]
+    def parameter_list(self) -> list[dict[str, Any]]:
         return [{"ParameterKey": k, "ParameterValue": v} for k, v in self.parameters.items()]
 
     @property
-    def stack_parameters(self) -> dict[str, Any]:  # type: ignore[override]
+    def stack_parameters(self) -> dict[str, Any]:
         return dict(self.parameters)
 
     @property
-    def stack_resources(self) -> list[Made]:  # type: ignore[override]
+    def stack_resources(self) -> list[Made]:
         return [Made(logical, kind, self.state["refs"][logical])
                 for logical, (kind, _) in self.state["made"].items()]
 
     @property
-    def outputs(self) -> list[dict[str, Any]] | None:  # type: ignore[override]
+    def outputs(self) -> list[dict[str, Any]] | None:
         described = self.template_dict.get("Outputs", {})
         return [{"OutputKey": key, "OutputValue": value,
                  "Description": described.get(key, {}).get("Description")}
                 for key, value in self.state["outputs"].items()] or None
 
     @property
-    def exports(self) -> list[Any]:  # type: ignore[override]
+    def exports(self) -> list[Any]:
         return []
 
     # --- create, update, delete ----------------------------------------------------------
@@ -257,6 +270,27 @@ class Stack(MotoStack):
         resource_changes.DELETERS[kind](interpreter, interpreter.refs[logical], props)
         del interpreter.made[logical]
         self._event(logical, kind, "DELETE_COMPLETE")
+
+
+_BUILT: dict[str, type] = {}
+
+
+def _stack_class() -> type:
+    """moto's Stack with _LocalStack's ways, named Stack (moto's serializer finds a stack's
+    fields by its class's name) and found as local.cloudformation.Stack (a `make run`
+    snapshot holding one is read back through the module's __getattr__)."""
+    if "Stack" not in _BUILT:
+        from moto.cloudformation.models import Stack as MotoStack
+
+        _BUILT["Stack"] = type("Stack", (_LocalStack, MotoStack),
+                               {"__module__": __name__, "__qualname__": "Stack"})
+    return _BUILT["Stack"]
+
+
+def __getattr__(name: str) -> Any:
+    if name == "Stack":
+        return _stack_class()
+    raise AttributeError(name)
 
 
 def _reason(exc: Exception) -> str:

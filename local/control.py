@@ -151,8 +151,11 @@ LISTEN_BACKLOG = 1024
 
 
 def server(ip_address: str, port: int, faults: Faults,
-           actions: dict[str, Callable[[dict[str, Any]], dict[str, Any]]]) -> Any:
-    """moto's threaded server with this front door around its app."""
+           actions: dict[str, Callable[[dict[str, Any]], dict[str, Any]]],
+           first_use: dict[str, Callable[[], None]] | None = None) -> Any:
+    """moto's threaded server with this front door around its app; `first_use[service]()`
+    runs before moto builds that service's backend (its first request): a patch whose
+    import is slow waits for a request that needs it."""
     from moto.moto_server.threaded_moto_server import ThreadedMotoServer
     from moto.moto_server.werkzeug_app import (DomainDispatcherApplication, MotoRequestHandler,
                                                create_backend_app)
@@ -160,7 +163,9 @@ def server(ip_address: str, port: int, faults: Faults,
 
     class Server(ThreadedMotoServer):
         def _server_entry(self) -> None:
-            app = FrontDoor(DomainDispatcherApplication(create_backend_app), faults, actions)
+            app = FrontDoor(DomainDispatcherApplication(_first_use(create_backend_app,
+                                                                   first_use or {})),
+                            faults, actions)
             self._server = make_server(self._ip_address, self._port, app, True,
                                        request_handler=MotoRequestHandler)
             # werkzeug listens with a backlog of 128: `chalice local` (its own is 1,024)
@@ -171,3 +176,12 @@ def server(ip_address: str, port: int, faults: Faults,
             self._server.serve_forever()
 
     return Server(ip_address=ip_address, port=port, verbose=False)
+
+
+def _first_use(create: Callable[[str], Any],
+               hooks: dict[str, Callable[[], None]]) -> Callable[[str], Any]:
+    def create_backend_app(service: str) -> Any:
+        if service in hooks:
+            hooks[service]()
+        return create(service)
+    return create_backend_app

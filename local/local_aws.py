@@ -35,12 +35,13 @@ class LocalAWS:
         sqs_scans.install()
         s3_events.install()
         iam.install(dev_access_keys=[CREDENTIALS["AWS_ACCESS_KEY_ID"]])
-        apigateway_import.install()  # chalice deploy's Swagger 2.0
-        cloudformation.install(self.session)  # make deploy's stack, made as make run's is
         self.outbox = outbox
         self.faults = Faults()  # switched on at runtime: local.faults
         self.actions: dict[str, Any] = {}  # POST /_local/<name> runs actions[name]()
-        self._server = control.server("127.0.0.1", port, self.faults, self.actions)
+        self._server = control.server("127.0.0.1", port, self.faults, self.actions, first_use={
+            "apigateway": apigateway_import.install,  # chalice deploy's Swagger 2.0
+            # make deploy's stack, made as make run's is
+            "cloudformation": lambda: cloudformation.install(self.session)})
         self._port = port
         self.endpoint = ""
 
