@@ -42,6 +42,16 @@ class ChaliceInMoto:
         self.fail_at = fail_at
         self.commands: list[tuple[Path, list[str]]] = []
         self.created: list[str] = []  # every resource a deploy created, by record name
+        self._chalice: Any = None
+
+    def _chalice_client(self) -> Any:
+        """chalice's own AWS client, one per stand-in: each reads botocore's endpoints.json
+        (about 1 MB of JSON) when made, and the deploy tests made one per mapping."""
+        if self._chalice is None:
+            from chalice.awsclient import TypedAWSClient
+
+            self._chalice = TypedAWSClient(self.session._session)
+        return self._chalice
 
     def __call__(self, command: list[str], cwd: Path, check: bool) -> None:
         assert check is True
@@ -104,9 +114,7 @@ class ChaliceInMoto:
 
     def _mapping(self, function: str, kind: str, source: str, lambda_arn: str,
                  recorded: dict[str, Any]) -> dict[str, Any]:
-        from chalice.awsclient import TypedAWSClient
-
-        lam, chalice = self.session.client("lambda"), TypedAWSClient(self.session._session)
+        lam, chalice = self.session.client("lambda"), self._chalice_client()
         name = f"{function}-{kind}-event-source"
         before = recorded.get(name)
         if kind == "sqs":
@@ -177,7 +185,6 @@ class ChaliceInMoto:
 
     def _delete(self, project: Path, stage: str) -> None:
         from chalice.app import Chalice
-        from chalice.awsclient import TypedAWSClient
         from chalice.config import Config
         from chalice.deploy.deployer import ChaliceDeploymentError, create_deletion_deployer
         from chalice.utils import UI
@@ -185,7 +192,7 @@ class ChaliceInMoto:
         config = Config.create(chalice_stage=stage, project_dir=str(project),
                                app_name=policy.APP_NAME, chalice_app=Chalice(policy.APP_NAME))
         try:
-            create_deletion_deployer(TypedAWSClient(self.session._session), UI()).deploy(
+            create_deletion_deployer(self._chalice_client(), UI()).deploy(
                 config, chalice_stage_name=stage)
         except ChaliceDeploymentError as exc:
             raise Refused(str(exc)) from None
