@@ -18,7 +18,7 @@ create stays moto's.
 """
 from __future__ import annotations
 
-from typing import Any, Callable
+from typing import Any, Callable, NamedTuple
 
 from infra import template as infra_template
 from local import moto_patches, resource_changes, resources
@@ -89,31 +89,16 @@ def _create(backend: Any, name: str, template: str, parameters: dict[str, Any],
     return stack
 
 
-class Made:
+class Made(NamedTuple):
     """A resource the stack made, as ListStackResources and DescribeStackResource read it."""
-
-    def __init__(self, logical: str, kind: str, physical: str) -> None:
-        self.logical_resource_id = logical
-        self.cf_resource_type = kind
-        self.physical_resource_id = physical
+    logical_resource_id: str
+    cf_resource_type: str
+    physical_resource_id: str
 
 
 class _LocalStack:
     """What moto's Stack does differently when the interpreter makes its resources (the
-    class is _stack_class(): this before moto's Stack)."""
-
-    template: str
-    template_dict: dict[str, Any]
-    parameters: dict[str, Any]
-    events: list[Any]
-    stack_id: str
-    name: str
-    region_name: str
-    status: str
-    role_arn: str | None
-    tags: dict[str, str]
-    _add_stack_event: Callable[..., None]
-    mark_creation_complete: Callable[[], None]
+    class is _stack_class(): this before moto's Stack, whose __init__ and fields it uses)."""
 
     def _parse_template(self) -> None:
         self.template_dict = infra_template.loads(self.template)
@@ -209,6 +194,7 @@ class _LocalStack:
         self._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
         new = infra_template.loads(template)
         interpreter = self._interpreter()
+        done: list[tuple[str, str, dict, dict | None]] = []  # what to undo: made or changed
         logical = ""
         with GATE.paused():
             try:
@@ -218,6 +204,7 @@ class _LocalStack:
                     resource = new["Resources"][logical]
                     if logical not in interpreter.made:
                         interpreter.create_one(logical, resource)
+                        done.append((logical, "", {}, None))
                         continue
                     kind, old = interpreter.made[logical]
                     props = interpreter.resolve(resource.get("Properties", {}))
@@ -225,16 +212,18 @@ class _LocalStack:
                         resource_changes.update(interpreter, kind,
                                                 interpreter.refs[logical], old, props)
                         interpreter.made[logical] = (kind, props)
-                for logical in [n for n in reversed(interpreter.made) if n not in wanted]:
-                    self._delete_one(interpreter, logical)
+                        done.append((logical, kind, props, old))
                 interpreter.resolve_outputs(new)
             except Exception as exc:  # noqa: BLE001 - a failed update, as its events say
                 kind = new["Resources"].get(logical, {}).get("Type", "")
                 self._event(logical, kind, "UPDATE_FAILED", _reason(exc))
-                self._keep(interpreter)
+                self._roll_back(interpreter, done)
                 self.status = "UPDATE_ROLLBACK_COMPLETE"
                 self._add_stack_event("UPDATE_ROLLBACK_COMPLETE")
-                return
+                return  # self.state is as it was before
+            # The clean-up, once the update succeeded: what a condition turned off goes.
+            for gone in [n for n in reversed(interpreter.made) if n not in wanted]:
+                self._delete_one(interpreter, gone)
         self.template, self.template_dict = template, new
         self._keep(interpreter)
         self.role_arn = role_arn
@@ -242,6 +231,17 @@ class _LocalStack:
             self.tags = tags
         self.status = "UPDATE_COMPLETE"
         self._add_stack_event("UPDATE_COMPLETE")
+
+    def _roll_back(self, interpreter: Interpreter,
+                   done: list[tuple[str, str, dict, dict | None]]) -> None:
+        """Undo a failed update's steps, last first: what it made goes, what it changed gets
+        its old properties back."""
+        for logical, kind, new, old in reversed(done):
+            if old is None:
+                self._delete_one(interpreter, logical)
+            else:
+                resource_changes.update(interpreter, kind, interpreter.refs[logical], new, old)
+                self._event(logical, kind, "UPDATE_COMPLETE", "rolled back")
 
     def delete(self) -> None:
         from local.state import GATE
