@@ -179,7 +179,7 @@ class _LocalStack:
                 kind = self.template_dict["Resources"].get(logical, {}).get("Type", "")
                 self._event(logical, kind, "CREATE_FAILED", _reason(exc))
                 self._keep(interpreter)
-                self._remove(interpreter, kept=())  # RetainExceptOnCreate: all goes
+                self._remove(interpreter, kept=("Retain",))  # RetainExceptOnCreate goes
                 self.status = "ROLLBACK_COMPLETE"
                 self._add_stack_event("ROLLBACK_COMPLETE")
                 return
