@@ -10,8 +10,8 @@ from chalice import Chalice, CognitoUserPoolAuthorizer, Response
 
 from chalicelib import (account, changes, cognito_credentials, cognito_sign_in, devices,
                         email_sign_in, ended_sessions, greeting, guard, inputs, lambdas, login,
-                        logs, my_access, my_data, my_data_export, my_files, pages, pipeline,
-                        session_cookie, two_step)
+                        logs, my_access, my_data, my_data_export, my_files, pages, passkeys,
+                        pipeline, session_cookie, two_step)
 from chalicelib.config import APP_NAME, deploy_value
 from chalicelib.errors import json_errors, json_response
 from chalicelib.headers import security_headers
@@ -66,7 +66,8 @@ def confirm_page():
 
 @app.route("/login")
 def login_page():
-    return pages.page("login.html", app.current_request, email_codes=email_sign_in.offered())
+    return pages.page("login.html", app.current_request, email_codes=email_sign_in.offered(),
+                      passkeys=passkeys.offered())
 
 
 @app.route("/forgot")
@@ -91,7 +92,7 @@ def account_page():
 
 @app.route("/account/security")
 def account_security_page():
-    return pages.page("account_security.html", app.current_request)
+    return pages.page("account_security.html", app.current_request, passkeys=passkeys.offered())
 
 
 @app.route("/account/data")
@@ -142,6 +143,16 @@ def email_sign_in_code():
 @app.route("/api/auth/login/email-code", methods=["POST"])
 def log_in_with_email_code():
     return _session(email_sign_in.log_in(**_body("username", "signInCode")))
+
+
+@app.route("/api/auth/passkey", methods=["POST"])
+def passkey_sign_in_options():
+    return _ok(passkeys.begin(**_body("username")))
+
+
+@app.route("/api/auth/login/passkey", methods=["POST"])
+def log_in_with_passkey():
+    return _session(passkeys.log_in(**_body("username", "credential")))
 
 
 @app.route("/api/auth/login/recovery", methods=["POST"])
@@ -276,6 +287,26 @@ def two_step_off():
 @app.route("/api/account/two-step/recovery-codes", methods=["POST"], authorizer=user_pool)
 def new_recovery_codes():
     return _ok(two_step.new_recovery_codes(_claims(), **_body("accessToken", "appCode")))
+
+
+@app.route("/api/account/passkeys", methods=["POST"], authorizer=user_pool)
+def list_passkeys():
+    return _ok(passkeys.listing(_claims(), **_body("accessToken")))
+
+
+@app.route("/api/account/passkeys/start", methods=["POST"], authorizer=user_pool)
+def start_passkey():
+    return _ok(passkeys.start(_claims(), **_body("accessToken")))
+
+
+@app.route("/api/account/passkeys/add", methods=["POST"], authorizer=user_pool)
+def add_passkey():
+    return _ok(passkeys.add(_claims(), **_body("accessToken", "credential")))
+
+
+@app.route("/api/account/passkeys/remove", methods=["POST"], authorizer=user_pool)
+def remove_passkey():
+    return _ok(passkeys.remove(_claims(), **_body("accessToken", "credentialId")))
 
 
 # --- Your files: S3 signed with the person's own credentials, so IAM decides (my_files) ---

@@ -70,6 +70,12 @@ SIGN_IN_CODE = Limit(
                                                      "AccountLocked"}),
     "Too many wrong sign-in codes for this account: codes are not checked for {wait}. Try "
     "again then with a new code, or log in with your password meanwhile.")
+# A passkey refused at log-in (chalicelib/passkeys.py): not a guess one can type, but a stolen
+# or cloned one tried again and again is paused, as Cognito's lock would.
+PASSKEY = Limit(
+    "passkey", 5, MINUTE, HOUR, DAY, frozenset({"PasskeyRefused", "AccountLocked"}),
+    "Too many refused passkeys for this account: passkeys are not checked for {wait}. Log in "
+    "with your password meanwhile.")
 EMAILS = Limit(
     "emails", 5, MINUTE, HOUR, HOUR, frozenset(),
     "We have emailed this account several times in a short while: wait {wait} before asking "
@@ -79,7 +85,7 @@ EXPORTS = Limit(
     "exports", 3, HOUR, DAY, DAY, frozenset(),
     "You have downloaded all your data several times in a short while: a new archive can be "
     "made in {wait}. Your files are listed above meanwhile.")
-LIMITS = (PASSWORD, APP_CODE, RESET_CODE, VERIFY_CODE, SIGN_IN_CODE, EMAILS, EXPORTS)
+LIMITS = (PASSWORD, APP_CODE, RESET_CODE, VERIFY_CODE, SIGN_IN_CODE, PASSKEY, EMAILS, EXPORTS)
 
 
 class TooManyAttempts(TooManyRequests):

@@ -88,6 +88,7 @@ class Settings(NamedTuple):  # not a dataclass: `dataclasses` costs every cold s
     endpoint_url: str = ""
     # The pool may email sign-in codes (the stack's EmailSignInCodes output: SES, or locally).
     email_sign_in_codes: bool = False
+    passkeys: bool = False  # the pool has a relying party (the stack's Passkeys output)
 
     @property
     def issuer(self) -> str:
@@ -124,4 +125,5 @@ def settings() -> Settings:
         jwks_url_override=env.get("COGNITO_JWKS_URL", ""),
         endpoint_url=env.get("AWS_ENDPOINT_URL", ""),
         email_sign_in_codes=env.get("EMAIL_SIGN_IN_CODES", "") == "on",
+        passkeys=env.get("PASSKEYS", "") == "on",
     )

@@ -222,6 +222,14 @@ FIELDS.update({
 })
 
 
+# Passkeys (chalicelib/passkeys.py): the browser's answer as JSON text (its base64url fields and
+# names are ASCII), and a passkey's id (base64url).
+FIELDS.update({
+    "credential": Field("Passkey answer", 12000, r"\{[\x20-\x7e]*\}"),
+    "credentialId": Field("Passkey", 1024, r"[A-Za-z0-9_-]+"),
+})
+
+
 # The Security page (chalicelib/my_security.py, recovery_codes.py): a session of the list, and
 # a recovery code as the person types it (any case, spaces or a dash between the groups).
 FIELDS.update({

@@ -60,9 +60,10 @@ RECOVERY_CODE_USED = "Recovery code used"
 RECOVERY_CODES_REPLACED = "Recovery codes replaced"
 SIGNED_OUT_EVERYWHERE = "Signed out everywhere"
 SIGNED_OUT_OTHER = "Signed out on another device"
-KINDS = (SIGNED_IN, SIGNED_IN_WITH_EMAIL_CODE, WRONG_PASSWORD, WRONG_CODE, ACCOUNT_LOCKED,
-         PASSWORD_CHANGED, PASSWORD_RESET, EMAIL_CHANGED, TWO_STEP_ON, TWO_STEP_OFF,
-         RECOVERY_CODE_USED, RECOVERY_CODES_REPLACED, SIGNED_OUT_EVERYWHERE, SIGNED_OUT_OTHER)
+SIGNED_IN_WITH_PASSKEY = "Signed in with a passkey"
+PASSKEY_ADDED = "Passkey added"
+PASSKEY_REMOVED = "Passkey removed"
+PASSKEY_REFUSED = "Passkey refused"
 
 
 def _key(sub: str) -> str:
@@ -171,7 +172,8 @@ def wrong_guess(exc: Any, *, locked: bool, sub: str = "", username: str = "",
     from chalicelib.errors import ApiError
 
     kinds = {"NotAuthorized": [WRONG_PASSWORD], "WrongPassword": [WRONG_PASSWORD],
-             "CodeMismatch": [WRONG_CODE], "AccountLocked": [ACCOUNT_LOCKED]}.get(
+             "CodeMismatch": [WRONG_CODE], "AccountLocked": [ACCOUNT_LOCKED],
+             "PasskeyRefused": [PASSKEY_REFUSED]}.get(
         getattr(exc, "code", ""), [])
     if locked and kinds and ACCOUNT_LOCKED not in kinds:
         kinds = kinds + [ACCOUNT_LOCKED]

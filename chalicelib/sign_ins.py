@@ -50,8 +50,8 @@ def apply(event: UserEvent) -> str:
     listed = recent and not ended_sessions.has_ended(session)
     client = devices.Client(event.device or devices.UNKNOWN.device, event.ip)
     sign_in = my_security.SignIn(event.sub, event.origin_jti, began, at, client)
-    kind = my_security.SIGNED_IN_WITH_EMAIL_CODE if event.method == "email-code" \
-        else my_security.SIGNED_IN
+    kind = {"email-code": my_security.SIGNED_IN_WITH_EMAIL_CODE,
+            "passkey": my_security.SIGNED_IN_WITH_PASSKEY}.get(event.method, my_security.SIGNED_IN)
     if not my_security.signed_in(sign_in, kind=kind, listed=listed):
         return NOTHING
     if listed and ended_sessions.has_ended(session):

@@ -10,7 +10,7 @@ consumer (raw message delivery, so an SQS body is exactly this JSON):
                         session), auth_time (when it began: Cognito's, epoch seconds, as
                         text), signed_in_at (when the log-in finished, as occurred_at: the
                         activity line's time), device ("Chrome on Linux"), ip, and method
-                        (how: "" a password, "email-code" an emailed code). Still
+                        (how: "" a password, "email-code" an emailed code, "passkey"). Still
                         version 1: those six are optional (default ""), so a message without
                         them still parses, and consumers that do not need them ignore them
                         (save_profile and archive_profile never copy the device or IP).
@@ -103,7 +103,7 @@ class UserAuthenticated(_Event):
     signed_in_at: str = ""  # as occurred_at
     device: str = ""
     ip: str = ""
-    method: str = ""  # how the person signed in: "" a password, "email-code" an emailed code
+    method: str = ""  # how the person signed in: "" a password, "email-code", "passkey"
 
     @classmethod
     def from_claims(cls, claims: dict[str, Any], at: str, device: str = "",

@@ -39,7 +39,9 @@ UNAUTHENTICATED = {
     ("cognito-idp", op) for op in ("GetUser", "UpdateUserAttributes", "VerifyUserAttribute",
                                    "GetUserAttributeVerificationCode", "ChangePassword",
                                    "DeleteUser", "AssociateSoftwareToken",
-                                   "VerifySoftwareToken", "SetUserMFAPreference")
+                                   "VerifySoftwareToken", "SetUserMFAPreference",
+                                   "StartWebAuthnRegistration", "CompleteWebAuthnRegistration",
+                                   "ListWebAuthnCredentials", "DeleteWebAuthnCredential")
 }
 
 
@@ -474,6 +476,17 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     assert post(client, "/api/auth/email-code", {"username": new_email}).status_code == 200
     assert post(client, "/api/auth/login/email-code", {
         "username": new_email, "signInCode": outbox.last_code(new_email)}).status_code == 200
+    # Passkeys (chalicelib/passkeys.py): added, listed, a log-in with one, removed.
+    from tests.soft_authenticator import SoftAuthenticator
+
+    device, origin = SoftAuthenticator(), "http://localhost:8000"
+    created = device.create(account("POST", "/api/account/passkeys/start")["options"], origin)
+    [key] = account("POST", "/api/account/passkeys/add", credential=json.dumps(created))["passkeys"]
+    account("POST", "/api/account/passkeys")
+    options = post(client, "/api/auth/passkey", {"username": new_email}).json_body["options"]
+    assert post(client, "/api/auth/login/passkey", {"username": new_email, "credential": json.dumps(
+        device.get(options, origin))}).status_code == 200
+    account("POST", "/api/account/passkeys/remove", credentialId=key["id"])
     recorder.function = ""
     sqs_sources = [s for s in app.event_sources if isinstance(s, SQSEventConfig)  # not fed
                    and s.name not in (policy.ENFORCE_QUOTA,  # by user events but by S3,

@@ -20,7 +20,8 @@ VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "username": "ada.l"
          "accessToken": "eyJ.eyJ.sig", "currentPassword": "Corr3ct-horse",
          "newPassword": "N3w-password", "appCode": "098765",
          "session": "AYABeC-1_x/y+z=", "sessionId": "54fbbeb65004ee66ce1140e6",
-         "recoveryCode": "K7F2 9xq4", "signInCode": "01234567"}
+         "recoveryCode": "K7F2 9xq4", "signInCode": "01234567",
+         "credential": "{\"id\": \"abc\"}", "credentialId": "q1w2-e3_r4"}
 
 
 def body(**fields: Any) -> bytes:
