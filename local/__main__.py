@@ -190,6 +190,10 @@ def serve(clean: bool) -> int:
         if stop.is_set():  # SIGTERM or Ctrl-C while starting: stop without announcing
             return 0
         print(f"App: {app_url}", flush=True)
+        # WebAuthn refuses an IP address as relying party: passkeys work at localhost (the
+        # local pool's relying party, local/resources.py); the app answers under either name.
+        print(f"Passkeys: http://localhost:{port}/ (the same app, where passkeys work)",
+              flush=True)
         print(f"AWS endpoint: {aws.endpoint}", flush=True)
         if saved is None:
             _say(f"Local data: new; kept in {store.directory} across restarts "

@@ -1,6 +1,6 @@
 // The account's Security page (account_security.html): the password, two-step verification
-// and its recovery codes (two_step.js), where you're signed in and recent activity
-// (my_security.js), logging out everywhere (asked first) and deleting the account (its password).
+// and its recovery codes (two_step.js), passkeys (passkeys.js), where you're signed in and
+// recent activity (my_security.js), logging out everywhere (asked first) and deleting the account (its password).
 
 pages["account-security"] = function () {
   var withTokens = { auth: true, accessToken: true };
@@ -47,5 +47,6 @@ pages["account-security"] = function () {
   // The forms work at once; the sections' first load waits for the sign-in check.
   var loadTwoStep = twoStepSection();
   var loadSecurity = securitySection();
-  signedIn().then(function () { loadTwoStep(); loadSecurity(); });
+  var loadPasskeys = passkeysSection();
+  signedIn().then(function () { loadTwoStep(); loadSecurity(); loadPasskeys(); });
 };

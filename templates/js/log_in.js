@@ -11,6 +11,7 @@ function loggedIn(tokens, keep) {
 pages.login = function () {
   var codeStep = twoStepLogin();
   emailCodeLogin();
+  passkeyLogin(loggedIn);
   onSubmit("login-form", "POST", "api/auth/login", function (data, values) {
     if (data.challenge) { return codeStep(data, values.keepSignedIn === "true"); }
     loggedIn(data, values.keepSignedIn === "true");

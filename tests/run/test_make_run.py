@@ -54,6 +54,16 @@ def test_make_run_prints_one_app_line_and_one_aws_endpoint_line_with_the_ports_i
                    for line in running.lines + running.err_lines), running.output()
 
 
+def test_make_run_prints_the_passkeys_address_under_localhost_and_the_app_answers_there(
+        running):
+    lines = [line for line in running.lines if line.startswith("Passkeys:")]
+    assert lines == [f"Passkeys: http://localhost:{running.port}/ "
+                     "(the same app, where passkeys work)"], running.output()
+    status, _, body = get(f"http://localhost:{running.port}/login")
+    assert status == 200
+    assert b"Sign in with a passkey" in body and b"Email me a sign-in code" in body
+
+
 def test_the_printed_addresses_answer(running):
     status, headers, body = get(running.app_url)
     assert status == 200
