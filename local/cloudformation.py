@@ -3,18 +3,17 @@ the local AWS (tests/run/test_deploy_rehearsal.py).
 
 moto 5.2.5's CloudFormation knows no AWS::Cognito::*, AWS::SNS::Subscription, metric
 filter or alarm of infra/template.yaml. A stack of a template with such a type (and only
-types local/resources.py knows) is made here by the interpreter `make run` builds its own
-stack with (local/stack.py, local/resources.py's creators), through the local AWS's own
-API: its outputs, under the template's names, are the names and ARNs of resources that
-exist. Its parameters are the template's defaults, the values given, and previous values
-on an update (UsePreviousValue). An update changes what local/resource_changes.py can
-change in place, creates and deletes what a condition turned on or off, and rolls back
-(UPDATE_ROLLBACK_COMPLETE, the reason in the events) on anything else; a create that fails
-deletes what it made (ROLLBACK_COMPLETE); a delete keeps DeletionPolicy Retain and
-RetainExceptOnCreate. Each finishes before the call answers, so the waiters' first
-DescribeStacks sees the end (no 10 s polls). The stack policy, tags, events and the
-DescribeStacks, ListStackResources and DeleteStack calls are moto's. A template moto can
-create stays moto's.
+types made here) is made by the interpreter `make run` builds its own stack with
+(local/stack.py, local/resources.py's creators, and the web ACL a deployed stage has), through
+the local AWS's own API: its outputs, under the template's names, are the names and ARNs of
+resources that exist. Its parameters are the template's defaults, the values given, and
+previous values on an update (UsePreviousValue). An update changes what
+local/resource_changes.py can change in place, creates and deletes what a condition turned on
+or off, and on anything else rolls back (UPDATE_ROLLBACK_COMPLETE, the reason in the events);
+a create that fails deletes what it made (ROLLBACK_COMPLETE); a delete keeps DeletionPolicy
+Retain and RetainExceptOnCreate. Each finishes before the call answers, so the waiters' first
+DescribeStacks sees the end (no 10 s polls). The stack policy, tags, events, DescribeStacks,
+ListStackResources and DeleteStack are moto's. A template moto can create stays moto's.
 """
 from __future__ import annotations
 
@@ -26,6 +25,7 @@ from local.stack import Stack as Interpreter
 
 _local: dict[str, Any] = {"session": None, "endpoint": ""}  # the local AWS that calls itself
 KEPT = ("Retain", "RetainExceptOnCreate")  # DeletionPolicy values a stack delete keeps
+CREATORS = {**resources.CREATORS, **resources.DEPLOYED_ONLY}  # a deployed stage's resources
 
 
 def install(session: Callable[[], Any]) -> None:
@@ -62,7 +62,7 @@ def ours(template: str) -> bool:
         types = {r.get("Type") for r in infra_template.loads(template)["Resources"].values()}
     except Exception:  # noqa: BLE001 - not a template we read: moto's answer
         return False
-    known = set(resources.CREATORS) | set(resources.NOT_ENFORCED_LOCALLY)
+    known = set(CREATORS) | set(resources.NOT_ENFORCED_LOCALLY)
     return bool(types - set(get_model_map())) and types <= known
 
 
@@ -142,8 +142,8 @@ class _LocalStack:
             raise RuntimeError("local.cloudformation is not serving: LocalAWS.start() "
                                "sets where the local AWS answers")
         interpreter = Interpreter(session(), self.parameters.get("Stage", ""),
-                                  self.region_name, _local["endpoint"], resources.CREATORS,
-                                  frozenset(resources.NOT_ENFORCED_LOCALLY))
+                                  self.region_name, _local["endpoint"], CREATORS,
+                                  frozenset(resources.NOT_ENFORCED_LOCALLY) - set(CREATORS))
         interpreter.refs = dict(self.state["refs"])
         interpreter.attrs = dict(self.state["attrs"])
         interpreter.made = dict(self.state["made"])

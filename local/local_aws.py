@@ -22,7 +22,8 @@ class LocalAWS:
                  signing_key: cognito_signing_key.SigningKey | None = None) -> None:
         import logging
         from local import (apigateway_import, cloudformation, control, dynamodb_transactions,
-                           dynamodb_updates, moto_dispatch, s3_events, sqs_scans, state)
+                           dynamodb_updates, moto_dispatch, s3_events, sqs_scans, state,
+                           wafv2)
         from local.faults import Faults
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the console
@@ -41,7 +42,8 @@ class LocalAWS:
         self._server = control.server("127.0.0.1", port, self.faults, self.actions, first_use={
             "apigateway": apigateway_import.install,  # chalice deploy's Swagger 2.0
             # make deploy's stack, made as make run's is
-            "cloudformation": lambda: cloudformation.install(self.session)})
+            "cloudformation": lambda: cloudformation.install(self.session),
+            "wafv2": wafv2.install})  # make destroy's release of the rate limit's web ACL
         self._port = port
         self.endpoint = ""
 

@@ -228,6 +228,9 @@ PATCHES = (
             "Swagger 2.0 (chalice deploy's) refused; no authorizer made of an OpenAPI 3 "
             "document's security", GAP, "import Swagger 2.0, authorizers and each method's "
             "security as AWS does") for name in ("import_rest_api", "put_rest_api")),
+    Patch("moto.wafv2.responses.WAFV2Response.list_resources_for_web_acl", "local.wafv2",
+          "no ListResourcesForWebACL (HTTP 500)", GAP,
+          _NOT_IMPLEMENTED.format("ListResourcesForWebACL")),
     Patch("moto.sqs.models.Queue.wait_for_messages", "local.state",
           "(not a gap of moto) a long poll lets go of the snapshot gate while it waits", RUNTIME,
           "nothing: local/state.py's snapshots need it while moto's long poll blocks its thread"),

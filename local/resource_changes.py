@@ -32,6 +32,13 @@ def _delete_role(stack: Stack, name: str, props: dict) -> None:
     iam.delete_role(RoleName=name)
 
 
+def _delete_web_acl(stack: Stack, ref: str, props: dict) -> None:
+    name, acl_id, scope = ref.split("|")
+    wafv2 = stack.client("wafv2")
+    token = wafv2.get_web_acl(Name=name, Scope=scope, Id=acl_id)["LockToken"]
+    wafv2.delete_web_acl(Name=name, Scope=scope, Id=acl_id, LockToken=token)
+
+
 def _nothing(stack: Stack, ref: str, props: dict) -> None:
     """It goes with the identity pool it configures (deleted after it, in reverse order)."""
 
@@ -58,6 +65,7 @@ DELETERS: dict[str, Deleter] = {
     "AWS::Logs::LogGroup": lambda s, ref, p: s.client("logs").delete_log_group(logGroupName=ref),
     "AWS::Logs::MetricFilter": lambda s, ref, p: s.client("logs").delete_metric_filter(
         logGroupName=p["LogGroupName"], filterName=ref),
+    "AWS::WAFv2::WebACL": _delete_web_acl,
     "AWS::CloudWatch::Alarm":
         lambda s, ref, p: s.client("cloudwatch").delete_alarms(AlarmNames=[ref]),
 }

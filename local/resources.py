@@ -235,6 +235,19 @@ def _alarm(stack: Stack, props: dict) -> tuple[str, dict]:
                                         f"{props['AlarmName']}"}
 
 
+def _web_acl(stack: Stack, props: dict) -> tuple[str, dict]:
+    rules = [{**rule, "Statement": {**rule["Statement"], "RateBasedStatement": {
+        **rule["Statement"]["RateBasedStatement"],  # a parameter's string, as CloudFormation
+        "Limit": int(rule["Statement"]["RateBasedStatement"]["Limit"])}}}  # makes it a number
+        if "RateBasedStatement" in rule["Statement"] else rule for rule in props["Rules"]]
+    acl = stack.client("wafv2").create_web_acl(**{**props, "Rules": rules})["Summary"]
+    return f"{acl['Name']}|{acl['Id']}|{props['Scope']}", {"Arn": acl["ARN"], "Id": acl["Id"]}
+
+
+# Made for a deployed stage's stack only (local/cloudformation.py, `make deploy` rehearsed),
+# so infra/waf.py puts it in front of the API stage as in AWS; never enforced locally.
+DEPLOYED_ONLY: dict[str, Creator] = {"AWS::WAFv2::WebACL": _web_acl}
+
 CREATORS: dict[str, Creator] = {
     "AWS::Cognito::UserPool": _user_pool,
     "AWS::Cognito::UserPoolClient": _user_pool_client,

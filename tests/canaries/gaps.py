@@ -740,6 +740,17 @@ def moto_refuses_to_import_swagger_2_and_makes_no_authorizer_of_openapi_3() -> N
     assert method.get("authorizationType") in (None, "NONE"), method
 
 
+@canary(("moto.wafv2.responses.WAFV2Response.list_resources_for_web_acl", "local.wafv2"))
+def moto_has_no_list_resources_for_web_acl() -> None:
+    wafv2 = _client("wafv2")
+    arn = wafv2.create_web_acl(
+        Name="canary", Scope="REGIONAL", DefaultAction={"Allow": {}}, Rules=[],
+        VisibilityConfig={"SampledRequestsEnabled": False, "CloudWatchMetricsEnabled": False,
+                          "MetricName": "canary"})["Summary"]["ARN"]
+    assert _error(lambda: wafv2.list_resources_for_web_acl(WebACLArn=arn,
+                                                           ResourceType="API_GATEWAY"))
+
+
 # --- chalice local (its API Gateway and its HTTP server) -------------------------------
 
 def _chalice_app() -> Any:

@@ -153,13 +153,17 @@ def deployed_twice_then_destroyed(rehearsal: Rehearsal) -> dict[str, Any]:
     seen["outputs"] = rehearsal.outputs(STAGE)
     api = seen["apis after the second"][0]
     seen["authorizers"] = rehearsal.client("apigateway").get_authorizers(restApiId=api)["items"]
-    apigateway = rehearsal.client("apigateway")
+    apigateway, wafv2 = rehearsal.client("apigateway"), rehearsal.client("wafv2")
+    stage_arn = waf.STAGE_ARN.format(partition="aws", region=REGION, api=api, stage=STAGE)
+    seen["guard"] = (wafv2.get_web_acl_for_resource(ResourceArn=stage_arn).get("WebACL")
+                     or {}).get("Name")
     seen["methods"] = [apigateway.get_method(restApiId=api, resourceId=r["id"], httpMethod=verb)
                        for r in apigateway.get_resources(restApiId=api, limit=500)["items"]
                        for verb in r.get("resourceMethods", {})]
     destroyed = rehearsal.make(rehearsal.fresh_copy(), "destroy", f"STAGE={STAGE}")
     assert destroyed.returncode == 0, ran(destroyed)
     seen["left"] = rehearsal.left(STAGE)
+    seen["web acls left"] = [a["Name"] for a in wafv2.list_web_acls(Scope="REGIONAL")["WebACLs"]]
     return seen
 
 
@@ -171,12 +175,13 @@ def test_a_second_make_deploy_from_a_fresh_clone_updates_the_same_rest_api(
     assert "Updating rest API" in seen["second"].stdout
 
 
-def test_the_deploy_warns_that_no_web_acl_guards_the_stage_as_the_local_aws_makes_none(
+def test_the_rate_limits_web_acl_guards_the_api_stage_and_goes_with_the_stack(
         deployed_twice_then_destroyed):
-    # local/resources.py NOT_ENFORCED_LOCALLY: no AWS::WAFv2::WebACL locally, AuthRateLimit 500
-    said = deployed_twice_then_destroyed["first"].stdout
-    assert f"WARNING: the stack's AuthRateLimit is 500 but there is no web ACL " \
-           f"{waf.acl_name(STAGE)}" in said
+    seen = deployed_twice_then_destroyed
+    assert seen["guard"] == waf.acl_name(STAGE)
+    assert "AWS WAF's per-client rate limit on /api/auth/* guards the stage" in \
+        seen["first"].stdout
+    assert seen["web acls left"] == []
 
 
 def test_each_deploy_leaves_one_mapping_per_event_source_with_infra_event_sources_settings(

@@ -9,11 +9,12 @@ from local import moto_patches
 
 
 def test_the_local_aws_applies_every_listed_patch_and_no_other(local_aws):
-    # Patches of CloudFormation and API Gateway are made at their first request (control.server
+    # Patches of CloudFormation, API Gateway and WAF are made at their first request (control.server
     # first_use: moto's CloudFormation is slow to import, and only `make deploy` asks it).
     session = local_aws.session()
     session.client("cloudformation", endpoint_url=local_aws.endpoint).describe_stacks()
     session.client("apigateway", endpoint_url=local_aws.endpoint).get_rest_apis()
+    session.client("wafv2", endpoint_url=local_aws.endpoint).list_web_acls(Scope="REGIONAL")
     listed = [(patch.target, patch.by) for patch in moto_patches.PATCHES]
     assert len(set(listed)) == len(listed)
     assert set(moto_patches.applied) == set(listed)

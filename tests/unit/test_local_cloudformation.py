@@ -9,7 +9,8 @@ from local import apigateway_import, cloudformation, resource_changes, resources
 
 
 def test_every_type_the_local_aws_creates_has_a_deleter():
-    assert set(resources.CREATORS) <= set(resource_changes.DELETERS)
+    assert set(cloudformation.CREATORS) <= set(resource_changes.DELETERS)
+    assert set(resources.CREATORS) | set(resources.DEPLOYED_ONLY) == set(cloudformation.CREATORS)
 
 
 def test_the_apps_template_is_made_locally_and_a_template_moto_knows_stays_motos():
