@@ -17,7 +17,7 @@ import sys
 import threading
 import time
 from pathlib import Path
-from typing import IO
+from typing import IO, Any, Callable
 
 ROOT = Path(__file__).resolve().parent.parent
 OUTBOX_LINE = re.compile(r'^\[outbox\] email to=(?P<to>\S+) subject="(?P<subject>[^"]*)" '
@@ -77,6 +77,17 @@ class StackFailed(AssertionError):
     pass
 
 
+def listening(process: subprocess.Popen, port: int, console: Callable[[], str]) -> bool:
+    """Whether `process` listens on `port` yet (an `eventually` check); a process that ended
+    fails the test with its console."""
+    assert process.poll() is None, console()
+    try:
+        socket.create_connection(("127.0.0.1", port), timeout=1).close()
+        return True
+    except OSError:
+        return False
+
+
 class RunningStack:
     """`python -m local` on free ports: start(), app_url, aws_endpoint, lines, stop()."""
 
@@ -131,6 +142,19 @@ class RunningStack:
         aws = self.wait_for_line(lambda line: line.startswith("AWS endpoint: "), 10)
         self.aws_endpoint = aws.split(": ", 1)[1].strip()
         return self
+
+    def observer(self, service: str) -> Any:
+        """A client of the local AWS that sees the data even while a fault is on (the app's
+        own requests fail meanwhile: local/faults.py exempts this header)."""
+        import boto3
+
+        from local.faults import EXEMPT_HEADER
+
+        client = boto3.client(service, endpoint_url=self.aws_endpoint, region_name="us-east-1",
+                              aws_access_key_id="local", aws_secret_access_key="local")
+        client.meta.events.register("before-send", lambda request, **_: request.headers
+                                    .__setitem__(EXEMPT_HEADER, "1"))
+        return client
 
     def stop(self, timeout: float = 10) -> int | None:
         """SIGTERM to the whole group; SIGKILL what is left after `timeout` s (sets .killed)."""

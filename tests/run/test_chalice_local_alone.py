@@ -7,7 +7,6 @@ from __future__ import annotations
 
 import json
 import os
-import socket
 import subprocess
 import sys
 import urllib.error
@@ -20,7 +19,7 @@ import pytest
 from chalicelib import attempts, aws, cognito, config
 from infra.template import env_name
 from tests.helpers import ROOT, MemoryTable, eventually, fake_outputs, post
-from tests.running import free_port
+from tests.running import free_port, listening
 
 PERSON = {"name": "Ada Lovelace", "email": "ada@example.com", "username": "ada",
           "password": "Corr3ct-horse"}
@@ -46,16 +45,9 @@ def chalice_local(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[in
                                    cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                                    stdout=console, stderr=subprocess.STDOUT)
 
-    def serving() -> bool:
-        assert process.poll() is None, out.read_text()
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return True
-        except OSError:
-            return False
-
     try:
-        eventually(serving, timeout=60, what="chalice local to listen")
+        eventually(lambda: listening(process, port, out.read_text), timeout=60,
+                   what="chalice local to listen")
         yield port, out
     finally:
         process.terminate()

@@ -14,7 +14,6 @@ import time
 import uuid
 from typing import Any
 
-import boto3
 import jwt
 
 from tests.helpers import PASSWORD, eventually, http_json
@@ -29,19 +28,8 @@ QUEUES = ("comm-it-local-save-profile", "comm-it-local-archive-profile")
 PHASES = (("ssm", "throttle", 4, 4), ("dynamodb", "throttle", 5, 4), ("s3", "5xx", 13, 4))
 
 
-def observer(stack: RunningStack, service: str) -> Any:
-    """A client that sees the data even while a fault is on (the app's requests fail)."""
-    from local.faults import EXEMPT_HEADER
-
-    client = boto3.client(service, endpoint_url=stack.aws_endpoint, region_name="us-east-1",
-                          aws_access_key_id="local", aws_secret_access_key="local")
-    client.meta.events.register("before-send", lambda request, **_: request.headers.__setitem__(
-        EXEMPT_HEADER, "1"))
-    return client
-
-
 def queue_depths(stack: RunningStack, suffix: str = "") -> dict[str, int]:
-    sqs = observer(stack, "sqs")
+    sqs = stack.observer("sqs")
     depths = {}
     for queue in QUEUES:
         url = sqs.get_queue_url(QueueName=queue + suffix)["QueueUrl"]
@@ -52,12 +40,12 @@ def queue_depths(stack: RunningStack, suffix: str = "") -> dict[str, int]:
 
 
 def stores(stack: RunningStack) -> dict[str, list]:
-    items = observer(stack, "dynamodb").scan(TableName="comm-it-local-users")["Items"]
-    s3 = observer(stack, "s3")
+    items = stack.observer("dynamodb").scan(TableName="comm-it-local-users")["Items"]
+    s3 = stack.observer("s3")
     bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"]
                   if b["Name"].startswith("comm-it-local-users"))
     objects = s3.list_objects_v2(Bucket=bucket, Prefix="users/").get("Contents", [])
-    ssm = observer(stack, "ssm")
+    ssm = stack.observer("ssm")
     parameters, token = [], None
     while True:
         page = ssm.get_parameters_by_path(Path="/comm-it/local/users", Recursive=True,

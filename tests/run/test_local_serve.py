@@ -22,7 +22,7 @@ import pytest
 from chalicelib.headers import SECURITY_HEADERS
 from infra import gateway
 from tests.helpers import ROOT, eventually
-from tests.running import connections_queued, free_port
+from tests.running import connections_queued, free_port, listening
 
 # What API Gateway answers deployed (its template has no $context variable to fill).
 NOT_FOUND = json.loads(gateway.body_template("MISSING_AUTHENTICATION_TOKEN"))
@@ -58,16 +58,9 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
                                    stdout=stdout, stderr=stderr)
     running = Server(port, process, out, err)
 
-    def answers() -> bool:
-        assert process.poll() is None, running.console()
-        try:
-            socket.create_connection(("127.0.0.1", port), timeout=1).close()
-            return True
-        except OSError:
-            return False
-
     try:
-        eventually(answers, timeout=60, what="python -m local.serve to listen")
+        eventually(lambda: listening(process, port, running.console), timeout=60,
+                   what="python -m local.serve to listen")
         yield running
     finally:
         process.terminate()

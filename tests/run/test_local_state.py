@@ -12,7 +12,6 @@ import threading
 import uuid
 from typing import Any
 
-import boto3
 import jwt
 import pytest
 
@@ -22,17 +21,6 @@ from tests.running import RunningStack
 
 TABLE = "comm-it-local-users"
 DLQ = "comm-it-local-save-profile-dlq"
-
-
-def aws(stack: RunningStack, service: str) -> Any:
-    """A client of the running local AWS that sees the data even while a fault is on."""
-    from local.faults import EXEMPT_HEADER
-
-    client = boto3.client(service, endpoint_url=stack.aws_endpoint, region_name="us-east-1",
-                          aws_access_key_id="local", aws_secret_access_key="local")
-    client.meta.events.register("before-send", lambda request, **_: request.headers.__setitem__(
-        EXEMPT_HEADER, "1"))
-    return client
 
 
 def sub_of(token: str) -> str:
@@ -45,19 +33,19 @@ def greeted(stack: RunningStack, token: str) -> Any:
 
 
 def bucket(stack: RunningStack) -> str:
-    return next(b["Name"] for b in aws(stack, "s3").list_buckets()["Buckets"]
+    return next(b["Name"] for b in stack.observer("s3").list_buckets()["Buckets"]
                 if b["Name"].startswith("comm-it-local-users"))
 
 
 def count_everything(stack: RunningStack) -> dict[str, Any]:
-    items = aws(stack, "dynamodb").scan(TableName=TABLE)["Items"]
-    objects = aws(stack, "s3").list_objects_v2(Bucket=bucket(stack),
+    items = stack.observer("dynamodb").scan(TableName=TABLE)["Items"]
+    objects = stack.observer("s3").list_objects_v2(Bucket=bucket(stack),
                                                Prefix="users/").get("Contents", [])
-    parameters = aws(stack, "ssm").get_parameters_by_path(Path="/comm-it/local/users",
+    parameters = stack.observer("ssm").get_parameters_by_path(Path="/comm-it/local/users",
                                                           Recursive=True, MaxResults=10)
     names = list(parameters["Parameters"])
     while parameters.get("NextToken"):
-        parameters = aws(stack, "ssm").get_parameters_by_path(
+        parameters = stack.observer("ssm").get_parameters_by_path(
             Path="/comm-it/local/users", Recursive=True, MaxResults=10,
             NextToken=parameters["NextToken"])
         names += parameters["Parameters"]
@@ -81,7 +69,7 @@ def test_an_account_and_its_data_survive_a_restart_and_clean_forgets_them(state_
         assert eventually(lambda: greeted(first, tokens["idToken"]), what="the greeting") == \
             {"message": "hello", "name": "Ada Lovelace"}
         eventually(lambda: len(count_everything(first)["objects"]) == 1, what="the S3 document")
-        sqs = aws(first, "sqs")
+        sqs = first.observer("sqs")
         dlq = sqs.get_queue_url(QueueName=DLQ)["QueueUrl"]
         sent = sqs.send_message(QueueUrl=dlq,
                                 MessageBody='{"kept": "across restarts"}')["MessageId"]
@@ -109,7 +97,7 @@ def test_an_account_and_its_data_survive_a_restart_and_clean_forgets_them(state_
         assert len(counts["items"]) == 1 and len(counts["objects"]) == 1
         assert [(p["Name"], p["Value"], p["Version"]) for p in counts["parameters"]] == \
             [(f"/comm-it/local/users/{sub}/name", "Ada Lovelace", 1)]  # the stream was not replayed
-        sqs = aws(second, "sqs")
+        sqs = second.observer("sqs")
         dlq = sqs.get_queue_url(QueueName=DLQ)["QueueUrl"]
         again = sqs.receive_message(QueueUrl=dlq, WaitTimeSeconds=1)["Messages"]
         assert [(m["MessageId"], m["Body"]) for m in again] == [
@@ -176,7 +164,7 @@ def test_a_kill_9_in_the_middle_of_the_pipeline_loses_and_doubles_nothing_saved(
         assert {o["Key"] for o in counts["objects"]} == {f"users/{s}/profile.json" for s in subs}
         assert sorted(p["Name"] for p in counts["parameters"]) == \
             sorted(f"/comm-it/local/users/{s}/name" for s in subs)
-        sqs = aws(second, "sqs")
+        sqs = second.observer("sqs")
         for queue in ("comm-it-local-save-profile-dlq", "comm-it-local-archive-profile-dlq"):
             url = sqs.get_queue_url(QueueName=queue)["QueueUrl"]
             attributes = sqs.get_queue_attributes(QueueUrl=url,
