@@ -9,10 +9,11 @@ sign count); the app keeps what Cognito does not show: when each passkey last si
 item per person in the security table). As with email codes the challenge's session waits in
 the security table under the username (3 minutes) and an unknown username, or one without a
 passkey, gets request options of the same shape that no passkey answers. Refused passkeys count
-against the account (attempts.PASSKEY). Cognito offers no passkey sign-in to a person with
-two-step verification on (MFA and passwordless first factors do not go together): they log in
-with the password and app code. `offered()`: the stage has a relying party (PasskeyRelyingPartyId,
-docs/deploy.md).
+against the account (attempts.PASSKEY). Two-step verification: Cognito offers a person with MFA
+on no passwordless first factor, except a passkey with passkey MFA on (WebAuthnMfaSettings: the
+pool requires user verification, so the passkey is both steps). The app turns passkey MFA on
+with two-step verification (chalicelib/two_step.py) and when such a person adds a passkey.
+`offered()`: the stage has a relying party (PasskeyRelyingPartyId, docs/deploy.md).
 """
 from __future__ import annotations
 
@@ -96,6 +97,9 @@ def add(claims: dict[str, Any], access_token: str, credential: str) -> dict[str,
                      "WebAuthnOriginNotAllowedException",
                      "WebAuthnCredentialNotSupportedException"), _not_saved)},
                  AccessToken=access_token, Credential=_json(credential))
+    if "SOFTWARE_TOKEN_MFA" in user["mfa"].split():  # two-step on: the passkey is both steps
+        cognito.call("set_user_mfa_preference", _ACCOUNT_ERRORS, AccessToken=access_token,
+                     WebAuthnMfaSettings={"Enabled": True})
     my_security.record(user["sub"], my_security.PASSKEY_ADDED)
     return {"passkeys": _listed(user["sub"], access_token)}
 

@@ -154,9 +154,11 @@ def _wrong_guess(sub_or_username: str, exc: ApiError, *, username: bool = True) 
 
 
 def _prefer(access_token: str, *, enabled: bool) -> None:
+    # Passkey MFA goes with it: a passkey (which verifies the person) is then both steps, as
+    # Cognito lets it be (chalicelib/passkeys.py).
     cognito.call("set_user_mfa_preference",
                  {**_ACCOUNT_ERRORS, "InvalidParameterException": _not_set_up},
-                 AccessToken=access_token,
+                 AccessToken=access_token, WebAuthnMfaSettings={"Enabled": enabled},
                  SoftwareTokenMfaSettings={"Enabled": enabled, "PreferredMfa": enabled})
 
 

@@ -2,15 +2,14 @@
 missing, what kind of patch it is, the version it was written for, and what upstream
 would have to do for it to go.
 
-The emulations (local/cognito/, local/iam/, local/state.py) replace moto's methods only
-through `replace()`, which refuses a target that is not listed here: a new patch must
-be named in PATCHES first. local/serve.py patches `chalice local` through its `setattr_`;
-tests/unit/test_local_moto_patches.py fails when it sets anything CHALICE_PATCHES does not
-list, and when the installed moto or chalice is not MOTO_VERSION / CHALICE_VERSION (the pins
-in requirements-dev.txt). Each entry has a canary in tests/canaries/: a test showing, against
-moto or chalice unpatched, the gap the patch closes; when a pin moves, a canary that fails
-names the patch to delete. After an upgrade, re-check the canaries, then move the pin and
-the version here.
+The emulations (local/cognito/, local/iam/, local/state.py) replace moto's methods only through
+`replace()`, which refuses a target that is not listed here: a new patch must be named in PATCHES
+first. local/serve.py patches `chalice local` through its `setattr_`;
+tests/unit/test_local_moto_patches.py fails when it sets anything CHALICE_PATCHES does not list,
+and when the installed moto or chalice is not MOTO_VERSION / CHALICE_VERSION (the pins in
+requirements-dev.txt). Each entry has a canary in tests/canaries/: a test showing, against moto or
+chalice unpatched, the gap the patch closes; when a pin moves, a canary that fails names the patch
+to delete. After an upgrade, re-check the canaries, then move the pin and the version here.
 """
 from __future__ import annotations
 
@@ -99,11 +98,13 @@ PATCHES = (
     *(Patch(f"{_IDP}.models.CognitoIdpBackend.{name}", "local.cognito.email_otp",
             "no USER_AUTH (choice-based sign-in), no EMAIL_OTP challenge", GAP, "implement "
             "USER_AUTH and EMAIL_OTP") for name in ("initiate_auth", "respond_to_auth_challenge")),
-    *(Patch(f"{_IDP}.responses.CognitoIdpResponse.{name}", "local.cognito.passkeys",
-            "no WebAuthn calls (HTTP 500); SetUserPoolMfaConfig drops WebAuthnConfiguration",
-            GAP, "implement passkeys") for name in (
-        "start_web_authn_registration", "complete_web_authn_registration",
-        "list_web_authn_credentials", "delete_web_authn_credential", "set_user_pool_mfa_config")),
+    *(Patch(f"{_IDP}.responses.CognitoIdpResponse.{verb}_web_authn_{what}", "local.cognito."
+            "passkeys", "no WebAuthn calls (HTTP 500)", GAP, "implement passkeys") for verb, what
+      in (("start", "registration"), ("complete", "registration"), ("list", "credentials"),
+          ("delete", "credential"))),
+    *(Patch(f"{_IDP}.responses.CognitoIdpResponse.{name}", "local.cognito.passkey_settings",
+            "WebAuthnConfiguration and WebAuthnMfaSettings dropped", GAP, "keep them")
+      for name in ("set_user_pool_mfa_config", "set_user_mfa_preference")),
     Patch(f"{_IDP}.responses.CognitoIdpResponse.update_user_attributes",
           "local.cognito.attributes",
           "a new email is applied at once, unverified (AttributesRequireVerificationBeforeUpdate)",

@@ -11,8 +11,9 @@ ChallengeResponses):
   ChallengeName EMAIL_OTP, a Session and ChallengeParameters CODE_DELIVERY_DELIVERY_MEDIUM /
   CODE_DELIVERY_DESTINATION (the address masked). Without a PREFERRED_CHALLENGE, or with one
   the user cannot take, it answers ChallengeName SELECT_CHALLENGE and AvailableChallenges.
-  A user with two-step verification (MFA) on is offered no passwordless factor (Cognito's
-  MFA prerequisites: MFA and passwordless sign-in do not go together), only PASSWORD.
+  A user with two-step verification (MFA) on is offered no email code (Cognito's MFA
+  prerequisites: MFA and passwordless sign-in do not go together): PASSWORD, and WEB_AUTHN
+  only with passkey MFA on (local/cognito/passkey_settings.py).
 - RespondToAuthChallenge ChallengeName=EMAIL_OTP, ChallengeResponses {USERNAME,
   EMAIL_OTP_CODE}: the session is bound to its user and lasts SESSION_SECONDS (the app client's
   AuthSessionValidity default, 3 minutes: the code works as long as its session); the right
@@ -79,9 +80,12 @@ def _available(pool: Any, user: Any) -> list[str]:
     user has MFA on, minus EMAIL_OTP without an email address, WEB_AUTHN without a passkey."""
     from local.cognito import passkeys
 
+    from local.cognito.passkey_settings import passkey_mfa
+
     factors = _factors(pool)
-    if _has_mfa(user):
-        return [f for f in factors if f == "PASSWORD"]
+    if _has_mfa(user):  # a passkey is both factors only with passkey MFA on
+        return [f for f in factors if f == "PASSWORD" or (
+            f == "WEB_AUTHN" and passkey_mfa(user) and passkeys.passkeys(user))]
     return [f for f in factors if (f != "EMAIL_OTP" or user.attribute_lookup.get("email"))
             and (f != "WEB_AUTHN" or passkeys.passkeys(user))]
 

@@ -1,7 +1,7 @@
 """Cognito's passkeys (WebAuthn), which moto 5.2.5 lacks entirely, checked with the `webauthn`
 library (signatures, CBOR and COSE are its work), as Cognito's API reference has it:
 
-- SetUserPoolMfaConfig's WebAuthnConfiguration {RelyingPartyId, UserVerification} is kept.
+- The pool's WebAuthnConfiguration (relying party, user verification): passkey_settings.py.
 - StartWebAuthnRegistration (access token): CredentialCreationOptions, the JSON that
   PublicKeyCredential.parseCreationOptionsFromJSON takes; a new challenge (REGISTRATION_SECONDS),
   the user's passkeys excluded, resident key, user verification as the pool says.
@@ -14,8 +14,9 @@ library (signatures, CBOR and COSE are its work), as Cognito's API reference has
   here): ChallengeName WEB_AUTHN, a Session bound to the user for 3 minutes, ChallengeParameters
   CREDENTIAL_REQUEST_OPTIONS; RespondToAuthChallenge WEB_AUTHN with CREDENTIAL: a passkey of
   that user only, signature, challenge, origin, RP ID, user verification, a growing sign count.
-A user with MFA on is offered no passkey sign-in (Cognito's MFA prerequisites), as for email
-codes. Listed in local/moto_patches.py; the time is local/clock.py's.
+A user with MFA on is offered passkey sign-in only with passkey MFA on (passkey_settings.py),
+never email codes (Cognito's MFA prerequisites). Listed in local/moto_patches.py; the time is
+local/clock.py's.
 """
 from __future__ import annotations
 
@@ -57,7 +58,7 @@ def passkeys(user: Any) -> list[dict[str, Any]]:
     return user.__dict__.setdefault("comm_it_passkeys", [])
 
 
-def _user_of_token(response: Any) -> tuple[Any, Any, Any]:
+def user_of_token(response: Any) -> tuple[Any, Any, Any]:
     """(backend, pool, user) of the request's AccessToken."""
     from moto.cognitoidp import exceptions as errors
 
@@ -112,7 +113,7 @@ def _start_registration(self: Any) -> Any:
                                           PublicKeyCredentialDescriptor, ResidentKeyRequirement,
                                           UserVerificationRequirement)
 
-    _, pool, user = _user_of_token(self)
+    _, pool, user = user_of_token(self)
     rp_id = _rp_id(pool)
     email = user.attribute_lookup.get("email") or user.username
     options = generate_registration_options(
@@ -135,7 +136,7 @@ def _complete_registration(self: Any) -> Any:
     from webauthn import verify_registration_response
     from webauthn.helpers.exceptions import InvalidRegistrationResponse, WebAuthnException
 
-    _, pool, user = _user_of_token(self)
+    _, pool, user = user_of_token(self)
     rp_id = _rp_id(pool)
     credential = self._get_param("Credential")
     with _lock:
@@ -170,7 +171,7 @@ def _complete_registration(self: Any) -> Any:
 def _list(self: Any) -> Any:
     from moto.cognitoidp.responses import ActionResult
 
-    _, _, user = _user_of_token(self)
+    _, _, user = user_of_token(self)
     return ActionResult({"Credentials": [{
         "CredentialId": p["id"], "FriendlyCredentialName": p["name"], "RelyingPartyId": p["rp_id"],
         "AuthenticatorTransports": p["transports"],
@@ -182,7 +183,7 @@ def _delete(self: Any) -> Any:
     from moto.cognitoidp import exceptions as errors
     from moto.cognitoidp.responses import EmptyResult
 
-    _, _, user = _user_of_token(self)
+    _, _, user = user_of_token(self)
     wanted = self._get_param("CredentialId")
     with _lock:
         kept = [p for p in passkeys(user) if p["id"] != wanted]
@@ -190,18 +191,6 @@ def _delete(self: Any) -> Any:
             raise errors.ResourceNotFoundError("Credential not found")
         user.comm_it_passkeys = kept
     return EmptyResult()
-
-
-def _set_mfa_config(self: Any) -> Any:
-    """moto's SetUserPoolMfaConfig, keeping the WebAuthnConfiguration moto drops."""
-    result = _moto["set_user_pool_mfa_config"](self)
-    webauthn = self._get_param("WebAuthnConfiguration")
-    if webauthn:
-        pool = self.backend.describe_user_pool(self._get_param("UserPoolId"))
-        pool.comm_it_webauthn = {"RelyingPartyId": webauthn.get("RelyingPartyId", ""),
-                                 "UserVerification": webauthn.get("UserVerification",
-                                                                  "preferred")}
-    return result
 
 
 # --- USER_AUTH with WEB_AUTHN (called by local/cognito/email_otp.py) ------------------------
@@ -280,9 +269,6 @@ def _text(data: bytes) -> str:
     return bytes_to_base64url(data)
 
 
-_moto: dict[str, Any] = {}
-
-
 def install() -> None:
     from moto.cognitoidp.responses import CognitoIdpResponse
 
@@ -293,5 +279,3 @@ def install() -> None:
                         ("list_web_authn_credentials", _list),
                         ("delete_web_authn_credential", _delete)):
         moto_patches.replace(CognitoIdpResponse, name, patch, by=__name__)
-    _moto["set_user_pool_mfa_config"] = moto_patches.replace(
-        CognitoIdpResponse, "set_user_pool_mfa_config", _set_mfa_config, by=__name__)

@@ -203,9 +203,10 @@ def moto_has_no_choice_based_sign_in_with_an_email_code() -> None:
 
 @canary(*((f"{_IDP}.responses.CognitoIdpResponse.{name}", "local.cognito.passkeys")
           for name in ("start_web_authn_registration", "complete_web_authn_registration",
-                       "list_web_authn_credentials", "delete_web_authn_credential",
-                       "set_user_pool_mfa_config")))
-def moto_has_no_passkeys_and_drops_the_pools_webauthn_configuration() -> None:
+                       "list_web_authn_credentials", "delete_web_authn_credential")),
+        *((f"{_IDP}.responses.CognitoIdpResponse.{name}", "local.cognito.passkey_settings")
+          for name in ("set_user_pool_mfa_config", "set_user_mfa_preference")))
+def moto_has_no_passkeys_and_drops_the_pools_and_users_webauthn_settings() -> None:
     p = _pool(MfaConfiguration="OPTIONAL")
     p.idp.set_user_pool_mfa_config(
         UserPoolId=p.pool, MfaConfiguration="OPTIONAL",
@@ -213,6 +214,12 @@ def moto_has_no_passkeys_and_drops_the_pools_webauthn_configuration() -> None:
         WebAuthnConfiguration={"RelyingPartyId": "localhost", "UserVerification": "required"})
     assert "WebAuthnConfiguration" not in p.idp.get_user_pool_mfa_config(UserPoolId=p.pool)
     token = _user(p, "alice")["AccessToken"]
+    p.idp.set_user_mfa_preference(AccessToken=token, WebAuthnMfaSettings={"Enabled": True})
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    [user] = [u for pool in cognitoidp_backends["123456789012"]["us-east-1"].user_pools.values()
+              if pool.id == p.pool for u in pool.users.values()]
+    assert not any("webauthn" in name.lower() for name in vars(user)), vars(user)
     calls = {
         "StartWebAuthnRegistration": lambda: p.idp.start_web_authn_registration(
             AccessToken=token),

@@ -93,6 +93,18 @@ def test_an_unknown_username_gets_options_of_the_same_shape_and_is_refused(clien
                  401, "PasskeyRefused")
 
 
+def test_a_person_with_two_step_on_signs_in_with_a_passkey_and_no_app_code(client, register):
+    from tests.stack.test_attempt_limits import with_two_step
+
+    person = register()
+    with_two_step(client, person)
+    device = SoftAuthenticator()
+    add(client, person, device)
+    tokens = assert_ok(sign_in(client, person["username"],
+                               device.get(options_for(client, person["username"]), ORIGIN)))
+    assert "challenge" not in tokens and tokens["idToken"]
+
+
 def test_an_answer_used_twice_is_refused(client, register):
     person = register()
     device = SoftAuthenticator()

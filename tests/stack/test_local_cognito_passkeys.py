@@ -186,10 +186,17 @@ def test_the_sign_in_challenge_expires_after_3_minutes(stack, now):
     assert error(late) == "NotAuthorizedException"
 
 
-def test_a_person_with_two_step_on_is_offered_no_passkey_sign_in(stack):
+def test_a_person_with_two_step_on_signs_in_with_a_passkey_only_with_passkey_mfa_on(stack):
     name = unique("mfa")
     me, _ = with_mfa(stack, name)
-    register(stack, me, SoftAuthenticator())
+    device = SoftAuthenticator()
+    register(stack, me, device)
     started = begin(stack, name)
     assert started["ChallengeName"] == "SELECT_CHALLENGE"
     assert started["AvailableChallenges"] == ["PASSWORD"]
+    idp(stack).set_user_mfa_preference(AccessToken=me["AccessToken"],
+                                       WebAuthnMfaSettings={"Enabled": True})
+    started = begin(stack, name)
+    assert started["ChallengeName"] == "WEB_AUTHN"
+    tokens = answer(stack, started, name, device.get(request_options(started), ORIGIN))
+    assert tokens["AuthenticationResult"]["AccessToken"]  # no SOFTWARE_TOKEN_MFA challenge
