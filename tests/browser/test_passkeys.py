@@ -2,15 +2,18 @@
 Playwright CDP session: ctap2, internal, resident key, user verification), against `make run`'s
 stack at http://localhost:<PORT>/ (WebAuthn refuses an IP address): add a passkey on the
 Security page, log out, sign in with it, see it listed with its last use and the activity, remove
-it and be refused; axe-core finds nothing on each new state."""
+it and be refused; a person with two-step verification on signs in with a passkey and no app
+code (Cognito's passkey MFA); axe-core finds nothing on each new state."""
 from __future__ import annotations
 
 import re
 
+import pyotp
 from playwright.sync_api import Page, expect
 
 from chalicelib import passkeys
 from tests.browser.helpers import GREETING_TIMEOUT, axe_violations, sign_up
+from tests.helpers import call
 from tests.running import RunningStack
 
 
@@ -89,3 +92,38 @@ def test_add_a_passkey_sign_in_with_it_see_its_last_use_remove_it_and_be_refused
     log_in(page, url, person["username"])  # the device still holds it: Cognito refuses it
     expect(page.get_by_role("alert")).to_have_text(passkeys.REFUSED)
     assert axe_violations(page) == []
+
+
+def with_two_step(stack: RunningStack, person: dict) -> pyotp.TOTP:
+    """Two-step verification turned on through the API (its own browser test is elsewhere)."""
+    status, tokens = call(stack, "POST", "api/auth/login", {"username": person["username"],
+                                                            "password": person["password"]})
+    assert status == 200, tokens
+    body = {"accessToken": tokens["accessToken"], "password": person["password"]}
+    status, setup = call(stack, "POST", "api/account/two-step/setup", body, tokens["idToken"])
+    assert status == 200, setup
+    totp = pyotp.TOTP(setup["setupKey"])
+    status, on = call(stack, "POST", "api/account/two-step/on",
+                      {"accessToken": tokens["accessToken"], "appCode": totp.now()},
+                      tokens["idToken"])
+    assert status == 200, on
+    return totp
+
+
+def test_a_person_with_two_step_on_signs_in_with_a_passkey_and_no_app_code(
+        page: Page, running_stack: RunningStack):
+    person = sign_up(running_stack)
+    totp = with_two_step(running_stack, person)
+    url = localhost(running_stack)
+    virtual_authenticator(page)
+    log_in(page, url, person["username"], person["password"])
+    page.get_by_label("Code from your app").fill(totp.now())
+    greeted(page, url, person["name"])
+    section = passkeys_section(page, url)
+    section.get_by_role("button", name="Add a passkey").click()
+    expect(section.get_by_role("status")).to_contain_text("Your passkey is added")
+
+    page.get_by_role("button", name="Log out", exact=True).click()
+    expect(page).to_have_url(re.compile("^" + re.escape(url + "login")))
+    log_in(page, url, person["username"])  # the passkey verifies the person: both steps
+    greeted(page, url, person["name"])
