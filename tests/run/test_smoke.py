@@ -92,7 +92,7 @@ def test_smoke_passes_against_make_run_with_skips_only_for_what_exists_only_in_a
     assert all(outcome in ("PASS", "SKIP") for outcome, _ in found.values()), result.stdout
     for check in ("create user", "log in", "users table record", "profile document",
                   "name parameter", "greeting", "own profile with identity-pool credentials",
-                  "another person's key refused", "alarms", "delete account",
+                  "another person's key refused", "passkey", "alarms", "delete account",
                   "nothing left but the tombstone", "cleanup"):
         assert found[check][0] == "PASS", (check, result.stdout)
     username, sub = throwaway(found)

@@ -1,5 +1,5 @@
 """Passkeys through the API (chalicelib/passkeys.py), a software authenticator playing the
-browser (tests/soft_authenticator.py): added, listed with `Added` and `Last used`, signing in
+browser (infra/smoke/soft_authenticator.py): added, listed with `Added` and `Last used`, signing in
 like a password (tokens, the event, `Signed in with a passkey`), removed and refused after;
 another person's passkey never signs anyone in; an unknown username gets options of the same
 shape; refused passkeys count (attempts.PASSKEY)."""
@@ -12,7 +12,7 @@ import pytest
 
 from chalicelib import my_security, passkeys
 from tests.helpers import post
-from tests.soft_authenticator import SoftAuthenticator
+from infra.smoke.soft_authenticator import SoftAuthenticator
 from tests.stack.helpers import assert_error, assert_ok
 from tests.stack.test_attempt_limits import account_call, paused
 from tests.stack.test_my_security import security

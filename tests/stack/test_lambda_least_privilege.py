@@ -477,7 +477,7 @@ def run_account_flows(client: Any, stack: dict[str, str], outbox: Any, recorder:
     assert post(client, "/api/auth/login/email-code", {
         "username": new_email, "signInCode": outbox.last_code(new_email)}).status_code == 200
     # Passkeys (chalicelib/passkeys.py): added, listed, a log-in with one, removed.
-    from tests.soft_authenticator import SoftAuthenticator
+    from infra.smoke.soft_authenticator import SoftAuthenticator
 
     device, origin = SoftAuthenticator(), "http://localhost:8000"
     created = device.create(account("POST", "/api/account/passkeys/start")["options"], origin)

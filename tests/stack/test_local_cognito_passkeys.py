@@ -2,7 +2,7 @@
 reference documents (StartWebAuthnRegistration, CompleteWebAuthnRegistration,
 ListWebAuthnCredentials, DeleteWebAuthnCredential, InitiateAuth USER_AUTH with WEB_AUTHN and
 RespondToAuthChallenge WEB_AUTHN with CREDENTIAL), checked as WebAuthn says, where moto 5.2.5
-has none of them. A software authenticator (tests/soft_authenticator.py) plays the browser."""
+has none of them. A software authenticator (infra/smoke/soft_authenticator.py) plays the browser."""
 from __future__ import annotations
 
 import json
@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from local import clock
 from local.cognito import passkeys as local_passkeys
-from tests.soft_authenticator import SoftAuthenticator
+from infra.smoke.soft_authenticator import SoftAuthenticator
 from tests.stack.test_local_cognito_totp import error, idp, person, unique, with_mfa
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")

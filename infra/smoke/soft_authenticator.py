@@ -1,8 +1,8 @@
-"""A software passkey authenticator for tests without a browser: it answers WebAuthn creation and
-request options (their JSON form) as a platform authenticator would, with an ES256 key pair per
-passkey, "none" attestation, user presence and verification flags, and a sign count that grows.
-Enough to drive Cognito's WebAuthn calls (local/cognito/passkeys.py checks what it makes with
-the `webauthn` library)."""
+"""A software passkey authenticator, for `make smoke` (infra/smoke/passkeys.py) and the tests
+without a browser: it answers WebAuthn creation and request options (their JSON form) as a
+platform authenticator would, with an ES256 key pair per passkey, "none" attestation, user
+presence and verification flags, and a sign count that grows. Enough for Cognito's WebAuthn
+calls (locally local/cognito/passkeys.py checks what it makes with the `webauthn` library)."""
 from __future__ import annotations
 
 import base64
