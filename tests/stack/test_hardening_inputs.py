@@ -18,7 +18,8 @@ VALID = {"name": "Ada Lovelace", "email": "ada@example.com", "username": "ada.l"
          "accessToken": "eyJ.eyJ.sig",
          "currentPassword": PASSWORD, "newPassword": PASSWORD, "appCode": "098765",
          "session": "AYABeC-1_x/y+z=", "sessionId": "54fbbeb65004ee66ce1140e6",
-         "recoveryCode": "k7f2-9xq4"}
+         "recoveryCode": "k7f2-9xq4", "signInCode": "01234567", "credential": '{"id": "abc"}',
+         "credentialId": "q1w2-e3_r4"}
 
 
 @pytest.mark.parametrize("field", sorted(inputs.FIELDS))

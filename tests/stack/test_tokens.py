@@ -31,7 +31,8 @@ GUARDED = [("GET", "/api/greeting"), ("GET", "/api/greeting/card"),
 # The account routes a person uses before having a token: the only public ones under /api.
 PUBLIC_API = {f"/api/auth/{name}" for name in
               ("signup", "confirm", "resend", "login", "login/code", "login/recovery", "refresh",
-               "logout", "forgot", "reset")}
+               "logout", "forgot", "reset", "email-code", "login/email-code", "passkey",
+               "login/passkey")}
 
 
 def routes_with_an_authorizer() -> list[tuple[str, str]]:
