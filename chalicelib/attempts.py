@@ -80,7 +80,7 @@ EMAILS = Limit(
     "emails", 5, MINUTE, HOUR, HOUR, frozenset(),
     "We have emailed this account several times in a short while: wait {wait} before asking "
     "for another email, and check your spam folder meanwhile.")
-# Each archive is a new version of users/<sub>/export/data.zip (up to ~20 MiB, kept 30 days).
+# Each archive is a new version of app/<sub>/export/data.zip (up to ~20 MiB, kept 30 days).
 EXPORTS = Limit(
     "exports", 3, HOUR, DAY, DAY, frozenset(),
     "You have downloaded all your data several times in a short while: a new archive can be "

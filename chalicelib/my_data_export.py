@@ -8,7 +8,7 @@ entry holds which file (`inArchive`).
 Streamed: each file goes from S3 (read with the person's own credentials) through a
 SHA-256 into the archive, which is written to a spooled temporary file (in memory up
 to SPOOL_BYTES, then on /tmp), never held whole in memory twice. The archive is put,
-with the app's own role, at users/<sub>/export/data.zip (chalicelib/user_keys.py): the
+with the app's own role, at app/<sub>/export/data.zip (chalicelib/user_keys.py): the
 person's role may not write there, nothing lists it as one of their files, and deleting
 the account removes it with every version. The answer is a presigned GET link to it:
 always, so an archive of 20 files of 1 MiB never meets API Gateway's 10 MB (and

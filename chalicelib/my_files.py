@@ -3,12 +3,12 @@
 Every S3 call here is signed with the person's temporary credentials from the
 identity pool (cognito_credentials.aws_credentials), never with the app's role. So it
 is the authenticated role's IAM policy, keyed to the `sub` principal tag, that decides
-what each call may touch: our code builds keys under users/<sub>/ and IAM refuses
+what each call may touch: our code builds the person's keys and IAM refuses
 anything else. Downloads are presigned GET URLs signed with the same credentials,
 which the browser follows straight to S3 (a plain link: no CORS, the secret key
 never leaves the server, big files never pass through Lambda).
 
-Layout: chalicelib/user_keys.py (users/<sub>/files/<name>, users/<sub>/profile.json).
+Layout: chalicelib/user_keys.py (users/<sub>/files/<name>, app/<sub>/profile.json).
 The upload body's parsing and the size of a file: chalicelib/inputs.py (upload_body,
 MAX_FILE_BYTES). The credentials and their cache: chalicelib/cognito_credentials.py.
 

@@ -3,9 +3,10 @@
 The app's upload route checks the limits (chalicelib/inputs.py MAX_FILE_BYTES, the count
 chalicelib/my_files.py MAX_FILES), but a person may take their identity-pool credentials
 and write, overwrite and delete under users/<sub>/files/ with the AWS CLI, around the app.
-So every object created under users/, and every delete marker, is an S3 event on the quota
-queue (infra/template.yaml), and `enforce` looks at the person's files as they are now,
-every version (the bucket is versioned for the profile's history):
+So every object created under users/ (only files are there: chalicelib/user_keys.py), and
+every delete marker, is an S3 event on the quota queue (infra/template.yaml), and `enforce`
+looks at the person's files as they are now, every version (the bucket is versioned for the
+profile's history):
 
 - a file keeps no older version and no delete marker: what is stored is what the person's
   listing shows (a deleted file goes with every version);

@@ -1,15 +1,15 @@
 """The user's details as a JSON document in the private S3 bucket.
 
-One object per user at users/<sub>/profile.json (the layout: chalicelib/user_keys.py).
+One object per user at app/<sub>/profile.json (the layout: chalicelib/user_keys.py).
 Writes are conditional on the object read (If-Match its ETag, or If-None-Match
 when there is none), so two concurrent deliveries cannot interleave, and an event
 older than the document changes nothing.
 
-"user.deleted" removes every version of everything under users/<sub>/ (the profile
-and the person's files: the bucket is versioned, so a plain delete would only hide
-them) and leaves a tombstone at tombstones/<sub>.json (the sub and when, no personal
-data) that stops any older or redelivered event from writing the profile again. The
-tombstone is written before the sweep, and a profile write looks for it after
+"user.deleted" removes every version of everything under users/<sub>/ and app/<sub>/
+(the person's files, the profile and the archive: the bucket is versioned, so a plain
+delete would only hide them) and leaves a tombstone at tombstones/<sub>.json (the sub and
+when, no personal data) that stops any older or redelivered event from writing the profile
+again. The tombstone is written before the sweep, and a profile write looks for it after
 writing, so a login racing the deletion cannot leave a profile behind.
 """
 from __future__ import annotations
@@ -74,7 +74,7 @@ def save_profile(event: Snapshot) -> str:
 
 
 def delete_everything(event: UserDeleted) -> str:
-    """Tombstone first, then every version of every object under users/<sub>/."""
+    """Tombstone first, then every version of every object under users/<sub>/ and app/<sub>/."""
     if not is_deleted(event.sub):
         client("s3").put_object(
             Bucket=settings().users_bucket, Key=user_keys.tombstone_key(event.sub),
@@ -121,20 +121,22 @@ def _get_json(key: str) -> tuple[dict[str, Any] | None, str]:
 
 
 def _delete_all_versions(sub: str) -> int:
-    """Every version and delete marker under the person's prefix; how many went."""
+    """Every version and delete marker under the person's two prefixes; how many went."""
     s3 = client("s3")
     bucket = settings().users_bucket
     removed = 0
-    for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket,
-                                                                  Prefix=user_keys.prefix(sub)):
-        objects = [{"Key": v["Key"], "VersionId": v["VersionId"]}
-                   for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
-        for start in range(0, len(objects), 1000):  # DeleteObjects takes at most 1,000
-            chunk = objects[start:start + 1000]
-            result = s3.delete_objects(Bucket=bucket, Delete={"Objects": chunk, "Quiet": True})
-            errors = result.get("Errors", [])
-            if errors:  # fail the message: its retry deletes what is left
-                raise RuntimeError(f"{len(errors)} objects of {sub} not deleted: "
-                                   f"{errors[0].get('Code')}")
-            removed += len(chunk)
+    for prefix in user_keys.prefixes(sub):
+        for page in s3.get_paginator("list_object_versions").paginate(Bucket=bucket,
+                                                                      Prefix=prefix):
+            objects = [{"Key": v["Key"], "VersionId": v["VersionId"]}
+                       for v in page.get("Versions", []) + page.get("DeleteMarkers", [])]
+            for start in range(0, len(objects), 1000):  # DeleteObjects takes at most 1,000
+                chunk = objects[start:start + 1000]
+                result = s3.delete_objects(Bucket=bucket,
+                                           Delete={"Objects": chunk, "Quiet": True})
+                errors = result.get("Errors", [])
+                if errors:  # fail the message: its retry deletes what is left
+                    raise RuntimeError(f"{len(errors)} objects of {sub} not deleted: "
+                                       f"{errors[0].get('Code')}")
+                removed += len(chunk)
     return removed

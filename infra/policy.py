@@ -21,7 +21,8 @@ from chalicelib.lambdas import (API_HANDLER, ARCHIVE_PROFILE, ENFORCE_QUOTA, FUN
                                 RECORD_SIGN_IN, SAVE_PROFILE, SYNC_NAME, deployed_name)
 
 # The users bucket's key layout (chalicelib/user_keys.py) with "*" for the person's sub.
-EVERY_PERSONS_OBJECTS = user_keys.prefix("*") + "*"  # users/*/*: profiles and files
+EVERY_PERSONS_OBJECTS = [p + "*" for p in user_keys.prefixes("*")]  # users/*/*, app/*/*
+EVERY_PERSONS_RECORDS = user_keys.app_prefix("*") + "*"  # app/*/*: profiles and archives
 EVERY_PERSONS_FILES = user_keys.files_prefix("*") + "*"  # users/*/files/*
 
 # What a Lambda event source mapping needs from the function's role.
@@ -128,14 +129,14 @@ GRANTS: tuple[Grant, ...] = (
            "record")),
     Grant("ListProfileVersions", (API_HANDLER,), ("s3:ListBucketVersions",),
           lambda t: [t["USERS_BUCKET_ARN"]],
-          "Your data in AWS lists the profile document's versions (users/<sub>/profile.json)",
+          "Your data in AWS lists the profile document's versions (app/<sub>/profile.json)",
           {"StringLike": {"s3:prefix": [user_keys.profile_key("*")]}}),
     Grant("ReadOlderProfileVersions", (API_HANDLER,), ("s3:GetObjectVersion",),
           lambda t: [f"{t['USERS_BUCKET_ARN']}/{user_keys.profile_key('*')}"],
           "Download all my data puts every noncurrent version of the profile in data.json"),
     Grant("WriteAndLinkDataExport", (API_HANDLER,), ("s3:PutObject", "s3:GetObject"),
           lambda t: [f"{t['USERS_BUCKET_ARN']}/{user_keys.export_key('*')}"],
-          "Download all my data: the ZIP at users/<sub>/export/data.zip and its presigned link"),
+          "Download all my data: the ZIP at app/<sub>/export/data.zip and its presigned link"),
     Grant("ReadOwnChangeMarkers", (API_HANDLER,), ("dynamodb:GetItem",),
           lambda t: [t["PROCESSED_EVENTS_TABLE_ARN"]],
           ("GET /api/account/changes/<id>: the event's marker says whose it is and when "
@@ -163,17 +164,17 @@ GRANTS: tuple[Grant, ...] = (
           "the SQS event source (partial batch responses: Lambda deletes what succeeded)"),
     Grant("ReadWriteProfileDocument", (ARCHIVE_PROFILE,), ("s3:GetObject", "s3:PutObject"),
           lambda t: [f"{t['USERS_BUCKET_ARN']}/{user_keys.profile_key('*')}"],
-          "users/<sub>/profile.json: read to keep newer data, then write (never people's files)"),
+          "app/<sub>/profile.json: read to keep newer data, then write (never people's files)"),
     Grant("WriteTombstones", (ARCHIVE_PROFILE,), ("s3:PutObject",),
           lambda t: [f"{t['USERS_BUCKET_ARN']}/{user_keys.tombstone_key('*')}"],
           ("tombstones/<sub>.json: a deleted account's profile is never written again (whether "
            "it is there is listed, never read)")),
     Grant("ListDeletedAccountVersions", (ARCHIVE_PROFILE,), ("s3:ListBucketVersions",),
           lambda t: [t["USERS_BUCKET_ARN"]],
-          "user.deleted lists every version under users/<sub>/ (the bucket is versioned)",
-          {"StringLike": {"s3:prefix": [EVERY_PERSONS_OBJECTS]}}),
+          "user.deleted lists every version under users/<sub>/ and app/<sub>/ (versioned)",
+          {"StringLike": {"s3:prefix": EVERY_PERSONS_OBJECTS}}),
     Grant("DeleteDeletedAccountObjects", (ARCHIVE_PROFILE,), ("s3:DeleteObjectVersion",),
-          lambda t: [f"{t['USERS_BUCKET_ARN']}/{EVERY_PERSONS_OBJECTS}"],
+          lambda t: [f"{t['USERS_BUCKET_ARN']}/{each}" for each in EVERY_PERSONS_OBJECTS],
           ("user.deleted removes every version of the profile and the person's files: the only "
            "access a Lambda has to people's files")),
     Grant("ListProfileDocuments", (ARCHIVE_PROFILE,), ("s3:ListBucket",),
@@ -181,7 +182,7 @@ GRANTS: tuple[Grant, ...] = (
           ("whether profile.json or the tombstone exists is asked with ListObjectsV2 on the "
            "exact key before it is read (chalicelib/users_bucket.py): StringLike, so a list "
            "with no prefix, the whole bucket, is refused"),
-          {"StringLike": {"s3:prefix": [EVERY_PERSONS_OBJECTS, user_keys.tombstone_key("*")]}}),
+          {"StringLike": {"s3:prefix": [EVERY_PERSONS_RECORDS, user_keys.tombstone_key("*")]}}),
     Grant("ConsumeArchiveQueue", (ARCHIVE_PROFILE,), SQS_POLLING,
           lambda t: [t["ARCHIVE_QUEUE_ARN"]],
           "the SQS event source (partial batch responses: Lambda deletes what succeeded)"),

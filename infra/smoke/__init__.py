@@ -4,7 +4,7 @@
     python -m infra.smoke               # `make run`'s stack (PORT, LOCAL_AWS_PORT), dev keys
 
 It creates a user (admin-confirmed: no inbox needed), logs in through the public
-API, waits for the pipeline (the DynamoDB record, users/<sub>/profile.json, the
+API, waits for the pipeline (the DynamoDB record, app/<sub>/profile.json, the
 name parameter, the greeting), checks the person's identity-pool credentials
 reach their own profile and are refused another person's, reads back what must
 be live (the event source mappings' settings, one API stage, throttling's 429,

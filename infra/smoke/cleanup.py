@@ -1,10 +1,11 @@
 """What the run made, removed whatever happened: the account through the app if no check got
-that far, then directly the Cognito user, the name parameter, the files, the users table's
+that far, then directly the Cognito user, the name parameter, the objects, the users table's
 record (unless it is the documented tombstone) and the other person's decoy."""
 from __future__ import annotations
 
 from typing import Callable
 
+from chalicelib.user_keys import app_prefix, prefixes
 from infra.errors import aws_error
 from infra.smoke.deletion import delete_through_app, versions
 from infra.smoke.outcomes import Failed
@@ -35,10 +36,12 @@ def clean_up(run: Run) -> str:
     step("the Cognito user", lambda: _delete_user(run))
     if run.sub:
         step("the name parameter", lambda: _delete_parameter(run))
-        step(f"the files under users/{run.sub}/",
-             lambda: _delete_versions(run, f"users/{run.sub}/"))
+        for prefix in prefixes(run.sub):
+            step(f"the objects under {prefix}",
+                 lambda prefix=prefix: _delete_versions(run, prefix))
         step("the users table record", lambda: _delete_record(run))
-    step("the other person's decoy", lambda: _delete_versions(run, f"users/{run.decoy_sub}/"))
+    step("the other person's decoy",
+         lambda: _delete_versions(run, app_prefix(run.decoy_sub)))
     if errors:
         raise Failed("could not remove " + "; ".join(errors))
     said = ("removed " + ", ".join(removed)) if removed else "nothing of the run was left"

@@ -36,13 +36,14 @@ def nothing_left(run: Run) -> str:
         return True if not left else Pending("; ".join(left))
 
     wait_for(probe, run.wait_seconds, "clean deletion")
-    return (f"no Cognito user, no parameter, nothing under users/{run.sub}/; the tombstones "
+    return (f"no Cognito user, no parameter, nothing under users/{run.sub}/ or app/{run.sub}/; "
+            f"the tombstones "
             f"(the table's {sorted(TOMBSTONE_FIELDS)}, s3 {tombstone_key(run.sub)}) remain")
 
 
 def traces(run: Run) -> list[str]:
     """What is left of the user beyond the documented tombstone."""
-    from chalicelib.user_keys import tombstone_key
+    from chalicelib.user_keys import prefixes, tombstone_key
 
     left, target = [], run.target
     idp = target.client("cognito-idp")
@@ -59,9 +60,10 @@ def traces(run: Run) -> list[str]:
                     else "a record that is no tombstone")
     elif set(item) - TOMBSTONE_FIELDS:
         left.append(f"tombstone fields {sorted(set(item) - TOMBSTONE_FIELDS)}")
-    objects = versions(run, f"users/{run.sub}/")
-    if objects:
-        left.append(f"{len(objects)} object version(s) under users/{run.sub}/")
+    for prefix in prefixes(run.sub):
+        objects = versions(run, prefix)
+        if objects:
+            left.append(f"{len(objects)} object version(s) under {prefix}")
     s3 = target.client("s3")
     try:
         s3.head_object(Bucket=target.bucket, Key=tombstone_key(run.sub))

@@ -1,5 +1,5 @@
 """The throwaway person created, logged in through the app, and carried by the pipeline: the
-users table's record, users/<sub>/profile.json, the name parameter, the greeting."""
+users table's record, app/<sub>/profile.json, the name parameter, the greeting."""
 from __future__ import annotations
 
 import json

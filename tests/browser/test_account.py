@@ -255,7 +255,7 @@ def test_deleting_the_account_leaves_nothing_in_cognito_dynamodb_s3_or_parameter
     # Everything the pipeline keeps of the person, and a file of theirs in two versions.
     eventually(lambda: ddb.get_item(TableName=table, Key={"sub": {"S": sub}}).get("Item"),
                what="the record")
-    eventually(lambda: s3.list_objects_v2(Bucket=bucket, Prefix=f"users/{sub}/profile.json")
+    eventually(lambda: s3.list_objects_v2(Bucket=bucket, Prefix=f"app/{sub}/profile.json")
                .get("KeyCount"), what="the profile document")
     assert ssm.get_parameter(Name=parameter)["Parameter"]["Value"] == "Mary Jackson"
     for body in (b"first", b"second"):

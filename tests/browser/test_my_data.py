@@ -68,9 +68,9 @@ def test_the_table_names_every_place_with_what_the_services_hold(page: Page,
     expect(dynamo).to_contain_text("your AWS credentials")
     expect(dynamo).to_contain_text("tombstone")
     versions = [v for v in local_aws(stack, "s3").list_object_versions(
-        Bucket=bucket, Prefix=f"users/{sub}/profile.json")["Versions"]]
-    document = local_aws(stack, "s3").get_object(Bucket=bucket, Key=f"users/{sub}/profile.json")
-    profile = rows.filter(has_text=f"Bucket {bucket}, key users/{sub}/profile.json")
+        Bucket=bucket, Prefix=f"app/{sub}/profile.json")["Versions"]]
+    document = local_aws(stack, "s3").get_object(Bucket=bucket, Key=f"app/{sub}/profile.json")
+    profile = rows.filter(has_text=f"Bucket {bucket}, key app/{sub}/profile.json")
     expect(profile).to_contain_text(
         f"{document['ContentLength']} bytes, {len(versions)} version(s)")
     expect(profile).to_contain_text("Older versions 30 days")
@@ -109,7 +109,7 @@ def test_download_all_my_data_gives_a_zip_whose_data_and_files_match(
                                        "inArchive": "files/notes.txt",
                                        "sha256": hashlib.sha256(b"my notes").hexdigest()}]
     bucket = named(stack, "s3", "-users-")
-    stored = local_aws(stack, "s3").get_object(Bucket=bucket, Key=f"users/{sub}/profile.json")
+    stored = local_aws(stack, "s3").get_object(Bucket=bucket, Key=f"app/{sub}/profile.json")
     assert data["profile"]["document"] == json.loads(stored["Body"].read())
     item = local_aws(stack, "dynamodb").get_item(TableName=named(stack, "dynamodb", "-users"),
                                                  Key={"sub": {"S": sub}})["Item"]
@@ -146,5 +146,5 @@ def test_check_my_access_shows_the_allowed_and_denied_lines(page: Page,
     expect(page.locator("#access-results")).not_to_contain_text("not as expected")
     expect(page.locator("#access-results")).to_contain_text(NOBODY)
     expect(page.locator("#access-policy")).to_contain_text(
-        f"Your credentials may read your profile document, users/{sub}/profile.json.")
+        f"Your credentials may read your profile document, app/{sub}/profile.json.")
     assert axe_violations(page) == [], "the account page with Check my access's answers"

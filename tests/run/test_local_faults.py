@@ -127,7 +127,7 @@ def test_after_ssm_s3_and_dynamodb_faults_and_one_redrive_everyone_is_greeted_on
         assert sorted(i["sub"]["S"] for i in found["items"]) == sorted(subs)
         # none doubled
         assert [i["login_count"]["N"] for i in found["items"]] == ["1"] * len(people)
-        assert sorted(o["Key"] for o in found["objects"]) == sorted(f"users/{s}/profile.json"
+        assert sorted(o["Key"] for o in found["objects"]) == sorted(f"app/{s}/profile.json"
                                                                     for s in subs)
         assert sorted(p["Name"] for p in found["parameters"]) == \
             sorted(f"/comm-it/local/users/{s}/name" for s in subs)

@@ -161,7 +161,7 @@ def test_a_kill_9_in_the_middle_of_the_pipeline_loses_and_doubles_nothing_saved(
         subs = {sub_of(t) for t in tokens.values()}
         assert {i["sub"]["S"] for i in counts["items"]} == subs
         assert all(i["login_count"]["N"] == "1" for i in counts["items"]), counts["items"]
-        assert {o["Key"] for o in counts["objects"]} == {f"users/{s}/profile.json" for s in subs}
+        assert {o["Key"] for o in counts["objects"]} == {f"app/{s}/profile.json" for s in subs}
         assert sorted(p["Name"] for p in counts["parameters"]) == \
             sorted(f"/comm-it/local/users/{s}/name" for s in subs)
         sqs = second.observer("sqs")

@@ -32,7 +32,7 @@ def aws(stack: RunningStack, service: str) -> Any:
 def profile_document(s3: Any, bucket: str, sub: str) -> dict[str, Any] | None:
     try:
         return json.loads(s3.get_object(Bucket=bucket,
-                                        Key=f"users/{sub}/profile.json")["Body"].read())
+                                        Key=f"app/{sub}/profile.json")["Body"].read())
     except s3.exceptions.NoSuchKey:
         return None
 

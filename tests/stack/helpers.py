@@ -288,7 +288,7 @@ class Person:
 
     @property
     def profile(self) -> str:
-        return f"users/{self.sub}/profile.json"
+        return f"app/{self.sub}/profile.json"
 
 
 def credentials_for(client: Any, tokens: dict[str, Any]) -> dict[str, str]:
@@ -341,3 +341,4 @@ def chalice_client(patch: pytest.MonkeyPatch) -> Iterator[Any]:
     harden_local_gateway(patch.setattr)
     with Client(app, stage_name="local", project_dir=str(ROOT)) as made:
         yield made
+

@@ -13,7 +13,7 @@ from typing import Any
 import boto3
 import pytest
 
-from chalicelib import names, users_bucket, users_table
+from chalicelib import names, user_keys, users_bucket, users_table
 from chalicelib.user_events import (MalformedEvent, UserAuthenticated, UserDeleted, UserUpdated,
                                     parse)
 from local.events import recording
@@ -193,10 +193,15 @@ def test_not_deleted_means_no_record_or_a_live_one(client):
 
 # --- the users bucket (archive_profile) ---------------------------------------------------
 
-def versions(stack: dict[str, str], prefix: str) -> list[str]:
-    listing = aws("s3", stack).list_object_versions(Bucket=stack["USERS_BUCKET_NAME"],
-                                                    Prefix=prefix)
-    return [v["Key"] for v in listing.get("Versions", []) + listing.get("DeleteMarkers", [])]
+def versions(stack: dict[str, str], sub: str) -> list[str]:
+    """Every version and delete marker of the person's objects: their files and what the app
+    keeps of them (chalicelib/user_keys.py)."""
+    found = []
+    for prefix in user_keys.prefixes(sub):
+        listing = aws("s3", stack).list_object_versions(Bucket=stack["USERS_BUCKET_NAME"],
+                                                        Prefix=prefix)
+        found += [v["Key"] for v in listing.get("Versions", []) + listing.get("DeleteMarkers", [])]
+    return found
 
 
 def test_a_change_rewrites_the_document_and_keeps_the_last_login(client):
@@ -219,12 +224,12 @@ def test_deletion_removes_every_version_of_the_profile_and_the_files_and_nothing
         s3.put_object(Bucket=bucket, Key=f"users/{sub}/files/notes.txt", Body=body)
         s3.put_object(Bucket=bucket, Key=f"users/{other}/files/notes.txt", Body=body)
     s3.delete_object(Bucket=bucket, Key=f"users/{sub}/files/notes.txt")  # a delete marker
-    assert len(versions(stack, f"users/{sub}/")) == 5
+    assert len(versions(stack, sub)) == 5
 
     [outcome] = deliver(client, "archive_profile", deletion(sub, T3))
     assert outcome == "deleted (5 object versions)"
-    assert versions(stack, f"users/{sub}/") == []
-    assert len(versions(stack, f"users/{other}/")) == 3  # their profile and two file versions
+    assert versions(stack, sub) == []
+    assert len(versions(stack, other)) == 3  # their profile and two file versions
     tombstone = json.loads(s3.get_object(Bucket=bucket,
                                          Key=f"tombstones/{sub}.json")["Body"].read())
     assert set(tombstone) == {"sub", "deletedAt", "eventId"}
@@ -237,7 +242,7 @@ def test_no_event_writes_the_profile_of_a_deleted_account_again(client, stack):
     deliver(client, "archive_profile", login(sub, T1), deletion(sub, T2))
     assert deliver(client, "archive_profile", login(sub, T1), update(sub, T3)) == [
         users_bucket.SKIPPED_DELETED, users_bucket.SKIPPED_DELETED]
-    assert versions(stack, f"users/{sub}/") == []
+    assert versions(stack, sub) == []
 
 
 def test_a_login_written_while_the_account_was_deleted_is_taken_back(stack, monkeypatch):
@@ -254,7 +259,7 @@ def test_a_login_written_while_the_account_was_deleted_is_taken_back(stack, monk
     monkeypatch.setattr(users_bucket, "is_deleted", first_look_misses)
     assert users_bucket.save_profile(login(sub, T1)) == users_bucket.SKIPPED_DELETED
     assert len(calls) == 2
-    assert versions(stack, f"users/{sub}/") == []
+    assert versions(stack, sub) == []
 
 
 # --- the name in Parameter Store (sync_name, fed by the table's stream) -------------------

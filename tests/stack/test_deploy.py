@@ -210,8 +210,8 @@ def test_purge_removes_every_version_the_table_and_the_names(aws, project):
     s3.create_bucket(Bucket=bucket, CreateBucketConfiguration={"LocationConstraint": "eu-west-1"})
     s3.put_bucket_versioning(Bucket=bucket, VersioningConfiguration={"Status": "Enabled"})
     for body in (b"v1", b"v2"):
-        s3.put_object(Bucket=bucket, Key="users/a/profile.json", Body=body)
-    s3.delete_object(Bucket=bucket, Key="users/a/profile.json")  # a delete marker
+        s3.put_object(Bucket=bucket, Key="app/a/profile.json", Body=body)
+    s3.delete_object(Bucket=bucket, Key="app/a/profile.json")  # a delete marker
     ddb.create_table(TableName="comm-it-dev-users", BillingMode="PAY_PER_REQUEST",
                      KeySchema=[{"AttributeName": "sub", "KeyType": "HASH"}],
                      AttributeDefinitions=[{"AttributeName": "sub", "AttributeType": "S"}])

@@ -117,7 +117,7 @@ def test_any_other_bucket_is_refused(person, dev_s3):
 def test_made_up_keys_outside_the_own_files_are_refused(person):
     alice = person()
     for key in (f"users/{alice.sub}/other.txt", f"users/{alice.sub}/files",
-                f"users/{alice.sub}-x/files/a.txt", f"users/{alice.sub}/profile.json.bak",
+                f"users/{alice.sub}-x/files/a.txt", f"app/{alice.sub}/profile.json.bak",
                 f"{alice.file('a.txt')}".replace("users/", "Users/"), f"other/{alice.sub}/files/a",
                 "profile.json"):
         refused(lambda key=key: alice.s3.put_object(Bucket=alice.bucket, Key=key, Body=b"x"))

@@ -34,7 +34,8 @@ def test_the_authenticated_role_grants_exactly_the_contract_and_nothing_else():
                   for s in statements]
     assert normalised == [
         {"Effect": "Allow", "Action": ["s3:GetObject"],
-         "Resource": {"Fn::Sub": f"{own}/profile.json"}, "Condition": None},
+         "Resource": {"Fn::Sub": "${UsersBucket.Arn}/app/${!aws:PrincipalTag/sub}/profile.json"},
+         "Condition": None},
         {"Effect": "Allow", "Action": ["s3:DeleteObject", "s3:GetObject", "s3:PutObject"],
          "Resource": {"Fn::Sub": f"{own}/files/*"}, "Condition": None},
         {"Effect": "Allow", "Action": ["s3:ListBucket"],
@@ -42,7 +43,7 @@ def test_the_authenticated_role_grants_exactly_the_contract_and_nothing_else():
          "Condition": {"StringLike": {"s3:prefix": [
              "users/${aws:PrincipalTag/sub}/files/",
              "users/${aws:PrincipalTag/sub}/files/*",
-             "users/${aws:PrincipalTag/sub}/profile.json"]}}},
+             "app/${aws:PrincipalTag/sub}/profile.json"]}}},
         {"Effect": "Allow", "Action": ["dynamodb:GetItem"],
          "Resource": {"Fn::GetAtt": ["UsersTable", "Arn"]},
          "Condition": {"ForAllValues:StringEquals": {
@@ -65,7 +66,7 @@ def test_the_local_role_is_the_templates_role(local_aws, stack):
     document = iam.get_role_policy(RoleName=name, PolicyName=policy_name)["PolicyDocument"]
     bucket = f"arn:aws:s3:::{stack['USERS_BUCKET_NAME']}"
     assert [s["Resource"] for s in document["Statement"]] == [
-        f"{bucket}/users/${{aws:PrincipalTag/sub}}/profile.json",
+        f"{bucket}/app/${{aws:PrincipalTag/sub}}/profile.json",
         f"{bucket}/users/${{aws:PrincipalTag/sub}}/files/*", bucket,
         f"arn:aws:dynamodb:{LOCAL_REGION}:{ACCOUNT_ID}:table/{stack['USERS_TABLE_NAME']}",
         f"arn:aws:ssm:{LOCAL_REGION}:{ACCOUNT_ID}:parameter/comm-it/local/users/"

@@ -38,7 +38,7 @@ def test_a_login_reaches_dynamodb_s3_parameter_store_and_the_greeting(client, re
     assert item["name"]["S"] == "Grace Hopper" and item["username"]["S"] == person["username"]
     assert item["login_count"]["N"] == "1"
     document = json.loads(eventually(lambda: aws("s3", stack).get_object(
-        Bucket=stack["USERS_BUCKET_NAME"], Key=f"users/{sub}/profile.json")["Body"].read(),
+        Bucket=stack["USERS_BUCKET_NAME"], Key=f"app/{sub}/profile.json")["Body"].read(),
         what="S3"))
     assert document["name"] == "Grace Hopper" and document["email"] == person["email"]
     parameter = aws("ssm", stack).get_parameter(

@@ -32,7 +32,7 @@ def settled(stack: dict[str, str], sub: str, logins: int) -> dict[str, str]:
     if record.get("login_count", 0) < logins:
         return {}
     document = json.loads(aws("s3", stack).get_object(
-        Bucket=stack["USERS_BUCKET_NAME"], Key=f"users/{sub}/profile.json")["Body"].read())
+        Bucket=stack["USERS_BUCKET_NAME"], Key=f"app/{sub}/profile.json")["Body"].read())
     names.forget_cache()
     return {"dynamodb": record.get("name", ""), "s3": document["name"],
             "ssm": names.get(sub) or ""}

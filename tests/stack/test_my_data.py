@@ -37,7 +37,7 @@ def someone(client: Any, register: Any, dev: Any, stack: dict[str, str]) -> Any:
         sub = sub_of(who)
         s3 = dev("s3")
         for name in ("Ada", "Ada Lovelace"):
-            s3.put_object(Bucket=stack["USERS_BUCKET_NAME"], Key=f"users/{sub}/profile.json",
+            s3.put_object(Bucket=stack["USERS_BUCKET_NAME"], Key=f"app/{sub}/profile.json",
                           Body=json.dumps({"sub": sub, "name": name}).encode())
         dev("dynamodb").put_item(TableName=stack["USERS_TABLE_NAME"], Item={
             "sub": {"S": sub}, "name": {"S": "Ada Lovelace"}, "login_count": {"N": "2"}})
@@ -66,7 +66,7 @@ def test_every_place_is_a_row_with_the_values_the_services_hold(client, someone,
     assert table["readWith"] == my_data.YOUR_CREDENTIALS
     [profile] = [r for r in response.json_body["places"]
                  if r["resource"] == (f"Bucket {stack['USERS_BUCKET_NAME']}, "
-                                      f"key users/{sub}/profile.json")]
+                                      f"key app/{sub}/profile.json")]
     assert profile["holds"] == [f"{len(json.dumps({'sub': sub, 'name': 'Ada Lovelace'}))} bytes, "
                                 "2 version(s) (1 older)"]
     assert profile["stays"].startswith("Older versions 30 days after they are replaced")
@@ -118,7 +118,7 @@ def test_the_zip_holds_everything_the_services_hold(client, someone, dev, stack)
     assert [v["document"] for v in data["profile"]["olderVersions"]] == [
         {"sub": sub, "name": "Ada"}]
     versions = dev("s3").list_object_versions(Bucket=stack["USERS_BUCKET_NAME"],
-                                              Prefix=f"users/{sub}/profile.json")["Versions"]
+                                              Prefix=f"app/{sub}/profile.json")["Versions"]
     assert sorted(v["versionId"] for v in data["profile"]["versions"]) == \
         sorted(v["VersionId"] for v in versions)
     history = dev("ssm").get_parameter_history(Name=f"/comm-it/local/users/{sub}/name")
@@ -175,7 +175,7 @@ def test_check_my_access_allows_your_own_and_denies_anothers(client, someone):
     assert all(sub not in r["request"] or my_access.NOBODY not in r["request"] for r in results)
     assert sum(my_access.NOBODY in r["request"] for r in results) == 3
     policy = response.json_body["policy"]
-    assert any(f"users/{sub}/profile.json" in line for line in policy)
+    assert any(f"app/{sub}/profile.json" in line for line in policy)
     assert len(policy) == len(my_access.ROLE_IN_WORDS) + 1
 
 

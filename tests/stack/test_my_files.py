@@ -199,7 +199,7 @@ def test_the_archived_profile_document_has_a_link_that_downloads_it(client, regi
                                                                     stack):
     person = register()
     document = json.dumps({"sub": sub_of(person), "name": "Ada Lovelace"}).encode()
-    s3.put_object(Bucket=bucket_of(stack), Key=f"users/{sub_of(person)}/profile.json",
+    s3.put_object(Bucket=bucket_of(stack), Key=f"app/{sub_of(person)}/profile.json",
                   Body=document, ContentType="application/json")
     response = client.http.get(PROFILE, headers=bearer(person))
     assert response.status_code == 200, response.body
@@ -213,7 +213,7 @@ def test_the_archived_profile_document_has_a_link_that_downloads_it(client, regi
 def test_the_profile_document_route_names_only_the_persons_own_document(client, register, s3,
                                                                         stack):
     alice, bob = register(), register()
-    s3.put_object(Bucket=bucket_of(stack), Key=f"users/{sub_of(alice)}/profile.json", Body=b"{}")
+    s3.put_object(Bucket=bucket_of(stack), Key=f"app/{sub_of(alice)}/profile.json", Body=b"{}")
     assert client.http.get(PROFILE, headers=bearer(alice)).status_code == 200
     assert_error(client.http.get(PROFILE, headers=bearer(bob)), 404, "NotArchivedYet")
 

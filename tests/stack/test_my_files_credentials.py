@@ -26,7 +26,7 @@ def test_every_s3_call_and_link_is_signed_with_the_persons_credentials(
     from chalicelib import cognito_credentials
 
     person = register()
-    s3.put_object(Bucket=bucket_of(stack), Key=f"users/{sub_of(person)}/profile.json", Body=b"{}")
+    s3.put_object(Bucket=bucket_of(stack), Key=f"app/{sub_of(person)}/profile.json", Body=b"{}")
     given: list[dict] = []
     real_exchange = cognito_credentials.aws_credentials
     monkeypatch.setattr(cognito_credentials, "aws_credentials",

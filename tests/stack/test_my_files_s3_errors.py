@@ -55,7 +55,7 @@ def test_a_403_on_the_profile_document_is_told_apart_by_listing_its_key(
         client, register, monkeypatch, archived, status, code):
     """Missing (the listing is empty) -> 404; there but refused -> IAM speaking, 403."""
     person = register()
-    keys = [f"users/{sub_of(person)}/profile.json"] if archived else []
+    keys = [f"app/{sub_of(person)}/profile.json"] if archived else []
     real = acting_as.client_as
     monkeypatch.setattr(acting_as, "client_as",
                         lambda service, credentials: HeadRefused(real(service, credentials), keys))

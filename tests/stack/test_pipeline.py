@@ -121,7 +121,7 @@ def test_archive_profile_writes_the_users_json_document(client, stack):
         client.lambda_.invoke("archive_profile",
                               sqs_event(client, event.to_json(), queue=ARCHIVE_QUEUE_SETTING))
     body = aws("s3", stack).get_object(Bucket=stack["USERS_BUCKET_NAME"],
-                                       Key=f"users/{event.sub}/profile.json")["Body"].read()
+                                       Key=f"app/{event.sub}/profile.json")["Body"].read()
     document = json.loads(body)
     assert document["name"] == "Ada Lovelace" and document["email"] == "ada@example.com"
     assert document["sub"] == event.sub and document["lastEventId"] == event.event_id

@@ -244,3 +244,31 @@ def test_a_deleted_accounts_files_written_afterwards_with_old_credentials_are_re
     someone.s3.put_object(Bucket=someone.bucket, Key=someone.file("late.txt"), Body=b"again")
     eventually(lambda: versions_of(dev_s3, someone.bucket, f"users/{someone.sub}/") == [],
                timeout=15, what="every version written after the deletion to go")
+
+
+def test_only_a_persons_files_set_off_the_quota_not_the_apps_profile_or_archive(
+        person, dev_s3, stack):
+    """The bucket's notification is by prefix (users/), and only files are there: the profile
+    the archive Lambda writes at every log-in and the `Download all my data` archive (under
+    app/<sub>/, chalicelib/user_keys.py) invoke enforce_quota for nothing no more."""
+    from urllib.parse import unquote_plus
+
+    import boto3
+
+    from chalicelib import user_keys
+    from chalicelib.config import deploy_value
+
+    someone = person()  # the fixture writes the profile, as the archive Lambda does
+    dev_s3.put_object(Bucket=someone.bucket, Key=user_keys.export_key(someone.sub), Body=b"zip")
+    someone.s3.put_object(Bucket=someone.bucket, Key=someone.file("notes.txt"), Body=b"one")
+    sqs = boto3.client("sqs", endpoint_url=stack["AWS_ENDPOINT_URL"],
+                       region_name=stack["AWS_DEFAULT_REGION"])
+    url = sqs.get_queue_url(QueueName=deploy_value("QUOTA_QUEUE_NAME"))["QueueUrl"]
+    keys: list[str] = []
+    while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,
+                                       WaitTimeSeconds=1).get("Messages", []):
+        for message in batch:
+            sqs.delete_message(QueueUrl=url, ReceiptHandle=message["ReceiptHandle"])
+            keys += [unquote_plus(r["s3"]["object"]["key"])  # S3 sends keys URL-encoded
+                     for r in json.loads(message["Body"]).get("Records", [])]
+    assert [key for key in keys if someone.sub in key] == [someone.file("notes.txt")]

@@ -214,7 +214,7 @@ def test_the_archive_lambda_may_list_the_tombstone_prefix_so_a_missing_one_is_a_
     from chalicelib.user_keys import tombstone_key
 
     assert _allows_list(document, tombstone_key("abc"))
-    assert _allows_list(document, "users/abc/profile.json")
+    assert _allows_list(document, "app/abc/profile.json")
     assert not _allows_list(document, "other/abc")
 
 

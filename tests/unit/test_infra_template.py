@@ -108,7 +108,7 @@ def test_identity_role_is_assumed_only_by_signed_in_users_of_this_pool_with_the_
 def test_the_principal_tag_key_matches_where_the_archive_lambda_writes():
     from chalicelib import user_keys
 
-    assert user_keys.profile_key("SUB") == "users/SUB/profile.json"
+    assert user_keys.profile_key("SUB") == "app/SUB/profile.json"
 
 
 def test_the_authenticated_roles_policy_names_the_key_layout_of_chalicelib_user_keys(template):

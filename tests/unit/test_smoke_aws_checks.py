@@ -325,11 +325,12 @@ def test_cleanup_after_a_failed_run_removes_the_user_parameter_files_and_record(
     assert lines == [("PASS cleanup: the app did not delete the account "
                       "(DELETE /api/account answered "
                       "502 {'message': 'Internal server error'}), so directly; removed the Cognito "
-                      "user, the name parameter, the files under users/1234-sub/, the users table "
+                      "user, the name parameter, the objects under users/1234-sub/, the objects "
+                      "under app/1234-sub/, the users table "
                       "record, the other person's decoy")]
     assert ("admin_delete_user", smoke.state.username) in fake.calls
     assert ("delete_parameter", "/comm-it/dev/users/1234-sub/name") in fake.calls
-    assert ("delete_objects", ["users/1234-sub/profile.json"]) in fake.calls
+    assert ("delete_objects", ["app/1234-sub/profile.json"]) in fake.calls
     assert ("delete_item", "1234-sub") in fake.calls
 
 
@@ -422,7 +423,7 @@ def profile_run(monkeypatch: pytest.MonkeyPatch, answer: dict[str, Any]) -> tupl
         def get_object(self, Bucket: str, Key: str) -> dict[str, Any]:  # noqa: N803
             import io
 
-            assert Key == "users/person-sub/profile.json"
+            assert Key == "app/person-sub/profile.json"
             return {"Body": io.BytesIO(b'{"email": "p@example.com"}')}
 
     monkeypatch.setattr(targets.Target, "client_as",
