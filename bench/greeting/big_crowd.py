@@ -12,6 +12,7 @@ from bench.children import Deadline
 from bench.greeting.crowd import at_once, in_threads, summary
 from bench.greeting.person import PASSWORD
 from bench.greeting.stack import Stack
+from chalicelib import user_keys
 
 
 def created_and_greeted(stack: Stack, deadline: Deadline, n: int) -> dict[str, Any]:
@@ -79,10 +80,10 @@ def written(stack: Stack, names: set[str], settle_s: float) -> dict[str, Any]:
             TableName=outputs["USERS_TABLE_NAME"], ConsistentRead=True)
             for item in page["Items"] if item.get("name", {}).get("S") in names]
         subs = {item["sub"]["S"] for item in items}
+        profiles = {user_keys.profile_key(sub) for sub in subs}
         versions = [v["Key"] for page in s3.get_paginator("list_object_versions").paginate(
-            Bucket=outputs["USERS_BUCKET_NAME"], Prefix="users/")
-            for v in page.get("Versions", [])
-            if v["Key"].split("/")[1] in subs and v["Key"].endswith("/profile.json")]
+            Bucket=outputs["USERS_BUCKET_NAME"])
+            for v in page.get("Versions", []) if v["Key"] in profiles]
         parameters = [p for page in ssm.get_paginator("get_parameters_by_path").paginate(
             Path="/", Recursive=True) for p in page["Parameters"] if p["Value"] in names]
         done = min(len(items), len(set(versions)), len(parameters)) >= len(names)
