@@ -5,6 +5,8 @@ by the local AWS (which creates the same resources from the same file).
 """
 from __future__ import annotations
 
+import copy
+import functools
 import re
 from pathlib import Path
 from typing import Any
@@ -17,7 +19,15 @@ _SCALAR_TAGS = {"Ref": lambda v: {"Ref": v},
 
 
 def load(path: Path = TEMPLATE_PATH) -> dict[str, Any]:
-    return loads(path.read_text(encoding="utf-8"))
+    """The template as a dict of its own (the caller may change it): each text is parsed
+    once, then copied (~1 ms against ~90 ms of YAML; make deploy, the local AWS and the
+    tests read it many times)."""
+    return copy.deepcopy(_parsed(path.read_text(encoding="utf-8")))
+
+
+@functools.lru_cache(maxsize=8)
+def _parsed(text: str) -> dict[str, Any]:
+    return loads(text)
 
 
 def loads(text: str) -> dict[str, Any]:
