@@ -1,11 +1,12 @@
 """Issue 27's rehearsal: the real `make deploy` and `make destroy` (python -m infra.deploy,
 the chalice CLI's own deploy and delete) against a local AWS (python -m local.alone).
 
-Each step runs `make` in a copy of the files git tracks, as a clone has them (no
-.chalice/deployed/, no policy files, no record but the one in Parameter Store): a first
-deploy, a second from a fresh copy that must update the same REST API, then destroy. A
-variant refuses the REST API import once (a fault of the local AWS while the deploy runs),
-and the next deploy must finish and destroy leave nothing (issue 27, defect 1). The copies
+Each step runs `make` in a copy of the files git tracks (and new ones it does not ignore),
+as a clone has them (no .chalice/deployed/, no policy files, no record but the one in
+Parameter Store): a first deploy, a second from a fresh copy that must update the same REST
+API, then destroy, then purge-retained. A variant refuses the REST API import once (a fault
+of the local AWS while the deploy runs), and the next deploy must finish and destroy leave
+nothing (issue 27, defect 1). ~1-2 min on 2 cores (the local AWS holds ~1 GB of zips). The copies
 share chalice's build of the dependencies (.chalice/deployments/, a machine's cache that
 git ignores) so only the first deploy fetches the Lambda's Linux wheels.
 """
