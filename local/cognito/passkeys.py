@@ -93,13 +93,13 @@ def _origin(credential: Any, rp_id: str) -> str:
         client_data = credential["response"]["clientDataJSON"]
         padded = client_data + "=" * (-len(client_data) % 4)
         origin = json.loads(base64.urlsafe_b64decode(padded))["origin"]
-    except (KeyError, TypeError, ValueError):
+        parts = urlsplit(origin)
+        host = parts.hostname or ""
+    except (KeyError, TypeError, ValueError, AttributeError):
         from moto.cognitoidp import exceptions as errors
 
         raise errors.InvalidParameterException("The credential is not valid WebAuthn JSON.") \
             from None
-    parts = urlsplit(origin)
-    host = parts.hostname or ""
     secure = parts.scheme == "https" or (parts.scheme == "http" and host == "localhost")
     if not secure or not (host == rp_id or host.endswith("." + rp_id)):
         raise OriginNotAllowed(f"Origin {origin} is not allowed for relying party {rp_id}")
@@ -153,8 +153,8 @@ def _complete_registration(self: Any) -> Any:
         if "RP ID hash" in str(exc):
             raise RelyingPartyMismatch(str(exc)) from None
         raise errors.InvalidParameterException(str(exc)) from None
-    except WebAuthnException as exc:
-        raise errors.InvalidParameterException(str(exc)) from None
+    except (WebAuthnException, ValueError, TypeError, KeyError, AttributeError) as exc:
+        raise errors.InvalidParameterException(str(exc)) from None  # not WebAuthn's JSON
     response = credential.get("response") or {}
     with _lock:
         passkeys(user).append({
@@ -247,7 +247,7 @@ def respond(backend: Any, pool: Any, client: Any, session: str,
             credential_public_key=_bytes(passkey["public_key"]),
             credential_current_sign_count=int(passkey["sign_count"]),
             require_user_verification=_uv(pool) == "required")
-    except WebAuthnException:
+    except (WebAuthnException, ValueError, TypeError, KeyError, AttributeError):
         lockout.failed(user)
         raise errors.NotAuthorizedError("Incorrect username or passkey.") from None
     lockout.succeeded(user)

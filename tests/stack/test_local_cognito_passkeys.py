@@ -200,3 +200,34 @@ def test_a_person_with_two_step_on_signs_in_with_a_passkey_only_with_passkey_mfa
     assert started["ChallengeName"] == "WEB_AUTHN"
     tokens = answer(stack, started, name, device.get(request_options(started), ORIGIN))
     assert tokens["AuthenticationResult"]["AccessToken"]  # no SOFTWARE_TOKEN_MFA challenge
+
+
+def _client_data(origin: Any) -> str:
+    from infra.smoke.soft_authenticator import b64url
+
+    return b64url(json.dumps({"type": "webauthn.create", "challenge": "x",
+                              "origin": origin}).encode())
+
+
+@pytest.mark.parametrize("credential", [
+    {}, {"response": 5}, {"response": {"clientDataJSON": "%%%"}},
+    {"response": {"clientDataJSON": _client_data(5)}},
+    {"response": {"clientDataJSON": _client_data("http://localhost:99999999")}},
+    {"id": "x", "rawId": "x", "type": "public-key",
+     "response": {"clientDataJSON": _client_data(ORIGIN), "attestationObject": "AAAA"}}])
+def test_a_credential_that_is_not_webauthns_json_is_refused_not_a_500(stack,
+                                                                                  credential):
+    me = person(stack, unique("pk"))
+    cognito = idp(stack)
+    cognito.start_web_authn_registration(AccessToken=me["AccessToken"])
+    with pytest.raises(ClientError) as refused:
+        cognito.complete_web_authn_registration(AccessToken=me["AccessToken"],
+                                                Credential=credential)
+    assert error(refused) == "InvalidParameterException"
+    name = unique("pk")
+    register(stack, person(stack, name), SoftAuthenticator())
+    started = begin(stack, name)
+    with pytest.raises(ClientError) as answered:
+        answer(stack, started, name, {**credential, "id": request_options(started)[
+            "allowCredentials"][0]["id"]})
+    assert error(answered) in ("InvalidParameterException", "NotAuthorizedException")
