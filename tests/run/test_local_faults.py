@@ -44,7 +44,7 @@ def stores(stack: RunningStack) -> dict[str, list]:
     s3 = stack.observer("s3")
     bucket = next(b["Name"] for b in s3.list_buckets()["Buckets"]
                   if b["Name"].startswith("comm-it-local-users"))
-    objects = s3.list_objects_v2(Bucket=bucket, Prefix="users/").get("Contents", [])
+    objects = s3.list_objects_v2(Bucket=bucket, Prefix="app/").get("Contents", [])  # the profiles
     ssm = stack.observer("ssm")
     parameters, token = [], None
     while True:

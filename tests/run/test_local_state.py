@@ -40,7 +40,7 @@ def bucket(stack: RunningStack) -> str:
 def count_everything(stack: RunningStack) -> dict[str, Any]:
     items = stack.observer("dynamodb").scan(TableName=TABLE)["Items"]
     objects = stack.observer("s3").list_objects_v2(Bucket=bucket(stack),
-                                               Prefix="users/").get("Contents", [])
+                                               Prefix="app/").get("Contents", [])  # the profiles
     parameters = stack.observer("ssm").get_parameters_by_path(Path="/comm-it/local/users",
                                                           Recursive=True, MaxResults=10)
     names = list(parameters["Parameters"])
