@@ -4,15 +4,16 @@ DeleteWebAuthnCredential, with the person's access token) and the log-in page's 
 passkey` (InitiateAuth USER_AUTH with PREFERRED_CHALLENGE WEB_AUTHN, then RespondToAuthChallenge
 WEB_AUTHN with the browser's answer), landing like any log-in (chalicelib/login.py).
 
-Cognito checks the passkeys (challenge, origin, relying party, signature, user verification,
-sign count); the app keeps what Cognito does not show: when each passkey last signed in (an
-item per person in the security table). As with email codes the challenge's session waits in
-the security table under the username (3 minutes) and an unknown username, or one without a
-passkey, gets request options of the same shape that no passkey answers. Refused passkeys count
-against the account (attempts.PASSKEY). Two-step verification: Cognito offers a person with MFA
-on no passwordless first factor, except a passkey with passkey MFA on (WebAuthnMfaSettings: the
-pool requires user verification, so the passkey is both steps). The app turns passkey MFA on
-with two-step verification (chalicelib/two_step.py) and when such a person adds a passkey.
+Cognito checks the passkeys (challenge, origin, relying party, signature, user verification, sign
+count); the app keeps what Cognito does not show: when each passkey last signed in (an item per
+person in the security table). The challenge's session waits in the security table under the
+challenge (3 minutes, one answer; asking again never spoils a log-in under way), and an unknown
+username, or one without a passkey, gets options of the same shape no passkey answers. Refused
+passkeys count against the account (attempts.PASSKEY). Two-step verification: Cognito offers a
+person with MFA on no passwordless first factor, except a passkey with passkey MFA on
+(WebAuthnMfaSettings: the pool requires user verification, so the passkey is both steps). The app
+turns passkey MFA on with two-step verification (chalicelib/two_step.py) and when such a person
+adds a passkey.
 `offered()`: the stage has a relying party (PasskeyRelyingPartyId, docs/deploy.md).
 """
 from __future__ import annotations
@@ -144,9 +145,11 @@ def begin(username: str) -> dict[str, Any]:
     else:
         session, options = "", {"challenge": _random(32), "timeout": SESSION_SECONDS * 1000,
                                 "allowCredentials": [], "userVerification": "required"}
-    security_table.change(limits().table, _key(person),
-                          lambda _, now: ({"session": session}, now + SESSION_SECONDS),
-                          clock=limits().clock)
+    # Under its challenge, not the username: asking again (anyone may) never spoils a log-in
+    # under way.
+    now = limits().clock()
+    limits().table.put(_key(str(options["challenge"])), {"session": session, "username": person},
+                       now=now, expires_at=now + SESSION_SECONDS, replacing=None)
     return {"options": options}
 
 
@@ -161,9 +164,11 @@ def log_in(username: str, credential: str) -> dict[str, Any]:
     answer = _json(credential)
     try:
         with limits().guessing(PASSKEY, person):
-            item = limits().table.get(_key(person), limits().clock())
-            limits().table.delete(_key(person))  # one answer per challenge
-            if item is None or not item.get("session"):
+            key = _key(_challenge_of(answer))
+            item = limits().table.get(key, limits().clock())
+            limits().table.delete(key)  # one answer per challenge
+            if item is None or not item.get("session") \
+                    or str(item.get("username", "")).casefold() != person.casefold():
                 raise Unauthorized(REFUSED, code="PasskeyRefused")
             result = cognito.call(
                 "respond_to_auth_challenge",
@@ -206,8 +211,19 @@ def _used(sub: str, credential_id: str) -> None:
     security_table.change(limits().table, _used_key(sub), change, clock=limits().clock)
 
 
-def _key(person: str) -> str:
-    return "passkey-sign-in#" + hashlib.sha256(person.casefold().encode()).hexdigest()
+def _key(challenge: str) -> str:
+    # A digest, not the challenge: the table never holds what the answer signs.
+    return "passkey-sign-in#" + hashlib.sha256(challenge.encode()).hexdigest()
+
+
+def _challenge_of(answer: dict[str, Any]) -> str:
+    """The challenge the browser signed (its clientDataJSON's), or ""."""
+    try:
+        data = str(answer["response"]["clientDataJSON"])
+        client = json.loads(base64.urlsafe_b64decode(data + "=" * (-len(data) % 4)))
+        return str(client["challenge"])
+    except (KeyError, TypeError, ValueError):
+        return ""
 
 
 def _json(text: str) -> dict[str, Any]:

@@ -105,6 +105,24 @@ def test_a_person_with_two_step_on_signs_in_with_a_passkey_and_no_app_code(clien
     assert "challenge" not in tokens and tokens["idToken"]
 
 
+def test_asking_again_for_the_username_never_spoils_a_log_in_under_way(client, register):
+    person = register()
+    device = SoftAuthenticator()
+    add(client, person, device)
+    first = options_for(client, person["username"])
+    options_for(client, person["username"])  # anyone may ask, for any username
+    assert_ok(sign_in(client, person["username"], device.get(first, ORIGIN)))
+
+
+def test_an_answer_for_another_username_is_refused(client, register):
+    alice, bob = register(), register()
+    device = SoftAuthenticator()
+    add(client, alice, device)
+    options = options_for(client, alice["username"])
+    assert_error(sign_in(client, bob["username"], device.get(options, ORIGIN)), 401,
+                 "PasskeyRefused")
+
+
 def test_an_answer_used_twice_is_refused(client, register):
     person = register()
     device = SoftAuthenticator()
