@@ -99,6 +99,17 @@ def web_acl_request(stage: str = "dev") -> dict[str, Any]:
 
 # --- the app's routes ------------------------------------------------------------------------
 
+def deployable_rest_api(apigateway: Any, name: str = "comm-it") -> str:
+    """A REST API with one method (GET / on a MOCK integration), as `chalice deploy` leaves
+    one: API Gateway deploys no API without a method. Its id."""
+    api_id = apigateway.create_rest_api(name=name)["id"]
+    root = apigateway.get_resources(restApiId=api_id)["items"][0]["id"]
+    apigateway.put_method(restApiId=api_id, resourceId=root, httpMethod="GET",
+                          authorizationType="NONE")
+    apigateway.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET", type="MOCK")
+    return api_id
+
+
 def app_routes() -> list[tuple[str, str]]:
     """Every (method, path) the app serves, read from app.routes (new routes included)."""
     from app import app

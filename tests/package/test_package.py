@@ -21,7 +21,8 @@ import pytest
 
 from infra import chalice_cli, package as infra_package, policy
 from infra import template as infra_template
-from tests.helpers import ACCOUNT, REGION, ROOT, fake_outputs, web_acl_request
+from tests.helpers import (ACCOUNT, REGION, ROOT, deployable_rest_api, fake_outputs,
+                           web_acl_request)
 
 
 @pytest.fixture(scope="module")
@@ -347,12 +348,7 @@ def deployed(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, Any]:
         kinds = infra_package.event_kinds()
 
         def chalice(command: list[str], cwd: Path, check: bool) -> None:
-            api_id = apigateway.create_rest_api(name="comm-it")["id"]
-            root = apigateway.get_resources(restApiId=api_id)["items"][0]["id"]
-            apigateway.put_method(restApiId=api_id, resourceId=root, httpMethod="GET",
-                                  authorizationType="NONE")
-            apigateway.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET",
-                                       type="MOCK")
+            api_id = deployable_rest_api(apigateway)
             resources = [{"name": "rest_api", "resource_type": "rest_api", "rest_api_id": api_id,
                           "rest_api_url":
                               f"https://{api_id}.execute-api.{REGION}.amazonaws.com/api/"}]

@@ -16,7 +16,7 @@ import pytest
 
 from infra import credentials, deploy, policy, runtime, stack, stage, teardown
 from infra.errors import DeployError
-from tests.helpers import ROOT, fake_outputs
+from tests.helpers import ROOT, deployable_rest_api, fake_outputs
 from tests.stack.deploying import STAND_IN
 
 class FakeChalice:
@@ -35,23 +35,13 @@ class FakeChalice:
             self.env = json.loads((self.project / ".chalice" / "config.json").read_text())[
                 "stages"][command[-1]]["environment_variables"]
             deployed.mkdir(exist_ok=True)
-            api_id = self._rest_api() if self.apigateway else "abc123"
+            api_id = deployable_rest_api(self.apigateway) if self.apigateway else "abc123"
             (deployed / f"{command[-1]}.json").write_text(json.dumps({"resources": [
                 {"name": "api_handler", "resource_type": "lambda_function"},
                 {"name": "rest_api", "resource_type": "rest_api", "rest_api_id": api_id,
                  "rest_api_url": f"https://{api_id}.execute-api.eu-west-1.amazonaws.com/api/"}]}))
         elif command[1] == "delete":
             (deployed / f"{command[-1]}.json").unlink()
-
-    def _rest_api(self) -> str:
-        """A REST API with one method, as `chalice deploy` leaves one (deployable)."""
-        api_id = self.apigateway.create_rest_api(name="comm-it")["id"]
-        root = self.apigateway.get_resources(restApiId=api_id)["items"][0]["id"]
-        self.apigateway.put_method(restApiId=api_id, resourceId=root, httpMethod="GET",
-                                   authorizationType="NONE")
-        self.apigateway.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET",
-                                        type="MOCK")
-        return api_id
 
 
 # --- credentials --------------------------------------------------------------------

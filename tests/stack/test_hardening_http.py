@@ -15,7 +15,7 @@ from chalice import Chalice
 from chalicelib import inputs
 from chalicelib.headers import SECURITY_HEADERS, security_headers
 from chalicelib.inputs import MAX_BODY_BYTES
-from tests.helpers import ROOT
+from tests.helpers import ROOT, deployable_rest_api
 
 
 def routes() -> list[tuple[str, str]]:
@@ -133,12 +133,7 @@ def test_api_gateways_own_answers_carry_the_headers_a_static_value_can_hold(monk
         monkeypatch.setenv(name, value)
     with mock_aws():
         apigateway = boto3.client("apigateway", region_name="eu-west-1")
-        api_id = apigateway.create_rest_api(name="comm-it")["id"]
-        root = apigateway.get_resources(restApiId=api_id)["items"][0]["id"]
-        apigateway.put_method(restApiId=api_id, resourceId=root, httpMethod="GET",
-                              authorizationType="NONE")
-        apigateway.put_integration(restApiId=api_id, resourceId=root, httpMethod="GET",
-                                   type="MOCK")
+        api_id = deployable_rest_api(apigateway)
         gateway.configure_api(apigateway, api_id, "api")
         for response_type in gateway.RESPONSE_TYPES:
             answer = apigateway.get_gateway_response(restApiId=api_id, responseType=response_type)
