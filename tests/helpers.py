@@ -99,6 +99,16 @@ def web_acl_request(stage: str = "dev") -> dict[str, Any]:
 
 # --- the app's routes ------------------------------------------------------------------------
 
+class Clock:
+    """A clock the test moves, for code that takes its clock: `now`, in epoch seconds."""
+
+    def __init__(self, now: float = 2_000_000_000.0) -> None:
+        self.now = now
+
+    def __call__(self) -> float:
+        return self.now
+
+
 def deployable_rest_api(apigateway: Any, name: str = "comm-it") -> str:
     """A REST API with one method (GET / on a MOCK integration), as `chalice deploy` leaves
     one: API Gateway deploys no API without a method. Its id."""

@@ -14,7 +14,7 @@ import pytest
 
 from chalicelib import attempts
 from local import clock as local_clock
-from tests.helpers import post
+from tests.helpers import Clock, post
 from tests.stack.helpers import assert_error, assert_ok, log_in, new_person
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
@@ -24,14 +24,6 @@ WRONG_PASSWORD = "Wr0ng-password"  # noqa: S105 (a wrong one, on purpose)
 # app and its calls to the local AWS (the app-code storm also logs in again every 4 guesses):
 # a thousand of them took 23 s and 7 s of the stack tier's ~250 s, and showed nothing more.
 GUESSES = 200
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 2_000_000_000.0
-
-    def __call__(self) -> float:
-        return self.now
 
 
 @pytest.fixture

@@ -12,19 +12,12 @@ import pytest
 
 from chalicelib import cognito, cognito_sign_in
 from local import clock as local_clock
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 1000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import Clock
 
 
 @pytest.fixture
 def clock() -> Iterator[Clock]:
-    fake = Clock()
+    fake = Clock(1000.0)
     with local_clock.set(fake):
         yield fake
 

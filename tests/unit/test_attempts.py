@@ -7,19 +7,12 @@ import pytest
 from chalicelib.attempts import APP_CODE, EMAILS, PASSWORD, Attempts, TooManyAttempts
 from chalicelib.errors import BadRequest, ServiceUnavailable, Unauthorized
 from chalicelib.security_table import Conflict
-from tests.helpers import MemoryTable
-
-
-class Clock:
-    now = 1_000.0
-
-    def __call__(self) -> float:
-        return self.now
+from tests.helpers import Clock, MemoryTable
 
 
 @pytest.fixture
 def limits() -> Attempts:
-    return Attempts(table=MemoryTable(), clock=Clock())
+    return Attempts(table=MemoryTable(), clock=Clock(1_000.0))
 
 
 def wrong_password(limits: Attempts, who: str = "ada") -> None:
