@@ -86,12 +86,15 @@ def deploy_commands(stage: str, bucket: str = "<artifact bucket>") -> list[str]:
 
 
 def symbolic_outputs(template: dict[str, Any]) -> dict[str, str]:
-    """Each stack output as the Fn::Sub expression of its value."""
+    """Each stack output as the Fn::Sub expression of its value (a condition's choice between
+    two words, Fn::If, as a marker `substitute` makes an Fn::If again)."""
     out = {}
     for name, output in template["Outputs"].items():
         value = output["Value"]
         if "Ref" in value:
             out[name] = "${%s}" % value["Ref"]
+        elif "Fn::If" in value:  # a switch ("on" when SES is set up): made Fn::If again
+            out[name] = "@@If:%s@@" % ":".join(value["Fn::If"])
         else:
             logical, attribute = value["Fn::GetAtt"]
             out[name] = "${%s.%s}" % (logical, attribute)
@@ -181,12 +184,17 @@ def substitute(node: Any) -> Any:
         return {k: substitute(v) for k, v in node.items()}
     if isinstance(node, list):
         return [substitute(v) for v in node]
+    if isinstance(node, str) and (choice := _CHOICE.fullmatch(node)):
+        return {"Fn::If": list(choice.groups())}
     if isinstance(node, str) and ("@@" in node or any(
             not _IAM_VARIABLE.match(name) for name in re.findall(r"\$\{([^}]*)\}", node))):
         # An IAM policy variable in the same string stays literal: ${!aws:...}.
         return {"Fn::Sub": _tokens(re.sub(r"\$\{(?=[a-z][\w.-]*:[^:])", "${!", node))}
     return node
 
+
+# An output that is a condition's choice between two words (symbolic_outputs).
+_CHOICE = re.compile(r"@@If:(\w+):([^:@]*):([^:@]*)@@")
 
 # ${aws:PrincipalTag/sub}, ${cognito-identity.amazonaws.com:sub}: IAM fills these in, not
 # CloudFormation, so a plain string holding only them must not become an Fn::Sub.
@@ -224,8 +232,12 @@ def build(stage: str, out_dir: Path, project_dir: Path = ROOT,
     result = run([*chalice_cli.chalice_command(), "package", "--stage", stage,
                   "--merge-template", str(merge), str(chalice_out)],
                  cwd=work, env=clean_env, capture_output=True, text=True)
-    if result.returncode != 0:
-        raise DeployError(f"chalice package failed:\n{result.stdout}\n{result.stderr}")
+    if result.returncode != 0:  # chalice ends a failure with a traceback: kept, not shown
+        out_dir.mkdir(parents=True, exist_ok=True)
+        log = out_dir / "chalice-package.log"
+        log.write_text(f"{result.stdout}\n{result.stderr}", encoding="utf-8")
+        said = chalice_cli.said(result.stderr or result.stdout)
+        raise DeployError(f"chalice package failed: {said} (its whole output: {log})")
     packaged = substitute(json.loads((chalice_out / "sam.json").read_text(encoding="utf-8")))
     _check_events(packaged)
     out_dir.mkdir(parents=True, exist_ok=True)

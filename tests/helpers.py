@@ -70,6 +70,8 @@ def fake_outputs(stage: str = "dev", account: str = ACCOUNT,
         "SignInQueueName": f"comm-it-{stage}-record-sign-in",
         "SignInQueueArn": arn("sqs", f"comm-it-{stage}-record-sign-in"),
         "EventsKeyArn": arn("kms", "key/0b1c2d3e-4f50-6172-8394-a5b6c7d8e9f0"),
+        "EmailSignInCodes": "off",  # no SES parameters given (the template's default)
+        "Passkeys": "off",  # no relying party given
     }
 
 

@@ -43,8 +43,12 @@ def resolve(node: Any, outputs: dict[str, str] | None = None) -> Any:
     outputs = outputs or fake_outputs()
     values = {"AWS::Partition": "aws", "AWS::Region": REGION, "AWS::AccountId": ACCOUNT,
               "Stage": "dev"}
+    choices = {}  # an output that is a condition's choice (Fn::If): the package keeps it one
     for name, output in infra_template.load()["Outputs"].items():
         value = output["Value"]
+        if "Fn::If" in value:
+            choices[tuple(value["Fn::If"])] = outputs[name]
+            continue
         key = value["Ref"] if "Ref" in value else ".".join(value["Fn::GetAtt"])
         values[key] = outputs[name]
     values["UsersTable"] = outputs["UsersTableName"]
@@ -53,6 +57,8 @@ def resolve(node: Any, outputs: dict[str, str] | None = None) -> Any:
             return re.sub(r"\$\{([^}!]+)\}", lambda m: values[m.group(1)], node["Fn::Sub"])
         if set(node) == {"Ref"} and node["Ref"] in values:
             return values[node["Ref"]]
+        if set(node) == {"Fn::If"} and tuple(node["Fn::If"]) in choices:
+            return choices[tuple(node["Fn::If"])]
         if set(node) == {"Fn::GetAtt"} and ".".join(node["Fn::GetAtt"]) in values:
             return values[".".join(node["Fn::GetAtt"])]
         return {k: resolve(v, outputs) for k, v in node.items()}
