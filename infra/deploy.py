@@ -36,7 +36,7 @@ ROOT = Path(__file__).resolve().parent.parent
 Runner = Callable[..., Any]
 
 
-def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = subprocess.run,
+def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = chalice_cli.run,
            say: Callable[[str], None] = print, parameters: dict[str, str] | None = None) -> str:
     stage_config.check_stage(stage)
     who = check_credentials(session)
@@ -176,9 +176,8 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = ROOT) -> int:
         print(f"error: AWS answered {code}: {message}" if code else f"error: {exc}",
               file=sys.stderr)
         return 1
-    except subprocess.CalledProcessError as exc:
-        print(f"error: {' '.join(exc.cmd[-3:])} failed (exit {exc.returncode}); see above.",
-              file=sys.stderr)
+    except subprocess.CalledProcessError as exc:  # chalice's traceback kept in build/, not shown
+        print(f"error: {chalice_cli.failure(exc, ROOT)}", file=sys.stderr)
         return exc.returncode or 1
     print(f"Done in {time.monotonic() - started:.0f} s.")
     return 0

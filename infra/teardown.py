@@ -6,7 +6,6 @@ configuration.
 """
 from __future__ import annotations
 
-import subprocess
 from pathlib import Path
 from typing import Any, Callable
 
@@ -18,7 +17,7 @@ from infra.stack import delete_stack, find, outputs_of, stack_name
 Runner = Callable[..., Any]
 
 
-def destroy(stage: str, session: Any, project_dir: Path, run: Runner = subprocess.run,
+def destroy(stage: str, session: Any, project_dir: Path, run: Runner = chalice_cli.run,
             say: Callable[[str], None] = print) -> list[str]:
     """Remove the app, then the stack. Returns what is kept on purpose."""
     stage_config.check_stage(stage)

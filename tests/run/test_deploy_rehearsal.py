@@ -265,6 +265,10 @@ def test_a_deploy_whose_api_import_is_refused_is_finished_by_the_next_and_destro
     assert "arn:" not in json.dumps(added) and "123456789012" not in json.dumps(added)
     assert failed.returncode != 0, ran(failed)
     assert "ImportRestApi" in failed.stdout + failed.stderr
+    # One readable line, never a traceback: chalice's own is kept in the copy's build/.
+    assert "Traceback" not in failed.stdout + failed.stderr, ran(failed)
+    assert "failed (exit 2): ERROR - While deploying" in failed.stderr, ran(failed)
+    assert "Traceback" in (copy / "build" / "chalice-deploy.log").read_text(encoding="utf-8")
     made = rehearsal.left(FAILING)
     assert made["functions"] and made["mappings"] and not made["rest_apis"], made
     finished = rehearsal.make(rehearsal.fresh_copy(), "deploy", f"STAGE={FAILING}")
