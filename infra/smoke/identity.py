@@ -62,21 +62,26 @@ def own_profile(run: Run) -> str:
 
 
 def other_key(run: Run) -> str:
+    """Another person's file and profile (a decoy the run writes, and removes in cleanup) are
+    refused to this person's credentials."""
     from botocore.exceptions import ClientError
 
-    from chalicelib.user_keys import profile_key
+    from chalicelib.user_keys import file_key, profile_key
 
-    bucket, key = run.target.bucket, profile_key(run.decoy_sub)
-    run.target.client("s3").put_object(Bucket=bucket, Key=key, Body=b'{"decoy": true}',
-                                       ContentType="application/json")
-    try:
-        run.target.client_as("s3", run.credentials).get_object(Bucket=bucket, Key=key)
-    except ClientError as exc:
-        code, _ = aws_error(exc)
-        if code in ("AccessDenied", "403"):
-            return f"reading another person's s3://{bucket}/{key} was refused ({code})"
-        raise Failed(f"reading another person's {key} failed with {code}, "
-                     f"not AccessDenied") from None
-    raise Failed(f"{run.username}'s identity-pool credentials READ another person's "
-                 f"s3://{bucket}/{key}: the signed-in role is open to other "
-                 f"people's files")
+    bucket = run.target.bucket
+    keys = [file_key(run.decoy_sub, "decoy.txt"), profile_key(run.decoy_sub)]
+    for key in keys:
+        run.target.client("s3").put_object(Bucket=bucket, Key=key, Body=b'{"decoy": true}',
+                                           ContentType="application/json")
+        try:
+            run.target.client_as("s3", run.credentials).get_object(Bucket=bucket, Key=key)
+        except ClientError as exc:
+            code, _ = aws_error(exc)
+            if code not in ("AccessDenied", "403"):
+                raise Failed(f"reading another person's {key} failed with {code}, "
+                             f"not AccessDenied") from None
+            continue
+        raise Failed(f"{run.username}'s identity-pool credentials READ another person's "
+                     f"s3://{bucket}/{key}: the signed-in role is open to other "
+                     f"people's data")
+    return f"reading another person's {' and '.join(keys)} in s3://{bucket} was refused"
