@@ -3,9 +3,11 @@
 these for a stack update and a stack delete.
 
 An update changes only what the AWS API can change in place (the data's deletion
-protection, flipped by `make deploy` once a new stack is created); a change of any other
-property of a type is refused, and the update rolls back, as CloudFormation's would if it
-could not apply it. Nothing here is guessed: a type with no deleter cannot be deleted.
+protection, flipped by `make deploy` once a new stack is created; a user pool's passkey
+relying party and sign-in policy, set by `make deploy` once the API's host is known); a
+change of any other property of a type is refused, and the update rolls back, as
+CloudFormation's would if it could not apply it. Nothing here is guessed: a type with no
+deleter cannot be deleted.
 """
 from __future__ import annotations
 
@@ -81,8 +83,28 @@ def _changed(old: dict, new: dict, allowed: set[str], kind: str) -> dict:
 
 
 def _update_user_pool(stack: Stack, pool_id: str, old: dict, new: dict) -> None:
-    changed = _changed(old, new, {"DeletionProtection"}, "user pool")
-    stack.client("cognito-idp").update_user_pool(UserPoolId=pool_id, **changed)
+    """The data's deletion protection, and the passkeys' relying party with the sign-in
+    policy it switches (`make deploy` sets PasskeyRelyingPartyId once the API's host is
+    known): in AWS too they change in place (CloudFormation: "Update requires: No
+    interruption"), through UpdateUserPool and SetUserPoolMfaConfig."""
+    from local.resources import MFA_PROPERTIES, pool_mfa_config, with_local_factors
+
+    changed = _changed(old, new, {"DeletionProtection", "Policies", *MFA_PROPERTIES},
+                       "user pool")
+    if "Policies" in changed:
+        _changed(old.get("Policies", {}), new.get("Policies", {}), {"SignInPolicy"},
+                 "user pool's Policies")
+    cognito = stack.client("cognito-idp")
+    # UpdateUserPool sets what it is not given to its default (Cognito's and moto's): it is
+    # sent every property it takes, as CloudFormation sends them.
+    takes = cognito.meta.service_model.operation_model("UpdateUserPool").input_shape.members
+    if set(changed) & set(takes):
+        cognito.update_user_pool(UserPoolId=pool_id, **{
+            **{k: v for k, v in new.items() if k in takes},
+            "Policies": with_local_factors(new.get("Policies", {}))})
+    mfa = pool_mfa_config(new)
+    if set(changed) & set(MFA_PROPERTIES) and mfa:
+        cognito.set_user_pool_mfa_config(UserPoolId=pool_id, **mfa)
 
 
 def _update_table(stack: Stack, name: str, old: dict, new: dict) -> None:

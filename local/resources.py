@@ -53,21 +53,33 @@ def _identity_pool_principal_tags(stack: Stack, props: dict) -> tuple[str, dict]
         UseDefaults=bool(props.get("UseDefaults", False)),
         PrincipalTags=props.get("PrincipalTags", {}))
     return f"{props['IdentityPoolId']}:{props['IdentityProviderName']}", {}
+# CloudFormation's properties of a pool that the API sets with SetUserPoolMfaConfig.
+MFA_PROPERTIES = ("EnabledMfas", "WebAuthnRelyingPartyID", "WebAuthnUserVerification")
+
+
+def pool_mfa_config(props: dict) -> dict | None:
+    """SetUserPoolMfaConfig's arguments (but UserPoolId) for a pool's CloudFormation
+    properties (the create's, or an update's, local/resource_changes.py); None when MFA is
+    off."""
+    if props.get("MfaConfiguration", "OFF") == "OFF":
+        return None
+    return {"MfaConfiguration": props["MfaConfiguration"],
+            "SoftwareTokenMfaConfiguration": {
+                "Enabled": "SOFTWARE_TOKEN_MFA" in props.get("EnabledMfas", [])},
+            "WebAuthnConfiguration": {
+                "RelyingPartyId": props.get("WebAuthnRelyingPartyID") or LOCAL_RELYING_PARTY,
+                "UserVerification": props.get("WebAuthnUserVerification", "preferred")}}
+
+
 def _user_pool(stack: Stack, props: dict) -> tuple[str, dict]:
-    props = dict(props)
+    mfa = pool_mfa_config(props)
+    props = {k: v for k, v in props.items() if k not in MFA_PROPERTIES}
     name = props.pop("UserPoolName")
-    enabled_mfas = props.pop("EnabledMfas", [])  # CloudFormation's, set by SetUserPoolMfaConfig
-    # CloudFormation's too; the API sets them with SetUserPoolMfaConfig's WebAuthnConfiguration.
-    webauthn = {"RelyingPartyId": props.pop("WebAuthnRelyingPartyID", LOCAL_RELYING_PARTY),
-                "UserVerification": props.pop("WebAuthnUserVerification", "preferred")}
-    props["Policies"] = _with_local_factors(props.get("Policies", {}))
+    props["Policies"] = with_local_factors(props.get("Policies", {}))
     cognito = stack.client("cognito-idp")
     pool = cognito.create_user_pool(PoolName=name, **props)["UserPool"]
-    if props.get("MfaConfiguration", "OFF") != "OFF":
-        cognito.set_user_pool_mfa_config(
-            UserPoolId=pool["Id"], MfaConfiguration=props["MfaConfiguration"],
-            SoftwareTokenMfaConfiguration={"Enabled": "SOFTWARE_TOKEN_MFA" in enabled_mfas},
-            WebAuthnConfiguration=webauthn)
+    if mfa:
+        cognito.set_user_pool_mfa_config(UserPoolId=pool["Id"], **mfa)
     provider = f"cognito-idp.{stack.region}.amazonaws.com/{pool['Id']}"
     return pool["Id"], {"Arn": pool["Arn"], "ProviderName": provider,
                         "ProviderURL": f"https://{provider}"}
@@ -82,7 +94,7 @@ LOCAL_EMAIL_SIGN_IN = {"EmailSignInCodes": "on", "Passkeys": "on"}
 LOCAL_RELYING_PARTY = "localhost"
 
 
-def _with_local_factors(policies: dict) -> dict:
+def with_local_factors(policies: dict) -> dict:
     policy = dict(policies.get("SignInPolicy") or {"AllowedFirstAuthFactors": ["PASSWORD"]})
     factors = list(policy.get("AllowedFirstAuthFactors") or [])
     policy["AllowedFirstAuthFactors"] = factors + [

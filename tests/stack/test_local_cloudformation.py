@@ -50,3 +50,35 @@ def test_a_create_that_fails_rolls_back_what_it_made_and_make_deploy_says_why(cf
     assert not [t for t in tables.list_tables()["TableNames"] if t.startswith("comm-it-cfn-fail")]
     assert [u for u in sqs.list_queues(QueueNamePrefix="comm-it-cfn-fail").get("QueueUrls", [])
             ] == [sqs.get_queue_url(QueueName=taken)["QueueUrl"]]
+
+
+def test_the_passkeys_relying_party_is_set_in_place_and_turns_the_passkeys_output_on(
+        cfn, local_aws):
+    from moto.cognitoidp.models import cognitoidp_backends
+
+    from local.cognito.passkeys import config
+
+    body = infra_template.TEMPLATE_PATH.read_text()
+    assert stack.deploy_stack(cfn, "cfn-passkeys", body) == "created"
+    before = stack.stack_outputs(cfn, "cfn-passkeys")
+    assert before["Passkeys"] == "off"
+    host = "abc123defg.execute-api.us-east-1.amazonaws.com"
+    assert stack.deploy_stack(cfn, "cfn-passkeys", body,
+                              parameters={"PasskeyRelyingPartyId": host}) == "updated"
+    after = stack.stack_outputs(cfn, "cfn-passkeys")
+    assert after == {**before, "Passkeys": "on"}  # the same pool, in place
+    assert stack.parameter(cfn, "cfn-passkeys", "PasskeyRelyingPartyId") == host
+    pool = cognitoidp_backends["123456789012"]["us-east-1"].user_pools[after["UserPoolId"]]
+    assert config(pool) == {"RelyingPartyId": host, "UserVerification": "required"}
+    assert "WEB_AUTHN" in pool.extended_config["Policies"]["SignInPolicy"][
+        "AllowedFirstAuthFactors"]
+    idp = local_aws.session().client("cognito-idp", endpoint_url=local_aws.endpoint)
+    mfa = idp.get_user_pool_mfa_config(UserPoolId=after["UserPoolId"])
+    assert mfa["SoftwareTokenMfaConfiguration"] == {"Enabled": True}  # two-step kept
+    described = idp.describe_user_pool(UserPoolId=after["UserPoolId"])["UserPool"]
+    assert described["DeletionProtection"] == "ACTIVE"  # every other setting kept too
+    assert described["AccountRecoverySetting"] == infra_template.loads(body)["Resources"][
+        "UserPool"]["Properties"]["AccountRecoverySetting"]
+    # A redeploy that gives nothing keeps it (UsePreviousValue).
+    assert stack.deploy_stack(cfn, "cfn-passkeys", body) == "unchanged"
+    assert stack.parameter(cfn, "cfn-passkeys", "PasskeyRelyingPartyId") == host
