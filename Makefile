@@ -70,8 +70,10 @@ clean:
 ## the per-Lambda policies, `chalice deploy`, then what Chalice cannot set (gateway
 ## responses, throttling, event source settings); prints the URL. STAGE=dev by default;
 ## ALARM_EMAIL=ops@example.com, SES_IDENTITY_ARN=arn:aws:ses:... with SES_FROM_ADDRESS=no-reply@...
-## and AUTH_RATE_LIMIT=500 (AWS WAF: requests to /api/auth/* per client IP in 5 minutes; 0 = off)
-## are optional (kept if unset). Chalice's record of the stage is kept in Parameter Store.
+## AUTH_RATE_LIMIT=500 (AWS WAF: requests to /api/auth/* per client IP in 5 minutes; 0 = off)
+## and PASSKEY_RP_ID=example.com (the passkeys' relying party, a custom domain; else the API's
+## host, set once chalice deploy has made it) are optional (kept if unset).
+## Chalice's record of the stage is kept in Parameter Store.
 ## The functions run on this Python's version: one AWS deprecates within a year is refused
 ## unless named in ACCEPT_RUNTIME=python3.11 (also for package; README, Deploy).
 deploy: $(INSTALLED)
@@ -79,6 +81,7 @@ deploy: $(INSTALLED)
 	  $(if $(ALARM_EMAIL),--alarm-email $(ALARM_EMAIL)) $(if $(SES_IDENTITY_ARN),--ses-identity-arn $(SES_IDENTITY_ARN)) \
 	  $(if $(SES_FROM_ADDRESS),--ses-from-address "$(SES_FROM_ADDRESS)") \
 	  $(if $(AUTH_RATE_LIMIT),--auth-rate-limit $(AUTH_RATE_LIMIT)) \
+	  $(if $(PASSKEY_RP_ID),--passkey-rp-id $(PASSKEY_RP_ID)) \
 	  $(if $(ACCEPT_RUNTIME),--accept-runtime $(ACCEPT_RUNTIME))
 
 ## destroy: `chalice delete`, then the stack; the user pool, users table and bucket are kept

@@ -25,7 +25,7 @@ from pathlib import Path
 from typing import Any, Callable, Sequence
 
 from infra import chalice_cli, deployed_record, event_sources, gateway, stack, stage as stage_config
-from infra import runtime, waf
+from infra import relying_party, runtime, waf
 from infra import template as infra_template
 from infra.credentials import check_credentials
 from infra.errors import DeployError, aws_error
@@ -39,6 +39,7 @@ Runner = Callable[..., Any]
 def deploy(stage: str, session: Any, project_dir: Path = ROOT, run: Runner = chalice_cli.run,
            say: Callable[[str], None] = print, parameters: dict[str, str] | None = None) -> str:
     stage_config.check_stage(stage)
+    relying_party.check_given((parameters or {}).get(relying_party.PARAMETER))
     who = check_credentials(session)
     with deployed_record.locked(session.client("ssm"), stage, who["arn"], "make deploy"):
         return _deploy(stage, session, who, project_dir, run, say, parameters)
@@ -61,6 +62,28 @@ def _deploy(stage: str, session: Any, who: dict[str, str], project_dir: Path, ru
     if deployed_record.require(session, project_dir, stage, say):
         say(f"Chalice's record of stage {stage} ({deployed_record.parameter(stage)}, checked "
             "against AWS): the same API, Lambdas and mappings are updated.")
+    _chalice_deploy(session, project_dir, stage, outputs, run, say)
+    if _relying_party(cfn, stage, body, parameters, project_dir, say):
+        _redeploy_if_changed(session, project_dir, stage, outputs, run, say)
+    rest_api_id = chalice_cli.deployed_rest_api(project_dir, stage)["rest_api_id"]
+    api_stage = stage_config.api_gateway_stage(project_dir, stage)
+    gateway.configure_api(session.client("apigateway"), rest_api_id, api_stage)
+    say("API Gateway's own errors (401 from the authorizer, throttling, unknown paths) answer "
+        "{\"error\", \"message\"} JSON; the stage and the email-sending routes are throttled.")
+    acl = waf.protect(session.client("wafv2"), stage, rest_api_id, api_stage)
+    limit = (parameters or {}).get(waf.PARAMETER) or stack.parameter(cfn, stage, waf.PARAMETER)
+    say(waf.outcome(stage, acl, limit))
+    url = chalice_cli.greeting_url(project_dir, stage)
+    say(f"\nThe greeting page: {url}")
+    return url
+
+
+def _chalice_deploy(session: Any, project_dir: Path, stage: str, outputs: dict[str, str],
+                    run: Runner, say: Callable[[str], None]) -> None:
+    """The stack outputs into .chalice/config.json and the policies, `chalice deploy`, then,
+    whether or not it finished: the outputs out of the tracked file again, Chalice's record
+    (rebuilt from AWS after a failure) to Parameter Store, the mappings' settings."""
+    ssm = session.client("ssm")
     env = stage_config.configure_stage(project_dir, stage, outputs)
     say(f"Wrote the stack outputs into .chalice/config.json (stage {stage}) for Chalice, "
         f"and .chalice/policy-{stage}-*.json.")
@@ -76,17 +99,40 @@ def _deploy(stage: str, session: Any, who: dict[str, str], project_dir: Path, ru
             _record_what_was_made(session, project_dir, stage, say)
         deployed_record.save(ssm, project_dir, stage)
         _settle_mappings(session, project_dir, stage, env, say, finished)
-    rest_api_id = chalice_cli.deployed_rest_api(project_dir, stage)["rest_api_id"]
-    api_stage = stage_config.api_gateway_stage(project_dir, stage)
-    gateway.configure_api(session.client("apigateway"), rest_api_id, api_stage)
-    say("API Gateway's own errors (401 from the authorizer, throttling, unknown paths) answer "
-        "{\"error\", \"message\"} JSON; the stage and the email-sending routes are throttled.")
-    acl = waf.protect(session.client("wafv2"), stage, rest_api_id, api_stage)
-    limit = (parameters or {}).get(waf.PARAMETER) or stack.parameter(cfn, stage, waf.PARAMETER)
-    say(waf.outcome(stage, acl, limit))
-    url = chalice_cli.greeting_url(project_dir, stage)
-    say(f"\nThe greeting page: {url}")
-    return url
+
+
+def _relying_party(cfn: Any, stage: str, body: str, parameters: dict[str, str] | None,
+                   project_dir: Path, say: Callable[[str], None]) -> bool:
+    """The passkeys' relying party (infra/relying_party.py), once `chalice deploy` has made
+    the REST API: the stack updated with the API's host (or the deployer's value) when it
+    has another. True when the stack was updated."""
+    api = chalice_cli.deployed_rest_api(project_dir, stage)
+    api_host = relying_party.host(api["rest_api_url"])
+
+    def update(value: str) -> None:
+        given = {**(parameters or {}), relying_party.PARAMETER: value}
+        outcome = stack.deploy_stack(cfn, stage, body, parameters=given)
+        say(f"Stack {stack.stack_name(stage)}: {outcome}.")
+
+    return relying_party.settle(stack.parameter(cfn, stage, relying_party.PARAMETER),
+                                (parameters or {}).get(relying_party.PARAMETER), api_host,
+                                update, say)
+
+
+def _redeploy_if_changed(session: Any, project_dir: Path, stage: str, before: dict[str, str],
+                         run: Runner, say: Callable[[str], None]) -> None:
+    """After the stack's update: its outputs read again and stored, and `chalice deploy`
+    again only when one changed (the functions' environment variables are made of them)."""
+    outputs = stack.stack_outputs(session.client("cloudformation"), stage)
+    deployed_record.save_outputs(session.client("ssm"), stage, outputs)
+    changed = [f"{key}: {before.get(key, 'none')} -> {outputs.get(key, 'none')}"
+               for key in sorted(set(before) | set(outputs)) if before.get(key) != outputs.get(key)]
+    if not changed:
+        say("The stack's outputs are as they were: the functions need no second deploy.")
+        return
+    say(f"The stack's outputs changed ({', '.join(changed)}): chalice deploy again, so the "
+        "functions' environment has them.")
+    _chalice_deploy(session, project_dir, stage, outputs, run, say)
 
 
 def _settle_mappings(session: Any, project_dir: Path, stage: str, env: dict[str, str],
@@ -144,6 +190,9 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = ROOT) -> int:
     parser.add_argument("--auth-rate-limit",
                         help="deploy: requests to /api/auth/* per client IP in 5 minutes "
                              "(AWS WAF; 0 turns it off; kept if unset, 500 on a new stack)")
+    parser.add_argument("--passkey-rp-id",
+                        help="deploy: the passkeys' relying party, the site's host (a custom "
+                             "domain; kept if unset; the API's host when the stack has none)")
     parser.add_argument("--accept-runtime",
                         help="deploy: go ahead on this Lambda runtime although AWS deprecates "
                              "it within a year (infra/runtime.py)")
@@ -161,7 +210,8 @@ def main(argv: Sequence[str] | None = None, project_dir: Path = ROOT) -> int:
                    parameters={"AlarmEmail": args.alarm_email,
                                "SesIdentityArn": args.ses_identity_arn,
                                "SesFromAddress": args.ses_from_address,
-                               waf.PARAMETER: args.auth_rate_limit})
+                               waf.PARAMETER: args.auth_rate_limit,
+                               relying_party.PARAMETER: args.passkey_rp_id})
         elif args.command == "destroy":
             destroy(args.stage, session, project_dir)
         else:
