@@ -63,19 +63,29 @@ def _deploy(stage: str, session: Any, who: dict[str, str], project_dir: Path, ru
         say(f"Chalice's record of stage {stage} ({deployed_record.parameter(stage)}, checked "
             "against AWS): the same API, Lambdas and mappings are updated.")
     _chalice_deploy(session, project_dir, stage, outputs, run, say)
-    if _relying_party(cfn, stage, body, parameters, project_dir, say):
-        _redeploy_if_changed(session, project_dir, stage, outputs, run, say)
+    _api_stage_settings(session, project_dir, stage, parameters, say)
+    # The stage is whole before the relying party's update (a failure there leaves it so).
+    if _relying_party(cfn, stage, body, parameters, project_dir, say) and \
+            _redeploy_if_changed(session, project_dir, stage, outputs, run, say):
+        _api_stage_settings(session, project_dir, stage, parameters, say)  # overwritten again
+    url = chalice_cli.greeting_url(project_dir, stage)
+    say(f"\nThe greeting page: {url}")
+    return url
+
+
+def _api_stage_settings(session: Any, project_dir: Path, stage: str,
+                        parameters: dict[str, str] | None, say: Callable[[str], None]) -> None:
+    """What Chalice cannot set on the API it deployed (its deploy overwrites the API's
+    definition): API Gateway's own answers and throttling, and the rate limit's web ACL."""
     rest_api_id = chalice_cli.deployed_rest_api(project_dir, stage)["rest_api_id"]
     api_stage = stage_config.api_gateway_stage(project_dir, stage)
     gateway.configure_api(session.client("apigateway"), rest_api_id, api_stage)
     say("API Gateway's own errors (401 from the authorizer, throttling, unknown paths) answer "
         "{\"error\", \"message\"} JSON; the stage and the email-sending routes are throttled.")
     acl = waf.protect(session.client("wafv2"), stage, rest_api_id, api_stage)
-    limit = (parameters or {}).get(waf.PARAMETER) or stack.parameter(cfn, stage, waf.PARAMETER)
+    limit = (parameters or {}).get(waf.PARAMETER) or stack.parameter(
+        session.client("cloudformation"), stage, waf.PARAMETER)
     say(waf.outcome(stage, acl, limit))
-    url = chalice_cli.greeting_url(project_dir, stage)
-    say(f"\nThe greeting page: {url}")
-    return url
 
 
 def _chalice_deploy(session: Any, project_dir: Path, stage: str, outputs: dict[str, str],
@@ -120,19 +130,21 @@ def _relying_party(cfn: Any, stage: str, body: str, parameters: dict[str, str] |
 
 
 def _redeploy_if_changed(session: Any, project_dir: Path, stage: str, before: dict[str, str],
-                         run: Runner, say: Callable[[str], None]) -> None:
+                         run: Runner, say: Callable[[str], None]) -> bool:
     """After the stack's update: its outputs read again and stored, and `chalice deploy`
-    again only when one changed (the functions' environment variables are made of them)."""
+    again only when one changed (the functions' environment variables are made of them).
+    True when it deployed."""
     outputs = stack.stack_outputs(session.client("cloudformation"), stage)
     deployed_record.save_outputs(session.client("ssm"), stage, outputs)
     changed = [f"{key}: {before.get(key, 'none')} -> {outputs.get(key, 'none')}"
                for key in sorted(set(before) | set(outputs)) if before.get(key) != outputs.get(key)]
     if not changed:
         say("The stack's outputs are as they were: the functions need no second deploy.")
-        return
+        return False
     say(f"The stack's outputs changed ({', '.join(changed)}): chalice deploy again, so the "
         "functions' environment has them.")
     _chalice_deploy(session, project_dir, stage, outputs, run, say)
+    return True
 
 
 def _settle_mappings(session: Any, project_dir: Path, stage: str, env: dict[str, str],

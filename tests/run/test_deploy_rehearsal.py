@@ -9,7 +9,8 @@ change nothing else, then destroy, then purge-retained. A variant refuses the RE
 once (a fault of the local AWS while the deploy runs), and the next deploy must finish and
 destroy leave nothing (issue 27, defect 1); its relying party is a custom domain, given once
 and kept. ~1-2 min on 2 cores (the local AWS holds ~1 GB of zips; the first deploy's second
-`chalice deploy` is ~10-15 s of it: 49 s before, 62 s after, one run each here). The copies
+`chalice deploy` adds one: 49 s before it, 46-62 s in three runs after, on this shared machine
+whose noise is larger than the step). The copies
 share chalice's build of the dependencies (.chalice/deployments/, a machine's cache that
 git ignores) so only the first deploy fetches the Lambda's Linux wheels.
 """

@@ -129,3 +129,34 @@ def test_a_relying_party_that_is_not_a_host_name_stops_make_deploy_before_anythi
                       say=lambda _: None,
                       parameters={relying_party.PARAMETER: f"https://{CUSTOM}/"})
     assert chalice.commands == [] and stack.find(passkey_stack, "comm-it-dev") is None
+
+
+def test_a_failed_relying_party_update_leaves_the_stage_whole_and_free_and_the_next_deploy_ends_it(
+        aws, tmp_path, passkey_stack, monkeypatch):
+    from infra import gateway
+
+    configured: list[str] = []
+    monkeypatch.setattr(gateway, "configure_api", lambda apigateway, api, api_stage:
+                        configured.append(api))
+
+    def refusing(cfn: Any, stage_name: str, body: str, parameters: Any = None, **kw: Any) -> str:
+        if (parameters or {}).get(relying_party.PARAMETER):
+            raise DeployError("Stack comm-it-dev is UPDATE_ROLLBACK_COMPLETE: UserPool ...")
+        return real_deploy_stack(cfn, stage_name, PASSKEYS_STAND_IN, parameters=parameters, **kw)
+
+    with monkeypatch.context() as patched:
+        patched.setattr(stack, "deploy_stack", refusing)
+        chalice = Chalice(aws)
+        with pytest.raises(DeployError, match="UPDATE_ROLLBACK_COMPLETE"):
+            deploy.deploy("dev", aws, project_dir=clone(tmp_path / "laptop"), run=chalice,
+                          say=lambda _: None)
+    # Deployed, its API's own answers put before the update was tried; the lock let go.
+    assert chalice.passkeys == ["off"] and len(configured) == 1
+    ssm = aws.client("ssm")
+    assert not ssm.get_parameters(Names=[deployed_record.parameter("dev", "lock")])["Parameters"]
+    assert rp_of(passkey_stack) == ""
+    url = deploy.deploy("dev", aws, project_dir=clone(tmp_path / "ci"), run=chalice,
+                        say=lambda _: None)
+    assert rp_of(passkey_stack) == urlsplit(url).hostname
+    assert chalice.passkeys == ["off", "off", "on"]
+    assert len(configured) == 3  # after each chalice deploy: the second overwrote the API
