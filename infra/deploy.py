@@ -10,7 +10,8 @@ The steps live in their own modules: infra/stack.py (CloudFormation),
 infra/stage.py (config.json and policies), infra/deployed_record.py (Chalice's record
 of the stage, kept in Parameter Store for every clone), infra/gateway.py (API Gateway's
 own answers and throttling), infra/waf.py (the per-client rate limit in front of the
-API stage), infra/event_sources.py (what Chalice's mappings lack,
+API stage), infra/relying_party.py (the passkeys' relying party, the API's host once
+Chalice has made it), infra/event_sources.py (what Chalice's mappings lack,
 applied once they have settled and read back), infra/teardown.py (destroy and purge);
 infra/package.py builds the one template.
 """
