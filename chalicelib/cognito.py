@@ -71,6 +71,19 @@ def call(operation: str, errors: Mapping[str, Callable[[str], ApiError] | None],
     raise ServiceUnavailable("The sign-in service did not answer. Please try again.")
 
 
+def choose_challenge(username: str, challenge: str) -> dict[str, Any]:
+    """Choice-based sign-in (InitiateAuth USER_AUTH) asking for `challenge` (EMAIL_OTP,
+    WEB_AUTHN): Cognito's answer, or {} when it offers nothing for this name (no such account,
+    not confirmed, locked, no such factor), which the caller answers like any other so that
+    no account is told apart."""
+    return call(
+        "initiate_auth",
+        dict.fromkeys(("UserNotFoundException", "NotAuthorizedException",
+                       "UserNotConfirmedException", "PasswordResetRequiredException"), None),
+        ClientId=client_id(), AuthFlow="USER_AUTH",
+        AuthParameters={"USERNAME": username, "PREFERRED_CHALLENGE": challenge}) or {}
+
+
 def client_id() -> str:
     """The app client of the user pool; 503 saying what to do when there is none."""
     client_id = settings().user_pool_client_id

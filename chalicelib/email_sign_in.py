@@ -62,13 +62,7 @@ def send_code(username: str) -> dict[str, Any]:
         raise ServiceUnavailable(NOT_OFFERED)
     person = cognito_sign_in.username_of(username)
     limits().spend(EMAILS, person)
-    result = cognito.call(
-        "initiate_auth",
-        # None: no code is sent (no such account, not verified, locked...): the same answer.
-        dict.fromkeys(("UserNotFoundException", "NotAuthorizedException",
-                       "UserNotConfirmedException", "PasswordResetRequiredException"), None),
-        ClientId=cognito.client_id(), AuthFlow="USER_AUTH",
-        AuthParameters={"USERNAME": person, "PREFERRED_CHALLENGE": CHALLENGE}) or {}
+    result = cognito.choose_challenge(person, CHALLENGE)  # {}: no code sent, the same answer
     session = result.get("Session", "") if result.get("ChallengeName") == CHALLENGE else ""
     _wait(person, session)
     return {"sent": True, "message": SENT}

@@ -133,12 +133,7 @@ def begin(username: str) -> dict[str, Any]:
     stand-in of the same shape for any other username."""
     _ensure_offered()
     person = cognito_sign_in.username_of(username)
-    result = cognito.call(
-        "initiate_auth",
-        dict.fromkeys(("UserNotFoundException", "NotAuthorizedException",
-                       "UserNotConfirmedException", "PasswordResetRequiredException"), None),
-        ClientId=cognito.client_id(), AuthFlow="USER_AUTH",
-        AuthParameters={"USERNAME": person, "PREFERRED_CHALLENGE": CHALLENGE}) or {}
+    result = cognito.choose_challenge(person, CHALLENGE)
     if result.get("ChallengeName") == CHALLENGE:
         session = result["Session"]
         options = json.loads(result["ChallengeParameters"]["CREDENTIAL_REQUEST_OPTIONS"])
