@@ -17,7 +17,7 @@ import pytest
 
 from local.local_aws import LocalAWS
 from local.outbox import Outbox
-from tests.helpers import PASSWORD, post
+from tests.helpers import PASSWORD, Clock, post
 from tests.stack.deploying import clone
 from tests.stack.helpers import chalice_client, stack_for
 
@@ -283,3 +283,15 @@ def outputs(aws: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
     monkeypatch.setattr(stack, "deploy_stack", lambda *a, **k: "unchanged")
     monkeypatch.setattr(stack, "stack_outputs", lambda cfn, stage: made)
     return made
+
+
+@pytest.fixture
+def clock(stack: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
+    """One fake time for the app's limits and the local AWS (its codes, TOTP and locks)."""
+    from chalicelib import attempts
+    from local import clock as local_clock
+
+    fake = Clock()
+    monkeypatch.setattr(attempts.limits(), "clock", fake)
+    with local_clock.set(fake):
+        yield fake

@@ -4,27 +4,18 @@ event); wrong, expired and used codes are refused and counted (attempts.SIGN_IN_
 email asked for counts (attempts.EMAILS); an unknown username gets the same answers."""
 from __future__ import annotations
 
-from typing import Any, Iterator
+from typing import Any
 
 import pytest
 
-from chalicelib import attempts, email_sign_in
+from chalicelib import email_sign_in
 from chalicelib.config import settings
-from local import clock as local_clock
 from tests.helpers import post
 from tests.stack.helpers import assert_error, assert_ok, emails_to
-from tests.stack.test_attempt_limits import Clock, paused, with_two_step
+from tests.stack.test_attempt_limits import paused, with_two_step
 from tests.stack.test_local_cognito_email_otp import email_otp
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
-
-
-@pytest.fixture
-def clock(stack: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    fake = Clock()
-    monkeypatch.setattr(attempts.limits(), "clock", fake)
-    with local_clock.set(fake):
-        yield fake
 
 
 def ask(client: Any, username: str) -> Any:

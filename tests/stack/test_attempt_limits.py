@@ -7,14 +7,13 @@ from __future__ import annotations
 
 import json
 import threading
-from typing import Any, Iterator
+from typing import Any
 
 import pyotp
 import pytest
 
 from chalicelib import attempts
-from local import clock as local_clock
-from tests.helpers import Clock, post
+from tests.helpers import post
 from tests.stack.helpers import assert_error, assert_ok, log_in, new_person
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
@@ -24,15 +23,6 @@ WRONG_PASSWORD = "Wr0ng-password"  # noqa: S105 (a wrong one, on purpose)
 # app and its calls to the local AWS (the app-code storm also logs in again every 4 guesses):
 # a thousand of them took 23 s and 7 s of the stack tier's ~250 s, and showed nothing more.
 GUESSES = 200
-
-
-@pytest.fixture
-def clock(stack: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
-    """One fake time for the app's limits and the local AWS (its TOTP codes and locks)."""
-    fake = Clock()
-    monkeypatch.setattr(attempts.limits(), "clock", fake)
-    with local_clock.set(fake):
-        yield fake
 
 
 def paused(response: Any, words: str) -> int:
