@@ -295,3 +295,28 @@ def clock(stack: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Cl
     monkeypatch.setattr(attempts.limits(), "clock", fake)
     with local_clock.set(fake):
         yield fake
+
+
+@pytest.fixture(scope="module")
+def idp_client(local_aws: Any) -> Any:
+    """Cognito of the local AWS, asked once (no retries: a refusal is the answer tested)."""
+    from botocore.config import Config
+
+    return local_aws.session().client("cognito-idp", endpoint_url=local_aws.endpoint,
+                                      config=Config(retries={"max_attempts": 1}))
+
+
+@pytest.fixture
+def idp(idp_client: Any, stack: dict[str, str]) -> Any:
+    """Cognito of the module's stack."""
+    return idp_client
+
+
+@pytest.fixture
+def now() -> Iterator[list[float]]:
+    """The local emulations' clock (local/clock.py), moved by the test: now[0] seconds."""
+    from local import clock as local_clock
+
+    moment = [100.0]
+    with local_clock.set(lambda: moment[0]):
+        yield moment

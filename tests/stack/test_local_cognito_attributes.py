@@ -11,24 +11,11 @@ from typing import Any
 
 import jwt
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from local.cognito.mail import VERIFY_SUBJECT
 from tests.helpers import PASSWORD
 from tests.stack.helpers import emails_to
-
-
-@pytest.fixture(scope="module")
-def idp_client(local_aws: Any) -> Any:
-    return local_aws.session().client("cognito-idp", endpoint_url=local_aws.endpoint,
-                                      config=Config(retries={"max_attempts": 1}))
-
-
-@pytest.fixture
-def idp(idp_client: Any, stack: dict[str, str]) -> Any:
-    """Cognito of the module's stack."""
-    return idp_client
 
 
 def person(idp: Any, pool_id: str, client_id: str, outbox: Any) -> dict[str, Any]:

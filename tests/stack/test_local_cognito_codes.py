@@ -13,7 +13,6 @@ import uuid
 from typing import Any
 
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from local import clock
@@ -25,18 +24,6 @@ from tests.helpers import PASSWORD
 from tests.stack.helpers import NEW_PASSWORD, emails_to
 
 OUTBOX_LINE = re.compile(r'\[outbox\] email to=(\S+) subject="([^"]*)" code=(\d+)')
-
-
-@pytest.fixture(scope="module")
-def idp_client(local_aws: Any) -> Any:
-    return local_aws.session().client("cognito-idp", endpoint_url=local_aws.endpoint,
-                                      config=Config(retries={"max_attempts": 1}))
-
-
-@pytest.fixture
-def idp(idp_client: Any, stack: dict[str, str]) -> Any:
-    """Cognito of the module's stack."""
-    return idp_client
 
 
 @pytest.fixture

@@ -10,19 +10,11 @@ import boto3
 import pytest
 from botocore.exceptions import ClientError
 
-from local import clock
 from local.cognito import email_otp
 from local.cognito import lockout as cognito_lockout
 from tests.stack.test_local_cognito_totp import error, idp, person, unique, with_mfa
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
-
-
-@pytest.fixture
-def now() -> Any:
-    moment = [100.0]
-    with clock.set(lambda: moment[0]):
-        yield moment
 
 
 def ask(stack: dict[str, str], name: str, preferred: str | None = "EMAIL_OTP",

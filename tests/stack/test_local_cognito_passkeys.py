@@ -11,20 +11,12 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from local import clock
 from local.cognito import passkeys as local_passkeys
 from infra.smoke.soft_authenticator import SoftAuthenticator
 from tests.stack.test_local_cognito_totp import error, idp, person, unique, with_mfa
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 ORIGIN = "http://localhost:8000"
-
-
-@pytest.fixture
-def now() -> Any:
-    moment = [100.0]
-    with clock.set(lambda: moment[0]):
-        yield moment
 
 
 def register(stack: dict[str, str], me: dict[str, str], device: SoftAuthenticator,

@@ -10,16 +10,9 @@ from __future__ import annotations
 from typing import Any
 
 import pytest
-from botocore.config import Config
 from botocore.exceptions import ClientError
 
 from tests.stack.test_local_cognito_attributes import error, person
-
-
-@pytest.fixture
-def idp(local_aws: Any, stack: dict[str, str]) -> Any:
-    return local_aws.session().client("cognito-idp", endpoint_url=local_aws.endpoint,
-                                      config=Config(retries={"max_attempts": 1}))
 
 
 @pytest.fixture

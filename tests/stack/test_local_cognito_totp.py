@@ -10,20 +10,11 @@ import pyotp
 import pytest
 from botocore.exceptions import ClientError
 
-from local import clock
 from local.cognito import lockout as cognito_lockout
 from local.cognito import totp as cognito_totp
 from tests.helpers import PASSWORD
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
-
-
-@pytest.fixture
-def now() -> Any:
-    """The local emulations' clock (local/clock.py), moved by the test: now[0] seconds."""
-    moment = [100.0]
-    with clock.set(lambda: moment[0]):
-        yield moment
 
 
 def idp(stack: dict[str, str]) -> Any:
