@@ -1,7 +1,8 @@
-"""What every tier shares: botocore's service models read once per test process."""
+"""What every tier shares: botocore's service models read once per test process, and
+infra/template.yaml as a dict (`template`)."""
 from __future__ import annotations
 
-from typing import Iterator
+from typing import Any, Iterator
 
 import pytest
 
@@ -23,3 +24,11 @@ def _service_models_read_once() -> Iterator[None]:
     botocore.session.create_loader = functools.lru_cache(maxsize=None)(original)
     yield
     botocore.session.create_loader = original
+
+
+@pytest.fixture(scope="module")
+def template() -> dict[str, Any]:
+    """infra/template.yaml as a dict, the module's own copy (tests.helpers has of_type, props)."""
+    from infra import template as infra_template
+
+    return infra_template.load()

@@ -228,3 +228,13 @@ class MemoryTable:
 
     def delete(self, pk: str) -> None:
         self.items.pop(pk, None)
+
+
+def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
+    """The template's resources of one type, by logical name."""
+    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
+
+
+def props(template: dict[str, Any], name: str) -> dict[str, Any]:
+    """One resource's Properties."""
+    return template["Resources"][name]["Properties"]

@@ -14,21 +14,13 @@ from typing import Any
 import pytest
 
 from infra import template as infra_template
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return infra_template.load()
+from tests.helpers import props
 
 
 @pytest.fixture
 def aws(stack: dict[str, str], local_aws: Any):
     session = local_aws.session()
     return lambda service: session.client(service, endpoint_url=stack["AWS_ENDPOINT_URL"])
-
-
-def props(template: dict[str, Any], name: str) -> dict[str, Any]:
-    return template["Resources"][name]["Properties"]
 
 
 def test_every_template_output_exists_locally(template, stack):
@@ -196,9 +188,9 @@ def test_every_alarm_of_the_template_exists_locally_and_notifies_the_alarm_topic
     wanted = {local_name(r["Properties"]["AlarmName"]): r["Properties"]
               for r in of_type(template, "AWS::CloudWatch::Alarm")}
     assert set(wanted) <= set(alarms)
-    for name, props in wanted.items():
-        assert alarms[name]["MetricName"] == props["MetricName"]
-        assert alarms[name]["Threshold"] == props["Threshold"]
+    for name, expected in wanted.items():
+        assert alarms[name]["MetricName"] == expected["MetricName"]
+        assert alarms[name]["Threshold"] == expected["Threshold"]
         (action,) = alarms[name]["AlarmActions"]
         assert action.endswith(":comm-it-local-alarms")
 

@@ -14,20 +14,11 @@ from chalicelib import lambdas
 from infra import event_sources, policy, stack
 from infra import template as infra_template
 from infra.errors import DeployError
-from tests.helpers import fake_outputs
+from tests.helpers import fake_outputs, props
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_DOC = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
 OPERATIONS_DOC = (ROOT / "docs" / "operations.md").read_text(encoding="utf-8")
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return infra_template.load()
-
-
-def props(template: dict[str, Any], name: str) -> dict[str, Any]:
-    return template["Resources"][name]["Properties"]
 
 
 def alarms(template: dict[str, Any]) -> dict[str, dict[str, Any]]:

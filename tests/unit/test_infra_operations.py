@@ -8,19 +8,7 @@ import pytest
 
 from infra import policy, stack
 from infra import template as infra_template
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return infra_template.load()
-
-
-def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return {n: r for n, r in template["Resources"].items() if r["Type"] == kind}
-
-
-def props(template: dict[str, Any], name: str) -> dict[str, Any]:
-    return template["Resources"][name]["Properties"]
+from tests.helpers import of_type, props
 
 
 def function_names() -> dict[str, str]:

@@ -8,21 +8,9 @@ from typing import Any
 import pytest
 
 from infra import template as infra_template
+from tests.helpers import of_type, props
 
 ROOT = Path(__file__).resolve().parents[2]
-
-
-@pytest.fixture(scope="module")
-def template() -> dict[str, Any]:
-    return infra_template.load()
-
-
-def resources(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
-    return {name: r for name, r in template["Resources"].items() if r["Type"] == kind}
-
-
-def props(template: dict[str, Any], name: str) -> dict[str, Any]:
-    return template["Resources"][name]["Properties"]
 
 
 def test_cfn_lint_passes_on_the_template():
@@ -115,7 +103,7 @@ def test_the_authenticated_roles_policy_names_the_key_layout_of_chalicelib_user_
     """The person's own profile and files, where chalicelib/my_files.py reaches them."""
     from chalicelib import user_keys
 
-    [role] = [r for r in resources(template, "AWS::IAM::Role").values()
+    [role] = [r for r in of_type(template, "AWS::IAM::Role").values()
               if any(p["PolicyName"] == "own-profile-and-files"
                      for p in r["Properties"].get("Policies", []))]
     [policy] = role["Properties"]["Policies"]
@@ -179,7 +167,7 @@ def test_bucket_is_private_encrypted_versioned_and_tls_only(template):
 
 
 def test_every_consumer_queue_has_a_dead_letter_queue_and_redrive(template):
-    queues = resources(template, "AWS::SQS::Queue")
+    queues = of_type(template, "AWS::SQS::Queue")
     consumers = {name: q for name, q in queues.items() if "RedrivePolicy" in q["Properties"]}
     assert set(consumers) == {"ProfileQueue", "ArchiveQueue", "QuotaQueue", "SignInQueue"}
     for name, queue in consumers.items():
@@ -199,7 +187,7 @@ def test_queue_visibility_timeout_is_six_times_the_consumers_timeout(template):
     consumers = {"ProfileQueue": "save_profile", "ArchiveQueue": "archive_profile",
                  "QuotaQueue": "enforce_quota", "SignInQueue": "record_sign_in"}
     # Every queue a Lambda consumes (each has a dead-letter queue) is in the list above.
-    assert {n for n, q in resources(template, "AWS::SQS::Queue").items()
+    assert {n for n, q in of_type(template, "AWS::SQS::Queue").items()
             if "RedrivePolicy" in q["Properties"]} == set(consumers)
     for queue, function in consumers.items():
         for timeout in (functions[function].get("lambda_timeout", config.get("lambda_timeout", 60)),
@@ -208,7 +196,7 @@ def test_queue_visibility_timeout_is_six_times_the_consumers_timeout(template):
 
 
 def test_topic_fans_out_to_each_queue_with_raw_delivery(template):
-    subscriptions = [s for s in resources(template, "AWS::SNS::Subscription").values()
+    subscriptions = [s for s in of_type(template, "AWS::SNS::Subscription").values()
                      if s["Properties"]["Protocol"] == "sqs"]
     endpoints = {s["Properties"]["Endpoint"]["Fn::GetAtt"][0] for s in subscriptions}
     assert endpoints == {"ProfileQueue", "ArchiveQueue", "SignInQueue"}
@@ -237,9 +225,9 @@ def test_each_subscription_sends_what_sns_cannot_deliver_to_a_dead_letter_queue_
         template):
     """AWS drops a message once SNS's delivery retries run out, unless the subscription has a
     redrive policy; one queue per subscription, so a redrive knows where it was going."""
-    queues = resources(template, "AWS::SQS::Queue")
+    queues = of_type(template, "AWS::SQS::Queue")
     dead_letters = {}
-    for s in resources(template, "AWS::SNS::Subscription").values():
+    for s in of_type(template, "AWS::SNS::Subscription").values():
         if s["Properties"]["Protocol"] != "sqs":
             continue
         target = s["Properties"]["RedrivePolicy"]["deadLetterTargetArn"]["Fn::GetAtt"]
