@@ -238,3 +238,15 @@ def of_type(template: dict[str, Any], kind: str) -> dict[str, dict[str, Any]]:
 def props(template: dict[str, Any], name: str) -> dict[str, Any]:
     """One resource's Properties."""
     return template["Resources"][name]["Properties"]
+
+
+# A stage's record as `chalice deploy` writes it (.chalice/deployed/<stage>.json "resources"),
+# small: the API's function and one event source mapping of each kind; and the environment
+# naming the stream's dead-letter queue (what infra/event_sources.apply reads).
+CHALICE_RECORD = [{"name": "api_handler", "resource_type": "lambda_function"},
+                  {"name": "save_profile-sqs-event-source", "resource_type": "sqs_event",
+                   "event_uuid": "u1"},
+                  {"name": "sync_name-dynamodb-event-source", "resource_type": "dynamodb_event",
+                   "event_uuid": "u2"}]
+STREAM_DLQ_ENV = {
+    "NAME_SYNC_DEAD_LETTER_QUEUE_ARN": "arn:aws:sqs:eu-west-1:1:comm-it-dev-sync-name-dlq"}

@@ -342,3 +342,14 @@ def chalice_client(patch: pytest.MonkeyPatch) -> Iterator[Any]:
     with Client(app, stage_name="local", project_dir=str(ROOT)) as made:
         yield made
 
+
+def users_stream_records(streams: Any, stack: dict[str, str]) -> list[dict[str, Any]]:
+    """Every record on the users table's stream, from its oldest (TRIM_HORIZON), as the
+    DynamoDB Streams API returns them; `streams` is a dynamodbstreams client."""
+    arn = stack["USERS_TABLE_STREAM_ARN"]
+    records: list[dict[str, Any]] = []
+    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
+        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
+                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
+        records += streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+    return records

@@ -18,7 +18,7 @@ from chalicelib.user_events import (MalformedEvent, UserAuthenticated, UserDelet
                                     parse)
 from local.events import recording
 from local.pump import stream_record
-from tests.stack.helpers import sqs_event
+from tests.stack.helpers import sqs_event, users_stream_records
 
 PROFILE_QUEUE = "comm-it-local-save-profile"
 ARCHIVE_QUEUE = "comm-it-local-archive-profile"
@@ -266,15 +266,10 @@ def test_a_login_written_while_the_account_was_deleted_is_taken_back(stack, monk
 
 def stream_event(stack: dict[str, str], sub: str) -> dict:
     """The table stream's records of `sub`, as Lambda delivers them."""
-    streams = aws("dynamodbstreams", stack)
-    arn = stack["USERS_TABLE_STREAM_ARN"]
-    records = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        records += streams.get_records(ShardIterator=iterator, Limit=1000)["Records"]
+    records = users_stream_records(aws("dynamodbstreams", stack), stack)
     mine = [r for r in records if r["dynamodb"]["Keys"]["sub"]["S"] == sub]
-    return {"Records": [stream_record(r, arn, "us-east-1") for r in mine]}
+    return {"Records": [stream_record(r, stack["USERS_TABLE_STREAM_ARN"], "us-east-1")
+                        for r in mine]}
 
 
 def test_the_tombstone_removes_the_name_from_parameter_store(client, stack):

@@ -11,7 +11,7 @@ import pytest
 
 from infra import event_sources, gateway, stack, stage, teardown
 from infra.errors import DeployError
-from tests.helpers import fake_outputs
+from tests.helpers import CHALICE_RECORD, STREAM_DLQ_ENV, fake_outputs
 
 STAND_IN = """
 Parameters:
@@ -100,12 +100,7 @@ class RecordingLambda:
 
 
 def test_every_mapping_chalice_recorded_gets_what_chalice_cannot_set():
-    env = {"NAME_SYNC_DEAD_LETTER_QUEUE_ARN": "arn:aws:sqs:eu-west-1:1:comm-it-dev-sync-name-dlq"}
-    deployed = [{"name": "api_handler", "resource_type": "lambda_function"},
-                {"name": "save_profile-sqs-event-source", "resource_type": "sqs_event",
-                 "event_uuid": "u1"},
-                {"name": "sync_name-dynamodb-event-source", "resource_type": "dynamodb_event",
-                 "event_uuid": "u2"}]
+    env, deployed = STREAM_DLQ_ENV, CHALICE_RECORD
     recording = RecordingLambda()
     assert event_sources.apply(recording, deployed, env) == ["save_profile", "sync_name"]
     sqs, stream = recording.calls

@@ -23,7 +23,7 @@ from chalicelib import user_keys
 from infra import policy
 from tests.helpers import PAGE, PASSWORD, app_routes, cookie_header, page_paths, post
 from tests.stack.helpers import (Need, as_list, chalice_client, iam_match, policy_allows, route_of,
-                                 stack_for)
+                                 stack_for, users_stream_records)
 
 # The flows record every call and read whole tables and queues: they run once, on a stack of
 # their own (the module-scoped `recorded` below), and every test reads what they recorded.
@@ -255,11 +255,7 @@ def _stream_event(session: Any, stack: dict[str, str], region: str, seen: set[st
 
     streams = session.client("dynamodbstreams", endpoint_url=stack["AWS_ENDPOINT_URL"])
     arn = stack["USERS_TABLE_STREAM_ARN"]
-    records = []
-    for shard in streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]:
-        iterator = streams.get_shard_iterator(StreamArn=arn, ShardId=shard["ShardId"],
-                                              ShardIteratorType="TRIM_HORIZON")["ShardIterator"]
-        records += streams.get_records(ShardIterator=iterator, Limit=100)["Records"]
+    records = users_stream_records(streams, stack)
     fresh = [r for r in records if r["eventID"] not in seen]
     seen.update(r["eventID"] for r in fresh)
     assert fresh, "the users table's stream has nothing new"

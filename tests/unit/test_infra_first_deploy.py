@@ -14,7 +14,7 @@ from chalicelib import lambdas
 from infra import event_sources, policy, stack
 from infra import template as infra_template
 from infra.errors import DeployError
-from tests.helpers import fake_outputs, props
+from tests.helpers import CHALICE_RECORD, STREAM_DLQ_ENV, fake_outputs, props
 
 ROOT = Path(__file__).resolve().parents[2]
 DEPLOY_DOC = (ROOT / "docs" / "deploy.md").read_text(encoding="utf-8")
@@ -38,12 +38,7 @@ def client_error(code: str, operation: str = "UpdateEventSourceMapping"):
 
 # --- 3. event source mappings: wait, retry, read back ---------------------------------------
 
-ENV = {"NAME_SYNC_DEAD_LETTER_QUEUE_ARN": "arn:aws:sqs:eu-west-1:1:comm-it-dev-sync-name-dlq"}
-DEPLOYED = [{"name": "api_handler", "resource_type": "lambda_function"},
-            {"name": "save_profile-sqs-event-source", "resource_type": "sqs_event",
-             "event_uuid": "u1"},
-            {"name": "sync_name-dynamodb-event-source", "resource_type": "dynamodb_event",
-             "event_uuid": "u2"}]
+ENV, DEPLOYED = STREAM_DLQ_ENV, CHALICE_RECORD
 
 
 class SettlingLambda:
