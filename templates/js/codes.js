@@ -45,11 +45,8 @@ function wireResend(usernameInput, path) {
   button.addEventListener("click", function () {
     quiet(button);
     clearProblems(button.closest("form"));
-    var username = usernameInput.value.trim();
-    if (!username) {
-      return showProblems(button.closest("form"), [{ field: usernameInput,
-        message: labelOf(usernameInput) + " is required." }]);
-    }
+    var username = requiredValue(button.closest("form"), usernameInput);
+    if (!username) { return; }
     button.disabled = true;
     api("POST", path, { username: username }, { near: button }).then(function (result) {
       button.disabled = false;

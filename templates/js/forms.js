@@ -81,6 +81,16 @@ function problemsOf(form) {
   return found;
 }
 
+// The typed value of `input`, for a button that sends it outside its form's own submit (a
+// code to resend, a sign-in code, a passkey); "" after saying, on `form`, that it is required.
+function requiredValue(form, input) {
+  var value = input.value.trim();
+  if (!value) {
+    showProblems(form, [{ field: input, message: labelOf(input) + " is required." }]);
+  }
+  return value;
+}
+
 // The field an API error is about: one that names its code (data-errors), or whose label
 // the message starts with ("Name is required.").
 function fieldFor(form, data) {

@@ -103,10 +103,8 @@ function emailCodeLogin() {
   ask.addEventListener("click", function () {
     quiet(ask);
     clearProblems(loginForm);
-    var who = username.value.trim();
-    if (!who) {
-      return showProblems(loginForm, [{ field: username, message: labelOf(username) + " is required." }]);
-    }
+    var who = requiredValue(loginForm, username);
+    if (!who) { return; }
     ask.disabled = true;
     api("POST", "api/auth/email-code", { username: who }, { near: ask }).then(function (result) {
       ask.disabled = false;

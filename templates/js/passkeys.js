@@ -41,10 +41,8 @@ function passkeyLogin(done) {
   button.addEventListener("click", function () {
     quiet(button);
     clearProblems(loginForm);
-    var who = username.value.trim();
-    if (!who) {
-      return showProblems(loginForm, [{ field: username, message: labelOf(username) + " is required." }]);
-    }
+    var who = requiredValue(loginForm, username);
+    if (!who) { return; }
     if (!passkeysWork()) { return fail(button, [{ message: NO_PASSKEYS }]); }
     var keep = document.getElementById("keep-signed-in").checked;
     button.disabled = true;
