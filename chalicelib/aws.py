@@ -66,6 +66,7 @@ def forget_cache() -> None:
     """Drop every cached client (tests that start "cold" or change the environment)."""
     with _SESSION_LOCK:
         _clients.clear()
+        _peoples_clients.clear()
         _default_session.cache_clear()
         _people_session.cache_clear()
 
@@ -93,30 +94,51 @@ class TemporaryCredentials(Protocol):
     def session_token(self) -> str: ...
 
 
+# A person's clients, kept by their credentials for the next requests with the same ones: a
+# page makes several calls in a row with one person's temporary credentials, and a client
+# costs about 6 ms to make (botocore builds its class and copies its hooks each time). Only
+# the exact same keys (id, secret and session token) get a kept client back; new credentials
+# make a new client, and the oldest kept one goes. A client, once made, is thread-safe.
+PEOPLES_CLIENTS = 32
+_peoples_clients: dict[tuple[str, str, str, str], Any] = {}
+
+
 def client_as(service: str, credentials: TemporaryCredentials) -> Any:
     """A client that signs with someone's temporary credentials (the identity pool's).
 
-    Never cached: it holds that person's keys, and the caller makes one per request
-    (about 6 ms from the shared session, whose service models are loaded once). The
+    Made from a session of its own, kept for those exact credentials (PEOPLES_CLIENTS). The
     endpoint comes from the environment (AWS_ENDPOINT_URL locally), like every client's.
     """
+    key = (service, credentials.access_key_id, credentials.secret_key,
+           credentials.session_token)
+    with _SESSION_LOCK:
+        made = _peoples_clients.pop(key, None)
+        if made is None:
+            made = _new_client_as(service, credentials)
+            while len(_peoples_clients) >= PEOPLES_CLIENTS:
+                del _peoples_clients[next(iter(_peoples_clients))]  # the least recently used
+        _peoples_clients[key] = made  # now the most recently used (dicts keep their order)
+        return made
+
+
+def _new_client_as(service: str, credentials: TemporaryCredentials) -> Any:
+    """Call it under _SESSION_LOCK only."""
     from botocore.config import Config
 
-    with _SESSION_LOCK:
-        return _people_session().client(
-            service,
-            region_name=settings().region,
-            aws_access_key_id=credentials.access_key_id,
-            aws_secret_access_key=credentials.secret_key,
-            aws_session_token=credentials.session_token,
-            config=Config(
-                # Presigned S3 URLs in SigV4 (the only one newer regions accept).
-                signature_version="s3v4" if service == "s3" else None,
-                connect_timeout=3,
-                read_timeout=10,
-                retries={"mode": "standard", "max_attempts": 3},
-            ),
-        )
+    return _people_session().client(
+        service,
+        region_name=settings().region,
+        aws_access_key_id=credentials.access_key_id,
+        aws_secret_access_key=credentials.secret_key,
+        aws_session_token=credentials.session_token,
+        config=Config(
+            # Presigned S3 URLs in SigV4 (the only one newer regions accept).
+            signature_version="s3v4" if service == "s3" else None,
+            connect_timeout=3,
+            read_timeout=10,
+            retries={"mode": "standard", "max_attempts": 3},
+        ),
+    )
 
 
 def error_code(exc: Exception) -> str:

@@ -86,3 +86,29 @@ def test_a_burst_of_calls_through_one_client_never_overflows_its_pool(local_endp
 
 def test_the_pool_holds_more_connections_than_a_burst_of_people(local_endpoint):
     assert aws.client("sqs").meta.config.max_pool_connections == aws.MAX_POOL_CONNECTIONS >= 200
+
+
+class Keys:
+    """Someone's temporary credentials (chalicelib/aws.TemporaryCredentials)."""
+
+    def __init__(self, n: int, token: str = "token") -> None:
+        self.access_key_id, self.secret_key, self.session_token = f"ASIA{n:016d}", "secret", token
+
+
+def test_a_persons_client_is_kept_for_their_exact_credentials_only(local_endpoint):
+    s3 = aws.client_as("s3", Keys(1))
+    assert aws.client_as("s3", Keys(1)) is s3
+    assert aws.client_as("sqs", Keys(1)) is not s3
+    assert aws.client_as("s3", Keys(2)) is not s3, "someone else got this person's client"
+    assert aws.client_as("s3", Keys(1, token="renewed")) is not s3
+    assert s3._request_signer._credentials.access_key == "ASIA" + "1".zfill(16)
+
+
+def test_past_the_limit_the_least_recently_used_persons_client_goes(local_endpoint):
+    first, second = aws.client_as("s3", Keys(1)), aws.client_as("s3", Keys(2))
+    for n in range(3, aws.PEOPLES_CLIENTS + 1):
+        aws.client_as("s3", Keys(n))
+    assert aws.client_as("s3", Keys(1)) is first  # used again: now the most recent
+    aws.client_as("s3", Keys(aws.PEOPLES_CLIENTS + 1))  # one more: the oldest, 2, goes
+    assert aws.client_as("s3", Keys(1)) is first
+    assert aws.client_as("s3", Keys(2)) is not second
