@@ -75,11 +75,12 @@ def _guard_network():
 
 
 def _request(kind):
-    """The API Gateway event of KIND (local.events, imported after `import app` was timed)."""
+    """The API Gateway event of KIND (local.event_sources.events, imported after `import app`
+    was timed)."""
     import json
     import os
 
-    from local.events import api_event as lambda_event
+    from local.event_sources.events import api_event as lambda_event
 
     if kind == "page":
         return lambda_event("GET", "/"), (200,)
@@ -155,7 +156,7 @@ def first(kind):
         second = {"statusCode": 200 if tokens.verify_id_token(token)["token_use"] == "id" else 0}
         t4 = time.perf_counter()
     else:
-        from local.events import LambdaContext
+        from local.event_sources.events import LambdaContext
 
         event, ok = _request(kind)
         t2 = time.perf_counter()

@@ -4,9 +4,9 @@
 
 Starts `make run`'s stack (bench/greeting/stack.py), signs the crowd up, then samples the
 `python -m local` process (the moto server and the state saver live in it; `chalice local` and
-the event delivery, local/deliver.py, are its children) with py-spy while they all log in at
-once on the page's schedule, and prints the functions most often on the stack (inclusive) and
-at the top (own time).
+the event delivery, local/event_sources/deliver.py, are its children) with py-spy while they
+all log in at once on the page's schedule, and prints the functions most often on the stack
+(inclusive) and at the top (own time).
 """
 from __future__ import annotations
 

@@ -131,7 +131,7 @@ def local_stack() -> tuple[Any, dict[str, str], dict[str, str], bool]:
 
     sys.path.insert(0, str(ROOT))
     from local.local_aws import LocalAWS
-    from local.outbox import Outbox
+    from local.run.outbox import Outbox
 
     aws = LocalAWS(Outbox(stream=io.StringIO())).start()
     assert aws.endpoint.startswith("http://127.0.0.1:"), aws.endpoint

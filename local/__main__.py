@@ -4,7 +4,7 @@
     python -m local redrive          dead-letter queues back to their queues
     python -m local fault SERVICE throttle|5xx [--seconds N] | --off
 
-Starts the local AWS with the data saved by the last run (local.state; created
+Starts the local AWS with the data saved by the last run (local.run.state; created
 from the template the first time), serves the app with `chalice local`, pumps
 the pipeline's events, and prints where both are. Ctrl-C or SIGTERM stops
 everything and saves the data. The other commands talk to a running stack at
@@ -26,9 +26,9 @@ import urllib.request
 from pathlib import Path
 from typing import Any
 
-from local import ports
+from local.run import ports
 from local.local_aws import REGION, LocalAWS
-from local.outbox import Outbox
+from local.run.outbox import Outbox
 
 ROOT = Path(__file__).resolve().parent.parent
 STATE_DIR = ROOT / ".local-state"
@@ -69,22 +69,22 @@ def _wait_for_app(url: str, child: subprocess.Popen, stop: threading.Event,
 
 
 def _start_delivery(positions: dict[str, str]) -> subprocess.Popen:
-    """The event pump in a process of its own (local/deliver.py): SQS and stream events to
+    """The event pump in its own process (local.event_sources.deliver): SQS and stream events to
     the app's own handlers, as Lambda would, beside the local AWS instead of on its core."""
-    from local import deliver
+    from local.event_sources import deliver
 
-    return subprocess.Popen([sys.executable, "-m", "local.deliver"], cwd=ROOT,  # noqa: S603 (our own interpreter and module)
+    return subprocess.Popen([sys.executable, "-m", "local.event_sources.deliver"], cwd=ROOT,  # noqa: S603 (our own interpreter and module)
                             env={**os.environ, "COMM_IT_PARENT_PID": str(os.getpid()),
                                  deliver.POSITIONS_ENV: json.dumps(positions)})
 
 
 def _redrive(aws: LocalAWS) -> dict[str, Any]:
     """`make redrive`, run in this process: dead letters back to their queues, and the
-    stream's failed batches delivered again to the stream's handler (local/redrive.py)."""
+    stream's failed batches delivered again to the stream's handler (event_sources/redrive.py)."""
     from app import app  # imported after the stack's values are in os.environ
     from infra import event_sources
-    from local.pump import Pump
-    from local.redrive import redrive
+    from local.event_sources.pump import Pump
+    from local.event_sources.redrive import redrive
 
     destination = event_sources.stream_settings(os.environ)["DestinationConfig"]["OnFailure"]
     replay = Pump(app, aws.session(), aws.endpoint, REGION).replay_stream_batch  # not started
@@ -127,7 +127,8 @@ def _warm_local_aws(aws: LocalAWS) -> None:
 
 
 def serve(clean: bool) -> int:
-    from local import console, resources, state
+    from local.cloudformation import resources
+    from local.run import console, state
     from local.cognito import signing_key
 
     console.install()  # every line of this process whole and escaped: pump, outbox, logs
@@ -175,12 +176,12 @@ def serve(clean: bool) -> int:
             delivering.set()
             return {"positions": len(positions)}
 
-        aws.actions["positions"] = delivered  # from local/deliver.py, saved with the snapshot
+        aws.actions["positions"] = delivered  # from the delivery process, saved with the snapshot
         store.save()
         store.start()
         saving = True
         _warm_local_aws(aws)
-        child = subprocess.Popen([sys.executable, "-m", "local.serve", "--port", str(port)],  # noqa: S603 (our own interpreter and module)
+        child = subprocess.Popen([sys.executable, "-m", "local.run.serve", "--port", str(port)],  # noqa: S603 (our own interpreter and module)
                                  cwd=ROOT,
                                  env={**os.environ, "COMM_IT_PARENT_PID": str(os.getpid())})
         delivery = _start_delivery(positions)
@@ -191,7 +192,7 @@ def serve(clean: bool) -> int:
             return 0
         print(f"App: {app_url}", flush=True)
         # WebAuthn refuses an IP address as relying party: passkeys work at localhost (the
-        # local pool's relying party, local/resources.py); the app answers under either name.
+        # local pool's relying party, cloudformation/resources.py); the app answers to both.
         print(f"Passkeys: http://localhost:{port}/ (the same app, where passkeys work)",
               flush=True)
         print(f"AWS endpoint: {aws.endpoint}", flush=True)
@@ -230,7 +231,7 @@ def _endpoint() -> str:
 
 
 def _control(method: str, name: str, body: dict | None = None) -> dict:
-    from local.deliver import control
+    from local.event_sources.deliver import control
 
     try:
         return control(_endpoint(), method, name, body)
@@ -265,7 +266,7 @@ def redrive_command() -> int:
 
 
 def main(argv: list[str] | None = None) -> int:
-    from local.faults import KINDS, SERVICES
+    from local.server.faults import KINDS, SERVICES
 
     parser = argparse.ArgumentParser(prog="python -m local", description=__doc__.split("\n")[0])
     parser.add_argument("--clean", action="store_true",

@@ -6,9 +6,10 @@ nothing kept (a deploy's Lambda zips would bloat `make run`'s saved data).
       AWS_DEFAULT_REGION=us-east-1 make deploy STAGE=rehearsal ACCEPT_RUNTIME=python3.11
 
 It answers what the deploy asks: CloudFormation of infra/template.yaml
-(local/cloudformation.py), the REST API import chalice sends (local/apigateway_import.py),
-IAM, Lambda (functions are stored, never run) and event source mappings; its faults
-(POST /_local/faults, local/faults.py) make a step fail on purpose. Ctrl-C or SIGTERM stops it.
+(local/cloudformation/stacks.py), the REST API import chalice sends
+(local/apigateway/rest_api_import.py), IAM, Lambda (functions are stored, never run) and event
+source mappings; its faults (POST /_local/faults, local/server/faults.py) make a step fail on
+purpose. Ctrl-C or SIGTERM stops it.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ import sys
 
 def main(argv: list[str] | None = None) -> int:
     from local.local_aws import LocalAWS
-    from local.outbox import Outbox
+    from local.run.outbox import Outbox
 
     parser = argparse.ArgumentParser(prog="python -m local.alone",
                                      description=__doc__.split("\n")[0])

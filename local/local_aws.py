@@ -9,9 +9,11 @@ from __future__ import annotations
 import urllib.request
 from typing import Any
 
-from local import cognito, iam, ports, resources
+from local import cognito, iam
+from local.cloudformation import resources
 from local.cognito import signing_key as cognito_signing_key
-from local.outbox import Outbox
+from local.run import ports
+from local.run.outbox import Outbox
 
 REGION = "us-east-1"
 CREDENTIALS = {"AWS_ACCESS_KEY_ID": "local", "AWS_SECRET_ACCESS_KEY": "local"}
@@ -21,29 +23,35 @@ class LocalAWS:
     def __init__(self, outbox: Outbox, port: int = 0,
                  signing_key: cognito_signing_key.SigningKey | None = None) -> None:
         import logging
-        from local import (apigateway_import, cloudformation, control, dynamodb_transactions,
-                           dynamodb_updates, moto_dispatch, s3_events, sqs_scans, state,
-                           wafv2)
-        from local.faults import Faults
+        from local.apigateway import rest_api_import
+        from local.cloudformation import stacks
+        from local.dynamodb import transactions, updates
+        from local.run import state
+        from local.s3 import delete_markers
+        from local.server import control, dispatch
+        from local.server.faults import Faults
+        from local.sqs import scans
+        from local.wafv2 import resources_for_web_acl
 
         logging.getLogger("werkzeug").setLevel(logging.ERROR)  # no access log on the console
         self.signing_key = signing_key or cognito_signing_key.new()  # its tokens' key
         cognito.install(outbox, self.signing_key)
         state.install()
-        dynamodb_transactions.install()
-        dynamodb_updates.install()
-        moto_dispatch.install()
-        sqs_scans.install()
-        s3_events.install()
+        transactions.install()
+        updates.install()
+        dispatch.install()
+        scans.install()
+        delete_markers.install()
         iam.install(dev_access_keys=[CREDENTIALS["AWS_ACCESS_KEY_ID"]])
         self.outbox = outbox
-        self.faults = Faults()  # switched on at runtime: local.faults
+        self.faults = Faults()  # switched on at runtime: local.server.faults
         self.actions: dict[str, Any] = {}  # POST /_local/<name> runs actions[name]()
         self._server = control.server("127.0.0.1", port, self.faults, self.actions, first_use={
-            "apigateway": apigateway_import.install,  # chalice deploy's Swagger 2.0
+            "apigateway": rest_api_import.install,  # chalice deploy's Swagger 2.0
             # make deploy's stack, made as make run's is
-            "cloudformation": lambda: cloudformation.install(self.session),
-            "wafv2": wafv2.install})  # make destroy's release of the rate limit's web ACL
+            "cloudformation": lambda: stacks.install(self.session),
+            # make destroy's release of the rate limit's web ACL
+            "wafv2": resources_for_web_acl.install})
         self._port = port
         self.endpoint = ""
 
@@ -55,9 +63,9 @@ class LocalAWS:
         self._server.start()
         host, port = self._server.get_host_and_port()
         self.endpoint = f"http://{host}:{port}"
-        from local import cloudformation
+        from local.cloudformation import stacks
 
-        cloudformation.serve_at(self.endpoint)
+        stacks.serve_at(self.endpoint)
         return self
 
     def stop(self) -> None:
@@ -83,7 +91,8 @@ class LocalAWS:
         return self.environment(outputs, stage)
 
     def environment(self, outputs: dict[str, str], stage: str = "local") -> dict[str, str]:
-        """The app's environment for a stack's outputs (created now, or restored by local.state)."""
+        """The app's environment for a stack's outputs (created now, or restored by
+        local.run.state)."""
         return {
             **outputs,
             **CREDENTIALS,

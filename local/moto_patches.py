@@ -2,9 +2,9 @@
 missing, what kind of patch it is, the version it was written for, and what upstream
 would have to do for it to go.
 
-The emulations (local/cognito/, local/iam/, local/state.py) replace moto's methods only through
+The emulations (local/cognito/, local/iam/, local/run/state.py) replace moto's methods only through
 `replace()`, which refuses a target that is not listed here: a new patch must be named in PATCHES
-first. local/serve.py patches `chalice local` through its `setattr_`;
+first. local/run/serve.py patches `chalice local` through its `setattr_`;
 tests/unit/test_local_moto_patches.py fails when it sets anything CHALICE_PATCHES does not list,
 and when the installed moto or chalice is not MOTO_VERSION / CHALICE_VERSION (the pins in
 requirements-dev.txt). Each entry has a canary in tests/canaries/: a test showing, against moto or
@@ -168,76 +168,76 @@ PATCHES = (
           "authorise against the resource's ARN, substitute policy variables, evaluate "
           "Condition blocks (dynamodb:LeadingKeys)"),
     Patch("moto.dynamodb.models.DynamoDBBackend.transact_write_items",
-          "local.dynamodb_transactions",
+          "local.dynamodb.transactions",
           "TransactWriteItems costs O(table size) (it deep-copies every table it touches); "
           "AWS: per item", SPEED,
           "roll back a cancelled transaction without copying whole tables",
           _TRANSACTIONS_KEPT),
-    *(Patch(f"moto.dynamodb.models.DynamoDBBackend.{name}", "local.dynamodb_transactions",
+    *(Patch(f"moto.dynamodb.models.DynamoDBBackend.{name}", "local.dynamodb.transactions",
             _ISOLATED, GAP, _ISOLATION_FIX) for name in ("put_item", "update_item", "delete_item")),
     Patch("moto.dynamodbstreams.models.DynamoDBStreamsBackend.get_records",
-          "local.dynamodb_transactions", _ISOLATED, GAP, _ISOLATION_FIX),
-    Patch("moto.dynamodb.models.DynamoDBBackend.update_item", "local.dynamodb_updates",
+          "local.dynamodb.transactions", _ISOLATED, GAP, _ISOLATION_FIX),
+    Patch("moto.dynamodb.models.DynamoDBBackend.update_item", "local.dynamodb.updates",
           "an update that creates an item records two INSERTs on the stream (the bare key's, "
           "then the item's); AWS: one", GAP,
           "record one INSERT for an UpdateItem that creates its item"),
-    Patch("moto.dynamodb.models.table.StreamShard.add", "local.dynamodb_updates",
+    Patch("moto.dynamodb.models.table.StreamShard.add", "local.dynamodb.updates",
           "an update that creates an item records two INSERTs on the stream; AWS: one", GAP,
           "record one INSERT for an UpdateItem that creates its item"),
     Patch("moto.dynamodb.parsing.expressions.UpdateExpressionParser.make",
-          "local.dynamodb_updates",
+          "local.dynamodb.updates",
           "(not a gap of AWS) every UpdateExpression is parsed twice per write", SPEED,
           "parse an UpdateExpression once per request (or remember parses)", _EXPRESSIONS_KEPT),
     *(Patch(f"moto.dynamodb.parsing.ast_nodes.DepthFirstTraverser.{name}",
-            "local.dynamodb_updates",
+            "local.dynamodb.updates",
             "(not a gap of AWS) an expression's passes rebuild their map of node kinds per node",
             SPEED, "build a pass's map of node kinds once", _EXPRESSIONS_KEPT)
       for name in ("nodes_to_be_processed", "process")),
     Patch("moto.dynamodb.parsing.validators.UpdateExpressionValidator.__init__",
-          "local.dynamodb_updates",
+          "local.dynamodb.updates",
           "(not a gap of AWS) the parsed expression is deep-copied for every validation", SPEED,
           "copy the parsed expression cheaply, or not at all", _EXPRESSIONS_KEPT),
     Patch("moto.dynamodb.parsing.validators.UpdateExpressionValidator.validate",
-          "local.dynamodb_updates",
+          "local.dynamodb.updates",
           "(not a gap of AWS) checks of the expression alone rerun on every write", SPEED,
           "run the checks that read only the expression once per expression",
           _EXPRESSIONS_KEPT),
     Patch("moto.moto_server.werkzeug_app.DomainDispatcherApplication.get_backend_for_host",
-          "local.moto_dispatch",
+          "local.server.dispatch",
           "(not a gap of AWS) every request lists moto's package directory under a global lock",
           SPEED, "list the backends once per process",
           "every request to the local AWS paid it, under a lock that serialised the server's "
           "threads (docs/local-aws.md)"),
     Patch("moto.sqs.models.SQSBackend.is_message_valid_based_on_retention_period",
-          "local.sqs_scans",
+          "local.sqs.scans",
           "(not a gap of AWS) each received message builds the queue's attributes three times",
           SPEED, "read the retention period from the queue, not its full attributes", _SQS_KEPT),
-    Patch("moto.sqs.models.Message.visible", "local.sqs_scans",
+    Patch("moto.sqs.models.Message.visible", "local.sqs.scans",
           "(not a gap of AWS) a message's visibility reads the clock through a datetime", SPEED,
           "compare times as numbers", _SQS_KEPT),
-    Patch("moto.sqs.models.Message.delayed", "local.sqs_scans",
+    Patch("moto.sqs.models.Message.delayed", "local.sqs.scans",
           "(not a gap of AWS) a message's delay reads the clock through a datetime", SPEED,
           "compare times as numbers", _SQS_KEPT),
-    Patch("moto.s3.models.S3Backend._set_delete_marker", "local.s3_events",
+    Patch("moto.s3.models.S3Backend._set_delete_marker", "local.s3.delete_markers",
           "a delete marker sends no s3:ObjectRemoved:DeleteMarkerCreated notification", GAP,
           "send s3:ObjectRemoved:DeleteMarkerCreated when a delete creates a marker"),
     Patch("moto.cloudformation.models.CloudFormationBackend.create_stack",
-          "local.cloudformation", "no AWS::Cognito::*, SNS subscription, metric filter or alarm: "
-          "infra/template.yaml (make deploy's stack) cannot be created", GAP,
+          "local.cloudformation.stacks", "no AWS::Cognito::*, SNS subscription, metric filter or "
+          "alarm: infra/template.yaml (make deploy's stack) cannot be created", GAP,
           "support every resource type of infra/template.yaml"),
-    *(Patch(f"moto.apigateway.models.APIGatewayBackend.{name}", "local.apigateway_import",
+    *(Patch(f"moto.apigateway.models.APIGatewayBackend.{name}", "local.apigateway.rest_api_import",
             "Swagger 2.0 (chalice deploy's) refused; no authorizer made of an OpenAPI 3 "
             "document's security", GAP, "import Swagger 2.0, authorizers and each method's "
             "security as AWS does") for name in ("import_rest_api", "put_rest_api")),
-    Patch("moto.wafv2.responses.WAFV2Response.list_resources_for_web_acl", "local.wafv2",
-          "no ListResourcesForWebACL (HTTP 500)", GAP,
+    Patch("moto.wafv2.responses.WAFV2Response.list_resources_for_web_acl",
+          "local.wafv2.resources_for_web_acl", "no ListResourcesForWebACL (HTTP 500)", GAP,
           _NOT_IMPLEMENTED.format("ListResourcesForWebACL")),
-    Patch("moto.sqs.models.Queue.wait_for_messages", "local.state",
+    Patch("moto.sqs.models.Queue.wait_for_messages", "local.run.state",
           "(not a gap of moto) a long poll lets go of the snapshot gate while it waits", RUNTIME,
-          "nothing: local/state.py's snapshots need it while moto's long poll blocks its thread"),
+          "nothing: run/state.py's snapshots need it while moto's long poll blocks its thread"),
 )
 
-# `chalice local` (local/serve.py, also chalice.test.Client's gateway in the stack tier):
+# `chalice local` (local/run/serve.py, also chalice.test.Client's gateway in the stack tier):
 # where its API Gateway and its HTTP server differ from AWS, or break under load.
 _HANDLE = ("a Content-Length that is not a number of bytes (or twice), a chunked body, or a "
            "body over API Gateway's 10 MiB quota crashes the handler (the client gets no "
@@ -245,32 +245,32 @@ _HANDLE = ("a Content-Length that is not a number of bytes (or twice), a chunked
 _HANDLE_FIX = ("refuse a bad Content-Length or chunked body with a 400/411 and a body over "
                "10 MiB with a 413, before reading it")
 CHALICE_PATCHES = (
-    Patch(f"{_CHALICE}.LocalGatewayAuthorizer._decode_jwt_payload", "local.serve",
+    Patch(f"{_CHALICE}.LocalGatewayAuthorizer._decode_jwt_payload", "local.run.serve",
           "a token that is not three base64 parts crashes the local gateway (empty reply)", GAP,
           "treat a malformed token as unauthorized (401), as API Gateway does"),
-    Patch(f"{_CHALICE}.LocalGateway._generate_lambda_event", "local.serve",
+    Patch(f"{_CHALICE}.LocalGateway._generate_lambda_event", "local.run.serve",
           "an unknown path gets 403 'Missing Authentication Token' echoing the token, not the "
           "gateway response infra/gateway.py puts (404 NotFound)", GAP,
           "let an app set its gateway responses (MISSING_AUTHENTICATION_TOKEN) locally"),
-    Patch(f"{_CHALICE}.ThreadedHTTPServer.request_queue_size", "local.serve",
+    Patch(f"{_CHALICE}.ThreadedHTTPServer.request_queue_size", "local.run.serve",
           "the listen backlog is Python's 5: a burst of people connecting is reset", RUNTIME,
           "a larger listen backlog for chalice local's server"),
-    *(Patch(f"{_CHALICE}.ChaliceRequestHandler.do_{method}", "local.serve", _HANDLE, GAP,
+    *(Patch(f"{_CHALICE}.ChaliceRequestHandler.do_{method}", "local.run.serve", _HANDLE, GAP,
             _HANDLE_FIX) for method in ("GET", "PUT", "POST", "HEAD", "DELETE", "PATCH",
                                         "OPTIONS")),
-    Patch(f"{_CHALICE}.ChaliceRequestHandler._generic_handle", "local.serve", _HANDLE, GAP,
+    Patch(f"{_CHALICE}.ChaliceRequestHandler._generic_handle", "local.run.serve", _HANDLE, GAP,
           _HANDLE_FIX),
-    Patch(f"{_CHALICE}.ChaliceRequestHandler._send_http_response_with_body", "local.serve",
+    Patch(f"{_CHALICE}.ChaliceRequestHandler._send_http_response_with_body", "local.run.serve",
           "a HEAD answer carries a body (it corrupts a keep-alive connection)", GAP,
           "send no body in a HEAD answer"),
-    Patch(f"{_CHALICE}.ChaliceRequestHandler._send_headers", "local.serve",
+    Patch(f"{_CHALICE}.ChaliceRequestHandler._send_headers", "local.run.serve",
           "answers the local server makes itself carry none of the app's security headers", GAP,
           "let an app set the headers of its gateway responses locally"),
-    Patch(f"{_CHALICE}.ChaliceRequestHandler.send_error", "local.serve",
+    Patch(f"{_CHALICE}.ChaliceRequestHandler.send_error", "local.run.serve",
           "the server's own errors are http.server's HTML pages (501 for an unknown method), "
           "not JSON in the app's shape", GAP,
           "answer its own errors as API Gateway does: JSON, and a method a route lacks 405"),
-    Patch(f"{_CHALICE}.ThreadedHTTPServer.handle_error", "local.serve",
+    Patch(f"{_CHALICE}.ThreadedHTTPServer.handle_error", "local.run.serve",
           "a client that hangs up before its answer prints a BrokenPipeError traceback",
           RUNTIME, "log a client hanging up in one line"),
 )

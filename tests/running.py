@@ -102,7 +102,7 @@ class RunningStack:
         # Never let the shell's AWS settings leak into the local stack.
         for name in ("AWS_PROFILE", "AWS_ENDPOINT_URL"):
             self.env.pop(name, None)
-        # Its own saved local data (local.state), never the developer's `make run` data.
+        # Its own saved local data (local.run.state), never the developer's `make run` data.
         self._own_state_dir = "LOCAL_STATE_DIR" not in (env or {})
         if self._own_state_dir:
             import tempfile
@@ -145,10 +145,10 @@ class RunningStack:
 
     def observer(self, service: str) -> Any:
         """A client of the local AWS that sees the data even while a fault is on (the app's
-        own requests fail meanwhile: local/faults.py exempts this header)."""
+        own requests fail meanwhile: local/server/faults.py exempts this header)."""
         import boto3
 
-        from local.faults import EXEMPT_HEADER
+        from local.server.faults import EXEMPT_HEADER
 
         client = boto3.client(service, endpoint_url=self.aws_endpoint, region_name="us-east-1",
                               aws_access_key_id="local", aws_secret_access_key="local")

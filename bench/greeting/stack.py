@@ -71,7 +71,7 @@ class Stack:
             return self.codes[email]
 
     def aws(self, path: str, method: str = "GET") -> Any:
-        """A control call to the local AWS (local/control.py)."""
+        """A control call to the local AWS (local/server/control.py)."""
         status, body = call(f"http://127.0.0.1:{self.aws_port}/_local/{path}", method)
         if status != 200:
             raise RuntimeError(f"/_local/{path}: {status} {body[:200]!r}")

@@ -76,7 +76,7 @@ def local_target() -> Target:
     """`make run`'s stack: the app and the local AWS at the ports `make run` uses."""
     import boto3
 
-    from local import ports
+    from local.run import ports
     from local.local_aws import CREDENTIALS, REGION
 
     port, aws_port = (_port(name, ports.DEFAULTS[name]) for name in ("PORT", "LOCAL_AWS_PORT"))

@@ -10,7 +10,7 @@ patch is listed in local/moto_patches.py.
 from __future__ import annotations
 
 from local.cognito.signing_key import SigningKey
-from local.outbox import Outbox
+from local.run.outbox import Outbox
 
 
 def install(outbox: Outbox, key: SigningKey) -> None:

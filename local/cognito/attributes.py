@@ -22,7 +22,7 @@ from typing import Any
 from local import moto_patches
 from local.cognito import mail
 from local.cognito.mail import VERIFY_SUBJECT, WRONG_CODE, codes_match, delivery
-from local.outbox import Outbox
+from local.run.outbox import Outbox
 
 _outbox: Outbox | None = None
 

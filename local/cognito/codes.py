@@ -17,10 +17,11 @@ from __future__ import annotations
 
 from typing import Any, Callable
 
-from local import clock, moto_patches
+from local import moto_patches
+from local.server import clock
 from local.cognito import mail  # mail.new_code: tests replace the generator there
 from local.cognito.mail import RESET_SUBJECT, VERIFY_SUBJECT, WRONG_CODE, codes_match, delivery
-from local.outbox import Outbox
+from local.run.outbox import Outbox
 
 __all__ = ["RESET_SUBJECT", "VERIFY_SUBJECT", "install"]
 _NO_SUCH_USER = "Username/client id combination not found."

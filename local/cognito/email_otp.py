@@ -24,7 +24,7 @@ ChallengeResponses):
 PREFERRED_CHALLENGE WEB_AUTHN and its answer are local/cognito/passkeys.py's. Not emulated:
 SELECT_CHALLENGE answers, SMS_OTP, PASSWORD as a USER_AUTH challenge (the app logs in with
 USER_PASSWORD_AUTH). These patches apply to the moto server of this process
-only; the time is local/clock.py's. Listed in local/moto_patches.py.
+only; the time is local/server/clock.py's. Listed in local/moto_patches.py.
 """
 from __future__ import annotations
 
@@ -32,10 +32,11 @@ import secrets
 import threading
 from typing import Any
 
-from local import clock, moto_patches
+from local import moto_patches
+from local.server import clock
 from local.cognito import lockout
 from local.cognito.mail import codes_match, delivery
-from local.outbox import Outbox
+from local.run.outbox import Outbox
 
 SUBJECT = "Your Comm-IT sign-in code"
 SESSION_SECONDS = 3 * 60
@@ -53,7 +54,7 @@ def new_code() -> str:
 
 
 def _sessions(backend: Any) -> dict[str, dict[str, Any]]:
-    """session -> {pool, username, code, expires}: on the backend, so local.state saves it."""
+    """session -> {pool, username, code, expires}: on the backend, so local.run.state saves it."""
     return backend.__dict__.setdefault("comm_it_email_otp_sessions", {})
 
 

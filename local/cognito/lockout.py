@@ -11,7 +11,7 @@ answer to a locked account can be seen and tested before AWS.
 Only USER_PASSWORD_AUTH, the flow the app uses, is counted, and the two-step codes
 (local/cognito/totp.py), through the same attempt/failed/succeeded under one lock. These
 patches apply to the moto server running in this process only; the time is
-local/clock.py's.
+local/server/clock.py's.
 """
 from __future__ import annotations
 
@@ -19,7 +19,8 @@ import threading
 from dataclasses import dataclass
 from typing import Any
 
-from local import clock, moto_patches
+from local import moto_patches
+from local.server import clock
 
 FREE_FAILURES = 5
 MAX_LOCK_SECONDS = 15 * 60

@@ -16,7 +16,7 @@ library (signatures, CBOR and COSE are its work), as Cognito's API reference has
   that user only, signature, challenge, origin, RP ID, user verification, a growing sign count.
 A user with MFA on is offered passkey sign-in only with passkey MFA on (passkey_settings.py),
 never email codes (Cognito's MFA prerequisites). Listed in local/moto_patches.py; the time is
-local/clock.py's.
+local/server/clock.py's.
 """
 from __future__ import annotations
 
@@ -29,7 +29,8 @@ from urllib.parse import urlsplit
 
 from moto.core.exceptions import JsonRESTError
 
-from local import clock, moto_patches
+from local import moto_patches
+from local.server import clock
 from local.cognito import lockout
 
 REGISTRATION_SECONDS = 5 * 60

@@ -11,7 +11,8 @@ from __future__ import annotations
 from collections import OrderedDict
 from typing import Any, Mapping
 
-from local import clock, moto_patches
+from local import moto_patches
+from local.server import clock
 
 
 class UsersRememberingDeletions(OrderedDict):

@@ -10,7 +10,7 @@ key: a token verifies only if this local AWS issued it.
 
 `make run` keeps the key in its state directory (FILE_NAME, readable by its owner only),
 made there the first time, so tokens stay valid across restarts like the rest of the data
-(local/state.py); without a state directory (the stack tier) a process makes a key of its own.
+(local/run/state.py); without a state directory (the stack tier) a process makes a key of its own.
 """
 from __future__ import annotations
 
@@ -102,7 +102,7 @@ def current() -> SigningKey:
 def _own_key(token: Any) -> Any:
     """joserfc's key resolver (`jwk.KeyCallable`), which moto's create_jwt is handed as its
     key: it names our key in the token's header (instead of moto's "dummy") and gives it.
-    Module-level, so a user pool that holds it still pickles (local/state.py)."""
+    Module-level, so a user pool that holds it still pickles (local/run/state.py)."""
     key = current()
     token.set_kid(key.kid)
     return key.jwk

@@ -17,7 +17,7 @@ from the request's USERNAME instead of the session. Here, as Cognito does:
   after 5, the user is locked out in the same way ("Password attempts exceeded").
 
 These patches apply to the moto server running in this process only; the time is
-local/clock.py's. Installed by local/cognito/__init__.py after lockout.py; listed in
+local/server/clock.py's. Installed by local/cognito/__init__.py after lockout.py; listed in
 local/moto_patches.py.
 """
 from __future__ import annotations
@@ -27,7 +27,7 @@ import secrets
 import threading
 from typing import Any
 
-from local import clock as local_clock
+from local.server import clock as local_clock
 from local import moto_patches
 from local.cognito import lockout as cognito_lockout
 
@@ -72,7 +72,7 @@ def _user_of_access_token(backend: Any, access_token: str) -> Any:
 
 
 def _sessions(backend: Any) -> dict[str, tuple[str, str, float]]:
-    """session -> (pool id, username, expires at): on the backend, so local.state saves it."""
+    """session -> (pool id, username, expires at): on the backend, so local.run.state saves it."""
     return backend.__dict__.setdefault("comm_it_mfa_sessions", {})
 
 

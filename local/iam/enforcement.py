@@ -24,7 +24,8 @@ import time
 from typing import Any, Iterable, Mapping
 from urllib.parse import unquote, urlsplit
 
-from local import clock, moto_patches
+from local import moto_patches
+from local.server import clock
 from local.iam import dynamodb_ssm
 from local.iam import policy as iam_policy
 from local.iam import signatures

@@ -24,7 +24,8 @@ import json
 import re
 from typing import Any
 
-from local import clock, moto_patches
+from local import moto_patches
+from local.server import clock
 from local.iam import identity_pool
 
 MAX_IDS = 60  # DeleteIdentities: "A list of 1-60 identities"

@@ -26,7 +26,8 @@ import threading
 import uuid
 from typing import Any, Mapping
 
-from local import clock, moto_patches
+from local import moto_patches
+from local.server import clock
 from local.cognito import sessions, signing_key
 from local.iam import policy as iam_policy
 

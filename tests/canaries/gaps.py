@@ -455,7 +455,7 @@ class _Counting:
 
 
 @canary(("moto.dynamodb.models.DynamoDBBackend.transact_write_items",
-         "local.dynamodb_transactions"))
+         "local.dynamodb.transactions"))
 def moto_transact_write_items_deep_copies_each_table_it_touches() -> None:
     import copy
 
@@ -477,11 +477,11 @@ def moto_transact_write_items_deep_copies_each_table_it_touches() -> None:
     assert Table in copied, copied
 
 
-@canary(("moto.dynamodb.models.DynamoDBBackend.put_item", "local.dynamodb_transactions"),
-        ("moto.dynamodb.models.DynamoDBBackend.update_item", "local.dynamodb_transactions"),
-        ("moto.dynamodb.models.DynamoDBBackend.delete_item", "local.dynamodb_transactions"),
+@canary(("moto.dynamodb.models.DynamoDBBackend.put_item", "local.dynamodb.transactions"),
+        ("moto.dynamodb.models.DynamoDBBackend.update_item", "local.dynamodb.transactions"),
+        ("moto.dynamodb.models.DynamoDBBackend.delete_item", "local.dynamodb.transactions"),
         ("moto.dynamodbstreams.models.DynamoDBStreamsBackend.get_records",
-         "local.dynamodb_transactions"))
+         "local.dynamodb.transactions"))
 def moto_lets_writes_and_stream_reads_run_inside_a_transaction_in_flight() -> None:
     import threading
 
@@ -525,8 +525,8 @@ def moto_lets_writes_and_stream_reads_run_inside_a_transaction_in_flight() -> No
     assert done == ["PutItem", "UpdateItem", "DeleteItem", "GetRecords"], done
 
 
-@canary(("moto.dynamodb.models.DynamoDBBackend.update_item", "local.dynamodb_updates"),
-        ("moto.dynamodb.models.table.StreamShard.add", "local.dynamodb_updates"))
+@canary(("moto.dynamodb.models.DynamoDBBackend.update_item", "local.dynamodb.updates"),
+        ("moto.dynamodb.models.table.StreamShard.add", "local.dynamodb.updates"))
 def moto_records_two_inserts_for_an_update_that_creates_its_item() -> None:
     dynamodb = _table("canary-two-inserts", stream=True)
     dynamodb.update_item(TableName="canary-two-inserts", Key={"pk": {"S": "a"}},
@@ -545,7 +545,7 @@ def _two_updates(table: str) -> None:
 
 
 @canary(("moto.dynamodb.parsing.expressions.UpdateExpressionParser.make",
-         "local.dynamodb_updates"))
+         "local.dynamodb.updates"))
 def moto_parses_an_update_expression_twice_per_write() -> None:
     from moto.dynamodb.parsing.expressions import UpdateExpressionParser
 
@@ -555,9 +555,9 @@ def moto_parses_an_update_expression_twice_per_write() -> None:
 
 
 @canary(("moto.dynamodb.parsing.ast_nodes.DepthFirstTraverser.nodes_to_be_processed",
-         "local.dynamodb_updates"),
+         "local.dynamodb.updates"),
         ("moto.dynamodb.parsing.ast_nodes.DepthFirstTraverser.process",
-         "local.dynamodb_updates"))
+         "local.dynamodb.updates"))
 def moto_builds_a_passes_map_of_node_kinds_once_per_node() -> None:
     from moto.dynamodb.parsing import validators
 
@@ -576,9 +576,9 @@ def moto_builds_a_passes_map_of_node_kinds_once_per_node() -> None:
 
 
 @canary(("moto.dynamodb.parsing.validators.UpdateExpressionValidator.__init__",
-         "local.dynamodb_updates"),
+         "local.dynamodb.updates"),
         ("moto.dynamodb.parsing.validators.UpdateExpressionValidator.validate",
-         "local.dynamodb_updates"))
+         "local.dynamodb.updates"))
 def moto_deep_copies_and_checks_an_update_expression_again_on_every_write() -> None:
     from moto.dynamodb.parsing import validators
     from moto.dynamodb.parsing.ast_nodes import Node
@@ -602,7 +602,7 @@ def moto_deep_copies_and_checks_an_update_expression_again_on_every_write() -> N
 # --- moto's server, SQS, S3 -------------------------------------------------------------
 
 @canary(("moto.moto_server.werkzeug_app.DomainDispatcherApplication.get_backend_for_host",
-         "local.moto_dispatch"))
+         "local.server.dispatch"))
 def moto_lists_its_package_directory_for_every_request() -> None:
     from moto.moto_server.werkzeug_app import DomainDispatcherApplication, create_backend_app
 
@@ -632,7 +632,7 @@ def _queue_with_message(name: str) -> Any:
 
 
 @canary(("moto.sqs.models.SQSBackend.is_message_valid_based_on_retention_period",
-         "local.sqs_scans"))
+         "local.sqs.scans"))
 def moto_builds_the_queues_attributes_for_each_message_received() -> None:
     from moto.sqs.models import Queue
 
@@ -643,8 +643,8 @@ def moto_builds_the_queues_attributes_for_each_message_received() -> None:
         f"{len(built.calls)} times for one message"
 
 
-@canary(("moto.sqs.models.Message.visible", "local.sqs_scans"),
-        ("moto.sqs.models.Message.delayed", "local.sqs_scans"))
+@canary(("moto.sqs.models.Message.visible", "local.sqs.scans"),
+        ("moto.sqs.models.Message.delayed", "local.sqs.scans"))
 def moto_reads_the_clock_through_a_datetime_for_a_messages_visibility_and_delay() -> None:
     from moto.sqs import models
 
@@ -664,7 +664,7 @@ def moto_reads_the_clock_through_a_datetime_for_a_messages_visibility_and_delay(
     assert len(read) == 2, read
 
 
-@canary(("moto.sqs.models.Queue.wait_for_messages", "local.state"))
+@canary(("moto.sqs.models.Queue.wait_for_messages", "local.run.state"))
 def moto_long_poll_waits_in_queue_wait_for_messages() -> None:
     from moto.sqs.models import Queue
 
@@ -678,10 +678,10 @@ def moto_long_poll_waits_in_queue_wait_for_messages() -> None:
         sqs.receive_message(QueueUrl=url, WaitTimeSeconds=5)
     later.join()
     assert waits.calls, "a long poll no longer waits in Queue.wait_for_messages: " \
-        "local/state.py's patch no longer lets go of the snapshot gate"
+        "local/run/state.py's patch no longer lets go of the snapshot gate"
 
 
-@canary(("moto.s3.models.S3Backend._set_delete_marker", "local.s3_events"))
+@canary(("moto.s3.models.S3Backend._set_delete_marker", "local.s3.delete_markers"))
 def moto_sends_no_event_for_a_delete_marker() -> None:
     s3, sqs = _client("s3"), _client("sqs")
     url = sqs.create_queue(QueueName="canary-s3-events")["QueueUrl"]
@@ -703,7 +703,7 @@ def moto_sends_no_event_for_a_delete_marker() -> None:
 
 
 @canary(("moto.cloudformation.models.CloudFormationBackend.create_stack",
-         "local.cloudformation"))
+         "local.cloudformation.stacks"))
 def moto_cloudformation_cannot_create_the_apps_template() -> None:
     from pathlib import Path
 
@@ -723,8 +723,9 @@ _SWAGGER = {"swagger": "2.0", "info": {"title": "canary", "version": "1"},
 
 
 @canary(("moto.apigateway.models.APIGatewayBackend.import_rest_api",
-         "local.apigateway_import"),
-        ("moto.apigateway.models.APIGatewayBackend.put_rest_api", "local.apigateway_import"))
+         "local.apigateway.rest_api_import"),
+        ("moto.apigateway.models.APIGatewayBackend.put_rest_api",
+         "local.apigateway.rest_api_import"))
 def moto_refuses_to_import_swagger_2_and_makes_no_authorizer_of_openapi_3() -> None:
     apigateway = _client("apigateway")
     assert _error(lambda: apigateway.import_rest_api(body=json.dumps(_SWAGGER)))
@@ -747,7 +748,8 @@ def moto_refuses_to_import_swagger_2_and_makes_no_authorizer_of_openapi_3() -> N
     assert method.get("authorizationType") in (None, "NONE"), method
 
 
-@canary(("moto.wafv2.responses.WAFV2Response.list_resources_for_web_acl", "local.wafv2"))
+@canary(("moto.wafv2.responses.WAFV2Response.list_resources_for_web_acl",
+         "local.wafv2.resources_for_web_acl"))
 def moto_has_no_list_resources_for_web_acl() -> None:
     wafv2 = _client("wafv2")
     arn = wafv2.create_web_acl(
@@ -813,15 +815,15 @@ def _serve_once(request: bytes) -> bytes:
         server.server.server_close()
 
 
-@canary((f"{_CHALICE}.LocalGatewayAuthorizer._decode_jwt_payload", "local.serve"))
+@canary((f"{_CHALICE}.LocalGatewayAuthorizer._decode_jwt_payload", "local.run.serve"))
 def chalice_local_crashes_on_a_token_that_is_not_three_base64_parts() -> None:
     from chalice.local import LocalGatewayAuthorizer
 
     assert _error(lambda: LocalGatewayAuthorizer(_chalice_app())._decode_jwt_payload("junk"))
 
 
-@canary((f"{_CHALICE}.LocalGateway._generate_lambda_event", "local.serve"),
-        (f"{_CHALICE}.ChaliceRequestHandler._send_headers", "local.serve"))
+@canary((f"{_CHALICE}.LocalGateway._generate_lambda_event", "local.run.serve"),
+        (f"{_CHALICE}.ChaliceRequestHandler._send_headers", "local.run.serve"))
 def chalice_local_answers_an_unknown_path_403_missing_authentication_token_bare() -> None:
     answer = _exchange(b"GET /nowhere HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     head, _, body = answer.partition(b"\r\n\r\n")
@@ -830,16 +832,16 @@ def chalice_local_answers_an_unknown_path_403_missing_authentication_token_bare(
     assert b"x-content-type-options" not in head.lower(), head
 
 
-@canary((f"{_CHALICE}.ThreadedHTTPServer.request_queue_size", "local.serve"))
+@canary((f"{_CHALICE}.ThreadedHTTPServer.request_queue_size", "local.run.serve"))
 def chalice_local_listens_with_pythons_backlog_of_5() -> None:
     from chalice.local import ThreadedHTTPServer
 
     assert ThreadedHTTPServer.request_queue_size == 5
 
 
-@canary(*((f"{_CHALICE}.ChaliceRequestHandler.do_{method}", "local.serve")
+@canary(*((f"{_CHALICE}.ChaliceRequestHandler.do_{method}", "local.run.serve")
           for method in ("GET", "PUT", "POST", "HEAD", "DELETE", "PATCH", "OPTIONS")),
-        (f"{_CHALICE}.ChaliceRequestHandler._generic_handle", "local.serve"))
+        (f"{_CHALICE}.ChaliceRequestHandler._generic_handle", "local.run.serve"))
 def chalice_local_hangs_up_on_a_content_length_that_is_not_a_number() -> None:
     answer = _exchange(b"POST /api/page HTTP/1.1\r\nHost: x\r\nContent-Length: ten\r\n"
                        b"Connection: close\r\n\r\n")
@@ -847,14 +849,14 @@ def chalice_local_hangs_up_on_a_content_length_that_is_not_a_number() -> None:
     assert "ValueError" in _PRINTED[0], _PRINTED
 
 
-@canary((f"{_CHALICE}.ChaliceRequestHandler._send_http_response_with_body", "local.serve"))
+@canary((f"{_CHALICE}.ChaliceRequestHandler._send_http_response_with_body", "local.run.serve"))
 def chalice_local_sends_a_body_with_a_head_answer() -> None:
     answer = _exchange(b"HEAD /api/page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     _, _, body = answer.partition(b"\r\n\r\n")
     assert body, answer  # (chalice local answers HEAD 405, a route's methods in Allow)
 
 
-@canary((f"{_CHALICE}.ChaliceRequestHandler.send_error", "local.serve"))
+@canary((f"{_CHALICE}.ChaliceRequestHandler.send_error", "local.run.serve"))
 def chalice_local_answers_a_method_it_has_no_handler_for_with_an_html_501() -> None:
     answer = _exchange(b"TRACE /api/page HTTP/1.1\r\nHost: x\r\nConnection: close\r\n\r\n")
     head, _, body = answer.partition(b"\r\n\r\n")
@@ -862,7 +864,7 @@ def chalice_local_answers_a_method_it_has_no_handler_for_with_an_html_501() -> N
     assert b"text/html" in head and b"<html" in body.lower(), answer
 
 
-@canary((f"{_CHALICE}.ThreadedHTTPServer.handle_error", "local.serve"))
+@canary((f"{_CHALICE}.ThreadedHTTPServer.handle_error", "local.run.serve"))
 def chalice_local_prints_a_traceback_when_a_client_hangs_up() -> None:
     import contextlib
     import io

@@ -1,4 +1,4 @@
-"""`python -m local.serve` (make run's app server) answers like API Gateway and holds up
+"""`python -m local.run.serve` (make run's app server) answers like API Gateway and holds up
 under hostile and bursty clients: 404 NotFound for unknown paths, HEAD without a body,
 malformed framing refused in JSON without a traceback, a real listen backlog.
 
@@ -53,14 +53,14 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("AWS_")}
     env["PYTHONUNBUFFERED"] = "1"
     with out.open("wb") as stdout, err.open("wb") as stderr:
-        process = subprocess.Popen([sys.executable, "-m", "local.serve", "--port", str(port)],
+        process = subprocess.Popen([sys.executable, "-m", "local.run.serve", "--port", str(port)],
                                    cwd=ROOT, env=env, stdin=subprocess.DEVNULL,
                                    stdout=stdout, stderr=stderr)
     running = Server(port, process, out, err)
 
     try:
         eventually(lambda: listening(process, port, running.console), timeout=60,
-                   what="python -m local.serve to listen")
+                   what="python -m local.run.serve to listen")
         yield running
     finally:
         process.terminate()

@@ -1,4 +1,4 @@
-"""`make run` keeps the local AWS's data across restarts (local.state): accounts and their
+"""`make run` keeps the local AWS's data across restarts (local.run.state): accounts and their
 passwords, DynamoDB items, S3 objects, Parameter Store names, SQS messages, even a message a
 consumer had received and not finished; `--clean` (`make run CLEAN=1`) forgets all of it.
 A kill -9 in the middle of the pipeline loses and doubles nothing that was saved."""

@@ -12,7 +12,7 @@ import urllib.request
 
 import pytest
 
-from local.ports import is_free as port_is_free
+from local.run.ports import is_free as port_is_free
 from tests.helpers import eventually
 from tests.running import ROOT, RunningStack, free_port, group_pids
 

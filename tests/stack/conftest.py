@@ -16,7 +16,7 @@ from typing import Any, Callable, Iterator
 import pytest
 
 from local.local_aws import LocalAWS
-from local.outbox import Outbox
+from local.run.outbox import Outbox
 from tests.helpers import PASSWORD, Clock, post
 from tests.stack.deploying import clone
 from tests.stack.helpers import chalice_client, stack_for
@@ -54,11 +54,11 @@ class _Stacks:
 
     def _build(self) -> dict[str, str]:
         """The template's resources, created through the API once per session; after that
-        the same freshly created backends restored from their snapshot (local/moto_pickle.py,
+        the same freshly created backends restored from their snapshot (local/run/moto_pickle.py,
         what `make run` saves across restarts): about 0.1 s instead of 1.3 s."""
         import pickle
 
-        from local import moto_pickle
+        from local.run import moto_pickle
 
         if self._created is None:
             env = self.local_aws.create_resources("local")
@@ -229,7 +229,7 @@ def dev_s3(local_aws: Any, stack: dict[str, str]) -> Any:
 def console(stack, local_aws):
     """The event pump delivering to the app's handlers, as `make run` runs it: its console lines."""
     from app import app
-    from local.pump import Pump
+    from local.event_sources.pump import Pump
 
     lines: list[str] = []
     pump = Pump(app, local_aws.session(), local_aws.endpoint, "us-east-1", say=lines.append,
@@ -256,14 +256,33 @@ def no_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 @pytest.fixture
 def aws(no_aws_env: None, monkeypatch: pytest.MonkeyPatch):
     """moto in-process, with credentials and a region, like a configured shell."""
-    import boto3
     from moto import mock_aws
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     with mock_aws():
-        yield boto3.session.Session()
+        yield KeptClients()
+
+
+class KeptClients:
+    """boto3's session whose clients are made once per service and arguments: the deploy
+    commands ask their session for the same clients many times (`make deploy` makes ~30),
+    and a boto3 client costs ~6 ms to make. A client, once made, keeps no state of its own."""
+
+    def __init__(self) -> None:
+        import boto3
+
+        self._boto3, self._made = boto3.session.Session(), {}
+
+    def client(self, *args: Any, **kwargs: Any) -> Any:
+        key = (args, tuple(sorted((name, repr(value)) for name, value in kwargs.items())))
+        if key not in self._made:
+            self._made[key] = self._boto3.client(*args, **kwargs)
+        return self._made[key]
+
+    def __getattr__(self, name: str) -> Any:
+        return getattr(self._boto3, name)
 
 
 @pytest.fixture
@@ -289,7 +308,7 @@ def outputs(aws: Any, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
 def clock(stack: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> Iterator[Clock]:
     """One fake time for the app's limits and the local AWS (its codes, TOTP and locks)."""
     from chalicelib import attempts
-    from local import clock as local_clock
+    from local.server import clock as local_clock
 
     fake = Clock()
     monkeypatch.setattr(attempts.limits(), "clock", fake)
@@ -314,8 +333,8 @@ def idp(idp_client: Any, stack: dict[str, str]) -> Any:
 
 @pytest.fixture
 def now() -> Iterator[list[float]]:
-    """The local emulations' clock (local/clock.py), moved by the test: now[0] seconds."""
-    from local import clock as local_clock
+    """The local emulations' clock (local/server/clock.py), moved by the test: now[0] seconds."""
+    from local.server import clock as local_clock
 
     moment = [100.0]
     with local_clock.set(lambda: moment[0]):

@@ -336,7 +336,7 @@ def chalice_client(patch: pytest.MonkeyPatch) -> Iterator[Any]:
     from chalice.test import Client
 
     from app import app
-    from local.serve import harden_local_gateway
+    from local.run.serve import harden_local_gateway
 
     harden_local_gateway(patch.setattr)
     with Client(app, stage_name="local", project_dir=str(ROOT)) as made:

@@ -16,8 +16,8 @@ import pytest
 from chalicelib import names, user_keys, users_bucket, users_table
 from chalicelib.user_events import (MalformedEvent, UserAuthenticated, UserDeleted, UserUpdated,
                                     parse)
-from local.events import recording
-from local.pump import stream_record
+from local.event_sources.events import recording
+from local.event_sources.pump import stream_record
 from tests.stack.helpers import sqs_event, users_stream_records
 
 PROFILE_QUEUE = "comm-it-local-save-profile"

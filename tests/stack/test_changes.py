@@ -202,7 +202,7 @@ def test_a_change_archive_profile_gave_up_on_shows_failed_while_the_rest_arrives
 
 def test_a_stream_batch_sync_name_gave_up_on_shows_failed_at_parameter_store(client, register,
                                                                             stack):
-    from local import events
+    from local.event_sources import events
 
     person, event_id = synced_then_renamed(client, register, stack, "Ada Failing")
     names.forget_cache()

@@ -183,7 +183,7 @@ def test_a_declared_content_length_over_the_limit_is_refused_before_the_body_is_
 
 
 def test_no_route_accepts_more_than_api_gateway_would_pass_on():
-    from local.serve import MAX_REQUEST_BYTES
+    from local.run.serve import MAX_REQUEST_BYTES
 
     assert all(limit_of(path, method) < MAX_REQUEST_BYTES for path, method in routes())
 

@@ -232,7 +232,7 @@ def _cold_start() -> None:
 
 
 def _sqs_event(sqs: Any, queue_url: str, region: str, extra_body: str | None = None) -> dict:
-    from local.events import sqs_record
+    from local.event_sources.events import sqs_record
 
     if extra_body is not None:
         sqs.send_message(QueueUrl=queue_url, MessageBody=extra_body)
@@ -251,7 +251,7 @@ def _sqs_event(sqs: Any, queue_url: str, region: str, extra_body: str | None = N
 
 
 def _stream_event(session: Any, stack: dict[str, str], region: str, seen: set[str]) -> dict:
-    from local.events import stream_record
+    from local.event_sources.events import stream_record
 
     streams = session.client("dynamodbstreams", endpoint_url=stack["AWS_ENDPOINT_URL"])
     arn = stack["USERS_TABLE_STREAM_ARN"]

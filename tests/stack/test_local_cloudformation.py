@@ -1,4 +1,4 @@
-"""The local AWS's CloudFormation of infra/template.yaml (local/cloudformation.py), through
+"""The local AWS's CloudFormation of infra/template.yaml (local/cloudformation/stacks.py), through
 infra/stack.py as `make deploy` calls it: what fails ends as CloudFormation's would, and
 `make deploy` says why (the first *_FAILED event's reason). The happy path runs in the
 rehearsal (tests/run/test_deploy_rehearsal.py)."""

@@ -15,11 +15,11 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from local import clock
+from local.server import clock
 from local.cognito import codes as cognito_codes
 from local.cognito import mail
 from local.cognito.mail import RESET_SUBJECT, VERIFY_SUBJECT
-from local.outbox import Outbox
+from local.run.outbox import Outbox
 from tests.helpers import PASSWORD
 from tests.stack.helpers import NEW_PASSWORD, emails_to
 

@@ -11,7 +11,7 @@ from typing import Any, Iterator
 import pytest
 
 from chalicelib import cognito, cognito_sign_in
-from local import clock as local_clock
+from local.server import clock as local_clock
 from tests.helpers import Clock
 
 

@@ -1,4 +1,4 @@
-"""TransactWriteItems on the local AWS (local.dynamodb_transactions): a cancelled transaction
+"""TransactWriteItems on the local AWS (local.dynamodb.transactions): a cancelled transaction
 leaves every item and the table's stream as they were, a successful one applies every write,
 and its cost does not grow with the table (moto deep-copied each table a transaction touched)."""
 from __future__ import annotations

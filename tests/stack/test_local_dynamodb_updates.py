@@ -1,4 +1,4 @@
-"""UpdateItem on the local AWS (local.dynamodb_updates): an update that creates an item records
+"""UpdateItem on the local AWS (local.dynamodb.updates): an update that creates an item records
 one INSERT on the stream, as AWS does (moto recorded the bare key's INSERT too), and remembering
 parsed expressions changes no answer: the same values, the same errors, every time."""
 from __future__ import annotations

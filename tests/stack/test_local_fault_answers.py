@@ -9,7 +9,7 @@ import pytest
 from botocore.config import Config
 from botocore.exceptions import ClientError
 
-from local.faults import EXEMPT_HEADER
+from local.server.faults import EXEMPT_HEADER
 from tests.helpers import eventually
 
 

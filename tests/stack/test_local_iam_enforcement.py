@@ -179,7 +179,7 @@ def test_a_presigned_url_edited_to_point_elsewhere_is_refused(person, signature)
 def test_a_presigned_url_past_its_expiry_is_refused(person, signature):
     from botocore.config import Config
 
-    from local import clock
+    from local.server import clock
 
     alice = person()
     alice.s3.put_object(Bucket=alice.bucket, Key=alice.file("a.txt"), Body=b"a")
@@ -195,7 +195,7 @@ def test_a_presigned_url_past_its_expiry_is_refused(person, signature):
 # --- credentials that are not right -----------------------------------------------------------
 
 def test_expired_credentials_are_refused(person):
-    from local import clock
+    from local.server import clock
 
     alice = person()
     assert alice.s3.get_object(Bucket=alice.bucket, Key=alice.profile)

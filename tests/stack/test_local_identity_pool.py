@@ -14,7 +14,7 @@ from datetime import datetime, timezone
 import pytest
 
 from infra import template as infra_template
-from local.events import ACCOUNT_ID
+from local.event_sources.events import ACCOUNT_ID
 from tests.helpers import post
 from tests.stack.helpers import LOCAL_REGION, credentials_for
 

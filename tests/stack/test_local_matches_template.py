@@ -1,6 +1,6 @@
 """What `make run` creates in the local AWS agrees with infra/template.yaml.
 
-local/resources.py interprets the template, so the two share one source; these
+local/cloudformation/resources.py interprets the template, so the two share one source; these
 tests read the resources back from the local AWS and compare them with the
 template, so a creator that drops or bends a property fails here. That holds for the
 operations resources too: alarms, log groups with their retention, the metric filter, the
@@ -163,7 +163,7 @@ def test_local_subscriptions_name_their_dead_letter_queues_as_the_template_does(
 
 
 def test_only_resource_policies_and_the_waf_rate_limit_are_left_out_locally_each_with_a_reason():
-    from local.resources import CREATORS, NOT_ENFORCED_LOCALLY
+    from local.cloudformation.resources import CREATORS, NOT_ENFORCED_LOCALLY
 
     kinds = {r["Type"] for r in infra_template.load()["Resources"].values()}
     skipped = set(NOT_ENFORCED_LOCALLY)

@@ -1,4 +1,4 @@
-"""The local AWS finds a request's moto backend once per host (local.moto_dispatch): moto
+"""The local AWS finds a request's moto backend once per host (local.server.dispatch): moto
 listed its package directory for every request, inside the dispatcher's global lock."""
 from __future__ import annotations
 

@@ -109,7 +109,7 @@ def test_a_queue_with_a_backlog_gets_more_pollers_up_to_its_maximum_concurrency_
 
     from chalice import Chalice
 
-    from local.pump import Pump
+    from local.event_sources.pump import Pump
 
     sqs = aws("sqs", stack)
     url = sqs.get_queue_url(QueueName=stack["PROFILE_QUEUE_NAME"])["QueueUrl"]

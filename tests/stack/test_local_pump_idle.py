@@ -1,11 +1,12 @@
 """The event pump rests when idle and wakes at the first write: the stream is read only after a
-DynamoDB write to the local AWS (local.control.WAKE); idle, the poll is a long wait for one."""
+DynamoDB write to the local AWS (local.server.control.WAKE); idle, the poll is a long wait for
+one."""
 from __future__ import annotations
 
 import threading
 import uuid
 
-from local.control import WAKE, Wake
+from local.server.control import WAKE, Wake
 from tests.helpers import eventually
 
 
@@ -21,7 +22,7 @@ class RecordingWake(Wake):
 
 def _counting_pump(app, local_aws, wake, lines, reads):
     """A pump whose stream client counts its GetRecords calls in `reads`."""
-    from local.pump import Pump
+    from local.event_sources.pump import Pump
 
     class CountingPump(Pump):
         def _client(self, service):
@@ -62,7 +63,7 @@ def test_idle_the_stream_is_not_read_and_a_write_is_delivered_at_once(stack, loc
 
 def test_a_stop_ends_the_long_idle_wait_at_once(stack, local_aws):
     from app import app
-    from local.pump import Pump
+    from local.event_sources.pump import Pump
 
     wake = RecordingWake()
     pump = Pump(app, local_aws.session(), local_aws.endpoint, "us-east-1", say=[].append,
@@ -90,9 +91,9 @@ def test_dynamodb_writes_wake_the_pump_and_stream_reads_do_not(stack, local_aws)
 
 
 def test_the_delivery_process_wait_is_a_long_poll_a_stop_ends(stack, local_aws):
-    """local/deliver.py's wake over HTTP: GET /_local/wake holds until a write or a notify
-    (POST /_local/wake), which a stopping pump sends."""
-    from local.deliver import RemoteWake
+    """local/event_sources/deliver.py's wake over HTTP: GET /_local/wake holds until a write or
+    a notify (POST /_local/wake), which a stopping pump sends."""
+    from local.event_sources.deliver import RemoteWake
 
     waiting, stopping = RemoteWake(local_aws.endpoint), RemoteWake(local_aws.endpoint)
     seen = waiting.wait(-1, 0)  # the count now

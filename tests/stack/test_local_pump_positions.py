@@ -1,7 +1,7 @@
 """The local pump reports a stream's position the moment a batch is delivered, before it
-reads on (local/deliver.py sends it to the local AWS, which saves it with its snapshot): a
-stop right after a delivery cannot leave the position behind and deliver the batch again
-after the restart (a second version of the person's name in Parameter Store)."""
+reads on (local/event_sources/deliver.py sends it to the local AWS, which saves it with its
+snapshot): a stop right after a delivery cannot leave the position behind and deliver the
+batch again after the restart (a second version of the person's name in Parameter Store)."""
 from __future__ import annotations
 
 import uuid
@@ -11,7 +11,7 @@ import boto3
 import pytest
 from chalice import Chalice
 
-from local.pump import Pump
+from local.event_sources.pump import Pump
 from tests.helpers import eventually
 
 # The pump reads the whole stream from its start: a stack of its own.

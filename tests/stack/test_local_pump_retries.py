@@ -12,8 +12,8 @@ import pytest
 from chalice import Chalice
 
 from infra import event_sources
-from local.pump import Pump
-from local.redrive import redrive
+from local.event_sources.pump import Pump
+from local.event_sources.redrive import redrive
 from tests.helpers import eventually
 
 # Each test reads the whole stream and the dead-letter queue: a stack of its own.

@@ -1,4 +1,4 @@
-"""`make redrive` (local/redrive.py) brings back what SNS could not deliver: each
+"""`make redrive` (local/event_sources/redrive.py) brings back what SNS could not deliver: each
 subscription's dead-letter queue goes to the queue the subscription delivers to."""
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""SQS in the local AWS costs per message, not per message squared (local.sqs_scans): a
+"""SQS in the local AWS costs per message, not per message squared (local.sqs.scans): a
 receive no longer builds the queue's attribute map for each message it hands out, and the
 answers stay moto's: retention, delay and visibility as before."""
 from __future__ import annotations

@@ -11,8 +11,8 @@ import boto3
 
 from chalicelib import names, users_bucket, users_table
 from chalicelib.config import deploy_value
-from local.events import recording
-from local.pump import sqs_record, stream_record
+from local.event_sources.events import recording
+from local.event_sources.pump import sqs_record, stream_record
 from tests.helpers import eventually
 from tests.stack import helpers
 from tests.stack.helpers import login_event

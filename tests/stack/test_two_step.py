@@ -14,7 +14,7 @@ import pyotp
 import pytest
 
 from chalicelib import attempts, user_events
-from local import clock
+from local.server import clock
 from local.cognito import totp as cognito_totp
 from tests.helpers import post
 from tests.stack.helpers import assert_error, assert_ok, log_in
@@ -99,7 +99,7 @@ def test_a_login_with_the_code_publishes_the_same_event_as_a_password_only_login
 
 @pytest.fixture
 def now() -> Any:
-    """The local emulations' clock (local/clock.py), moved by the test: now[0] seconds."""
+    """The local emulations' clock (local/server/clock.py), moved by the test: now[0] seconds."""
     moment = [time.time()]
     with clock.set(lambda: moment[0]):
         yield moment

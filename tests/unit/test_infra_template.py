@@ -434,7 +434,7 @@ def test_the_rate_limit_is_on_by_default_and_0_turns_its_web_acl_off(template, v
     import re
 
     from infra import waf
-    from local.stack import Stack
+    from local.cloudformation.language import Stack
 
     parameter = template["Parameters"][waf.PARAMETER]
     assert re.fullmatch(parameter["AllowedPattern"], value)

@@ -61,7 +61,7 @@ def test_imports_in_chalicelib_point_down_the_layers():
 def test_only_the_entry_points_the_doc_names_import_app_py():
     entry_points = named_in(paragraph().split("Nothing imports `app.py` but", 1)[1]
                             .split("Nothing in `chalicelib/`", 1)[0])
-    assert entry_points == {"local.__main__", "local.deliver", "infra.package"}
+    assert entry_points == {"local.__main__", "local.event_sources.deliver", "infra.package"}
     importers = {name for name, imported in graph().items() if "app" in imported}
     assert importers == entry_points
 

@@ -66,5 +66,6 @@ def test_no_import_circle_among_the_projects_modules():
 
 def test_the_checks_above_see_the_modules():
     found = modules()
-    assert {"chalicelib.login", "local.pump", "local.cognito.totp", "infra.deploy"} <= set(found)
+    assert {"chalicelib.login", "local.event_sources.pump", "local.cognito.totp",
+            "infra.deploy"} <= set(found)
     assert "chalicelib.cognito_sign_in" in imports_of(found["chalicelib.login"], set(found))

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from local import state
+from local.run import state
 from local.cognito import signing_key
 
 

@@ -1,4 +1,4 @@
-"""The console of `make run` (local/console.py, local/outbox.py): every line is written
+"""The console of `make run` (local/run/console.py, local/run/outbox.py): every line is written
 whole, however many threads print at once, and nothing a person or client chose reaches
 the terminal as a control character.
 """
@@ -10,8 +10,8 @@ import threading
 
 import pytest
 
-from local import console
-from local.outbox import Outbox
+from local.run import console
+from local.run.outbox import Outbox
 
 HOSTILE = ["\x1b[31m", "\x00", "\x07", "\x7f", "\x9b2J", "\r", "\n", "\u202e", "\u2028"]
 

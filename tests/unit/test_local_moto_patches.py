@@ -40,7 +40,7 @@ def test_the_installed_moto_is_the_pinned_one():
 
 def test_the_chalice_local_patches_were_written_for_the_chalice_that_is_pinned():
     assert moto_patches.CHALICE_VERSION == pinned("chalice"), (
-        "requirements-dev.txt pins another chalice than local/serve.py's patches were written "
+        "requirements-dev.txt pins another chalice than local/run/serve.py's patches were written "
         "for: re-check every entry of CHALICE_PATCHES (pytest tests/canaries names the patches "
         "whose gap the new chalice closed), "
         "then update CHALICE_VERSION")
@@ -48,7 +48,7 @@ def test_the_chalice_local_patches_were_written_for_the_chalice_that_is_pinned()
 
 def test_the_installed_chalice_is_the_pinned_one():
     assert version("chalice") == pinned("chalice"), (
-        f"chalice {version('chalice')} is installed, but local/serve.py patches chalice "
+        f"chalice {version('chalice')} is installed, but local/run/serve.py patches chalice "
         f"{pinned('chalice')} (local/moto_patches.py): install the pin")
 
 
@@ -74,7 +74,7 @@ def test_local_serve_patches_chalice_local_exactly_where_the_registry_says(monke
 
     from chalice import local as chalice_local
 
-    from local import serve
+    from local.run import serve
 
     classes = [c for _, c in inspect.getmembers(chalice_local, inspect.isclass)
                if c.__module__ == chalice_local.__name__]
@@ -91,9 +91,9 @@ def test_local_serve_patches_chalice_local_exactly_where_the_registry_says(monke
                for name, value in vars(c).items() if before[c].get(name, object()) is not value}
     listed = {patch.target for patch in moto_patches.CHALICE_PATCHES}
     assert len(listed) == len(moto_patches.CHALICE_PATCHES)
-    assert changed == set(made), "local/serve.py patches chalice local without its setattr_"
+    assert changed == set(made), "local/run/serve.py patches chalice local without its setattr_"
     assert sorted(made) == sorted(listed), (
-        "local/serve.py patches chalice local where local/moto_patches.py CHALICE_PATCHES "
+        "local/run/serve.py patches chalice local where local/moto_patches.py CHALICE_PATCHES "
         f"does not say: unlisted {sorted(set(made) - listed)}, "
         f"listed but not made {sorted(listed - set(made))}")
 

@@ -1,7 +1,8 @@
 """A snapshot of the local AWS saved by an older layout of local/ still loads
-(local/state.py's unpickler follows its RENAMED table)."""
+(local/run/moto_pickle.py's unpickler follows its RENAMED table)."""
 from __future__ import annotations
 
+import importlib
 import pickle
 import sys
 import types
@@ -10,7 +11,7 @@ from typing import Any, Iterator
 
 import pytest
 
-from local import state
+from local.run import moto_pickle
 from local.cognito.lockout import Attempts
 from local.cognito.sessions import UsersRememberingDeletions
 
@@ -56,7 +57,7 @@ def test_a_snapshot_pickled_under_the_old_module_names_loads_into_the_new_ones(o
     for name in old_modules:
         del sys.modules[name]  # as after the reorganisation: the old modules are gone
 
-    loaded = state.loads(data)
+    loaded = moto_pickle.loads(data)
 
     assert type(loaded["users"]) is UsersRememberingDeletions
     assert dict(loaded["users"]) == {"ada": "the user"}
@@ -64,21 +65,34 @@ def test_a_snapshot_pickled_under_the_old_module_names_loads_into_the_new_ones(o
     assert type(loaded["attempts"]) is Attempts and loaded["attempts"].failures == 3
 
 
-def test_the_old_home_of_the_pickling_helpers_loads_from_their_new_one(monkeypatch):
-    from local import moto_pickle
+def pickled_under(monkeypatch: pytest.MonkeyPatch, module: str, value: Any) -> bytes:
+    """`value` (a function or class) pickled as its old module's (gone, or a package now)."""
+    with monkeypatch.context() as old_layout:
+        old_layout.setattr(value, "__module__", module)
+        old = types.SimpleNamespace(**{value.__qualname__: value})
+        old_layout.setitem(sys.modules, module, old)
+        data = pickle.dumps(value)
+    assert module.encode() in data
+    return data
 
-    original = moto_pickle._rebuild_defaultdict
-    with monkeypatch.context() as old_layout:  # local/state.py held the helper then
-        old_layout.setattr(original, "__module__", "local.state")
-        old_layout.setattr(state, "_rebuild_defaultdict", original, raising=False)
-        data = pickle.dumps((original, defaultdict, list))
-    assert b"local.state" in data and not hasattr(state, "_rebuild_defaultdict")
-    rebuild, kind, factory = state.loads(data)
+
+def test_the_old_home_of_the_pickling_helpers_loads_from_their_new_one(monkeypatch):
+    original = moto_pickle._rebuild_defaultdict  # the flat local.state held it once
+    rebuild = moto_pickle.loads(pickled_under(monkeypatch, "local.state", original))
     assert rebuild is moto_pickle._rebuild_defaultdict
-    assert rebuild(kind, factory)["x"] == []
+    assert rebuild(defaultdict, list)["x"] == []
+
+
+@pytest.mark.parametrize(("old", "new"), sorted(moto_pickle.MOVED.items()))
+def test_a_flat_module_moved_into_its_package_loads_from_there(monkeypatch, old, new):
+    module = importlib.import_module(new)
+    own = [value for value in vars(module).values()
+           if callable(value) and getattr(value, "__module__", None) == new]
+    assert own
+    assert moto_pickle.loads(pickled_under(monkeypatch, old, own[0])) is own[0]
 
 
 def test_a_name_nobody_renamed_still_fails_to_load():
     data = pickle.dumps(Attempts()).replace(b"local.cognito.lockout", b"local.no_such_module1")
     with pytest.raises(ModuleNotFoundError):
-        state.loads(data)
+        moto_pickle.loads(data)

@@ -1,5 +1,5 @@
 """Snapshots saved from two threads at once (the saver thread and POST /_local/save) never
-fail and leave one whole file: local/state.py's Store serialises its saves."""
+fail and leave one whole file: local/run/state.py's Store serialises its saves."""
 from __future__ import annotations
 
 import pickle
@@ -7,7 +7,7 @@ import threading
 import time
 from pathlib import Path
 
-from local import state
+from local.run import moto_pickle, state
 
 
 def test_two_threads_saving_at_once_both_succeed_and_leave_a_whole_snapshot(
@@ -54,7 +54,7 @@ def test_a_stop_saves_again_only_what_the_last_snapshot_lacks(tmp_path: Path, mo
     positions["stream shard"] = "2"
     store.stop()
     assert len(captures) == 2
-    assert state.loads(store.path.read_bytes())["extras"]["stream_positions"] == positions
+    assert moto_pickle.loads(store.path.read_bytes())["extras"]["stream_positions"] == positions
     state.GATE.changes += 1  # a request that may have changed the local AWS
     store.stop()
     assert len(captures) == 3

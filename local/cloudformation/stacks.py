@@ -1,27 +1,27 @@
 """CloudFormation for the templates moto's own cannot create, so `make deploy` runs against
 the local AWS (tests/run/test_deploy_rehearsal.py).
 
-moto 5.2.5's CloudFormation knows no AWS::Cognito::*, AWS::SNS::Subscription, metric
-filter or alarm of infra/template.yaml. A stack of a template with such a type (and only
-types made here) is made by the interpreter `make run` builds its own stack with
-(local/stack.py, local/resources.py's creators, and the web ACL a deployed stage has), through
-the local AWS's own API: its outputs, under the template's names, are the names and ARNs of
-resources that exist. Its parameters are the template's defaults, the values given, and
-previous values on an update (UsePreviousValue). An update changes what
-local/resource_changes.py can change in place, creates and deletes what a condition turned on
-or off, and on anything else rolls back (UPDATE_ROLLBACK_COMPLETE, the reason in the events);
-a create that fails deletes what it made (ROLLBACK_COMPLETE); a delete keeps DeletionPolicy
-Retain and RetainExceptOnCreate. Each finishes before the call answers, so the waiters' first
-DescribeStacks sees the end (no 10 s polls). The stack policy, tags, events, DescribeStacks,
-ListStackResources and DeleteStack are moto's. A template moto can create stays moto's.
+moto 5.2.5's CloudFormation knows no AWS::Cognito::*, AWS::SNS::Subscription, metric filter or
+alarm of infra/template.yaml. A stack of a template with such a type (and only types made here)
+is made by the interpreter `make run` builds its own stack with (language.py, resources.py's
+creators, and the web ACL a deployed stage has), through the local AWS's own API: its outputs,
+under the template's names, are the names and ARNs of resources that exist. Its parameters are
+the template's defaults, the values given, and previous values on an update (UsePreviousValue).
+An update changes what resource_changes.py can change in place, creates and deletes what a
+condition turned on or off, and on anything else rolls back (UPDATE_ROLLBACK_COMPLETE, the
+reason in the events); a create that fails deletes what it made (ROLLBACK_COMPLETE); a delete
+keeps DeletionPolicy Retain and RetainExceptOnCreate. Each finishes before the call answers, so
+the waiters' first DescribeStacks sees the end (no 10 s polls). The stack policy, tags, events,
+DescribeStacks, ListStackResources and DeleteStack are moto's; so is a template moto can create.
 """
 from __future__ import annotations
 
 from typing import Any, Callable, NamedTuple
 
 from infra import template as infra_template
-from local import moto_patches, resource_changes, resources
-from local.stack import Stack as Interpreter
+from local import moto_patches
+from local.cloudformation import resource_changes, resources
+from local.cloudformation.language import Stack as Interpreter
 
 _local: dict[str, Any] = {"session": None, "endpoint": ""}  # the local AWS that calls itself
 KEPT = ("Retain", "RetainExceptOnCreate")  # DeletionPolicy values a stack delete keeps
@@ -139,7 +139,7 @@ class _LocalStack:
     def _interpreter(self) -> Interpreter:
         session = _local["session"]
         if session is None or not _local["endpoint"]:
-            raise RuntimeError("local.cloudformation is not serving: LocalAWS.start() "
+            raise RuntimeError("local.cloudformation.stacks is not serving: LocalAWS.start() "
                                "sets where the local AWS answers")
         interpreter = Interpreter(session(), self.parameters.get("Stage", ""),
                                   self.region_name, _local["endpoint"], CREATORS,
@@ -164,7 +164,7 @@ class _LocalStack:
             resource_properties=None))
 
     def create_resources(self) -> None:
-        from local.state import GATE
+        from local.run.state import GATE
 
         self.status = "CREATE_IN_PROGRESS"
         interpreter = self._interpreter()
@@ -189,7 +189,7 @@ class _LocalStack:
     def update(self, template: str, role_arn: str | None = None,
                parameters: dict[str, Any] | None = None,
                tags: dict[str, str] | None = None) -> None:
-        from local.state import GATE
+        from local.run.state import GATE
 
         self._add_stack_event("UPDATE_IN_PROGRESS", resource_status_reason="User Initiated")
         new = infra_template.loads(template)
@@ -244,7 +244,7 @@ class _LocalStack:
                 self._event(logical, kind, "UPDATE_COMPLETE", "rolled back")
 
     def delete(self) -> None:
-        from local.state import GATE
+        from local.run.state import GATE
 
         self._add_stack_event("DELETE_IN_PROGRESS", resource_status_reason="User Initiated")
         interpreter = self._interpreter()
@@ -277,7 +277,7 @@ _BUILT: dict[str, type] = {}
 
 def _stack_class() -> type:
     """moto's Stack with _LocalStack's ways, named Stack (moto's serializer finds a stack's
-    fields by its class's name) and found as local.cloudformation.Stack (a `make run`
+    fields by its class's name) and found as local.cloudformation.stacks.Stack (a `make run`
     snapshot holding one is read back through the module's __getattr__)."""
     if "Stack" not in _BUILT:
         from moto.cloudformation.models import Stack as MotoStack

@@ -1,5 +1,5 @@
 """What updates and what deletes each resource type of the template in the local AWS
-(local/resources.py creates them): the local CloudFormation (local/cloudformation.py) runs
+(resources.py creates them): the local CloudFormation (stacks.py) runs
 these for a stack update and a stack delete.
 
 An update changes only what the AWS API can change in place (the data's deletion
@@ -13,7 +13,7 @@ from __future__ import annotations
 
 from typing import Callable
 
-from local.stack import Stack
+from local.cloudformation.language import Stack
 
 # (stack, physical id, the properties it was made with) -> None
 Deleter = Callable[[Stack, str, dict], None]
@@ -87,7 +87,7 @@ def _update_user_pool(stack: Stack, pool_id: str, old: dict, new: dict) -> None:
     policy it switches (`make deploy` sets PasskeyRelyingPartyId once the API's host is
     known): in AWS too they change in place (CloudFormation: "Update requires: No
     interruption"), through UpdateUserPool and SetUserPoolMfaConfig."""
-    from local.resources import MFA_PROPERTIES, pool_mfa_config, with_local_factors
+    from local.cloudformation.resources import MFA_PROPERTIES, pool_mfa_config, with_local_factors
 
     changed = _changed(old, new, {"DeletionProtection", "Policies", *MFA_PROPERTIES},
                        "user pool")

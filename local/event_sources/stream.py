@@ -1,15 +1,15 @@
 """The users table's stream, delivered as Lambda's DynamoDB event source mapping does: the
-part of local.pump.Pump that reads a stream (Pump inherits it; it uses the pump's clients,
+part of pump.Pump that reads a stream (Pump inherits it; it uses the pump's clients,
 handlers, console and stop event).
 
 - Records in order from TRIM_HORIZON, or after the last record delivered (`positions`,
-  which local.state keeps across restarts).
+  which local.run.state keeps across restarts).
 - ParallelizationFactor (infra/event_sources.py): up to that many batches of a shard at
   once, a key's records always in the same one and in order.
 - A failed batch follows the deployed mapping's settings: split in two and retried (a
   backoff up to `max_backoff` s), each record tried at most 1 + MaximumRetryAttempts
   times, then the batch's position goes to the name-sync dead-letter queue and the shard
-  moves on; `make redrive` (local/redrive.py) reads those records from the stream again
+  moves on; `make redrive` (redrive.py) reads those records from the stream again
   and delivers them (`replay_stream_batch`).
 """
 from __future__ import annotations
@@ -22,12 +22,12 @@ from typing import Any
 from chalice.app import DynamoDBEventConfig
 
 from infra import event_sources
-from local import events
-from local.events import stream_record
+from local.event_sources import events
+from local.event_sources.events import stream_record
 
 
 class StreamDelivery:
-    """Pump's stream half. It uses the pump's attributes and methods (local.pump.Pump):
+    """Pump's stream half. It uses the pump's attributes and methods (pump.Pump):
     _client, _invoke, _say, _stop, _wake, _env, _region, _app, positions, _moved, retry_delay,
     max_backoff, _idle_wait."""
 
@@ -40,7 +40,7 @@ class StreamDelivery:
         label = f"{source.name} <- dynamodb-stream:{table}"
         shards = streams.describe_stream(StreamArn=arn)["StreamDescription"]["Shards"]
         # A fresh iterator after the last record delivered, on every poll: the position is the
-        # one fact kept (across restarts too, with the local data: local.state), and an
+        # one fact kept (across restarts too, with the local data: local.run.state), and an
         # iterator taken from it is never older than the shard it reads.
         def iterator(shard_id: str) -> str:
             after = self.positions.get(f"{arn} {shard_id}")
@@ -57,8 +57,8 @@ class StreamDelivery:
                      shards: list[dict[str, Any]], iterator: Any, lanes: int,
                      pool: ThreadPoolExecutor) -> None:
         # The stream changes only when the table is written, and every write to the local AWS
-        # counts on the wake (local.control.WAKE): the shards are read after a write only, and
-        # idle the poll is one long wait for the next write (not a read every few seconds).
+        # counts on the wake (local.server.control.WAKE): the shards are read after a write only,
+        # and idle the poll is one long wait for the next write (not a read every few seconds).
         read = True
         while not self._stop.is_set():
             seen = self._wake.count  # before reading: a write while reading ends the next wait
@@ -156,7 +156,7 @@ class StreamDelivery:
 
     def replay_stream_batch(self, info: dict[str, Any]) -> int:
         """Deliver again the records a dead letter's DDBStreamBatchInfo names (for
-        local/redrive.py), once, to the stream's handler; the count delivered. An exception
+        redrive.py), once, to the stream's handler; the count delivered. An exception
         when the handler fails again (the dead letter then stays where it is)."""
         streams = self._client("dynamodbstreams")
         source = next(s for s in self._app.event_sources if isinstance(s, DynamoDBEventConfig))

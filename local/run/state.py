@@ -34,7 +34,8 @@ import time
 from pathlib import Path
 from typing import Any, Callable, Iterator
 
-from local import moto_patches, moto_pickle
+from local import moto_patches
+from local.run import moto_pickle
 
 FORMAT = 1
 FILE_NAME = "aws.pickle"
@@ -138,34 +139,6 @@ def install() -> None:
     _installed = True
 
 
-# --- loading snapshots saved by older layouts of local/ ------------------------------------------
-
-# Where a module's pickled names went when local/ was reorganised: (old module, name) or
-# (old module, "*") -> new module (and new name, when it changed too).
-RENAMED: dict[tuple[str, str], tuple[str, str | None]] = {
-    ("local.iam", "_UsersRememberingDeletions"): ("local.cognito.sessions",
-                                                  "UsersRememberingDeletions"),
-    ("local.identity_pool", "_UsersRememberingDeletions"): ("local.cognito.sessions",
-                                                            "UsersRememberingDeletions"),
-    ("local.cognito_lockout", "*"): ("local.cognito.lockout", None),
-    ("local.state", "*"): ("local.moto_pickle", None),  # its pickling helpers moved there
-}
-
-
-class Unpickler(pickle.Unpickler):
-    """pickle.Unpickler that follows RENAMED, so a snapshot of an older local/ still loads."""
-
-    def find_class(self, module: str, name: str) -> Any:
-        new = RENAMED.get((module, name)) or RENAMED.get((module, "*"))
-        if new is not None:
-            module, name = new[0], new[1] or name
-        return super().find_class(module, name)
-
-
-def loads(data: bytes) -> Any:
-    return Unpickler(io.BytesIO(data)).load()
-
-
 def _release_in_flight() -> int:
     """Messages a consumer had received but not finished: visible again (it died with us)."""
     from moto.sqs.models import sqs_backends
@@ -246,7 +219,7 @@ class Store:
             return None
         try:
             with open(self.path, "rb") as source:
-                document = Unpickler(source).load()
+                document = moto_pickle.Unpickler(source).load()
         except Exception as exc:  # noqa: BLE001 - a damaged file must not stop `make run`
             self._set_aside(f"could not be read ({type(exc).__name__}: {exc})")
             return None

@@ -13,11 +13,11 @@ invokes the app's own handlers (the ones app.py declares, found through
   receive comes back full (a backlog), more, up to the source's maximum_concurrency
   (app.py), each leaving at its first empty receive: Lambda scales its pollers with
   the backlog too, and an idle stack keeps one long poll per queue.
-- DynamoDB stream: local/pump_stream.py (ordered, ParallelizationFactor, retries and the
+- DynamoDB stream: local/event_sources/stream.py (ordered, ParallelizationFactor, retries and the
   failure destination as the deployed mapping's settings say).
 
 Every delivery and its outcome is printed on the console. `python -m local` runs the pump
-in a process of its own (local/deliver.py); the stack tier's tests run it in theirs.
+in a process of its own (local/event_sources/deliver.py); the stack tier's tests run it in theirs.
 """
 from __future__ import annotations
 
@@ -29,10 +29,10 @@ from typing import Any, Callable, Mapping, NamedTuple
 
 from chalice.app import DynamoDBEventConfig, SQSEventConfig
 
-# Lambda's shapes live in local.events; re-exported for modules that import them from here.
-from local import events
-from local.events import LambdaContext, sqs_record, stream_record
-from local.pump_stream import StreamDelivery
+# Lambda's shapes live in events.py; re-exported for modules that import them from here.
+from local.event_sources import events
+from local.event_sources.events import LambdaContext, sqs_record, stream_record
+from local.event_sources.stream import StreamDelivery
 
 __all__ = ["Pump", "sqs_record", "stream_record"]
 
@@ -40,8 +40,8 @@ __all__ = ["Pump", "sqs_record", "stream_record"]
 # message, but every poll is a request of its own (a connection and a thread in the local
 # AWS): 2 s keeps an idle `make run` under 2 % of a core, and a stop waits at most that.
 QUEUE_WAIT_SECONDS = 2
-# The stream poll's wait for a write (a long poll too, GET /_local/wake from local/deliver.py;
-# at most local.control.WAKE_MAX_SECONDS); a stop ends it at once (Pump.stop notifies the wake).
+# The stream poll's wait for a write (a long poll too, GET /_local/wake from deliver.py; at most
+# local.server.control.WAKE_MAX_SECONDS); a stop ends it at once (Pump.stop notifies the wake).
 STREAM_WAIT_SECONDS = 10.0
 
 
@@ -66,12 +66,13 @@ class Pump(StreamDelivery):
         # "<stream arn> <shard id>" -> sequence number of the last record delivered
         self.positions: dict[str, str] = {} if positions is None else positions
         self._moved = moved  # called by a stream's thread after its position moved
-        # Idle: the stream poll waits for a DynamoDB write to the local AWS (local.control.WAKE)
-        # at most idle_wait at a time, and reads the stream only after one; stop() ends the wait.
+        # Idle: the stream poll waits for a DynamoDB write to the local AWS
+        # (local.server.control.WAKE) at most idle_wait at a time, and reads the stream only after
+        # one; stop() ends the wait.
         self._idle_wait = idle_wait
         self._queue_wait = queue_wait  # a stop waits for the long polls: tests shorten it
         if wake is None:
-            from local.control import WAKE as wake  # noqa: N811 (the default of an injectable wake)
+            from local.server.control import WAKE as wake  # noqa: N811 (the default of an injectable wake)
         self._wake = wake
         self._stop = threading.Event()
         self._threads: list[threading.Thread] = []

@@ -1,4 +1,4 @@
-"""`make run`'s event delivery in a process of its own: the pump (local/pump.py) and the
+"""`make run`'s event delivery in a process of its own: the pump (pump.py) and the
 handlers it invokes, beside the local AWS instead of inside it.
 
 In one process, moto, the pump and the pipeline's Lambdas shared one core: under a crowd
@@ -6,19 +6,19 @@ that core was the ceiling (bench/README.md). As in AWS, where Lambda runs apart 
 services it calls, the handlers here talk to the local AWS over HTTP only:
 
 - the stream poll's idle wait is a long poll in the local AWS, GET /_local/wake (it answers
-  at the first DynamoDB write: local.control.WAKE), so idle still costs nothing, and a stop
+  at the first DynamoDB write: local.server.control.WAKE), so idle still costs nothing, and a stop
   ends it at once (POST /_local/wake);
 - the stream positions are sent to POST /_local/positions at the start (the first report
   says delivery has started) and then by the stream's thread itself each time a batch is
   delivered, before it reads on: the local AWS saves them with its state snapshot
-  (local.state), and a stop can never leave a delivered batch's position behind (a position
+  (local.run.state), and a stop can never leave a delivered batch's position behind (a position
   reported late, after the stop's last save, would deliver the batch again after the
   restart: a second version of the name);
 - SIGTERM or SIGINT (Ctrl-C) stop it: the pump finishes its batch (and reports it), then it
   exits.
 
 `python -m local` starts it (the stack's names in its environment, the saved positions in
-POSITIONS_ENV) and stops it before the local AWS. Run: python -m local.deliver
+POSITIONS_ENV) and stops it before the local AWS. Run: python -m local.event_sources.deliver
 """
 from __future__ import annotations
 
@@ -35,7 +35,7 @@ POSITIONS_ENV = "COMM_IT_STREAM_POSITIONS"  # the positions saved by the last ru
 
 def control(endpoint: str, method: str, name: str, body: dict[str, Any] | None = None,
             timeout: float = 30) -> dict[str, Any]:
-    """One control call to the local AWS (local/control.py); its JSON answer."""
+    """One control call to the local AWS (local/server/control.py); its JSON answer."""
     request = urllib.request.Request(f"{endpoint}/_local/{name}", method=method,  # noqa: S310 (http://127.0.0.1 only)
                                      data=None if body is None else json.dumps(body).encode(),
                                      headers={"Content-Type": "application/json"})
@@ -44,7 +44,7 @@ def control(endpoint: str, method: str, name: str, body: dict[str, Any] | None =
 
 
 class RemoteWake:
-    """local.control.Wake's interface for the pump, over HTTP: the local AWS's count of
+    """local.server.control.Wake's interface for the pump, over HTTP: the local AWS's count of
     DynamoDB writes, as of the last answer, and a wait for a write after a count seen."""
 
     def __init__(self, endpoint: str) -> None:
@@ -53,7 +53,7 @@ class RemoteWake:
 
     def wait(self, seen: int, timeout: float) -> int:
         """The count after a write since `seen`, or after `timeout` (the local AWS holds a
-        wait at most local.control.WAKE_MAX_SECONDS)."""
+        wait at most local.server.control.WAKE_MAX_SECONDS)."""
         answer = control(self._endpoint, "GET", f"wake?seen={seen}&timeout={timeout:.3f}",
                          timeout=timeout + 10)
         self.count = int(answer["count"])
@@ -91,8 +91,8 @@ class PositionReport:
 
 
 def main() -> int:
-    from local import console
-    from local.serve import die_with_parent
+    from local.run import console
+    from local.run.serve import die_with_parent
 
     die_with_parent()
     console.install()  # every [event] line whole, beside the other processes' lines
@@ -105,9 +105,9 @@ def main() -> int:
     import boto3
 
     from app import app
-    from local import warm
+    from local.run import warm
     from local.local_aws import REGION
-    from local.pump import Pump
+    from local.event_sources.pump import Pump
 
     warm.clients(warm.HANDLER_SERVICES)
     report = PositionReport(endpoint, positions)

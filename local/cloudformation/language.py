@@ -1,7 +1,7 @@
 """The template's language, interpreted for the local AWS: parameters, conditions,
 intrinsic functions (Ref, Fn::GetAtt, Fn::Sub, Fn::If, ...), and the order in which
 resources are created (each after the resources it refers to, as CloudFormation does).
-What creates each resource type is local/resources.py's.
+What creates each resource type is local/cloudformation/resources.py's.
 """
 from __future__ import annotations
 
@@ -19,7 +19,7 @@ class Stack:
     def __init__(self, session: Any, stage: str, region: str, endpoint_url: str,
                  creators: Mapping[str, Creator], skipped: Set[str] = frozenset()) -> None:
         self._session = session
-        self._creators = creators  # resource type -> what creates one (local/resources.py)
+        self._creators = creators  # resource type -> what creates one (resources.py)
         self._skipped = skipped  # resource types not created locally
         self._endpoint_url = endpoint_url
         self.stage = stage

@@ -1,12 +1,13 @@
-"""moto's backends as one picklable document, for local/state.py's snapshots.
+"""moto's backends as one picklable document, for local/run/state.py's snapshots.
 
 Plain pickle refuses some of moto's objects; `Pickler` saves them anyway (see its
 docstring). `dump_backends()` gathers every moto service that holds data, and
-`load_backends()` puts a saved one back. Loading, with the names of modules that
-moved since a snapshot was saved, is local/state.py's (its unpickler's rename table).
+`load_backends()` puts a saved one back. `Unpickler` (and `loads`) load a snapshot saved by
+an older layout of local/, following RENAMED: where each moved module's names went.
 """
 from __future__ import annotations
 
+import io
 import pickle
 import sys
 import threading
@@ -139,3 +140,53 @@ def load_backends(saved: dict[tuple[str, str], dict[str, dict[str, Any]]]) -> No
             account_backends = backends[account]  # creates it, and registers the service with moto
             for region, backend in regions.items():
                 dict.__setitem__(account_backends, region, backend)
+
+
+# --- loading snapshots saved by older layouts of local/ ------------------------------------------
+
+# Where a module's pickled names went when local/ was reorganised: (old module, name) or
+# (old module, "*") -> new module (and new name, when it changed too).
+RENAMED: dict[tuple[str, str], tuple[str, str | None]] = {
+    ("local.iam", "_UsersRememberingDeletions"): ("local.cognito.sessions",
+                                                  "UsersRememberingDeletions"),
+    ("local.identity_pool", "_UsersRememberingDeletions"): ("local.cognito.sessions",
+                                                            "UsersRememberingDeletions"),
+    ("local.cognito_lockout", "*"): ("local.cognito.lockout", None),
+    ("local.state", "*"): ("local.run.moto_pickle", None),  # its pickling helpers moved there
+}
+# local/'s flat modules, each moved into the package of what it emulates (issue 31): any of
+# their names a snapshot may hold (moto's objects of their classes, their functions).
+MOVED = {
+    "local.moto_pickle": "local.run.moto_pickle", "local.console": "local.run.console",
+    "local.outbox": "local.run.outbox", "local.ports": "local.run.ports",
+    "local.serve": "local.run.serve", "local.warm": "local.run.warm",
+    "local.clock": "local.server.clock", "local.control": "local.server.control",
+    "local.faults": "local.server.faults", "local.moto_dispatch": "local.server.dispatch",
+    "local.cloudformation": "local.cloudformation.stacks",
+    "local.stack": "local.cloudformation.language",
+    "local.resources": "local.cloudformation.resources",
+    "local.resource_changes": "local.cloudformation.resource_changes",
+    "local.deliver": "local.event_sources.deliver", "local.events": "local.event_sources.events",
+    "local.pump": "local.event_sources.pump", "local.pump_stream": "local.event_sources.stream",
+    "local.redrive": "local.event_sources.redrive",
+    "local.dynamodb_transactions": "local.dynamodb.transactions",
+    "local.dynamodb_updates": "local.dynamodb.updates",
+    "local.s3_events": "local.s3.delete_markers", "local.sqs_scans": "local.sqs.scans",
+    "local.apigateway_import": "local.apigateway.rest_api_import",
+    "local.wafv2": "local.wafv2.resources_for_web_acl",
+}
+RENAMED.update({(old, "*"): (new, None) for old, new in MOVED.items()})
+
+
+class Unpickler(pickle.Unpickler):
+    """pickle.Unpickler that follows RENAMED, so a snapshot of an older local/ still loads."""
+
+    def find_class(self, module: str, name: str) -> Any:
+        new = RENAMED.get((module, name)) or RENAMED.get((module, "*"))
+        if new is not None:
+            module, name = new[0], new[1] or name
+        return super().find_class(module, name)
+
+
+def loads(data: bytes) -> Any:
+    return Unpickler(io.BytesIO(data)).load()

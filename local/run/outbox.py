@@ -2,7 +2,7 @@
 
 Like Django's console email backend: a person running `make run` reads the
 verification code off the console; tests read it from `messages`. Each email is
-one whole console line, its text escaped (local/console.py).
+one whole console line, its text escaped (local/run/console.py).
 """
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ import threading
 from dataclasses import dataclass
 from typing import TextIO
 
-from local import console
+from local.run import console
 
 
 @dataclass(frozen=True)

@@ -21,9 +21,9 @@
   at once is queued, not reset.
 - A client that hangs up before its answer is written (a closed tab, a cancelled fetch)
   is one console line, not a BrokenPipeError traceback: nothing is wrong with the server.
-- Log lines are escaped and written whole (local/console.py).
+- Log lines are escaped and written whole (local/run/console.py).
 
-Run: python -m local.serve --port N
+Run: python -m local.run.serve --port N
 """
 from __future__ import annotations
 
@@ -228,7 +228,7 @@ def harden_local_server(setattr_=setattr) -> None:
 def main(argv: list[str]) -> int:
     import warnings
 
-    from local import console
+    from local.run import console
 
     die_with_parent()
     console.install(logging.INFO)  # before chalice local sets up logging, which keeps ours
@@ -243,7 +243,7 @@ def main(argv: list[str]) -> int:
     # The local gateway warns that it lets tokens without cognito:username through;
     # the app's guard verifies every token itself, so the warning is noise here.
     warnings.filterwarnings("ignore", message=".*not supported in local mode.*")
-    from local import warm
+    from local.run import warm
 
     warm.api()  # the first login and greeting do not wait for boto3's clients
     sys.argv = ["chalice", "local", "--no-autoreload", "--stage", "local", *argv]

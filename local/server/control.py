@@ -1,8 +1,8 @@
 """The local AWS's front door: every request to moto passes through here.
 
-- held shared against snapshots (local.state.GATE), and counted when it may
+- held shared against snapshots (local.run.state.GATE), and counted when it may
   change state, so the state saver knows there is something new to save;
-- failed on purpose while a fault is switched on for its service (local.faults);
+- failed on purpose while a fault is switched on for its service (local.server.faults);
 - a DynamoDB write wakes whoever waits on WAKE (the event pump's idle stream poll);
 - counted by action (X-Amz-Target, e.g. AmazonSSM.GetParameter: the JSON protocols), for the
   bench's reads per greeted person;
@@ -13,7 +13,8 @@
     DELETE /_local/faults                switch every fault off
     GET /_local/wake?seen=N&timeout=S    {"count"}: the DynamoDB writes so far, answered when it
                                          is not N any more or after S s (at most 10): the
-                                         delivery process's idle wait (local/deliver.py)
+                                         delivery process's idle wait
+                                         (local/event_sources/deliver.py)
     POST /_local/wake                    {"count"}: end that wait now (a stopping delivery)
     POST /_local/<action> {...}          an action the running stack registered, given the
                                          request's JSON (save; outputs: the stack's names, for
@@ -27,8 +28,8 @@ import threading
 import urllib.parse
 from typing import Any, Callable, Iterable
 
-from local.faults import Faults
-from local.state import GATE, changes_state
+from local.server.faults import Faults
+from local.run.state import GATE, changes_state
 
 CONTROL = "/_local/"
 _DYNAMODB_WRITE = "DynamoDB_20120810."  # not DynamoDBStreams_...: the pump's own reads
@@ -146,7 +147,7 @@ def _json_body(environ: dict[str, Any]) -> dict[str, Any]:
     return document
 
 
-# Connections the kernel queues before the local AWS accepts them (as local/serve.py's).
+# Connections the kernel queues before the local AWS accepts them (as local/run/serve.py's).
 LISTEN_BACKLOG = 1024
 
 

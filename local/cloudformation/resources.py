@@ -3,7 +3,7 @@
 A small interpreter for the resource types the template uses: the same names,
 key schema, stream view, pool policy, client flows and queue wiring as the stack
 in AWS, because they come from the same file. The template's language (intrinsic
-functions, conditions, the order of creation) is local/stack.py's.
+functions, conditions, the order of creation) is local/cloudformation/language.py's.
 IAM roles, the identity pool's role attachment and its principal tag map are
 created too: local/iam/ enforces them. What is not created, and why, is
 NOT_ENFORCED_LOCALLY.
@@ -14,7 +14,7 @@ import json
 from typing import Any
 
 from infra import template as infra_template
-from local.stack import ACCOUNT_ID, Creator, Stack
+from local.cloudformation.language import ACCOUNT_ID, Creator, Stack
 
 # Resource types of the template the local AWS does not create, each with the reason.
 NOT_ENFORCED_LOCALLY: dict[str, str] = {
@@ -59,8 +59,7 @@ MFA_PROPERTIES = ("EnabledMfas", "WebAuthnRelyingPartyID", "WebAuthnUserVerifica
 
 def pool_mfa_config(props: dict) -> dict | None:
     """SetUserPoolMfaConfig's arguments (but UserPoolId) for a pool's CloudFormation
-    properties (the create's, or an update's, local/resource_changes.py); None when MFA is
-    off."""
+    properties (the create's, or an update's, resource_changes.py); None when MFA is off."""
     if props.get("MfaConfiguration", "OFF") == "OFF":
         return None
     return {"MfaConfiguration": props["MfaConfiguration"],
@@ -256,7 +255,7 @@ def _web_acl(stack: Stack, props: dict) -> tuple[str, dict]:
     return f"{acl['Name']}|{acl['Id']}|{props['Scope']}", {"Arn": acl["ARN"], "Id": acl["Id"]}
 
 
-# Made for a deployed stage's stack only (local/cloudformation.py, `make deploy` rehearsed),
+# Made for a deployed stage's stack only (local/cloudformation/stacks.py, `make deploy` rehearsed),
 # so infra/waf.py puts it in front of the API stage as in AWS; never enforced locally.
 DEPLOYED_ONLY: dict[str, Creator] = {"AWS::WAFv2::WebACL": _web_acl}
 

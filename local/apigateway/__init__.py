@@ -1,0 +1,2 @@
+"""The local AWS's API Gateway: the REST API import of `chalice deploy`'s Swagger 2.0
+(rest_api_import.py)."""
