@@ -28,10 +28,12 @@ lint: $(INSTALLED)
 	$(PY) -m ruff check .
 	$(PY) -m mypy
 
-## check: the loop while you work: the unit and stack tiers (no process started, no browser),
-## on 2 workers (pytest-xdist), each with its own moto server; a module stays on one worker
+## check: the loop while you work, no process started, no browser: tests/unit + tests/stack,
+## "is the app right", and tests/local, "is the emulation right" (local/ against AWS's documented
+## behaviour); one run on 2 workers (pytest-xdist), each with its own moto server; a module
+## stays on one worker
 check: $(INSTALLED) lint
-	$(PY) -m pytest tests/unit tests/stack -n 2 --dist loadscope
+	$(PY) -m pytest tests/unit tests/stack tests/local -n 2 --dist loadscope
 
 ## canaries: is the emulation still needed? each patch of local/ (local/moto_patches.py) shown
 ## against moto and chalice local unpatched; a failing canary names the patch to delete (~10 s)

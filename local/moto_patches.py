@@ -5,7 +5,7 @@ would have to do for it to go.
 The emulations (local/cognito/, local/iam/, local/run/state.py) replace moto's methods only through
 `replace()`, which refuses a target that is not listed here: a new patch must be named in PATCHES
 first. local/run/serve.py patches `chalice local` through its `setattr_`;
-tests/unit/test_local_moto_patches.py fails when it sets anything CHALICE_PATCHES does not list,
+tests/local/test_moto_patches_pinned.py fails when it sets anything CHALICE_PATCHES does not list,
 and when the installed moto or chalice is not MOTO_VERSION / CHALICE_VERSION (the pins in
 requirements-dev.txt). Each entry has a canary in tests/canaries/: a test showing, against moto or
 chalice unpatched, the gap the patch closes; when a pin moves, a canary that fails names the patch

@@ -1,10 +1,14 @@
 """What every tier shares: botocore's service models read once per test process, and
-infra/template.yaml as a dict (`template`)."""
+infra/template.yaml as a dict (`template`); the fixtures of the local AWS in this process
+(tests/stack/fixtures.py), registered here once, so tests/stack and tests/local share one
+moto server per worker (a fixture a tier never asks for costs nothing)."""
 from __future__ import annotations
 
 from typing import Any, Iterator
 
 import pytest
+
+pytest_plugins = ("tests.stack.fixtures",)
 
 
 @pytest.fixture(scope="session", autouse=True)

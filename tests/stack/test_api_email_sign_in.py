@@ -13,7 +13,7 @@ from chalicelib.config import settings
 from tests.helpers import post
 from tests.stack.helpers import assert_error, assert_ok, emails_to
 from tests.stack.test_attempt_limits import paused, with_two_step
-from tests.stack.test_local_cognito_email_otp import email_otp
+from tests.local.test_cognito_email_otp import email_otp
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 

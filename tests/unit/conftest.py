@@ -1,7 +1,8 @@
 """The unit tier: no AWS at all, no process started, no socket opened.
 
 Every test here runs in milliseconds; a test that reaches for the network (a boto3 call,
-a moto server) belongs in tests/stack/, and fails here instead of quietly waiting on it.
+a moto server) belongs in tests/stack/ (or tests/local/, the emulation's own), and fails here
+instead of quietly waiting on it.
 """
 from __future__ import annotations
 
@@ -19,7 +20,7 @@ def no_network(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
     for method in NETWORK_METHODS:
         def refuse(self: socket.socket, *args: Any, _method: str = method) -> None:
             raise AssertionError(f"a unit test called socket.{_method}{args!r}: "
-                                 "it belongs in tests/stack/")
+                                 "it belongs in tests/stack/ or tests/local/")
 
         monkeypatch.setattr(socket.socket, method, refuse)
     yield

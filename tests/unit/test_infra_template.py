@@ -79,8 +79,8 @@ def test_identity_pool_admits_only_signed_in_users_of_this_pool(template):
 
 def test_identity_role_is_assumed_only_by_signed_in_users_of_this_pool_with_the_sub_tag(template):
     """The role's grants are checked statement by statement in
-    tests/stack/test_local_identity_pool.py and enforced in
-    tests/stack/test_local_iam_enforcement.py."""
+    tests/local/test_iam_identity_pool.py and enforced in
+    tests/local/test_iam_enforcement.py."""
     role = props(template, "AuthenticatedRole")
     (trust,) = role["AssumeRolePolicyDocument"]["Statement"]
     assert set(trust["Action"]) == {"sts:AssumeRoleWithWebIdentity", "sts:TagSession"}

@@ -1,7 +1,7 @@
 """The local AWS's own token signing key (local/cognito/signing_key.py) is kept in `make run`'s
 state directory: made once, the same after a restart, readable by its owner only.
 
-That moto signs with it and publishes only it: tests/stack/test_local_cognito_signing_key.py.
+That moto signs with it and publishes only it: tests/local/test_cognito_signing_key.py.
 """
 from __future__ import annotations
 

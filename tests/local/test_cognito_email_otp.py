@@ -12,7 +12,7 @@ from botocore.exceptions import ClientError
 
 from local.cognito import email_otp
 from local.cognito import lockout as cognito_lockout
-from tests.stack.test_local_cognito_totp import error, idp, person, unique, with_mfa
+from tests.local.test_cognito_totp import error, idp, person, unique, with_mfa
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 

@@ -2,7 +2,7 @@
 not with the private key moto ships to everyone: a token anyone could sign with moto's key,
 for any `sub`, gets through neither the app's guard nor the identity pool.
 
-That the key survives a restart of `make run`: tests/unit/test_local_cognito_signing_key.py
+That the key survives a restart of `make run`: tests/local/test_cognito_signing_key_kept.py
 (the file) and tests/run/test_local_state.py (a token issued before the restart still works).
 """
 from __future__ import annotations

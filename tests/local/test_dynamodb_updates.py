@@ -6,7 +6,7 @@ from __future__ import annotations
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.stack.test_local_dynamodb_transactions import stream_records, tables  # noqa: F401
+from tests.local.test_dynamodb_transactions import stream_records, tables  # noqa: F401
 
 SETS = "SET v = :v, n = if_not_exists(n, :zero) ADD c :one"
 

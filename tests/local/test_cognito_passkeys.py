@@ -13,7 +13,7 @@ from botocore.exceptions import ClientError
 
 from local.cognito import passkeys as local_passkeys
 from infra.smoke.soft_authenticator import SoftAuthenticator
-from tests.stack.test_local_cognito_totp import error, idp, person, unique, with_mfa
+from tests.local.test_cognito_totp import error, idp, person, unique, with_mfa
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 ORIGIN = "http://localhost:8000"

@@ -4,7 +4,7 @@ and none for another person's login, a deleted user or a signed-out token.
 
 Every person gets their credentials from Cognito Identity with their own ID token, as anyone
 holding it can (`POST /api/auth/credentials` answers only whose and until when).
-What those credentials may do: tests/stack/test_local_iam_enforcement.py.
+What those credentials may do: tests/local/test_iam_enforcement.py.
 """
 from __future__ import annotations
 

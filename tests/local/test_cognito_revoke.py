@@ -12,7 +12,7 @@ from typing import Any
 import pytest
 from botocore.exceptions import ClientError
 
-from tests.stack.test_local_cognito_attributes import error, person
+from tests.local.test_cognito_attributes import error, person
 
 
 @pytest.fixture
