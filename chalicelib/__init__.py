@@ -6,7 +6,7 @@ modules (the stream Lambda never needs Cognito or people's files). So
 loader: it is a real module object (tests can patch it), executed on first use
 (PEP 562 module __getattr__ + importlib.util.LazyLoader). On Python 3.11 that first use
 is not safe from two threads at once: Lambda runs one event per container at a time, and
-the local servers, which use threads, run every module at start (local/warm.py).
+the local servers, which use threads, run every module at start (local/run/warm.py).
 """
 from __future__ import annotations
 

@@ -3,7 +3,7 @@
 A view's JSON, a page, Chalice's own 405/415, the 500 of a crash: all of them go
 through `security_headers`, the outermost middleware, so no answer can miss them.
 A header an answer sets itself wins (the pages set a CSP with a script nonce).
-`local/serve.py` and the deployed API Gateway's own answers (infra/deploy.py)
+`local/run/serve.py` and the deployed API Gateway's own answers (infra/deploy.py)
 use the same SECURITY_HEADERS, so every byte the app serves carries them.
 """
 from __future__ import annotations

@@ -110,7 +110,8 @@ def page(template: str, request: Any, **context: Any) -> Response:
 
 def not_found(base: str = "/") -> Response:
     """The page of an address the app does not have (404; only /api/... answers JSON). API
-    Gateway answers unknown paths itself in AWS (infra/gateway.py); local/serve.py sends this."""
+    Gateway answers unknown paths itself in AWS (infra/gateway.py); local/run/serve.py sends
+    this."""
     nonce = base64.urlsafe_b64encode(os.urandom(16)).rstrip(b"=").decode()
     html = render("not_found.html", base=base, nonce=nonce, notice="", username="")
     return html_response(html, status=404, csp_nonce=nonce)

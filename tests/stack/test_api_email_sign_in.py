@@ -10,10 +10,10 @@ import pytest
 
 from chalicelib import email_sign_in
 from chalicelib.config import settings
+from local.cognito import email_otp
 from tests.helpers import post
 from tests.stack.helpers import assert_error, assert_ok, emails_to
 from tests.stack.test_attempt_limits import paused, with_two_step
-from tests.local.test_cognito_email_otp import email_otp
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 
