@@ -137,6 +137,8 @@ def _new_client_as(service: str, credentials: TemporaryCredentials) -> Any:
             connect_timeout=3,
             read_timeout=10,
             retries={"mode": "standard", "max_attempts": 3},
+            # Kept, it may serve one person's requests at once (`chalice local` threads).
+            max_pool_connections=MAX_POOL_CONNECTIONS,
         ),
     )
 

@@ -1,6 +1,7 @@
 """AWS clients under concurrency (chalicelib/aws.py): a burst of requests on a fresh
 process builds each client once, from one session, and a burst of calls through one
-client never overflows its connection pool.
+client never overflows its connection pool. A person's client is kept for their exact
+credentials only.
 """
 from __future__ import annotations
 
@@ -112,3 +113,10 @@ def test_past_the_limit_the_least_recently_used_persons_client_goes(local_endpoi
     aws.client_as("s3", Keys(aws.PEOPLES_CLIENTS + 1))  # one more: the oldest, 2, goes
     assert aws.client_as("s3", Keys(1)) is first
     assert aws.client_as("s3", Keys(2)) is not second
+
+
+
+def test_a_persons_kept_client_holds_as_many_connections_as_the_apps_own(local_endpoint):
+    """One person's requests at once (`chalice local` threads) share their kept client."""
+    assert (aws.client_as("s3", Keys(1)).meta.config.max_pool_connections
+            == aws.client("s3").meta.config.max_pool_connections == aws.MAX_POOL_CONNECTIONS)
