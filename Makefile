@@ -41,7 +41,7 @@ lint: $(INSTALLED)
 check: $(INSTALLED) lint
 	$(PY) -m pytest tests/unit tests/stack tests/local -n 2 --dist worksteal
 
-## canaries: is the emulation still needed? each patch of local/ (local/moto_patches.py) shown
+## canaries: is the emulation still needed? each patch of local/ (local/moto_patches/) shown
 ## against moto and chalice local unpatched; a failing canary names the patch to delete (~10 s)
 canaries: $(INSTALLED)
 	$(PY) -m pytest tests/canaries

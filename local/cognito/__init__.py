@@ -5,7 +5,7 @@ and deletions leave behind (sessions.py), one session ended alone (revoke.py),
 two-step verification with a secret of each person's own (totp.py), sign-in with an
 emailed code (email_otp.py), passkeys (passkeys.py, passkey_settings.py), and tokens signed
 with a key of the local AWS's own instead of the one moto ships (signing_key.py). Each
-patch is listed in local/moto_patches.py.
+patch is listed in local/moto_patches/.
 """
 from __future__ import annotations
 

@@ -24,7 +24,7 @@ ChallengeResponses):
 PREFERRED_CHALLENGE WEB_AUTHN and its answer are local/cognito/passkeys.py's. Not emulated:
 SELECT_CHALLENGE answers, SMS_OTP, PASSWORD as a USER_AUTH challenge (the app logs in with
 USER_PASSWORD_AUTH). These patches apply to the moto server of this process
-only; the time is local/server/clock.py's. Listed in local/moto_patches.py.
+only; the time is local/server/clock.py's. Listed in local/moto_patches/.
 """
 from __future__ import annotations
 

@@ -7,7 +7,7 @@
   on may sign in with a passkey (USER_AUTH, WEB_AUTHN); without it Cognito offers such a person
   no passwordless first factor (local/cognito/email_otp.py's `_available`).
 
-Listed in local/moto_patches.py; installed by local/cognito/__init__.py.
+Listed in local/moto_patches/; installed by local/cognito/__init__.py.
 """
 from __future__ import annotations
 

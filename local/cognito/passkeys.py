@@ -15,7 +15,7 @@ library (signatures, CBOR and COSE are its work), as Cognito's API reference has
   CREDENTIAL_REQUEST_OPTIONS; RespondToAuthChallenge WEB_AUTHN with CREDENTIAL: a passkey of
   that user only, signature, challenge, origin, RP ID, user verification, a growing sign count.
 A user with MFA on is offered passkey sign-in only with passkey MFA on (passkey_settings.py),
-never email codes (Cognito's MFA prerequisites). Listed in local/moto_patches.py; the time is
+never email codes (Cognito's MFA prerequisites). Listed in local/moto_patches/; the time is
 local/server/clock.py's.
 """
 from __future__ import annotations

@@ -18,7 +18,7 @@ from the request's USERNAME instead of the session. Here, as Cognito does:
 
 These patches apply to the moto server running in this process only; the time is
 local/server/clock.py's. Installed by local/cognito/__init__.py after lockout.py; listed in
-local/moto_patches.py.
+local/moto_patches/.
 """
 from __future__ import annotations
 

@@ -16,7 +16,7 @@ pool `sub`), following the Cognito Identity API reference:
   1-60 of them) are InvalidParameterException.
 
 Installed by local/iam/__init__.py after identity_pool.py (its GetId wraps that one);
-its patches are listed in local/moto_patches.py.
+its patches are listed in local/moto_patches/.
 """
 from __future__ import annotations
 

@@ -1,6 +1,6 @@
 """The gaps local/ patches close, shown against moto and chalice local unpatched.
 
-Each canary asserts that a gap listed in local/moto_patches.py is still there in the moto
+Each canary asserts that a gap listed in local/moto_patches/ is still there in the moto
 (or chalice) installed. Patches are process-global once installed, so the canaries run in a
 process of their own that never imports local/: `python -m tests.canaries.gaps` runs them
 all (moto's in-process `mock_aws()`, each canary with its own pools, tables, queues and

@@ -3,7 +3,7 @@
 tests/canaries/gaps.py runs once, in a process of its own that never imports local/ (its
 patches are process-global once installed), against moto and chalice as installed. A
 canary that fails means the pinned moto or chalice no longer has the gap: the test of each
-patch it watches names the patch to delete (or re-check) in local/moto_patches.py.
+patch it watches names the patch to delete (or re-check) in local/moto_patches/.
 """
 from __future__ import annotations
 
@@ -65,5 +65,5 @@ def test_the_gap_each_patch_closes_is_still_there(patch, seen):
         f"{package} {version(package)} {verb} ({patch.lacks}; the patch was written for "
         f"{patch.written_for}): canary {canary} "
         f"fails. Delete the patch of {patch.target} from {patch.by} and its entry in "
-        f"local/moto_patches.py (or, if the gap only moved, update the patch and its canary).\n"
+        f"local/moto_patches/ (or, if the gap only moved, update the patch and its canary).\n"
         f"{failure}")

@@ -1,4 +1,4 @@
-"""The local AWS makes exactly the patches local/moto_patches.py lists, each once."""
+"""The local AWS makes exactly the patches local/moto_patches/ lists, each once."""
 from __future__ import annotations
 
 import inspect
@@ -44,4 +44,4 @@ def test_no_class_of_moto_holds_a_function_of_local_where_the_registry_says_none
                 if origin == "local" or origin.startswith("local."):
                     found.add(moto_patches.target(owner, attribute))
     assert found, "the search finds the listed patches"
-    assert found <= listed, f"patched but not listed in local/moto_patches.py: {found - listed}"
+    assert found <= listed, f"patched but not listed in local/moto_patches/: {found - listed}"

@@ -1,4 +1,4 @@
-"""local/moto_patches.py lists every patch made to moto and to `chalice local`, for the
+"""local/moto_patches/ lists every patch made to moto and to `chalice local`, for the
 versions pinned."""
 from __future__ import annotations
 
@@ -27,7 +27,7 @@ def pinned_moto() -> str:
 
 def test_the_patches_were_written_for_the_moto_that_is_pinned():
     assert moto_patches.MOTO_VERSION == pinned_moto(), (
-        "requirements-dev.txt pins another moto than local/moto_patches.py was written for: "
+        "requirements-dev.txt pins another moto than local/moto_patches/ was written for: "
         "re-check every patch listed there against it (pytest tests/canaries names the patches "
         "whose gap the new moto closed), then update MOTO_VERSION")
 
@@ -35,7 +35,7 @@ def test_the_patches_were_written_for_the_moto_that_is_pinned():
 def test_the_installed_moto_is_the_pinned_one():
     assert version("moto") == pinned_moto(), (
         f"moto {version('moto')} is installed, but local/ patches moto {pinned_moto()} "
-        "(local/moto_patches.py): install the pin (pip install -r requirements-dev.txt)")
+        "(local/moto_patches/): install the pin (pip install -r requirements-dev.txt)")
 
 
 def test_the_chalice_local_patches_were_written_for_the_chalice_that_is_pinned():
@@ -49,7 +49,7 @@ def test_the_chalice_local_patches_were_written_for_the_chalice_that_is_pinned()
 def test_the_installed_chalice_is_the_pinned_one():
     assert version("chalice") == pinned("chalice"), (
         f"chalice {version('chalice')} is installed, but local/run/serve.py patches chalice "
-        f"{pinned('chalice')} (local/moto_patches.py): install the pin")
+        f"{pinned('chalice')} (local/moto_patches/): install the pin")
 
 
 EVERY_PATCH = (*moto_patches.PATCHES, *moto_patches.CHALICE_PATCHES)
@@ -93,7 +93,7 @@ def test_local_serve_patches_chalice_local_exactly_where_the_registry_says(monke
     assert len(listed) == len(moto_patches.CHALICE_PATCHES)
     assert changed == set(made), "local/run/serve.py patches chalice local without its setattr_"
     assert sorted(made) == sorted(listed), (
-        "local/run/serve.py patches chalice local where local/moto_patches.py CHALICE_PATCHES "
+        "local/run/serve.py patches chalice local where local/moto_patches/ CHALICE_PATCHES "
         f"does not say: unlisted {sorted(set(made) - listed)}, "
         f"listed but not made {sorted(listed - set(made))}")
 
@@ -102,6 +102,6 @@ def test_a_patch_that_is_not_listed_is_refused():
     class Owner:
         def method(self) -> None: ...
 
-    with pytest.raises(LookupError, match="not listed in local/moto_patches.py"):
+    with pytest.raises(LookupError, match="not listed in local/moto_patches/"):
         moto_patches.replace(Owner, "method", lambda self: None, by="local.somewhere")
     assert Owner.method.__name__ == "method"

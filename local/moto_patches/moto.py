@@ -1,44 +1,7 @@
-"""Every patch the local AWS makes, to moto and to `chalice local`, in one list: what is
-missing, what kind of patch it is, the version it was written for, and what upstream
-would have to do for it to go.
-
-The emulations (local/cognito/, local/iam/, local/run/state.py) replace moto's methods only through
-`replace()`, which refuses a target that is not listed here: a new patch must be named in PATCHES
-first. local/run/serve.py patches `chalice local` through its `setattr_`;
-tests/local/test_moto_patches_pinned.py fails when it sets anything CHALICE_PATCHES does not list,
-and when the installed moto or chalice is not MOTO_VERSION / CHALICE_VERSION (the pins in
-requirements-dev.txt). Each entry has a canary in tests/canaries/: a test showing, against moto or
-chalice unpatched, the gap the patch closes; when a pin moves, a canary that fails names the patch
-to delete. After an upgrade, re-check the canaries, then move the pin and the version here.
-"""
+"""moto's patches: every method of moto the local AWS replaces, and why (local/moto_patches/)."""
 from __future__ import annotations
 
-from typing import Any, Callable, NamedTuple
-
-MOTO_VERSION = "5.2.5"  # every moto patch below was written for, and tested with, this moto
-CHALICE_VERSION = "1.34.0"  # likewise every patch of `chalice local` (CHALICE_PATCHES)
-
-# A patch's kind: why it exists.
-GAP = "gap"  # an AWS behaviour moto (or chalice local's API Gateway) lacks
-SPEED = "speed"  # only makes moto faster: same answers (`kept` says why it is worth its upkeep)
-RUNTIME = "runtime"  # the local runtime itself (`make run`'s process), no gap of AWS or moto
-
-
-class Patch(NamedTuple):
-    target: str  # module.Class.attribute of moto or chalice
-    by: str  # the local module that makes it
-    lacks: str  # what moto or chalice does not do that AWS does (or what the patch is for)
-    kind: str  # GAP, SPEED or RUNTIME
-    upstream: str  # what moto or chalice would have to do for the patch to go
-    kept: str = ""  # for a SPEED patch or a copy of upstream's code: why it is worth its upkeep
-
-    @property
-    def written_for(self) -> str:
-        """The version of the package patched that the patch was written for."""
-        if self.target.startswith("chalice."):
-            return f"chalice {CHALICE_VERSION}"
-        return f"moto {MOTO_VERSION}"
-
+from local.moto_patches.kinds import GAP, RUNTIME, SPEED, Patch
 
 _IDP = "moto.cognitoidp"
 _IDENTITY = "moto.cognitoidentity.responses.CognitoIdentityResponse"
@@ -55,7 +18,6 @@ _EXPRESSIONS_KEPT = ("a login's transaction was the local AWS's largest cost und
                      "docs/local-aws.md)")
 _SQS_KEPT = ("a receive cost 10 x 6 scans of the waiting messages: about a tenth of the local "
              "AWS's time under the 200-person crowd (bench/README.md)")
-_CHALICE = "chalice.local"
 PATCHES = (
     Patch(f"{_IDP}.models.CognitoIdpBackend.sign_up", "local.cognito.codes",
           "sign-up generates and sends no confirmation code", GAP,
@@ -236,65 +198,3 @@ PATCHES = (
           "(not a gap of moto) a long poll lets go of the snapshot gate while it waits", RUNTIME,
           "nothing: run/state.py's snapshots need it while moto's long poll blocks its thread"),
 )
-
-# `chalice local` (local/run/serve.py, also chalice.test.Client's gateway in the stack tier):
-# where its API Gateway and its HTTP server differ from AWS, or break under load.
-_HANDLE = ("a Content-Length that is not a number of bytes (or twice), a chunked body, or a "
-           "body over API Gateway's 10 MiB quota crashes the handler (the client gets no "
-           "answer); a method with no do_<METHOD> gets http.server's 501")
-_HANDLE_FIX = ("refuse a bad Content-Length or chunked body with a 400/411 and a body over "
-               "10 MiB with a 413, before reading it")
-CHALICE_PATCHES = (
-    Patch(f"{_CHALICE}.LocalGatewayAuthorizer._decode_jwt_payload", "local.run.serve",
-          "a token that is not three base64 parts crashes the local gateway (empty reply)", GAP,
-          "treat a malformed token as unauthorized (401), as API Gateway does"),
-    Patch(f"{_CHALICE}.LocalGateway._generate_lambda_event", "local.run.serve",
-          "an unknown path gets 403 'Missing Authentication Token' echoing the token, not the "
-          "gateway response infra/gateway.py puts (404 NotFound)", GAP,
-          "let an app set its gateway responses (MISSING_AUTHENTICATION_TOKEN) locally"),
-    Patch(f"{_CHALICE}.ThreadedHTTPServer.request_queue_size", "local.run.serve",
-          "the listen backlog is Python's 5: a burst of people connecting is reset", RUNTIME,
-          "a larger listen backlog for chalice local's server"),
-    *(Patch(f"{_CHALICE}.ChaliceRequestHandler.do_{method}", "local.run.serve", _HANDLE, GAP,
-            _HANDLE_FIX) for method in ("GET", "PUT", "POST", "HEAD", "DELETE", "PATCH",
-                                        "OPTIONS")),
-    Patch(f"{_CHALICE}.ChaliceRequestHandler._generic_handle", "local.run.serve", _HANDLE, GAP,
-          _HANDLE_FIX),
-    Patch(f"{_CHALICE}.ChaliceRequestHandler._send_http_response_with_body", "local.run.serve",
-          "a HEAD answer carries a body (it corrupts a keep-alive connection)", GAP,
-          "send no body in a HEAD answer"),
-    Patch(f"{_CHALICE}.ChaliceRequestHandler._send_headers", "local.run.serve",
-          "answers the local server makes itself carry none of the app's security headers", GAP,
-          "let an app set the headers of its gateway responses locally"),
-    Patch(f"{_CHALICE}.ChaliceRequestHandler.send_error", "local.run.serve",
-          "the server's own errors are http.server's HTML pages (501 for an unknown method), "
-          "not JSON in the app's shape", GAP,
-          "answer its own errors as API Gateway does: JSON, and a method a route lacks 405"),
-    Patch(f"{_CHALICE}.ThreadedHTTPServer.handle_error", "local.run.serve",
-          "a client that hangs up before its answer prints a BrokenPipeError traceback",
-          RUNTIME, "log a client hanging up in one line"),
-)
-
-_LISTED = {(p.target, p.by) for p in PATCHES}
-applied: dict[tuple[str, str], Callable[..., Any]] = {}  # (target, by) -> what it replaced
-
-
-def target(owner: type, name: str) -> str:
-    return f"{owner.__module__}.{owner.__qualname__}.{name}"
-
-
-def is_applied(owner: type, name: str, by: str) -> bool:
-    return (target(owner, name), by) in applied
-
-
-def replace(owner: type, name: str, new: Any, *, by: str) -> Any:
-    """Set `owner.name` to `new` (listed in PATCHES for `by`, at most once); return what was
-    there before, for `new` to wrap."""
-    key = (target(owner, name), by)
-    if key not in _LISTED:
-        raise LookupError(f"{key[0]} patched by {by} is not listed in local/moto_patches.py")
-    if key in applied:
-        raise RuntimeError(f"{key[0]} already patched by {by}")
-    applied[key] = previous = getattr(owner, name, None)  # None: moto has no such method
-    setattr(owner, name, new)
-    return previous
