@@ -169,7 +169,7 @@ def refresh():
 
 @app.route("/api/auth/logout", methods=["POST"])
 def log_out():
-    cognito_sign_in.log_out(**session_cookie.session_to_end(app.current_request))
+    session_cookie.log_out(app.current_request)
     # The ID token the page sends with it stops reaching files and credentials at once.
     ended_sessions.end_one(guard.claims_if_signed_in(app.current_request))
     return session_cookie.signed_out(app.current_request)

@@ -152,19 +152,10 @@ def refresh(refresh_token: str) -> dict[str, Any]:
     return tokens
 
 
-def log_out(refresh_token: str = "", access_token: str = "") -> None:
-    """End a session. With its refresh token: this session only (RevokeToken: the refresh
-    token and the access tokens issued with it), the person's other devices stay signed in.
-    With an access token alone: every session of the person (GlobalSignOut, the API's older
-    contract). Logging out twice, or with nothing to end, is fine."""
-    if refresh_token:
-        revoke(refresh_token)
-    elif access_token:
-        sign_out_everywhere(access_token, missing_ok=True)
-
-
 def revoke(refresh_token: str) -> None:
-    """RevokeToken: the app client has token revocation on (infra/template.yaml)."""
+    """End one session (RevokeToken: the refresh token and the access tokens issued with
+    it); the person's other devices stay signed in. The app client has token revocation on
+    (infra/template.yaml)."""
     cognito.call(
         "revoke_token",
         {

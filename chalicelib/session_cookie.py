@@ -122,14 +122,31 @@ def refresh_token(request: Any) -> str:
     return inputs.json_body(request.raw_body, "refreshToken")["refreshToken"]
 
 
-def session_to_end(request: Any) -> dict[str, str]:
-    """What logout ends, as keyword arguments of cognito_sign_in.log_out: the page's cookie
-    (nothing when it has none), another client's refreshToken (this session), or its
-    accessToken alone (every session of the person, the API's older contract)."""
+# What a logout ends (session_to_end): this session, every session of the person, or nothing.
+THIS_SESSION, EVERY_SESSION, NOTHING = "this session", "every session", "nothing"
+
+
+def session_to_end(request: Any) -> tuple[str, str]:
+    """What logout ends, and with which token: the page's cookie (nothing when it has none)
+    or another client's refreshToken, THIS_SESSION; its accessToken alone, EVERY_SESSION
+    (the API's older contract)."""
     if is_page_call(request):
         token = _from_cookie(request)
-        return {"refresh_token": token} if token else {}
+        return (THIS_SESSION, token) if token else (NOTHING, "")
     fields = inputs.present(request.raw_body, "refreshToken", "accessToken")
     if "refreshToken" in fields:
-        return {"refresh_token": fields["refreshToken"]}
-    return {"access_token": inputs.json_body(request.raw_body, "accessToken")["accessToken"]}
+        return THIS_SESSION, fields["refreshToken"]
+    return EVERY_SESSION, inputs.json_body(request.raw_body, "accessToken")["accessToken"]
+
+
+def log_out(request: Any) -> None:
+    """End what the logout asks to end (session_to_end): one session (RevokeToken), the
+    person's other devices staying signed in; or every session (GlobalSignOut). Logging out
+    twice, or with nothing to end, is fine."""
+    from chalicelib import cognito_sign_in
+
+    ending, token = session_to_end(request)
+    if ending == THIS_SESSION:
+        cognito_sign_in.revoke(token)
+    elif ending == EVERY_SESSION:
+        cognito_sign_in.sign_out_everywhere(token, missing_ok=True)

@@ -91,4 +91,4 @@ def test_without_the_page_header_a_call_is_a_scripts_even_with_the_cookie():
     cookie = f"{session_cookie.COOKIE}=r.t"
     assert session_cookie.is_page_call(request(cookie=cookie)) is False
     assert session_cookie.session_to_end(request(cookie=cookie, body=b'{"accessToken": "a.b"}')) \
-        == {"access_token": "a.b"}
+        == (session_cookie.EVERY_SESSION, "a.b")
