@@ -35,11 +35,12 @@ lint: $(INSTALLED)
 
 ## check: the loop while you work, no process started, no browser: tests/unit + tests/stack,
 ## "is the app right", and tests/local, "is the emulation right" (local/ against AWS's documented
-## behaviour); one run on 2 workers (pytest-xdist), each with its own moto server; a worker
-## with nothing left takes tests from the other (worksteal: a module's stack is rebuilt there
-## in 0.1 s from its snapshot), as a third of a worker's time is spent waiting on the pipeline
+## behaviour); one run on 4 workers (pytest-xdist), each with its own moto server: a worker
+## spends about a third of its time waiting in real seconds (queue delays, long polls, throttles),
+## so 4 fill 2 cores (2 vs 4 in turn, same machine: 97-100 s vs 78-84 s); a worker with nothing
+## left takes tests from another (worksteal: a module's stack is rebuilt from its snapshot, 0.1 s)
 check: $(INSTALLED) lint
-	$(PY) -m pytest tests/unit tests/stack tests/local -n 2 --dist worksteal
+	$(PY) -m pytest tests/unit tests/stack tests/local -n 4 --dist worksteal
 
 ## canaries: is the emulation still needed? each patch of local/ (local/moto_patches/) shown
 ## against moto and chalice local unpatched; a failing canary names the patch to delete (~10 s)
