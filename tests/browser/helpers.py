@@ -103,6 +103,9 @@ def session_storage(page: Any) -> dict:
 
 
 def horizontal_overflow(page: Any) -> int:
+    """How far the page is wider than the window, once it has settled: a signed-out account
+    page asks for its session, then goes to the log-in page (measuring while it goes fails)."""
+    page.wait_for_load_state("networkidle")
     return page.evaluate("() => document.documentElement.scrollWidth - window.innerWidth")
 
 
