@@ -386,6 +386,8 @@ def test_every_page_fits_a_phone_screen_without_horizontal_scrolling(
             continue
         name = path.strip("/") or "home"
         page.goto(stack.app_url + path.lstrip("/") + PAGE_QUERY.get(path, ""))
+        # Settled: a signed-out account page asks for its session, then goes to the log-in page.
+        page.wait_for_load_state("networkidle")
         expect(page.get_by_role("heading", level=1)).to_be_visible()
         save_screenshot(page, f"phone-{name}")
         overflowing[name] = horizontal_overflow(page)
