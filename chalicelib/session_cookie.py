@@ -24,7 +24,7 @@ from typing import Any
 
 from chalice import Response
 
-from chalicelib import inputs
+from chalicelib import cognito_sign_in, inputs
 from chalicelib.errors import Forbidden, Unauthorized, json_response
 
 COOKIE = "comm-it-session"
@@ -143,8 +143,6 @@ def log_out(request: Any) -> None:
     """End what the logout asks to end (session_to_end): one session (RevokeToken), the
     person's other devices staying signed in; or every session (GlobalSignOut). Logging out
     twice, or with nothing to end, is fine."""
-    from chalicelib import cognito_sign_in
-
     ending, token = session_to_end(request)
     if ending == THIS_SESSION:
         cognito_sign_in.revoke(token)
