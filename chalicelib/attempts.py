@@ -76,6 +76,12 @@ PASSKEY = Limit(
     "passkey", 5, MINUTE, HOUR, DAY, frozenset({"PasskeyRefused", "AccountLocked"}),
     "Too many refused passkeys for this account: passkeys are not checked for {wait}. Log in "
     "with your password meanwhile.")
+# A passkey log-in started (chalicelib/passkeys.py): no guess, but each start asks Cognito and
+# keeps a challenge 3 minutes; a passkey log-in clears the count.
+PASSKEY_STARTS = Limit(
+    "passkey-start", 10, MINUTE, HOUR, HOUR, frozenset(),
+    "Passkey log-ins were started for this account many times in a short while: wait {wait} "
+    "before starting another, and log in with your password meanwhile.")
 EMAILS = Limit(
     "emails", 5, MINUTE, HOUR, HOUR, frozenset(),
     "We have emailed this account several times in a short while: wait {wait} before asking "
@@ -85,7 +91,8 @@ EXPORTS = Limit(
     "exports", 3, HOUR, DAY, DAY, frozenset(),
     "You have downloaded all your data several times in a short while: a new archive can be "
     "made in {wait}. Your files are listed above meanwhile.")
-LIMITS = (PASSWORD, APP_CODE, RESET_CODE, VERIFY_CODE, SIGN_IN_CODE, PASSKEY, EMAILS, EXPORTS)
+LIMITS = (PASSWORD, APP_CODE, RESET_CODE, VERIFY_CODE, SIGN_IN_CODE, PASSKEY, PASSKEY_STARTS,
+          EMAILS, EXPORTS)
 
 
 class TooManyAttempts(TooManyRequests):

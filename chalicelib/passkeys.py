@@ -9,7 +9,8 @@ count); the app keeps what Cognito does not show: when each passkey last signed 
 person in the security table). The challenge's session waits in the security table under the
 challenge (3 minutes, one answer; asking again never spoils a log-in under way), and an unknown
 username, or one without a passkey, gets options of the same shape no passkey answers. Refused
-passkeys count against the account (attempts.PASSKEY). Two-step verification: Cognito offers a
+passkeys count against the account (attempts.PASSKEY), and so do log-ins started
+(attempts.PASSKEY_STARTS, cleared by a passkey log-in). Two-step verification: Cognito offers a
 person with MFA on no passwordless first factor, except a passkey with passkey MFA on
 (WebAuthnMfaSettings: the pool requires user verification, so the passkey is both steps). The app
 turns passkey MFA on with two-step verification (chalicelib/two_step.py) and when such a person
@@ -26,7 +27,7 @@ from datetime import datetime, timezone
 from typing import Any
 
 from chalicelib import account, cognito, cognito_sign_in, my_security, security_table
-from chalicelib.attempts import DAY, PASSKEY, limits
+from chalicelib.attempts import DAY, PASSKEY, PASSKEY_STARTS, limits
 from chalicelib.config import settings
 from chalicelib.errors import (ApiError, BadRequest, ServiceUnavailable,
                                TooManyRequests, Unauthorized, session_ended)
@@ -133,7 +134,12 @@ def begin(username: str) -> dict[str, Any]:
     stand-in of the same shape for any other username."""
     _ensure_offered()
     person = cognito_sign_in.username_of(username)
-    result = cognito.choose_challenge(person, CHALLENGE)
+    give_back = limits().spend(PASSKEY_STARTS, person)
+    try:
+        result = cognito.choose_challenge(person, CHALLENGE)
+    except BaseException:  # Cognito did not answer: nothing was started
+        give_back()
+        raise
     if result.get("ChallengeName") == CHALLENGE:
         session = result["Session"]
         options = json.loads(result["ChallengeParameters"]["CREDENTIAL_REQUEST_OPTIONS"])
@@ -180,6 +186,7 @@ def log_in(username: str, credential: str) -> dict[str, Any]:
     tokens = login._signed_in(cognito_sign_in._tokens(result["AuthenticationResult"]), at,
                               method=METHOD)
     _used(str(verify_id_token(tokens["idToken"])["sub"]), str(answer.get("id", "")))
+    limits().clear(PASSKEY_STARTS, person)
     return tokens
 
 

@@ -2,7 +2,8 @@
 browser (infra/smoke/soft_authenticator.py): added, listed with `Added` and `Last used`, signing in
 like a password (tokens, the event, `Signed in with a passkey`), removed and refused after;
 another person's passkey never signs anyone in; an unknown username gets options of the same
-shape; refused passkeys count (attempts.PASSKEY)."""
+shape; refused passkeys count (attempts.PASSKEY), and so do log-ins started
+(attempts.PASSKEY_STARTS)."""
 from __future__ import annotations
 
 import json
@@ -145,6 +146,32 @@ def test_refused_passkeys_are_paused_after_five(client, register):
     options = options_for(client, person["username"])
     paused(sign_in(client, person["username"], device.get(options, ORIGIN, listed["id"])),
            "refused passkeys")
+
+
+def test_passkey_log_ins_started_for_an_account_are_paused_after_ten(client, register):
+    person = register()
+    for _ in range(10):
+        options_for(client, person["username"])
+    paused(post(client, "/api/auth/passkey", {"username": person["username"]}),
+           "Passkey log-ins were started")
+
+
+def test_an_unknown_username_is_paused_alike_when_starting(client):
+    for _ in range(10):
+        options_for(client, "nobody-at-all")
+    paused(post(client, "/api/auth/passkey", {"username": "nobody-at-all"}),
+           "Passkey log-ins were started")
+
+
+def test_a_passkey_log_in_clears_the_count_of_starts(client, register):
+    person = register()
+    device = SoftAuthenticator()
+    [listed] = add(client, person, device)["passkeys"]
+    for _ in range(9):
+        options_for(client, person["username"])
+    options = options_for(client, person["username"])  # the tenth
+    assert_ok(sign_in(client, person["username"], device.get(options, ORIGIN, listed["id"])))
+    options_for(client, person["username"])  # would be the eleventh: asked again, not paused
 
 
 def test_the_answer_must_be_the_browsers_json(client):
