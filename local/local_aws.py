@@ -12,6 +12,7 @@ from typing import Any
 from local import cognito, iam
 from local.cloudformation import resources
 from local.cognito import signing_key as cognito_signing_key
+from local.kept_session import KeptSession
 from local.run import ports
 from local.run.outbox import Outbox
 
@@ -53,6 +54,7 @@ class LocalAWS:
             # make destroy's release of the rate limit's web ACL
             "wafv2": resources_for_web_acl.install})
         self._port = port
+        self._session: KeptSession | None = None
         self.endpoint = ""
 
     def start(self) -> "LocalAWS":
@@ -77,6 +79,15 @@ class LocalAWS:
         urllib.request.urlopen(request, timeout=10).close()  # noqa: S310 (the local AWS on 127.0.0.1)
 
     def session(self) -> Any:
+        """The local AWS's session, its clients kept (local.kept_session): one per LocalAWS."""
+        if self._session is None:
+            self._session = KeptSession(self.plain_session())
+        return self._session
+
+    @staticmethod
+    def plain_session() -> Any:
+        """A session of the local AWS's keys making a new client each time (for a caller that
+        registers event hooks on its clients)."""
         import boto3
 
         return boto3.session.Session(

@@ -6,13 +6,13 @@ from __future__ import annotations
 
 from typing import Any
 
-import boto3
 import pytest
 from botocore.exceptions import ClientError
 
 from local.cognito import email_otp
 from local.cognito import lockout as cognito_lockout
 from tests.local.test_cognito_totp import error, idp, person, unique, with_mfa
+from tests.stack.helpers import local_client
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 
@@ -153,8 +153,7 @@ def test_a_client_without_allow_user_auth_is_refused(stack):
 
 
 def test_a_pool_whose_sign_in_policy_lacks_email_otp_sends_no_code(stack, outbox):
-    cognito = boto3.client("cognito-idp", region_name="us-east-1",
-                           endpoint_url=stack["AWS_ENDPOINT_URL"])
+    cognito = local_client(stack, "cognito-idp")
     pool = cognito.create_user_pool(PoolName=unique("p"), UserPoolTier="ESSENTIALS", Policies={
         "SignInPolicy": {"AllowedFirstAuthFactors": ["PASSWORD"]}})["UserPool"]["Id"]
     client = cognito.create_user_pool_client(UserPoolId=pool, ClientName="c",

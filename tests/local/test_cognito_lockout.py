@@ -13,6 +13,7 @@ import pytest
 from chalicelib import cognito, cognito_sign_in
 from local.server import clock as local_clock
 from tests.helpers import Clock
+from tests.stack.helpers import local_client
 
 
 @pytest.fixture
@@ -29,10 +30,8 @@ LOCKED = "Password attempts exceeded"
 @pytest.fixture
 def cognito_idp(stack: dict[str, str]) -> Any:
     """The local AWS's Cognito, asked directly (not the app: its own limits come first)."""
-    import boto3
 
-    return boto3.client("cognito-idp", region_name="us-east-1",
-                        endpoint_url=stack["AWS_ENDPOINT_URL"])
+    return local_client(stack, "cognito-idp")
 
 
 def log_in(cognito_idp: Any, username: str, password: str) -> tuple[int, str]:

@@ -5,7 +5,6 @@ from __future__ import annotations
 import time
 from typing import Any
 
-import boto3
 import pyotp
 import pytest
 from botocore.exceptions import ClientError
@@ -13,13 +12,13 @@ from botocore.exceptions import ClientError
 from local.cognito import lockout as cognito_lockout
 from local.cognito import totp as cognito_totp
 from tests.helpers import PASSWORD
+from tests.stack.helpers import local_client
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 
 
 def idp(stack: dict[str, str]) -> Any:
-    return boto3.client("cognito-idp", region_name="us-east-1",
-                        endpoint_url=stack["AWS_ENDPOINT_URL"])
+    return local_client(stack, "cognito-idp")
 
 
 def person(stack: dict[str, str], name: str) -> dict[str, str]:

@@ -5,13 +5,13 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import jwt
 import pytest
 
 from chalicelib import names
 
 from tests.helpers import eventually, post
+from tests.stack.helpers import local_client
 
 # The pump delivers every message of every queue and the tests read its console:
 # a stack of its own per test.
@@ -19,7 +19,7 @@ pytestmark = pytest.mark.usefixtures("fresh_stack")
 
 
 def aws(service: str, stack: dict[str, str]) -> Any:
-    return boto3.client(service, region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
+    return local_client(stack, service)
 
 
 def test_a_login_reaches_dynamodb_s3_parameter_store_and_the_greeting(client, register, console,

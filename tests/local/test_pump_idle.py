@@ -32,7 +32,7 @@ def _counting_pump(app, local_aws, wake, lines, reads):
                                             lambda **_: reads.append(1))
             return client
 
-    return CountingPump(app, local_aws.session(), local_aws.endpoint, "us-east-1",
+    return CountingPump(app, local_aws.plain_session(), local_aws.endpoint, "us-east-1",
                         say=lines.append, retry_delay=0, idle_wait=0.05, wake=wake,
                         queue_wait=1).start()
 

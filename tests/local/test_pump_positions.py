@@ -7,12 +7,12 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-import boto3
 import pytest
 from chalice import Chalice
 
 from local.event_sources.pump import Pump
 from tests.helpers import eventually
+from tests.stack.helpers import local_client
 
 # The pump reads the whole stream from its start: a stack of its own.
 pytestmark = pytest.mark.usefixtures("fresh_stack")
@@ -20,8 +20,7 @@ pytestmark = pytest.mark.usefixtures("fresh_stack")
 
 def test_a_delivered_batchs_position_is_reported_before_the_stream_is_read_again(
         stack, local_aws):
-    dynamodb = boto3.client("dynamodb", region_name="us-east-1",
-                            endpoint_url=stack["AWS_ENDPOINT_URL"])
+    dynamodb = local_client(stack, "dynamodb")
     table = dynamodb.describe_table(TableName=stack["USERS_TABLE_NAME"])["Table"]
     app, seen = Chalice("pump-positions"), []
 

@@ -7,7 +7,6 @@ import json
 import uuid
 from typing import Any
 
-import boto3
 import pytest
 from chalice import Chalice
 
@@ -15,13 +14,14 @@ from infra import event_sources
 from local.event_sources.pump import Pump
 from local.event_sources.redrive import redrive
 from tests.helpers import eventually
+from tests.stack.helpers import local_client
 
 # Each test reads the whole stream and the dead-letter queue: a stack of its own.
 pytestmark = pytest.mark.usefixtures("fresh_stack")
 
 
 def aws(service: str, stack: dict[str, str]) -> Any:
-    return boto3.client(service, region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
+    return local_client(stack, service)
 
 
 def stream_app(stack: dict[str, str], fail_for: set[str]) -> tuple[Chalice, list[list[str]]]:

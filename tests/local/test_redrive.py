@@ -5,15 +5,15 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
+from tests.stack.helpers import local_client
 
 # Each test reads whole queues: a stack of its own.
 pytestmark = pytest.mark.usefixtures("fresh_stack")
 
 
 def aws(service: str, stack: dict[str, str]) -> Any:
-    return boto3.client(service, region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
+    return local_client(stack, service)
 
 
 def drain(sqs: Any, name: str) -> list[str]:

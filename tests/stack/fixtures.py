@@ -9,6 +9,7 @@ users. A test that counts global state asks for `fresh_stack` and gets a stack o
 """
 from __future__ import annotations
 
+import functools
 import io
 import time
 import uuid
@@ -252,34 +253,27 @@ def no_aws_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 @pytest.fixture
 def aws(no_aws_env: None, monkeypatch: pytest.MonkeyPatch):
-    """moto in-process, with credentials and a region, like a configured shell."""
+    """moto in-process, with credentials and a region, like a configured shell; its session
+    keeps its clients (the deploy commands ask for the same ones many times)."""
     from moto import mock_aws
 
     monkeypatch.setenv("AWS_ACCESS_KEY_ID", "testing")
     monkeypatch.setenv("AWS_SECRET_ACCESS_KEY", "testing")
     monkeypatch.setenv("AWS_DEFAULT_REGION", "eu-west-1")
     with mock_aws():
-        yield KeptClients()
+        yield _deploy_session()
 
 
-class KeptClients:
-    """boto3's session whose clients are made once per service and arguments: the deploy
-    commands ask their session for the same clients many times (`make deploy` makes ~30),
-    and a boto3 client costs ~6 ms to make. A client, once made, keeps no state of its own."""
+@functools.lru_cache(maxsize=1)
+def _deploy_session() -> Any:
+    """One session for every test's in-process moto (each mock_aws starts from nothing, and
+    moto answers a client made under an earlier one: its stub is in every client botocore
+    makes once moto is imported)."""
+    import boto3
 
-    def __init__(self) -> None:
-        import boto3
+    from local.kept_session import KeptSession
 
-        self._boto3, self._made = boto3.session.Session(), {}
-
-    def client(self, *args: Any, **kwargs: Any) -> Any:
-        key = (args, tuple(sorted((name, repr(value)) for name, value in kwargs.items())))
-        if key not in self._made:
-            self._made[key] = self._boto3.client(*args, **kwargs)
-        return self._made[key]
-
-    def __getattr__(self, name: str) -> Any:
-        return getattr(self._boto3, name)
+    return KeptSession(boto3.session.Session())
 
 
 @pytest.fixture

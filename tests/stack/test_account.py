@@ -9,20 +9,19 @@ import json
 import uuid
 from typing import Any
 
-import boto3
 import jwt
 import pytest
 
 from chalicelib import names, user_events
 from tests.helpers import PASSWORD, post
-from tests.stack.helpers import (NEW_PASSWORD, assert_error, assert_ok, emails_to, log_in,
-                                 new_person, sqs_event)
+from tests.stack.helpers import (NEW_PASSWORD, assert_error, assert_ok, emails_to, local_client,
+                                 log_in, new_person, sqs_event)
 
 pytestmark = pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning")
 
 
 def aws(service: str, stack: dict[str, str]) -> Any:
-    return boto3.client(service, region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
+    return local_client(stack, service)
 
 
 def bearer(person: dict[str, str]) -> dict[str, str]:

@@ -10,7 +10,6 @@ import time
 import uuid
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib import names, user_keys, users_bucket, users_table
@@ -18,7 +17,7 @@ from chalicelib.user_events import (MalformedEvent, UserAuthenticated, UserDelet
                                     parse)
 from local.event_sources.events import recording
 from local.event_sources.pump import stream_record
-from tests.stack.helpers import sqs_event, users_stream_records
+from tests.stack.helpers import local_client, sqs_event, users_stream_records
 
 PROFILE_QUEUE = "comm-it-local-save-profile"
 ARCHIVE_QUEUE = "comm-it-local-archive-profile"
@@ -27,7 +26,7 @@ T1, T2, T3 = ("2026-11-26T10:00:00.000000Z", "2026-11-26T11:00:00.000000Z",
 
 
 def aws(service: str, stack: dict[str, str]) -> Any:
-    return boto3.client(service, region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
+    return local_client(stack, service)
 
 
 def new_sub() -> str:

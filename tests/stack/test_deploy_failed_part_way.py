@@ -11,7 +11,7 @@ from __future__ import annotations
 import json
 import subprocess
 from pathlib import Path
-from typing import Any
+from typing import Any, Iterator
 
 import pytest
 
@@ -29,12 +29,14 @@ MAPPINGS = {f"{function}-{kind}-event-source" for function, kind in event_kinds(
 
 
 @pytest.fixture
-def deletions(aws: Any) -> list[str]:
+def deletions(aws: Any) -> Iterator[list[str]]:
     """The UUID of every DeleteEventSourceMapping call, whoever's client makes it."""
     calls: list[str] = []
-    aws._session.register("before-parameter-build.lambda.DeleteEventSourceMapping",
-                          lambda params, **_: calls.append(params["UUID"]))
-    return calls
+    event, hook = "before-parameter-build.lambda.DeleteEventSourceMapping", "deletions"
+    aws._session.register(event, lambda params, **_: calls.append(params["UUID"]),
+                          unique_id=hook)
+    yield calls
+    aws._session.unregister(event, unique_id=hook)
 
 
 def mappings_in_aws(aws: Any) -> list[dict[str, Any]]:

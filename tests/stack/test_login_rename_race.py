@@ -13,17 +13,16 @@ from __future__ import annotations
 import json
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib import account, cognito_sign_in, names, users_table
 from chalicelib.tokens import verify_id_token
 from tests.helpers import PASSWORD, eventually
-from tests.stack.helpers import log_in, sub_of
+from tests.stack.helpers import local_client, log_in, sub_of
 
 
 def aws(service: str, stack: dict[str, str]) -> Any:
-    return boto3.client(service, region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
+    return local_client(stack, service)
 
 
 def settled(stack: dict[str, str], sub: str, logins: int) -> dict[str, str]:

@@ -11,13 +11,12 @@ import time
 import uuid
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib import attempts, lambdas, my_security
 from chalicelib.security_table import SecurityTable
 from tests.helpers import post
-from tests.stack.helpers import NEW_PASSWORD, assert_error, assert_ok, deliver_queue
+from tests.stack.helpers import NEW_PASSWORD, assert_error, assert_ok, deliver_queue, local_client
 
 pytestmark = [pytest.mark.filterwarnings("ignore:.*machine-to-machine.*:UserWarning"),
               pytest.mark.usefixtures("no_cached_credentials")]
@@ -217,8 +216,7 @@ def test_a_refresh_moves_last_active_at_most_once_a_minute(stack, moved_clock):
 
 
 def raw_items(stack: dict[str, str], sub: str) -> list[dict[str, Any]]:
-    dynamodb = boto3.client("dynamodb", endpoint_url=stack["AWS_ENDPOINT_URL"],
-                            region_name=stack["AWS_DEFAULT_REGION"])
+    dynamodb = local_client(stack, "dynamodb")
     table = stack["SECURITY_TABLE_NAME"]
     return [item for key in (f"security#{sub}", f"recovery#{sub}")
             if (item := dynamodb.get_item(TableName=table, Key={"pk": {"S": key}}).get("Item"))]

@@ -7,7 +7,6 @@ import time
 import uuid
 from typing import Any
 
-import boto3
 
 from chalicelib import names, users_bucket, users_table
 from chalicelib.config import deploy_value
@@ -15,7 +14,7 @@ from local.event_sources.events import recording
 from local.event_sources.pump import sqs_record, stream_record
 from tests.helpers import eventually
 from tests.stack import helpers
-from tests.stack.helpers import login_event
+from tests.stack.helpers import local_client, login_event
 
 # The queues the app's SQS handlers are subscribed to (the stack's, or the local defaults).
 PROFILE_QUEUE_SETTING = "PROFILE_QUEUE_NAME"
@@ -23,7 +22,7 @@ ARCHIVE_QUEUE_SETTING = "ARCHIVE_QUEUE_NAME"
 
 
 def aws(service: str, stack: dict[str, str]) -> Any:
-    return boto3.client(service, region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
+    return local_client(stack, service)
 
 
 def sqs_event(client: Any, *bodies: str, queue: str = PROFILE_QUEUE_SETTING) -> dict:

@@ -18,6 +18,7 @@ import pytest
 
 from chalicelib import inputs, my_files, quota
 from tests.helpers import PASSWORD, eventually
+from tests.stack.helpers import local_client
 
 # Here files past the count are removed 1 s after they were written instead of 30 s
 # (quota.SETTLE_SECONDS: longer than an upload through the app can last in Lambda).
@@ -253,7 +254,6 @@ def test_only_a_persons_files_set_off_the_quota_not_the_apps_profile_or_archive(
     app/<sub>/, chalicelib/user_keys.py) invoke enforce_quota for nothing no more."""
     from urllib.parse import unquote_plus
 
-    import boto3
 
     from chalicelib import user_keys
     from chalicelib.config import deploy_value
@@ -261,8 +261,7 @@ def test_only_a_persons_files_set_off_the_quota_not_the_apps_profile_or_archive(
     someone = person()  # the fixture writes the profile, as the archive Lambda does
     dev_s3.put_object(Bucket=someone.bucket, Key=user_keys.export_key(someone.sub), Body=b"zip")
     someone.s3.put_object(Bucket=someone.bucket, Key=someone.file("notes.txt"), Body=b"one")
-    sqs = boto3.client("sqs", endpoint_url=stack["AWS_ENDPOINT_URL"],
-                       region_name=stack["AWS_DEFAULT_REGION"])
+    sqs = local_client(stack, "sqs")
     url = sqs.get_queue_url(QueueName=deploy_value("QUOTA_QUEUE_NAME"))["QueueUrl"]
     keys: list[str] = []
     while batch := sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10,

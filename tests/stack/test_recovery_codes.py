@@ -10,13 +10,12 @@ import json
 import re
 from typing import Any
 
-import boto3
 import pyotp
 import pytest
 
 from chalicelib import attempts
 from tests.helpers import post
-from tests.stack.helpers import assert_error, assert_ok, log_in
+from tests.stack.helpers import assert_error, assert_ok, local_client, log_in
 from tests.stack.test_two_step import call, wrong
 from tests.stack.test_my_security import deliver_sign_ins
 
@@ -44,8 +43,7 @@ def sub_of(person: dict[str, str]) -> str:
 
 
 def stored(stack: dict[str, str], sub: str) -> dict[str, Any] | None:
-    dynamodb = boto3.client("dynamodb", endpoint_url=stack["AWS_ENDPOINT_URL"],
-                            region_name=stack["AWS_DEFAULT_REGION"])
+    dynamodb = local_client(stack, "dynamodb")
     return dynamodb.get_item(TableName=stack["SECURITY_TABLE_NAME"],
                              Key={"pk": {"S": f"recovery#{sub}"}}).get("Item")
 

@@ -10,14 +10,13 @@ import time
 import uuid
 from typing import Any
 
-import boto3
 import pytest
 
 from chalicelib import ended_sessions, lambdas, my_security, sign_ins
 from chalicelib.security_table import SecurityTable
 from chalicelib.user_events import UserAuthenticated, now_iso
 from tests.helpers import post
-from tests.stack.helpers import assert_ok, deliver_queue, sqs_event, sub_of
+from tests.stack.helpers import assert_ok, deliver_queue, local_client, sqs_event, sub_of
 from tests.stack.test_my_security import (CHROME_LINUX, FIREFOX_WINDOWS, call, security,
                                           signed_in, whats)
 
@@ -30,8 +29,7 @@ def deliver(client: Any, stack: dict[str, str]) -> None:
 
 
 def security_item(stack: dict[str, str], sub: str) -> dict[str, Any] | None:
-    dynamodb = boto3.client("dynamodb", endpoint_url=stack["AWS_ENDPOINT_URL"],
-                            region_name=stack["AWS_DEFAULT_REGION"])
+    dynamodb = local_client(stack, "dynamodb")
     return dynamodb.get_item(TableName=stack["SECURITY_TABLE_NAME"],
                              Key={"pk": {"S": f"security#{sub}"}}).get("Item")
 
@@ -80,8 +78,7 @@ def test_only_log_ins_reach_the_consumers_queue(client, register, stack):
     deliver(client, stack)
     assert_ok(call(client, "POST", "/api/account/name", person,
                    accessToken=person["accessToken"], name="Ada King"))
-    sqs = boto3.client("sqs", endpoint_url=stack["AWS_ENDPOINT_URL"],
-                       region_name=stack["AWS_DEFAULT_REGION"])
+    sqs = local_client(stack, "sqs")
     url = sqs.get_queue_url(QueueName=stack["SIGN_IN_QUEUE_NAME"])["QueueUrl"]
     assert sqs.receive_message(QueueUrl=url).get("Messages", []) == []  # the user.updated
     assert post(client, "/api/auth/login", {"username": person["username"],

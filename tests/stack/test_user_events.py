@@ -9,6 +9,7 @@ import pytest
 from chalicelib.user_events import MalformedEvent, UserAuthenticated, now_iso
 
 from tests.helpers import post
+from tests.stack.helpers import local_client
 
 
 def test_an_event_survives_its_json_round_trip():
@@ -44,11 +45,9 @@ def test_anything_but_a_well_formed_event_is_malformed(body):
 
 
 def test_login_publishes_one_event_with_the_users_identity(client, register, fresh_stack):
-    import boto3
-
     stack = fresh_stack  # it counts the queue's messages
 
-    sqs = boto3.client("sqs", region_name="us-east-1", endpoint_url=stack["AWS_ENDPOINT_URL"])
+    sqs = local_client(stack, "sqs")
     url = sqs.get_queue_url(QueueName=stack["ARCHIVE_QUEUE_NAME"])["QueueUrl"]
     person = register(name="Ada Lovelace")
     messages = sqs.receive_message(QueueUrl=url, MaxNumberOfMessages=10).get("Messages", [])
