@@ -162,13 +162,17 @@ def server(ip_address: str, port: int, faults: Faults,
                                                create_backend_app)
     from werkzeug.serving import make_server
 
+    class Handler(MotoRequestHandler):
+        def log_request(self, *args: Any) -> None:
+            """No access log (its logger is off: local_aws.py), so not even its line is made."""
+
     class Server(ThreadedMotoServer):
         def _server_entry(self) -> None:
             app = FrontDoor(DomainDispatcherApplication(_first_use(create_backend_app,
                                                                    first_use or {})),
                             faults, actions)
             self._server = make_server(self._ip_address, self._port, app, True,
-                                       request_handler=MotoRequestHandler)
+                                       request_handler=Handler)
             # werkzeug listens with a backlog of 128: `chalice local` (its own is 1,024)
             # and the pump may open more connections at once under a crowd. Listening again
             # resizes the queue (Linux), so a burst is queued instead of refused.
