@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import threading
 import time
+from typing import Callable
 
 from chalicelib.aws import client, error_code
 from chalicelib.config import settings
@@ -25,9 +26,55 @@ MISS_FIRST_SECONDS = 0.2
 MISS_SECONDS = 1.0  # every miss after the first
 _MAX_MISSES = 4096  # a container's pending people; older misses are dropped beyond it
 
-_cache: dict[str, tuple[float, str]] = {}
-_misses: dict[str, tuple[float, float]] = {}  # parameter name -> (when last missed, how long)
-_lock = threading.Lock()
+
+class NameCache:
+    """A container's names as last read, and its misses: `read` (a parameter's name -> its
+    value, None when there is none), `clock` (seconds, monotonic)."""
+
+    def __init__(self, read: Callable[[str], str | None],
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.read, self.clock = read, clock
+        self._names: dict[str, tuple[float, str]] = {}  # parameter -> (when read, value)
+        self._misses: dict[str, tuple[float, float]] = {}  # parameter -> (when missed, how long)
+        self._lock = threading.Lock()
+
+    def lookup(self, parameter: str) -> tuple[str | None, bool]:
+        """(its value or None, whether it was read just now)."""
+        now = self.clock()
+        with self._lock:
+            cached, missed = self._names.get(parameter), self._misses.get(parameter)
+        if cached and now - cached[0] < CACHE_SECONDS:
+            return cached[1], False
+        if missed is not None and now - missed[0] < missed[1]:
+            return None, False
+        value = self.read(parameter)
+        with self._lock:
+            if value is None:
+                if len(self._misses) >= _MAX_MISSES:
+                    self._misses.clear()
+                window = MISS_FIRST_SECONDS if missed is None else MISS_SECONDS
+                self._misses[parameter] = (self.clock(), window)
+            else:
+                self._names[parameter] = (self.clock(), value)
+                self._misses.pop(parameter, None)
+        return value, True
+
+    def next_read_in(self, parameter: str) -> float:
+        """Seconds until lookup(parameter) reads again: 0 unless a miss is remembered."""
+        with self._lock:
+            missed = self._misses.get(parameter)
+        return 0.0 if missed is None else max(0.0, missed[0] + missed[1] - self.clock())
+
+    def forget(self, parameter: str) -> None:
+        """Drop what is kept of one parameter: its next lookup reads."""
+        with self._lock:
+            self._names.pop(parameter, None)
+            self._misses.pop(parameter, None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._names.clear()
+            self._misses.clear()
 
 
 def parameter_name(sub: str) -> str:
@@ -37,9 +84,7 @@ def parameter_name(sub: str) -> str:
 def forget(sub: str) -> None:
     """Drop this container's cached name (or cached miss) of one person: it just wrote or
     changed the name, so its next read asks Parameter Store."""
-    with _lock:
-        _cache.pop(parameter_name(sub), None)
-        _misses.pop(parameter_name(sub), None)
+    _cache.forget(parameter_name(sub))
 
 
 DESCRIPTION = "Comm-IT: the user's name, for the greeting"
@@ -106,6 +151,12 @@ def _read(parameter_names: list[str]) -> dict[str, str]:
 
 
 _reader: BatchReader[str, str] = BatchReader(_read, size=10)  # GetParameters' most
+_cache = NameCache(_reader.read)
+
+
+def cache() -> NameCache:
+    """This container's names (tests move its clock)."""
+    return _cache
 
 
 def get(sub: str) -> str | None:
@@ -118,37 +169,13 @@ def lookup(sub: str) -> tuple[str | None, bool]:
 
     A first miss is remembered (None, False) for MISS_FIRST_SECONDS, every further one for
     MISS_SECONDS."""
-    name = parameter_name(sub)
-    now = time.monotonic()
-    with _lock:
-        cached = _cache.get(name)
-        missed = _misses.get(name)
-    if cached and now - cached[0] < CACHE_SECONDS:
-        return cached[1], False
-    if missed is not None and now - missed[0] < missed[1]:
-        return None, False
-    value = _reader.read(name)
-    if value is None:
-        with _lock:
-            if len(_misses) >= _MAX_MISSES:
-                _misses.clear()
-            window = MISS_FIRST_SECONDS if missed is None else MISS_SECONDS
-            _misses[name] = (time.monotonic(), window)
-        return None, True
-    with _lock:
-        _cache[name] = (time.monotonic(), value)
-        _misses.pop(name, None)
-    return value, True
+    return _cache.lookup(parameter_name(sub))
 
 
 def forget_cache() -> None:
-    with _lock:
-        _cache.clear()
-        _misses.clear()
+    _cache.clear()
 
 
 def next_read_in(sub: str) -> float:
     """Seconds until lookup(sub) asks Parameter Store again: 0 unless a miss is remembered."""
-    with _lock:
-        missed = _misses.get(parameter_name(sub))
-    return 0.0 if missed is None else max(0.0, missed[0] + missed[1] - time.monotonic())
+    return _cache.next_read_in(parameter_name(sub))

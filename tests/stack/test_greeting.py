@@ -33,13 +33,11 @@ def test_greeting_card_is_html_escaped_and_pending_is_202(client, make_token):
 def test_pending_asks_read_parameter_store_once_per_miss_window(client, make_token, monkeypatch):
     """A page asking many times a second while the pipeline runs: one GetParameters and one
     tombstone check per names.MISS_SECONDS, and the name still shows as soon as it is put."""
-    from types import SimpleNamespace
-
     from chalicelib import users_table
     from chalicelib.aws import client as aws_client
 
     now = [1000.0]
-    monkeypatch.setattr(names, "time", SimpleNamespace(monotonic=lambda: now[0]))
+    monkeypatch.setattr(names.cache(), "clock", lambda: now[0])
     reads, checks = [], []
     ssm = aws_client("ssm")
     hook = lambda **_: reads.append(1)  # noqa: E731
@@ -65,34 +63,13 @@ def test_pending_asks_read_parameter_store_once_per_miss_window(client, make_tok
         ssm.meta.events.unregister("before-call.ssm.GetParameters", hook)
 
 
-def test_a_pending_name_is_read_once_to_find_out_then_at_most_once_a_second(stack, monkeypatch):
-    """The first miss is remembered MISS_FIRST_SECONDS (an idle pipeline has written the name by
-    then), every further one MISS_SECONDS: of the page's asks (templates/js/hello.js: at once, after
-    0.1 s, x1.5 each time, at most 1 s) those at 0 and 0.25 s read, then at most one a second."""
-    from types import SimpleNamespace
-
-    now = [1000.0]
-    monkeypatch.setattr(names, "time", SimpleNamespace(monotonic=lambda: now[0]))
-    asked: list[float] = []
-    sub, at, delay = str(uuid.uuid4()), 0.0, 0.1
-    while at < 6.0:
-        now[0] = 1000.0 + at
-        if names.lookup(sub) == (None, True):
-            asked.append(round(at, 3))
-        at, delay = at + delay, min(1.0, delay * 1.5)
-    assert asked == [0.0, 0.25, 1.319, 3.078, 4.078, 5.078]
-    assert names.MISS_FIRST_SECONDS < 0.25 and names.MISS_SECONDS == 1.0
-    names.put(sub, "Soon")
-    assert names.lookup(sub) == ("Soon", True)
-
-
 def test_a_cached_name_is_read_again_once_it_is_a_few_seconds_old(stack, local_aws, monkeypatch):
     """names.get caches for CACHE_SECONDS, not forever: a name changed elsewhere (by the
     stream Lambda's container, not this one) shows soon after."""
     from types import SimpleNamespace
 
     clock = SimpleNamespace(now=1000.0)
-    monkeypatch.setattr(names, "time", SimpleNamespace(monotonic=lambda: clock.now))
+    monkeypatch.setattr(names.cache(), "clock", lambda: clock.now)
     sub = str(uuid.uuid4())
     names.put(sub, "Ada")
     assert names.get(sub) == "Ada"
