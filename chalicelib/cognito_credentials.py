@@ -7,7 +7,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from typing import Any, NamedTuple
+from typing import Any, Callable, NamedTuple
 
 from chalicelib import cognito
 from chalicelib.config import settings
@@ -101,10 +101,48 @@ def _epoch(value: Any) -> float:
 
 # --- Reused while fresh ------------------------------------------------------------------
 
-_LOCK = threading.Lock()
-# sha256(ID token) -> credentials. The key is a hash: the cache never holds tokens. Each
-# entry lives no longer than its credentials.
-_CACHE: dict[str, Credentials] = {}
+class KeptCredentials:
+    """People's credentials reused while fresh: `exchange` (an ID token -> its credentials,
+    refusing an ended session's), `ensure_live` (refuses an ended session's token: asked
+    again before cached credentials are given), `clock` (epoch seconds), at most `size`.
+
+    Keyed by sha256(ID token): the cache never holds tokens. Each entry lives no longer
+    than its credentials."""
+
+    def __init__(self, exchange: Callable[[str], Credentials],
+                 ensure_live: Callable[[str], None], *, clock: Callable[[], float] = time.time,
+                 size: int = MAX_CACHED_SESSIONS) -> None:
+        self.exchange, self.ensure_live, self.clock, self.size = exchange, ensure_live, clock, size
+        self._kept: dict[str, Credentials] = {}
+        self._lock = threading.Lock()
+
+    def fresh(self, id_token: str, *, outliving: float) -> Credentials:
+        """The person's credentials, kept ones while they live longer than `outliving`
+        seconds from now, else exchanged again (and kept if the new ones do)."""
+        key, now = _key(id_token), self.clock()
+        with self._lock:
+            kept = self._kept.get(key)
+        if kept is not None and kept.expires_at - now > outliving:
+            self.ensure_live(id_token)  # a kept exchange outlives no session
+            return kept
+        credentials = self.exchange(id_token)
+        with self._lock:
+            for stale in [k for k, c in self._kept.items() if c.expires_at - now <= outliving]:
+                del self._kept[stale]
+            while len(self._kept) >= self.size:
+                del self._kept[next(iter(self._kept))]  # the oldest entry
+            if credentials.expires_at - now > outliving:
+                self._kept[key] = credentials
+        return credentials
+
+    def forget(self, id_token: str) -> None:
+        """Drop one person's credentials (they went stale before their time)."""
+        with self._lock:
+            self._kept.pop(_key(id_token), None)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._kept.clear()
 
 
 def _key(id_token: str) -> str:
@@ -113,34 +151,22 @@ def _key(id_token: str) -> str:
     return hashlib.sha256(id_token.encode()).hexdigest()
 
 
+_kept = KeptCredentials(aws_credentials, _ensure_live)
+
+
+def kept() -> KeptCredentials:
+    """This container's kept credentials (tests count its exchanges)."""
+    return _kept
+
+
 def fresh(id_token: str, *, outliving: float) -> Credentials:
-    """The person's credentials, from the cache while they live longer than `outliving`
-    seconds from now, else exchanged again (and cached if the new ones do)."""
-    key = _key(id_token)
-    now = time.time()
-    with _LOCK:
-        cached = _CACHE.get(key)
-    if cached is not None and cached.expires_at - now > outliving:
-        _ensure_live(id_token)  # a cached exchange outlives no session
-        return cached
-    credentials = aws_credentials(id_token)
-    with _LOCK:
-        for stale in [k for k, c in _CACHE.items() if c.expires_at - now <= outliving]:
-            del _CACHE[stale]
-        while len(_CACHE) >= MAX_CACHED_SESSIONS:
-            del _CACHE[next(iter(_CACHE))]  # the oldest entry
-        if credentials.expires_at - now > outliving:
-            _CACHE[key] = credentials
-    return credentials
+    return _kept.fresh(id_token, outliving=outliving)
 
 
 def forget(id_token: str) -> None:
-    """Drop one person's cached credentials (they went stale before their time)."""
-    with _LOCK:
-        _CACHE.pop(_key(id_token), None)
+    _kept.forget(id_token)
 
 
 def forget_all() -> None:
-    """Drop every cached credential (tests; a reset local AWS)."""
-    with _LOCK:
-        _CACHE.clear()
+    """Drop every kept credential (tests; a reset local AWS)."""
+    _kept.clear()

@@ -28,8 +28,8 @@ def test_every_s3_call_and_link_is_signed_with_the_persons_credentials(
     person = register()
     s3.put_object(Bucket=bucket_of(stack), Key=f"app/{sub_of(person)}/profile.json", Body=b"{}")
     given: list[dict] = []
-    real_exchange = cognito_credentials.aws_credentials
-    monkeypatch.setattr(cognito_credentials, "aws_credentials",
+    real_exchange = cognito_credentials.kept().exchange
+    monkeypatch.setattr(cognito_credentials.kept(), "exchange",
                         lambda token: given.append(real_exchange(token)) or given[-1])
     signed_with: list[str] = []
     real_add_auth = botocore.auth.SigV4Auth.add_auth
@@ -69,13 +69,13 @@ def exchanges(monkeypatch) -> Exchanges:
     from chalicelib import cognito_credentials
 
     seen = Exchanges()
-    real = cognito_credentials.aws_credentials
+    real = cognito_credentials.kept().exchange
 
     def counting(id_token: str) -> cognito_credentials.Credentials:
         seen.calls.append(id_token)
         return real(id_token)._replace(expires_at=time.time() + seen.lifetime)
 
-    monkeypatch.setattr(cognito_credentials, "aws_credentials", counting)
+    monkeypatch.setattr(cognito_credentials.kept(), "exchange", counting)
     return seen
 
 

@@ -17,22 +17,22 @@ def credentials(expires_at: float, key: str = "ASIAKEY") -> Credentials:
 
 
 @pytest.fixture
-def exchanges(monkeypatch) -> list[str]:
-    """Every exchange at the identity pool, which answers credentials living an hour."""
-    calls: list[str] = []
+def exchanges() -> list[str]:
+    """Every exchange at the identity pool (which answers credentials living an hour), and
+    every ask whether a session is live ("live? <token>")."""
+    return []
 
+
+@pytest.fixture
+def kept(exchanges: list[str]) -> cognito_credentials.KeptCredentials:
     def exchange(id_token: str) -> Credentials:
-        calls.append(id_token)
-        made = [c for c in calls if not c.startswith("live? ")]
+        exchanges.append(id_token)
+        made = [c for c in exchanges if not c.startswith("live? ")]
         return credentials(time.time() + 3600, key=f"ASIA{len(made)}")
 
-    monkeypatch.setattr(cognito_credentials, "aws_credentials", exchange)
     # Whether the session has ended is asked of the security table (tests/stack).
-    monkeypatch.setattr(cognito_credentials, "_ensure_live", lambda id_token: calls.append(
-        f"live? {id_token}"))
-    cognito_credentials.forget_all()
-    yield calls
-    cognito_credentials.forget_all()
+    return cognito_credentials.KeptCredentials(
+        exchange, lambda id_token: exchanges.append(f"live? {id_token}"))
 
 
 def test_the_answer_says_whose_they_are_and_when_they_expire_and_holds_no_key():
@@ -47,30 +47,30 @@ def test_their_repr_never_shows_the_secret_or_the_session_token():
     assert "SECRET" not in shown and "SESSION" not in shown and "eu-west-1:id" in shown
 
 
-def test_fresh_credentials_are_reused_while_they_outlive_what_is_asked(exchanges):
-    first = cognito_credentials.fresh("token-a", outliving=660)
-    assert cognito_credentials.fresh("token-a", outliving=660) is first
+def test_fresh_credentials_are_reused_while_they_outlive_what_is_asked(kept, exchanges):
+    first = kept.fresh("token-a", outliving=660)
+    assert kept.fresh("token-a", outliving=660) is first
     assert exchanges == ["token-a", "live? token-a"]  # reused, once its session is known live
 
 
-def test_credentials_that_would_not_outlive_what_is_asked_are_exchanged_again(exchanges):
-    cognito_credentials.fresh("token-a", outliving=660)
-    again = cognito_credentials.fresh("token-a", outliving=3700)  # more than they have left
+def test_credentials_that_would_not_outlive_what_is_asked_are_exchanged_again(kept, exchanges):
+    kept.fresh("token-a", outliving=660)
+    again = kept.fresh("token-a", outliving=3700)  # more than they have left
     assert exchanges == ["token-a", "token-a"] and again.access_key_id == "ASIA2"
 
 
-def test_each_id_token_has_its_own_credentials_and_forget_drops_one(exchanges):
-    a = cognito_credentials.fresh("token-a", outliving=60)
-    b = cognito_credentials.fresh("token-b", outliving=60)
+def test_each_id_token_has_its_own_credentials_and_forget_drops_one(kept):
+    a = kept.fresh("token-a", outliving=60)
+    b = kept.fresh("token-b", outliving=60)
     assert a.access_key_id != b.access_key_id
-    cognito_credentials.forget("token-a")
-    assert cognito_credentials.fresh("token-b", outliving=60) is b
-    assert cognito_credentials.fresh("token-a", outliving=60).access_key_id == "ASIA3"
+    kept.forget("token-a")
+    assert kept.fresh("token-b", outliving=60) is b
+    assert kept.fresh("token-a", outliving=60).access_key_id == "ASIA3"
 
 
-def test_the_cache_keeps_no_more_than_its_limit_and_never_a_token(exchanges, monkeypatch):
-    monkeypatch.setattr(cognito_credentials, "MAX_CACHED_SESSIONS", 3)
+def test_the_cache_keeps_no_more_than_its_limit_and_never_a_token(kept):
+    kept.size = 3
     for number in range(5):
-        cognito_credentials.fresh(f"token-{number}", outliving=60)
-    assert len(cognito_credentials._CACHE) == 3
-    assert not any("token" in key for key in cognito_credentials._CACHE)
+        kept.fresh(f"token-{number}", outliving=60)
+    assert len(kept._kept) == 3
+    assert not any("token" in key for key in kept._kept)
