@@ -51,9 +51,14 @@ function filesSection() {
     renewTimer = setTimeout(load, Math.max(15, seconds - 30) * 1000);
   }
 
+  // Listings may cross (the first load, one after an upload): only the latest asked is shown,
+  // so an older answer arriving late never hides a file just uploaded.
+  var listings = 0;
+
   function loadFiles() {
+    var asked = ++listings;
     return api("GET", "api/account/files", undefined, guarded).then(function (result) {
-      if (!result.ok) { return; }
+      if (!result.ok || asked !== listings) { return; }
       limits = result.data.limits;
       document.getElementById("files-limits").textContent =
         "Up to " + limits.maxFiles + " files, " + limits.maxFileSize + " each.";

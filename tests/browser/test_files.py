@@ -184,6 +184,33 @@ def test_a_file_uploaded_before_the_sign_in_check_answers_stays_on_the_page(
     expect(page.get_by_role("alert")).to_have_count(0)
 
 
+def test_a_listing_answered_late_never_hides_a_file_just_uploaded(
+        page: Page, running_stack: RunningStack):
+    """Listings may cross: the page's first one, read before an upload, arriving after the one
+    that follows it, must not show the files as they were before."""
+    on_account_page(page, running_stack)
+    late: list = []
+
+    def answer_late(route) -> None:
+        if route.request.method == "GET" and not late:
+            late.append((route, route.fetch()))  # read now, delivered after the upload
+        else:
+            route.continue_()
+    page.route("**/api/account/files", answer_late)
+    page.reload()
+    while not late:
+        page.wait_for_timeout(50)
+    choose(page, "late.txt", b"late")
+    page.get_by_role("button", name="Upload").click()
+    link = page.get_by_role("link", name="late.txt", exact=True)
+    expect(link).to_be_visible()
+    route, before_the_upload = late[0]
+    route.fulfill(response=before_the_upload)
+    page.wait_for_load_state("networkidle")
+    expect(link).to_be_visible()
+    expect(files_section(page).get_by_text("You have no files yet.")).to_be_hidden()
+
+
 def test_the_files_section_fits_a_phone_screen_with_a_long_file_name(
         page: Page, running_stack: RunningStack):
     page.set_viewport_size({"width": 390, "height": 844})
