@@ -74,9 +74,17 @@ def page(context, running_stack, request):
             and console_errors.append(message.text))
     page.on("pageerror", lambda error: console_errors.append(str(error)))
     page.console_errors = console_errors
+    # The page's calls to the API as they end, said when the test fails (a flaky one's clue).
+    calls: list[str] = []
+    page.on("response", lambda response: "/api/" in response.url and calls.append(
+        f"{response.request.method} {response.url} -> {response.status}"))
+    page.on("requestfailed", lambda request: "/api/" in request.url and calls.append(
+        f"{request.method} {request.url} -> failed: {request.failure}"))
     yield page
     report = getattr(request.node, "report_call", None)
     if report is not None and report.failed and not page.is_closed():
+        print("the page's API calls, in the order they ended:", *calls[-30:], sep="\n  ")
+        print("its console errors:", *console_errors, sep="\n  ")
         try:
             save_screenshot(page, f"FAILED-{_artifact_name(request.node.nodeid)}")
         except Exception as exc:  # noqa: BLE001 (the screenshot must not hide the real failure)
