@@ -16,9 +16,10 @@ def _service_models_read_once() -> Iterator[None]:
     """One botocore loader for every session of the test process.
 
     botocore reads a service's model and endpoints.json (JSON of megabytes) once per
-    Session, and the suite makes thousands of sessions (each `local_aws.session()`, the
-    app's caches cleared around every test): parsing that JSON was about a third of the
-    stack tier's CPU. The loader caches what it read and nothing a session configures.
+    Session, and the suite makes hundreds of sessions (the app's caches are cleared around
+    every test; a person's clients are signed with their own keys): parsing that JSON was
+    about a third of the stack tier's CPU. The loader caches what it read and nothing a
+    session configures.
     """
     import functools
 
