@@ -38,9 +38,10 @@ lint: $(INSTALLED)
 ## behaviour); one run on 4 workers (pytest-xdist), each with its own moto server: a worker
 ## spends about a third of its time waiting in real seconds (queue delays, long polls, throttles),
 ## so 4 fill 2 cores (2 vs 4 in turn, same machine: 97-100 s vs 78-84 s); a worker with nothing
-## left takes tests from another (worksteal: a module's stack is rebuilt from its snapshot, 0.1 s)
+## left takes tests from another (worksteal: a module's stack is rebuilt from its snapshot, 0.1 s);
+## schemathesis's pytest plugin (tests/run's fuzzing only) is not loaded: 0.35 s a process
 check: $(INSTALLED) lint
-	$(PY) -m pytest tests/unit tests/stack tests/local -n 4 --dist worksteal
+	$(PY) -m pytest tests/unit tests/stack tests/local -n 4 --dist worksteal -p no:schemathesis
 
 ## canaries: is the emulation still needed? each patch of local/ (local/moto_patches/) shown
 ## against moto and chalice local unpatched; a failing canary names the patch to delete (~10 s)
