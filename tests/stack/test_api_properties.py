@@ -9,6 +9,7 @@ is behind the app, so inputs that pass validation reach Cognito, SNS and the res
 """
 from __future__ import annotations
 
+import functools
 import json
 import re
 import unicodedata
@@ -130,7 +131,10 @@ def tokens(register, make_token, person_tokens) -> dict[str, str]:
             "forged": f"{forged}", "unsigned": f"{header}.{payload}."}
 
 
+@functools.lru_cache(maxsize=1)
 def _other_key() -> Any:
+    """A key that is not the pool's, made once (a 2048-bit key costs ~40 ms; every route's
+    test forges with it)."""
     from cryptography.hazmat.primitives.asymmetric import rsa
 
     return rsa.generate_private_key(public_exponent=65537, key_size=2048)
