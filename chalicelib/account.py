@@ -98,12 +98,8 @@ def change_email(claims: dict[str, Any], access_token: str, email: str) -> dict[
     owner = cognito_sign_in.username_for_email(email)
     if owner is not None and owner.lower() != user["username"].lower():
         raise Conflict(cognito.EMAIL_TAKEN, code="EmailExists")
-    give_back = limits().spend(EMAILS, user["username"])
-    try:
+    with limits().spending(EMAILS, user["username"]):
         sent_to = cognito_account.request_email_change(access_token, email)
-    except Exception:
-        give_back()  # no email went out
-        raise
     return {"pendingEmail": email, "codeSentTo": sent_to, "email": user["email"]}
 
 

@@ -139,11 +139,16 @@ class Attempts:
             raise
         self.table.delete(attempt.pk)
 
-    def spend(self, limit: Limit, who: str) -> Callable[[], None]:
-        """Count one use (an email sent) for `who`: 429 past the limit. Returns the function
-        that gives it back (call it when the email was not sent after all)."""
+    @contextlib.contextmanager
+    def spending(self, limit: Limit, who: str) -> Iterator[None]:
+        """Around one use (an email sent, an archive made, a log-in started) for `who`: 429
+        past the limit; given back when the use fails (no email went out)."""
         attempt = self._take(limit, who)
-        return lambda: self._give_back(attempt)
+        try:
+            yield
+        except BaseException:
+            self._give_back(attempt)
+            raise
 
     def paused(self, limit: Limit, who: str) -> bool:
         """The account's guesses of this kind are paused now (a wrong one just paused them)."""

@@ -83,16 +83,16 @@ def confirm(username: str, code: str) -> None:
 def resend(username: str) -> None:
     """A new sign-up code by email. Unknown and already verified accounts get the same answer
     and no email; every ask counts against the account's emails (attempts.EMAILS)."""
-    limits().spend(EMAILS, username)
-    cognito.call(
-        "resend_confirmation_code",
-        {
-            "InvalidParameterException": None,  # already verified: nothing to send
-            "UserNotFoundException": None,  # same answer as for a real user
-        },
-        ClientId=cognito.client_id(),
-        Username=username,
-    )
+    with limits().spending(EMAILS, username):
+        cognito.call(
+            "resend_confirmation_code",
+            {
+                "InvalidParameterException": None,  # already verified: nothing to send
+                "UserNotFoundException": None,  # same answer as for a real user
+            },
+            ClientId=cognito.client_id(),
+            Username=username,
+        )
 
 
 def log_in(username: str, password: str) -> dict[str, Any]:
@@ -219,18 +219,18 @@ def forgot_password(username: str) -> None:
     """Email a reset code. `username` is a username or a verified email address, as log-in
     takes it; an unknown one gets the same answer as a real one."""
     username = username_of(username)
-    limits().spend(EMAILS, username)
-    cognito.call(
-        "forgot_password",
-        {
-            "UserNotFoundException": None,
-            # No verified email to send to: same answer, nothing to leak.
-            "InvalidParameterException": None,
-            "NotAuthorizedException": None,
-        },
-        ClientId=cognito.client_id(),
-        Username=username,
-    )
+    with limits().spending(EMAILS, username):
+        cognito.call(
+            "forgot_password",
+            {
+                "UserNotFoundException": None,
+                # No verified email to send to: same answer, nothing to leak.
+                "InvalidParameterException": None,
+                "NotAuthorizedException": None,
+            },
+            ClientId=cognito.client_id(),
+            Username=username,
+        )
 
 
 def reset_password(username: str, code: str, password: str) -> None:

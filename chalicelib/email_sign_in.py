@@ -61,8 +61,8 @@ def send_code(username: str) -> dict[str, Any]:
     if not offered():
         raise ServiceUnavailable(NOT_OFFERED)
     person = cognito_sign_in.username_of(username)
-    limits().spend(EMAILS, person)
-    result = cognito.choose_challenge(person, CHALLENGE)  # {}: no code sent, the same answer
+    with limits().spending(EMAILS, person):
+        result = cognito.choose_challenge(person, CHALLENGE)  # {}: no code sent, the same answer
     session = result.get("Session", "") if result.get("ChallengeName") == CHALLENGE else ""
     _wait(person, session)
     return {"sent": True, "message": SENT}

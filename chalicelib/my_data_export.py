@@ -44,12 +44,8 @@ def export(person: Person, access_token: str) -> dict[str, Any]:
     person (attempts.EXPORTS): each is a new version kept 30 days."""
     from chalicelib.attempts import EXPORTS, limits
 
-    give_back = limits().spend(EXPORTS, person.sub)
-    try:
+    with limits().spending(EXPORTS, person.sub):  # given back if no archive was made
         return as_person(person, lambda me: _export(me, person, access_token))
-    except Exception:
-        give_back()  # no archive was made
-        raise
 
 
 def _export(me: AsPerson, person: Person, access_token: str) -> dict[str, Any]:

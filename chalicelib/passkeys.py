@@ -134,12 +134,8 @@ def begin(username: str) -> dict[str, Any]:
     stand-in of the same shape for any other username."""
     _ensure_offered()
     person = cognito_sign_in.username_of(username)
-    give_back = limits().spend(PASSKEY_STARTS, person)
-    try:
+    with limits().spending(PASSKEY_STARTS, person):  # given back if Cognito does not answer
         result = cognito.choose_challenge(person, CHALLENGE)
-    except BaseException:  # Cognito did not answer: nothing was started
-        give_back()
-        raise
     if result.get("ChallengeName") == CHALLENGE:
         session = result["Session"]
         options = json.loads(result["ChallengeParameters"]["CREDENTIAL_REQUEST_OPTIONS"])
