@@ -10,6 +10,7 @@ from __future__ import annotations
 import json
 import unicodedata
 import urllib.parse
+from pathlib import Path
 
 import pytest
 
@@ -238,6 +239,6 @@ def test_the_data_page_includes_the_files_section_and_its_script_runs_under_the_
     assert "<script" not in section and "<style" not in section
     assert html.count("<script") == 1 and f'<script nonce="{nonce}">' in html
     assert f'<style nonce="{nonce}">' in html
-    script = (pages.TEMPLATES_DIR / "js" / "files.js").read_text().removesuffix("\n")
+    script = (Path(pages.TEMPLATES_DIR) / "js" / "files.js").read_text().removesuffix("\n")
     assert script in html
     assert "innerHTML" not in script  # file names are set as text, never parsed as HTML

@@ -56,3 +56,24 @@ def test_the_middleware_holds_the_client_for_the_request_only():
     seen = devices.middleware(event, lambda _: devices.current())
     assert seen == devices.Client("curl on an unknown system", "127.0.0.1")
     assert devices.current() == devices.UNKNOWN
+
+
+class _Watched(SimpleNamespace):
+    """A request event that counts how often its headers are read."""
+
+    reads = 0
+
+    @property
+    def headers(self):
+        type(self).reads += 1
+        return {"user-agent": "curl/8.5.0"}
+
+
+def test_a_request_that_never_asks_who_is_asking_reads_no_user_agent():
+    _Watched.reads = 0
+    event = _Watched(context={"identity": {"sourceIp": "127.0.0.1"}})
+    assert devices.middleware(event, lambda _: "a page") == "a page"
+    assert _Watched.reads == 0
+    twice = devices.middleware(event, lambda _: (devices.current(), devices.current()))
+    assert twice == (devices.Client("curl on an unknown system", "127.0.0.1"),) * 2
+    assert _Watched.reads == 1  # described once a request

@@ -3,6 +3,7 @@ behind API Gateway's stage prefix as well as at the root locally."""
 from __future__ import annotations
 
 import re
+from pathlib import Path
 
 import pytest
 
@@ -60,8 +61,8 @@ def test_every_page_inlines_the_stylesheet_and_its_scripts_as_they_are_under_its
     """templates/style.css and the page's files of templates/js/, byte for byte (inlined, never
     parsed as templates: the cold page's Jinja compile), inside the elements the page's nonce
     allows: the shared files first, in one strict function scope, the page's start last."""
-    style = (pages.TEMPLATES_DIR / "style.css").read_text().removesuffix("\n")
-    shared = [(pages.TEMPLATES_DIR / "js" / name).read_text().removesuffix("\n")
+    style = (Path(pages.TEMPLATES_DIR) / "style.css").read_text().removesuffix("\n")
+    shared = [(Path(pages.TEMPLATES_DIR) / "js" / name).read_text().removesuffix("\n")
               for name in pages.SHARED_SCRIPTS]
     for path in page_paths():
         response = client.http.get(path)
@@ -76,13 +77,13 @@ def test_every_page_inlines_the_stylesheet_and_its_scripts_as_they_are_under_its
 
 
 def test_each_script_file_is_used_by_a_page_and_none_could_close_its_element():
-    used = {name for template in pages.TEMPLATES_DIR.glob("*.html")
+    used = {name for template in Path(pages.TEMPLATES_DIR).glob("*.html")
             for call in re.findall(r"script\(([^)]*)\)", template.read_text())
             for name in re.findall(r'"([\w.]+)"', call)}
-    files = {path.name for path in (pages.TEMPLATES_DIR / "js").glob("*.js")}
+    files = {path.name for path in (Path(pages.TEMPLATES_DIR) / "js").glob("*.js")}
     assert files == used | set(pages.SHARED_SCRIPTS)
     for name in files:
-        assert "</script" not in (pages.TEMPLATES_DIR / "js" / name).read_text().lower(), name
+        assert "</script" not in (Path(pages.TEMPLATES_DIR) / "js" / name).read_text().lower(), name
 
 
 def test_forms_have_the_labelled_fields_and_buttons_of_the_journey(client):
@@ -134,7 +135,7 @@ def test_pages_use_no_absolute_app_paths_that_would_miss_the_stage_prefix():
     segments = app_paths_first_segments()  # "api", "login", ...: read from app.routes
     assert {"api", "login"} <= segments
     absolute = re.compile(r'["\']/(%s)\b' % "|".join(sorted(segments)))
-    for template in (p for p in pages.TEMPLATES_DIR.rglob("*") if p.is_file()):
+    for template in (p for p in Path(pages.TEMPLATES_DIR).rglob("*") if p.is_file()):
         text = template.read_text()
         assert not re.search(r'(href|action)="/(?!/)', text), template.name
         assert not absolute.search(text), template.name
