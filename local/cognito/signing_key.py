@@ -108,10 +108,21 @@ def _own_key(token: Any) -> Any:
     return key.jwk
 
 
+class _ShippedKeyNotImported:
+    """What moto.cognitoidp.models sees as `joserfc.jwk`, of which it uses only
+    `RSAKey.import_key(<its shipped private key>)`, in a user pool's __init__."""
+
+    class RSAKey:
+        @staticmethod
+        def import_key(*_: Any, **__: Any) -> Any:
+            return _own_key
+
+
 def install(key: SigningKey) -> None:
     """Sign this process's Cognito tokens with `key` and publish its public half (one key
     a process: the JWKS moto serves is one for the whole server)."""
     global _key
+    from moto.cognitoidp import models
     from moto.cognitoidp.models import CognitoIdpUserPool
     from moto.cognitoidp.responses import CognitoIdpJsonWebKeyResponse
 
@@ -128,5 +139,9 @@ def install(key: SigningKey) -> None:
 
     _key = key
     original = moto_patches.replace(CognitoIdpUserPool, "create_jwt", create_jwt, by=__name__)
+    # A new pool's __init__ imports moto's shipped private key (`jwk.RSAKey.import_key`, ~0.1 s
+    # of CPU: cryptography checks the key) into `json_web_key`, which create_jwt above never
+    # signs with: the pool holds our resolver from the start instead.
+    moto_patches.replace(models, "jwk", _ShippedKeyNotImported, by=__name__)
     moto_patches.replace(CognitoIdpJsonWebKeyResponse, "json_web_key",
                          json.dumps(key.jwks()).encode(), by=__name__)

@@ -14,6 +14,7 @@ to delete. After an upgrade, re-check the canaries, then move the pin and the ve
 """
 from __future__ import annotations
 
+import types
 from typing import Any, Callable
 
 from local.moto_patches.chalice import CHALICE_PATCHES
@@ -28,17 +29,21 @@ _LISTED = {(p.target, p.by) for p in PATCHES}
 applied: dict[tuple[str, str], Callable[..., Any]] = {}  # (target, by) -> what it replaced
 
 
-def target(owner: type, name: str) -> str:
+def target(owner: Any, name: str) -> str:
+    """module.Class.name, or module.name for a name of a module's own (a module owner)."""
+    if isinstance(owner, types.ModuleType):
+        return f"{owner.__name__}.{name}"
     return f"{owner.__module__}.{owner.__qualname__}.{name}"
 
 
-def is_applied(owner: type, name: str, by: str) -> bool:
+def is_applied(owner: Any, name: str, by: str) -> bool:
     return (target(owner, name), by) in applied
 
 
-def replace(owner: type, name: str, new: Any, *, by: str) -> Any:
+def replace(owner: Any, name: str, new: Any, *, by: str) -> Any:
     """Set `owner.name` to `new` (listed in PATCHES for `by`, at most once); return what was
-    there before, for `new` to wrap."""
+    there before, for `new` to wrap. `owner` is a class of moto's, or a module of moto's for a
+    name its code looks up in the module's globals."""
     key = (target(owner, name), by)
     if key not in _LISTED:
         raise LookupError(f"{key[0]} patched by {by} is not listed in local/moto_patches/")

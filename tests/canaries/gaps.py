@@ -286,6 +286,25 @@ def moto_signs_every_pools_tokens_with_the_key_it_ships_and_publishes_it() -> No
     assert kids == {"dummy"}
 
 
+@canary((f"{_IDP}.models.jwk", "local.cognito.signing_key"))
+def moto_imports_the_key_it_ships_for_every_new_pool() -> None:
+    from joserfc import jwk
+
+    imported = []
+    original = jwk.RSAKey.import_key
+
+    def import_key(value: Any, *args: Any, **kwargs: Any) -> Any:
+        imported.append(value)
+        return original(value, *args, **kwargs)
+    jwk.RSAKey.import_key = import_key  # type: ignore[method-assign]
+    try:
+        for _ in range(2):
+            _pool()
+    finally:
+        jwk.RSAKey.import_key = original  # type: ignore[method-assign]
+    assert len(imported) == 2 and all(value["kid"] == "dummy" for value in imported), imported
+
+
 # --- Cognito identity pools -----------------------------------------------------------
 
 def _identity_pool(p: _Pool, server_side_check: bool = True) -> tuple[Any, str, str]:
@@ -620,6 +639,28 @@ def moto_lists_its_package_directory_for_every_request() -> None:
     finally:
         os.listdir = original
     assert len(listed) == 2, listed
+
+
+@canary(("moto.core.responses.method_names_from_class", "local.server.dispatch"))
+def moto_lists_a_response_classs_functions_for_every_request() -> None:
+    import inspect
+
+    from moto.core import utils
+
+    listed = []
+    original = inspect.getmembers
+
+    def getmembers(owner: Any, predicate: Any = None) -> Any:
+        listed.append(owner)
+        return original(owner, predicate)
+    sqs = _client("sqs")
+    utils.inspect.getmembers = getmembers  # type: ignore[attr-defined]
+    try:
+        for _ in range(2):
+            sqs.list_queues()
+    finally:
+        utils.inspect.getmembers = original  # type: ignore[attr-defined]
+    assert len([owner for owner in listed if owner.__name__ == "SQSResponse"]) == 2, listed
 
 
 def _queue_with_message(name: str) -> Any:
