@@ -11,7 +11,7 @@ import json
 import logging
 import threading
 import time
-from typing import Any
+from typing import Any, Callable
 
 from chalicelib.config import settings
 from chalicelib.errors import Unauthorized
@@ -25,8 +25,38 @@ MIN_REFETCH_SECONDS = 60
 LEEWAY_SECONDS = 5
 
 
-class _KeyCache:
-    def __init__(self) -> None:
+def fetch_keys(url: str) -> dict[str, Any]:
+    """The RSA keys of the JWKS document at `url`, by kid (a broken key skipped), or
+    Unauthorized when the document cannot be read."""
+    import urllib.request  # ~20 ms: only the first token check pays it
+
+    from jwt import PyJWK
+
+    try:
+        with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (https or local AWS)
+            document = json.load(response)
+        if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
+            raise ValueError("not a JWKS document")
+    except (OSError, ValueError) as exc:
+        log.error("cannot fetch the user pool's keys from %s: %s", url, exc)
+        raise Unauthorized("Your session could not be checked. Please log in again.") from None
+    keys = {}
+    for jwk in document["keys"]:
+        if isinstance(jwk, dict) and jwk.get("kty") == "RSA" and jwk.get("kid"):
+            try:
+                keys[str(jwk["kid"])] = PyJWK(jwk, algorithm="RS256").key
+            except Exception as exc:  # noqa: BLE001 (one bad key must not hide the good ones)
+                log.error("skipping key %s of %s: %s", jwk.get("kid"), url, exc)
+    return keys
+
+
+class KeyCache:
+    """The user pool's signing keys as last fetched: `fetch` (a JWKS URL -> {kid: key}, or
+    Unauthorized), `clock` (seconds, monotonic)."""
+
+    def __init__(self, fetch: Callable[[str], dict[str, Any]] = fetch_keys,
+                 clock: Callable[[], float] = time.monotonic) -> None:
+        self.fetch, self.clock = fetch, clock
         self._lock = threading.Lock()
         self._keys: dict[str, dict[str, Any]] = {}  # url -> {kid: key}
         self._fetched_at: dict[str, float] = {}
@@ -34,7 +64,7 @@ class _KeyCache:
 
     def key(self, url: str, kid: str) -> Any | None:
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             keys = self._keys.get(url)
             age = now - self._fetched_at.get(url, float("-inf"))
             since_attempt = now - self._attempted_at.get(url, float("-inf"))
@@ -44,7 +74,7 @@ class _KeyCache:
             if wanted and (keys is None or since_attempt > MIN_REFETCH_SECONDS):
                 self._attempted_at[url] = now
                 try:
-                    keys = self._keys[url] = self._fetch(url)
+                    keys = self._keys[url] = self.fetch(url)
                     self._fetched_at[url] = now
                 except Unauthorized:
                     if keys is None:
@@ -54,31 +84,8 @@ class _KeyCache:
                     log.warning("keeping the cached keys of %s", url)
             return keys.get(kid) if keys is not None else None
 
-    @staticmethod
-    def _fetch(url: str) -> dict[str, Any]:
-        import urllib.request  # ~20 ms: only the first token check pays it
 
-        from jwt import PyJWK
-
-        try:
-            with urllib.request.urlopen(url, timeout=5) as response:  # noqa: S310 (https or local AWS)
-                document = json.load(response)
-            if not isinstance(document, dict) or not isinstance(document.get("keys"), list):
-                raise ValueError("not a JWKS document")
-        except (OSError, ValueError) as exc:
-            log.error("cannot fetch the user pool's keys from %s: %s", url, exc)
-            raise Unauthorized("Your session could not be checked. Please log in again.") from None
-        keys = {}
-        for jwk in document["keys"]:
-            if isinstance(jwk, dict) and jwk.get("kty") == "RSA" and jwk.get("kid"):
-                try:
-                    keys[str(jwk["kid"])] = PyJWK(jwk, algorithm="RS256").key
-                except Exception as exc:  # noqa: BLE001 (one bad key must not hide the good ones)
-                    log.error("skipping key %s of %s: %s", jwk.get("kid"), url, exc)
-        return keys
-
-
-_keys = _KeyCache()
+_keys = KeyCache()  # this container's (a test swaps in one with its own fetch and clock)
 
 
 def header_token(authorization: str | None) -> str:

@@ -349,17 +349,13 @@ def test_verify_id_token_returns_the_claims_of_a_valid_token(stack, make_token):
 @pytest.fixture
 def jwks_fetches(stack, monkeypatch) -> SimpleNamespace:
     """A fresh key cache whose fetches are counted, and a clock the test moves."""
-    cache = tokens._KeyCache()
     state = SimpleNamespace(fetches=0, now=1000.0)
-    real_fetch = cache._fetch
 
     def counting_fetch(url: str) -> dict:
         state.fetches += 1
-        return real_fetch(url)
+        return tokens.fetch_keys(url)
 
-    monkeypatch.setattr(cache, "_fetch", counting_fetch)
-    monkeypatch.setattr(tokens, "_keys", cache)
-    monkeypatch.setattr(tokens, "time", SimpleNamespace(monotonic=lambda: state.now))
+    monkeypatch.setattr(tokens, "_keys", tokens.KeyCache(counting_fetch, lambda: state.now))
     return state
 
 
@@ -460,7 +456,7 @@ def test_one_broken_key_in_the_jwks_does_not_hide_the_good_one(client, make_toke
 def test_unreachable_keys_give_401_not_a_crash(client, make_token, monkeypatch):
     from chalicelib import config
 
-    monkeypatch.setattr(tokens, "_keys", tokens._KeyCache())
+    monkeypatch.setattr(tokens, "_keys", tokens.KeyCache())
     monkeypatch.setenv("COGNITO_JWKS_URL", "http://127.0.0.1:9/nowhere/.well-known/jwks.json")
     config.settings.cache_clear()
     try:
