@@ -40,6 +40,18 @@ def template() -> dict[str, Any]:
     return infra_template.load()
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """The garbage collector's youngest generation collected every 100,000 allocations, not
+    every 700: botocore, moto and the app make many short-lived objects per call to the local
+    AWS (in this process: its server is a thread), and the default's collections cost a few
+    percent of the tests' CPU (alternating runs of three stack files, CPU seconds: 14.8 mean
+    with, 15.9 without; `make check` 80 vs 85 of user CPU over five pairs). Cycles are still
+    collected, only in bigger batches."""
+    import gc
+
+    gc.set_threshold(100_000, 50, 100)
+
+
 def pytest_unconfigure(config: pytest.Config) -> None:
     """An xdist worker ends without tearing its interpreter down.
 
