@@ -29,10 +29,17 @@ def cache_at(now: list[float], endpoint: Endpoint) -> tokens.KeyCache:
     return tokens.KeyCache(endpoint.fetch, clock=lambda: now[0])
 
 
-def test_keys_are_fetched_once_and_kept_for_their_time_to_live():
+def keys_in_hand() -> tuple[list[float], Endpoint, tokens.KeyCache]:
+    """A clock, an endpoint with key k1, and a cache that has fetched it once."""
     now, endpoint = [1000.0], Endpoint({"k1": "key one"})
     cache = cache_at(now, endpoint)
-    assert [cache.key(URL, "k1") for _ in range(5)] == ["key one"] * 5
+    assert cache.key(URL, "k1") == "key one"
+    return now, endpoint, cache
+
+
+def test_keys_are_fetched_once_and_kept_for_their_time_to_live():
+    now, endpoint, cache = keys_in_hand()
+    assert [cache.key(URL, "k1") for _ in range(4)] == ["key one"] * 4
     assert endpoint.fetches == 1
     endpoint.keys = {"k1": "key one, rotated"}
     now[0] += tokens.KEYS_TTL_SECONDS - 1
@@ -43,9 +50,7 @@ def test_keys_are_fetched_once_and_kept_for_their_time_to_live():
 
 
 def test_unknown_kids_fetch_at_most_once_a_minute_and_a_new_key_is_found():
-    now, endpoint = [1000.0], Endpoint({"k1": "key one"})
-    cache = cache_at(now, endpoint)
-    assert cache.key(URL, "k1") == "key one"
+    now, endpoint, cache = keys_in_hand()
     now[0] += tokens.MIN_REFETCH_SECONDS + 1
     assert [cache.key(URL, f"forged-{i}") for i in range(10)] == [None] * 10
     assert endpoint.fetches == 2  # one for the ten, not ten
@@ -57,9 +62,7 @@ def test_unknown_kids_fetch_at_most_once_a_minute_and_a_new_key_is_found():
 
 
 def test_an_outage_keeps_the_keys_in_hand_and_without_keys_refuses():
-    now, endpoint = [1000.0], Endpoint({"k1": "key one"})
-    cache = cache_at(now, endpoint)
-    assert cache.key(URL, "k1") == "key one"
+    now, endpoint, cache = keys_in_hand()
     endpoint.up = False
     now[0] += tokens.KEYS_TTL_SECONDS + 1
     assert cache.key(URL, "k1") == "key one"  # the fetch failed: nobody is logged out
