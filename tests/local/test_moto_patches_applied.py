@@ -28,20 +28,29 @@ def _function_of(value: Any) -> Any:
     return value
 
 
-def test_no_class_of_moto_holds_a_function_of_local_where_the_registry_says_none(local_aws):
-    """A patch made around `replace()` (a plain setattr) is found too: every function of
-    local/ found on a class of moto's is at a target the registry lists."""
+def _of_local(value: Any) -> bool:
+    origin = getattr(_function_of(value), "__module__", None) or ""
+    return origin == "local" or origin.startswith("local.")
+
+
+def test_no_class_or_module_of_moto_holds_a_function_of_local_where_the_registry_says_none(
+        local_aws):
+    """A patch made around `replace()` (a plain setattr) is found too: every function or class
+    of local/ found on a class of moto's, or in a module of moto's own names, is at a target the
+    registry lists."""
     listed = {patch.target for patch in moto_patches.PATCHES}
     found = set()
     for name, module in list(sys.modules.items()):
         if not name.startswith("moto.") or module is None:
             continue
+        found.update(moto_patches.target(module, attribute)
+                     for attribute, value in list(vars(module).items()) if _of_local(value))
         for _, owner in inspect.getmembers(module, inspect.isclass):
             if owner.__module__ != name:
                 continue
-            for attribute, value in list(vars(owner).items()):
-                origin = getattr(_function_of(value), "__module__", None) or ""
-                if origin == "local" or origin.startswith("local."):
-                    found.add(moto_patches.target(owner, attribute))
-    assert found, "the search finds the listed patches"
+            found.update(moto_patches.target(owner, attribute)
+                         for attribute, value in list(vars(owner).items()) if _of_local(value))
+    # the search finds listed patches, of classes and of modules
+    assert {"moto.core.responses.method_names_from_class", "moto.cognitoidp.models.jwk",
+            "moto.dynamodb.models.DynamoDBBackend.put_item"} <= found
     assert found <= listed, f"patched but not listed in local/moto_patches/: {found - listed}"
