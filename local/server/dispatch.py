@@ -10,12 +10,15 @@ own cost: the lock's wait and the directory scan. The answer depends on the host
 
 Then, for every request, moto's `BaseResponse.call_action` lists the response class's
 functions (`method_names_from_class`: `inspect.getmembers`, which sorts every attribute of the
-class and its bases) to see whether the action is one: ~1 s of CPU over `make check`. Remembered
-per class here: a class's functions change only when local/ patches it, and every patch is made
-before its service's first request (local/local_aws.py: at start, or `first_use`).
+class and its bases) only to ask whether the action is one of them (`action in ...`, its one
+use): ~1 s of CPU over `make check`. Here the answer is a container that asks the class about
+that one name when asked: the same answer, always current (a patch may add an action to a class
+that already served requests: `first_use` adds WAF's ListResourcesForWebACL at its first
+request, and moto in-process may have served WAF in this process before).
 """
 from __future__ import annotations
 
+import inspect
 from typing import Any
 
 from local import moto_patches
@@ -44,15 +47,18 @@ def install() -> None:
     original = moto_patches.replace(DomainDispatcherApplication, "get_backend_for_host",
                                     get_backend_for_host, by=__name__)
 
-    actions: dict[type, list[str]] = {}
-
-    def method_names_from_class(owner: type) -> list[str]:
-        try:
-            return actions[owner]
-        except KeyError:
-            actions[owner] = names = list_functions(owner)
-            return names
-
-    list_functions = moto_patches.replace(responses, "method_names_from_class",
-                                          method_names_from_class, by=__name__)
+    moto_patches.replace(responses, "method_names_from_class", _Functions, by=__name__)
     _installed = True
+
+
+class _Functions:
+    """The names of a class's functions, as `inspect.getmembers(owner, inspect.isfunction)`
+    lists them, for `name in`: the one name looked up on the class when asked."""
+
+    __slots__ = ("owner",)
+
+    def __init__(self, owner: type) -> None:
+        self.owner = owner
+
+    def __contains__(self, name: object) -> bool:
+        return isinstance(name, str) and inspect.isfunction(getattr(self.owner, name, None))
