@@ -96,7 +96,8 @@ def _rows(person: Person, data: dict[str, Any]) -> dict[str, Any]:
                  "stays, so that no late event brings your details back.")
     rows = [
         _row("Amazon Cognito user pool", f"User pool {c['userPoolId']}, username {c['username']}",
-             [f"{k}: {v}" for k, v in c["attributes"].items()] + [f"status: {c['status']}"],
+             [f"{k}: {v or '(none)'}" for k, v in c["attributes"].items()]
+             + [f"status: {c['status']}"],
              "Until you delete your account.", YOUR_ACCESS_TOKEN),
         _row("Amazon Cognito identity pool",
              f"Identity pool {i['identityPoolId']}, identity id {i['identityId']}",

@@ -80,6 +80,7 @@ def test_every_place_is_a_row_with_the_values_the_services_hold(client, someone,
     pool = rows[("Amazon Cognito user pool", f"User pool {stack['USER_POOL_ID']}")]
     assert f"username {who['username']}" in pool["resource"]
     assert "name: Ada Lovelace" in pool["holds"] and pool["readWith"] == my_data.YOUR_ACCESS_TOKEN
+    assert "mfa: (none)" in pool["holds"]  # no two-step: said, not an empty value
     logs = rows[("Amazon CloudWatch Logs", "Log groups /aws/lambda/comm-it-local")]
     assert logs["stays"] == "30 days." and logs["readWith"] == my_data.NOT_READ
     assert "tombstone" in table["stays"]
